@@ -1,0 +1,109 @@
+"""The canonical tables every rule reads: source records joined to their canonical entity, money in the
+reporting currency, and the contract's activity definitions at the as-of date (contract §5).
+
+Rules see views, not the raw exports, so that a rule never re-derives what "active" means.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from tieout.config import Project
+from tieout.errors import ConfigError
+from tieout.ownership.registry import field_values_sql, ownership_sql
+
+# Exact division of money: round half up to four decimals in integer arithmetic, because DuckDB turns
+# DECIMAL / DECIMAL into a DOUBLE.
+_DIV_MACRO = """
+CREATE OR REPLACE MACRO tieout_div(x, y) AS
+    CAST((CAST(x * 10000 AS HUGEINT) * 20000 + CAST(y * 10000 AS HUGEINT))
+         // (2 * CAST(y * 10000 AS HUGEINT)) AS DECIMAL(38, 0)) * CAST(0.0001 AS DECIMAL(5, 4))
+"""
+
+
+def _record_view(system: str, table: str, id_column: str) -> str:
+    return (
+        f"CREATE OR REPLACE VIEW {table.split('_', 1)[1]} AS "
+        f"SELECT r.canonical_id, t.* FROM {table} AS t "
+        f"LEFT JOIN source_records AS r ON r.source_system = '{system}' AND r.source_id = t.{id_column}"
+    )
+
+
+def _check_currencies(con: duckdb.DuckDBPyConnection, project: Project) -> None:
+    known = {project.reporting_currency, *project.fx_rates}
+    found = con.execute(
+        "SELECT DISTINCT currency FROM crm_contracts WHERE currency IS NOT NULL "
+        "UNION SELECT DISTINCT currency FROM billing_invoices"
+    ).fetchall()
+    missing = sorted({c for (c,) in found} - known)
+    if missing:
+        raise ConfigError(
+            f"{project.root / 'tieout.yml'}: exports hold amounts in {', '.join(missing)} but key 'fx_rates' "
+            f"has no rate into the reporting currency {project.reporting_currency} "
+            f"(add e.g. fx_rates: {{{missing[0]}: 1.08}})"
+        )
+
+
+def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> None:
+    """Create the canonical views over the typed exports and `source_records` already in `con`."""
+    _check_currencies(con, project)
+    con.execute(_DIV_MACRO)
+    rates = [(project.reporting_currency, 1), *project.fx_rates.items()]
+    con.execute("CREATE OR REPLACE TABLE fx_rates (currency VARCHAR, rate DECIMAL(18, 8))")
+    con.executemany("INSERT INTO fx_rates VALUES (?, ?)", [(c, r) for c, r in rates])
+    for system, table, id_column in (("crm", "crm_accounts", "account_id"),
+                                     ("billing", "billing_customers", "customer_id"),
+                                     ("ops", "ops_tenants", "tenant_id")):
+        con.execute(_record_view(system, table, id_column))
+    d = f"DATE '{as_of.isoformat()}'"
+    con.execute(f"""
+        CREATE OR REPLACE VIEW contracts AS
+        SELECT a.canonical_id, c.*,
+               tieout_div(c.annual_value * fx.rate, 12) AS monthly_value
+        FROM crm_contracts AS c
+        LEFT JOIN accounts AS a ON a.account_id = c.account_id
+        LEFT JOIN fx_rates AS fx ON fx.currency = coalesce(c.currency, '{project.reporting_currency}')
+    """)
+    con.execute("""
+        CREATE OR REPLACE VIEW invoices AS
+        SELECT cu.canonical_id, i.*, CAST(i.amount * fx.rate AS DECIMAL(20, 4)) AS amount_rc
+        FROM billing_invoices AS i
+        LEFT JOIN customers AS cu ON cu.customer_id = i.customer_id
+        LEFT JOIN fx_rates AS fx ON fx.currency = i.currency
+    """)
+    con.execute("""
+        CREATE OR REPLACE VIEW usage AS
+        SELECT t.canonical_id, u.* FROM ops_usage AS u LEFT JOIN tenants AS t ON t.tenant_id = u.tenant_id
+    """)
+    con.execute("""
+        CREATE OR REPLACE VIEW entities AS
+        SELECT DISTINCT canonical_id FROM source_records WHERE canonical_id IS NOT NULL
+    """)
+    # Materialised: every activity rule reads these, and each is a scan of the largest tables.
+    con.execute(f"""
+        CREATE OR REPLACE TABLE crm_active AS
+        SELECT canonical_id, sum(monthly_value) AS monthly_value,
+               string_agg(contract_id, ', ' ORDER BY contract_id) AS contract_ids
+        FROM contracts
+        WHERE canonical_id IS NOT NULL AND status = 'active' AND start_date <= {d}
+          AND (end_date IS NULL OR end_date >= {d})
+        GROUP BY canonical_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE covering_invoices AS
+        SELECT canonical_id, customer_id, invoice_id, period_start, period_end, amount_rc AS amount,
+               billed_fte
+        FROM invoices
+        WHERE status NOT IN ('void', 'draft') AND period_start <= {d} AND {d} <= period_end
+    """)
+    con.execute("""
+        CREATE OR REPLACE TABLE billing_active AS
+        SELECT canonical_id, sum(amount) AS amount, sum(billed_fte) AS billed_fte,
+               string_agg(invoice_id, ', ' ORDER BY invoice_id) AS invoice_ids
+        FROM covering_invoices WHERE canonical_id IS NOT NULL
+        GROUP BY canonical_id
+    """)
+    con.execute(f"CREATE OR REPLACE VIEW field_values AS {field_values_sql()}")
+    con.execute(f"CREATE OR REPLACE VIEW ownership AS {ownership_sql()}")

@@ -1,0 +1,83 @@
+"""`tieout entities` and `tieout entities propose`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
+from tieout.config import Project
+from tieout.entities import propose, write_proposals
+from tieout.errors import ConfigError
+from tieout.output import table, to_csv, to_json
+from tieout.run import resolve_day
+from tieout.store import stored_days
+
+COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key", "candidates")
+
+
+def _default_as_of(project: Project, as_of: date | None) -> date:
+    if as_of is not None:
+        return as_of
+    days = stored_days(project)
+    if not days:
+        raise ConfigError(f"{project.store_path}: nothing reconciled yet — pass --as-of DATE")
+    return days[-1]
+
+
+as_of_option = click.option("--as-of", "as_of", type=ISO_DATE,
+                            help="The as-of date (default: the latest reconciled day).")
+
+
+@click.group(invoke_without_command=True)
+@project_option
+@as_of_option
+@click.option("--status", type=click.Choice(("all", "resolved", "ambiguous", "unmapped")), default="all",
+              show_default=True)
+@format_option("table", "json", "csv")
+@click.pass_context
+def entities(ctx: click.Context, project_dir: Path, as_of: date | None, status: str, fmt: str) -> None:
+    """Every source record with its canonical entity and the key that resolved it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    project = open_project(project_dir)
+    day = _default_as_of(project, as_of)
+    con, _ = resolve_day(project, day)
+    where = "" if status == "all" else f"WHERE status = '{status}'"
+    cur = con.execute(f"SELECT {', '.join(COLUMNS)} FROM source_records {where} "
+                      "ORDER BY source_system, source_id")
+    rows = [dict(zip(COLUMNS, r, strict=True)) for r in cur.fetchall()]
+    for r in rows:
+        r["candidates"] = list(r["candidates"] or [])
+    if fmt == "json":
+        click.echo(to_json(rows))
+    elif fmt == "csv":
+        click.echo(to_csv([{**r, "candidates": " ".join(r["candidates"])} for r in rows], COLUMNS), nl=False)
+    else:
+        echo_rich(table(f"{len(rows)} source records on {day}",
+                        ("System", "Source id", "Canonical id", "Status", "Resolved by", "Key", "Candidates"),
+                        ((r["source_system"], r["source_id"], r["canonical_id"], r["status"], r["resolved_by"],
+                          r["matched_key"], ", ".join(r["candidates"])) for r in rows)))
+
+
+@entities.command("propose")
+@project_option
+@as_of_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("proposed_map_rows.csv"),
+              show_default=True, help="CSV of candidate map rows, relative to the project folder.")
+@click.option("--min-score", type=click.IntRange(0, 100), default=80, show_default=True)
+def propose_cmd(project_dir: Path, as_of: date | None, out: Path, min_score: int) -> None:
+    """Write fuzzy candidate map rows for unmapped and ambiguous records, for a person to review.
+
+    A proposal never resolves anything: copy the rows you accept into the entity map.
+    """
+    project = open_project(project_dir)
+    day = _default_as_of(project, as_of)
+    con, _ = resolve_day(project, day)
+    rows = propose(con, day, min_score=min_score)
+    target = out if out.is_absolute() else project.root / out
+    write_proposals(rows, target)
+    click.echo(f"{len(rows)} candidate row(s) written to {target} — review them, then copy the ones you "
+               f"accept into {project.entity_map_path}")

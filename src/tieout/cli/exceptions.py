@@ -1,0 +1,78 @@
+"""`tieout exceptions`: the queue, for people (a table) and programs (JSON, CSV)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
+from tieout.config import SEVERITIES
+from tieout.errors import ExceptionsAtOrAbove
+from tieout.output import format_money, table, to_csv, to_json
+from tieout.rules.registry import load_rules
+from tieout.severity import RANK, at_or_above
+from tieout.timeline import STATUSES, Exception_, exceptions
+
+# The keys of contract §7, in its order; programs rely on them.
+JSON_KEYS = ("id", "rule", "canonical_id", "source_system", "source_id", "field", "severity", "impact",
+             "currency", "team", "status", "classification", "first_seen", "last_seen", "resolved_on",
+             "episodes", "details")
+
+
+def _record(e: Exception_) -> dict[str, object]:
+    d = e.as_dict()
+    return {k: d[k] for k in JSON_KEYS}
+
+
+def _subject(e: Exception_) -> str:
+    parts = [e.canonical_id or f"{e.source_system}:{e.source_id}"]
+    if e.canonical_id and e.source_system:
+        parts.append(e.source_system)
+    if e.field:
+        parts.append(e.field)
+    return " · ".join(parts)
+
+
+@click.command("exceptions")
+@project_option
+@click.option("--status", type=click.Choice(STATUSES), default="open", show_default=True)
+@click.option("--team", multiple=True, help="Only these teams (repeatable).")
+@click.option("--severity", multiple=True, type=click.Choice(SEVERITIES), help="Only these severities.")
+@click.option("--rule", multiple=True, help="Only these rules (repeatable).")
+@click.option("--as-of", "as_of", type=ISO_DATE, help="The queue as it stood on this date.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES),
+              help="Exit 5 if a listed open exception is at or above this severity.")
+@format_option("table", "json", "csv")
+def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severity: tuple[str, ...],
+                   rule: tuple[str, ...], as_of: date | None, fail_on: str | None, fmt: str) -> None:
+    """List exceptions: by default the open ones on the latest reconciled day."""
+    project = open_project(project_dir)
+    rules = load_rules(project)
+    unknown = sorted(set(rule) - set(rules))
+    if unknown:
+        raise click.BadParameter(f"no rule {unknown[0]!r} (known: {', '.join(rules)})", param_hint="--rule")
+    found = [
+        e for e in exceptions(project, rules, as_of=as_of, status=status)
+        if (not team or e.team in team) and (not severity or e.severity in severity)
+        and (not rule or e.rule in rule)
+    ]
+    found.sort(key=lambda e: (RANK[e.severity], -e.impact, e.rule, e.id))
+    if fmt == "json":
+        click.echo(to_json([_record(e) for e in found]))
+    elif fmt == "csv":
+        click.echo(to_csv([_record(e) for e in found], JSON_KEYS), nl=False)
+    else:
+        echo_rich(table(
+            f"{len(found)} {status if status != 'all' else ''} exception(s)".replace("  ", " "),
+            ("ID", "Sev", "Rule", "Entity / record", "Impact", "Team", "Status", "Class", "First seen",
+             "Resolved"),
+            ((e.id, e.severity, e.rule, _subject(e), format_money(e.impact, e.currency), e.team, e.status,
+              e.classification, e.first_seen, e.resolved_on or "") for e in found),
+            right=("Impact",),
+        ))
+    if fail_on:
+        worst = [e for e in found if e.status == "open" and at_or_above(e.severity, fail_on)]
+        if worst:
+            raise ExceptionsAtOrAbove(f"{len(worst)} open exception(s) at or above {fail_on}")

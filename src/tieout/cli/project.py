@@ -1,0 +1,87 @@
+"""`tieout init` and `tieout demo`."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+
+import click
+
+from tieout.cli.common import interactive
+from tieout.config import load_project
+from tieout.errors import ConfigError
+
+_SCAFFOLD = files("tieout") / "scaffold"
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create a project in DIRECTORY: a commented tieout.yml, an empty rules/ and an example entity map."""
+    if (directory / "tieout.yml").exists():
+        raise ConfigError(f"{directory / 'tieout.yml'}: a project already exists here; nothing changed")
+    (directory / "rules").mkdir(parents=True, exist_ok=True)
+    (directory / "exports").mkdir(exist_ok=True)
+    (directory / "tieout.yml").write_text(_SCAFFOLD.joinpath("tieout.yml").read_text(encoding="utf-8"))
+    (directory / "rules" / "README.md").write_text(
+        _SCAFFOLD.joinpath("rules_README.md").read_text(encoding="utf-8"))
+    if not (directory / "entity_map.csv").exists():
+        (directory / "entity_map.csv").write_text(
+            _SCAFFOLD.joinpath("entity_map.csv").read_text(encoding="utf-8"))
+    click.echo(f"Created a tieout project in {directory}.\n"
+               f"Next: put each day's exports in {directory}/exports/YYYY-MM-DD/ (six CSV files), fill in "
+               f"entity_map.csv, then run: tieout run --project {directory} --as-of YYYY-MM-DD")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("tieout-demo"))
+@click.option("--companies", type=click.IntRange(20, 100_000), default=300, show_default=True)
+@click.option("--days", type=click.IntRange(20, 400), default=90, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--force", is_flag=True, help="Replace DIRECTORY if it already holds a demo.")
+def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> None:
+    """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found."""
+    from tieout.demo import generate_world
+    from tieout.run import run_day
+    from tieout.rules.registry import load_rules
+    from tieout.timeline import exceptions
+
+    if directory.exists() and any(directory.iterdir()):
+        if not force and not (directory / "planted.json").exists():
+            raise ConfigError(f"{directory}: folder exists and is not a tieout demo; pick another or --force")
+        shutil.rmtree(directory)
+    planted = generate_world(directory, companies=companies, days=days, seed=seed)
+    project = load_project(directory)
+    rules = load_rules(project)
+    dates = sorted(date.fromisoformat(p.name) for p in (directory / "exports").iterdir())
+    click.echo(f"Generated {companies} companies over {days} days ({dates[0]} to {dates[-1]}) in {directory}, "
+               f"with {len(planted)} planted cases (see planted.json).")
+    if interactive():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("reconciling", total=len(dates))
+            for day in dates:
+                run_day(project, day, rules=rules)
+                progress.advance(task)
+    else:
+        for day in dates:
+            run_day(project, day, rules=rules)
+    found = exceptions(project, rules, status="all")
+    open_ = [e for e in found if e.status == "open"]
+    by_sev = {s: sum(1 for e in open_ if e.severity == s) for s in ("P1", "P2", "P3", "INFO")}
+    by_class: dict[str, int] = {}
+    for e in found:
+        by_class[e.classification] = by_class.get(e.classification, 0) + 1
+    click.echo(f"Reconciled {len(dates)} days: {len(found)} exceptions seen, {len(open_)} open on {dates[-1]} "
+               f"({', '.join(f'{k} {v}' for k, v in by_sev.items())}).")
+    click.echo("By classification: " + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) + ".")
+    click.echo(f"""
+Try next:
+  tieout exceptions -p {directory}                        the open queue, worst first
+  tieout exceptions -p {directory} --status all --format json
+  tieout exceptions -p {directory} --team ar --fail-on P2   exit 5 if AR has a P2 or worse
+  tieout entities -p {directory} --status unmapped          records no key resolved
+  tieout rules explain FTE_THRESHOLD_DRIFT -p {directory}""")

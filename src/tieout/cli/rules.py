@@ -1,0 +1,72 @@
+"""`tieout rules list` and `tieout rules explain`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tieout.cli.common import echo_rich, format_option, open_project, project_option
+from tieout.errors import NotFound
+from tieout.output import format_money, table, to_json
+from tieout.rules.registry import get_rule, load_rules
+from tieout.timeline import exceptions
+
+
+@click.group()
+def rules() -> None:
+    """The mismatch rules: built-in and your own."""
+
+
+@rules.command("list")
+@project_option
+@format_option("table", "json")
+def list_rules(project_dir: Path, fmt: str) -> None:
+    """Every rule with its team, expected lag and parameters."""
+    found = load_rules(open_project(project_dir))
+    if fmt == "json":
+        click.echo(to_json([
+            {"name": r.name, "description": r.description, "impact": r.impact, "team": r.team,
+             "expected_lag_days": r.expected_lag_days, "params": r.params, "enabled": r.enabled,
+             "builtin": r.builtin} for r in found.values()
+        ]))
+        return
+    echo_rich(table(
+        f"{len(found)} rules", ("Rule", "Team", "Lag", "Parameters", "Source", "Description"),
+        ((r.name, r.team, f"{r.expected_lag_days}d", ", ".join(f"{k}={v}" for k, v in r.params.items()),
+          ("built-in" if r.builtin else "project") + ("" if r.enabled else " (off)"), r.description)
+         for r in found.values()),
+    ))
+
+
+@rules.command("explain")
+@click.argument("name")
+@click.option("--exception", "exception_id", help="Also explain why this exception fired.")
+@project_option
+def explain(name: str, exception_id: str | None, project_dir: Path) -> None:
+    """A rule's SQL and parameters; with --exception ID, the evidence for that exception."""
+    project = open_project(project_dir)
+    found = load_rules(project)
+    rule = get_rule(found, name)
+    click.echo(f"{rule.name} — {rule.description}")
+    click.echo(f"impact: {rule.impact}")
+    click.echo(f"team: {rule.team}    expected lag: {rule.expected_lag_days} days")
+    click.echo(f"source: {rule.source}")
+    click.echo("parameters: " + (", ".join(f"${k} = {v}" for k, v in rule.params.items()) or "none")
+               + "    (and $as_of, the as-of date)")
+    click.echo("\n" + rule.sql.strip())
+    if exception_id:
+        match = [e for e in exceptions(project, found, status="all") if e.id == exception_id]
+        if not match:
+            raise NotFound(f"no exception {exception_id!r} in {project.store_path}")
+        e = match[0]
+        if e.rule != rule.name:
+            raise NotFound(f"exception {exception_id} was raised by {e.rule}, not {rule.name}")
+        click.echo(f"\nWhy {e.id} fired on {e.last_seen}: {e.details}")
+        click.echo(f"entity: {e.canonical_id or '-'}   record: {e.source_system or '-'}:{e.source_id or '-'}"
+                   f"   field: {e.field or '-'}")
+        click.echo(f"impact: {format_money(e.impact, e.currency)} → {e.severity}, routed to {e.team}")
+        click.echo(f"open since {e.first_seen}" + (f", resolved on {e.resolved_on}" if e.resolved_on else "")
+                   + f" ({e.classification})")
+
+

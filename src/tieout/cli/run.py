@@ -1,0 +1,65 @@
+"""`tieout run` and `tieout backfill`."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+
+from tieout.cli.common import ISO_DATE, format_option, interactive, open_project, project_option
+from tieout.output import to_json
+from tieout.run import DayResult, run_day
+
+
+def _summary(result: DayResult) -> str:
+    sev = ", ".join(f"{s} {result.by_severity[s]}" for s in ("P1", "P2", "P3", "INFO") if s in result.by_severity)
+    return (f"{result.as_of}: {result.findings} exception(s) reported"
+            + (f" ({sev})" if sev else "") + f" in {result.seconds:.1f}s")
+
+
+def _as_dict(result: DayResult) -> dict[str, object]:
+    return {"as_of": result.as_of, "records": result.records, "exceptions_reported": result.findings,
+            "by_severity": result.by_severity, "by_rule": result.by_rule, "seconds": round(result.seconds, 3)}
+
+
+@click.command()
+@click.option("--as-of", "as_of", type=ISO_DATE, required=True, help="The as-of date to reconcile.")
+@project_option
+@format_option("text", "json")
+def run(as_of: date, project_dir: Path, fmt: str) -> None:
+    """Reconcile one as-of date and store its snapshot (re-running a date replaces it)."""
+    project = open_project(project_dir)
+    result = run_day(project, as_of)
+    click.echo(to_json(_as_dict(result)) if fmt == "json" else _summary(result))
+
+
+@click.command()
+@click.option("--from", "start", type=ISO_DATE, required=True, help="First as-of date.")
+@click.option("--to", "end", type=ISO_DATE, required=True, help="Last as-of date (inclusive).")
+@project_option
+@format_option("text", "json")
+def backfill(start: date, end: date, project_dir: Path, fmt: str) -> None:
+    """Reconcile every as-of date from --from to --to; stops at the first bad or missing day."""
+    if end < start:
+        raise click.BadParameter("--to is before --from")
+    project = open_project(project_dir)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    results = []
+    if interactive() and fmt == "text":
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("reconciling", total=len(days))
+            for day in days:
+                progress.update(task, description=f"reconciling {day}")
+                results.append(run_day(project, day))
+                progress.advance(task)
+    else:
+        results = [run_day(project, day) for day in days]
+    if fmt == "json":
+        click.echo(to_json([_as_dict(r) for r in results]))
+    else:
+        total = sum(r.seconds for r in results)
+        click.echo(f"{len(results)} day(s) reconciled, {start} to {end}, in {total:.1f}s; "
+                   f"last day: {_summary(results[-1])}")

@@ -1,0 +1,169 @@
+"""`tieout.yml` → a validated `Project`; every key but `exports` and `entity_map` has the contract's default.
+
+Unknown keys and bad values are refused with the file, the key and what was expected, because a typo in a
+control plane's configuration silently changes what finance sees.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tieout.errors import ConfigError
+
+CONFIG_FILE = "tieout.yml"
+SYSTEMS = ("crm", "billing", "ops")
+SEVERITIES = ("P1", "P2", "P3", "INFO")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeverityThresholds(_Strict):
+    """Impact (reporting currency) at or above which an exception takes each severity; below P3 is INFO."""
+
+    P1: Decimal = Decimal("50000")
+    P2: Decimal = Decimal("10000")
+    P3: Decimal = Decimal("1000")
+
+    @model_validator(mode="after")
+    def _descending(self) -> SeverityThresholds:
+        if not (self.P1 >= self.P2 >= self.P3 >= 0):
+            raise ValueError("thresholds must satisfy P1 >= P2 >= P3 >= 0")
+        return self
+
+
+class RuleOverride(_Strict):
+    """Per-rule settings in tieout.yml; they win over the rule's own metadata."""
+
+    enabled: bool = True
+    params: dict[str, Any] = Field(default_factory=dict)
+    team: str | None = None
+    expected_lag_days: int | None = Field(default=None, ge=0)
+
+
+class RouteCondition(_Strict):
+    rule: str | list[str] | None = None
+    severity: Literal["P1", "P2", "P3", "INFO"] | list[Literal["P1", "P2", "P3", "INFO"]] | None = None
+    source_system: Literal["crm", "billing", "ops"] | None = None
+    field: str | None = None
+    min_impact: Decimal | None = None
+
+
+class Route(_Strict):
+    """Send exceptions matching `when` to `team`; the first matching route wins."""
+
+    when: RouteCondition
+    team: str
+
+
+class Project(_Strict):
+    exports: str
+    entity_map: str
+    rules_dir: str = "rules"
+    store: str = ".tieout"
+    reporting_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    fx_rates: dict[str, Decimal] = Field(default_factory=dict)
+    timezone: str = "UTC"
+    severity: SeverityThresholds = SeverityThresholds()
+    system_owners: dict[Literal["crm", "billing", "ops"], str] = Field(
+        default_factory=lambda: {"crm": "account_managers", "billing": "ar", "ops": "product"}
+    )
+    expected_lag_days: int = Field(default=30, ge=0)
+    rules: dict[str, RuleOverride] = Field(default_factory=dict)
+    routing: list[Route] = Field(default_factory=list)
+
+    # Set by `load_project`, not by the file.
+    root: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("exports")
+    @classmethod
+    def _has_date(cls, v: str) -> str:
+        if "{date}" not in v:
+            raise ValueError("must contain '{date}', e.g. exports/{date}")
+        return v
+
+    @field_validator("fx_rates")
+    @classmethod
+    def _positive_rates(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for currency, rate in v.items():
+            if len(currency) != 3 or not currency.isupper() or rate <= 0:
+                raise ValueError(f"{currency}: expected a 3-letter currency code and a rate > 0")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(v)
+        except Exception as e:
+            raise ValueError(f"unknown time zone {v!r} (expected an IANA name such as Europe/Berlin)") from e
+        return v
+
+    @model_validator(mode="after")
+    def _owners_complete(self) -> Project:
+        missing = [s for s in SYSTEMS if s not in self.system_owners]
+        if missing:
+            raise ValueError(f"system_owners must name a team for every system; missing {missing}")
+        return self
+
+    def export_dir(self, as_of: date) -> Path:
+        return self.root / self.exports.replace("{date}", as_of.isoformat())
+
+    @property
+    def entity_map_path(self) -> Path:
+        return self.root / self.entity_map
+
+    @property
+    def rules_path(self) -> Path:
+        return self.root / self.rules_dir
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / self.store
+
+    def fx_rate(self, currency: str) -> Decimal | None:
+        """Rate that turns one unit of `currency` into the reporting currency, or None if unknown."""
+        if currency == self.reporting_currency:
+            return Decimal(1)
+        return self.fx_rates.get(currency)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {key!r}"
+    if error["type"] == "missing":
+        return f"missing required key {key!r}"
+    msg = error["msg"].removeprefix("Value error, ")
+    return f"key {key!r}: {msg} (got {error.get('input')!r})"
+
+
+def load_project(project_dir: Path | str = ".") -> Project:
+    """Read and validate `tieout.yml` in `project_dir`."""
+    root = Path(project_dir)
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path}: no tieout.yml here (create a project with `tieout init DIR`)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys to values at the top level")
+    if "root" in raw:
+        raise ConfigError(f"{path}: unknown key 'root'")
+    try:
+        project = Project.model_validate(raw)
+    except ValidationError as e:
+        problems = "; ".join(_describe(err) for err in e.errors())
+        raise ConfigError(f"{path}: {problems}") from e
+    return project.model_copy(update={"root": root})

@@ -1,0 +1,67 @@
+"""One error hierarchy; each class carries the exit code the CLI returns for it.
+
+The CLI catches `TieoutError` in one place and prints `str(error)`, so every message must stand on its
+own: name the file, and where it applies the row and the column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TieoutError(Exception):
+    """Base of every error tieout reports to a user."""
+
+    exit_code = 1
+
+
+class ConfigError(TieoutError):
+    """tieout.yml, the entity map, a rule or its metadata is wrong."""
+
+    exit_code = 3
+
+
+class InputError(TieoutError):
+    """An export is malformed: refused before anything is written."""
+
+    exit_code = 4
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | str,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = str(file)
+        self.row = row
+        self.column = column
+        where = [self.file]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+class ExceptionsAtOrAbove(TieoutError):
+    """`--fail-on` found open exceptions at or above the given severity (not a failure of tieout)."""
+
+    exit_code = 5
+
+
+class RunInProgress(TieoutError):
+    """Another run holds the project's lock."""
+
+    exit_code = 6
+
+
+class UnsafeRuleError(ConfigError):
+    """A rule's SQL is not one read-only SELECT over the canonical tables."""
+
+
+class NotFound(TieoutError):
+    """An exception, entity or rule the user named does not exist."""
+
+    exit_code = 7

@@ -1,0 +1,80 @@
+"""Run every enabled rule over the canonical tables and collect one `findings` table: each row a
+mismatch observed on the as-of date with its identity, impact, severity and team.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from tieout.config import Project
+from tieout.errors import ConfigError
+from tieout.routing import team_sql
+from tieout.rules.registry import Rule
+from tieout.rules.safety import check_rule_sql
+from tieout.severity import severity_sql
+
+FINDINGS_SCHEMA = """
+    id VARCHAR, rule VARCHAR, canonical_id VARCHAR, source_system VARCHAR, source_id VARCHAR,
+    field VARCHAR, impact DECIMAL(20, 4), severity VARCHAR, team VARCHAR, details VARCHAR
+"""
+_OPTIONAL = ("source_system", "source_id", "field", "details")
+
+
+def _identity_sql() -> str:
+    # Stable across days: (rule, entity or source record, field/system) — contract §6.
+    return (
+        "substr(md5(concat_ws('|', rule, coalesce(canonical_id, ''), coalesce(source_system, ''), "
+        "coalesce(source_id, ''), coalesce(field, ''))), 1, 16)"
+    )
+
+
+def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date) -> None:
+    """Append `rule`'s findings to `raw_findings`."""
+    used = check_rule_sql(rule.sql, name=rule.name, path=rule.source)
+    params = {**rule.bound_params(used), **({"as_of": as_of} if "as_of" in used else {})}
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE rule_out AS {rule.sql}", params)
+    except duckdb.Error as e:
+        raise ConfigError(f"{rule.source}: rule {rule.name} failed: {e}") from e
+    columns = {c[0] for c in con.execute("DESCRIBE rule_out").fetchall()}
+    missing = {"canonical_id", "impact"} - columns
+    if missing:
+        raise ConfigError(f"{rule.source}: rule {rule.name} must return columns canonical_id and impact "
+                          f"(missing: {', '.join(sorted(missing))})")
+    optional = ", ".join(
+        f"CAST({c} AS VARCHAR)" if c in columns else "CAST(NULL AS VARCHAR)" for c in _OPTIONAL
+    )
+    con.execute(
+        f"INSERT INTO raw_findings SELECT '{rule.name}', CAST(canonical_id AS VARCHAR), {optional}, "
+        "CAST(coalesce(impact, 0) AS DECIMAL(20, 4)) FROM rule_out"
+    )
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, project: Project, rules: dict[str, Rule], as_of: date) -> int:
+    """Create table `findings` for `as_of`; return its row count. The canonical views must exist."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE raw_findings (rule VARCHAR, canonical_id VARCHAR, source_system VARCHAR, "
+        "source_id VARCHAR, field VARCHAR, details VARCHAR, impact DECIMAL(20, 4))"
+    )
+    for rule in rules.values():
+        if rule.enabled:
+            run_rule(con, rule, as_of)
+    con.execute("DROP TABLE IF EXISTS rule_out")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE findings AS
+        WITH graded AS (
+            SELECT *, {severity_sql('impact', project.severity)} AS severity FROM raw_findings
+        )
+        SELECT {_identity_sql()} AS id, rule, canonical_id, source_system, source_id, field, impact,
+               severity, {team_sql(rules, project)} AS team, details
+        FROM graded
+        ORDER BY rule, canonical_id, source_system, source_id, field
+    """)
+    dup = con.execute("SELECT rule, id, count(*) FROM findings GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+                      ).fetchone()
+    if dup:
+        raise ConfigError(f"rule {dup[0]} reported exception {dup[1]} {dup[2]} times on {as_of}: a rule must "
+                          "return one row per entity (or source record, field and system)")
+    return con.execute("SELECT count(*) FROM findings").fetchone()[0]  # type: ignore[index]

@@ -1,0 +1,69 @@
+"""Rendering for people (rich tables) and for programs (JSON, CSV). Money stays Decimal all the way:
+JSON numbers are written from the Decimal's digits, never through a float.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+_TOKEN = "\u0000dec:"
+_TOKEN_RE = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
+
+
+def money(value: Decimal) -> Decimal:
+    """Two decimals when that is exact (5000.00), otherwise every significant digit (33.3333)."""
+    cents = value.quantize(Decimal("0.01"))
+    return cents if cents == value else value.normalize()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _TOKEN + str(money(value))
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_json(value: Any, *, indent: int | None = 1) -> str:
+    """JSON with Decimals as exact JSON numbers and dates as ISO strings."""
+    return _TOKEN_RE.sub(r"\1", json.dumps(_plain(value), indent=indent, ensure_ascii=False))
+
+
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else str(money(row[c])) if isinstance(row[c], Decimal)
+                         else row[c].isoformat() if isinstance(row[c], date) else row[c] for c in columns])
+    return buf.getvalue()
+
+
+def format_money(value: Decimal, currency: str) -> str:
+    """`12,345.67 USD`: thousands separators, the currency named, never rounded away."""
+    shown = money(value)
+    return f"{shown:,.{max(2, -shown.as_tuple().exponent)}f} {currency}"  # type: ignore[operator]
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+          right: Iterable[str] = ()) -> Any:
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left", header_style="bold", pad_edge=False)
+    right = set(right)
+    for c in columns:
+        t.add_column(c, justify="right" if c in right else "left", no_wrap=c not in ("Details",))
+    for row in rows:
+        t.add_row(*("" if v is None else str(v) for v in row))
+    return t

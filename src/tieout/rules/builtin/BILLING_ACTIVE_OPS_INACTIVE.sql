@@ -1,0 +1,14 @@
+-- Invoiced, but nobody used the product in the window: a potential refund.
+SELECT
+    b.canonical_id,
+    b.amount AS impact,
+    'invoice ' || b.invoice_ids || ' covers ' || CAST($as_of AS VARCHAR) || ', no active users in the '
+        || CAST($window_days AS VARCHAR) || ' days to ' || CAST($as_of AS VARCHAR) AS details
+FROM billing_active AS b
+WHERE NOT EXISTS (
+    SELECT 1 FROM usage AS u
+    WHERE u.canonical_id = b.canonical_id
+      AND u.active_users > 0
+      AND u.date > $as_of - CAST($window_days AS INTEGER)
+      AND u.date <= $as_of
+)

@@ -1,0 +1,28 @@
+-- Billed FTEs against the FTEs operations counts. An entity with no usage in the window is not compared:
+-- "no data" is BILLING_ACTIVE_OPS_INACTIVE's business, not a drift to zero.
+WITH billed AS (
+    SELECT canonical_id, billed_fte, amount
+    FROM billing_active
+    WHERE billed_fte > 0
+),
+latest_per_tenant AS (
+    SELECT canonical_id, tenant_id, arg_max(fte_count, date) AS fte
+    FROM usage
+    WHERE canonical_id IS NOT NULL
+      AND fte_count IS NOT NULL
+      AND date > $as_of - CAST($window_days AS INTEGER)
+      AND date <= $as_of
+    GROUP BY canonical_id, tenant_id
+),
+operational AS (
+    SELECT canonical_id, sum(fte) AS ops_fte FROM latest_per_tenant GROUP BY canonical_id
+)
+SELECT
+    b.canonical_id,
+    -- difference x billed price per FTE (amount / billed FTE), kept exact
+    tieout_div(abs(b.billed_fte - o.ops_fte) * b.amount, b.billed_fte) AS impact,
+    'billed ' || CAST(b.billed_fte AS VARCHAR) || ' FTE, operations counts ' || CAST(o.ops_fte AS VARCHAR)
+        AS details
+FROM billed AS b
+JOIN operational AS o ON o.canonical_id = b.canonical_id
+WHERE abs(b.billed_fte - o.ops_fte) > $tolerance * b.billed_fte

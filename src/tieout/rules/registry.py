@@ -1,0 +1,187 @@
+"""The rule registry: the built-in rules, then the project's `rules/` folder, then `tieout.yml`.
+
+A rule is `NAME.sql` (one read-only SELECT) with `NAME.yml` beside it (its metadata). In the project's
+`rules/`, a `NAME.yml` without SQL overrides a built-in rule's metadata and parameters; a `NAME.sql`
+with its `NAME.yml` adds a rule (or replaces a built-in one's SQL).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tieout.config import Project
+from tieout.errors import ConfigError, NotFound
+from tieout.rules.safety import check_rule_sql
+
+BUILTIN_DIR = Path(__file__).parent / "builtin"
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# The team of a rule whose exceptions belong to the system they name (DUPLICATE_SOURCE_RECORD, ...).
+SYSTEM_OWNER = "system_owner"
+
+
+class RuleMeta(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str
+    impact: str = "0"
+    team: str = SYSTEM_OWNER
+    expected_lag_days: int | None = Field(default=None, ge=0)
+    classification: Literal["ownership"] | None = None
+    enabled: bool = True
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RuleOverrideMeta(BaseModel):
+    """A project's `NAME.yml` for a built-in rule: every key optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    impact: str | None = None
+    team: str | None = None
+    expected_lag_days: int | None = Field(default=None, ge=0)
+    classification: Literal["ownership"] | None = None
+    enabled: bool | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    sql: str
+    description: str
+    impact: str
+    team: str
+    expected_lag_days: int
+    params: dict[str, Any] = field(default_factory=dict)
+    classification: str | None = None
+    enabled: bool = True
+    builtin: bool = True
+    source: Path | None = None
+
+    def bound_params(self, used: set[str]) -> dict[str, Any]:
+        """The parameter values the SQL uses; numbers become Decimal so comparisons stay exact."""
+        return {k: _exact(v) for k, v in self.params.items() if k in used}
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys to values")
+    return data
+
+
+def _validate(model: type[BaseModel], path: Path) -> Any:
+    try:
+        return model.model_validate(_read_yaml(path))
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc']))}: {err['msg']}" if err["type"] != "extra_forbidden"
+            else f"unknown key {'.'.join(map(str, err['loc']))!r}"
+            for err in e.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from e
+
+
+def _check_params(rule: Rule) -> Rule:
+    used = check_rule_sql(rule.sql, name=rule.name, path=rule.source)
+    unknown = sorted(used - set(rule.params) - {"as_of"})
+    if unknown:
+        raise ConfigError(
+            f"{rule.source}: rule {rule.name} uses ${unknown[0]} but declares no parameter {unknown[0]!r} "
+            "(add it under params: in its .yml)"
+        )
+    return rule
+
+
+def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[str, Rule], dict[str, Path]]:
+    rules: dict[str, Rule] = {}
+    overrides: dict[str, Path] = {}
+    if not folder.is_dir():
+        return rules, overrides
+    for meta_path in sorted(folder.glob("*.yml")):
+        name = meta_path.stem
+        if not _NAME.match(name):
+            raise ConfigError(f"{meta_path}: rule names are UPPER_SNAKE_CASE, got {name!r}")
+        sql_path = meta_path.with_suffix(".sql")
+        if not sql_path.is_file():
+            overrides[name] = meta_path
+            continue
+        meta = _validate(RuleMeta, meta_path)
+        rules[name] = Rule(
+            name=name,
+            sql=sql_path.read_text(encoding="utf-8"),
+            description=meta.description,
+            impact=meta.impact,
+            team=meta.team,
+            expected_lag_days=meta.expected_lag_days if meta.expected_lag_days is not None else default_lag,
+            params=dict(meta.params),
+            classification=meta.classification,
+            enabled=meta.enabled,
+            builtin=builtin,
+            source=sql_path,
+        )
+    for sql_path in sorted(folder.glob("*.sql")):
+        if not sql_path.with_suffix(".yml").is_file():
+            raise ConfigError(f"{sql_path}: a rule needs its metadata beside it in {sql_path.stem}.yml "
+                              "(description, impact, team, expected_lag_days, params)")
+    return rules, overrides
+
+
+def _apply(rule: Rule, *, where: str, params: dict[str, Any], **changes: Any) -> Rule:
+    unknown = sorted(set(params) - set(rule.params))
+    if unknown:
+        raise ConfigError(f"{where}: rule {rule.name} has no parameter {unknown[0]!r} "
+                          f"(its parameters: {', '.join(sorted(rule.params)) or 'none'})")
+    kept = {k: v for k, v in changes.items() if v is not None}
+    return replace(rule, params={**rule.params, **params}, **kept)
+
+
+def load_rules(project: Project | None = None) -> dict[str, Rule]:
+    """Every rule the project runs, by name, with user overrides applied and all SQL checked."""
+    default_lag = project.expected_lag_days if project else 30
+    rules, _ = _load_dir(BUILTIN_DIR, builtin=True, default_lag=default_lag)
+    if project is not None:
+        user_rules, overrides = _load_dir(project.rules_path, builtin=False, default_lag=default_lag)
+        rules.update(user_rules)
+        for name, path in overrides.items():
+            if name not in rules:
+                raise ConfigError(f"{path}: no rule {name} to override and no {name}.sql beside it")
+            meta = _validate(RuleOverrideMeta, path)
+            rules[name] = _apply(
+                rules[name], where=str(path), params=meta.params, description=meta.description,
+                impact=meta.impact, team=meta.team, expected_lag_days=meta.expected_lag_days,
+                classification=meta.classification, enabled=meta.enabled,
+            )
+        for name, override in project.rules.items():
+            if name not in rules:
+                raise ConfigError(f"{project.root / 'tieout.yml'}: key 'rules.{name}': no such rule "
+                                  f"(known: {', '.join(sorted(rules))})")
+            rules[name] = _apply(
+                rules[name], where=f"{project.root / 'tieout.yml'}", params=override.params,
+                team=override.team, expected_lag_days=override.expected_lag_days, enabled=override.enabled,
+            )
+    return {name: _check_params(rule) for name, rule in sorted(rules.items())}
+
+
+def get_rule(rules: dict[str, Rule], name: str) -> Rule:
+    try:
+        return rules[name]
+    except KeyError:
+        raise NotFound(f"no rule {name!r} (known: {', '.join(sorted(rules))})") from None

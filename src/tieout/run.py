@@ -1,0 +1,72 @@
+"""One as-of day end to end: read the exports, resolve entities, build the canonical tables, run the
+rules, store the day. Nothing is written unless every step before the write succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+
+from tieout import canonical
+from tieout.config import Project
+from tieout.entities import install_normalisers, load_entity_map, resolve
+from tieout.evaluate import evaluate
+from tieout.rules.registry import Rule, load_rules
+from tieout.sources.standard import read_day
+from tieout.store import write_day
+
+
+@dataclass
+class DayResult:
+    as_of: date
+    records: dict[str, int]
+    findings: int
+    by_severity: dict[str, int] = field(default_factory=dict)
+    by_rule: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def resolve_day(project: Project, as_of: date) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    """Load `as_of`'s exports and resolve every source record to its canonical entity."""
+    con = duckdb.connect()
+    records = read_day(con, project.export_dir(as_of))
+    load_entity_map(con, project.entity_map_path)
+    install_normalisers(con)
+    resolve(con, as_of)
+    return con, records
+
+
+def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None
+                 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    """Load and evaluate `as_of` in a fresh in-memory DuckDB; return it with its `findings` table."""
+    rules = load_rules(project) if rules is None else rules
+    con, records = resolve_day(project, as_of)
+    canonical.build(con, project, as_of)
+    # From here on only rule SQL runs: no file, URL or setting may be reached from it.
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    evaluate(con, project, rules, as_of)
+    return con, records
+
+
+def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None) -> DayResult:
+    started = time.perf_counter()
+    con, records = evaluate_day(project, as_of, rules=rules)
+    findings: pa.Table = con.execute("SELECT * FROM findings").fetch_arrow_table()
+    write_day(findings, project, as_of)
+    severities = Counter(findings.column("severity").to_pylist())
+    per_rule = Counter(findings.column("rule").to_pylist())
+    con.close()
+    return DayResult(
+        as_of=as_of,
+        records=records,
+        findings=findings.num_rows,
+        by_severity=dict(severities),
+        by_rule=dict(sorted(per_rule.items())),
+        seconds=time.perf_counter() - started,
+    )

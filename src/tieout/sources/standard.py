@@ -1,0 +1,216 @@
+"""Read one as-of day of the standard layout (contract §3) into typed DuckDB tables.
+
+DuckDB parses and type-checks in one pass and records every refused cell with its line and column
+(`store_rejects`); we turn the first of those into an `InputError`. Money and quantities are read as text
+and checked against a strict pattern before the cast, because DuckDB would otherwise round a fifth
+decimal place away silently — and money must stay exact.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first record row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from pathlib import Path
+
+import duckdb
+
+from tieout.errors import InputError
+from tieout.sources.layout import (
+    CONTRACT_STATUSES,
+    INVOICE_STATUSES,
+    KIND_TYPES,
+    STANDARD_LAYOUT,
+    ExportFile,
+)
+
+# Types DuckDB parses while reading; other kinds are read as text and checked by `_CHECKS`.
+_READ_TYPES = {"date": "DATE", "timestamp": "TIMESTAMPTZ", "count": "BIGINT"}
+
+_DECIMAL = r"^-?[0-9]+(\.[0-9]{1,4})?$"
+# kind -> (SQL, with %s for the cell, true for a good non-empty value; what was expected)
+_CHECKS = {
+    "money": (f"regexp_full_match(%s, '{_DECIMAL}')", "an amount like 1234.50 (at most 4 decimals)"),
+    "quantity": (f"regexp_full_match(%s, '{_DECIMAL}')", "a number like 12 or 12.5"),
+    "currency": ("regexp_full_match(%s, '^[A-Za-z]{3}$')", "a 3-letter currency code such as USD"),
+    "contract_status": (
+        "lower(%s) IN (" + ", ".join(f"'{s}'" for s in CONTRACT_STATUSES) + ")",
+        "one of " + ", ".join(CONTRACT_STATUSES),
+    ),
+    "invoice_status": (
+        "lower(%s) IN (" + ", ".join(f"'{s}'" for s in INVOICE_STATUSES) + ")",
+        "one of " + ", ".join(INVOICE_STATUSES),
+    ),
+}
+_CAST_EXPECTED = {
+    "date": "a date as YYYY-MM-DD",
+    "timestamp": "an ISO 8601 timestamp such as 2026-01-31T23:00:00Z",
+    "count": "a whole number",
+}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_header(path: Path) -> list[str]:
+    """The header row of `path` (BOM allowed); refuses a missing, empty or non-UTF-8 file."""
+    if not path.is_file():
+        raise InputError("file is missing (a day's export must hold all six files)", file=path)
+    with path.open("rb") as f:
+        first = f.readline()
+    if not first.strip():
+        raise InputError("file is empty (expected a header row and at least one record)", file=path, row=1)
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"bytes that are not UTF-8 at byte {e.start} of the header", file=path, row=1) from e
+    return next(csv.reader(io.StringIO(text)))
+
+
+def _check_header(spec: ExportFile, path: Path, header: list[str]) -> None:
+    for name in spec.column_names:
+        if name in header:
+            continue
+        unknown = [h for h in header if h not in spec.column_names]
+        guess = difflib.get_close_matches(name, unknown, n=1)
+        hint = f" — is {guess[0]!r} this column renamed?" if guess else ""
+        raise InputError(
+            f"missing column {name!r} (expected columns: {', '.join(spec.column_names)}){hint}",
+            file=path,
+            row=1,
+            column=guess[0] if guess else name,
+        )
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise InputError(f"column {duplicated[0]!r} appears twice in the header", file=path, row=1,
+                         column=duplicated[0])
+
+
+def _first_reject(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) -> None:
+    row = con.execute(
+        f"SELECT line, column_name, error_type, error_message FROM {spec.table}__rejects "
+        "ORDER BY line, column_idx LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return
+    line, column, error_type, message = row
+    kinds = {c.name: c.kind for c in spec.columns}
+    if error_type == "CAST" and column in kinds:
+        value = message.split('Could not convert string "', 1)[-1].split('" to', 1)[0]
+        raise InputError(f"{value!r} is not {_CAST_EXPECTED[kinds[column]]}", file=path, row=line,
+                         column=column)
+    if error_type == "INVALID ENCODING":
+        raise InputError("bytes that are not UTF-8 (save the export as UTF-8)", file=path, row=line,
+                         column=column)
+    if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        raise InputError(f"{message.lower()} — is the file truncated or a value unquoted?", file=path,
+                         row=line, column=column)
+    raise InputError(f"{error_type.lower()}: {message}", file=path, row=line, column=column)
+
+
+def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, raw: str) -> None:
+    """One pass over the loaded rows: required cells, patterns and vocabularies; first failure wins."""
+    probes = []
+    for col in spec.columns:
+        v = _q(col.name)
+        conditions = []
+        if col.required:
+            conditions.append((f"{v} IS NULL OR trim(CAST({v} AS VARCHAR)) = ''", "a value is required"))
+        if col.kind in _CHECKS:
+            ok, expected = _CHECKS[col.kind]
+            conditions.append((f"{v} IS NOT NULL AND NOT ({ok % v})", f"expected {expected}"))
+        for condition, problem in conditions:
+            probes.append(
+                f"SELECT {_lit(col.name)} AS col, {_lit(problem)} AS problem, row_no, "
+                f"CAST({v} AS VARCHAR) AS value FROM {raw} WHERE {condition}"
+            )
+    if not probes:
+        return
+    found = con.execute(
+        " UNION ALL ".join(f"({p} ORDER BY row_no LIMIT 1)" for p in probes) + " ORDER BY row_no LIMIT 1"
+    ).fetchone()
+    if found:
+        col, problem, row_no, value = found
+        shown = "empty" if value is None or value.strip() == "" else repr(value)
+        raise InputError(f"{shown}: {problem}", file=path, row=row_no, column=col)
+
+
+def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, raw: str) -> None:
+    key = ", ".join(_q(k) for k in spec.primary_key)
+    dup = con.execute(
+        f"SELECT min(row_no), max(row_no), CAST(({key}) AS VARCHAR) FROM {raw} "
+        f"GROUP BY {key} HAVING count(*) > 1 ORDER BY 2 LIMIT 1"
+    ).fetchone()
+    if dup:
+        first, second, value = dup
+        label = " + ".join(spec.primary_key)
+        raise InputError(f"duplicate {label} {value} (also at row {first})", file=path, row=second,
+                         column=spec.primary_key[0])
+
+
+def _typed_select(spec: ExportFile, raw: str) -> str:
+    out = []
+    for col in spec.columns:
+        v = _q(col.name)
+        if col.kind in ("contract_status", "invoice_status"):
+            out.append(f"lower({v}) AS {v}")
+        elif col.kind == "currency":
+            out.append(f"upper({v}) AS {v}")
+        elif col.kind == "timestamp":
+            # Stored as UTC wall time: the business time zone only matters for as-of dates.
+            out.append(f"CAST(timezone('UTC', {v}) AS TIMESTAMP) AS {v}")
+        elif col.kind in ("money", "quantity"):
+            out.append(f"CAST({v} AS {KIND_TYPES[col.kind]}) AS {v}")
+        elif col.kind in ("id", "text"):
+            out.append(f"NULLIF(trim({v}), '') AS {v}" if col.kind == "id" else v)
+        else:
+            out.append(v)
+    return f"SELECT {', '.join(out)} FROM {raw} ORDER BY row_no"
+
+
+def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) -> int:
+    """Load `path` into table `spec.table`; return its record count. Raises `InputError` on bad input."""
+    header = read_header(path)
+    _check_header(spec, path, header)
+    kinds = {c.name: c.kind for c in spec.columns}
+    columns = "{" + ", ".join(
+        f"{_lit(h)}: '{_READ_TYPES.get(kinds.get(h, 'text'), 'VARCHAR')}'" for h in header
+    ) + "}"
+    raw = f"{spec.table}__raw"
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {raw} AS "
+            f"SELECT *, CAST(row_number() OVER () + 1 AS BIGINT) AS row_no FROM read_csv({_lit(str(path))}, "
+            f"header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
+            f"escape = '\"', dateformat = '%Y-%m-%d', strict_mode = true, null_padding = false, "
+            f"store_rejects = true, rejects_table = '{spec.table}__rejects', "
+            f"rejects_scan = '{spec.table}__reject_scans')"
+        )
+    except duckdb.Error as e:
+        raise InputError(f"cannot be read as CSV: {e}", file=path) from e
+    _first_reject(con, spec, path)
+    count = con.execute(f"SELECT count(*) FROM {raw}").fetchone()[0]  # type: ignore[index]
+    if count == 0:
+        raise InputError("header only: the export holds no records (a missing day is not a clean day)",
+                         file=path, row=2)
+    _check_values(con, spec, path, raw)
+    _check_primary_key(con, spec, path, raw)
+    con.execute(f"CREATE OR REPLACE TABLE {spec.table} AS {_typed_select(spec, raw)}")
+    con.execute(f"DROP TABLE {raw}")
+    return count
+
+
+def read_day(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
+    """Load every file of one as-of day's folder; return record counts per table."""
+    if not folder.is_dir():
+        raise InputError("no export folder for this as-of date (a missing day is not a clean day)",
+                         file=folder)
+    return {spec.table: read_export(con, spec, folder / spec.filename) for spec in STANDARD_LAYOUT}
