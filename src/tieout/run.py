@@ -57,7 +57,7 @@ def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None
 def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None) -> DayResult:
     started = time.perf_counter()
     con, records = evaluate_day(project, as_of, rules=rules)
-    findings: pa.Table = con.execute("SELECT * FROM findings").fetch_arrow_table()
+    findings: pa.Table = con.sql("SELECT * FROM findings").to_arrow_table()
     write_day(findings, project, as_of)
     severities = Counter(findings.column("severity").to_pylist())
     per_rule = Counter(findings.column("rule").to_pylist())

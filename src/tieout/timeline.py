@@ -60,11 +60,10 @@ def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, a
 
 _EPISODES_SQL = """
 WITH run_days AS (
-    SELECT day, row_number() OVER (ORDER BY day) AS n, lead(day) OVER (ORDER BY day) AS next_day
-    FROM (SELECT unnest($days) AS day)
+    SELECT day, row_number() OVER (ORDER BY day) AS n FROM (SELECT unnest($days) AS day)
 ),
 observed AS (
-    SELECT f.*, d.day, d.n, d.next_day
+    SELECT f.*, d.day, d.n
     FROM read_parquet($files, filename = true) AS f
     JOIN run_days AS d ON d.day = CAST(regexp_extract(f.filename, '(\\d{4}-\\d{2}-\\d{2})\\.parquet$', 1) AS DATE)
 ),
@@ -72,19 +71,22 @@ islands AS (
     SELECT *, n - row_number() OVER (PARTITION BY id ORDER BY n) AS island FROM observed
 ),
 episodes AS (
-    SELECT id, island, min(day) AS first_seen, max(day) AS last_seen, arg_max(next_day, day) AS resolved_on,
-           arg_max(rule, day) AS rule, arg_max(canonical_id, day) AS canonical_id,
-           arg_max(source_system, day) AS source_system, arg_max(source_id, day) AS source_id,
-           arg_max(field, day) AS field, arg_max(severity, day) AS severity, arg_max(impact, day) AS impact,
-           arg_max(team, day) AS team, arg_max(details, day) AS details
+    SELECT id, island, min(day) AS first_seen, max(day) AS last_seen, max(n) AS last_n
     FROM islands
     GROUP BY id, island
+),
+latest AS (
+    SELECT *, count(*) OVER (PARTITION BY id) AS episodes
+    FROM episodes
+    QUALIFY row_number() OVER (PARTITION BY id ORDER BY first_seen DESC) = 1
 )
-SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team, first_seen, last_seen,
-       resolved_on, count(*) OVER (PARTITION BY id) AS episodes, details
-FROM episodes
-QUALIFY row_number() OVER (PARTITION BY id ORDER BY first_seen DESC) = 1
-ORDER BY rule, canonical_id NULLS LAST, source_system, source_id, field
+-- An episode's attributes are those of its last observation; it resolved on the next stored day.
+SELECT o.id, o.rule, o.canonical_id, o.source_system, o.source_id, o.field, o.severity, o.impact, o.team,
+       e.first_seen, e.last_seen, r.day AS resolved_on, e.episodes, o.details
+FROM latest AS e
+JOIN observed AS o ON o.id = e.id AND o.day = e.last_seen
+LEFT JOIN run_days AS r ON r.n = e.last_n + 1
+ORDER BY o.rule, o.canonical_id NULLS LAST, o.source_system, o.source_id, o.field
 """
 
 

@@ -4,8 +4,6 @@ renders. Every `TieoutError` is caught in one place and becomes its documented e
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from tieout import __version__
@@ -17,7 +15,18 @@ from tieout.cli.run import backfill, run
 from tieout.errors import TieoutError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Tieout(click.Group):
+    """Turns every `TieoutError` into its message on stderr and its documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except TieoutError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(e.exit_code)
+
+
+@click.group(cls=_Tieout, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tieout")
 def cli() -> None:
     """tieout — reconcile your CRM, billing and product-usage exports every day.
@@ -33,15 +42,4 @@ for command in (init, demo, run, backfill, exceptions_cmd, entities, rules):
 
 
 def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except TieoutError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    sys.exit(0)
+    cli(prog_name="tieout")

@@ -49,4 +49,5 @@ def interactive() -> bool:
 def echo_rich(renderable: Any) -> None:
     from rich.console import Console
 
-    Console(soft_wrap=False).print(renderable)
+    # A pipe or a log file gets the whole table rather than one squeezed to 80 columns.
+    Console(soft_wrap=False, width=None if sys.stdout.isatty() else 240).print(renderable)

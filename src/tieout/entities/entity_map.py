@@ -1,0 +1,160 @@
+"""`entity_map.csv` (contract §4) loaded into the DuckDB table `entity_map`, validated in SQL.
+
+Every refusal is an `InputError` naming the file, the 1-based *data* row (the header is not counted) and
+the column. The checks are set-based queries over the whole file, so a 3-million-row map costs a few
+scans, not a Python loop.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from ..errors import InputError
+
+COLUMNS = ("canonical_id", "source_system", "source_id", "effective_from", "effective_to", "notes")
+REQUIRED = COLUMNS[:5]  # notes may be left out of a hand-written map
+SYSTEMS = ("crm", "billing", "ops")
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+ENTITY_MAP_DDL = """
+CREATE OR REPLACE TABLE entity_map (
+    canonical_id VARCHAR NOT NULL,
+    source_system VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    effective_from DATE NOT NULL,
+    effective_to DATE,          -- NULL: open
+    notes VARCHAR
+)
+"""
+
+
+def _where(row: int) -> str:
+    return f"(data row {row}, header not counted)"
+
+
+def _check_utf8(path: Path) -> None:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        row = data.count(b"\n", 0, exc.start)  # the header is line 0, so this is the data row
+        header = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
+        index = data.count(b",", line_start, exc.start)  # ignores quoting: a good hint, not a parser
+        column = header[index].strip() if index < len(header) else None
+        raise InputError(
+            f"not UTF-8: byte 0x{data[exc.start]:02x} {_where(row)}", file=path, row=row or None,
+            column=column,
+        ) from None
+    if not data.strip():
+        raise InputError("the entity map is empty (no header row)", file=path)
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        first = f.readline()
+    return [c.strip().strip('"').strip() for c in first.rstrip("\r\n").split(",")]
+
+
+def load_entity_map(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+    """Read and validate `path` into the table `entity_map` (typed DATE columns, effective_to NULL = open).
+
+    Refuses a missing file, missing columns, non-UTF-8 bytes, empty ids, an unknown source_system, a bad
+    date, effective_to before effective_from, and overlapping effective ranges of one source record.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("the entity map does not exist", file=path)
+    _check_utf8(path)
+    header = _header(path)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)} in the header; expected {', '.join(COLUMNS)}",
+            file=path, row=None, column=missing[0],
+        )
+    try:
+        # A table (not a view) keeps the file's order in rowid: rowid + 1 is the data row.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE tieout_entity_map_raw AS SELECT * FROM read_csv(?, header = true, "
+            "all_varchar = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            "null_padding = false)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        line = re.search(r"[Ll]ine:? (\d+)", str(exc))
+        row = int(line.group(1)) - 1 if line else None
+        raise InputError(f"not a readable CSV: {str(exc).splitlines()[0]}", file=path, row=row) from None
+    try:
+        _validate(con, path, header)
+        notes = "notes" if "notes" in header else "NULL"
+        con.execute(ENTITY_MAP_DDL)
+        con.execute(f"""
+            INSERT INTO entity_map
+            SELECT trim(canonical_id), lower(trim(source_system)), trim(source_id),
+                   CAST(trim(effective_from) AS DATE), CAST(nullif(trim(effective_to), '') AS DATE), {notes}
+            FROM tieout_entity_map_raw ORDER BY rowid
+        """)
+    finally:
+        con.execute("DROP TABLE IF EXISTS tieout_entity_map_raw")
+
+
+def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> None:
+    systems = ", ".join(f"'{s}'" for s in SYSTEMS)
+    # Row-level checks: the first offending row wins, then the first failing check on it.
+    checks = [
+        ("canonical_id", "coalesce(trim(canonical_id), '') = ''", "'empty canonical_id'"),
+        ("source_system", "coalesce(trim(source_system), '') = ''", "'empty source_system'"),
+        ("source_system", f"lower(trim(source_system)) NOT IN ({systems})",
+         f"'unknown source_system ' || source_system || ' (expected one of {', '.join(SYSTEMS)})'"),
+        ("source_id", "coalesce(trim(source_id), '') = ''", "'empty source_id'"),
+        ("effective_from", "coalesce(trim(effective_from), '') = ''", "'empty effective_from'"),
+        ("effective_from",
+         f"NOT regexp_matches(trim(effective_from), '{_ISO_DATE}') OR TRY_CAST(trim(effective_from) AS DATE) IS NULL",
+         "'not a date (YYYY-MM-DD): ' || effective_from"),
+        ("effective_to",
+         f"coalesce(trim(effective_to), '') <> '' AND (NOT regexp_matches(trim(effective_to), '{_ISO_DATE}') "
+         "OR TRY_CAST(trim(effective_to) AS DATE) IS NULL)",
+         "'not a date (YYYY-MM-DD): ' || effective_to"),
+        ("effective_to",
+         "TRY_CAST(nullif(trim(effective_to), '') AS DATE) < TRY_CAST(trim(effective_from) AS DATE)",
+         "'effective_to ' || effective_to || ' is before effective_from ' || effective_from"),
+    ]
+    union = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT rowid + 1 AS row, {i} AS check_no, '{col}' AS col, {msg} AS msg "
+        f"FROM tieout_entity_map_raw WHERE {cond} ORDER BY rowid LIMIT 1)"
+        for i, (col, cond, msg) in enumerate(checks)
+    )
+    bad = con.execute(f"SELECT row, col, msg FROM ({union}) ORDER BY row, check_no LIMIT 1").fetchall()
+    if bad:
+        row, col, msg = bad[0]
+        raise InputError(f"{msg} {_where(row)}", file=path, row=row, column=col)
+
+    # A source record belongs to one entity per day. With valid ranges sorted by start, ranges overlap
+    # somewhere iff some range starts on or before the end of the one before it (open end = forever).
+    overlap = con.execute("""
+        WITH r AS (
+            SELECT rowid + 1 AS row, lower(trim(source_system)) AS sys, trim(source_id) AS sid,
+                   trim(canonical_id) AS cid,
+                   CAST(trim(effective_from) AS DATE) AS f, CAST(nullif(trim(effective_to), '') AS DATE) AS t
+            FROM tieout_entity_map_raw
+        ), w AS (
+            SELECT *, lag(t) OVER k AS prev_t, lag(row) OVER k AS prev_row, lag(cid) OVER k AS prev_cid,
+                   row_number() OVER k AS n
+            FROM r WINDOW k AS (PARTITION BY sys, sid ORDER BY f, row)
+        )
+        SELECT greatest(row, prev_row) AS row, least(row, prev_row) AS other, sys, sid
+        FROM w WHERE n > 1 AND (prev_t IS NULL OR prev_t >= f)
+        ORDER BY row LIMIT 1
+    """).fetchall()
+    if overlap:
+        row, other, sys, sid = overlap[0]
+        raise InputError(
+            f"{sys} record {sid!r} has overlapping effective ranges in data rows {other} and {row} (header "
+            f"not counted): a source record belongs to one entity per day, so close one range before the "
+            f"next opens",
+            file=path, row=row, column="effective_from",
+        )

@@ -1,0 +1,112 @@
+"""Fuzzy proposals of map rows for records the resolver left unmapped or ambiguous. Never a resolution.
+
+Run after `resolve`. Reference names come from the records resolved on the same day. Scorers, and why:
+
+- legal names (CRM `legal_name`, billing `name`), compared normalised: `token_sort_ratio`. Word order
+  varies ("Labs Globex"), but WRatio's partial matching would rate "Acme" 90 against any "Acme ..." —
+  too generous for something a person is asked to accept.
+- ops display names are workspace names ("acme-prod", "initech-hq"), so they are compared with
+  `token_set_ratio` (a shared company word scores high despite the "prod"/"hq" noise) against both the
+  legal names and the domain labels ("initech" of initech.co.uk) of resolved records.
+- domains: the registrable domain's label ("acme" of acme.co.uk), or the host's last-but-one label when
+  it has none (".example" test domains), against the same domain labels, with `ratio`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from rapidfuzz import fuzz, process
+
+from .entity_map import COLUMNS
+from .normalise import host, legal_name, registrable_domain
+
+PROPOSAL_COLUMNS = (*COLUMNS, "score", "matched_on")
+
+_RAW = """
+SELECT 'crm' AS sys, account_id AS sid, legal_name AS name, NULL AS display, domain AS dom FROM crm_accounts
+UNION ALL SELECT 'billing', customer_id, name, NULL, email FROM billing_customers
+UNION ALL SELECT 'ops', tenant_id, NULL, display_name, domain FROM ops_tenants
+"""
+
+
+def _domain_label(value: str | None) -> str | None:
+    reg = registrable_domain(value)
+    if reg:
+        return reg.split(".")[0]
+    h = host(value)
+    if h and "." in h and registrable_domain(h) is None and h.split(".")[-2]:
+        return h.split(".")[-2]
+    return None
+
+
+def propose(
+    con: duckdb.DuckDBPyConnection, as_of: date, *, limit_per_record: int = 3, min_score: float = 80
+) -> list[dict[str, object]]:
+    """Candidate map rows (dicts keyed by PROPOSAL_COLUMNS) for the unmapped and ambiguous records."""
+    if not 0 <= min_score <= 100:
+        raise ValueError(f"min_score must be between 0 and 100, not {min_score}")
+    rows = con.execute(f"""
+        SELECT r.sys, r.sid, r.name, r.display, r.dom, s.status, s.canonical_id
+        FROM ({_RAW}) r JOIN source_records s ON s.source_system = r.sys AND s.source_id = r.sid
+        ORDER BY r.sys, r.sid
+    """).fetchall()
+    open_rows = [r for r in rows if r[5] in ("unmapped", "ambiguous")]
+    if not open_rows:
+        return []
+
+    # Reference choices: normalised key -> the canonical ids resolved records carry it for.
+    names: dict[str, set[str]] = {}
+    labels: dict[str, set[str]] = {}
+    for _sys, _sid, name, _display, dom, status, cid in rows:
+        if status != "resolved":
+            continue
+        if (key := legal_name(name)) is not None:
+            names.setdefault(key, set()).add(cid)
+        if (label := _domain_label(dom)) is not None:
+            labels.setdefault(label, set()).add(cid)
+
+    proposals: list[dict[str, object]] = []
+    for sys, sid, name, display, dom, _status, _cid in open_rows:
+        best: dict[str, tuple[float, str]] = {}
+        queries = [
+            (legal_name(name), names, fuzz.token_sort_ratio, "legal_name"),
+            (_domain_label(dom), labels, fuzz.ratio, "domain"),
+        ]
+        if display:
+            display_key = legal_name(display)
+            queries += [
+                (display_key, names, fuzz.token_set_ratio, "display_name~legal_name"),
+                (display_key, labels, fuzz.token_set_ratio, "display_name~domain"),
+            ]
+        for query, choices, scorer, field in queries:
+            if not query or not choices:
+                continue
+            for choice, score, _ in process.extract(
+                query, list(choices), scorer=scorer, limit=limit_per_record * 3, score_cutoff=min_score
+            ):
+                for cid in choices[choice]:
+                    if score > best.get(cid, (-1.0, ""))[0]:
+                        best[cid] = (score, f"{field}: {query!r} ~ {choice!r}")
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit_per_record]
+        for cid, (score, matched) in ranked:
+            field = matched.split(":", 1)[0]
+            proposals.append({
+                "canonical_id": cid, "source_system": sys, "source_id": sid,
+                "effective_from": as_of.isoformat(), "effective_to": "",
+                "notes": f"proposed: score {round(score)} on {matched}",
+                "score": round(score, 1), "matched_on": field,
+            })
+    return proposals
+
+
+def write_proposals(rows: Iterable[dict[str, object]], path: Path | str) -> None:
+    """Write proposals as CSV: entity_map.csv's six columns first (copy-pasteable), then score, matched_on."""
+    with Path(path).open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=PROPOSAL_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

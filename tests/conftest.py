@@ -1,0 +1,78 @@
+"""Shared fixtures: a tiny, healthy project written from text, so each test can break one thing."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+BRIEF_TIMING = SHARED / "spec" / "examples" / "brief-timing"
+
+HEALTHY_DAY = {
+    "crm_accounts.csv": (
+        "account_id,legal_name,domain,tax_id,owner,updated_at\n"
+        "A1,Acme Analytics Inc.,acme.com,12-3456789,ana,2026-01-20T23:00:00Z\n"
+    ),
+    "crm_contracts.csv": (
+        "contract_id,account_id,status,start_date,end_date,annual_value,currency,contracted_fte,updated_at\n"
+        "K1,A1,active,2025-06-01,,120000.00,USD,50,2026-01-20T23:00:00Z\n"
+    ),
+    "billing_customers.csv": (
+        "customer_id,name,email,tax_id,updated_at\n"
+        "cus_1,Acme Analytics Inc.,ap@acme.com,12-3456789,2026-01-20T23:00:00Z\n"
+    ),
+    "billing_invoices.csv": (
+        "invoice_id,customer_id,period_start,period_end,issued_on,status,amount,currency,billed_fte,updated_at\n"
+        "in_1,cus_1,2026-01-01,2026-01-31,2026-01-01,paid,10000.00,USD,50,2026-01-20T23:00:00Z\n"
+    ),
+    "ops_tenants.csv": "tenant_id,display_name,domain,created_on,status\nt-1,acme-prod,acme.com,2025-06-01,active\n",
+    "ops_usage.csv": (
+        "tenant_id,date,active_users,fte_count\n"
+        "t-1,2026-01-19,45,50\n"
+        "t-1,2026-01-20,44,50\n"
+    ),
+}
+
+ENTITY_MAP = (
+    "canonical_id,source_system,source_id,effective_from,effective_to,notes\n"
+    "ACME,crm,A1,2025-01-01,,\n"
+    "ACME,billing,cus_1,2025-01-01,,\n"
+    "ACME,ops,t-1,2025-01-01,,\n"
+)
+
+
+def write_day(project: Path, day: str, files: dict[str, str | bytes] | None = None) -> Path:
+    folder = project / "exports" / day
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in {**HEALTHY_DAY, **(files or {})}.items():
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project with one healthy day, 2026-01-20, not yet reconciled."""
+    (tmp_path / "tieout.yml").write_text("exports: exports/{date}\nentity_map: entity_map.csv\n")
+    (tmp_path / "entity_map.csv").write_text(ENTITY_MAP)
+    write_day(tmp_path, "2026-01-20")
+    return tmp_path
+
+
+def invoke(*args: str):
+    from tieout.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under `folder` with the hash of its bytes: to prove nothing was written."""
+    if not folder.exists():
+        return {}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }

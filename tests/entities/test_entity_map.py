@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tieout.entities.entity_map import load_entity_map
+from tieout.errors import InputError
+
+HEADER = "canonical_id,source_system,source_id,effective_from,effective_to,notes\n"
+
+
+def _write(tmp_path, body: str | bytes, header: str = HEADER):
+    path = tmp_path / "entity_map.csv"
+    data = header.encode() + (body if isinstance(body, bytes) else body.encode())
+    path.write_bytes(data)
+    return path
+
+
+def test_loads_typed(con, tmp_path):
+    path = _write(tmp_path, "A,crm,1,2025-01-01,,\nA,billing,c1,2025-01-01,2025-06-30,closed\nB,billing,c1,2025-07-01,,merged\n")
+    load_entity_map(con, path)
+    rows = con.execute("SELECT * FROM entity_map ORDER BY source_system, effective_from").fetchall()
+    assert rows[0] == ("A", "billing", "c1", dt.date(2025, 1, 1), dt.date(2025, 6, 30), "closed")
+    assert rows[1][4] is None and rows[1][3] == dt.date(2025, 7, 1)
+    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                             "WHERE table_name = 'entity_map'").fetchall())
+    assert types["effective_from"] == "DATE" and types["effective_to"] == "DATE"
+
+
+@pytest.mark.parametrize(
+    ("body", "row", "column", "words"),
+    [
+        ("A,crm,1,2025-01-01,,\n,crm,2,2025-01-01,,\n", 2, "canonical_id", "empty canonical_id"),
+        ("A,crm,1,2025-01-01,,\nA,crm, ,2025-01-01,,\n", 2, "source_id", "empty source_id"),
+        ("A,crm,1,2025-01-01,,\nA,erp,2,2025-01-01,,\nA,crm,3,2025-01-01,,\n", 2, "source_system", "unknown"),
+        ("A,crm,1,2025-01-01,,\nA,crm,2,2025-01-01,,\nA,crm,3,01/02/2025,,\n", 3, "effective_from", "not a date"),
+        ("A,crm,1,2025-02-30,,\n", 1, "effective_from", "not a date"),
+        ("A,crm,1,2025-01-01,2025-13-01,\n", 1, "effective_to", "not a date"),
+        ("A,crm,1,2025-01-01,2024-12-31,\n", 1, "effective_to", "before"),
+        ("A,crm,1,2025-01-01,2025-06-30,\nB,crm,1,2025-06-30,,\n", 2, "effective_from", "overlapping"),
+        ("A,crm,1,2025-01-01,,\nB,ops,9,2025-01-01,,\nB,crm,1,2026-01-01,,\n", 3, "effective_from", "overlapping"),
+    ],
+)
+def test_refusals_name_file_row_column(con, tmp_path, body, row, column, words):
+    path = _write(tmp_path, body)
+    with pytest.raises(InputError) as info:
+        load_entity_map(con, path)
+    err = info.value
+    assert (err.file, err.row, err.column) == (str(path), row, column)
+    message = str(err)
+    assert str(path) in message and f"row {row}" in message and repr(column) in message and words in message
+
+
+def test_missing_file(con, tmp_path):
+    with pytest.raises(InputError, match="does not exist") as info:
+        load_entity_map(con, tmp_path / "nope.csv")
+    assert info.value.file.endswith("nope.csv")
+
+
+def test_missing_column(con, tmp_path):
+    path = _write(tmp_path, "A,crm,1,2025-01-01\n", header="canonical_id,source_system,source_id,effective_from\n")
+    with pytest.raises(InputError, match="missing column") as info:
+        load_entity_map(con, path)
+    assert info.value.column == "effective_to"
+
+
+def test_not_utf8_names_row_and_column(con, tmp_path):
+    path = _write(tmp_path, b"A,crm,1,2025-01-01,,\nA,crm,2,2025-01-01,,M\xfcller\n")
+    with pytest.raises(InputError, match="not UTF-8") as info:
+        load_entity_map(con, path)
+    assert (info.value.row, info.value.column) == (2, "notes")
+
+
+def test_empty_file(con, tmp_path):
+    path = tmp_path / "entity_map.csv"
+    path.write_text("")
+    with pytest.raises(InputError, match="empty"):
+        load_entity_map(con, path)
+
+
+def test_example_map_loads(con):
+    from .helpers import EXAMPLE
+
+    if not (EXAMPLE / "entity_map.csv").exists():
+        pytest.skip("the shared worked example is not on this machine")
+    load_entity_map(con, EXAMPLE / "entity_map.csv")
+    assert con.execute("SELECT count(*) FROM entity_map").fetchall() == [(8,)]

@@ -1,0 +1,121 @@
+"""Every malformed export is refused with file, row and column, exit code 4, and nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HEALTHY_DAY, invoke, tree_digest, write_day
+
+ACCOUNTS = HEALTHY_DAY["crm_accounts.csv"]
+INVOICES = HEALTHY_DAY["billing_invoices.csv"]
+CONTRACTS = HEALTHY_DAY["crm_contracts.csv"]
+
+CASES = {
+    "missing column": (
+        {"crm_accounts.csv": "account_id,legal_name,domain,owner,updated_at\nA1,Acme,acme.com,ana,\n"},
+        "crm_accounts.csv", "row 1", "missing column 'tax_id'",
+    ),
+    "renamed column": (
+        {"crm_accounts.csv": ACCOUNTS.replace("legal_name", "legalname")},
+        "crm_accounts.csv", "row 1", "column 'legalname'",
+    ),
+    "unparsable date": (
+        {"crm_contracts.csv": CONTRACTS.replace("2025-06-01", "2025-02-30")},
+        "crm_contracts.csv", "row 2", "column 'start_date'",
+    ),
+    "non-ISO date": (
+        {"billing_invoices.csv": INVOICES.replace(",2026-01-01,2026-01-31,", ",01/01/2026,2026-01-31,")},
+        "billing_invoices.csv", "row 2", "column 'period_start'",
+    ),
+    "unparsable amount": (
+        {"billing_invoices.csv": INVOICES.replace("10000.00", "10,000.00").replace(
+            "paid,10,000.00", 'paid,"10,000.00"')},
+        "billing_invoices.csv", "row 2", "column 'amount'",
+    ),
+    "amount with too many decimals": (
+        {"billing_invoices.csv": INVOICES.replace("10000.00", "10000.00001")},
+        "billing_invoices.csv", "row 2", "column 'amount'",
+    ),
+    "unknown invoice status": (
+        {"billing_invoices.csv": INVOICES.replace(",paid,", ",settled,")},
+        "billing_invoices.csv", "row 2", "column 'status'",
+    ),
+    "empty required id": (
+        {"crm_accounts.csv": ACCOUNTS + ",Nameless Ltd,nameless.com,,bo,\n"},
+        "crm_accounts.csv", "row 3", "column 'account_id'",
+    ),
+    "duplicate primary key": (
+        {"crm_accounts.csv": ACCOUNTS + "A1,Acme Again,acme.com,,bo,\n"},
+        "crm_accounts.csv", "row 3", "duplicate account_id",
+    ),
+    "duplicate composite key": (
+        {"ops_usage.csv": HEALTHY_DAY["ops_usage.csv"] + "t-1,2026-01-20,40,50\n"},
+        "ops_usage.csv", "row 4", "duplicate tenant_id + date",
+    ),
+    "empty file": ({"ops_tenants.csv": ""}, "ops_tenants.csv", "row 1", "empty"),
+    "header only": (
+        {"billing_customers.csv": "customer_id,name,email,tax_id,updated_at\n"},
+        "billing_customers.csv", "row 2", "header only",
+    ),
+    "not UTF-8": (
+        {"crm_accounts.csv": ACCOUNTS.encode() + "A2,Müller GmbH,mueller.de,,bo,\n".encode("latin-1")},
+        "crm_accounts.csv", "row 3", "not UTF-8",
+    ),
+    "truncated file": (
+        {"crm_contracts.csv": CONTRACTS + "K2,A1,active,2025-06-01"},
+        "crm_contracts.csv", "row 3", "missing columns",
+    ),
+    "too many cells": (
+        {"crm_accounts.csv": ACCOUNTS + "A2,Foo,foo.com,1,bo,,extra\n"},
+        "crm_accounts.csv", "row 3", "too many columns",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_export_is_refused_and_nothing_is_written(project: Path, case: str) -> None:
+    files, filename, row, phrase = CASES[case]
+    assert invoke("run", "--project", str(project), "--as-of", "2026-01-20").exit_code == 0
+    write_day(project, "2026-01-21", files)
+    before = tree_digest(project / ".tieout")
+
+    result = invoke("run", "--project", str(project), "--as-of", "2026-01-21")
+
+    assert result.exit_code == 4, result.output
+    message = result.output
+    assert f"{filename}, {row}" in message, message
+    assert phrase.lower() in message.lower(), message
+    assert tree_digest(project / ".tieout") == before
+
+
+def test_a_bom_is_fine(project: Path) -> None:
+    write_day(project, "2026-01-21", {"crm_accounts.csv": b"\xef\xbb\xbf" + ACCOUNTS.encode()})
+    assert invoke("run", "--project", str(project), "--as-of", "2026-01-21").exit_code == 0
+
+
+def test_a_missing_file_is_refused(project: Path) -> None:
+    folder = write_day(project, "2026-01-21")
+    (folder / "ops_usage.csv").unlink()
+    result = invoke("run", "--project", str(project), "--as-of", "2026-01-21")
+    assert result.exit_code == 4
+    assert "ops_usage.csv" in result.output and "missing" in result.output
+    assert not (project / ".tieout").exists()
+
+
+def test_a_missing_day_is_refused(project: Path) -> None:
+    result = invoke("run", "--project", str(project), "--as-of", "2026-01-22")
+    assert result.exit_code == 4
+    assert "2026-01-22" in result.output and "missing day" in result.output
+
+
+def test_exit_code_reaches_the_shell(project: Path) -> None:
+    """The documented code is the process's exit status, not only the CliRunner's."""
+    write_day(project, "2026-01-21", {"ops_tenants.csv": ""})
+    proc = subprocess.run([sys.executable, "-m", "tieout", "run", "-p", str(project), "--as-of", "2026-01-21"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 4
+    assert "ops_tenants.csv, row 1" in proc.stderr
