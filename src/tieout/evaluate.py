@@ -9,10 +9,10 @@ from datetime import date
 import duckdb
 
 from tieout.config import Project
+from tieout.db import one
 from tieout.errors import ConfigError
 from tieout.routing import team_sql
 from tieout.rules.registry import Rule
-from tieout.rules.safety import check_rule_sql
 from tieout.severity import severity_sql
 
 FINDINGS_SCHEMA = """
@@ -32,8 +32,7 @@ def _identity_sql() -> str:
 
 def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date) -> None:
     """Append `rule`'s findings to `raw_findings`."""
-    used = check_rule_sql(rule.sql, name=rule.name, path=rule.source)
-    params = {**rule.bound_params(used), **({"as_of": as_of} if "as_of" in used else {})}
+    params = rule.bound_params(as_of)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE rule_out AS {rule.sql}", params)
     except duckdb.Error as e:
@@ -41,8 +40,10 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date) -> None:
     columns = {c[0] for c in con.execute("DESCRIBE rule_out").fetchall()}
     missing = {"canonical_id", "impact"} - columns
     if missing:
-        raise ConfigError(f"{rule.source}: rule {rule.name} must return columns canonical_id and impact "
-                          f"(missing: {', '.join(sorted(missing))})")
+        raise ConfigError(
+            f"{rule.source}: rule {rule.name} must return columns canonical_id and impact "
+            f"(missing: {', '.join(sorted(missing))})"
+        )
     optional = ", ".join(
         f"CAST({c} AS VARCHAR)" if c in columns else "CAST(NULL AS VARCHAR)" for c in _OPTIONAL
     )
@@ -65,16 +66,17 @@ def evaluate(con: duckdb.DuckDBPyConnection, project: Project, rules: dict[str, 
     con.execute(f"""
         CREATE OR REPLACE TABLE findings AS
         WITH graded AS (
-            SELECT *, {severity_sql('impact', project.severity)} AS severity FROM raw_findings
+            SELECT *, {severity_sql("impact", project.severity)} AS severity FROM raw_findings
         )
         SELECT {_identity_sql()} AS id, rule, canonical_id, source_system, source_id, field, impact,
                severity, {team_sql(rules, project)} AS team, details
         FROM graded
         ORDER BY rule, canonical_id, source_system, source_id, field
     """)
-    dup = con.execute("SELECT rule, id, count(*) FROM findings GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
-                      ).fetchone()
+    dup = one(con, "SELECT rule, id, count(*) FROM findings GROUP BY ALL HAVING count(*) > 1 LIMIT 1")
     if dup:
-        raise ConfigError(f"rule {dup[0]} reported exception {dup[1]} {dup[2]} times on {as_of}: a rule must "
-                          "return one row per entity (or source record, field and system)")
-    return con.execute("SELECT count(*) FROM findings").fetchone()[0]  # type: ignore[index]
+        raise ConfigError(
+            f"rule {dup[0]} reported exception {dup[1]} {dup[2]} times on {as_of}: a rule must "
+            "return one row per entity (or source record, field and system)"
+        )
+    return one(con, "SELECT count(*) FROM findings")[0]  # type: ignore[index]

@@ -12,12 +12,12 @@ EXAMPLE = Path("/work/shared/spec/examples/brief-timing")
 def make_sources(con: duckdb.DuckDBPyConnection, crm=(), billing=(), ops=()) -> None:
     """Typed source tables from tuples: crm (id, legal_name, domain, tax_id), billing (id, name, email,
     tax_id), ops (id, display_name, domain)."""
-    con.execute("""CREATE OR REPLACE TABLE crm_accounts (account_id VARCHAR, legal_name VARCHAR, domain VARCHAR,
-        tax_id VARCHAR, owner VARCHAR, updated_at TIMESTAMPTZ)""")
-    con.execute("""CREATE OR REPLACE TABLE billing_customers (customer_id VARCHAR, name VARCHAR, email VARCHAR,
-        tax_id VARCHAR, updated_at TIMESTAMPTZ)""")
-    con.execute("""CREATE OR REPLACE TABLE ops_tenants (tenant_id VARCHAR, display_name VARCHAR, domain VARCHAR,
-        created_on DATE, status VARCHAR)""")
+    con.execute("""CREATE OR REPLACE TABLE crm_accounts (account_id VARCHAR, legal_name VARCHAR,
+        domain VARCHAR,         tax_id VARCHAR, owner VARCHAR, updated_at TIMESTAMPTZ)""")
+    con.execute("""CREATE OR REPLACE TABLE billing_customers (customer_id VARCHAR, name VARCHAR,
+        email VARCHAR,         tax_id VARCHAR, updated_at TIMESTAMPTZ)""")
+    con.execute("""CREATE OR REPLACE TABLE ops_tenants (tenant_id VARCHAR, display_name VARCHAR,
+        domain VARCHAR,         created_on DATE, status VARCHAR)""")
     for row in crm:
         con.execute("INSERT INTO crm_accounts VALUES (?, ?, ?, ?, NULL, NULL)", list(row))
     for row in billing:

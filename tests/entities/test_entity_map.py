@@ -18,13 +18,19 @@ def _write(tmp_path, body: str | bytes, header: str = HEADER):
 
 
 def test_loads_typed(con, tmp_path):
-    path = _write(tmp_path, "A,crm,1,2025-01-01,,\nA,billing,c1,2025-01-01,2025-06-30,closed\nB,billing,c1,2025-07-01,,merged\n")
+    path = _write(
+        tmp_path,
+        "A,crm,1,2025-01-01,,\nA,billing,c1,2025-01-01,2025-06-30,closed\nB,billing,c1,2025-07-01,,merged\n",
+    )
     load_entity_map(con, path)
     rows = con.execute("SELECT * FROM entity_map ORDER BY source_system, effective_from").fetchall()
     assert rows[0] == ("A", "billing", "c1", dt.date(2025, 1, 1), dt.date(2025, 6, 30), "closed")
     assert rows[1][4] is None and rows[1][3] == dt.date(2025, 7, 1)
-    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_name = 'entity_map'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'entity_map'"
+        ).fetchall()
+    )
     assert types["effective_from"] == "DATE" and types["effective_to"] == "DATE"
 
 
@@ -34,12 +40,22 @@ def test_loads_typed(con, tmp_path):
         ("A,crm,1,2025-01-01,,\n,crm,2,2025-01-01,,\n", 2, "canonical_id", "empty canonical_id"),
         ("A,crm,1,2025-01-01,,\nA,crm, ,2025-01-01,,\n", 2, "source_id", "empty source_id"),
         ("A,crm,1,2025-01-01,,\nA,erp,2,2025-01-01,,\nA,crm,3,2025-01-01,,\n", 2, "source_system", "unknown"),
-        ("A,crm,1,2025-01-01,,\nA,crm,2,2025-01-01,,\nA,crm,3,01/02/2025,,\n", 3, "effective_from", "not a date"),
+        (
+            "A,crm,1,2025-01-01,,\nA,crm,2,2025-01-01,,\nA,crm,3,01/02/2025,,\n",
+            3,
+            "effective_from",
+            "not a date",
+        ),
         ("A,crm,1,2025-02-30,,\n", 1, "effective_from", "not a date"),
         ("A,crm,1,2025-01-01,2025-13-01,\n", 1, "effective_to", "not a date"),
         ("A,crm,1,2025-01-01,2024-12-31,\n", 1, "effective_to", "before"),
         ("A,crm,1,2025-01-01,2025-06-30,\nB,crm,1,2025-06-30,,\n", 2, "effective_from", "overlapping"),
-        ("A,crm,1,2025-01-01,,\nB,ops,9,2025-01-01,,\nB,crm,1,2026-01-01,,\n", 3, "effective_from", "overlapping"),
+        (
+            "A,crm,1,2025-01-01,,\nB,ops,9,2025-01-01,,\nB,crm,1,2026-01-01,,\n",
+            3,
+            "effective_from",
+            "overlapping",
+        ),
     ],
 )
 def test_refusals_name_file_row_column(con, tmp_path, body, row, column, words):
@@ -59,7 +75,9 @@ def test_missing_file(con, tmp_path):
 
 
 def test_missing_column(con, tmp_path):
-    path = _write(tmp_path, "A,crm,1,2025-01-01\n", header="canonical_id,source_system,source_id,effective_from\n")
+    path = _write(
+        tmp_path, "A,crm,1,2025-01-01\n", header="canonical_id,source_system,source_id,effective_from\n"
+    )
     with pytest.raises(InputError, match="missing column") as info:
         load_entity_map(con, path)
     assert info.value.column == "effective_to"

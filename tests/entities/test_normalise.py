@@ -7,8 +7,15 @@ from tieout.entities.normalise import free_mail_domains, legal_name, registrable
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("55 1234567", "551234567"), ("55-1234567", "551234567"), ("de 123.456.789", "DE123456789"),
-     ("  ", None), ("", None), (None, None), ("ß-12", "12")],
+    [
+        ("55 1234567", "551234567"),
+        ("55-1234567", "551234567"),
+        ("de 123.456.789", "DE123456789"),
+        ("  ", None),
+        ("", None),
+        (None, None),
+        ("ß-12", "12"),
+    ],
 )
 def test_tax_id(raw, expected):
     assert tax_id(raw) == expected

@@ -34,8 +34,16 @@ def test_proposals_for_unmapped_and_csv(con, tmp_path):
         reader = csv.reader(f)
         header = next(reader)
         first = next(reader)
-    assert header == ["canonical_id", "source_system", "source_id", "effective_from", "effective_to", "notes",
-                      "score", "matched_on"]
+    assert header == [
+        "canonical_id",
+        "source_system",
+        "source_id",
+        "effective_from",
+        "effective_to",
+        "notes",
+        "score",
+        "matched_on",
+    ]
     assert first[3] == "2026-01-20" and first[4] == "" and first[5].startswith("proposed: score ")
 
 
@@ -47,8 +55,11 @@ def test_nothing_to_propose(con):
 
 
 def test_min_score_and_limit(con):
-    make_sources(con, crm=[(f"a{i}", f"Acme Widgets {i}", None, None) for i in range(6)],
-                 billing=[("c1", "Acme Widgets", None, None)])
+    make_sources(
+        con,
+        crm=[(f"a{i}", f"Acme Widgets {i}", None, None) for i in range(6)],
+        billing=[("c1", "Acme Widgets", None, None)],
+    )
     make_map(con, [(f"E{i}", "crm", f"a{i}", "2025-01-01", None) for i in range(6)])
     resolve(con, D)
     assert len(propose(con, D, limit_per_record=2, min_score=50)) == 2

@@ -18,22 +18,35 @@ def _records(con):
 
 
 def test_map_hit_and_everything_mapped_is_cheap(con):
-    make_sources(con, crm=[("a1", "Acme Inc", "acme.com", "1")], billing=[("c1", "Acme", "ap@acme.com", None)],
-                 ops=[("t1", "acme-prod", "acme.com")])
-    make_map(con, [("ACME", "crm", "a1", "2025-01-01", OPEN), ("ACME", "billing", "c1", "2025-01-01", OPEN),
-                   ("ACME", "ops", "t1", "2025-01-01", OPEN)])
+    make_sources(
+        con,
+        crm=[("a1", "Acme Inc", "acme.com", "1")],
+        billing=[("c1", "Acme", "ap@acme.com", None)],
+        ops=[("t1", "acme-prod", "acme.com")],
+    )
+    make_map(
+        con,
+        [
+            ("ACME", "crm", "a1", "2025-01-01", OPEN),
+            ("ACME", "billing", "c1", "2025-01-01", OPEN),
+            ("ACME", "ops", "t1", "2025-01-01", OPEN),
+        ],
+    )
     resolve(con, D)
     assert set(_records(con).values()) == {("ACME", "map", "resolved", None, None)}
     # No record needed a natural key, so the normalisers were never installed.
-    assert con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'tieout_domain'"
-                       ).fetchall() == [(0,)]
+    assert con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'tieout_domain'"
+    ).fetchall() == [(0,)]
 
 
 def test_effective_dating_and_merge(con):
     # c1 belonged to OLD until Jan 10, then a merge moved it to NEW.
     make_sources(con, billing=[("c1", "Whatever", None, None)])
-    make_map(con, [("OLD", "billing", "c1", "2025-01-01", "2026-01-10"),
-                   ("NEW", "billing", "c1", "2026-01-11", OPEN)])
+    make_map(
+        con,
+        [("OLD", "billing", "c1", "2025-01-01", "2026-01-10"), ("NEW", "billing", "c1", "2026-01-11", OPEN)],
+    )
     resolve(con, dt.date(2026, 1, 10))
     assert _records(con)[("billing", "c1")][0] == "OLD"
     resolve(con, dt.date(2026, 1, 11))
@@ -45,8 +58,10 @@ def test_effective_dating_and_merge(con):
 def test_each_key_kind_in_order(con):
     make_sources(
         con,
-        crm=[("a1", "Acme Analytics Inc.", "acme.com", "12-3456789"),
-             ("a2", "Globex Labs LLC", "globex.io", "98-7654321")],
+        crm=[
+            ("a1", "Acme Analytics Inc.", "acme.com", "12-3456789"),
+            ("a2", "Globex Labs LLC", "globex.io", "98-7654321"),
+        ],
         billing=[
             ("by_tax", "Different Name", "x@other.com", "12 3456789"),  # tax id wins over the others
             ("by_domain", "Nothing Alike", "ap@billing.globex.io", None),
@@ -69,7 +84,9 @@ def test_ambiguous_and_unmapped(con):
         crm=[("a1", "Acme", "acme.com", None), ("a2", "Acme", "acme-eu.com", None)],
         billing=[("c1", "ACME", None, None), ("c2", "Nobody", "x@nobody.com", "77")],
     )
-    make_map(con, [("ACME_EU", "crm", "a2", "2025-01-01", OPEN), ("ACME_US", "crm", "a1", "2025-01-01", OPEN)])
+    make_map(
+        con, [("ACME_EU", "crm", "a2", "2025-01-01", OPEN), ("ACME_US", "crm", "a1", "2025-01-01", OPEN)]
+    )
     resolve(con, D)
     r = _records(con)
     assert r[("billing", "c1")] == (None, None, "ambiguous", ["ACME_EU", "ACME_US"], "acme")
@@ -84,8 +101,12 @@ def test_free_mail_never_matches(con):
 
 
 def test_ops_display_name_is_not_a_legal_name(con):
-    make_sources(con, crm=[("a1", "Acme", None, None)], ops=[("t1", "Acme", None), ("t2", "x", "www.acme.co.uk")],
-                 billing=[("c1", "Other", "ap@acme.co.uk", None)])
+    make_sources(
+        con,
+        crm=[("a1", "Acme", None, None)],
+        ops=[("t1", "Acme", None), ("t2", "x", "www.acme.co.uk")],
+        billing=[("c1", "Other", "ap@acme.co.uk", None)],
+    )
     make_map(con, [("ACME", "crm", "a1", "2025-01-01", OPEN), ("ACME", "billing", "c1", "2025-01-01", OPEN)])
     resolve(con, D)
     r = _records(con)
@@ -101,8 +122,11 @@ def test_mapped_records_of_ops_do_not_offer_display_names(con):
 
 
 def test_non_ascii_keys_resolve(con):
-    make_sources(con, crm=[("a1", "Müller GmbH", "müller.de", None)],
-                 billing=[("c1", "Mueller", "rechnung@xn--mller-kva.de", None), ("c2", "MÜLLER AG", None, None)])
+    make_sources(
+        con,
+        crm=[("a1", "Müller GmbH", "müller.de", None)],
+        billing=[("c1", "Mueller", "rechnung@xn--mller-kva.de", None), ("c2", "MÜLLER AG", None, None)],
+    )
     make_map(con, [("MUELLER", "crm", "a1", "2025-01-01", OPEN)])
     resolve(con, D)
     r = _records(con)
@@ -111,8 +135,11 @@ def test_non_ascii_keys_resolve(con):
 
 
 def test_deterministic(con):
-    make_sources(con, crm=[(f"a{i}", f"Co {i % 3}", None, None) for i in range(30)],
-                 billing=[(f"c{i}", f"Co {i % 3}", None, None) for i in range(10)])
+    make_sources(
+        con,
+        crm=[(f"a{i}", f"Co {i % 3}", None, None) for i in range(30)],
+        billing=[(f"c{i}", f"Co {i % 3}", None, None) for i in range(10)],
+    )
     make_map(con, [(f"E{i}", "crm", f"a{i}", "2025-01-01", OPEN) for i in range(30)])
     resolve(con, D)
     first = con.execute("SELECT * FROM source_records").fetchall()
@@ -125,8 +152,10 @@ def test_worked_example(con):
     if not exports.exists():
         pytest.skip("the shared worked example is not on this machine")
     for table in ("crm_accounts", "billing_customers", "ops_tenants"):
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, all_varchar = true)",
-                    [str(exports / f"{table}.csv")])
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, all_varchar = true)",
+            [str(exports / f"{table}.csv")],
+        )
     load_entity_map(con, EXAMPLE / "entity_map.csv")
     resolve(con, D)
     r = _records(con)

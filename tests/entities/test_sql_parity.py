@@ -12,11 +12,37 @@ from tieout.entities.psl import public_rules
 from tieout.entities.sql import fold_non_ascii, install_normalisers
 
 TRICKY = [
-    "RHL Associates, LLC", "Société Générale S.A.", "Müller GmbH & Co. KG", "billing.acme.co.uk",
-    "ap@initech-payables.example", "foo.github.io", "user@GMAIL.com", "https://www.Acme.com/path",
-    "55 1234567", "55-1234567", "GLOBEX LABS, L.L.C.", "x.city.kawasaki.jp", "a.b.kawasaki.jp", "foo.sch.uk",
-    "a.foo.sch.uk", "www.ck", "co.uk", "1.2.3.4", "müller.de", "ÆRØ ApS", "東京株式会社", "İstanbul A.Ş.",
-    "acme.com\n/x", "ACME.COM.", " \t", "", "@", "://", "a@b@c.com", "Straße GmbH", "ﬁnance.com",
+    "RHL Associates, LLC",
+    "Société Générale S.A.",
+    "Müller GmbH & Co. KG",
+    "billing.acme.co.uk",
+    "ap@initech-payables.example",
+    "foo.github.io",
+    "user@GMAIL.com",
+    "https://www.Acme.com/path",
+    "55 1234567",
+    "55-1234567",
+    "GLOBEX LABS, L.L.C.",
+    "x.city.kawasaki.jp",
+    "a.b.kawasaki.jp",
+    "foo.sch.uk",
+    "a.foo.sch.uk",
+    "www.ck",
+    "co.uk",
+    "1.2.3.4",
+    "müller.de",
+    "ÆRØ ApS",
+    "東京株式会社",
+    "İstanbul A.Ş.",
+    "acme.com\n/x",
+    "ACME.COM.",
+    " \t",
+    "",
+    "@",
+    "://",
+    "a@b@c.com",
+    "Straße GmbH",
+    "ﬁnance.com",
 ]
 
 _CONNECTION: duckdb.DuckDBPyConnection | None = None
@@ -32,11 +58,18 @@ def _con() -> duckdb.DuckDBPyConnection:
 
 def _sql(values: list[str | None]) -> list[tuple[str | None, str | None, str | None]]:
     con = _con()
-    con.execute("CREATE OR REPLACE TEMP TABLE v AS SELECT unnest(?::VARCHAR[]) AS x, generate_subscripts(?::VARCHAR[], 1) AS i", [values, values])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE v AS "
+        "SELECT unnest(?::VARCHAR[]) AS x, generate_subscripts(?::VARCHAR[], 1) AS i",
+        [values, values],
+    )
     fold_non_ascii(con, "SELECT x FROM v")
-    return [tuple(r) for r in con.execute(
-        "SELECT tieout_tax_id(x), tieout_domain(x), tieout_legal_name(x) FROM v ORDER BY i"
-    ).fetchall()]
+    return [
+        tuple(r)
+        for r in con.execute(
+            "SELECT tieout_tax_id(x), tieout_domain(x), tieout_legal_name(x) FROM v ORDER BY i"
+        ).fetchall()
+    ]
 
 
 def _check(values: list[str | None]) -> None:
@@ -61,8 +94,25 @@ def test_psl_rule_samples():
 
 
 _label = st.text(alphabet="abcxyz019-_", min_size=1, max_size=6)
-_tld = st.sampled_from(["com", "co.uk", "uk", "jp", "kawasaki.jp", "ck", "sch.uk", "io", "github.io", "de",
-                        "example", "com.au", "gmail.com", "xn--mller-kva.de", "bd"])
+_tld = st.sampled_from(
+    [
+        "com",
+        "co.uk",
+        "uk",
+        "jp",
+        "kawasaki.jp",
+        "ck",
+        "sch.uk",
+        "io",
+        "github.io",
+        "de",
+        "example",
+        "com.au",
+        "gmail.com",
+        "xn--mller-kva.de",
+        "bd",
+    ]
+)
 _domain = st.builds(lambda ls, t: ".".join([*ls, t]), st.lists(_label, max_size=3), _tld)
 _decorated = st.one_of(
     _domain,
@@ -70,8 +120,32 @@ _decorated = st.one_of(
     st.builds(lambda u, d: f"{u}@{d.upper()}", _label, _domain),
     st.builds(lambda d, p: f" {d}:{p}. ", _domain, st.integers(0, 99999)),
 )
-_words = st.sampled_from(["Acme", "Globex", "Müller", "Société", "Générale", "inc", "Inc.", "LLC", "L.L.C.",
-                          "GmbH", "&", "Co.", "KG", "S.A.", "ag", "Ltd", "-", "'", "Straße", "東京", "(", "ApS"])
+_words = st.sampled_from(
+    [
+        "Acme",
+        "Globex",
+        "Müller",
+        "Société",
+        "Générale",
+        "inc",
+        "Inc.",
+        "LLC",
+        "L.L.C.",
+        "GmbH",
+        "&",
+        "Co.",
+        "KG",
+        "S.A.",
+        "ag",
+        "Ltd",
+        "-",
+        "'",
+        "Straße",
+        "東京",
+        "(",
+        "ApS",
+    ]
+)
 _name = st.builds(" ".join, st.lists(_words, min_size=0, max_size=5))
 
 

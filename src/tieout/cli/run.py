@@ -9,6 +9,7 @@ import click
 
 from tieout.cli.common import ISO_DATE, format_option, interactive, open_project, project_option
 from tieout.output import to_json
+from tieout.rules.registry import load_rules
 from tieout.run import DayResult, run_day
 
 
@@ -44,6 +45,7 @@ def backfill(start: date, end: date, project_dir: Path, fmt: str) -> None:
     if end < start:
         raise click.BadParameter("--to is before --from")
     project = open_project(project_dir)
+    rules = load_rules(project)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     results = []
     if interactive() and fmt == "text":
@@ -53,10 +55,10 @@ def backfill(start: date, end: date, project_dir: Path, fmt: str) -> None:
             task = progress.add_task("reconciling", total=len(days))
             for day in days:
                 progress.update(task, description=f"reconciling {day}")
-                results.append(run_day(project, day))
+                results.append(run_day(project, day, rules=rules))
                 progress.advance(task)
     else:
-        results = [run_day(project, day) for day in days]
+        results = [run_day(project, day, rules=rules) for day in days]
     if fmt == "json":
         click.echo(to_json([_as_dict(r) for r in results]))
     else:

@@ -41,6 +41,13 @@ def add_months(d: date, months: int) -> date:
     return date(y, m + 1, 1)
 
 
+def add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
 def money(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01'))}"
 
@@ -104,10 +111,11 @@ def dated_versions(created: date, removed: date | None, timelines: dict[str, Tim
 
 
 def emit_account(t: Tables, p: Plan, *, account_id: str | None = None, legal_name: str | None = None,
-                 tax_id: str | None = None, removed: date | None = None) -> None:
+                 tax_id: str | None = None, created: date | None = None, removed: date | None = None) -> None:
+    created = created or p.account_created
     line = csv_line(account_id or p.account_id, legal_name or p.ident.legal_name, p.ident.domain,
-                    p.ident.tax_id if tax_id is None else tax_id, p.owner, stamp(p.account_created, p.stamp))
-    t.add("crm_accounts", [Version(p.account_created, removed - ONE_DAY if removed else None, line)])
+                    p.ident.tax_id if tax_id is None else tax_id, p.owner, stamp(created, p.stamp))
+    t.add("crm_accounts", [Version(created, removed - ONE_DAY if removed else None, line)])
 
 
 def emit_contract(t: Tables, p: Plan, contract_id: str, start: date, end: date | None, visible: date) -> None:
@@ -125,7 +133,7 @@ def emit_contract(t: Tables, p: Plan, contract_id: str, start: date, end: date |
 
 def emit_contracts(t: Tables, p: Plan) -> None:
     if p.previous_contract:
-        prev_start = p.contract_start.replace(year=p.contract_start.year - 1)
+        prev_start = add_years(p.contract_start, -1)
         emit_contract(t, p, p.contract_id[:-1] + "P", prev_start, p.contract_start - ONE_DAY, prev_start)
     emit_contract(t, p, p.contract_id, p.contract_start, p.contract_end, p.contract_visible)
     if p.renewal_visible is not None and p.contract_end is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from tieout.demo.emit import add_months, month_start
+from tieout.demo.emit import add_months, add_years
 from tieout.demo.model import ONE_DAY, Plan
 from tieout.demo.names import AP_MAILBOXES, REPS, Identity, name_variant, slugify, tax_id_variant
 
@@ -68,9 +68,9 @@ def _term_end(contract_start: date, clock: Clock, rng: random.Random) -> date | 
     if rng.random() < 0.6:
         return None
     years = 1
-    while contract_start.replace(year=contract_start.year + years) - ONE_DAY < clock.end + timedelta(days=30):
+    while add_years(contract_start, years) - ONE_DAY < clock.end + timedelta(days=30):
         years += 1
-    return contract_start.replace(year=contract_start.year + years) - ONE_DAY
+    return add_years(contract_start, years) - ONE_DAY
 
 
 def healthy_plan(rng: random.Random, clock: Clock, number: int, ident: Identity, *,
@@ -106,9 +106,5 @@ def healthy_plan(rng: random.Random, clock: Clock, number: int, ident: Identity,
         plan.contract_end = _term_end(contract_start, clock, rng)
         # Renewal history only where the earlier term would have started after the account existed.
         plan.previous_contract = (rng.random() < 0.25
-                                  and contract_start.replace(year=contract_start.year - 1) >= account_created)
+                                  and add_years(contract_start, -1) >= account_created)
     return plan
-
-
-def whole_month_start(d: date) -> date:
-    return month_start(d)

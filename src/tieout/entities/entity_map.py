@@ -46,7 +46,9 @@ def _check_utf8(path: Path) -> None:
         index = data.count(b",", line_start, exc.start)  # ignores quoting: a good hint, not a parser
         column = header[index].strip() if index < len(header) else None
         raise InputError(
-            f"not UTF-8: byte 0x{data[exc.start]:02x} {_where(row)}", file=path, row=row or None,
+            f"not UTF-8: byte 0x{data[exc.start]:02x} {_where(row)}",
+            file=path,
+            row=row or None,
             column=column,
         ) from None
     if not data.strip():
@@ -74,7 +76,9 @@ def load_entity_map(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(missing)} in the header; expected {', '.join(COLUMNS)}",
-            file=path, row=None, column=missing[0],
+            file=path,
+            row=None,
+            column=missing[0],
         )
     try:
         # A table (not a view) keeps the file's order in rowid: rowid + 1 is the data row.
@@ -108,20 +112,31 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
     checks = [
         ("canonical_id", "coalesce(trim(canonical_id), '') = ''", "'empty canonical_id'"),
         ("source_system", "coalesce(trim(source_system), '') = ''", "'empty source_system'"),
-        ("source_system", f"lower(trim(source_system)) NOT IN ({systems})",
-         f"'unknown source_system ' || source_system || ' (expected one of {', '.join(SYSTEMS)})'"),
+        (
+            "source_system",
+            f"lower(trim(source_system)) NOT IN ({systems})",
+            f"'unknown source_system ' || source_system || ' (expected one of {', '.join(SYSTEMS)})'",
+        ),
         ("source_id", "coalesce(trim(source_id), '') = ''", "'empty source_id'"),
         ("effective_from", "coalesce(trim(effective_from), '') = ''", "'empty effective_from'"),
-        ("effective_from",
-         f"NOT regexp_matches(trim(effective_from), '{_ISO_DATE}') OR TRY_CAST(trim(effective_from) AS DATE) IS NULL",
-         "'not a date (YYYY-MM-DD): ' || effective_from"),
-        ("effective_to",
-         f"coalesce(trim(effective_to), '') <> '' AND (NOT regexp_matches(trim(effective_to), '{_ISO_DATE}') "
-         "OR TRY_CAST(trim(effective_to) AS DATE) IS NULL)",
-         "'not a date (YYYY-MM-DD): ' || effective_to"),
-        ("effective_to",
-         "TRY_CAST(nullif(trim(effective_to), '') AS DATE) < TRY_CAST(trim(effective_from) AS DATE)",
-         "'effective_to ' || effective_to || ' is before effective_from ' || effective_from"),
+        (
+            "effective_from",
+            f"NOT regexp_matches(trim(effective_from), '{_ISO_DATE}') "
+            "OR TRY_CAST(trim(effective_from) AS DATE) IS NULL",
+            "'not a date (YYYY-MM-DD): ' || effective_from",
+        ),
+        (
+            "effective_to",
+            "coalesce(trim(effective_to), '') <> '' "
+            f"AND (NOT regexp_matches(trim(effective_to), '{_ISO_DATE}') "
+            "OR TRY_CAST(trim(effective_to) AS DATE) IS NULL)",
+            "'not a date (YYYY-MM-DD): ' || effective_to",
+        ),
+        (
+            "effective_to",
+            "TRY_CAST(nullif(trim(effective_to), '') AS DATE) < TRY_CAST(trim(effective_from) AS DATE)",
+            "'effective_to ' || effective_to || ' is before effective_from ' || effective_from",
+        ),
     ]
     union = " UNION ALL ".join(
         f"SELECT * FROM (SELECT rowid + 1 AS row, {i} AS check_no, '{col}' AS col, {msg} AS msg "
@@ -156,5 +171,7 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
             f"{sys} record {sid!r} has overlapping effective ranges in data rows {other} and {row} (header "
             f"not counted): a source record belongs to one entity per day, so close one range before the "
             f"next opens",
-            file=path, row=row, column="effective_from",
+            file=path,
+            row=row,
+            column="effective_from",
         )

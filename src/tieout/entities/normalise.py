@@ -24,8 +24,8 @@ from unidecode import unidecode
 
 # --- tax id ---------------------------------------------------------------------------------------------
 
-# ASCII letters and digits only: tax ids are ASCII, and an ASCII-only rule upper-cases the same in every engine
-# (Python's "ß".upper() is "SS", DuckDB's is "ß").
+# ASCII letters and digits only: tax ids are ASCII, and an ASCII-only rule upper-cases the same in every
+# engine (Python's "ß".upper() is "SS", DuckDB's is "ß").
 TAX_ID_DROP = r"[^A-Za-z0-9]+"
 
 

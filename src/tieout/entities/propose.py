@@ -95,12 +95,18 @@ def propose(
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit_per_record]
         for cid, (score, matched) in ranked:
             field = matched.split(":", 1)[0]
-            proposals.append({
-                "canonical_id": cid, "source_system": sys, "source_id": sid,
-                "effective_from": as_of.isoformat(), "effective_to": "",
-                "notes": f"proposed: score {round(score)} on {matched}",
-                "score": round(score, 1), "matched_on": field,
-            })
+            proposals.append(
+                {
+                    "canonical_id": cid,
+                    "source_system": sys,
+                    "source_id": sid,
+                    "effective_from": as_of.isoformat(),
+                    "effective_to": "",
+                    "notes": f"proposed: score {round(score)} on {matched}",
+                    "score": round(score, 1),
+                    "matched_on": field,
+                }
+            )
     return proposals
 
 

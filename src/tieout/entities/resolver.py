@@ -139,7 +139,7 @@ def _decide(con: duckdb.DuckDBPyConnection, kind: str) -> None:
 
 
 def _domain_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Registrable domains of both sides, each distinct host reduced once (see `sql.registrable_domains_sql`)."""
+    """Registrable domains of both sides, each distinct host reduced once (`sql.registrable_domains_sql`)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE tieout_dom_raw AS
         SELECT DISTINCT dom FROM (SELECT dom FROM tieout_pending UNION ALL SELECT dom FROM tieout_mapped)
@@ -154,7 +154,7 @@ def _domain_keys(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE tieout_dom_key AS
         SELECT h.dom, CASE WHEN strlen(h.dom) <> length(h.dom) THEN f.domain ELSE r.domain END AS key
         FROM tieout_dom_host h
-        LEFT JOIN ({registrable_domains_sql('tieout_dom_host', 'host')}) r ON r.host = h.host
+        LEFT JOIN ({registrable_domains_sql("tieout_dom_host", "host")}) r ON r.host = h.host
         LEFT JOIN tieout_fold f ON f.src = h.dom
     """)
     con.execute("""

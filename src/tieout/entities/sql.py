@@ -45,11 +45,13 @@ def fold_non_ascii(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     if not rows:
         return 0
     values = [r[0] for r in rows]
-    folded = pa.table({
-        "src": pa.array(values, pa.string()),
-        "name_text": pa.array([n.name_text(v) for v in values], pa.string()),
-        "domain": pa.array([n.registrable_domain(v) for v in values], pa.string()),
-    })
+    folded = pa.table(
+        {
+            "src": pa.array(values, pa.string()),
+            "name_text": pa.array([n.name_text(v) for v in values], pa.string()),
+            "domain": pa.array([n.registrable_domain(v) for v in values], pa.string()),
+        }
+    )
     con.register("tieout_fold_new", folded)
     try:
         con.execute("INSERT INTO tieout_fold SELECT * FROM tieout_fold_new")
@@ -118,11 +120,13 @@ def install_normalisers(con: duckdb.DuckDBPyConnection) -> None:
     nodes, exceptions = psl_tables()
     free_mail = sorted(n.free_mail_domains())
     tables = {
-        "tieout_psl_node": pa.table({
-            "suffix": pa.array([r[0] for r in nodes], pa.string()),
-            "is_rule": pa.array([r[1] for r in nodes], pa.bool_()),
-            "has_wildcard": pa.array([r[2] for r in nodes], pa.bool_()),
-        }),
+        "tieout_psl_node": pa.table(
+            {
+                "suffix": pa.array([r[0] for r in nodes], pa.string()),
+                "is_rule": pa.array([r[1] for r in nodes], pa.bool_()),
+                "has_wildcard": pa.array([r[2] for r in nodes], pa.bool_()),
+            }
+        ),
         "tieout_psl_exception": pa.table({"suffix": pa.array(exceptions, pa.string())}),
         "tieout_free_mail": pa.table({"domain": pa.array(free_mail, pa.string())}),
     }
@@ -158,13 +162,13 @@ def install_normalisers(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO tieout_host(x) AS CASE
             WHEN strlen(x) <> length(x) THEN NULL
-            WHEN regexp_full_match({_host_expr('x')}, {_lit(n.HOST_SHAPE)}) THEN rtrim({_host_expr('x')}, '.')
+            WHEN regexp_full_match({_host_expr("x")}, {_lit(n.HOST_SHAPE)}) THEN rtrim({_host_expr("x")}, '.')
         END
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO tieout_domain(x) AS CASE
             WHEN x IS NULL THEN NULL
             WHEN strlen(x) <> length(x) THEN (SELECT f.domain FROM tieout_fold f WHERE f.src = x)
-            ELSE (SELECT domain FROM ({registrable_domains_sql('(SELECT tieout_host(x) AS host)')}))
+            ELSE (SELECT domain FROM ({registrable_domains_sql("(SELECT tieout_host(x) AS host)")}))
         END
     """)

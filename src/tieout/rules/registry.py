@@ -65,10 +65,13 @@ class Rule:
     enabled: bool = True
     builtin: bool = True
     source: Path | None = None
+    # The $parameters the SQL uses, filled in once the SQL has passed the safety check.
+    used: frozenset[str] = frozenset()
 
-    def bound_params(self, used: set[str]) -> dict[str, Any]:
-        """The parameter values the SQL uses; numbers become Decimal so comparisons stay exact."""
-        return {k: _exact(v) for k, v in self.params.items() if k in used}
+    def bound_params(self, as_of: Any) -> dict[str, Any]:
+        """The values of the parameters the SQL uses; numbers become Decimal so comparisons stay exact."""
+        values = {**{k: _exact(v) for k, v in self.params.items()}, "as_of": as_of}
+        return {k: values[k] for k in self.used}
 
 
 def _exact(value: Any) -> Any:
@@ -107,7 +110,7 @@ def _check_params(rule: Rule) -> Rule:
             f"{rule.source}: rule {rule.name} uses ${unknown[0]} but declares no parameter {unknown[0]!r} "
             "(add it under params: in its .yml)"
         )
-    return rule
+    return replace(rule, used=frozenset(used))
 
 
 def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[str, Rule], dict[str, Path]]:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from pathlib import Path
 
 import duckdb
 
+from tieout.db import one
 from tieout.errors import InputError
 from tieout.sources.layout import (
     CONTRACT_STATUSES,
@@ -89,29 +91,35 @@ def _check_header(spec: ExportFile, path: Path, header: list[str]) -> None:
         )
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
-        raise InputError(f"column {duplicated[0]!r} appears twice in the header", file=path, row=1,
-                         column=duplicated[0])
+        raise InputError(
+            f"column {duplicated[0]!r} appears twice in the header", file=path, row=1, column=duplicated[0]
+        )
 
 
 def _first_reject(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) -> None:
-    row = con.execute(
+    row = one(
+        con,
         f"SELECT line, column_name, error_type, error_message FROM {spec.table}__rejects "
-        "ORDER BY line, column_idx LIMIT 1"
-    ).fetchone()
+        "ORDER BY line, column_idx LIMIT 1",
+    )
     if row is None:
         return
     line, column, error_type, message = row
     kinds = {c.name: c.kind for c in spec.columns}
     if error_type == "CAST" and column in kinds:
         value = message.split('Could not convert string "', 1)[-1].split('" to', 1)[0]
-        raise InputError(f"{value!r} is not {_CAST_EXPECTED[kinds[column]]}", file=path, row=line,
-                         column=column)
+        raise InputError(
+            f"{value!r} is not {_CAST_EXPECTED[kinds[column]]}", file=path, row=line, column=column
+        )
     if error_type == "INVALID ENCODING":
-        raise InputError("bytes that are not UTF-8 (save the export as UTF-8)", file=path, row=line,
-                         column=column)
+        raise InputError(
+            "bytes that are not UTF-8 (save the export as UTF-8)", file=path, row=line, column=column
+        )
     if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
-        raise InputError(f"{message.lower()} — is the file truncated or a value unquoted?", file=path,
-                         row=line, column=column)
+        counts = re.findall(r"\d+", message)
+        shape = f" ({counts[1]} cells where the header has {counts[0]})" if len(counts) >= 2 else ""
+        raise InputError(f"{error_type.lower()}{shape} — is the file truncated or a value unquoted?",
+                         file=path, row=line, column=column)
     raise InputError(f"{error_type.lower()}: {message}", file=path, row=line, column=column)
 
 
@@ -133,9 +141,9 @@ def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, 
             )
     if not probes:
         return
-    found = con.execute(
-        " UNION ALL ".join(f"({p} ORDER BY row_no LIMIT 1)" for p in probes) + " ORDER BY row_no LIMIT 1"
-    ).fetchone()
+    found = one(
+        con, " UNION ALL ".join(f"({p} ORDER BY row_no LIMIT 1)" for p in probes) + " ORDER BY row_no LIMIT 1"
+    )
     if found:
         col, problem, row_no, value = found
         shown = "empty" if value is None or value.strip() == "" else repr(value)
@@ -144,15 +152,20 @@ def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, 
 
 def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, raw: str) -> None:
     key = ", ".join(_q(k) for k in spec.primary_key)
-    dup = con.execute(
+    dup = one(
+        con,
         f"SELECT min(row_no), max(row_no), CAST(({key}) AS VARCHAR) FROM {raw} "
-        f"GROUP BY {key} HAVING count(*) > 1 ORDER BY 2 LIMIT 1"
-    ).fetchone()
+        f"GROUP BY {key} HAVING count(*) > 1 ORDER BY 2 LIMIT 1",
+    )
     if dup:
         first, second, value = dup
         label = " + ".join(spec.primary_key)
-        raise InputError(f"duplicate {label} {value} (also at row {first})", file=path, row=second,
-                         column=spec.primary_key[0])
+        raise InputError(
+            f"duplicate {label} {value} (also at row {first})",
+            file=path,
+            row=second,
+            column=spec.primary_key[0],
+        )
 
 
 def _typed_select(spec: ExportFile, raw: str) -> str:
@@ -180,9 +193,11 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) ->
     header = read_header(path)
     _check_header(spec, path, header)
     kinds = {c.name: c.kind for c in spec.columns}
-    columns = "{" + ", ".join(
-        f"{_lit(h)}: '{_READ_TYPES.get(kinds.get(h, 'text'), 'VARCHAR')}'" for h in header
-    ) + "}"
+    columns = (
+        "{"
+        + ", ".join(f"{_lit(h)}: '{_READ_TYPES.get(kinds.get(h, 'text'), 'VARCHAR')}'" for h in header)
+        + "}"
+    )
     raw = f"{spec.table}__raw"
     con.execute("SET TimeZone = 'UTC'")
     try:
@@ -197,10 +212,11 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) ->
     except duckdb.Error as e:
         raise InputError(f"cannot be read as CSV: {e}", file=path) from e
     _first_reject(con, spec, path)
-    count = con.execute(f"SELECT count(*) FROM {raw}").fetchone()[0]  # type: ignore[index]
+    count = one(con, f"SELECT count(*) FROM {raw}")[0]  # type: ignore[index]
     if count == 0:
-        raise InputError("header only: the export holds no records (a missing day is not a clean day)",
-                         file=path, row=2)
+        raise InputError(
+            "header only: the export holds no records (a missing day is not a clean day)", file=path, row=2
+        )
     _check_values(con, spec, path, raw)
     _check_primary_key(con, spec, path, raw)
     con.execute(f"CREATE OR REPLACE TABLE {spec.table} AS {_typed_select(spec, raw)}")
@@ -211,6 +227,7 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) ->
 def read_day(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
     """Load every file of one as-of day's folder; return record counts per table."""
     if not folder.is_dir():
-        raise InputError("no export folder for this as-of date (a missing day is not a clean day)",
-                         file=folder)
+        raise InputError(
+            "no export folder for this as-of date (a missing day is not a clean day)", file=folder
+        )
     return {spec.table: read_export(con, spec, folder / spec.filename) for spec in STANDARD_LAYOUT}
