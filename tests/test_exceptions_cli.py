@@ -1,0 +1,132 @@
+"""`tieout exceptions`: filters, formats, --fail-on; routing and rule overrides end to end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HEALTHY_DAY, invoke, write_day
+
+H = HEALTHY_DAY
+# Two problems on one day: a P2 for AR and an INFO for AR (an unmapped billing customer).
+BROKEN = {
+    "crm_contracts.csv": H["crm_contracts.csv"].replace(",active,", ",cancelled,"),
+    "billing_customers.csv": H["billing_customers.csv"]
+    + "cus_x,Zeta Widgets GmbH,rechnung@zeta.example,,2026-01-20T23:00:00Z\n",
+}
+
+
+@pytest.fixture
+def broken(project: Path) -> Path:
+    write_day(project, "2026-01-20", BROKEN)
+    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    return project
+
+
+def rows(project: Path, *args: str) -> list[dict]:
+    result = invoke("exceptions", "-p", str(project), "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_has_the_contract_keys(broken: Path) -> None:
+    got = rows(broken)
+    assert [e["rule"] for e in got] == ["BILLING_ACTIVE_CRM_INACTIVE", "UNMAPPED_SOURCE_RECORD"]  # worst first
+    for key in ("id", "rule", "canonical_id", "source_system", "source_id", "field", "severity", "impact",
+                "currency", "team", "status", "classification", "first_seen", "last_seen", "resolved_on"):
+        assert key in got[0]
+    assert got[0]["impact"] == 10000 and got[0]["severity"] == "P2" and got[0]["first_seen"] == "2026-01-20"
+
+
+def test_filters(broken: Path) -> None:
+    assert [e["rule"] for e in rows(broken, "--severity", "INFO")] == ["UNMAPPED_SOURCE_RECORD"]
+    assert [e["rule"] for e in rows(broken, "--rule", "BILLING_ACTIVE_CRM_INACTIVE")] == [
+        "BILLING_ACTIVE_CRM_INACTIVE"]
+    assert rows(broken, "--team", "product") == []
+    assert len(rows(broken, "--team", "ar")) == 2
+    assert rows(broken, "--status", "resolved") == []
+
+
+def test_unknown_rule_filter_is_a_usage_error(broken: Path) -> None:
+    result = invoke("exceptions", "-p", str(broken), "--rule", "NOPE")
+    assert result.exit_code == 2 and "NOPE" in result.output
+
+
+def test_csv(broken: Path) -> None:
+    result = invoke("exceptions", "-p", str(broken), "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["rule"] for r in table] == ["BILLING_ACTIVE_CRM_INACTIVE", "UNMAPPED_SOURCE_RECORD"]
+    assert table[0]["impact"] == "10000.00" and table[1]["canonical_id"] == ""
+
+
+def test_table_for_people(broken: Path) -> None:
+    out = invoke("exceptions", "-p", str(broken)).stdout
+    assert "10,000.00 USD" in out and "BILLING_ACTIVE_CRM_INACTIVE" in out and "billing:cus_x" in out
+
+
+@pytest.mark.parametrize(("floor", "code"), [("P1", 0), ("P2", 5), ("INFO", 5)])
+def test_fail_on(broken: Path, floor: str, code: int) -> None:
+    result = invoke("exceptions", "-p", str(broken), "--fail-on", floor)
+    assert result.exit_code == code
+    if code:
+        assert f"at or above {floor}" in result.output
+
+
+def test_fail_on_respects_filters(broken: Path) -> None:
+    assert invoke("exceptions", "-p", str(broken), "--severity", "INFO", "--fail-on", "P2").exit_code == 0
+
+
+def test_routing_by_condition_and_rule_overrides(project: Path) -> None:
+    (project / "tieout.yml").write_text(
+        "exports: exports/{date}\nentity_map: entity_map.csv\n"
+        "severity: {P1: 9000, P2: 5000, P3: 100}\n"
+        "rules:\n  UNMAPPED_SOURCE_RECORD: {team: data_eng}\n"
+        "routing:\n  - when: {severity: P1, rule: BILLING_ACTIVE_CRM_INACTIVE}\n    team: finance\n"
+    )
+    write_day(project, "2026-01-20", BROKEN)
+    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    got = {e["rule"]: (e["severity"], e["team"]) for e in rows(project)}
+    assert got == {"BILLING_ACTIVE_CRM_INACTIVE": ("P1", "finance"), "UNMAPPED_SOURCE_RECORD": ("INFO", "data_eng")}
+
+
+def test_a_user_rule_and_a_parameter_override(project: Path) -> None:
+    rules = project / "rules"
+    rules.mkdir()
+    (rules / "BIG_CONTRACT.sql").write_text(
+        "SELECT canonical_id, monthly_value AS impact, 'contract ' || contract_id AS details\n"
+        "FROM contracts WHERE annual_value >= $min_annual AND start_date <= $as_of\n"
+    )
+    (rules / "BIG_CONTRACT.yml").write_text(
+        "description: Contracts worth watching\nimpact: monthly value\nteam: finance\n"
+        "params: {min_annual: 100000}\n"
+    )
+    # 55 FTE against 50 billed is a 10 % drift: at the default tolerance it does not fire, at 5 % it does.
+    (rules / "FTE_THRESHOLD_DRIFT.yml").write_text("params: {tolerance: 0.05}\n")
+    write_day(project, "2026-01-20", {"ops_usage.csv": "tenant_id,date,active_users,fte_count\nt-1,2026-01-20,4,55\n"})
+    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    got = {e["rule"]: (e["team"], e["impact"]) for e in rows(project)}
+    assert got == {"BIG_CONTRACT": ("finance", 10000), "FTE_THRESHOLD_DRIFT": ("account_managers", 1000)}
+    listed = json.loads(invoke("rules", "list", "-p", str(project), "--format", "json").stdout)
+    by_name = {r["name"]: r for r in listed}
+    assert by_name["BIG_CONTRACT"]["builtin"] is False
+    assert by_name["FTE_THRESHOLD_DRIFT"]["params"] == {"tolerance": 0.05, "window_days": 30}
+
+
+def test_a_bad_override_is_refused(project: Path) -> None:
+    (project / "rules").mkdir()
+    (project / "rules" / "FTE_THRESHOLD_DRIFT.yml").write_text("params: {tolerence: 0.05}\n")
+    result = invoke("rules", "list", "-p", str(project))
+    assert result.exit_code == 3 and "no parameter 'tolerence'" in result.output
+
+
+def test_rules_explain_with_an_exception(broken: Path) -> None:
+    exc = rows(broken, "--rule", "BILLING_ACTIVE_CRM_INACTIVE")[0]
+    out = invoke("rules", "explain", "BILLING_ACTIVE_CRM_INACTIVE", "-p", str(broken), "--exception", exc["id"])
+    assert out.exit_code == 0
+    assert "FROM billing_active" in out.stdout and "in_1 covers 2026-01-20" in out.stdout
+    assert "10,000.00 USD → P2, routed to ar" in out.stdout
+    assert invoke("rules", "explain", "NOPE", "-p", str(broken)).exit_code == 7
