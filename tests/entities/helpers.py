@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
-
-EXAMPLE = Path("/work/shared/spec/examples/brief-timing")
 
 
 def make_sources(con: duckdb.DuckDBPyConnection, crm=(), billing=(), ops=()) -> None:

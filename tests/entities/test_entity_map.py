@@ -37,22 +37,22 @@ def test_loads_typed(con, tmp_path):
 @pytest.mark.parametrize(
     ("body", "row", "column", "words"),
     [
-        ("A,crm,1,2025-01-01,,\n,crm,2,2025-01-01,,\n", 2, "canonical_id", "empty canonical_id"),
-        ("A,crm,1,2025-01-01,,\nA,crm, ,2025-01-01,,\n", 2, "source_id", "empty source_id"),
-        ("A,crm,1,2025-01-01,,\nA,erp,2,2025-01-01,,\nA,crm,3,2025-01-01,,\n", 2, "source_system", "unknown"),
+        ("A,crm,1,2025-01-01,,\n,crm,2,2025-01-01,,\n", 3, "canonical_id", "empty canonical_id"),
+        ("A,crm,1,2025-01-01,,\nA,crm, ,2025-01-01,,\n", 3, "source_id", "empty source_id"),
+        ("A,crm,1,2025-01-01,,\nA,erp,2,2025-01-01,,\nA,crm,3,2025-01-01,,\n", 3, "source_system", "unknown"),
         (
             "A,crm,1,2025-01-01,,\nA,crm,2,2025-01-01,,\nA,crm,3,01/02/2025,,\n",
-            3,
+            4,
             "effective_from",
             "not a date",
         ),
-        ("A,crm,1,2025-02-30,,\n", 1, "effective_from", "not a date"),
-        ("A,crm,1,2025-01-01,2025-13-01,\n", 1, "effective_to", "not a date"),
-        ("A,crm,1,2025-01-01,2024-12-31,\n", 1, "effective_to", "before"),
-        ("A,crm,1,2025-01-01,2025-06-30,\nB,crm,1,2025-06-30,,\n", 2, "effective_from", "overlapping"),
+        ("A,crm,1,2025-02-30,,\n", 2, "effective_from", "not a date"),
+        ("A,crm,1,2025-01-01,2025-13-01,\n", 2, "effective_to", "not a date"),
+        ("A,crm,1,2025-01-01,2024-12-31,\n", 2, "effective_to", "before"),
+        ("A,crm,1,2025-01-01,2025-06-30,\nB,crm,1,2025-06-30,,\n", 3, "effective_from", "overlapping"),
         (
             "A,crm,1,2025-01-01,,\nB,ops,9,2025-01-01,,\nB,crm,1,2026-01-01,,\n",
-            3,
+            4,
             "effective_from",
             "overlapping",
         ),
@@ -87,7 +87,7 @@ def test_not_utf8_names_row_and_column(con, tmp_path):
     path = _write(tmp_path, b"A,crm,1,2025-01-01,,\nA,crm,2,2025-01-01,,M\xfcller\n")
     with pytest.raises(InputError, match="not UTF-8") as info:
         load_entity_map(con, path)
-    assert (info.value.row, info.value.column) == (2, "notes")
+    assert (info.value.row, info.value.column) == (3, "notes")
 
 
 def test_empty_file(con, tmp_path):

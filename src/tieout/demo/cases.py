@@ -170,7 +170,7 @@ def hand_edits(b: Builder) -> None:
     key = tax_id_key(q.ident.tax_id)
     typo = q.ident.tax_id[:-1] + str((int(key[-1]) + 1) % 10 if key[-1].isdigit() else 0)
     b.ids.tax_ids.add(tax_id_key(typo))
-    q.billing_tax_id = [(q.billing_from or b.clock.start, q.ident.tax_id), (t1, typo), (t2, q.ident.tax_id)]
+    q.billing_tax_id = [(_since(q), q.ident.tax_id), (t1, typo), (t2, q.ident.tax_id)]
     b.case("billing_tax_id_typo", "OWNED_FIELD_MISMATCH", canonical_id=q.canonical_id,
            source_system="billing", field="tax_id", impact=0, team=SYSTEM_OWNERS["billing"], first=t1,
            last=t2 - ONE_DAY, description="a hand edit mistypes the tax id in billing; fixed a week later")
@@ -216,17 +216,17 @@ def natural_key_matches(b: Builder) -> None:
     """Healthy companies whose billing customer or tenant is left out of the map on purpose: each resolves
     by exactly one natural key and must raise nothing."""
     p = b.company(b.ids.new(country="US"), map_billing=False)
-    p.billing_tax_id = [(p.billing_from or b.clock.start, p.ident.tax_id.replace("-", " "))]
+    p.billing_tax_id = [(_since(p), p.ident.tax_id.replace("-", " "))]
     b.resolves("billing", p.customer_id, p, "tax_id")
 
     p = b.company(b.ids.new(country="GB"), map_billing=False)
     p.email = f"invoices@billing.{p.ident.domain}"
-    p.billing_tax_id = [(b.clock.start, "")]
+    p.billing_tax_id = [(_since(p), "")]
     b.resolves("billing", p.customer_id, p, "domain")
 
     p = b.company(map_billing=False)
     p.email = f"ap@{p.ident.domain}"
-    p.billing_tax_id = [(b.clock.start, "")]
+    p.billing_tax_id = [(_since(p), "")]
     b.resolves("billing", p.customer_id, p, "domain")
 
     p = b.company(b.ids.new(country="US"), map_ops=False)
@@ -236,17 +236,21 @@ def natural_key_matches(b: Builder) -> None:
     llc = _identity_with_form(b.ids, "LLC")
     p = b.company(llc, map_billing=False)
     base = llc.legal_name.rpartition(" ")[0]
-    p.billing_name = [(b.clock.start, f"{base.upper()}, L.L.C.")]
-    p.billing_tax_id = [(b.clock.start, "")]
+    p.billing_name = [(_since(p), f"{base.upper()}, L.L.C.")]
+    p.billing_tax_id = [(_since(p), "")]
     p.email = f"{llc.slug}.payables@gmail.com"
     b.resolves("billing", p.customer_id, p, "legal_name")
 
     umlaut = _identity_with_umlaut(b.ids)
     p = b.company(umlaut, map_billing=False)
-    p.billing_name = [(b.clock.start, fold(umlaut.legal_name).upper())]
-    p.billing_tax_id = [(b.clock.start, "")]
+    p.billing_name = [(_since(p), fold(umlaut.legal_name).upper())]
+    p.billing_tax_id = [(_since(p), "")]
     p.email = f"buchhaltung.{umlaut.slug}@gmx.de"
     b.resolves("billing", p.customer_id, p, "legal_name")
+
+
+def _since(p: Plan) -> date:
+    return p.billing_from or p.account_created
 
 
 def _identity_with_form(ids: IdentityFactory, form: str) -> Identity:

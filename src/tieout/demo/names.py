@@ -134,7 +134,8 @@ class IdentityFactory:
             base = f"{pre} {industry}"
             if (slugify(base), "") in self.names:
                 continue
-            domain = f"{slugify(pre)}{slugify(industry)[:6]}.{rng.choice(c.tlds)}"
+            joint = rng.choice(("", "-"))
+            domain = f"{slugify(pre)}{joint}{slugify(industry)}.{rng.choice(c.tlds)}"
             tax_id = tax_id_for(c.code, rng)
             if domain in self.domains or tax_id_key(tax_id) in self.tax_ids:
                 continue

@@ -1,7 +1,7 @@
 """`entity_map.csv` (contract §4) loaded into the DuckDB table `entity_map`, validated in SQL.
 
-Every refusal is an `InputError` naming the file, the 1-based *data* row (the header is not counted) and
-the column. The checks are set-based queries over the whole file, so a 3-million-row map costs a few
+Every refusal is an `InputError` naming the file, the row as a spreadsheet shows it (the header is row 1)
+and the column, like every other input error. The checks are set-based queries over the whole file, so a 3-million-row map costs a few
 scans, not a Python loop.
 """
 
@@ -31,24 +31,20 @@ CREATE OR REPLACE TABLE entity_map (
 """
 
 
-def _where(row: int) -> str:
-    return f"(data row {row}, header not counted)"
-
-
 def _check_utf8(path: Path) -> None:
     data = path.read_bytes()
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line_start = data.rfind(b"\n", 0, exc.start) + 1
-        row = data.count(b"\n", 0, exc.start)  # the header is line 0, so this is the data row
+        row = data.count(b"\n", 0, exc.start) + 1
         header = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
         index = data.count(b",", line_start, exc.start)  # ignores quoting: a good hint, not a parser
         column = header[index].strip() if index < len(header) else None
         raise InputError(
-            f"not UTF-8: byte 0x{data[exc.start]:02x} {_where(row)}",
+            f"not UTF-8: byte 0x{data[exc.start]:02x}",
             file=path,
-            row=row or None,
+            row=row,
             column=column,
         ) from None
     if not data.strip():
@@ -77,11 +73,11 @@ def load_entity_map(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
         raise InputError(
             f"missing column(s) {', '.join(missing)} in the header; expected {', '.join(COLUMNS)}",
             file=path,
-            row=None,
+            row=1,
             column=missing[0],
         )
     try:
-        # A table (not a view) keeps the file's order in rowid: rowid + 1 is the data row.
+        # A table (not a view) keeps the file's order in rowid: rowid + 2 is the row (the header is row 1).
         con.execute(
             "CREATE OR REPLACE TEMP TABLE tieout_entity_map_raw AS SELECT * FROM read_csv(?, header = true, "
             "all_varchar = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
@@ -90,7 +86,7 @@ def load_entity_map(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
         )
     except duckdb.Error as exc:
         line = re.search(r"[Ll]ine:? (\d+)", str(exc))
-        row = int(line.group(1)) - 1 if line else None
+        row = int(line.group(1)) if line else None
         raise InputError(f"not a readable CSV: {str(exc).splitlines()[0]}", file=path, row=row) from None
     try:
         _validate(con, path, header)
@@ -139,20 +135,20 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
         ),
     ]
     union = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT rowid + 1 AS row, {i} AS check_no, '{col}' AS col, {msg} AS msg "
+        f"SELECT * FROM (SELECT rowid + 2 AS row, {i} AS check_no, '{col}' AS col, {msg} AS msg "
         f"FROM tieout_entity_map_raw WHERE {cond} ORDER BY rowid LIMIT 1)"
         for i, (col, cond, msg) in enumerate(checks)
     )
     bad = con.execute(f"SELECT row, col, msg FROM ({union}) ORDER BY row, check_no LIMIT 1").fetchall()
     if bad:
         row, col, msg = bad[0]
-        raise InputError(f"{msg} {_where(row)}", file=path, row=row, column=col)
+        raise InputError(msg, file=path, row=row, column=col)
 
     # A source record belongs to one entity per day. With valid ranges sorted by start, ranges overlap
     # somewhere iff some range starts on or before the end of the one before it (open end = forever).
     overlap = con.execute("""
         WITH r AS (
-            SELECT rowid + 1 AS row, lower(trim(source_system)) AS sys, trim(source_id) AS sid,
+            SELECT rowid + 2 AS row, lower(trim(source_system)) AS sys, trim(source_id) AS sid,
                    trim(canonical_id) AS cid,
                    CAST(trim(effective_from) AS DATE) AS f, CAST(nullif(trim(effective_to), '') AS DATE) AS t
             FROM tieout_entity_map_raw
@@ -168,8 +164,8 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
     if overlap:
         row, other, sys, sid = overlap[0]
         raise InputError(
-            f"{sys} record {sid!r} has overlapping effective ranges in data rows {other} and {row} (header "
-            f"not counted): a source record belongs to one entity per day, so close one range before the "
+            f"{sys} record {sid!r} has overlapping effective ranges in rows {other} and {row}: "
+            f"a source record belongs to one entity per day, so close one range before the "
             f"next opens",
             file=path,
             row=row,

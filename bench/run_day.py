@@ -1,0 +1,93 @@
+"""Benchmark one as-of day at scale: wall time and peak memory of `tieout run`, against the floor —
+the time DuckDB alone takes to read the same six files.
+
+    python bench/run_day.py --companies 100000          # generates bench/out/100000 if missing
+    python bench/run_day.py --companies 1000000 --repeat 3
+
+Prints one line per measurement and a Markdown row for the README's benchmark table. Benchmarks print
+figures; they never assert a time (a slow machine is not a failing test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FILES = ("crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage")
+
+_FLOOR = """
+import duckdb, sys, time
+con = duckdb.connect()
+started = time.perf_counter()
+for path in sys.argv[1:]:
+    con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv('{path}', header = true)")
+print(time.perf_counter() - started)
+"""
+
+
+# Runs the tieout CLI and reports the process's own peak RSS, whatever else ran before it.
+_WITH_PEAK = """
+import resource, runpy, sys
+sys.argv = ["tieout", *sys.argv[1:]]
+try:
+    runpy.run_module("tieout", run_name="__main__")
+finally:
+    print("PEAK_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def _measure(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MiB) of a child process."""
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
+    peaks = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_KIB")]
+    return wall, (peaks[0] / 1024 if peaks else float("nan")), proc.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--companies", type=int, default=100_000)
+    parser.add_argument("--date", default="2026-03-15")
+    parser.add_argument("--out", type=Path, help="project folder (default bench/out/N)")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    project = args.out or HERE / "out" / str(args.companies)
+    if not (project / "tieout.yml").exists():
+        print(f"generating {args.companies:,} companies into {project} ...", flush=True)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(project), "--companies",
+                        str(args.companies), "--date", args.date], check=True)
+        print(f"  generated in {time.perf_counter() - t:.1f}s", flush=True)
+    day = project / "exports" / args.date
+    size = sum((day / f"{f}.csv").stat().st_size for f in FILES) / 2**20
+    tieout = [sys.executable, "-c", _WITH_PEAK]
+
+    floors, runs, peaks = [], [], []
+    for _ in range(args.repeat):
+        _, _, out = _measure([sys.executable, "-c", _FLOOR, *(str(day / f"{f}.csv") for f in FILES)])
+        floors.append(float(out.strip()))
+        wall, peak, out = _measure([*tieout, "run", "-p", str(project), "--as-of", args.date, "--format", "json"])
+        runs.append(wall)
+        peaks.append(peak)
+        summary = json.loads(out)
+        print(f"run {wall:6.2f}s  floor {floors[-1]:6.2f}s  ratio {wall / floors[-1]:4.2f}x  "
+              f"peak {peak:,.0f} MiB  exceptions {summary['exceptions_reported']:,}", flush=True)
+    best, floor = min(runs), min(floors)
+    print(f"\n| {args.companies:,} companies | {size:,.0f} MiB of CSV | run {best:.1f} s | DuckDB read floor "
+          f"{floor:.1f} s | {best / floor:.1f}x | peak {max(peaks):,.0f} MiB | {os.cpu_count()} cores, "
+          f"{platform.machine()} |")
+
+
+if __name__ == "__main__":
+    main()
