@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import duckdb
 
+from tests.conftest import BRIEF_TIMING as EXAMPLE
+
+__all__ = ["EXAMPLE", "make_map", "make_sources"]
+
 
 def make_sources(con: duckdb.DuckDBPyConnection, crm=(), billing=(), ops=()) -> None:
     """Typed source tables from tuples: crm (id, legal_name, domain, tax_id), billing (id, name, email,
