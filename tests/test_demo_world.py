@@ -131,7 +131,7 @@ def test_entity_map_is_well_formed(world) -> None:
         spans[(r["source_system"], r["source_id"])].append((lo, hi))
     for key, ranges in spans.items():
         ranges.sort()
-        assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:])), key
+        assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:], strict=False)), key
 
 
 def test_every_rule_and_severity_is_planted(world) -> None:
@@ -285,7 +285,8 @@ class _Oracle:
                      system, sid, None)] = Decimal(0)  # impact added below
         covering: dict[str, list[dict[str, str]]] = defaultdict(list)
         for inv in t["billing_invoices"]:
-            if inv["status"] not in ("void", "draft") and inv["period_start"] <= d.isoformat() <= inv["period_end"]:
+            live = inv["period_start"] <= d.isoformat() <= inv["period_end"]
+            if live and inv["status"] not in ("void", "draft"):
                 covering[inv["customer_id"]].append(inv)
         for key in list(out):
             if key[2] == "billing":

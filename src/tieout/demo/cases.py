@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from tieout.demo.emit import Tables, emit_account, emit_customer, emit_invoices, emit_tenant, emit_usage, next_month
-from tieout.demo.model import ONE_DAY, SYSTEM_OWNERS, PlantedCase, Plan, severity_of
+from tieout.demo.emit import (
+    Tables,
+    emit_account,
+    emit_customer,
+    emit_invoices,
+    emit_tenant,
+    emit_usage,
+    next_month,
+)
+from tieout.demo.model import ONE_DAY, SYSTEM_OWNERS, Plan, PlantedCase, severity_of
 from tieout.demo.names import Identity, IdentityFactory, fold, tax_id_key, tax_id_variant
 from tieout.demo.plans import Clock, healthy_plan, source_ids
 
@@ -94,7 +102,7 @@ def late_renewal(b: Builder) -> None:
                   previous_contract=False)
     b.case("renewal_entered_late", "BILLING_ACTIVE_CRM_INACTIVE", canonical_id=p.canonical_id,
            impact=p.monthly_value, team="ar", first=m2, last=entered - ONE_DAY,
-           description="term ends at the month end, billing keeps invoicing, the renewal reaches the CRM late")
+           description="term ends at month end, billing keeps invoicing, the renewal reaches the CRM late")
 
 
 def stopped_using(b: Builder) -> None:
@@ -153,7 +161,7 @@ def duplicate_import(b: Builder) -> None:
     b.resolves("billing", dup, p, "tax_id")
     b.case("billing_double_import", "DUPLICATE_SOURCE_RECORD", canonical_id=p.canonical_id,
            source_system="billing", impact=0, team=SYSTEM_OWNERS["billing"], first=day, last=None,
-           description=f"a re-run import creates the customer again as {dup}; its tax id ties it to the entity")
+           description=f"a re-run import creates the customer again as {dup}; its tax id ties it back")
 
 
 def hand_edits(b: Builder) -> None:

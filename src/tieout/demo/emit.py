@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -94,8 +95,11 @@ def stamp(d: date, hhmm: str) -> str:
     return f"{d.isoformat()}T{hhmm}:00Z"
 
 
+LineFormat = Callable[[dict[str, str], str], str]  # (values by name, updated_at) -> CSV line
+
+
 def dated_versions(created: date, removed: date | None, timelines: dict[str, Timeline], hhmm: str,
-                   fmt: object) -> list[Version]:
+                   fmt: LineFormat) -> list[Version]:
     """One version per stretch in which none of `timelines` changes; `fmt(values, updated_at)` makes the line.
 
     `removed` is the first day the record is gone from the export.
@@ -106,7 +110,7 @@ def dated_versions(created: date, removed: date | None, timelines: dict[str, Tim
     for k, p in enumerate(points):
         end = points[k + 1] - ONE_DAY if k + 1 < len(points) else (removed - ONE_DAY if removed else None)
         values = {name: value_at(tl, p) for name, tl in timelines.items()}
-        versions.append(Version(p, end, fmt(values, stamp(p, hhmm))))  # type: ignore[operator]
+        versions.append(Version(p, end, fmt(values, stamp(p, hhmm))))
     return versions
 
 

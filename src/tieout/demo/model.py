@@ -83,7 +83,7 @@ def value_at(timeline: Timeline, d: date) -> str:
 
 @dataclass
 class Plan:
-    """Everything one company does in the three systems over the world's life; healthy unless a case edits it."""
+    """What one company does in the three systems over the world's life; healthy unless a case edits it."""
 
     canonical_id: str
     ident: Identity
