@@ -44,8 +44,8 @@ def init(directory: Path) -> None:
 def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> None:
     """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found."""
     from tieout.demo import generate_world
-    from tieout.run import run_day
     from tieout.rules.registry import load_rules
+    from tieout.run import run_day
     from tieout.timeline import exceptions
 
     if directory.exists() and any(directory.iterdir()):
