@@ -1,8 +1,8 @@
 """`entity_map.csv` (contract §4) loaded into the DuckDB table `entity_map`, validated in SQL.
 
 Every refusal is an `InputError` naming the file, the row as a spreadsheet shows it (the header is row 1)
-and the column, like every other input error. The checks are set-based queries over the whole file, so a 3-million-row map costs a few
-scans, not a Python loop.
+and the column, like every other input error. The checks are set-based queries over the whole file, so a
+3-million-row map costs a few scans, not a Python loop.
 """
 
 from __future__ import annotations
