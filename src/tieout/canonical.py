@@ -12,7 +12,7 @@ import duckdb
 
 from tieout.config import Project
 from tieout.errors import ConfigError
-from tieout.ownership.registry import field_values_sql, ownership_sql
+from tieout.ownership.registry import field_values_sql, normalise_macro_sql, ownership_sql
 
 # Exact division of money: round half up to four decimals in integer arithmetic, because DuckDB turns
 # DECIMAL / DECIMAL into a DOUBLE.
@@ -105,5 +105,6 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> None
         FROM covering_invoices WHERE canonical_id IS NOT NULL
         GROUP BY canonical_id
     """)
+    con.execute(normalise_macro_sql())
     con.execute(f"CREATE OR REPLACE VIEW field_values AS {field_values_sql()}")
     con.execute(f"CREATE OR REPLACE VIEW ownership AS {ownership_sql()}")

@@ -33,17 +33,22 @@ DEFAULT_REGISTRY: tuple[OwnedField, ...] = (
 )
 
 
+def normalise_macro_sql() -> str:
+    """`tieout_normalise(kind, value)`: a registry field's value in the form two systems are compared in."""
+    cases = " ".join(f"WHEN '{kind}' THEN {sql % 'v'}" for kind, sql in NORMALISERS.items())
+    return f"CREATE OR REPLACE MACRO tieout_normalise(kind, v) AS CASE kind {cases} END"
+
+
 def field_values_sql(registry: tuple[OwnedField, ...] = DEFAULT_REGISTRY) -> str:
-    """One row per (entity, field, system, record): the raw value and its normalised form."""
+    """One row per (entity, field, system, record) with the raw value."""
     parts = []
     for owned in registry:
         for system, column in owned.columns:
             view, id_column = RECORD_VIEWS[system]
-            normalised = NORMALISERS[owned.kind] % column
             parts.append(
                 f"SELECT canonical_id, '{owned.name}' AS field, '{owned.kind}' AS kind, "
                 f"'{system}' AS source_system, {id_column} AS source_id, CAST({column} AS VARCHAR) AS value, "
-                f"{normalised} AS normalised, CAST(NULL AS DECIMAL(20,4)) AS amount "
+                f"CAST(NULL AS DECIMAL(20,4)) AS amount "
                 f"FROM {view} WHERE canonical_id IS NOT NULL"
             )
     return " UNION ALL ".join(parts)

@@ -28,6 +28,9 @@ from tieout.sources.layout import (
     ExportFile,
 )
 
+# rowid 0 is the first record, on row 2 of the file (the header is row 1).
+_FIRST_ROW = 2
+
 # Types DuckDB parses while reading; other kinds are read as text and checked by `_CHECKS`.
 _READ_TYPES = {"date": "DATE", "timestamp": "TIMESTAMPTZ", "count": "BIGINT"}
 
@@ -124,51 +127,56 @@ def _first_reject(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) 
 
 
 def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, raw: str) -> None:
-    """One pass over the loaded rows: required cells, patterns and vocabularies; first failure wins."""
-    probes = []
+    """One scan for every cell rule (required, pattern, vocabulary); the earliest failing row wins."""
+    probes: list[tuple[str, str, str]] = []  # (column, problem, SQL true for a bad cell)
     for col in spec.columns:
         v = _q(col.name)
-        conditions = []
         if col.required:
-            conditions.append((f"{v} IS NULL OR trim(CAST({v} AS VARCHAR)) = ''", "a value is required"))
+            # Typed cells were parsed by DuckDB: only text can be blank rather than missing.
+            blank = f"{v} IS NULL" if col.kind in _READ_TYPES else f"{v} IS NULL OR trim({v}) = ''"
+            probes.append((col.name, "a value is required", blank))
         if col.kind in _CHECKS:
             ok, expected = _CHECKS[col.kind]
-            conditions.append((f"{v} IS NOT NULL AND NOT ({ok % v})", f"expected {expected}"))
-        for condition, problem in conditions:
-            probes.append(
-                f"SELECT {_lit(col.name)} AS col, {_lit(problem)} AS problem, row_no, "
-                f"CAST({v} AS VARCHAR) AS value FROM {raw} WHERE {condition}"
-            )
+            probes.append((col.name, f"expected {expected}", f"{v} IS NOT NULL AND NOT ({ok % v})"))
     if not probes:
         return
-    found = one(
-        con, " UNION ALL ".join(f"({p} ORDER BY row_no LIMIT 1)" for p in probes) + " ORDER BY row_no LIMIT 1"
-    )
-    if found:
-        col, problem, row_no, value = found
-        shown = "empty" if value is None or value.strip() == "" else repr(value)
-        raise InputError(f"{shown}: {problem}", file=path, row=row_no, column=col)
+    firsts = one(con, "SELECT " + ", ".join(f"min(rowid) FILTER (WHERE {bad})" for _, _, bad in probes)
+                 + f" FROM {raw}")
+    failing = [(rowid, i) for i, rowid in enumerate(firsts or ()) if rowid is not None]
+    if not failing:
+        return
+    rowid, i = min(failing)
+    column, problem, _ = probes[i]
+    (value,) = one(con, f"SELECT CAST({_q(column)} AS VARCHAR) FROM {raw} WHERE rowid = ?", [rowid]) or (None,)
+    shown = "empty" if value is None or value.strip() == "" else repr(value)
+    raise InputError(f"{shown}: {problem}", file=path, row=rowid + _FIRST_ROW, column=column)
 
 
 def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, raw: str) -> None:
+    # Grouping on one 64-bit hash is several times faster than on the key's strings; the rare colliding
+    # hashes are then checked exactly.
     key = ", ".join(_q(k) for k in spec.primary_key)
     dup = one(
         con,
-        f"SELECT min(row_no), max(row_no), CAST(({key}) AS VARCHAR) FROM {raw} "
+        f"WITH suspects AS (SELECT hash({key}) AS h FROM {raw} GROUP BY h HAVING count(*) > 1) "
+        f"SELECT min(rowid), max(rowid), CAST(({key}) AS VARCHAR) FROM {raw} "
+        f"WHERE hash({key}) IN (SELECT h FROM suspects) "
         f"GROUP BY {key} HAVING count(*) > 1 ORDER BY 2 LIMIT 1",
     )
     if dup:
         first, second, value = dup
         label = " + ".join(spec.primary_key)
         raise InputError(
-            f"duplicate {label} {value} (also at row {first})",
+            f"duplicate {label} {value} (also at row {first + _FIRST_ROW})",
             file=path,
-            row=second,
+            row=second + _FIRST_ROW,
             column=spec.primary_key[0],
         )
 
 
-def _typed_select(spec: ExportFile, raw: str) -> str:
+def _typed_view(spec: ExportFile, raw: str) -> str:
+    """The typed table as a view over the loaded rows: a copy of 35 M usage rows costs more than casting
+    the one text-read column again in each rule that reads it."""
     out = []
     for col in spec.columns:
         v = _q(col.name)
@@ -181,15 +189,13 @@ def _typed_select(spec: ExportFile, raw: str) -> str:
             out.append(f"CAST(timezone('UTC', {v}) AS TIMESTAMP) AS {v}")
         elif col.kind in ("money", "quantity"):
             out.append(f"CAST({v} AS {KIND_TYPES[col.kind]}) AS {v}")
-        elif col.kind in ("id", "text"):
-            out.append(f"NULLIF(trim({v}), '') AS {v}" if col.kind == "id" else v)
         else:
             out.append(v)
-    return f"SELECT {', '.join(out)} FROM {raw} ORDER BY row_no"
+    return f"CREATE OR REPLACE VIEW {spec.table} AS SELECT {', '.join(out)} FROM {raw}"
 
 
 def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) -> int:
-    """Load `path` into table `spec.table`; return its record count. Raises `InputError` on bad input."""
+    """Load `path` as the view `spec.table`; return its record count. Raises `InputError` on bad input."""
     header = read_header(path)
     _check_header(spec, path, header)
     kinds = {c.name: c.kind for c in spec.columns}
@@ -201,9 +207,9 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) ->
     raw = f"{spec.table}__raw"
     con.execute("SET TimeZone = 'UTC'")
     try:
+        # Insertion order is kept, so rowid is the record's position in the file.
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {raw} AS "
-            f"SELECT *, CAST(row_number() OVER () + 1 AS BIGINT) AS row_no FROM read_csv({_lit(str(path))}, "
+            f"CREATE OR REPLACE TABLE {raw} AS SELECT * FROM read_csv({_lit(str(path))}, "
             f"header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
             f"escape = '\"', dateformat = '%Y-%m-%d', strict_mode = true, null_padding = false, "
             f"store_rejects = true, rejects_table = '{spec.table}__rejects', "
@@ -219,8 +225,7 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) ->
         )
     _check_values(con, spec, path, raw)
     _check_primary_key(con, spec, path, raw)
-    con.execute(f"CREATE OR REPLACE TABLE {spec.table} AS {_typed_select(spec, raw)}")
-    con.execute(f"DROP TABLE {raw}")
+    con.execute(_typed_view(spec, raw))
     return count
 
 

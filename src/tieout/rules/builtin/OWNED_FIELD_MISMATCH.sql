@@ -1,17 +1,24 @@
 -- A registry field differs between its owner system and another system, compared normalised.
 -- An empty value is not a difference: a system that does not hold the field cannot contradict it.
+-- Raw values are compared first so that only the few pairs that differ as typed pay for normalising.
+WITH differing AS (
+    SELECT o.canonical_id, o.field, o.kind, o.source_system AS owner_system, v.source_system,
+           o.value AS owner_value, v.value AS other_value, o.amount AS owner_amount, v.amount AS other_amount
+    FROM field_values AS o
+    JOIN ownership AS own ON own.field = o.field AND own.owner_system = o.source_system
+    JOIN field_values AS v
+        ON v.canonical_id = o.canonical_id AND v.field = o.field AND v.source_system <> o.source_system
+    WHERE o.value <> v.value
+)
 SELECT
-    o.canonical_id,
-    v.source_system,
-    o.field,
-    CASE WHEN max(o.kind) = 'amount' THEN max(abs(o.amount - v.amount)) ELSE 0 END AS impact,
-    o.source_system || ' has ' || string_agg(DISTINCT o.value, ' / ') || ', ' || v.source_system
-        || ' has ' || string_agg(DISTINCT v.value, ' / ') AS details
-FROM field_values AS o
-JOIN ownership AS own ON own.field = o.field AND own.owner_system = o.source_system
-JOIN field_values AS v
-    ON v.canonical_id = o.canonical_id AND v.field = o.field AND v.source_system <> o.source_system
-WHERE o.normalised IS NOT NULL
-  AND v.normalised IS NOT NULL
-  AND o.normalised <> v.normalised
-GROUP BY o.canonical_id, o.field, o.source_system, v.source_system
+    canonical_id,
+    source_system,
+    field,
+    CASE WHEN max(kind) = 'amount' THEN max(abs(owner_amount - other_amount)) ELSE 0 END AS impact,
+    owner_system || ' has ' || string_agg(DISTINCT owner_value, ' / ') || ', ' || source_system
+        || ' has ' || string_agg(DISTINCT other_value, ' / ') AS details
+FROM differing
+WHERE tieout_normalise(kind, owner_value) IS NOT NULL
+  AND tieout_normalise(kind, other_value) IS NOT NULL
+  AND tieout_normalise(kind, owner_value) <> tieout_normalise(kind, other_value)
+GROUP BY canonical_id, field, owner_system, source_system
