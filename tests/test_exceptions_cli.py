@@ -130,3 +130,15 @@ def test_rules_explain_with_an_exception(broken: Path) -> None:
     assert "FROM billing_active" in out.stdout and "in_1 covers 2026-01-20" in out.stdout
     assert "10,000.00 USD → P2, routed to ar" in out.stdout
     assert invoke("rules", "explain", "NOPE", "-p", str(broken)).exit_code == 7
+
+
+def test_a_second_run_stops_at_once_while_one_holds_the_project(project: Path) -> None:
+    from tieout.config import load_project
+    from tieout.store import run_lock
+
+    with run_lock(load_project(project)):
+        result = invoke("run", "-p", str(project), "--as-of", "2026-01-20")
+    assert result.exit_code == 6
+    assert "another tieout run is in progress" in result.output
+    assert not (project / ".tieout").exists()
+    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0  # released

@@ -6,8 +6,11 @@ stored whole or not at all, and re-running a date replaces it (idempotent).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tieout.config import Project
+from tieout.errors import RunInProgress
 
 _DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 
@@ -48,3 +52,25 @@ def write_day(findings: pa.Table, project: Project, as_of: date) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+@contextmanager
+def run_lock(project: Project) -> Iterator[None]:
+    """Hold the project's run lock, or stop at once if another run holds it.
+
+    The lock is an OS lock on the project folder itself: it creates no file (a refused run writes
+    nothing) and is released when the process ends, however it ends, so a killed run never leaves the
+    project locked.
+    """
+    fd = os.open(project.root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgress(
+                f"{project.root}: another tieout run is in progress on this project; nothing was done "
+                "(try again when it has finished)"
+            ) from None
+        yield
+    finally:
+        os.close(fd)

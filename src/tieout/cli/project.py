@@ -43,9 +43,10 @@ def init(directory: Path) -> None:
 @click.option("--force", is_flag=True, help="Replace DIRECTORY if it already holds a demo.")
 def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> None:
     """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found."""
+    from tieout.cli.run import run_days
     from tieout.demo import generate_world
     from tieout.rules.registry import load_rules
-    from tieout.run import run_day
+    from tieout.store import run_lock
     from tieout.timeline import exceptions
 
     if directory.exists() and any(directory.iterdir()):
@@ -58,17 +59,8 @@ def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> 
     dates = sorted(date.fromisoformat(p.name) for p in (directory / "exports").iterdir())
     click.echo(f"Generated {companies} companies over {days} days ({dates[0]} to {dates[-1]}) in {directory}, "
                f"with {len(planted)} planted cases (see planted.json).")
-    if interactive():
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
-            task = progress.add_task("reconciling", total=len(dates))
-            for day in dates:
-                run_day(project, day, rules=rules)
-                progress.advance(task)
-    else:
-        for day in dates:
-            run_day(project, day, rules=rules)
+    with run_lock(project):
+        run_days(project, rules, dates, progress=interactive())
     found = exceptions(project, rules, status="all")
     open_ = [e for e in found if e.status == "open"]
     by_sev = {s: sum(1 for e in open_ if e.severity == s) for s in ("P1", "P2", "P3", "INFO")}

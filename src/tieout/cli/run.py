@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from tieout.cli.common import ISO_DATE, format_option, interactive, open_project, project_option
+from tieout.config import Project
 from tieout.output import to_json
-from tieout.rules.registry import load_rules
+from tieout.rules.registry import Rule, load_rules
 from tieout.run import DayResult, run_day
+from tieout.store import run_lock
 
 
 def _summary(result: DayResult) -> str:
@@ -24,6 +26,22 @@ def _as_dict(result: DayResult) -> dict[str, object]:
             "by_severity": result.by_severity, "by_rule": result.by_rule, "seconds": round(result.seconds, 3)}
 
 
+def run_days(project: Project, rules: dict[str, Rule], days: list[date], *, progress: bool) -> list[DayResult]:
+    """Run each day in order under one progress bar (shown only to a person at a terminal)."""
+    if not progress:
+        return [run_day(project, day, rules=rules) for day in days]
+    from rich.progress import Progress
+
+    results = []
+    with Progress(transient=True) as bar:
+        task = bar.add_task("reconciling", total=len(days))
+        for day in days:
+            bar.update(task, description=f"reconciling {day}")
+            results.append(run_day(project, day, rules=rules))
+            bar.advance(task)
+    return results
+
+
 @click.command()
 @click.option("--as-of", "as_of", type=ISO_DATE, required=True, help="The as-of date to reconcile.")
 @project_option
@@ -31,7 +49,8 @@ def _as_dict(result: DayResult) -> dict[str, object]:
 def run(as_of: date, project_dir: Path, fmt: str) -> None:
     """Reconcile one as-of date and store its snapshot (re-running a date replaces it)."""
     project = open_project(project_dir)
-    result = run_day(project, as_of)
+    with run_lock(project):
+        result = run_day(project, as_of)
     click.echo(to_json(_as_dict(result)) if fmt == "json" else _summary(result))
 
 
@@ -47,18 +66,8 @@ def backfill(start: date, end: date, project_dir: Path, fmt: str) -> None:
     project = open_project(project_dir)
     rules = load_rules(project)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    results = []
-    if interactive() and fmt == "text":
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
-            task = progress.add_task("reconciling", total=len(days))
-            for day in days:
-                progress.update(task, description=f"reconciling {day}")
-                results.append(run_day(project, day, rules=rules))
-                progress.advance(task)
-    else:
-        results = [run_day(project, day, rules=rules) for day in days]
+    with run_lock(project):
+        results = run_days(project, rules, days, progress=interactive() and fmt == "text")
     if fmt == "json":
         click.echo(to_json([_as_dict(r) for r in results]))
     else:
