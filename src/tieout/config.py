@@ -18,6 +18,8 @@ from tieout.errors import ConfigError
 
 CONFIG_FILE = "tieout.yml"
 SYSTEMS = ("crm", "billing", "ops")
+System = Literal["crm", "billing", "ops"]
+DEFAULT_OWNERS: dict[System, str] = {"crm": "account_managers", "billing": "ar", "ops": "product"}
 SEVERITIES = ("P1", "P2", "P3", "INFO")
 
 
@@ -72,9 +74,7 @@ class Project(_Strict):
     fx_rates: dict[str, Decimal] = Field(default_factory=dict)
     timezone: str = "UTC"
     severity: SeverityThresholds = SeverityThresholds()
-    system_owners: dict[Literal["crm", "billing", "ops"], str] = Field(
-        default_factory=lambda: {"crm": "account_managers", "billing": "ar", "ops": "product"}
-    )
+    system_owners: dict[System, str] = Field(default_factory=lambda: dict(DEFAULT_OWNERS))
     expected_lag_days: int = Field(default=30, ge=0)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     routing: list[Route] = Field(default_factory=list)
@@ -137,7 +137,7 @@ class Project(_Strict):
         return self.fx_rates.get(currency)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Any) -> str:
     key = ".".join(str(p) for p in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"unknown key {key!r}"

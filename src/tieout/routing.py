@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tieout.config import Project, RouteCondition
 from tieout.rules.registry import SYSTEM_OWNER, Rule
 
@@ -12,7 +14,7 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _in(column: str, values: str | list[str]) -> str:
+def _in(column: str, values: Sequence[str] | str) -> str:
     items = [values] if isinstance(values, str) else values
     return f"{column} IN ({', '.join(_lit(v) for v in items)})"
 

@@ -50,7 +50,13 @@ def run(as_of: date, project_dir: Path, fmt: str) -> None:
     """Reconcile one as-of date and store its snapshot (re-running a date replaces it)."""
     project = open_project(project_dir)
     with run_lock(project):
-        result = run_day(project, as_of)
+        if interactive():
+            from rich.console import Console
+
+            with Console(stderr=True).status(f"{as_of}: starting") as status:
+                result = run_day(project, as_of, stage=lambda s: status.update(f"{as_of}: {s}"))
+        else:
+            result = run_day(project, as_of)
     click.echo(to_json(_as_dict(result)) if fmt == "json" else _summary(result))
 
 

@@ -38,7 +38,7 @@ def _refuse(name: str, path: Path | None, why: str) -> UnsafeRuleError:
     return UnsafeRuleError(f"{where}rule {name} refused: {why}")
 
 
-def _function_name(node: exp.Expression) -> str:
+def _function_name(node: exp.Func) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
     return (node.sql_name() if hasattr(node, "sql_name") else type(node).__name__).lower()
