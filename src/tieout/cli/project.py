@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -70,10 +72,12 @@ def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> 
     click.echo(f"Reconciled {len(dates)} days: {len(found)} exceptions seen, {len(open_)} open on {dates[-1]} "
                f"({', '.join(f'{k} {v}' for k, v in by_sev.items())}).")
     click.echo("By classification: " + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) + ".")
+    # After `make demo` the command is .venv/bin/tieout, not yet on PATH: show what will work.
+    cmd = "tieout" if shutil.which("tieout") else os.path.relpath(sys.argv[0])
     click.echo(f"""
 Try next:
-  tieout exceptions -p {directory}                        the open queue, worst first
-  tieout exceptions -p {directory} --status all --format json
-  tieout exceptions -p {directory} --team ar --fail-on P2   exit 5 if AR has a P2 or worse
-  tieout entities -p {directory} --status unmapped          records no key resolved
-  tieout rules explain FTE_THRESHOLD_DRIFT -p {directory}""")
+  {cmd} exceptions -p {directory}                        the open queue, worst first
+  {cmd} exceptions -p {directory} --status all --format json
+  {cmd} exceptions -p {directory} --team ar --fail-on P2   exit 5 if AR has a P2 or worse
+  {cmd} entities -p {directory} --status unmapped          records no key resolved
+  {cmd} rules explain FTE_THRESHOLD_DRIFT -p {directory}""")
