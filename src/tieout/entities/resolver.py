@@ -205,11 +205,13 @@ def _mapped_domains(con: duckdb.DuckDBPyConnection) -> None:
     """tieout_mapped_key for domains, computing the registrable domain only of plausible mapped values.
 
     A registrable domain p of k labels is the last k labels of its host. For an ASCII value without any of
-    `:/?#` the host steps of `normalise.host` reduce to: trim, lower-case, keep what follows the last `@`,
-    drop trailing dots (then the shape check, which can only turn a host into none). So for those values
-    "the last k labels of that string are a pending domain" is a necessary condition, computed with plain
-    string functions and tested with a hash semi-join per distinct k. URLs and non-ASCII values are rare
-    and always kept.
+    `:/?#`, the host steps of `normalise.host` reduce to: trim, keep what follows the last `@`, lower-case,
+    drop trailing dots, check the shape. So if such a value has a domain p, it ends with p's labels (any
+    case), and `_last_labels(k)` extracts exactly them (it cannot reach back across an `@`; a host of
+    fewer labels gives fewer labels, which equal no p). Values with `:/?#` (URLs, ports) and non-ASCII
+    values are rare and always kept, and so is a value `_last_labels` cannot read (trailing dots or
+    spaces: ''). One hash semi-join per
+    distinct k then drops all others.
     """
     label_counts = [
         r[0]
@@ -220,30 +222,33 @@ def _mapped_domains(con: duckdb.DuckDBPyConnection) -> None:
     if not label_counts:
         _mapped_keys(con, "SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS canonical_id WHERE false")
         return
-
-    def last_labels(k: int) -> str:
-        # split_part with a label index beyond the host's yields '', so a shorter host gets a leading dot
-        # and matches no domain.
-        return " || '.' || ".join(f"split_part(h, '.', {-i})" for i in range(k, 0, -1))
-
+    tails = ", ".join(f"lower({_last_labels(k)}) AS tail{k}" for k in label_counts)
     plausible = " OR ".join(
-        f"{last_labels(k)} IN (SELECT key FROM tieout_pending_key WHERE len(string_split(key, '.')) = {k})"
+        f"tail{k} = '' OR tail{k} IN (SELECT key FROM tieout_pending_key WHERE len(string_split(key, '.')) = {k})"
         for k in label_counts
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE tieout_dom_cand AS
         SELECT dom, canonical_id FROM (
-            SELECT dom, canonical_id, rtrim(split_part(trim(lower(dom), {_WS_SQL}), '@', -1), '.') AS h
-            FROM tieout_records WHERE mapped AND dom IS NOT NULL
+            SELECT dom, canonical_id, {tails} FROM tieout_records WHERE mapped AND dom IS NOT NULL
         )
         WHERE strlen(dom) <> length(dom)
-           OR contains(dom, ':') OR contains(dom, '/') OR contains(dom, '?') OR contains(dom, '#')
+
            OR {plausible}
     """)
     _domain_keys(con, "SELECT DISTINCT dom FROM tieout_dom_cand")
     _mapped_keys(
         con, "SELECT k.key, c.canonical_id FROM tieout_dom_cand c JOIN tieout_dom_key k ON k.dom = c.dom"
     )
+
+
+def _last_labels(k: int) -> str:
+    """SQL: the last (at most) k host labels of `dom`, as written; '' when `dom` does not end in one.
+
+    Unanchored at the start, RE2 takes the leftmost match: the longest tail of at most k labels.
+    """
+    label = "[A-Za-z0-9_-]+"
+    return f"regexp_extract(dom, '{label}(?:\\.{label}){{0,{k - 1}}}$')"
 
 
 def _mapped_names(con: duckdb.DuckDBPyConnection) -> None:
@@ -273,7 +278,7 @@ def _mapped_names(con: duckdb.DuckDBPyConnection) -> None:
         ), guessed AS (
             SELECT name, canonical_id,
                    CASE WHEN w1 NOT IN {_FORM_WORDS} THEN t
-                        WHEN w1 IN {_ONE_WORD_FORMS} AND w2 <> '' AND w2 NOT IN {_FORM_WORDS}
+                        WHEN w1 IN {_ONE_WORD_FORMS} AND w2 NOT IN {_FORM_WORDS}
                         THEN left(t, length(t) - length(w1) - 1)
                    END AS key
             FROM texts
