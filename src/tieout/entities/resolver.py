@@ -233,7 +233,7 @@ def _mapped_domains(con: duckdb.DuckDBPyConnection) -> None:
             SELECT dom, canonical_id, {tails} FROM tieout_records WHERE mapped AND dom IS NOT NULL
         )
         WHERE strlen(dom) <> length(dom)
-
+           OR contains(dom, ':') OR contains(dom, '/') OR contains(dom, '?') OR contains(dom, '#')
            OR {plausible}
     """)
     _domain_keys(con, "SELECT DISTINCT dom FROM tieout_dom_cand")
@@ -278,7 +278,7 @@ def _mapped_names(con: duckdb.DuckDBPyConnection) -> None:
         ), guessed AS (
             SELECT name, canonical_id,
                    CASE WHEN w1 NOT IN {_FORM_WORDS} THEN t
-                        WHEN w1 IN {_ONE_WORD_FORMS} AND w2 NOT IN {_FORM_WORDS}
+                        WHEN w1 IN {_ONE_WORD_FORMS} AND w2 <> '' AND w2 NOT IN {_FORM_WORDS}
                         THEN left(t, length(t) - length(w1) - 1)
                    END AS key
             FROM texts
