@@ -154,6 +154,7 @@ def generate(out: Path, companies: int, as_of: date, usage_days: int) -> dict[st
     (out / "tieout.yml").write_text(CONFIG, encoding="utf-8")
     timings = {}
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET preserve_insertion_order = true")
         _macros(con, companies, as_of)
         for name, sql in _queries(companies, as_of, usage_days).items():

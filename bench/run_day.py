@@ -25,6 +25,7 @@ FILES = ("crm_accounts", "crm_contracts", "billing_customers", "billing_invoices
 _FLOOR = """
 import duckdb, sys, time
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 started = time.perf_counter()
 for path in sys.argv[1:]:
     con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv('{path}', header = true)")

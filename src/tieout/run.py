@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from tieout import canonical
 from tieout.config import Project
+from tieout.db import connect
 from tieout.entities import install_normalisers, load_entity_map, resolve
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
@@ -43,7 +44,7 @@ def _quiet(stage: str) -> None:
 def resolve_day(project: Project, as_of: date, *, stage: Stage = _quiet
                 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
     """Load `as_of`'s exports and resolve every source record to its canonical entity."""
-    con = duckdb.connect()
+    con = connect()
     stage("reading exports")
     records = read_day(con, project.export_dir(as_of))
     load_entity_map(con, project.entity_map_path)

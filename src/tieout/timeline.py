@@ -12,9 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from tieout.config import Project
+from tieout.db import connect
 from tieout.rules.registry import Rule
 from tieout.store import day_path, stored_days
 
@@ -103,7 +102,7 @@ def exceptions(
         return []
     as_of = days[-1] if as_of is None else as_of
     files = [str(day_path(project, d)) for d in days]
-    con = duckdb.connect()
+    con = connect()
     rows = con.execute(_EPISODES_SQL, {"days": days, "files": files}).fetchall()
     names = [c[0] for c in con.description]
     out = []
