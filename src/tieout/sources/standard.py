@@ -1,8 +1,8 @@
 """Read one as-of day of the standard layout (contract §3) into typed DuckDB tables.
 
 DuckDB parses and type-checks in one pass and records every refused cell with its line and column
-(`store_rejects`); we turn the first of those into an `InputError`. Money and quantities are read as text
-and checked against a strict pattern before the cast, because DuckDB would otherwise round a fifth
+(`store_rejects`); we turn the first of those into an `InputError`. Money is read as text and checked
+against a strict pattern before the cast, because DuckDB would otherwise round a fifth
 decimal place away silently — and money must stay exact.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first record row 2.
@@ -32,13 +32,13 @@ from tieout.sources.layout import (
 _FIRST_ROW = 2
 
 # Types DuckDB parses while reading; other kinds are read as text and checked by `_CHECKS`.
-_READ_TYPES = {"date": "DATE", "timestamp": "TIMESTAMPTZ", "count": "BIGINT"}
+# FTE counts are parsed as read (a fifth decimal of an FTE count carries no meaning), money is not.
+_READ_TYPES = {"date": "DATE", "timestamp": "TIMESTAMPTZ", "count": "BIGINT", "quantity": "DECIMAL(18,4)"}
 
 _DECIMAL = r"^-?[0-9]+(\.[0-9]{1,4})?$"
 # kind -> (SQL, with %s for the cell, true for a good non-empty value; what was expected)
 _CHECKS = {
     "money": (f"regexp_full_match(%s, '{_DECIMAL}')", "an amount like 1234.50 (at most 4 decimals)"),
-    "quantity": (f"regexp_full_match(%s, '{_DECIMAL}')", "a number like 12 or 12.5"),
     "currency": ("regexp_full_match(%s, '^[A-Za-z]{3}$')", "a 3-letter currency code such as USD"),
     "contract_status": (
         "lower(%s) IN (" + ", ".join(f"'{s}'" for s in CONTRACT_STATUSES) + ")",
@@ -53,6 +53,7 @@ _CAST_EXPECTED = {
     "date": "a date as YYYY-MM-DD",
     "timestamp": "an ISO 8601 timestamp such as 2026-01-31T23:00:00Z",
     "count": "a whole number",
+    "quantity": "a number like 12 or 12.5",
 }
 
 
@@ -133,7 +134,9 @@ def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, 
         v = _q(col.name)
         if col.required:
             # Typed cells were parsed by DuckDB: only text can be blank rather than missing.
-            blank = f"{v} IS NULL" if col.kind in _READ_TYPES else f"{v} IS NULL OR trim({v}) = ''"
+            # (trim only where the first character is blank: trimming 35 M ids costs seconds)
+            blank = (f"{v} IS NULL" if col.kind in _READ_TYPES
+                     else f"{v} IS NULL OR {v} = '' OR (ascii({v}) IN (9, 32) AND trim({v}, ' \t') = '')")
             probes.append((col.name, "a value is required", blank))
         if col.kind in _CHECKS:
             ok, expected = _CHECKS[col.kind]
@@ -152,15 +155,34 @@ def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, 
     raise InputError(f"{shown}: {problem}", file=path, row=rowid + _FIRST_ROW, column=column)
 
 
+def _duplicate_suspects(spec: ExportFile, raw: str) -> str:
+    """SQL of a small set of hashes that every duplicated key falls into (and a few innocent ones).
+
+    Grouping 35 M usage rows by their full key builds a 35 M-entry hash table. For an (id, date) key,
+    group by id and 64-day block instead and keep one bit per day: a block holds a duplicate exactly when
+    it has more rows than distinct bits — a table as small as the number of ids.
+    """
+    kinds = {c.name: c.kind for c in spec.columns}
+    key = [_q(k) for k in spec.primary_key]
+    if len(key) == 2 and kinds[spec.primary_key[1]] == "date":
+        ident, day = key
+        days = f"({day} - DATE '0001-01-01')"
+        return (
+            f"SELECT hash({ident}, {days} // 64) AS h FROM {raw} GROUP BY {ident}, {days} // 64 "
+            f"HAVING count(*) > bit_count(bit_or(CAST(1 AS UBIGINT) << CAST({days} % 64 AS UBIGINT)))"
+        ), f"hash({ident}, {days} // 64)"
+    return f"SELECT hash({', '.join(key)}) AS h FROM {raw} GROUP BY h HAVING count(*) > 1", f"hash({', '.join(key)})"
+
+
 def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, raw: str) -> None:
-    # Grouping on one 64-bit hash is several times faster than on the key's strings; the rare colliding
-    # hashes are then checked exactly.
+    # The suspects are rare; only their rows are grouped exactly.
+    suspects, suspect_of = _duplicate_suspects(spec, raw)
     key = ", ".join(_q(k) for k in spec.primary_key)
     dup = one(
         con,
-        f"WITH suspects AS (SELECT hash({key}) AS h FROM {raw} GROUP BY h HAVING count(*) > 1) "
+        f"WITH suspects AS ({suspects}) "
         f"SELECT min(rowid), max(rowid), CAST(({key}) AS VARCHAR) FROM {raw} "
-        f"WHERE hash({key}) IN (SELECT h FROM suspects) "
+        f"WHERE {suspect_of} IN (SELECT h FROM suspects) "
         f"GROUP BY {key} HAVING count(*) > 1 ORDER BY 2 LIMIT 1",
     )
     if dup:
@@ -187,7 +209,7 @@ def _typed_view(spec: ExportFile, raw: str) -> str:
         elif col.kind == "timestamp":
             # Stored as UTC wall time: the business time zone only matters for as-of dates.
             out.append(f"CAST(timezone('UTC', {v}) AS TIMESTAMP) AS {v}")
-        elif col.kind in ("money", "quantity"):
+        elif col.kind == "money":
             out.append(f"CAST({v} AS {KIND_TYPES[col.kind]}) AS {v}")
         else:
             out.append(v)

@@ -6,9 +6,7 @@ SELECT
         || CAST($window_days AS VARCHAR) || ' days to ' || CAST($as_of AS VARCHAR) AS details
 FROM billing_active AS b
 WHERE NOT EXISTS (
-    SELECT 1 FROM usage AS u
-    WHERE u.canonical_id = b.canonical_id
-      AND u.active_users > 0
-      AND u.date > $as_of - CAST($window_days AS INTEGER)
-      AND u.date <= $as_of
+    SELECT 1 FROM tenant_activity AS a
+    WHERE a.canonical_id = b.canonical_id
+      AND a.last_active_on > $as_of - CAST($window_days AS INTEGER)
 )

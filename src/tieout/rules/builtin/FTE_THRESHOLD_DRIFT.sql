@@ -5,17 +5,12 @@ WITH billed AS (
     FROM billing_active
     WHERE billed_fte > 0
 ),
-latest_per_tenant AS (
-    SELECT canonical_id, tenant_id, arg_max(fte_count, date) AS fte
-    FROM usage
-    WHERE canonical_id IS NOT NULL
-      AND fte_count IS NOT NULL
-      AND date > $as_of - CAST($window_days AS INTEGER)
-      AND date <= $as_of
-    GROUP BY canonical_id, tenant_id
-),
 operational AS (
-    SELECT canonical_id, sum(fte) AS ops_fte FROM latest_per_tenant GROUP BY canonical_id
+    -- each tenant's FTE count on its latest usage day within the window, summed over the entity
+    SELECT canonical_id, sum(fte_count) AS ops_fte
+    FROM tenant_activity
+    WHERE canonical_id IS NOT NULL AND fte_counted_on > $as_of - CAST($window_days AS INTEGER)
+    GROUP BY canonical_id
 )
 SELECT
     b.canonical_id,

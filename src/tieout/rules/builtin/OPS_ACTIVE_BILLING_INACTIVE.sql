@@ -1,12 +1,9 @@
 -- Usage without a covering invoice: revenue leakage. The money at risk is the monthly value of the
 -- live contracts, or of the latest contract when none is live (the customer still uses what it bought).
 WITH ops_active AS (
-    SELECT canonical_id, max(date) AS last_used
-    FROM usage
-    WHERE canonical_id IS NOT NULL
-      AND active_users > 0
-      AND date > $as_of - CAST($window_days AS INTEGER)
-      AND date <= $as_of
+    SELECT canonical_id, max(last_active_on) AS last_used
+    FROM tenant_activity
+    WHERE canonical_id IS NOT NULL AND last_active_on > $as_of - CAST($window_days AS INTEGER)
     GROUP BY canonical_id
 ),
 latest_contract AS (
