@@ -142,9 +142,9 @@ def test_deterministic(con):
     )
     make_map(con, [(f"E{i}", "crm", f"a{i}", "2025-01-01", OPEN) for i in range(30)])
     resolve(con, D)
-    first = con.execute("SELECT * FROM source_records").fetchall()
+    first = con.execute("SELECT * FROM source_records ORDER BY ALL").fetchall()
     resolve(con, D)
-    assert con.execute("SELECT * FROM source_records").fetchall() == first
+    assert con.execute("SELECT * FROM source_records ORDER BY ALL").fetchall() == first
 
 
 def test_worked_example(con):

@@ -166,11 +166,16 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
     # A source record belongs to one entity per day. With valid ranges sorted by start, ranges overlap
     # somewhere iff some range starts on or before the end of the one before it (open end = forever).
     overlap = con.execute("""
-        WITH r AS (
-            SELECT rowid + 2 AS row, lower(trim(source_system)) AS sys, trim(source_id) AS sid,
-                   trim(canonical_id) AS cid,
-                   CAST(trim(effective_from) AS DATE) AS f, CAST(nullif(trim(effective_to), '') AS DATE) AS t
+        WITH keyed AS (
+            SELECT rowid + 2 AS row, lower(trim(source_system)) AS sys, trim(source_id) AS sid, *
             FROM tieout_entity_map_raw
+        ), repeated AS (
+            -- only a record with two or more rows can overlap: sort those few, not all 3 M
+            SELECT sys, sid FROM keyed GROUP BY sys, sid HAVING count(*) > 1
+        ), r AS (
+            SELECT row, sys, sid, trim(canonical_id) AS cid,
+                   CAST(trim(effective_from) AS DATE) AS f, CAST(nullif(trim(effective_to), '') AS DATE) AS t
+            FROM keyed SEMI JOIN repeated USING (sys, sid)
         ), w AS (
             SELECT *, lag(t) OVER k AS prev_t, lag(row) OVER k AS prev_row, lag(cid) OVER k AS prev_cid,
                    row_number() OVER k AS n

@@ -116,8 +116,7 @@ def resolve(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         FROM tieout_decided
         UNION ALL
         SELECT sys, sid, NULL, NULL, 'unmapped', []::VARCHAR[], NULL FROM tieout_pending
-        ORDER BY 1, 2
-    """)
+    """)  # unordered: sorting 3 M rows costs a second and every reader groups or sorts on its own
     for table in _TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
