@@ -142,3 +142,22 @@ def test_a_second_run_stops_at_once_while_one_holds_the_project(project: Path) -
     assert "another tieout run is in progress" in result.output
     assert not (project / ".tieout").exists()
     assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0  # released
+
+
+def test_the_example_rule_of_docs_rules_md_works(project: Path) -> None:
+    """docs/rules.md teaches by example: its rule must run as written."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text()
+    sql = re.search(r"```sql\n(-- rules/BIG_CONTRACT_NO_USAGE\.sql\n.*?)```", doc, re.S).group(1)
+    yml = re.search(r"```yaml\n(# rules/BIG_CONTRACT_NO_USAGE\.yml\n.*?)```", doc, re.S).group(1)
+    (project / "rules").mkdir()
+    (project / "rules" / "BIG_CONTRACT_NO_USAGE.sql").write_text(sql)
+    (project / "rules" / "BIG_CONTRACT_NO_USAGE.yml").write_text(yml)
+    # 120,000 a year is 10,000 a month; the last active user was 20 days ago.
+    write_day(project, "2026-01-20", {
+        "ops_usage.csv": "tenant_id,date,active_users,fte_count\nt-1,2025-12-31,4,50\nt-1,2026-01-20,0,50\n",
+    })
+    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    got = rows(project, "--rule", "BIG_CONTRACT_NO_USAGE")
+    assert [(e["canonical_id"], e["impact"], e["team"]) for e in got] == [("ACME", 10000, "account_managers")]
