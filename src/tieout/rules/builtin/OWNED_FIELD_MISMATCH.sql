@@ -9,6 +9,10 @@ WITH differing AS (
     JOIN field_values AS v
         ON v.canonical_id = o.canonical_id AND v.field = o.field AND v.source_system <> o.source_system
     WHERE o.value <> v.value
+),
+compared AS (
+    SELECT *, tieout_normalise(kind, owner_value) AS owner_key, tieout_normalise(kind, other_value) AS other_key
+    FROM differing
 )
 SELECT
     canonical_id,
@@ -17,8 +21,6 @@ SELECT
     CASE WHEN max(kind) = 'amount' THEN max(abs(owner_amount - other_amount)) ELSE 0 END AS impact,
     owner_system || ' has ' || string_agg(DISTINCT owner_value, ' / ') || ', ' || source_system
         || ' has ' || string_agg(DISTINCT other_value, ' / ') AS details
-FROM differing
-WHERE tieout_normalise(kind, owner_value) IS NOT NULL
-  AND tieout_normalise(kind, other_value) IS NOT NULL
-  AND tieout_normalise(kind, owner_value) <> tieout_normalise(kind, other_value)
+FROM compared
+WHERE owner_key IS NOT NULL AND other_key IS NOT NULL AND owner_key <> other_key
 GROUP BY canonical_id, field, owner_system, source_system
