@@ -6,6 +6,7 @@ own: name the file, and where it applies the row and the column.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 
@@ -37,12 +38,17 @@ class InputError(TieoutError):
         self.file = str(file)
         self.row = row
         self.column = column
+        self.problem = message
         where = [self.file]
         if row is not None:
             where.append(f"row {row}")
         if column is not None:
             where.append(f"column {column!r}")
         super().__init__(f"{', '.join(where)}: {message}")
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        # Keyword-only arguments are not pickled by default; a parallel backfill sends this across processes.
+        return partial(InputError, file=self.file, row=self.row, column=self.column), (self.problem,)
 
 
 class ExceptionsAtOrAbove(TieoutError):

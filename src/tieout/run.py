@@ -7,8 +7,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
+from multiprocessing import get_context
 
 import duckdb
 import pyarrow as pa
@@ -69,18 +72,16 @@ def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None
     return con, records
 
 
-def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet
-            ) -> DayResult:
-    """Reconcile `as_of` and store its findings; nothing is written unless every stage succeeded."""
+def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet
+                  ) -> tuple[pa.Table, DayResult]:
+    """Evaluate `as_of` without storing it: its findings and their summary."""
     started = time.perf_counter()
     con, records = evaluate_day(project, as_of, rules=rules, stage=stage)
-    stage("storing the day")
     findings: pa.Table = con.sql("SELECT * FROM findings").to_arrow_table()
-    write_day(findings, project, as_of)
+    con.close()
     severities = Counter(findings.column("severity").to_pylist())
     per_rule = Counter(findings.column("rule").to_pylist())
-    con.close()
-    return DayResult(
+    return findings, DayResult(
         as_of=as_of,
         records=records,
         findings=findings.num_rows,
@@ -88,3 +89,40 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
         by_rule=dict(sorted(per_rule.items())),
         seconds=time.perf_counter() - started,
     )
+
+
+def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet
+            ) -> DayResult:
+    """Reconcile `as_of` and store its findings; nothing is written unless every stage succeeded."""
+    findings, result = reconcile_day(project, as_of, rules=rules, stage=stage)
+    stage("storing the day")
+    write_day(findings, project, as_of)
+    return result
+
+
+def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs: int = 1,
+             on_day: Callable[[DayResult], None] | None = None) -> list[DayResult]:
+    """Reconcile `days`, storing each in date order and stopping at the first that fails.
+
+    Days are independent (the timeline is derived from the stored days), so with `jobs` > 1 they are
+    evaluated in parallel processes; the parent still stores them strictly in order, so a bad day leaves
+    exactly the days before it stored — as a one-by-one backfill would.
+    """
+    done = on_day or (lambda result: None)
+    results: list[DayResult] = []
+    if jobs <= 1 or len(days) < 2:
+        for day in days:
+            results.append(run_day(project, day, rules=rules))
+            done(results[-1])
+        return results
+    # spawn, not fork: a forked child would inherit the parent's threads and locks half-held.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        try:
+            for findings, result in pool.map(partial(reconcile_day, project, rules=rules), days):
+                write_day(findings, project, result.as_of)
+                results.append(result)
+                done(result)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return results

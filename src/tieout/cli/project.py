@@ -45,7 +45,7 @@ def init(directory: Path) -> None:
 @click.option("--force", is_flag=True, help="Replace DIRECTORY if it already holds a demo.")
 def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> None:
     """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found."""
-    from tieout.cli.run import run_days
+    from tieout.cli.run import run_with_progress
     from tieout.demo import generate_world
     from tieout.rules.registry import load_rules
     from tieout.store import run_lock
@@ -62,7 +62,7 @@ def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> 
     click.echo(f"Generated {companies} companies over {days} days ({dates[0]} to {dates[-1]}) in {directory}, "
                f"with {len(planted)} planted cases (see planted.json).")
     with run_lock(project):
-        run_days(project, rules, dates, progress=interactive())
+        run_with_progress(project, rules, dates, jobs=min(2, os.cpu_count() or 1), progress=interactive())
     found = exceptions(project, rules, status="all")
     open_ = [e for e in found if e.status == "open"]
     by_sev = {s: sum(1 for e in open_ if e.severity == s) for s in ("P1", "P2", "P3", "INFO")}

@@ -1,0 +1,236 @@
+"""An exception's source records, re-read from the exports: side by side on a day, and what changed on the
+day it first appeared.
+
+The store keeps findings only; the exports stay in the project, so the records behind a finding are read
+again from the day's export folder (`resolve_day`), which also says which records belong to an entity that
+day. Record sets are tiny (one entity), so the comparison itself is plain Python over typed DuckDB values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from tieout.config import Project
+from tieout.errors import InputError
+from tieout.run import resolve_day
+from tieout.sources.layout import BY_TABLE
+from tieout.store import stored_days
+
+SYSTEMS = ("crm", "billing", "ops")
+# Per system: the table of its records (one per source id) and the table of their rows (by the same id).
+RECORD_TABLE = {"crm": ("crm_accounts", "account_id"), "billing": ("billing_customers", "customer_id"),
+                "ops": ("ops_tenants", "tenant_id")}
+CHILD_TABLE = {"crm": ("crm_contracts", "account_id"), "billing": ("billing_invoices", "customer_id"),
+               "ops": ("ops_usage", "tenant_id")}
+RESOLUTION_COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key",
+                      "candidates")
+# A timestamp of the last edit changes with every edit: shown beside a change, never a change by itself.
+IGNORED_FOR_CHANGE = frozenset({"updated_at"})
+
+Row = dict[str, Any]
+Ids = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an exception is about: an entity (canonical id) or one source record."""
+
+    canonical_id: str | None = None
+    source_system: str | None = None
+    source_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    system: str
+    table: str
+    key: dict[str, Any]
+    change: str  # added | removed | changed
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # column -> {old, new}
+    record: Row | None = None  # the whole row, for added and removed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"system": self.system, "table": self.table, "key": self.key, "change": self.change,
+                "fields": self.fields, "record": self.record}
+
+
+@dataclass(frozen=True)
+class FirstDay:
+    """What changed between the export before an exception's first day and that day's export."""
+
+    day: date
+    previous: date | None
+    unavailable: str | None  # why the comparison could not be made, else None
+    changes: list[Change]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"day": self.day, "previous": self.previous, "unavailable": self.unavailable,
+                "changes": [c.as_dict() for c in self.changes]}
+
+
+class DayReader:
+    """Each as-of day's exports resolved at most once per command; an unreadable day is a reason, not a crash
+    (the findings are stored, so a deleted or since-broken export must not hide them)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._open: dict[date, duckdb.DuckDBPyConnection | str] = {}
+
+    def get(self, day: date) -> duckdb.DuckDBPyConnection | str:
+        if day not in self._open:
+            folder = self.project.export_dir(day)
+            if not folder.is_dir():
+                self._open[day] = f"no export for {day} ({folder})"
+            else:
+                try:
+                    self._open[day] = resolve_day(self.project, day)[0]
+                except InputError as e:
+                    self._open[day] = f"the export for {day} cannot be read: {e}"
+        return self._open[day]
+
+    def close(self) -> None:
+        for con in self._open.values():
+            if not isinstance(con, str):
+                con.close()
+        self._open.clear()
+
+
+@contextmanager
+def day_reader(project: Project) -> Iterator[DayReader]:
+    reader = DayReader(project)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[Row]:
+    cur = con.execute(sql, params)
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def subject_ids(con: duckdb.DuckDBPyConnection, subject: Subject) -> Ids:
+    """The source ids per system that `subject` covers on the day `con` was resolved for."""
+    if subject.canonical_id is None:
+        if subject.source_system in RECORD_TABLE and subject.source_id is not None:
+            return {subject.source_system: [subject.source_id]}
+        return {}
+    ids: Ids = {}
+    for system, source_id in con.execute(
+        "SELECT source_system, source_id FROM source_records WHERE canonical_id = ? AND status = 'resolved' "
+        "ORDER BY source_system, source_id", [subject.canonical_id]
+    ).fetchall():
+        ids.setdefault(system, []).append(source_id)
+    return ids
+
+
+def _select(table: str, where: str) -> str:
+    columns = ", ".join(f'"{c}"' for c in BY_TABLE[table].column_names)
+    order = ", ".join(f'"{c}"' for c in BY_TABLE[table].primary_key)
+    return f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order}"
+
+
+def records_on(con: duckdb.DuckDBPyConnection, day: date, ids: Ids) -> dict[str, dict[str, list[Row]]]:
+    """Side by side on `day`: per system its records, and of their rows only what bears on that day —
+    every contract, the invoices whose period covers the day, each tenant's latest usage row."""
+    out: dict[str, dict[str, list[Row]]] = {}
+    for system in SYSTEMS:
+        wanted = ids.get(system, [])
+        table, key = RECORD_TABLE[system]
+        child, fk = CHILD_TABLE[system]
+        rows = {table: _rows(con, _select(table, f"{key} IN (SELECT unnest($ids))"), {"ids": wanted})}
+        if child == "billing_invoices":
+            where = f"{fk} IN (SELECT unnest($ids)) AND period_start <= $day AND period_end >= $day"
+            rows[child] = _rows(con, _select(child, where), {"ids": wanted, "day": day})
+        elif child == "ops_usage":
+            where = (f"{fk} IN (SELECT unnest($ids)) "
+                     "QUALIFY row_number() OVER (PARTITION BY tenant_id ORDER BY date DESC) = 1")
+            rows[child] = _rows(con, _select(child, where), {"ids": wanted})
+        else:
+            rows[child] = _rows(con, _select(child, f"{fk} IN (SELECT unnest($ids))"), {"ids": wanted})
+        out[system] = rows
+    return out
+
+
+def _all_rows(con: duckdb.DuckDBPyConnection, ids: Ids) -> dict[str, list[Row]]:
+    """Every row of the subject's records in every table, and how each record resolved: what a change could
+    have touched."""
+    out: dict[str, list[Row]] = {}
+    for system in SYSTEMS:
+        wanted = ids.get(system, [])
+        for table, key in (RECORD_TABLE[system], CHILD_TABLE[system]):
+            out[table] = _rows(con, _select(table, f"{key} IN (SELECT unnest($ids))"), {"ids": wanted})
+    pairs = [f"{s}:{i}" for s in SYSTEMS for i in ids.get(s, [])]
+    out["source_records"] = _rows(
+        con, f"SELECT {', '.join(RESOLUTION_COLUMNS)} FROM source_records "
+        "WHERE source_system || ':' || source_id IN (SELECT unnest($pairs)) ORDER BY source_system, source_id",
+        {"pairs": pairs})
+    return out
+
+
+def _primary_key(table: str) -> tuple[str, ...]:
+    return ("source_system", "source_id") if table == "source_records" else BY_TABLE[table].primary_key
+
+
+def _system_of(table: str, row: Row) -> str:
+    return str(row["source_system"]) if table == "source_records" else BY_TABLE[table].system
+
+
+def diff_table(table: str, old: list[Row], new: list[Row]) -> list[Change]:
+    """Rows compared by primary key: added, removed, or changed in a column other than `updated_at`."""
+    pk = _primary_key(table)
+    before = {tuple(r[c] for c in pk): r for r in old}
+    after = {tuple(r[c] for c in pk): r for r in new}
+    if table == "ops_usage" and after:
+        # The usage export is a trailing window: rows older than the new window left it, nobody removed them.
+        window_start = min(r["date"] for r in new)
+        before = {k: r for k, r in before.items() if r["date"] >= window_start or k in after}
+    changes = []
+    for k in sorted(before.keys() | after.keys(), key=lambda t: tuple(str(v) for v in t)):
+        key = dict(zip(pk, k, strict=True))
+        o, n = before.get(k), after.get(k)
+        if o is None and n is not None:
+            changes.append(Change(_system_of(table, n), table, key, "added", record=n))
+            continue
+        if n is None and o is not None:
+            changes.append(Change(_system_of(table, o), table, key, "removed", record=o))
+            continue
+        assert o is not None and n is not None
+        differing = {c: {"old": o[c], "new": n[c]} for c in n if c not in pk and o.get(c) != n[c]}
+        if differing.keys() - IGNORED_FOR_CHANGE:
+            changes.append(Change(_system_of(table, n), table, key, "changed", fields=differing))
+    return changes
+
+
+def _union(a: Ids, b: Ids) -> Ids:
+    return {s: sorted(set(a.get(s, [])) | set(b.get(s, []))) for s in SYSTEMS if a.get(s) or b.get(s)}
+
+
+def previous_day(project: Project, day: date) -> date:
+    """The day to compare `day` with: the stored day before it, else the calendar day before."""
+    earlier = stored_days(project, until=day - timedelta(days=1))
+    return earlier[-1] if earlier else day - timedelta(days=1)
+
+
+def first_day_changes(reader: DayReader, subject: Subject, day: date) -> FirstDay:
+    previous = previous_day(reader.project, day)
+    new_con, old_con = reader.get(day), reader.get(previous)
+    for con in (old_con, new_con):
+        if isinstance(con, str):
+            return FirstDay(day=day, previous=previous, unavailable=con, changes=[])
+    assert not isinstance(new_con, str) and not isinstance(old_con, str)
+    # A record that joined or left the entity that day is compared too: its edit may be the cause.
+    ids = _union(subject_ids(old_con, subject), subject_ids(new_con, subject))
+    old_rows, new_rows = _all_rows(old_con, ids), _all_rows(new_con, ids)
+    order = {t: i for i, t in enumerate(
+        [t for s in SYSTEMS for t in (RECORD_TABLE[s][0], CHILD_TABLE[s][0])] + ["source_records"])}
+    changes = [c for t in old_rows for c in diff_table(t, old_rows[t], new_rows[t])]
+    changes.sort(key=lambda c: (SYSTEMS.index(c.system), order[c.table]))
+    return FirstDay(day=day, previous=previous, unavailable=None, changes=changes)
