@@ -71,6 +71,15 @@ def run_lock(project: Project) -> Iterator[None]:
                 f"{project.root}: another tieout run is in progress on this project; nothing was done "
                 "(try again when it has finished)"
             ) from None
+        _sweep(project)
         yield
     finally:
         os.close(fd)
+
+
+def _sweep(project: Project) -> None:
+    """Remove the temporary files of a run that was killed mid-write. Safe only under the run lock."""
+    folder = days_dir(project)
+    if folder.is_dir():
+        for leftover in folder.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
