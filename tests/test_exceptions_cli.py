@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,25 @@ def test_the_example_rule_of_docs_rules_md_works(project: Path) -> None:
     assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
     got = rows(project, "--rule", "BIG_CONTRACT_NO_USAGE")
     assert [(e["canonical_id"], e["impact"], e["team"]) for e in got] == [("ACME", 10000, "account_managers")]
+
+
+def test_amounts_in_another_currency_are_converted_exactly(project: Path) -> None:
+    (project / "tieout.yml").write_text(
+        "exports: exports/{date}\nentity_map: entity_map.csv\nfx_rates: {EUR: 1.08}\n")
+    write_day(project, "2026-01-20", {
+        "crm_contracts.csv": BROKEN["crm_contracts.csv"],
+        "billing_invoices.csv": H["billing_invoices.csv"].replace(",USD,", ",EUR,"),
+    })
+    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    got = json.loads(invoke("exceptions", "-p", str(project), "--format", "json").stdout,
+                     parse_float=Decimal)
+    assert [(e["rule"], e["impact"], e["currency"], e["severity"]) for e in got] == [
+        ("BILLING_ACTIVE_CRM_INACTIVE", Decimal("10800.00"), "USD", "P2")]
+
+
+def test_a_currency_without_a_rate_is_refused(project: Path) -> None:
+    write_day(project, "2026-01-20", {"billing_invoices.csv": H["billing_invoices.csv"].replace(",USD,", ",GBP,")})
+    result = invoke("run", "-p", str(project), "--as-of", "2026-01-20")
+    assert result.exit_code == 3
+    assert "GBP" in result.output and "fx_rates" in result.output
+    assert not (project / ".tieout").exists()

@@ -15,10 +15,6 @@ from tieout.routing import team_sql
 from tieout.rules.registry import Rule
 from tieout.severity import severity_sql
 
-FINDINGS_SCHEMA = """
-    id VARCHAR, rule VARCHAR, canonical_id VARCHAR, source_system VARCHAR, source_id VARCHAR,
-    field VARCHAR, impact DECIMAL(20, 4), severity VARCHAR, team VARCHAR, details VARCHAR
-"""
 _OPTIONAL = ("source_system", "source_id", "field", "details")
 
 
