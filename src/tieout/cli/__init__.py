@@ -12,6 +12,8 @@ from tieout.cli.exceptions import exceptions_cmd
 from tieout.cli.project import demo, init
 from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
+from tieout.cli.show import show
+from tieout.cli.timeline import timeline
 from tieout.errors import TieoutError
 
 
@@ -37,7 +39,7 @@ def cli() -> None:
     """
 
 
-for command in (init, demo, run, backfill, exceptions_cmd, entities, rules):
+for command in (init, demo, run, backfill, exceptions_cmd, show, timeline, entities, rules):
     cli.add_command(command)
 
 
