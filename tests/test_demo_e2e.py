@@ -20,6 +20,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = invoke("demo", str(folder))
     assert result.exit_code == 0, result.output
     assert "Try next" in result.output
+    # the brief's timing example, told in the summary as closing by itself
+    assert "CRM_ACTIVE_BILLING_INACTIVE  C00020   open 2026-01-01 → resolved 2026-01-15" in result.output
+    assert "Timeline — open exceptions at the end of each week" in result.output
     return folder
 
 

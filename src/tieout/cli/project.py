@@ -49,7 +49,7 @@ def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> 
     from tieout.demo import generate_world
     from tieout.rules.registry import load_rules
     from tieout.store import run_lock
-    from tieout.timeline import exceptions
+    from tieout.timeline import daily_counts, exceptions
 
     if directory.exists() and any(directory.iterdir()):
         if not force and not (directory / "planted.json").exists():
@@ -72,6 +72,16 @@ def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> 
     click.echo(f"Reconciled {len(dates)} days: {len(found)} exceptions seen, {len(open_)} open on {dates[-1]} "
                f"({', '.join(f'{k} {v}' for k, v in by_sev.items())}).")
     click.echo("By classification: " + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) + ".")
+    counts = daily_counts(project, rules)
+    click.echo("\nTimeline — open exceptions at the end of each week:")
+    for day in [c for i, c in enumerate(counts) if i % 7 == 6 or i == len(counts) - 1]:
+        classes = ", ".join(f"{k} {v}" for k, v in sorted(day.by_classification.items()) if v)
+        click.echo(f"  {day.date}  {day.open:3d} open" + (f"  ({classes})" if classes else ""))
+    timing = [e for e in found if e.classification == "timing"]
+    click.echo("Closed by themselves within the expected lag (timing):")
+    for e in sorted(timing, key=lambda e: (e.first_seen, e.rule)):
+        click.echo(f"  {e.rule:<28} {e.canonical_id or e.source_id:<8} open {e.first_seen} → resolved {e.resolved_on}")
+    example = timing[0].id if timing else "ID"
     # After `make demo` the command is .venv/bin/tieout, not yet on PATH: show what will work.
     cmd = "tieout" if shutil.which("tieout") else os.path.relpath(sys.argv[0])
     click.echo(f"""
@@ -80,4 +90,6 @@ Try next:
   {cmd} exceptions -p {directory} --status all --format json
   {cmd} exceptions -p {directory} --team ar --fail-on P2   exit 5 if AR has a P2 or worse
   {cmd} entities -p {directory} --status unmapped          records no key resolved
+  {cmd} timeline -p {directory}                          open exceptions per day
+  {cmd} show {example} -p {directory}                  one exception's story
   {cmd} rules explain FTE_THRESHOLD_DRIFT -p {directory}""")
