@@ -1,15 +1,21 @@
 """The project's state: one Parquet file of findings per as-of date under `<store>/days/`.
 
 Each day is written to a temporary file and moved into place with one `os.replace`, so a day is either
-stored whole or not at all, and re-running a date replaces it (idempotent).
+stored whole or not at all, and re-running a date replaces it (idempotent). Readers (another command, a
+web page) never see half a day, and need no lock.
+
+`store.json` records the layout's schema version. A newer tieout migrates an older store forward, step by
+step, before its first write; an older tieout refuses a store written by a newer one rather than
+misreading it.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -18,9 +24,47 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tieout.config import Project
-from tieout.errors import RunInProgress
+from tieout.errors import ConfigError, RunInProgress
 
 _DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
+
+
+SCHEMA_VERSION = 1
+MANIFEST = "store.json"
+
+
+def _v1_days_folder(project: Project) -> None:
+    days_dir(project).mkdir(parents=True, exist_ok=True)
+
+
+# version -> the step that turns a store of the version before into this version
+_MIGRATIONS: dict[int, Callable[[Project], None]] = {1: _v1_days_folder}
+
+
+def schema_version(project: Project) -> int:
+    """The store's schema version; 0 for a store with no manifest (none yet, or older than manifests)."""
+    manifest = project.store_path / MANIFEST
+    if not manifest.is_file():
+        return 0
+    try:
+        version = json.loads(manifest.read_text(encoding="utf-8"))["schema_version"]
+    except (ValueError, KeyError) as e:
+        raise ConfigError(f"{manifest}: not a tieout store manifest ({e})") from e
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ConfigError(f"{manifest}: store schema {version!r} was written by a newer tieout (this one reads "
+                          f"up to {SCHEMA_VERSION}); upgrade tieout")
+    return version
+
+
+def migrate(project: Project) -> int:
+    """Bring the store to `SCHEMA_VERSION`; call only under the run lock. Returns the version it found."""
+    found = schema_version(project)
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        _MIGRATIONS[version](project)
+        tmp = project.store_path / f".{MANIFEST}.tmp"
+        tmp.write_text(json.dumps({"schema_version": version}) + "\n", encoding="utf-8")
+        os.replace(tmp, project.store_path / MANIFEST)
+    return found
 
 
 def days_dir(project: Project) -> Path:
@@ -32,6 +76,7 @@ def day_path(project: Project, as_of: date) -> Path:
 
 
 def stored_days(project: Project, *, until: date | None = None) -> list[date]:
+    schema_version(project)  # refuses a store this version cannot read
     folder = days_dir(project)
     if not folder.is_dir():
         return []
@@ -41,6 +86,7 @@ def stored_days(project: Project, *, until: date | None = None) -> list[date]:
 
 def write_day(findings: pa.Table, project: Project, as_of: date) -> Path:
     """Store `findings` as the observations of `as_of`, atomically."""
+    migrate(project)
     target = day_path(project, as_of)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -71,6 +117,7 @@ def run_lock(project: Project) -> Iterator[None]:
                 f"{project.root}: another tieout run is in progress on this project; nothing was done "
                 "(try again when it has finished)"
             ) from None
+        schema_version(project)  # a store from a newer tieout stops the run before any work
         _sweep(project)
         yield
     finally:
