@@ -1,0 +1,44 @@
+"""Benchmark a backfill of the demo world (300 companies x 90 days by default): wall time of
+`tieout backfill` over every day, with 1 and 2 parallel jobs.
+
+    python bench/backfill_demo.py [--companies 300] [--days 90]
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from tieout.demo import generate_world
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--companies", type=int, default=300)
+    parser.add_argument("--days", type=int, default=90)
+    args = parser.parse_args()
+    start = date(2026, 1, 1)
+    end = start + timedelta(days=args.days - 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        world = Path(tmp) / "world"
+        generate_world(world, companies=args.companies, start=start, days=args.days)
+        for jobs in (1, 2):
+            shutil.rmtree(world / ".tieout", ignore_errors=True)
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "tieout", "backfill", "-p", str(world), "--from", str(start),
+                            "--to", str(end), "--jobs", str(jobs)], check=True, stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - t
+            print(f"| backfill, {args.companies} companies x {args.days} days, --jobs {jobs} | {wall:.1f} s "
+                  f"| {wall / args.days * 1000:.0f} ms a day |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
