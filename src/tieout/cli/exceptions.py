@@ -13,6 +13,7 @@ from tieout.errors import ExceptionsAtOrAbove
 from tieout.output import format_money, table, to_csv, to_json
 from tieout.rules.registry import load_rules
 from tieout.severity import RANK, at_or_above
+from tieout.store import stored_days
 from tieout.timeline import STATUSES, Exception_, exceptions
 
 # The keys of contract §7, in its order; programs rely on them.
@@ -63,6 +64,9 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
         click.echo(to_json([_record(e) for e in found]))
     elif fmt == "csv":
         click.echo(to_csv([_record(e) for e in found], JSON_KEYS), nl=False)
+    elif not stored_days(project, until=as_of):
+        click.echo(f"Nothing reconciled yet in {project.store_path}"
+                   + (f" up to {as_of}" if as_of else "") + ": run `tieout run --as-of DATE` first.", err=True)
     else:
         echo_rich(table(
             f"{len(found)} {status if status != 'all' else ''} exception(s)".replace("  ", " "),
