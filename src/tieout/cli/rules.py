@@ -9,7 +9,7 @@ import click
 from tieout.cli.common import echo_rich, format_option, open_project, project_option
 from tieout.errors import NotFound
 from tieout.output import format_money, table, to_json
-from tieout.rules.registry import get_rule, load_rules
+from tieout.rules.registry import SYSTEM_OWNER, get_rule, load_rules
 from tieout.timeline import exceptions
 
 
@@ -33,7 +33,7 @@ def list_rules(project_dir: Path, fmt: str) -> None:
         return
     echo_rich(table(
         f"{len(found)} rules", ("Rule", "Team", "Lag", "Parameters", "Source", "Description"),
-        ((r.name, r.team, f"{r.expected_lag_days}d", ", ".join(f"{k}={v}" for k, v in r.params.items()),
+        ((r.name, "owner of its system" if r.team == SYSTEM_OWNER else r.team, f"{r.expected_lag_days}d", ", ".join(f"{k}={v}" for k, v in r.params.items()),
           ("built-in" if r.builtin else "project") + ("" if r.enabled else " (off)"), r.description)
          for r in found.values()),
     ))

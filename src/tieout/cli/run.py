@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from tieout.cli.common import ISO_DATE, format_option, interactive, open_project, project_option
-from tieout.config import Project
+from tieout.config import SEVERITIES, Project
 from tieout.output import to_json
 from tieout.rules.registry import Rule, load_rules
 from tieout.run import DayResult, run_day, run_days
@@ -25,7 +25,7 @@ def _summary(result: DayResult) -> str:
 
 def _as_dict(result: DayResult) -> dict[str, object]:
     return {"as_of": result.as_of, "records": result.records, "exceptions_reported": result.findings,
-            "by_severity": result.by_severity, "by_rule": result.by_rule, "seconds": round(result.seconds, 3)}
+            "by_severity": {s: result.by_severity[s] for s in SEVERITIES if s in result.by_severity}, "by_rule": result.by_rule, "seconds": round(result.seconds, 3)}
 
 
 def run_with_progress(project: Project, rules: dict[str, Rule], days: list[date], *, jobs: int, progress: bool
