@@ -33,7 +33,8 @@ def list_rules(project_dir: Path, fmt: str) -> None:
         return
     echo_rich(table(
         f"{len(found)} rules", ("Rule", "Team", "Lag", "Parameters", "Source", "Description"),
-        ((r.name, "owner of its system" if r.team == SYSTEM_OWNER else r.team, f"{r.expected_lag_days}d", ", ".join(f"{k}={v}" for k, v in r.params.items()),
+        ((r.name, "owner of its system" if r.team == SYSTEM_OWNER else r.team, f"{r.expected_lag_days}d",
+          ", ".join(f"{k}={v}" for k, v in r.params.items()),
           ("built-in" if r.builtin else "project") + ("" if r.enabled else " (off)"), r.description)
          for r in found.values()),
     ))

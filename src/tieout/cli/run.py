@@ -17,15 +17,20 @@ from tieout.run import DayResult, run_day, run_days
 from tieout.store import run_lock
 
 
+def _ranked(by_severity: dict[str, int]) -> dict[str, int]:
+    return {s: by_severity[s] for s in SEVERITIES if s in by_severity}
+
+
 def _summary(result: DayResult) -> str:
-    sev = ", ".join(f"{s} {result.by_severity[s]}" for s in ("P1", "P2", "P3", "INFO") if s in result.by_severity)
+    sev = ", ".join(f"{s} {n}" for s, n in _ranked(result.by_severity).items())
     return (f"{result.as_of}: {result.findings} exception(s) reported"
             + (f" ({sev})" if sev else "") + f" in {result.seconds:.1f}s")
 
 
 def _as_dict(result: DayResult) -> dict[str, object]:
     return {"as_of": result.as_of, "records": result.records, "exceptions_reported": result.findings,
-            "by_severity": {s: result.by_severity[s] for s in SEVERITIES if s in result.by_severity}, "by_rule": result.by_rule, "seconds": round(result.seconds, 3)}
+            "by_severity": _ranked(result.by_severity), "by_rule": result.by_rule,
+            "seconds": round(result.seconds, 3)}
 
 
 def run_with_progress(project: Project, rules: dict[str, Rule], days: list[date], *, jobs: int, progress: bool
