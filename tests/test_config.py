@@ -63,7 +63,7 @@ def test_init_scaffolds_a_working_project(tmp_path: Path) -> None:
     target = tmp_path / "proj"
     result = invoke("init", str(target))
     assert result.exit_code == 0, result.output
-    assert (target / "rules").is_dir()
+    assert (target / "rules").is_dir() and not any((target / "rules").iterdir())
     assert (target / "entity_map.csv").read_text().startswith("canonical_id,source_system,source_id")
     text = (target / "tieout.yml").read_text()
     assert text.count("#") > 20  # commented, every default shown

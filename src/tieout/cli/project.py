@@ -27,8 +27,6 @@ def init(directory: Path) -> None:
     (directory / "rules").mkdir(parents=True, exist_ok=True)
     (directory / "exports").mkdir(exist_ok=True)
     (directory / "tieout.yml").write_text(_SCAFFOLD.joinpath("tieout.yml").read_text(encoding="utf-8"))
-    (directory / "rules" / "README.md").write_text(
-        _SCAFFOLD.joinpath("rules_README.md").read_text(encoding="utf-8"))
     if not (directory / "entity_map.csv").exists():
         (directory / "entity_map.csv").write_text(
             _SCAFFOLD.joinpath("entity_map.csv").read_text(encoding="utf-8"))
