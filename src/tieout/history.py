@@ -1,9 +1,11 @@
-"""An exception's source records, re-read from the exports: side by side on a day, and what changed on the
-day it first appeared.
+"""An exception's source records: side by side on a day (re-read from the exports), and what changed on the
+day it first appeared (from the stored source history, else from the exports).
 
-The store keeps findings only; the exports stay in the project, so the records behind a finding are read
-again from the day's export folder (`resolve_day`), which also says which records belong to an entity that
-day. Record sets are tiny (one entity), so the comparison itself is plain Python over typed DuckDB values.
+The records behind a finding are read again from the day's export folder (`resolve_day`), which also says
+which records belong to an entity that day. What changed on a day comes from the store's source history
+(`source_history`) when that day's diff is current; a day with no stored base (the first stored day, whose
+file is the baseline) or a store without history falls back to comparing two days' exports. Record sets are
+tiny (one entity), so the comparison itself is plain Python over typed DuckDB values.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from typing import Any
 
 import duckdb
 
+from tieout import source_history
 from tieout.config import Project
+from tieout.db import connect
 from tieout.errors import InputError
 from tieout.run import resolve_day
+from tieout.source_history import RESOLUTION_COLUMNS
 from tieout.sources.layout import BY_TABLE
 from tieout.store import stored_days
 
@@ -28,8 +33,6 @@ RECORD_TABLE = {"crm": ("crm_accounts", "account_id"), "billing": ("billing_cust
                 "ops": ("ops_tenants", "tenant_id")}
 CHILD_TABLE = {"crm": ("crm_contracts", "account_id"), "billing": ("billing_invoices", "customer_id"),
                "ops": ("ops_usage", "tenant_id")}
-RESOLUTION_COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key",
-                      "candidates")
 # A timestamp of the last edit changes with every edit: shown beside a change, never a change by itself.
 IGNORED_FOR_CHANGE = frozenset({"updated_at"})
 
@@ -219,7 +222,78 @@ def previous_day(project: Project, day: date) -> date:
     return earlier[-1] if earlier else day - timedelta(days=1)
 
 
+_TABLE_ORDER = {t: i for i, t in enumerate(
+    [t for s in SYSTEMS for t in (RECORD_TABLE[s][0], CHILD_TABLE[s][0])] + ["source_records"])}
+
+
+def _sorted(changes: list[Change]) -> list[Change]:
+    return sorted(changes, key=lambda c: (SYSTEMS.index(c.system), _TABLE_ORDER[c.table],
+                                          tuple(str(v) for v in c.key.values())))
+
+
+def stored_first_day(project: Project, subject: Subject, day: date) -> FirstDay | None:
+    """What changed on `day`, from the stored source history; None unless `day`'s diff is current and has a
+    base (the first stored day's file is the baseline: everything in it is 'added')."""
+    meta = source_history.current_diff(project, day, stored_days(project))
+    if meta is None or meta.base is None:
+        return None
+    con = connect()
+    try:
+        ids: dict[str, set[str]] = {}
+        if subject.canonical_id is None:
+            ids = {s: set(v) for s, v in subject_ids(con, subject).items()}
+        else:
+            for on in (meta.base, day):
+                got = source_history.state_rows(con, project, on, "source_records",
+                                                "canonical_id = $id AND status = 'resolved'",
+                                                {"id": subject.canonical_id})
+                if got is None:
+                    return None
+                for r in got:
+                    ids.setdefault(str(r["source_system"]), set()).add(str(r["source_id"]))
+        path = str(source_history.history_path(project, day))
+        changes = []
+        lists: dict[str, tuple[str, list[str]]] = {}
+        for system in SYSTEMS:
+            for table, column in (RECORD_TABLE[system], CHILD_TABLE[system]):
+                lists[table] = (column, sorted(ids.get(system, set())))
+        lists["source_records"] = ("source_system || ':' || source_id",
+                                   sorted(f"{s}:{i}" for s, v in ids.items() for i in v))
+        for table, (column, wanted) in lists.items():
+            got = source_history.rows(con, f"""
+                SELECT change, fields, new, old FROM (
+                    SELECT change, fields, "{table}" AS new, "{table}__old" AS old,
+                           coalesce("{table}", "{table}__old") AS r
+                    FROM read_parquet($path) WHERE "table" = $table)
+                WHERE {column.replace('source_', 'r.source_') if table == 'source_records' else 'r.' + column}
+                      IN (SELECT unnest($ids))""", {"path": path, "table": table, "ids": wanted})
+            if table == "ops_usage" and got:
+                # The usage export is a trailing window: rows older than the new window left it.
+                now = source_history.state_rows(con, project, day, "ops_usage", "tenant_id IN (SELECT unnest($ids))",
+                                                {"ids": wanted}) or []
+                start = min((r["date"] for r in now), default=None)
+                got = [r for r in got if not (r["change"] == "removed" and start is not None
+                                              and r["old"]["date"] < start)]
+            for r in got:
+                row = r["new"] if r["new"] is not None else r["old"]
+                key = {c: row[c] for c in _primary_key(table)}
+                system = _system_of(table, row)
+                if r["change"] == "changed":
+                    if not set(r["fields"]) - IGNORED_FOR_CHANGE:
+                        continue
+                    fields = {c: {"old": r["old"][c], "new": r["new"][c]} for c in r["fields"]}
+                    changes.append(Change(system, table, key, "changed", fields=fields))
+                else:
+                    changes.append(Change(system, table, key, r["change"], record=row))
+        return FirstDay(day=day, previous=meta.base, unavailable=None, changes=_sorted(changes))
+    finally:
+        con.close()
+
+
 def first_day_changes(reader: DayReader, subject: Subject, day: date) -> FirstDay:
+    stored = stored_first_day(reader.project, subject, day)
+    if stored is not None:
+        return stored
     previous = previous_day(reader.project, day)
     new_con, old_con = reader.get(day), reader.get(previous)
     for con in (old_con, new_con):
@@ -234,3 +308,57 @@ def first_day_changes(reader: DayReader, subject: Subject, day: date) -> FirstDa
     changes = [c for t in old_rows for c in diff_table(t, old_rows[t], new_rows[t])]
     changes.sort(key=lambda c: (SYSTEMS.index(c.system), order[c.table]))
     return FirstDay(day=day, previous=previous, unavailable=None, changes=changes)
+
+
+def record_history(project: Project, ident: str) -> dict[str, Any] | None:
+    """Every version of the source records `ident` names — a canonical id (every record that ever resolved to
+    it) or `system:source_id` — and of their rows (contracts, invoices; not the usage window), from the
+    stored source history up to the latest stored day: which fields changed on which day. None if nothing
+    matches."""
+    days = stored_days(project)
+    if not days:
+        return None
+    latest = days[-1]
+    con = connect()
+    try:
+        system, _, source_id = ident.partition(":")
+        if system in SYSTEMS and source_id:
+            pairs = {(system, source_id)}
+        else:
+            got = source_history.versions(con, project, latest, "source_records",
+                                          "new.canonical_id = $id OR old.canonical_id = $id", {"id": ident})
+            if got is None:
+                return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
+                        "records": []}
+            pairs = {(str(r["r"]["source_system"]), str(r["r"]["source_id"])) for r in got}
+        if not pairs:
+            return None
+        ids = {s: sorted(i for x, i in pairs if x == s) for s in SYSTEMS}
+        wanted: list[tuple[str, str, Any]] = []
+        for s in SYSTEMS:
+            for table, column in (RECORD_TABLE[s], CHILD_TABLE[s]):
+                if table != "ops_usage":
+                    wanted.append((table, f"r.{column} IN (SELECT unnest($ids))", {"ids": ids[s]}))
+        wanted.append(("source_records", "r.source_system || ':' || r.source_id IN (SELECT unnest($ids))",
+                       {"ids": sorted(f"{s}:{i}" for s, i in pairs)}))
+        records: list[dict[str, Any]] = []
+        for table, where, params in wanted:
+            rows = source_history.versions(con, project, latest, table, where, params)
+            if rows is None:
+                return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
+                        "records": []}
+            for r in rows:
+                key = {c: r["r"][c] for c in _primary_key(table)}
+                if not records or records[-1]["table"] != table or records[-1]["key"] != key:
+                    records.append({"system": _system_of(table, r["r"]), "table": table, "key": key,
+                                    "versions": []})
+                version: dict[str, Any] = {"day": r["day"], "change": r["change"]}
+                if r["change"] == "changed":
+                    version["fields"] = {c: {"old": r["old"][c], "new": r["new"][c]} for c in r["fields"]}
+                else:
+                    version["record"] = r["r"]
+                records[-1]["versions"].append(version)
+        records.sort(key=lambda x: (SYSTEMS.index(x["system"]), _TABLE_ORDER[x["table"]]))
+        return {"subject": ident, "as_of": latest, "unavailable": None, "records": records}
+    finally:
+        con.close()

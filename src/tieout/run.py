@@ -4,6 +4,8 @@ rules, store the day. Nothing is written unless every step before the write succ
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -12,18 +14,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from multiprocessing import get_context
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from tieout import canonical
+from tieout import canonical, source_history
 from tieout.config import Project
 from tieout.db import connect
 from tieout.entities import install_normalisers, load_entity_map, resolve
+from tieout.errors import InputError
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
 from tieout.sources.standard import read_day
-from tieout.store import write_day
+from tieout.store import migrate, stored_days, write_day
 
 
 @dataclass
@@ -57,13 +61,29 @@ def resolve_day(project: Project, as_of: date, *, stage: Stage = _quiet
     return con, records
 
 
-def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet
+def reopen_day(project: Project, as_of: date) -> duckdb.DuckDBPyConnection | None:
+    """`as_of`'s exports loaded and resolved, or None if they are gone or no longer readable."""
+    if not project.export_dir(as_of).is_dir():
+        return None
+    try:
+        return resolve_day(project, as_of)[0]
+    except InputError:
+        return None
+
+
+def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet,
+                 loaded: Callable[[duckdb.DuckDBPyConnection], None] | None = None
                  ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
-    """Load and evaluate `as_of` in a fresh in-memory DuckDB; return it with its `findings` table."""
+    """Load and evaluate `as_of` in a fresh in-memory DuckDB; return it with its `findings` table.
+
+    `loaded` is called with the connection once the exports are loaded and resolved and the canonical tables
+    built, while it may still read and write files (the rules run locked down)."""
     rules = load_rules(project) if rules is None else rules
     con, records = resolve_day(project, as_of, stage=stage)
     stage("building canonical tables")
     canonical.build(con, project, as_of)
+    if loaded is not None:
+        loaded(con)
     # From here on only rule SQL runs: no file, URL or setting may be reached from it.
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
@@ -72,11 +92,11 @@ def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None
     return con, records
 
 
-def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet
-                  ) -> tuple[pa.Table, DayResult]:
+def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet,
+                  loaded: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> tuple[pa.Table, DayResult]:
     """Evaluate `as_of` without storing it: its findings and their summary."""
     started = time.perf_counter()
-    con, records = evaluate_day(project, as_of, rules=rules, stage=stage)
+    con, records = evaluate_day(project, as_of, rules=rules, stage=stage, loaded=loaded)
     findings: pa.Table = con.sql("SELECT * FROM findings").to_arrow_table()
     con.close()
     severities = Counter(findings.column("severity").to_pylist())
@@ -93,11 +113,41 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
 
 def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet
             ) -> DayResult:
-    """Reconcile `as_of` and store its findings; nothing is written unless every stage succeeded."""
-    findings, result = reconcile_day(project, as_of, rules=rules, stage=stage)
-    stage("storing the day")
-    write_day(findings, project, as_of)
+    """Reconcile `as_of` and store its source history and findings; call under the run lock. Nothing is
+    moved into place unless every stage succeeded, and the findings file (the day's commit point) last."""
+    plans: list[source_history.Plan] = []
+    fresh = not project.store_path.exists()
+
+    def history(con: duckdb.DuckDBPyConnection) -> None:
+        # Only once the exports and the canonical tables are known good: a refused day writes nothing.
+        migrate(project)
+        stage("recording source history")
+        plans.append(source_history.prepare(con, project, as_of, stored_days(project), partial(reopen_day, project)))
+
+    try:
+        findings, result = reconcile_day(project, as_of, rules=rules, stage=stage, loaded=history)
+        stage("storing the day")
+        for plan in plans:
+            plan.commit()
+        write_day(findings, project, as_of)
+    except BaseException:
+        for plan in plans:
+            plan.discard()
+        if fresh and not stored_days(project):
+            shutil.rmtree(project.store_path, ignore_errors=True)  # this run made it: leave no trace
+        raise
     return result
+
+
+def record_history(project: Project, as_of: date, staging: Path, con: duckdb.DuckDBPyConnection) -> None:
+    """Store `as_of`'s source history from the rows a worker staged in `staging`; call under the run lock."""
+    migrate(project)
+    source_history.staged(staging, as_of, con)
+    plan = source_history.prepare(con, project, as_of, stored_days(project), partial(reopen_day, project))
+    try:
+        plan.commit()
+    finally:
+        plan.discard()
 
 
 def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs: int = 1,
@@ -116,13 +166,24 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
             done(results[-1])
         return results
     # spawn, not fork: a forked child would inherit the parent's threads and locks half-held.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    # A worker cannot know its day's base (the day before may not be stored yet): it stages the day's rows
+    # outside the store and the parent records the history from them, in date order.
+    with tempfile.TemporaryDirectory(prefix="tieout-stage-") as staging, connect() as con, \
+            ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         try:
-            for findings, result in pool.map(partial(reconcile_day, project, rules=rules), days):
+            for findings, result in pool.map(partial(_reconcile_staged, project, rules, Path(staging)), days):
+                record_history(project, result.as_of, Path(staging), con)
                 write_day(findings, project, result.as_of)
+                for staged_file in Path(staging).glob(f"{result.as_of}.*"):
+                    staged_file.unlink()
                 results.append(result)
                 done(result)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return results
+
+
+def _reconcile_staged(project: Project, rules: dict[str, Rule], staging: Path, as_of: date
+                      ) -> tuple[pa.Table, DayResult]:
+    return reconcile_day(project, as_of, rules=rules, loaded=partial(source_history.stage_snapshot, staging, as_of))

@@ -29,7 +29,7 @@ from tieout.errors import ConfigError, RunInProgress
 _DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "store.json"
 
 
@@ -37,8 +37,18 @@ def _v1_days_folder(project: Project) -> None:
     days_dir(project).mkdir(parents=True, exist_ok=True)
 
 
+def _v2_source_history(project: Project) -> None:
+    """Source history (`history/`) for the days already stored, from their exports where they are still
+    there; a day whose exports are gone has none (the day after it starts a new baseline)."""
+    from tieout.run import reopen_day  # run imports store
+    from tieout.source_history import history_dir, repair
+
+    history_dir(project).mkdir(parents=True, exist_ok=True)
+    repair(project, stored_days(project), lambda day: reopen_day(project, day))
+
+
 # version -> the step that turns a store of the version before into this version
-_MIGRATIONS: dict[int, Callable[[Project], None]] = {1: _v1_days_folder}
+_MIGRATIONS: dict[int, Callable[[Project], None]] = {1: _v1_days_folder, 2: _v2_source_history}
 
 
 def schema_version(project: Project) -> int:

@@ -9,6 +9,7 @@ import click
 from tieout import __version__
 from tieout.cli.entities import entities
 from tieout.cli.exceptions import exceptions_cmd
+from tieout.cli.history import history
 from tieout.cli.project import demo, init
 from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
@@ -39,7 +40,7 @@ def cli() -> None:
     """
 
 
-for command in (init, demo, run, backfill, exceptions_cmd, show, timeline, entities, rules):
+for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, entities, rules):
     cli.add_command(command)
 
 

@@ -1,0 +1,291 @@
+"""Source history: each record's versions stored as changes only, the same whatever order days are run in,
+repaired after a crash, and read by `tieout show` and `tieout history`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import BRIEF_TIMING, ENTITY_MAP, HEALTHY_DAY, invoke, write_day
+from tieout.sources.layout import STANDARD_LAYOUT
+
+H = HEALTHY_DAY
+RENAMED = {"billing_customers.csv": H["billing_customers.csv"].replace(
+    "cus_1,Acme Analytics Inc.,ap@acme.com,12-3456789,2026-01-20T23:00:00Z",
+    "cus_1,Acme Analytix Inc.,ap@acme.com,12-3456789,2026-01-21T09:30:00Z")}
+# The rename and, beside it, a customer no key ties to anything.
+RENAMED_PLUS_ONE = {"billing_customers.csv": RENAMED["billing_customers.csv"]
+                    + "cus_x,Zeta Widgets GmbH,rechnung@zeta.example,,2026-01-21T08:00:00Z\n"}
+CANCELLED = {"crm_contracts.csv": H["crm_contracts.csv"].replace(",active,", ",cancelled,")}
+TOUCHED = {"crm_accounts.csv": H["crm_accounts.csv"].replace("2026-01-20T23:00:00Z", "2026-01-22T07:00:00Z")}
+WORLD = {
+    "2026-01-20": {},
+    "2026-01-21": RENAMED_PLUS_ONE,
+    "2026-01-22": {**RENAMED_PLUS_ONE, **CANCELLED, **TOUCHED},
+    "2026-01-23": CANCELLED,  # the rename is undone, cus_x is gone
+    "2026-01-24": CANCELLED,  # nothing changes
+    "2026-01-25": {},
+}
+
+
+def _new_project(root: Path, days: dict[str, dict[str, str]] = WORLD) -> Path:
+    root.mkdir(parents=True)
+    (root / "tieout.yml").write_text("exports: exports/{date}\nentity_map: entity_map.csv\n")
+    (root / "entity_map.csv").write_text(ENTITY_MAP)
+    for day, files in days.items():
+        write_day(root, day, files)
+    return root
+
+
+def _run(project: Path, *days: str) -> None:
+    for day in days:
+        result = invoke("run", "-p", str(project), "--as-of", day)
+        assert result.exit_code == 0, result.output
+
+
+def _history(project: Path, day: str) -> list[dict]:
+    path = project / ".tieout" / "history" / f"{day}.parquet"
+    con = duckdb.connect()
+    cur = con.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY \"table\", key")
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _everything(project: Path) -> tuple[list[str], dict[str, dict[bytes, bytes]]]:
+    """All history rows of all files (sorted) and every file's base and tokens."""
+    folder = project / ".tieout" / "history"
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT * FROM read_parquet('{folder}/*.parquet', union_by_name = true)").fetchall()
+    meta = {p.name: {k: v for k, v in (pq.read_schema(p).metadata or {}).items() if k.startswith(b"tieout")}
+            for p in sorted(folder.glob("*.parquet"))}
+    return sorted(repr(r) for r in rows), meta
+
+
+def test_an_edit_is_stored_once_on_its_day_with_old_and_new(tmp_path: Path) -> None:
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    edits = [(r["day"], r["change"], r["fields"], r["billing_customers__old"]["name"], r["billing_customers"]["name"])
+             for d in WORLD for r in _history(project, d)
+             if r["table"] == "billing_customers" and r["key"] == ["cus_1"] and r["change"] != "added"]
+    assert edits == [
+        (date(2026, 1, 21), "changed", ["name", "updated_at"], "Acme Analytics Inc.", "Acme Analytix Inc."),
+        (date(2026, 1, 23), "changed", ["name", "updated_at"], "Acme Analytix Inc.", "Acme Analytics Inc."),
+    ]
+    # A moved updated_at alone is stored (it is data), as a change of that field only.
+    assert [(r["table"], r["fields"]) for r in _history(project, "2026-01-22") if r["table"] == "crm_accounts"] == [
+        ("crm_accounts", ["updated_at"])]
+
+
+def test_an_unchanged_day_adds_nothing(tmp_path: Path) -> None:
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    assert _history(project, "2026-01-24") == []
+    assert pq.read_metadata(project / ".tieout" / "history" / "2026-01-24.parquet").num_rows == 0
+    baseline = _history(project, "2026-01-20")
+    assert {r["change"] for r in baseline} == {"added"} and len(baseline) == 10  # 6 export rows + 3 records + 1
+
+
+def test_a_record_added_then_removed(tmp_path: Path) -> None:
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    seen = [(r["day"], r["table"], r["change"]) for d in WORLD for r in _history(project, d)
+            if r["key"] in (["cus_x"], ["billing", "cus_x"])]
+    assert seen == [
+        (date(2026, 1, 21), "billing_customers", "added"), (date(2026, 1, 21), "source_records", "added"),
+        (date(2026, 1, 23), "billing_customers", "removed"), (date(2026, 1, 23), "source_records", "removed"),
+    ]
+    removed = [r for r in _history(project, "2026-01-23") if r["key"] == ["cus_x"]][0]
+    assert removed["billing_customers"] is None and removed["billing_customers__old"]["name"] == "Zeta Widgets GmbH"
+
+
+def test_in_order_shuffled_and_rerun_store_the_same_history(tmp_path: Path) -> None:
+    in_order = _new_project(tmp_path / "in-order")
+    _run(in_order, *WORLD)
+    expected = _everything(in_order)
+
+    shuffled = _new_project(tmp_path / "shuffled")
+    days = list(WORLD)
+    random.Random(7).shuffle(days)
+    _run(shuffled, *days, *days[:3])
+    assert _everything(shuffled) == expected
+
+    later_first = _new_project(tmp_path / "later-first")
+    _run(later_first, "2026-01-23", "2026-01-24", "2026-01-25", "2026-01-20", "2026-01-21", "2026-01-22")
+    assert _everything(later_first) == expected
+
+    parallel = _new_project(tmp_path / "parallel")  # workers stage each day's rows; the parent records them
+    result = invoke("backfill", "-p", str(parallel), "--from", "2026-01-20", "--to", "2026-01-25", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    assert _everything(parallel) == expected
+
+
+def test_rerunning_a_day_whose_export_changed_rebases_the_next_day(tmp_path: Path) -> None:
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    write_day(project, "2026-01-22", {**CANCELLED, **TOUCHED, **RENAMED})  # the 22nd's export is corrected
+    _run(project, "2026-01-22")
+    clean = _new_project(tmp_path / "clean", {**WORLD, "2026-01-22": {**CANCELLED, **TOUCHED, **RENAMED}})
+    _run(clean, *WORLD)
+    assert _everything(project) == _everything(clean)
+
+
+@pytest.mark.parametrize("damage", ["delete", "wrong-base", "pending-left-over", "unstored-base"])
+def test_a_stale_diff_is_repaired_by_the_next_run(tmp_path: Path, damage: str) -> None:
+    clean = _new_project(tmp_path / "clean")
+    _run(clean, *WORLD)
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    folder = project / ".tieout" / "history"
+    target = folder / "2026-01-23.parquet"
+    if damage == "delete":
+        target.unlink()
+    elif damage == "wrong-base":
+        table = pq.read_table(target)
+        kv = dict(table.schema.metadata or {})
+        kv[b"tieout_base"] = b"2026-01-20"
+        pq.write_table(table.replace_schema_metadata(kv), target)
+    elif damage == "pending-left-over":
+        # Killed after staging the next day's re-based diff, before the day's own diff moved in: dropped.
+        shutil.copy(target, folder / ".2026-01-24.pending.parquet")
+        (folder / ".2026-01-23.123.tmp").write_bytes(b"half a file")
+    else:
+        # Killed after 01-22's diff and the re-based 01-23 were written, before 01-22's findings: 01-23's base is
+        # a day that is not stored.
+        (project / ".tieout" / "days" / "2026-01-22.parquet").unlink()
+        shutil.rmtree(project / "exports" / "2026-01-23")  # repaired from the history alone
+        _run(project, "2026-01-25")
+        assert not (folder / "2026-01-22.parquet").exists()
+        assert pq.read_schema(target).metadata[b"tieout_base"] == b"2026-01-21"
+        write_day(project, "2026-01-23", CANCELLED)
+        _run(project, "2026-01-22")
+        assert _everything(project) == _everything(clean)
+        return
+    _run(project, "2026-01-25")
+    assert _everything(project) == _everything(clean)
+    assert not list(folder.glob(".*"))
+
+
+def test_a_store_from_before_history_is_migrated(tmp_path: Path) -> None:
+    clean = _new_project(tmp_path / "clean")
+    _run(clean, *WORLD)
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    shutil.rmtree(project / ".tieout" / "history")
+    (project / ".tieout" / "store.json").write_text('{"schema_version": 1}\n')
+    _run(project, "2026-01-25")
+    assert json.loads((project / ".tieout" / "store.json").read_text()) == {"schema_version": 2}
+    assert _everything(project) == _everything(clean)
+
+
+def test_show_reads_what_changed_from_the_stored_history(tmp_path: Path) -> None:
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    found = json.loads(invoke("exceptions", "-p", str(project), "--status", "all", "--rule",
+                              "OWNED_FIELD_MISMATCH", "--format", "json").stdout)
+    ident = found[0]["id"]
+    for day in WORLD:  # the exports are gone: the history still tells
+        shutil.rmtree(project / "exports" / day)
+    result = invoke("show", ident, "-p", str(project), "--format", "json")
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout, parse_float=Decimal)["first_day"]
+    assert (first["day"], first["previous"], first["unavailable"]) == ("2026-01-21", "2026-01-20", None)
+    assert first["changes"] == [
+        {"system": "billing", "table": "billing_customers", "key": {"customer_id": "cus_1"}, "change": "changed",
+         "fields": {"name": {"old": "Acme Analytics Inc.", "new": "Acme Analytix Inc."},
+                    "updated_at": {"old": "2026-01-20T23:00:00", "new": "2026-01-21T09:30:00"}},
+         "record": None},
+    ]
+
+
+def test_history_command_lists_each_records_versions(tmp_path: Path) -> None:
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    result = invoke("history", "ACME", "-p", str(project), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout, parse_float=Decimal)
+    by_key = {(r["table"], tuple(r["key"].values())): [(v["day"], v["change"], sorted(v.get("fields", {})))
+                                                       for v in r["versions"]] for r in data["records"]}
+    assert by_key[("billing_customers", ("cus_1",))] == [
+        ("2026-01-20", "added", []), ("2026-01-21", "changed", ["name", "updated_at"]),
+        ("2026-01-23", "changed", ["name", "updated_at"])]
+    assert by_key[("crm_contracts", ("K1",))] == [
+        ("2026-01-20", "added", []), ("2026-01-22", "changed", ["status", ]), ("2026-01-25", "changed", ["status"])]
+    assert ("billing_customers", ("cus_x",)) not in by_key  # never resolved to ACME
+    text = invoke("history", "billing:cus_x", "-p", str(project)).stdout
+    assert "2026-01-21  added" in text and "2026-01-23  removed" in text
+    assert invoke("history", "NOBODY", "-p", str(project)).exit_code == 7
+
+
+# --- growth on the brief's worked example -------------------------------------------------------------------
+
+def _csv_rows(folder: Path) -> dict[tuple[str, tuple[str, ...]], dict[str, str]]:
+    out = {}
+    for spec in STANDARD_LAYOUT:
+        with open(folder / spec.filename, encoding="utf-8-sig", newline="") as f:
+            for row in csv.DictReader(f):
+                kept = {c: row.get(c, "") for c in spec.column_names}
+                out[(spec.table, tuple(kept[c] for c in spec.primary_key))] = kept
+    return out
+
+
+@pytest.mark.skipif(not BRIEF_TIMING.is_dir(), reason=f"{BRIEF_TIMING} is not here (../shared)")
+def test_growth_is_what_changed(tmp_path: Path) -> None:
+    project = tmp_path / "brief"
+    shutil.copytree(BRIEF_TIMING, project, ignore=shutil.ignore_patterns(".tieout"))
+    first, last = date(2026, 1, 1), date(2026, 2, 5)
+    result = invoke("backfill", "-p", str(project), "--from", str(first), "--to", str(last), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    folder = project / ".tieout" / "history"
+    previous = _csv_rows(project / "exports" / str(first))
+    day = first + timedelta(days=1)
+    while day <= last:
+        now = _csv_rows(project / "exports" / str(day))
+        # What actually changed: rows added, removed or differing in any cell (compared as text).
+        changed = sum(1 for k in previous.keys() | now.keys() if previous.get(k) != now.get(k))
+        stored = duckdb.sql(f"SELECT count(*) FILTER (WHERE \"table\" <> 'source_records'), "
+                            f"count(*) FILTER (WHERE \"table\" = 'source_records') "
+                            f"FROM read_parquet('{folder}/{day}.parquet')").fetchall()[0]
+        assert stored[0] <= changed, day
+        assert stored[1] <= changed, day  # a record's resolution changes only if a record did
+        previous, day = now, day + timedelta(days=1)
+    # The baseline is the one full copy: every export row and how every record resolved.
+    rows = _csv_rows(project / "exports" / str(first))
+    records = sum(1 for table, _ in rows if table in ("crm_accounts", "billing_customers", "ops_tenants"))
+    assert pq.read_metadata(folder / f"{first}.parquet").num_rows == len(rows) + records
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_point_leaves_history_that_the_next_run_completes(tmp_path: Path) -> None:
+    clean = _new_project(tmp_path / "clean")
+    _run(clean, *WORLD)
+    project = _new_project(tmp_path / "killed")
+    # Newest days first, then the older ones: every kill lands in an out-of-order run (a re-based next day).
+    days = ["2026-01-23", "2026-01-24", "2026-01-25", "2026-01-20", "2026-01-22", "2026-01-21"]
+    script = ("import sys\nfrom tieout.cli import main\nfor d in sys.argv[2:]:\n"
+              "    sys.argv = ['tieout', 'run', '-p', sys.argv[1], '--as-of', d]\n"
+              "    try:\n        main()\n    except SystemExit:\n        pass\n")
+    for delay in (0.7, 1.1, 1.5, 1.9, 2.4, 3.0, 3.6):
+        proc = subprocess.Popen([sys.executable, "-c", script, str(project), *days],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for stored in (project / ".tieout" / "history").glob("*.parquet"):
+            pq.read_metadata(stored)  # whole and readable: never half a file
+    _run(project, *days)
+    assert _everything(project) == _everything(clean)
+    assert not list((project / ".tieout" / "history").glob(".*"))
