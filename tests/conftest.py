@@ -53,6 +53,23 @@ def write_day(project: Path, day: str, files: dict[str, str | bytes] | None = No
     return folder
 
 
+def new_project(root: Path, days: dict[str, dict[str, str]], yml: str = "") -> Path:
+    """A project at `root` holding the given days (each the healthy day with some files replaced)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "tieout.yml").write_text("exports: exports/{date}\nentity_map: entity_map.csv\n" + yml)
+    (root / "entity_map.csv").write_text(ENTITY_MAP)
+    for day, files in days.items():
+        write_day(root, day, files)
+    return root
+
+
+def run_days(project: Path, *days: str) -> None:
+    """`tieout run` each day in the order given, asserting each succeeds."""
+    for day in days:
+        result = invoke("run", "-p", str(project), "--as-of", day)
+        assert result.exit_code == 0, result.output
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project with one healthy day, 2026-01-20, not yet reconciled."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ENTITY_MAP, HEALTHY_DAY, invoke, write_day
+from tests.conftest import HEALTHY_DAY, invoke, new_project, run_days, write_day
 from tieout.config import load_project
 from tieout.rules.registry import load_rules
 from tieout.store import stored_days
@@ -31,19 +31,8 @@ WORLD = {
 }
 
 
-def _new_project(root: Path, days: dict[str, dict[str, str]], yml: str = "") -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "tieout.yml").write_text("exports: exports/{date}\nentity_map: entity_map.csv\n" + yml)
-    (root / "entity_map.csv").write_text(ENTITY_MAP)
-    for day, files in days.items():
-        write_day(root, day, files)
-    return root
-
-
-def _run(project: Path, *days: str) -> None:
-    for day in days:
-        result = invoke("run", "-p", str(project), "--as-of", day)
-        assert result.exit_code == 0, result.output
+_new_project = new_project
+_run = run_days
 
 
 def _json(*args: str) -> object:

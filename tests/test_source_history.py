@@ -20,7 +20,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import BRIEF_TIMING, ENTITY_MAP, HEALTHY_DAY, invoke, write_day
+from tests.conftest import BRIEF_TIMING, HEALTHY_DAY, invoke, new_project, run_days, write_day
 from tieout.sources.layout import STANDARD_LAYOUT
 
 H = HEALTHY_DAY
@@ -43,18 +43,10 @@ WORLD = {
 
 
 def _new_project(root: Path, days: dict[str, dict[str, str]] = WORLD) -> Path:
-    root.mkdir(parents=True)
-    (root / "tieout.yml").write_text("exports: exports/{date}\nentity_map: entity_map.csv\n")
-    (root / "entity_map.csv").write_text(ENTITY_MAP)
-    for day, files in days.items():
-        write_day(root, day, files)
-    return root
+    return new_project(root, days)
 
 
-def _run(project: Path, *days: str) -> None:
-    for day in days:
-        result = invoke("run", "-p", str(project), "--as-of", day)
-        assert result.exit_code == 0, result.output
+_run = run_days
 
 
 def _history(project: Path, day: str) -> list[dict]:

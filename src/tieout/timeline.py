@@ -57,7 +57,9 @@ def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, a
     return "pending"
 
 
-_EPISODES_SQL = """
+# Every timeline query starts here: the stored days numbered in order, every finding with its day's number,
+# and its island — a run of consecutive stored days on which one exception was reported (gaps and islands).
+_ISLANDS = """
 WITH run_days AS (
     SELECT day, row_number() OVER (ORDER BY day) AS n FROM (SELECT unnest($days) AS day)
 ),
@@ -68,7 +70,9 @@ observed AS (
 ),
 islands AS (
     SELECT *, n - row_number() OVER (PARTITION BY id ORDER BY n) AS island FROM observed
-),
+),"""
+
+_EPISODES_SQL = _ISLANDS + """
 episodes AS (
     SELECT id, island, min(day) AS first_seen, max(day) AS last_seen, max(n) AS last_n
     FROM islands
@@ -146,22 +150,11 @@ class Episode:
 
 
 # The same islands as `_EPISODES_SQL`, keeping every episode rather than each exception's latest.
-_ALL_EPISODES_SQL = """
-WITH run_days AS (
-    SELECT day, row_number() OVER (ORDER BY day) AS n FROM (SELECT unnest($days) AS day)
-),
-observed AS (
-    SELECT f.*, d.day, d.n
-    FROM read_parquet($files, filename = true) AS f
-    JOIN run_days AS d ON d.day = CAST(regexp_extract(f.filename, '(\\d{{4}}-\\d{{2}}-\\d{{2}})\\.parquet$', 1) AS DATE)
-    WHERE {where}
-),
-islands AS (
-    SELECT *, n - row_number() OVER (PARTITION BY id ORDER BY n) AS island FROM observed
-),
+_ALL_EPISODES_SQL = _ISLANDS + """
 episodes AS (
     SELECT id, island, min(day) AS first_seen, max(day) AS last_seen, max(n) AS last_n
     FROM islands
+    WHERE __WHERE__
     GROUP BY id, island
 )
 SELECT o.id, o.rule, o.canonical_id, o.source_system, o.source_id, o.field, o.severity, o.impact, o.team,
@@ -189,14 +182,14 @@ def episodes(
     params: dict[str, Any] = {"days": days, "files": [str(day_path(project, d)) for d in days]}
     where = []
     if exception_id is not None:
-        where.append("f.id = $id")
+        where.append("id = $id")
         params["id"] = exception_id
     if canonical_id is not None:
-        where.append("(f.canonical_id = $canonical_id OR (f.canonical_id IS NULL AND "
-                     "f.source_system || ':' || f.source_id IN (SELECT unnest($records))))")
+        where.append("(canonical_id = $canonical_id OR (canonical_id IS NULL AND "
+                     "source_system || ':' || source_id IN (SELECT unnest($records))))")
         params["canonical_id"] = canonical_id
         params["records"] = [f"{s}:{i}" for s, i in records or []] or [""]
-    sql = _ALL_EPISODES_SQL.format(where=" AND ".join(where) or "true")
+    sql = _ALL_EPISODES_SQL.replace("__WHERE__", " AND ".join(where) or "true")
     cur = connect().execute(sql, params)
     names = [c[0] for c in cur.description]
     return [Episode(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]
@@ -221,20 +214,9 @@ class DayCounts:
 # resolved_on unknown as of D, so `classify` reduces to: ownership, else structural past the lag, else pending
 # (timing needs a resolution). Islands of days up to D do not depend on later days, so one numbering serves
 # every D.
-_DAILY_SQL = """
-WITH run_days AS (
-    SELECT day, row_number() OVER (ORDER BY day) AS n FROM (SELECT unnest($days) AS day)
-),
+_DAILY_SQL = _ISLANDS + """
 rules AS (
     SELECT unnest($rule_names) AS rule, unnest($lags) AS lag, unnest($ownership) AS ownership
-),
-observed AS (
-    SELECT f.id, f.rule, d.day, d.n
-    FROM read_parquet($files, filename = true) AS f
-    JOIN run_days AS d ON d.day = CAST(regexp_extract(f.filename, '(\\d{4}-\\d{2}-\\d{2})\\.parquet$', 1) AS DATE)
-),
-islands AS (
-    SELECT *, n - row_number() OVER (PARTITION BY id ORDER BY n) AS island FROM observed
 ),
 open_days AS (
     SELECT *, min(day) OVER (PARTITION BY id, island) AS first_seen,
