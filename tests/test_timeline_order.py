@@ -58,3 +58,16 @@ def test_parallel_backfill_stops_at_the_first_bad_day_and_keeps_the_ones_before(
     assert "2026-01-10/ops_usage.csv, row 2" in result.output and "header only" in result.output
     stored = sorted(p.stem for p in (project / ".tieout" / "days").glob("*.parquet"))
     assert stored == [f"2026-01-{d:02d}" for d in range(5, 10)]
+
+
+def test_a_backfill_meeting_a_missing_day_stops_and_never_reads_it_as_resolved(tmp_path: Path) -> None:
+    project = _copy(tmp_path, "gap")
+    shutil.rmtree(project / "exports" / "2026-01-16")
+    result = invoke("backfill", "-p", str(project), "--from", "2026-01-10", "--to", "2026-01-20")
+    assert result.exit_code == 4
+    assert "2026-01-16" in result.output and "missing day" in result.output
+    stored = sorted(p.stem for p in (project / ".tieout" / "days").glob("*.parquet"))
+    assert stored == [f"2026-01-{d:02d}" for d in range(10, 16)]
+    # nothing after the gap was stored, so nothing open on the 15th looks resolved
+    still_open = json.loads(invoke("exceptions", "-p", str(project), "--format", "json").stdout)
+    assert {e["rule"] for e in still_open} == {"UNMAPPED_SOURCE_RECORD", "BILLING_ACTIVE_OPS_INACTIVE"}
