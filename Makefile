@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/tieout demo tieout-demo --force
+	$(BIN)/tieout demo tieout-demo
 
 # The whole suite, slow tests included (what CI runs).
 test: $(STAMP)

@@ -69,3 +69,10 @@ def test_init_scaffolds_a_working_project(tmp_path: Path) -> None:
     assert text.count("#") > 20  # commented, every default shown
     assert load_project(target).exports == "exports/{date}"
     assert invoke("init", str(target)).exit_code == 3  # never overwrites a project
+
+
+def test_demo_never_replaces_a_folder_that_is_not_an_earlier_demo(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = invoke("demo", str(tmp_path))
+    assert result.exit_code == 3 and "not an earlier tieout demo" in result.output
+    assert (tmp_path / "precious.txt").read_text() == "keep me"

@@ -40,9 +40,11 @@ def init(directory: Path) -> None:
 @click.option("--companies", type=click.IntRange(20, 100_000), default=300, show_default=True)
 @click.option("--days", type=click.IntRange(20, 400), default=90, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--force", is_flag=True, help="Replace DIRECTORY if it already holds a demo.")
-def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> None:
-    """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found."""
+def demo(directory: Path, companies: int, days: int, seed: int) -> None:
+    """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found.
+
+    An earlier demo in DIRECTORY is replaced; any other non-empty folder is refused.
+    """
     from tieout.cli.run import run_with_progress
     from tieout.demo import generate_world
     from tieout.rules.registry import load_rules
@@ -50,8 +52,10 @@ def demo(directory: Path, companies: int, days: int, seed: int, force: bool) -> 
     from tieout.timeline import daily_counts, exceptions
 
     if directory.exists() and any(directory.iterdir()):
-        if not force and not (directory / "planted.json").exists():
-            raise ConfigError(f"{directory}: folder exists and is not a tieout demo; pick another or --force")
+        # Only an earlier demo (generated data, recognised by its planted.json) is ever replaced.
+        if not (directory / "planted.json").exists():
+            raise ConfigError(f"{directory}: folder exists and is not an earlier tieout demo; nothing changed "
+                              "(pick an empty or new folder)")
         shutil.rmtree(directory)
     planted = generate_world(directory, companies=companies, days=days, seed=seed)
     project = load_project(directory)
