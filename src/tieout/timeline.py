@@ -21,7 +21,9 @@ STATUSES = ("open", "resolved", "all")
 
 
 @dataclass(frozen=True)
-class Exception_:
+class Episode:
+    """One run of consecutive stored days on which an exception was reported; attributes of its last day."""
+
     id: str
     rule: str
     canonical_id: str | None
@@ -30,18 +32,24 @@ class Exception_:
     field: str | None
     severity: str
     impact: Decimal
-    currency: str
     team: str | None
-    status: str
-    classification: str
+    details: str | None
     first_seen: date
     last_seen: date
     resolved_on: date | None
-    episodes: int
-    details: str | None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Exception_(Episode):
+    """An exception as the queue shows it: its latest episode, with its status and classification."""
+
+    currency: str
+    status: str
+    classification: str
+    episodes: int
 
 
 def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, as_of: date) -> str:
@@ -126,27 +134,6 @@ def exceptions(
 
 
 # --- Every episode, and the open queue of every stored day (`tieout show`, `tieout timeline`) ---------------
-
-@dataclass(frozen=True)
-class Episode:
-    """One run of consecutive stored days on which an exception was reported; attributes of its last day."""
-
-    id: str
-    rule: str
-    canonical_id: str | None
-    source_system: str | None
-    source_id: str | None
-    field: str | None
-    severity: str
-    impact: Decimal
-    team: str | None
-    details: str | None
-    first_seen: date
-    last_seen: date
-    resolved_on: date | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # The same islands as `_EPISODES_SQL`, keeping every episode rather than each exception's latest.
