@@ -15,6 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import BRIEF_TIMING, invoke
+from tieout.config import load_project
+from tieout.days import days_dir, read_manifest
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,10 +35,12 @@ def _queue(project: Path) -> list[dict]:
 
 
 def _assert_consistent(project: Path) -> None:
-    days = project / ".tieout" / "days"
-    for stored in days.glob("*.parquet") if days.is_dir() else []:
-        table = pq.read_table(stored)  # whole and readable: never half a file
-        assert "rule" in table.column_names
+    p = load_project(project)
+    listed = read_manifest(p)
+    assert [d.day for d in listed] == sorted({d.day for d in listed})
+    for stored in listed:
+        table = pq.read_table(days_dir(p) / stored.file)  # every day it names is whole and readable
+        assert table.num_rows == stored.changes
     _queue(project)
 
 
@@ -58,4 +62,6 @@ def test_sigkill_at_many_points(tmp_path: Path) -> None:
 
     assert invoke(*BACKFILL, "-p", str(project)).exit_code == 0
     assert _queue(project) == expected
-    assert not list((project / ".tieout" / "days").glob(".*.tmp"))  # leftovers swept by the next run
+    # leftovers swept by the next run: only the files the manifest names remain
+    p = load_project(project)
+    assert {f.name for f in days_dir(p).iterdir()} == {d.file for d in read_manifest(p)} | {"manifest.json"}

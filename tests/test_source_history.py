@@ -21,7 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import BRIEF_TIMING, HEALTHY_DAY, invoke, new_project, run_days, write_day
+from tieout.config import load_project
+from tieout.days import commit_day, days_dir, findings_on
 from tieout.sources.layout import STANDARD_LAYOUT
+from tieout.store import SCHEMA_VERSION, stored_days
 
 H = HEALTHY_DAY
 RENAMED = {"billing_customers.csv": H["billing_customers.csv"].replace(
@@ -65,6 +68,15 @@ def _everything(project: Path) -> tuple[list[str], dict[str, dict[bytes, bytes]]
     meta = {p.name: {k: v for k, v in (pq.read_schema(p).metadata or {}).items() if k.startswith(b"tieout")}
             for p in sorted(folder.glob("*.parquet"))}
     return sorted(repr(r) for r in rows), meta
+
+
+def _unstore(project: Path, day: date) -> None:
+    """The findings store as if `day` had never been committed (its source history stays)."""
+    p = load_project(project)
+    kept = {d: findings_on(p, d) for d in stored_days(p) if d != day}
+    shutil.rmtree(days_dir(p))
+    for d, findings in kept.items():
+        commit_day(p, d, findings)
 
 
 def test_an_edit_is_stored_once_on_its_day_with_old_and_new(tmp_path: Path) -> None:
@@ -157,7 +169,7 @@ def test_a_stale_diff_is_repaired_by_the_next_run(tmp_path: Path, damage: str) -
     else:
         # Killed after 01-22's diff and the re-based 01-23 were written, before 01-22's findings: 01-23's base is
         # a day that is not stored.
-        (project / ".tieout" / "days" / "2026-01-22.parquet").unlink()
+        _unstore(project, date(2026, 1, 22))
         shutil.rmtree(project / "exports" / "2026-01-23")  # repaired from the history alone
         _run(project, "2026-01-25")
         assert not (folder / "2026-01-22.parquet").exists()
@@ -179,7 +191,7 @@ def test_a_store_from_before_history_is_migrated(tmp_path: Path) -> None:
     shutil.rmtree(project / ".tieout" / "history")
     (project / ".tieout" / "store.json").write_text('{"schema_version": 1}\n')
     _run(project, "2026-01-25")
-    assert json.loads((project / ".tieout" / "store.json").read_text()) == {"schema_version": 2}
+    assert json.loads((project / ".tieout" / "store.json").read_text()) == {"schema_version": SCHEMA_VERSION}
     assert _everything(project) == _everything(clean)
 
 

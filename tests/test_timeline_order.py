@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BRIEF_TIMING, invoke
+from tieout.config import load_project
+from tieout.store import stored_days
 
 pytestmark = pytest.mark.skipif(not BRIEF_TIMING.is_dir(), reason=f"{BRIEF_TIMING} is not here (../shared)")
 
@@ -56,7 +58,7 @@ def test_parallel_backfill_stops_at_the_first_bad_day_and_keeps_the_ones_before(
     result = invoke("backfill", "-p", str(project), "--from", "2026-01-05", "--to", "2026-01-20", "--jobs", "2")
     assert result.exit_code == 4
     assert "2026-01-10/ops_usage.csv, row 2" in result.output and "header only" in result.output
-    stored = sorted(p.stem for p in (project / ".tieout" / "days").glob("*.parquet"))
+    stored = [str(d) for d in stored_days(load_project(project))]
     assert stored == [f"2026-01-{d:02d}" for d in range(5, 10)]
 
 
@@ -66,7 +68,7 @@ def test_a_backfill_meeting_a_missing_day_stops_and_never_reads_it_as_resolved(t
     result = invoke("backfill", "-p", str(project), "--from", "2026-01-10", "--to", "2026-01-20")
     assert result.exit_code == 4
     assert "2026-01-16" in result.output and "missing day" in result.output
-    stored = sorted(p.stem for p in (project / ".tieout" / "days").glob("*.parquet"))
+    stored = [str(d) for d in stored_days(load_project(project))]
     assert stored == [f"2026-01-{d:02d}" for d in range(10, 16)]
     # nothing after the gap was stored, so nothing open on the 15th looks resolved
     still_open = json.loads(invoke("exceptions", "-p", str(project), "--format", "json").stdout)

@@ -21,13 +21,14 @@ import pyarrow as pa
 
 from tieout import canonical, source_history
 from tieout.config import Project
+from tieout.days import commit_day
 from tieout.db import connect
 from tieout.entities import install_normalisers, load_entity_map, resolve
 from tieout.errors import InputError
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
 from tieout.sources.standard import read_day
-from tieout.store import migrate, stored_days, write_day
+from tieout.store import migrate, stored_days
 
 
 @dataclass
@@ -114,7 +115,7 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
 def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet
             ) -> DayResult:
     """Reconcile `as_of` and store its source history and findings; call under the run lock. Nothing is
-    moved into place unless every stage succeeded, and the findings file (the day's commit point) last."""
+    moved into place unless every stage succeeded, and the day's findings (its commit point) last."""
     plans: list[source_history.Plan] = []
     fresh = not project.store_path.exists()
 
@@ -129,7 +130,7 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
         stage("storing the day")
         for plan in plans:
             plan.commit()
-        write_day(findings, project, as_of)
+        commit_day(project, as_of, findings)
     except BaseException:
         for plan in plans:
             plan.discard()
@@ -173,7 +174,7 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
         try:
             for findings, result in pool.map(partial(_reconcile_staged, project, rules, Path(staging)), days):
                 record_history(project, result.as_of, Path(staging), con)
-                write_day(findings, project, result.as_of)
+                commit_day(project, result.as_of, findings)
                 for staged_file in Path(staging).glob(f"{result.as_of}.*"):
                     staged_file.unlink()
                 results.append(result)

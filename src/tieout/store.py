@@ -1,8 +1,8 @@
-"""The project's state: one Parquet file of findings per as-of date under `<store>/days/`.
+"""The project's store: its schema version and migrations, and the run lock.
 
-Each day is written to a temporary file and moved into place with one `os.replace`, so a day is either
-stored whole or not at all, and re-running a date replaces it (idempotent). Readers (another command, a
-web page) never see half a day, and need no lock.
+The stored days themselves are `tieout.days` (findings) and `tieout.source_history` (source records).
+Every write goes to a temporary file moved into place with one `os.replace`, so readers (another command,
+a web page) never see half a day, and need no lock.
 
 `store.json` records the layout's schema version. A newer tieout migrates an older store forward, step by
 step, before its first write; an older tieout refuses a store written by a newer one rather than
@@ -14,27 +14,20 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
+from tieout import days
 from tieout.config import Project
 from tieout.errors import ConfigError, RunInProgress
 
-_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
-
-
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MANIFEST = "store.json"
 
 
 def _v1_days_folder(project: Project) -> None:
-    days_dir(project).mkdir(parents=True, exist_ok=True)
+    days.days_dir(project).mkdir(parents=True, exist_ok=True)
 
 
 def _v2_source_history(project: Project) -> None:
@@ -44,11 +37,17 @@ def _v2_source_history(project: Project) -> None:
     from tieout.source_history import history_dir, repair
 
     history_dir(project).mkdir(parents=True, exist_ok=True)
-    repair(project, stored_days(project), lambda day: reopen_day(project, day))
+    stored = [d for d, _ in days.legacy_days(project)] or [d.day for d in days.read_manifest(project)]
+    repair(project, stored, lambda day: reopen_day(project, day))
 
 
 # version -> the step that turns a store of the version before into this version
-_MIGRATIONS: dict[int, Callable[[Project], None]] = {1: _v1_days_folder, 2: _v2_source_history}
+_MIGRATIONS: dict[int, Callable[[Project], None]] = {
+    1: _v1_days_folder,
+    2: _v2_source_history,
+    3: days.convert_legacy,  # a file of changes per day instead of every finding
+}
+_locked_here = False  # this process holds the run lock
 
 
 def schema_version(project: Project) -> int:
@@ -77,37 +76,16 @@ def migrate(project: Project) -> int:
     return found
 
 
-def days_dir(project: Project) -> Path:
-    return project.store_path / "days"
-
-
-def day_path(project: Project, as_of: date) -> Path:
-    return days_dir(project) / f"{as_of.isoformat()}.parquet"
-
-
 def stored_days(project: Project, *, until: date | None = None) -> list[date]:
-    schema_version(project)  # refuses a store this version cannot read
-    folder = days_dir(project)
-    if not folder.is_dir():
-        return []
-    found = sorted(date.fromisoformat(m.group(1)) for p in folder.iterdir() if (m := _DAY_FILE.match(p.name)))
-    return [d for d in found if until is None or d <= until]
-
-
-def write_day(findings: pa.Table, project: Project, as_of: date) -> Path:
-    """Store `findings` as the observations of `as_of`, atomically."""
-    migrate(project)
-    target = day_path(project, as_of)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(findings, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    """The stored as-of dates, oldest first. A store from an older tieout is migrated first (under the run
+    lock, so this stops with exit 6 while another run is writing to it)."""
+    if 0 < schema_version(project) < SCHEMA_VERSION or days.legacy_days(project):
+        if _locked_here:
+            migrate(project)
+        else:
+            with run_lock(project):
+                migrate(project)
+    return [d.day for d in days.read_manifest(project) if until is None or d.day <= until]
 
 
 @contextmanager
@@ -118,6 +96,7 @@ def run_lock(project: Project) -> Iterator[None]:
     nothing) and is released when the process ends, however it ends, so a killed run never leaves the
     project locked.
     """
+    global _locked_here
     fd = os.open(project.root, os.O_RDONLY)
     try:
         try:
@@ -128,15 +107,9 @@ def run_lock(project: Project) -> Iterator[None]:
                 "(try again when it has finished)"
             ) from None
         schema_version(project)  # a store from a newer tieout stops the run before any work
-        _sweep(project)
+        days.sweep(project)
+        _locked_here = True
         yield
     finally:
+        _locked_here = False
         os.close(fd)
-
-
-def _sweep(project: Project) -> None:
-    """Remove the temporary files of a run that was killed mid-write. Safe only under the run lock."""
-    folder = days_dir(project)
-    if folder.is_dir():
-        for leftover in folder.glob(".*.tmp"):
-            leftover.unlink(missing_ok=True)

@@ -2,7 +2,9 @@
 
 The timeline is derived from the stored days, never kept as mutable state: an exception's episodes are
 the runs of consecutive stored as-of dates on which it was reported. That is what makes re-running a
-date idempotent and running dates in any order give the same result.
+date idempotent and running dates in any order give the same result. Each stored day holds only what
+changed since the day before (`tieout.days`), so an episode is read off the changes directly: it starts
+with a change that reports an exception the day before did not, and ends with the change that drops it.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from tieout import days as day_store
 from tieout.config import Project
 from tieout.db import connect
 from tieout.rules.registry import Rule
-from tieout.store import day_path, stored_days
+from tieout.store import stored_days
 
 STATUSES = ("open", "resolved", "all")
 
@@ -65,40 +68,71 @@ def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, a
     return "pending"
 
 
-# Every timeline query starts here: the stored days numbered in order, every finding with its day's number,
-# and its island — a run of consecutive stored days on which one exception was reported (gaps and islands).
-_ISLANDS = """
+def _scope(project: Project, until: date | None) -> tuple[list[date], list[str]]:
+    """The stored days up to `until` and their changes files, as one consistent reading of the manifest."""
+    stored_days(project)  # migrates a store from an older tieout
+    listed = [d for d in day_store.read_manifest(project) if until is None or d.day <= until]
+    return [d.day for d in listed], day_store.files(project, listed)
+
+
+# Every timeline query starts here: the stored days numbered in order, every change with its day's number,
+# and the episodes read off the changes — one row per episode with the attributes of its last report.
+_EPISODES = """
 WITH run_days AS (
     SELECT day, row_number() OVER (ORDER BY day) AS n FROM (SELECT unnest($days) AS day)
 ),
-observed AS (
-    SELECT f.*, d.day, d.n
-    FROM read_parquet($files, filename = true) AS f
-    JOIN run_days AS d ON d.day = CAST(regexp_extract(f.filename, '(\\d{4}-\\d{2}-\\d{2})\\.parquet$', 1) AS DATE)
+changes AS (
+    SELECT c.*, d.n FROM read_parquet($files) AS c JOIN run_days AS d USING (day) WHERE __WHERE__
 ),
-islands AS (
-    SELECT *, n - row_number() OVER (PARTITION BY id ORDER BY n) AS island FROM observed
-),"""
-
-_EPISODES_SQL = _ISLANDS + """
+numbered AS (
+    -- an episode starts with each change reporting an exception that the stored day before did not report
+    SELECT *, sum(CASE WHEN present AND NOT coalesce(was_present, false) THEN 1 ELSE 0 END)
+              OVER (PARTITION BY id ORDER BY n ROWS UNBOUNDED PRECEDING) AS episode
+    FROM (SELECT *, lag(present) OVER (PARTITION BY id ORDER BY n) AS was_present FROM changes)
+),
+spans AS (
+    SELECT id, episode, min(n) AS start_n, min(n) FILTER (WHERE NOT present) AS end_n,
+           max(n) FILTER (WHERE present) AS attributes_n
+    FROM numbered GROUP BY id, episode
+),
 episodes AS (
-    SELECT id, island, min(day) AS first_seen, max(day) AS last_seen, max(n) AS last_n
-    FROM islands
-    GROUP BY id, island
-),
+    SELECT c.id, c.rule, c.canonical_id, c.source_system, c.source_id, c.field, c.severity, c.impact, c.team,
+           c.details, s.start_n, s.end_n, f.day AS first_seen,
+           coalesce(l.day, (SELECT max(day) FROM run_days)) AS last_seen, r.day AS resolved_on
+    FROM spans AS s
+    JOIN changes AS c ON c.id = s.id AND c.n = s.attributes_n
+    JOIN run_days AS f ON f.n = s.start_n
+    LEFT JOIN run_days AS r ON r.n = s.end_n  -- resolved on the stored day that no longer reports it
+    LEFT JOIN run_days AS l ON l.n = s.end_n - 1
+)"""
+
+_LATEST_SQL = _EPISODES + """,
 latest AS (
     SELECT *, count(*) OVER (PARTITION BY id) AS episodes
     FROM episodes
     QUALIFY row_number() OVER (PARTITION BY id ORDER BY first_seen DESC) = 1
 )
--- An episode's attributes are those of its last observation; it resolved on the next stored day.
-SELECT o.id, o.rule, o.canonical_id, o.source_system, o.source_id, o.field, o.severity, o.impact, o.team,
-       e.first_seen, e.last_seen, r.day AS resolved_on, e.episodes, o.details
-FROM latest AS e
-JOIN observed AS o ON o.id = e.id AND o.day = e.last_seen
-LEFT JOIN run_days AS r ON r.n = e.last_n + 1
-ORDER BY o.rule, o.canonical_id NULLS LAST, o.source_system, o.source_id, o.field
+SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team,
+       first_seen, last_seen, resolved_on, episodes, details
+FROM latest
+ORDER BY rule, canonical_id NULLS LAST, source_system, source_id, field
 """
+
+
+_Rows = tuple[list[date], list[dict[str, Any]]]
+
+
+def _query(project: Project, sql: str, params: dict[str, Any], *, until: date | None, where: str = "true") -> _Rows:
+    """The stored days up to `until` and the rows of `sql` over them."""
+    def read() -> _Rows:
+        days, files = _scope(project, until)
+        if not days:
+            return [], []
+        cur = connect().execute(sql.replace("__WHERE__", where), {**params, "days": days, "files": files})
+        names = [c[0] for c in cur.description]
+        return days, [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    return day_store.reading(read)
 
 
 def exceptions(
@@ -109,17 +143,12 @@ def exceptions(
     status: str = "open",
 ) -> list[Exception_]:
     """Every exception's latest episode as it stood on `as_of` (default: the latest stored day)."""
-    days = stored_days(project, until=as_of)
+    days, rows = _query(project, _LATEST_SQL, {}, until=as_of)
     if not days:
         return []
     as_of = days[-1] if as_of is None else as_of
-    files = [str(day_path(project, d)) for d in days]
-    con = connect()
-    rows = con.execute(_EPISODES_SQL, {"days": days, "files": files}).fetchall()
-    names = [c[0] for c in con.description]
     out = []
-    for row in rows:
-        r = dict(zip(names, row, strict=True))
+    for r in rows:
         state = "open" if r["resolved_on"] is None else "resolved"
         if status != "all" and state != status:
             continue
@@ -136,20 +165,11 @@ def exceptions(
 # --- Every episode, and the open queue of every stored day (`tieout show`, `tieout timeline`) ---------------
 
 
-# The same islands as `_EPISODES_SQL`, keeping every episode rather than each exception's latest.
-_ALL_EPISODES_SQL = _ISLANDS + """
-episodes AS (
-    SELECT id, island, min(day) AS first_seen, max(day) AS last_seen, max(n) AS last_n
-    FROM islands
-    WHERE __WHERE__
-    GROUP BY id, island
-)
-SELECT o.id, o.rule, o.canonical_id, o.source_system, o.source_id, o.field, o.severity, o.impact, o.team,
-       o.details, e.first_seen, e.last_seen, r.day AS resolved_on
-FROM episodes AS e
-JOIN observed AS o ON o.id = e.id AND o.day = e.last_seen
-LEFT JOIN run_days AS r ON r.n = e.last_n + 1
-ORDER BY e.first_seen, o.rule, o.id
+_ALL_EPISODES_SQL = _EPISODES + """
+SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team, details,
+       first_seen, last_seen, resolved_on
+FROM episodes
+ORDER BY first_seen, rule, id
 """
 
 
@@ -163,23 +183,19 @@ def episodes(
 ) -> list[Episode]:
     """Every episode up to `until`, sorted by first_seen: of one exception, or of one entity — its own
     exceptions and those of its `records` (source_system, source_id) that name no entity."""
-    days = stored_days(project, until=until)
-    if not days:
-        return []
-    params: dict[str, Any] = {"days": days, "files": [str(day_path(project, d)) for d in days]}
+    params: dict[str, Any] = {}
     where = []
     if exception_id is not None:
         where.append("id = $id")
         params["id"] = exception_id
     if canonical_id is not None:
-        where.append("(canonical_id = $canonical_id OR (canonical_id IS NULL AND "
-                     "source_system || ':' || source_id IN (SELECT unnest($records))))")
+        # by id, so that the changes ending its episodes (which carry only the id) come along
+        where.append("id IN (SELECT id FROM read_parquet($files) WHERE canonical_id = $canonical_id OR "
+                     "(canonical_id IS NULL AND source_system || ':' || source_id IN (SELECT unnest($records))))")
         params["canonical_id"] = canonical_id
         params["records"] = [f"{s}:{i}" for s, i in records or []] or [""]
-    sql = _ALL_EPISODES_SQL.replace("__WHERE__", " AND ".join(where) or "true")
-    cur = connect().execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [Episode(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+    _, rows = _query(project, _ALL_EPISODES_SQL, params, until=until, where=" AND ".join(where) or "true")
+    return [Episode(**row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -197,30 +213,26 @@ class DayCounts:
         return asdict(self)
 
 
-# One pass over every stored day. An exception open on day D is in its episode containing D, with
-# resolved_on unknown as of D, so `classify` reduces to: ownership, else structural past the lag, else pending
-# (timing needs a resolution). Islands of days up to D do not depend on later days, so one numbering serves
-# every D.
-_DAILY_SQL = _ISLANDS + """
+# An exception open on day D is in its episode containing D, with resolved_on unknown as of D, so `classify`
+# reduces to: ownership, else structural past the lag, else pending (timing needs a resolution). Episodes up
+# to D do not depend on later days, so the episodes of all stored days serve every D.
+_DAILY_SQL = _EPISODES + """,
 rules AS (
     SELECT unnest($rule_names) AS rule, unnest($lags) AS lag, unnest($ownership) AS ownership
 ),
 open_days AS (
-    SELECT *, min(day) OVER (PARTITION BY id, island) AS first_seen,
-           max(n) OVER (PARTITION BY id, island) AS last_n
-    FROM islands
+    SELECT e.rule, e.first_seen, d.day, d.n = e.start_n AS opened
+    FROM episodes AS e JOIN run_days AS d ON d.n >= e.start_n AND (e.end_n IS NULL OR d.n < e.end_n)
 ),
 classified AS (
-    SELECT o.day, o.rule, o.day = o.first_seen AS opened,
+    SELECT o.day, o.rule, o.opened,
            CASE WHEN coalesce(r.ownership, false) THEN 'ownership'
                 WHEN o.day - o.first_seen > coalesce(r.lag, 30) THEN 'structural'
                 ELSE 'pending' END AS classification
     FROM open_days AS o LEFT JOIN rules AS r ON r.rule = o.rule
 ),
 resolved AS (
-    SELECT d.day, count(DISTINCT (o.id, o.island)) AS resolved
-    FROM open_days AS o JOIN run_days AS d ON d.n = o.last_n + 1
-    GROUP BY d.day
+    SELECT d.day, count(*) AS resolved FROM episodes AS e JOIN run_days AS d ON d.n = e.end_n GROUP BY d.day
 )
 SELECT 'count' AS kind, day, rule, classification, count(*) AS n, count(*) FILTER (WHERE opened) AS opened
 FROM classified GROUP BY ALL
@@ -234,23 +246,21 @@ def daily_counts(project: Project, rules: dict[str, Rule], *, start: date | None
                  end: date | None = None) -> list[DayCounts]:
     """Per stored day from `start` to `end`, the exceptions open that day by rule and by classification,
     each classified as of that day — as `exceptions(project, rules, as_of=day)` would."""
-    days = stored_days(project, until=end)  # earlier days too: an episode may have begun before `start`
-    if not days:
-        return []
     # A rule no longer configured is classified as `classify(rule=None)` does: lag 30, not ownership.
     names = list(rules) or [""]
     params = {
-        "days": days, "files": [str(day_path(project, d)) for d in days],
         "rule_names": names,
         "lags": [rules[n].expected_lag_days if n in rules else 30 for n in names],
         "ownership": [n in rules and rules[n].classification == "ownership" for n in names],
     }
-    rows = connect().execute(_DAILY_SQL, params).fetchall()
+    # earlier days too: an episode may have begun before `start`
+    days, rows = _query(project, _DAILY_SQL, params, until=end)
     shown = [d for d in days if start is None or d >= start]
     totals: dict[date, dict[str, int]] = {d: {"open": 0, "opened": 0, "resolved": 0} for d in shown}
     by_rule: dict[date, dict[str, int]] = {d: {} for d in shown}
     by_class: dict[date, dict[str, int]] = {d: {} for d in shown}
-    for kind, day, rule, classification, n, opened in rows:
+    for row in rows:
+        kind, day, rule, classification, n, opened = row.values()
         if day not in totals:
             continue
         if kind == "resolved":

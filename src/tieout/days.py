@@ -1,0 +1,215 @@
+"""The stored days: for each as-of date, the findings that changed since the stored day before it.
+
+A day's file holds one row per exception that appeared, changed (impact, severity, team, details…) or went
+away (`present = false`) since the previous stored day; the first day holds every finding. So the store
+grows by what changed, and the timeline (episodes, first_seen, resolved_on) is read straight from the
+changes, at a cost that follows the changes rather than days × findings.
+
+Files are immutable and named after their content (`<date>.<hash>.parquet`). `manifest.json` lists the
+stored days in date order with the file of each; replacing it (one `os.replace`) commits a day. Storing a
+date between two stored days rewrites the next day's changes against it in the same commit, so every file
+is always relative to the day listed just before it — whatever order the dates were run in. Files the
+manifest no longer names are removed by the next run (under the run lock); a reader that lost that race
+reads the manifest again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tieout.config import Project
+from tieout.db import connect
+from tieout.errors import ConfigError
+
+MANIFEST = "manifest.json"
+_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.[0-9a-f]{16}\.parquet$")
+# The layout before schema 3: every finding of a day in `<date>.parquet`.
+LEGACY_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
+# The columns `evaluate` gives every finding, in their order; a day's file adds `day` and `present`.
+FINDING_COLUMNS = ("id", "rule", "canonical_id", "source_system", "source_id", "field", "impact", "severity",
+                   "team", "details")
+
+
+@dataclass(frozen=True)
+class StoredDay:
+    day: date
+    file: str
+    findings: int  # reported that day
+    changes: int  # rows in its file
+
+
+def days_dir(project: Project) -> Path:
+    return project.store_path / "days"
+
+
+def read_manifest(project: Project) -> list[StoredDay]:
+    """The stored days in date order (no migration: see `tieout.store.stored_days`)."""
+    path = days_dir(project) / MANIFEST
+    if not path.is_file():
+        return []
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
+                          changes=d["changes"]) for d in raw["days"]]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{path}: not a tieout day manifest ({e})") from e
+
+
+def _write_manifest(project: Project, days: list[StoredDay]) -> None:
+    path = days_dir(project) / MANIFEST
+    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
+    body = {"days": [{**asdict(d), "day": d.day.isoformat()} for d in days]}
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(body, f, indent=1)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def files(project: Project, days: list[StoredDay]) -> list[str]:
+    return [str(days_dir(project) / d.file) for d in days]
+
+
+T = TypeVar("T")
+
+
+def reading(read: Callable[[], T]) -> T:
+    """Call `read` (which reads the manifest and then its files), again if a run removed a file it had
+    listed in between — the manifest it reads the second time names only files that exist."""
+    try:
+        return read()
+    except (duckdb.IOException, FileNotFoundError):
+        return read()
+
+
+# --- writing a day -----------------------------------------------------------------------------------------
+
+
+def _latest_state(con: duckdb.DuckDBPyConnection, name: str, paths: list[str]) -> None:
+    """Temp table `name`: every finding reported on the last of the days whose change files are `paths`."""
+    if not paths:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM new_findings LIMIT 0")
+        return
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT {", ".join(FINDING_COLUMNS)} FROM (
+            SELECT * FROM read_parquet($paths)
+            QUALIFY row_number() OVER (PARTITION BY id ORDER BY day DESC) = 1
+        ) WHERE present
+    """, {"paths": paths})
+
+
+def _changes(con: duckdb.DuckDBPyConnection, before: str, after: str, day: date) -> None:
+    """Temp table `changes`: the rows of `after` new or different since `before`, and a `present = false`
+    row for each id of `before` that `after` no longer has."""
+    cols = ", ".join(f"a.{c}" for c in FINDING_COLUMNS)
+    differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in FINDING_COLUMNS[1:])
+    nulls = ", ".join(f"NULL AS {c}" for c in FINDING_COLUMNS[1:])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE changes AS
+        SELECT * FROM (
+            SELECT {cols}, CAST($day AS DATE) AS day, true AS present
+            FROM {after} AS a LEFT JOIN {before} AS b ON a.id = b.id
+            WHERE b.id IS NULL OR {differs}
+            UNION ALL BY NAME
+            SELECT b.id, {nulls}, CAST($day AS DATE) AS day, false AS present
+            FROM {before} AS b ANTI JOIN {after} AS a ON a.id = b.id
+        ) ORDER BY id
+    """, {"day": day})
+
+
+def _store_changes(con: duckdb.DuckDBPyConnection, project: Project, day: date, findings: int) -> StoredDay:
+    """Write table `changes` as `day`'s file, named after its content (an identical file is reused)."""
+    rows = con.execute("SELECT CAST(c AS VARCHAR) FROM changes AS c ORDER BY id").fetchall()
+    digest = hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()[:16]
+    name = f"{day.isoformat()}.{digest}.parquet"
+    target = days_dir(project) / name
+    if not target.is_file():
+        table = con.sql(f"SELECT {', '.join(FINDING_COLUMNS)}, day, present FROM changes ORDER BY id").to_arrow_table()
+        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
+        try:
+            pq.write_table(table, tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return StoredDay(day=day, file=name, findings=findings, changes=len(rows))
+
+
+def commit_day(project: Project, as_of: date, findings: pa.Table) -> None:
+    """Store `findings` as the observations of `as_of`, replacing an earlier run of that date. Call under
+    the run lock. The manifest's replacement is the commit: until then, readers see the store as it was."""
+    days = read_manifest(project)
+    before = [d for d in days if d.day < as_of]
+    after = [d for d in days if d.day > as_of]
+    days_dir(project).mkdir(parents=True, exist_ok=True)
+    with connect() as con:
+        con.register("new_findings", findings)
+        con.execute("CREATE TEMP TABLE reported AS SELECT * FROM new_findings")
+        _latest_state(con, "previous", files(project, before))
+        _changes(con, "previous", "reported", as_of)
+        stored = [*before, _store_changes(con, project, as_of, findings.num_rows)]
+        if after:  # the next day's changes, now against this day
+            _latest_state(con, "following", files(project, days[: days.index(after[0]) + 1]))
+            _changes(con, "reported", "following", after[0].day)
+            stored += [_store_changes(con, project, after[0].day, after[0].findings), *after[1:]]
+    if stored != days:
+        _write_manifest(project, stored)
+
+
+def sweep(project: Project) -> None:
+    """Remove files of the day store that the manifest does not name: a killed run's temporary files, the
+    changes files a later commit replaced, the old layout's leftovers. Safe only under the run lock."""
+    folder = days_dir(project)
+    if not folder.is_dir():
+        return
+    named = {d.file for d in read_manifest(project)} | {MANIFEST}
+    for path in folder.iterdir():
+        if path.name not in named and (path.name.endswith(".tmp") or _DAY_FILE.match(path.name)):
+            path.unlink(missing_ok=True)
+
+
+def legacy_days(project: Project) -> list[tuple[date, Path]]:
+    """The days of a store from before schema 3, oldest first."""
+    folder = days_dir(project)
+    if not folder.is_dir():
+        return []
+    return sorted((date.fromisoformat(m.group(1)), p) for p in folder.iterdir() if (m := LEGACY_DAY_FILE.match(p.name)))
+
+
+def convert_legacy(project: Project) -> None:
+    """Schema 3: turn each full day file of the old layout into a changes file, then remove the old files.
+    Re-running it after a crash redoes the same commits (content-named files, identical manifest)."""
+    old = legacy_days(project)
+    for day, path in old:
+        commit_day(project, day, pq.read_table(path))
+    for _, path in old:
+        path.unlink()
+
+
+def findings_on(project: Project, day: date) -> pa.Table:
+    """Every finding reported on stored `day` (the full list, rebuilt from the changes)."""
+    days = [d for d in read_manifest(project) if d.day <= day]
+    if not days or days[-1].day != day:
+        raise KeyError(day)
+    with connect() as con:
+        _latest_state(con, "day_findings", files(project, days))
+        return con.sql("SELECT * FROM day_findings ORDER BY rule, canonical_id, source_system, source_id, "
+                           "field").to_arrow_table()
