@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tieout.config import SYSTEMS, Project
 from tieout.errors import ConfigError
-from tieout.ownership.catalogue import CONDITIONS, KINDS, VIEWS, View
+from tieout.ownership.catalogue import CONDITIONS, KINDS, SYSTEM_NAMES, VIEWS, View
 
 REGISTRY_FILE = "ownership.yml"
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -134,7 +134,7 @@ def stages(f: OwnedField) -> list[Stage]:
         return tuple(s for s in SYSTEMS if s == owner or s in (listed or ()))
 
     def settled(owner: str, text: str | None) -> str:
-        return text or f"the {owner} record ({column(f, owner).ref})"
+        return text or f"the {SYSTEM_NAMES[owner]} record ({column(f, owner).ref})"
 
     out = [Stage(None, f.owner, editors(f.owner, f.editors), settled(f.owner, f.settled_by), f.approver)]
     for h in f.after:
@@ -235,12 +235,14 @@ def _problems(name: str, f: OwnedField) -> list[str]:
             if system not in f.held_in:
                 out.append(f"statuses.{system}: the field is not held in {system}")
                 continue
-            col = column(f, system) if not out else None
-            vocab = (col.view.vocabulary or {}).get(col.column) if col else None
-            unknown = sorted(set(mapping) - set(vocab)) if vocab else []
+            if out:
+                continue  # the columns themselves are wrong: their vocabulary is unknown
+            held = column(f, system)
+            vocab = (held.view.vocabulary or {}).get(held.column)
+            unknown = sorted(k for k in mapping if vocab and k.strip().lower() not in vocab)
             if unknown:
-                out.append(f"statuses.{system}: {', '.join(map(repr, unknown))} is not a {col.ref if col else ''} "
-                           f"value (expected {', '.join(vocab or ())})")
+                out.append(f"statuses.{system}: {', '.join(map(repr, unknown))} is not a {held.ref} value "
+                           f"(expected {', '.join(vocab or ())})")
     return out
 
 
@@ -251,8 +253,7 @@ def parse_registry(raw: Any, path: Path | None) -> Registry:
     try:
         registry = Registry.model_validate(raw)
     except ValidationError as e:
-        problems = "; ".join(_describe(err) for err in e.errors())
-        raise ConfigError(f"{where}: {problems}") from e
+        raise ConfigError(f"{where}: " + "; ".join(_describe(err) for err in e.errors())) from e
     if not registry.fields:
         raise ConfigError(f"{where}: 'fields' is empty; delete the file to use the default registry")
     problems = [f"field {name!r}: {p}" for name, f in registry.fields.items() for p in _problems(name, f)]
