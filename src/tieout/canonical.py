@@ -12,7 +12,8 @@ import duckdb
 
 from tieout.config import Project
 from tieout.errors import ConfigError
-from tieout.ownership.registry import field_values_sql, normalise_macro_sql, ownership_sql
+from tieout.ownership import sql as ownership_sql
+from tieout.ownership.model import Registry, load_registry
 
 # Exact division of money: round half up to four decimals in integer arithmetic, because DuckDB turns
 # DECIMAL / DECIMAL into a DOUBLE.
@@ -46,7 +47,7 @@ def _check_currencies(con: duckdb.DuckDBPyConnection, project: Project) -> None:
         )
 
 
-def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> None:
+def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, registry: Registry | None = None) -> None:
     """Create the canonical tables from the typed exports and `source_records` already in `con`.
 
     The tables several rules read are materialised; the two largest exports (`invoices`, `usage`) stay
@@ -127,6 +128,6 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> None
         FROM covering_invoices WHERE canonical_id IS NOT NULL
         GROUP BY canonical_id
     """)
-    con.execute(normalise_macro_sql())
-    con.execute(f"CREATE OR REPLACE VIEW field_values AS {field_values_sql()}")
-    con.execute(f"CREATE OR REPLACE VIEW ownership AS {ownership_sql()}")
+    # The ownership registry (ownership.yml, else the contract's default): field values and their owners.
+    registry = load_registry(project) if registry is None else registry
+    ownership_sql.install(con, registry, as_of, project.reporting_currency)

@@ -10,6 +10,7 @@ from tieout import __version__
 from tieout.cli.entities import entities
 from tieout.cli.exceptions import exceptions_cmd
 from tieout.cli.history import history
+from tieout.cli.ownership import golden, ownership
 from tieout.cli.project import demo, init
 from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
@@ -40,7 +41,8 @@ def cli() -> None:
     """
 
 
-for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, entities, rules):
+for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, entities, rules,
+                ownership, golden):
     cli.add_command(command)
 
 

@@ -21,12 +21,15 @@ _SCAFFOLD = files("tieout") / "scaffold"
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
-    """Create a project in DIRECTORY: a commented tieout.yml, an empty rules/ and an example entity map."""
+    """Create a project in DIRECTORY: a commented tieout.yml and ownership.yml, an empty rules/ and an example
+    entity map."""
     if (directory / "tieout.yml").exists():
         raise ConfigError(f"{directory / 'tieout.yml'}: a project already exists here; nothing changed")
     (directory / "rules").mkdir(parents=True, exist_ok=True)
     (directory / "exports").mkdir(exist_ok=True)
     (directory / "tieout.yml").write_text(_SCAFFOLD.joinpath("tieout.yml").read_text(encoding="utf-8"))
+    if not (directory / "ownership.yml").exists():
+        (directory / "ownership.yml").write_text(_SCAFFOLD.joinpath("ownership.yml").read_text(encoding="utf-8"))
     if not (directory / "entity_map.csv").exists():
         (directory / "entity_map.csv").write_text(
             _SCAFFOLD.joinpath("entity_map.csv").read_text(encoding="utf-8"))

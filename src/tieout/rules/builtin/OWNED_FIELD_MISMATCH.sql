@@ -1,17 +1,19 @@
--- A registry field differs between its owner system and another system, compared normalised.
+-- A registry field differs between its owner system (for that entity, that day) and another system, compared
+-- normalised: names, tax ids and domains by the natural-key normalisers, dates as dates, statuses mapped to
+-- the registry's shared vocabulary, amounts in the reporting currency within the field's tolerance.
 -- An empty value is not a difference: a system that does not hold the field cannot contradict it.
--- Raw values are compared first so that only the few pairs that differ as typed pay for normalising.
+-- Mapped values are compared as typed first so that only the few pairs that differ pay for normalising.
 WITH differing AS (
     SELECT o.canonical_id, o.field, o.kind, o.source_system AS owner_system, v.source_system,
-           o.value AS owner_value, v.value AS other_value, o.amount AS owner_amount, v.amount AS other_amount
+           o.value AS owner_value, v.value AS other_value, o.mapped AS owner_mapped, v.mapped AS other_mapped,
+           o.amount AS owner_amount, v.amount AS other_amount, o.tolerance
     FROM field_values AS o
-    JOIN ownership AS own ON own.field = o.field AND own.owner_system = o.source_system
     JOIN field_values AS v
         ON v.canonical_id = o.canonical_id AND v.field = o.field AND v.source_system <> o.source_system
-    WHERE o.value <> v.value
+    WHERE o.source_system = o.owner_system AND o.mapped <> v.mapped
 ),
 compared AS (
-    SELECT *, tieout_normalise(kind, owner_value) AS owner_key, tieout_normalise(kind, other_value) AS other_key
+    SELECT *, tieout_normalise(kind, owner_mapped) AS owner_key, tieout_normalise(kind, other_mapped) AS other_key
     FROM differing
 )
 SELECT
@@ -22,5 +24,6 @@ SELECT
     owner_system || ' has ' || string_agg(DISTINCT owner_value, ' / ') || ', ' || source_system
         || ' has ' || string_agg(DISTINCT other_value, ' / ') AS details
 FROM compared
-WHERE owner_key IS NOT NULL AND other_key IS NOT NULL AND owner_key <> other_key
+WHERE owner_key IS NOT NULL AND other_key IS NOT NULL
+  AND CASE WHEN kind = 'amount' THEN abs(owner_amount - other_amount) > tolerance ELSE owner_key <> other_key END
 GROUP BY canonical_id, field, owner_system, source_system
