@@ -53,11 +53,15 @@ class Exception_(Episode):
     status: str
     classification: str
     episodes: int
+    # The forbidden edits of owned fields made on its first day (which make it an `ownership` exception).
+    ownership_edits: tuple[dict[str, Any], ...] = ()
 
 
-def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, as_of: date) -> str:
-    """ownership, timing, structural or pending — contract §6."""
-    if rule is not None and rule.classification == "ownership":
+def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, as_of: date,
+             edited: bool = False) -> str:
+    """ownership, timing, structural or pending — contract §6. `edited`: a system that may not edit an owned
+    field of the exception's entity did so on its first day (see `ownership_edits`)."""
+    if edited or (rule is not None and rule.classification == "ownership"):
         return "ownership"
     lag = rule.expected_lag_days if rule is not None else 30
     end = resolved_on or as_of
@@ -119,6 +123,28 @@ ORDER BY rule, canonical_id NULLS LAST, source_system, source_id, field
 """
 
 
+Edits = dict[tuple[str, date], tuple[dict[str, Any], ...]]
+
+
+def ownership_edits(project: Project, first_days: set[date] | None = None) -> Edits:
+    """The ownership breaks of the stored source history (on `first_days`, default every stored day), by
+    (entity, day): an exception of that entity first seen that day is caused by them — the brief's "sales
+    can edit billing fields after finance owns the record", not a timing lag."""
+    from tieout.ownership.breaks import ownership_breaks  # it builds on canonical, which builds on us
+
+    found: dict[tuple[str, date], list[dict[str, Any]]] = {}
+    for b in ownership_breaks(project, days=first_days):
+        if b.canonical_id is not None:
+            found.setdefault((b.canonical_id, b.day), []).append(
+                {"day": b.day, "system": b.system, "field": b.field, "source_id": b.source_id,
+                 "old": b.old, "new": b.new, "owner_system": b.owner_system})
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def edits_of(e: Episode, edits: Edits) -> tuple[dict[str, Any], ...]:
+    return edits.get((e.canonical_id, e.first_seen), ()) if e.canonical_id is not None else ()
+
+
 _Rows = tuple[list[date], list[dict[str, Any]]]
 
 
@@ -147,17 +173,18 @@ def exceptions(
     if not days:
         return []
     as_of = days[-1] if as_of is None else as_of
+    rows = [r for r in rows if status == "all" or (r["resolved_on"] is None) == (status == "open")]
+    edits = ownership_edits(project, {r["first_seen"] for r in rows})
     out = []
     for r in rows:
-        state = "open" if r["resolved_on"] is None else "resolved"
-        if status != "all" and state != status:
-            continue
+        caused = edits.get((r["canonical_id"], r["first_seen"]), ()) if r["canonical_id"] is not None else ()
         out.append(Exception_(
             **r,
             currency=project.reporting_currency,
-            status=state,
+            status="open" if r["resolved_on"] is None else "resolved",
             classification=classify(rule=rules.get(r["rule"]), first_seen=r["first_seen"],
-                                    resolved_on=r["resolved_on"], as_of=as_of),
+                                    resolved_on=r["resolved_on"], as_of=as_of, edited=bool(caused)),
+            ownership_edits=caused,
         ))
     return out
 
@@ -221,12 +248,13 @@ rules AS (
     SELECT unnest($rule_names) AS rule, unnest($lags) AS lag, unnest($ownership) AS ownership
 ),
 open_days AS (
-    SELECT e.rule, e.first_seen, d.day, d.n = e.start_n AS opened
+    SELECT e.rule, e.first_seen, d.day, d.n = e.start_n AS opened,
+           e.canonical_id || '|' || e.first_seen IN (SELECT unnest($edited)) AS edited
     FROM episodes AS e JOIN run_days AS d ON d.n >= e.start_n AND (e.end_n IS NULL OR d.n < e.end_n)
 ),
 classified AS (
     SELECT o.day, o.rule, o.opened,
-           CASE WHEN coalesce(r.ownership, false) THEN 'ownership'
+           CASE WHEN coalesce(r.ownership, false) OR o.edited THEN 'ownership'
                 WHEN o.day - o.first_seen > coalesce(r.lag, 30) THEN 'structural'
                 ELSE 'pending' END AS classification
     FROM open_days AS o LEFT JOIN rules AS r ON r.rule = o.rule
@@ -252,6 +280,7 @@ def daily_counts(project: Project, rules: dict[str, Rule], *, start: date | None
         "rule_names": names,
         "lags": [rules[n].expected_lag_days if n in rules else 30 for n in names],
         "ownership": [n in rules and rules[n].classification == "ownership" for n in names],
+        "edited": [f"{cid}|{day}" for cid, day in ownership_edits(project)] or [""],
     }
     # earlier days too: an episode may have begun before `start`
     days, rows = _query(project, _DAILY_SQL, params, until=end)

@@ -87,3 +87,23 @@ def test_same_answer_whatever_order_the_days_were_run(tmp_path: Path, story: Pat
     shutil.copytree(story, again, ignore=shutil.ignore_patterns(".tieout"))
     run_days(again, *reversed(DAYS))
     assert _brief(ownership_breaks(load_project(again))) == _brief(ownership_breaks(load_project(story)))
+
+
+def test_an_exception_caused_by_a_break_is_an_ownership_exception(story: Path) -> None:
+    import json
+
+    from tests.conftest import invoke
+
+    found = json.loads(invoke("exceptions", "-p", str(story), "--status", "all", "--format", "json").stdout)
+    caused = [e for e in found if e["rule"] == "BILLING_ACTIVE_CRM_INACTIVE"]
+    assert [(e["first_seen"], e["classification"]) for e in caused] == [("2026-01-22", "ownership")]
+    assert [(x["day"], x["system"], x["field"], x["old"], x["new"]) for x in caused[0]["ownership_edits"]] == [
+        ("2026-01-22", "crm", "customer_status", "active", "cancelled")]
+    # an exception of the same entity that began on a day without a break keeps its own classification
+    assert all(e["ownership_edits"] == [] for e in found if e["first_seen"] != "2026-01-22"
+               and e["rule"] != "OWNED_FIELD_MISMATCH")
+    shown = invoke("show", caused[0]["id"], "-p", str(story))
+    assert "ownership break: crm edited customer_status of A1 on 2026-01-22" in shown.output
+    days = json.loads(invoke("timeline", "-p", str(story), "--format", "json").stdout)
+    on_22 = next(d for d in days if d["date"] == "2026-01-22")
+    assert on_22["by_classification"]["ownership"] >= 1

@@ -19,7 +19,7 @@ from tieout.timeline import STATUSES, Exception_, exceptions
 # The keys of contract §7, in its order; programs rely on them.
 JSON_KEYS = ("id", "rule", "canonical_id", "source_system", "source_id", "field", "severity", "impact",
              "currency", "team", "status", "classification", "first_seen", "last_seen", "resolved_on",
-             "episodes", "details")
+             "episodes", "details", "ownership_edits")
 
 
 def _record(e: Exception_) -> dict[str, object]:

@@ -29,7 +29,7 @@ from tieout.history import (
 from tieout.output import format_money, money, table, to_json
 from tieout.rules.registry import Rule, load_rules
 from tieout.store import stored_days
-from tieout.timeline import Episode, Exception_, classify, episodes
+from tieout.timeline import Edits, Episode, Exception_, classify, edits_of, episodes, ownership_edits
 
 # Exception ids are the first 16 hex digits of an md5 (evaluate._identity_sql); anything else is an entity.
 _EXCEPTION_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -68,28 +68,31 @@ def show(ident: str, project_dir: Path, as_of: date | None, fmt: str) -> None:
 
 # --- gathering ---------------------------------------------------------------------------------------------
 
-def _classified(e: Episode, rules: dict[str, Rule], today: date) -> str:
-    return classify(rule=rules.get(e.rule), first_seen=e.first_seen, resolved_on=e.resolved_on, as_of=today)
+def _classified(e: Episode, rules: dict[str, Rule], today: date, edits: Edits) -> str:
+    return classify(rule=rules.get(e.rule), first_seen=e.first_seen, resolved_on=e.resolved_on, as_of=today,
+                    edited=bool(edits_of(e, edits)))
 
 
-def _episode(e: Episode, rules: dict[str, Rule], today: date) -> dict[str, Any]:
+def _episode(e: Episode, rules: dict[str, Rule], today: date, edits: Edits) -> dict[str, Any]:
     return {"first_seen": e.first_seen, "last_seen": e.last_seen, "resolved_on": e.resolved_on,
-            "severity": e.severity, "impact": e.impact, "classification": _classified(e, rules, today),
-            "details": e.details}
+            "severity": e.severity, "impact": e.impact, "classification": _classified(e, rules, today, edits),
+            "details": e.details, "ownership_edits": list(edits_of(e, edits))}
 
 
 def _as_exception(latest: Episode, count: int, project: Project, rules: dict[str, Rule],
-                  today: date) -> Exception_:
+                  today: date, edits: Edits) -> Exception_:
     """The same record `tieout exceptions` lists for this id (its latest episode)."""
     d = latest.as_dict()
     return Exception_(**d, currency=project.reporting_currency, episodes=count,
                       status="open" if latest.resolved_on is None else "resolved",
-                      classification=_classified(latest, rules, today))
+                      classification=_classified(latest, rules, today, edits),
+                      ownership_edits=edits_of(latest, edits))
 
 
 def _exception(reader: DayReader, rules: dict[str, Rule], found: list[Episode], today: date) -> dict[str, Any]:
     latest = found[-1]
-    e = _as_exception(latest, len(found), reader.project, rules, today)
+    edits = ownership_edits(reader.project, {x.first_seen for x in found})
+    e = _as_exception(latest, len(found), reader.project, rules, today, edits)
     subject = Subject(latest.canonical_id, latest.source_system, latest.source_id)
     con = reader.get(latest.last_seen)
     records: dict[str, Any] = {"day": latest.last_seen, "unavailable": con if isinstance(con, str) else None}
@@ -99,7 +102,7 @@ def _exception(reader: DayReader, rules: dict[str, Rule], found: list[Episode], 
     return {
         "kind": "exception",
         "exception": {k: e.as_dict()[k] for k in JSON_KEYS},
-        "episodes": [_episode(x, rules, today) for x in found],
+        "episodes": [_episode(x, rules, today, edits) for x in found],
         "records": records,
         "first_day": first.as_dict(),
     }
@@ -118,6 +121,7 @@ def _entity(reader: DayReader, rules: dict[str, Rule], canonical_id: str, day: d
         resolved = [dict(zip(RESOLUTION_COLUMNS, r, strict=True)) for r in cur.fetchall()]
     pairs = [(r["source_system"], r["source_id"]) for r in resolved]
     found = episodes(reader.project, until=today, canonical_id=canonical_id, records=pairs)
+    edits = ownership_edits(reader.project, {x.first_seen for x in found})
     if not resolved and not found:
         raise NotFound(f"no exception or entity {canonical_id!r} in {reader.project.store_path}"
                        + (f" (and no record resolves to it on {day})" if not isinstance(con, str) else f" ({con})"))
@@ -128,7 +132,7 @@ def _entity(reader: DayReader, rules: dict[str, Rule], canonical_id: str, day: d
         "unavailable": con if isinstance(con, str) else None,
         "source_records": resolved,
         "episodes": [{"id": e.id, "rule": e.rule, "source_system": e.source_system, "source_id": e.source_id,
-                      "field": e.field, "team": e.team, **_episode(e, rules, today)} for e in found],
+                      "field": e.field, "team": e.team, **_episode(e, rules, today, edits)} for e in found],
     }
 
 
@@ -163,6 +167,10 @@ def _render_exception(data: dict[str, Any]) -> None:
     click.echo(f"  status {e['status']}   classification {e['classification']}")
     if e["details"]:
         click.echo(f"  details: {e['details']}")
+    for edit in e["ownership_edits"]:
+        click.echo(f"  ownership break: {edit['system']} edited {edit['field']} of {edit['source_id']} on "
+                   f"{edit['day']}: {_cell(edit['old'])!r} → {_cell(edit['new'])!r} "
+                   f"(owned by {edit['owner_system']})")
     click.echo("")
     echo_rich(table(f"{len(data['episodes'])} episode(s)",
                     ("First seen", "Last seen", "Resolved on", "Severity", "Impact", "Class"),
