@@ -171,7 +171,8 @@ def _touched_sql() -> str:
             only = " AND change = 'changed'" if table == "ops_usage" else ""
             parts.append(f"""SELECT day, '{system}' AS system, {_key_sql(table, column)} AS source_id,
                 "table", change, fields FROM hist WHERE "table" = '{table}'{only}""")
-    parts.append(f"""SELECT day, {_key_sql('source_records', 'source_system')}, {_key_sql('source_records', 'source_id')},
+    sr = "source_records"
+    parts.append(f"""SELECT day, {_key_sql(sr, 'source_system')}, {_key_sql(sr, 'source_id')},
         "table", change, fields FROM hist WHERE "table" = 'source_records'""")
     return "\nUNION ALL\n".join(parts)
 
@@ -446,7 +447,8 @@ def _change_phrase(c: ChangeItem) -> str:
     if c.table == "source_records":  # how a record resolved, rather than the record itself
         if c.change == "changed":
             return f"a record's resolution ({c.field}) changed"
-        return "a record was resolved for the first time" if c.change == "added" else "a record's resolution was dropped"
+        return ("a record was resolved for the first time" if c.change == "added"
+                else "a record's resolution was dropped")
     if c.change == "changed":
         return f"{c.table}.{c.field} changed"
     return f"a row was {c.change} {'to' if c.change == 'added' else 'from'} {c.table}"
