@@ -11,6 +11,7 @@ from tieout.cli.entities import entities
 from tieout.cli.exceptions import exceptions_cmd
 from tieout.cli.history import history
 from tieout.cli.ownership import golden, ownership
+from tieout.cli.patterns import patterns_cmd
 from tieout.cli.project import demo, init
 from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
@@ -41,7 +42,7 @@ def cli() -> None:
     """
 
 
-for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, entities, rules,
+for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
                 ownership, golden):
     cli.add_command(command)
 
