@@ -48,7 +48,9 @@ def test_exactly_the_planted_cases_are_found(demo: Path) -> None:
 
 def test_the_brief_timing_example_closes_by_itself(demo: Path) -> None:
     found = json.loads(invoke("exceptions", "-p", str(demo), "--status", "all", "--format", "json").stdout)
-    timing = {e["rule"]: e for e in found if e["classification"] == "timing"}
+    globex = next(p for p in json.loads((demo / "planted.json").read_text()) if p["name"] == "brief_timing_billing_lag")
+    timing = {e["rule"]: e for e in found if e["classification"] == "timing"
+              and e["canonical_id"] == globex["canonical_id"]}
     assert timing["CRM_ACTIVE_BILLING_INACTIVE"]["first_seen"] == "2026-01-01"
     assert timing["CRM_ACTIVE_BILLING_INACTIVE"]["resolved_on"] == "2026-01-15"
     assert timing["BILLING_ACTIVE_OPS_INACTIVE"]["resolved_on"] == "2026-01-20"
@@ -69,3 +71,17 @@ def test_records_outside_the_map_resolve_by_their_natural_key(demo: Path) -> Non
 def test_fail_on_gates_a_scheduler(demo: Path) -> None:
     assert invoke("exceptions", "-p", str(demo), "--fail-on", "P1").exit_code == 5
     assert invoke("exceptions", "-p", str(demo), "--team", "product", "--fail-on", "P3").exit_code == 0
+
+
+def test_the_weekly_friday_deals_are_one_recurring_pattern(demo: Path) -> None:
+    fridays = {p["canonical_id"] for p in json.loads((demo / "planted.json").read_text())
+               if p["name"].startswith("friday_deal_")}
+    assert len(fridays) == 4
+    report = json.loads(invoke("patterns", "-p", str(demo), "--format", "json", "--examples", "10").stdout)
+    recurring = [p for p in report["patterns"] if p["recurring"]]
+    assert len(recurring) == 1
+    (pattern,) = recurring
+    assert (pattern["rule"], pattern["classification"], pattern["count"]) == (
+        "CRM_ACTIVE_BILLING_INACTIVE", "timing", 4)
+    assert {e["canonical_id"] for e in pattern["examples"]} == fridays
+    assert "a rule nobody wrote down" in pattern["sentence"]

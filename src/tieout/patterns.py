@@ -40,7 +40,7 @@ from tieout.db import connect
 from tieout.history import CHILD_TABLE, IGNORED_FOR_CHANGE, RECORD_TABLE, SYSTEMS
 from tieout.rules.registry import Rule
 from tieout.store import stored_days
-from tieout.timeline import Episode, classify, episodes
+from tieout.timeline import Episode, classify, edits_of, episodes, ownership_edits
 
 STATUSES = ("open", "resolved", "all")
 DEFAULT_TREND_WEEKS = 8
@@ -384,14 +384,12 @@ def patterns(
     if not days:
         return Report(None, since, status, min_weeks, of_weeks, [])
     today = days[-1] if as_of is None else as_of
-    found = []
-    for e in episodes(project, until=as_of):
-        state = "open" if e.resolved_on is None else "resolved"
-        if (status != "all" and state != status) or (since is not None and e.first_seen < since) \
-                or (rule_names and e.rule not in rule_names):
-            continue
-        found.append((e, classify(rule=rules.get(e.rule), first_seen=e.first_seen, resolved_on=e.resolved_on,
-                                  as_of=today)))
+    chosen = [e for e in episodes(project, until=as_of)
+              if (status == "all" or (e.resolved_on is None) == (status == "open"))
+              and (since is None or e.first_seen >= since) and (not rule_names or e.rule in rule_names)]
+    edits = ownership_edits(project, {e.first_seen for e in chosen})
+    found = [(e, classify(rule=rules.get(e.rule), first_seen=e.first_seen, resolved_on=e.resolved_on, as_of=today,
+                          edited=bool(edits_of(e, edits)))) for e in chosen]
     groups: dict[Signature, list[Occurrence]] = defaultdict(list)
     for occ in signatures(project, found, today):
         groups[occ.signature].append(occ)

@@ -50,6 +50,7 @@ def demo(directory: Path, companies: int, days: int, seed: int) -> None:
     """
     from tieout.cli.run import run_with_progress
     from tieout.demo import generate_world
+    from tieout.patterns import patterns
     from tieout.rules.registry import load_rules
     from tieout.store import run_lock
     from tieout.timeline import daily_counts, exceptions
@@ -86,6 +87,11 @@ def demo(directory: Path, companies: int, days: int, seed: int) -> None:
     click.echo("Closed by themselves within the expected lag (timing):")
     for e in sorted(timing, key=lambda e: (e.first_seen, e.rule)):
         click.echo(f"  {e.rule:<28} {e.canonical_id or e.source_id:<8} open {e.first_seen} → resolved {e.resolved_on}")
+    recurring = [p for p in patterns(project, rules).patterns if p.recurring]
+    if recurring:
+        click.echo("Recurring patterns — a rule nobody wrote down (tieout patterns):")
+        for p in recurring:
+            click.echo(f"  {p.sentence}")
     example = timing[0].id if timing else "ID"
     # After `make demo` the command is .venv/bin/tieout, not yet on PATH: show what will work.
     cmd = "tieout" if shutil.which("tieout") else os.path.relpath(sys.argv[0])
@@ -96,5 +102,6 @@ Try next:
   {cmd} exceptions -p {directory} --team ar --fail-on P2   exit 5 if AR has a P2 or worse
   {cmd} entities -p {directory} --status unmapped          records no key resolved
   {cmd} timeline -p {directory}                          open exceptions per day
+  {cmd} patterns -p {directory}                          exceptions grouped by cause
   {cmd} show {example} -p {directory}                  one exception's story
   {cmd} rules explain FTE_THRESHOLD_DRIFT -p {directory}""")

@@ -27,8 +27,8 @@ from tieout.sources.layout import STANDARD_LAYOUT
 
 __all__ = ["PlantedCase", "generate_world", "MIN_COMPANIES", "MIN_DAYS"]
 
-# With fewer companies the ones with problems would be more than a fifth of the world.
-MIN_COMPANIES = max(SPECIAL_COMPANIES + 1, 5 * PROBLEM_COMPANIES)
+# With fewer companies the ones with problems would be more than a quarter of the world.
+MIN_COMPANIES = max(SPECIAL_COMPANIES + 1, 4 * PROBLEM_COMPANIES)
 ONBOARDING_SHARE = 0.03  # healthy companies that go live inside the world, cleanly in all three systems
 
 CONFIG = """\

@@ -257,6 +257,26 @@ def natural_key_matches(b: Builder) -> None:
     b.resolves("billing", p.customer_id, p, "legal_name")
 
 
+def friday_deals(b: Builder) -> None:
+    """The brief's sales-and-billing story, every week: sales closes a deal on Friday, billing sets the customer
+    up on Monday. Each is a three-day timing lag on its own; together, in each of the last weeks, they are
+    the pattern "a rule nobody wrote down" (`tieout patterns`)."""
+    last_friday = b.clock.end - timedelta(days=3)  # its Monday must be inside the world
+    last_friday -= timedelta(days=(last_friday.weekday() - 4) % 7)
+    for week in range(WEEKLY_DEALS - 1, -1, -1):
+        friday = last_friday - timedelta(weeks=week)
+        monday = friday + timedelta(days=3)
+        ident = b.ids.new()
+        p = b.company(ident, account_created=friday - timedelta(days=b.rng.randint(20, 60)),
+                      contract_start=friday, contract_visible=friday - timedelta(days=b.rng.randint(2, 6)),
+                      contract_end=None, previous_contract=False, billing_from=monday, tenant_created=monday,
+                      usage_from=monday, billing_name=[(monday, ident.legal_name)],
+                      billing_tax_id=[(monday, ident.tax_id)])
+        b.case(f"friday_deal_{friday.isoformat()}", "CRM_ACTIVE_BILLING_INACTIVE", canonical_id=p.canonical_id,
+               impact=p.monthly_value, team="ar", first=friday, last=monday - ONE_DAY,
+               description="closed in the CRM on a Friday; billing creates the customer on Monday")
+
+
 def _since(p: Plan) -> date:
     return p.billing_from or p.account_created
 
@@ -275,6 +295,8 @@ def _identity_with_umlaut(ids: IdentityFactory) -> Identity:
 
 PLANTERS = (brief_timing, never_billed, late_renewal, stopped_using, not_deprovisioned, fte_drift,
             merged_accounts, duplicate_import, hand_edits, ambiguous_domain, unmapped_records,
-            natural_key_matches)
-SPECIAL_COMPANIES = 19  # companies the planters take: the rest of the world is healthy
-PROBLEM_COMPANIES = 11  # of those, the ones that raise an exception (the others only resolve by natural key)
+            natural_key_matches, friday_deals)
+WEEKLY_DEALS = 4  # Fridays, the last ones of the world: enough weeks for `tieout patterns` to call it recurring
+SPECIAL_COMPANIES = 19 + WEEKLY_DEALS  # companies the planters take: the rest of the world is healthy
+# of those, the ones that raise an exception (the others only resolve by natural key)
+PROBLEM_COMPANIES = 11 + WEEKLY_DEALS
