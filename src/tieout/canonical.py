@@ -11,6 +11,7 @@ from datetime import date
 import duckdb
 
 from tieout.config import Project
+from tieout.corrections import landed as corrections_landed
 from tieout.errors import ConfigError
 from tieout.ownership.registry import field_values_sql, normalise_macro_sql, ownership_sql
 
@@ -130,3 +131,5 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> None
     con.execute(normalise_macro_sql())
     con.execute(f"CREATE OR REPLACE VIEW field_values AS {field_values_sql()}")
     con.execute(f"CREATE OR REPLACE VIEW ownership AS {ownership_sql()}")
+    # The hand corrections recorded so far, for CORRECTION_NOT_APPLIED (the state database is only read).
+    corrections_landed.load(con, project, as_of)
