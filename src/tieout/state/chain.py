@@ -104,6 +104,16 @@ class Entry:
             return None
         return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
+    def changed_fields(self) -> list[str]:
+        """The fields whose column no longer holds what the body says was written."""
+        try:
+            written = json.loads(self.body)
+        except ValueError:
+            return ["body"]
+        if not isinstance(written, dict):
+            return ["body"]
+        return [k for k, v in self.fields.items() if k not in written or written[k] != _plain(v)]
+
     def consistent(self) -> bool:
         """Its columns serialise to its body (its written seq aside) and its hash covers that body."""
         written = self.written_seq()
@@ -161,11 +171,14 @@ def _first_break(entries: Sequence[Entry], head: tuple[int, str] | None) -> tupl
             return INSERTED, e.seq, f"{len(twins)} entries carry seq {e.seq}; the chain does not run through " \
                                     f"the one(s) stored with id {strays}"
         if following == prev_hash and e.hash not in linked_to:
-            return INSERTED, e.seq, "the chain runs around it: the entry after it follows the one before it, " \
-                                    "and no entry follows it"
+            after = "the entry after it" if i + 1 < len(entries) else "the log's head"
+            return INSERTED, e.seq, f"the chain runs around it: {after} follows the entry before it, and nothing " \
+                                    "follows it"
         written = e.written_seq()
         if written is None or not e.consistent():
-            return EDITED, e.seq, "its content no longer matches its hash"
+            changed = e.changed_fields() if written is not None else ["body"]
+            return EDITED, e.seq, "its content no longer matches its hash" + \
+                (f" ({', '.join(changed)} changed since it was written)" if changed else "")
         if e.prev_hash != prev_hash:
             j = at.get(e.prev_hash)
             if j is None:
