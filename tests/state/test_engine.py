@@ -61,11 +61,12 @@ def test_sqlite_is_wal_with_a_busy_timeout(tmp_path: Path) -> None:
 def test_a_reader_is_not_blocked_by_a_writer(tmp_path: Path) -> None:
     project = load_project(new_project(tmp_path, {}))
     with state.open(project, write=True) as writer:
-        writer.execute(text("UPDATE log_heads SET seq = seq WHERE log = 'corrections'"))
-        # A second connection reads while the first holds the write lock (WAL): no wait, the old value.
-        engine = state.engine_for(project)
-        with engine.connect().execution_options() as reader:
+        writer.execute(text("UPDATE log_heads SET seq = 99 WHERE log = 'corrections'"))
+        # A second connection reads while the first holds the write lock (WAL): no wait, the committed value.
+        with state.engine_for(project).connect() as reader:
             assert reader.execute(text("SELECT seq FROM log_heads")).scalar() == 0
+    with state.open(project) as reader:
+        assert reader.execute(text("SELECT seq FROM log_heads")).scalar() == 99
 
 
 def test_head_revision_constant_matches_the_migrations() -> None:
