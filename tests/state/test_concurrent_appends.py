@@ -3,9 +3,10 @@ line with no seq lost or taken twice (SQLite: BEGIN IMMEDIATE; Postgres: the hea
 
 from __future__ import annotations
 
-import multiprocessing
+import multiprocessing.synchronize
 from pathlib import Path
 
+from tests.state.processes import run_together
 from tieout.config import load_project
 from tieout.corrections import corrections_for, record_correction, verify_corrections
 
@@ -23,14 +24,8 @@ def _append(project_dir: str, writer: str, barrier: multiprocessing.synchronize.
 
 
 def test_two_writers_at_once_keep_one_chain(project_dir: Path) -> None:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    writers = [context.Process(target=_append, args=(str(project_dir), name, barrier)) for name in ("w1", "w2")]
-    for w in writers:
-        w.start()
-    for w in writers:
-        w.join(180)
-    assert [w.exitcode for w in writers] == [0, 0]
+    outcomes = run_together(_append, (str(project_dir), "w1"), (str(project_dir), "w2"))
+    assert outcomes == ["ok", "ok"], "\n".join(outcomes)
     project = load_project(project_dir)
     log = corrections_for(project)
     assert [c.seq for c in log] == list(range(1, 2 * (PER_WRITER + 1) + 1))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import multiprocessing.synchronize
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from tests.conftest import invoke, new_project
+from tests.state.processes import run_together
 from tieout import state
 from tieout.config import Project, load_project
 from tieout.errors import ConfigError
@@ -104,14 +105,8 @@ def _open_at_once(project_dir: str, barrier: multiprocessing.synchronize.Barrier
 
 
 def test_two_processes_migrating_a_new_database_at_once(project_dir: Path, backend: str | None) -> None:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    workers = [context.Process(target=_open_at_once, args=(str(project_dir), barrier)) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    assert [w.exitcode for w in workers] == [0, 0]
+    outcomes = run_together(_open_at_once, (str(project_dir),), (str(project_dir),))
+    assert outcomes == ["ok", "ok"], "\n".join(outcomes)
     with state.open(load_project(project_dir)) as connection:
         assert connection.execute(text("SELECT log, seq FROM log_heads")).all() == [("corrections", 0)]
         assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == \
