@@ -11,6 +11,7 @@ from datetime import date
 import duckdb
 
 from tieout.config import Project
+from tieout.corrections import landed as corrections_landed
 from tieout.errors import ConfigError
 from tieout.ownership import sql as ownership_sql
 from tieout.ownership.model import Registry, load_registry
@@ -131,3 +132,5 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     # The ownership registry (ownership.yml, else the contract's default): field values and their owners.
     registry = load_registry(project) if registry is None else registry
     ownership_sql.install(con, registry, as_of, project.reporting_currency)
+    # The hand corrections recorded so far, for CORRECTION_NOT_APPLIED (the state database is only read).
+    corrections_landed.load(con, project, as_of)

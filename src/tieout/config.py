@@ -21,6 +21,7 @@ SYSTEMS = ("crm", "billing", "ops")
 System = Literal["crm", "billing", "ops"]
 DEFAULT_OWNERS: dict[System, str] = {"crm": "account_managers", "billing": "ar", "ops": "product"}
 SEVERITIES = ("P1", "P2", "P3", "INFO")
+STATE_URL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")
 
 
 class _Strict(BaseModel):
@@ -70,6 +71,9 @@ class Project(_Strict):
     entity_map: str
     rules_dir: str = "rules"
     store: str = ".tieout"
+    # Where people-facing state (corrections, later workflow and audit) lives: None = SQLite `<store>/state.db`;
+    # a SQLAlchemy URL (`postgresql://…`) for a shared server. `TIEOUT_STATE_URL` overrides it.
+    state_url: str | None = None
     reporting_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     fx_rates: dict[str, Decimal] = Field(default_factory=dict)
     timezone: str = "UTC"
@@ -87,6 +91,13 @@ class Project(_Strict):
     def _has_date(cls, v: str) -> str:
         if "{date}" not in v:
             raise ValueError("must contain '{date}', e.g. exports/{date}")
+        return v
+
+    @field_validator("state_url")
+    @classmethod
+    def _known_database(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(STATE_URL_SCHEMES):
+            raise ValueError("expected a database URL starting with sqlite:/// or postgresql://")
         return v
 
     @field_validator("fx_rates")

@@ -71,3 +71,15 @@ class NotFound(TieoutError):
     """An exception, entity or rule the user named does not exist."""
 
     exit_code = 7
+
+
+class BadArgument(TieoutError):
+    """A command-line value the package refuses once it can check it (an empty reason, an unknown field)."""
+
+    exit_code = 2
+
+
+class AuditBroken(TieoutError):
+    """`tieout audit verify` found a hash-chained log edited, deleted from, reordered or inserted into."""
+
+    exit_code = 8

@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from tieout import __version__
+from tieout.cli.corrections import audit, correct, corrections_cmd
 from tieout.cli.entities import entities
 from tieout.cli.exceptions import exceptions_cmd
 from tieout.cli.history import history
@@ -39,11 +40,12 @@ def cli() -> None:
     \b
     Exit codes: 0 ok · 2 usage error · 3 bad configuration · 4 bad input export
                 5 --fail-on threshold reached · 6 another run in progress · 7 not found
+                8 audit verify: a hash-chained log was tampered with
     """
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden):
+                ownership, golden, correct, corrections_cmd, audit):
     cli.add_command(command)
 
 

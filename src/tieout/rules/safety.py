@@ -17,7 +17,7 @@ from tieout.errors import UnsafeRuleError
 CANONICAL_TABLES = frozenset({
     "accounts", "contracts", "customers", "invoices", "tenants", "usage",
     "source_records", "entities", "crm_active", "billing_active", "covering_invoices",
-    "field_values", "ownership", "ownership_conditions", "tenant_activity",
+    "field_values", "ownership", "ownership_conditions", "tenant_activity", "corrections",
     "crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage",
 })
 

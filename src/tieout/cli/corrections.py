@@ -1,0 +1,111 @@
+"""`tieout correct`, `tieout corrections` and `tieout audit verify`.
+
+The corrections package (and SQLAlchemy with it) is imported inside each command, so that every other
+command starts without it.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+
+from tieout.cli.common import echo_rich, format_option, open_project, project_option
+from tieout.config import SYSTEMS
+from tieout.errors import AuditBroken
+from tieout.output import table, to_csv, to_json
+
+COLUMNS = ("seq", "recorded_at", "canonical_id", "system", "field", "source_id", "old_value", "new_value",
+           "reason", "who", "ticket", "hash")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment or the password database (a bare container)
+        return ""
+
+
+def _shown(value: str | None) -> str:
+    return "∅" if value is None else repr(value)
+
+
+@click.command()
+@click.option("--entity", "canonical_id", required=True, help="The canonical id of the corrected entity.")
+@click.option("--system", type=click.Choice(SYSTEMS), required=True, help="The system where the value was changed.")
+@click.option("--field", required=True, help="A field of the ownership registry (e.g. legal_name, tax_id).")
+@click.option("--old", "old_value", required=True, help="The value before the correction ('' for none).")
+@click.option("--new", "new_value", required=True, help="The value after the correction ('' for none).")
+@click.option("--reason", required=True, help="Why it was corrected (required, not empty).")
+@click.option("--who", default=_os_user, show_default="the OS user", help="Who made the correction.")
+@click.option("--ticket", help="A ticket or case reference.")
+@click.option("--source-id", "source_id", help="The corrected record in that system (default: the entity's).")
+@project_option
+@format_option("text", "json")
+def correct(canonical_id: str, system: str, field: str, old_value: str, new_value: str, reason: str, who: str,
+            ticket: str | None, source_id: str | None, project_dir: Path, fmt: str) -> None:
+    """Record a hand correction in the append-only corrections log."""
+    from tieout.corrections import record_correction
+
+    if not reason.strip():
+        raise click.BadParameter("a correction needs a reason (it is what the next person reads)",
+                                 param_hint="--reason")
+    if not who.strip():
+        raise click.BadParameter("no OS user name to default to: say who made the correction", param_hint="--who")
+    project = open_project(project_dir)
+    c = record_correction(project, canonical_id=canonical_id, system=system, field=field, old_value=old_value,
+                          new_value=new_value, reason=reason, who=who, ticket=ticket, source_id=source_id)
+    if fmt == "json":
+        click.echo(to_json(c.as_dict()))
+    else:
+        record = f"{c.system}:{c.source_id}" if c.source_id else c.system
+        click.echo(f"correction #{c.seq} recorded: {c.canonical_id} {record} {c.field} {_shown(c.old_value)} → "
+                   f"{_shown(c.new_value)} by {c.who}" + (f" ({c.ticket})" if c.ticket else ""))
+
+
+@click.command("corrections")
+@project_option
+@click.option("--entity", "canonical_id", help="Only this entity's corrections.")
+@format_option("table", "json", "csv")
+def corrections_cmd(project_dir: Path, canonical_id: str | None, fmt: str) -> None:
+    """List the corrections log, oldest first."""
+    from tieout.corrections import corrections_for
+
+    project = open_project(project_dir)
+    rows = [c.as_dict() for c in corrections_for(project, canonical_id)]
+    if fmt == "json":
+        click.echo(to_json([{k: r[k] for k in COLUMNS} for r in rows]))
+    elif fmt == "csv":
+        click.echo(to_csv(rows, COLUMNS), nl=False)
+    else:
+        echo_rich(table(
+            f"{len(rows)} correction(s)",
+            ("Seq", "Recorded (UTC)", "Entity", "System", "Field", "Old", "New", "Who", "Ticket", "Reason"),
+            ((r["seq"], r["recorded_at"][:19].replace("T", " "),
+              r["canonical_id"] + (f" ({r['source_id']})" if r["source_id"] else ""), r["system"], r["field"],
+              _shown(r["old_value"]), _shown(r["new_value"]), r["who"], r["ticket"], r["reason"]) for r in rows),
+        ))
+
+
+@click.group()
+def audit() -> None:
+    """Check the hash-chained logs (the corrections log)."""
+
+
+@audit.command("verify")
+@project_option
+@format_option("text", "json")
+def verify(project_dir: Path, fmt: str) -> None:
+    """Recompute the corrections log's hash chain: exit 0 if intact, 8 naming the first broken entry."""
+    from tieout.corrections import verify_corrections
+
+    verdict = verify_corrections(open_project(project_dir))
+    if fmt == "json":
+        click.echo(to_json({"log": verdict.log, "ok": verdict.ok, "entries": verdict.entries,
+                            "head_seq": verdict.head_seq, "head_hash": verdict.head_hash,
+                            "problem": verdict.problem, "broken_seq": verdict.broken_seq, "message": verdict.message}))
+    if not verdict.ok:
+        raise AuditBroken(verdict.message)
+    if fmt == "text":
+        click.echo(verdict.message)

@@ -1,0 +1,119 @@
+"""The corrections log: who changed which field of which record by hand, from what to what, and why.
+
+Append-only and hash-chained (tieout.state.chain) in the state database. Nothing here updates or deletes a
+correction; a mistaken one is put right by recording another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from tieout import state
+from tieout.config import Project
+from tieout.corrections.fields import check_entity, field_spec
+from tieout.errors import BadArgument
+from tieout.state import chain
+from tieout.state.tables import corrections, log_heads
+
+LOG = "corrections"
+# The fields a correction's hash covers, besides its seq; each is a column of `corrections`.
+FIELDS = ("recorded_at", "canonical_id", "system", "field", "source_id", "old_value", "new_value", "reason", "who",
+          "ticket")
+
+
+@dataclass(frozen=True)
+class Correction:
+    seq: int
+    recorded_at: datetime  # UTC
+    canonical_id: str
+    system: str
+    field: str
+    source_id: str | None
+    old_value: str | None
+    new_value: str | None
+    reason: str
+    who: str
+    ticket: str | None
+    hash: str
+
+    def recorded_on(self, timezone: str = "UTC") -> date:
+        """The business date it was recorded on, in the project's time zone."""
+        return self.recorded_at.astimezone(ZoneInfo(timezone)).date()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "recorded_at": chain.utc_text(self.recorded_at)}
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; every timestamp tieout stores is UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _correction(row: Any) -> Correction:
+    values = {k: getattr(row, k) for k in FIELDS}
+    return Correction(seq=row.seq, hash=row.hash, **{**values, "recorded_at": _aware(values["recorded_at"])})
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return None if value is None or not value.strip() else value
+
+
+def record_correction(project: Project, *, canonical_id: str, system: str, field: str, old_value: str | None,
+                      new_value: str | None, reason: str, who: str, ticket: str | None = None,
+                      source_id: str | None = None, at: datetime | None = None) -> Correction:
+    """Validate and append one correction; return it as stored. An empty old or new value means "no value"."""
+    if not reason or not reason.strip():
+        raise BadArgument("--reason: a correction needs a reason (it is what the next person reads)")
+    if not who or not who.strip():
+        raise BadArgument("--who: a correction needs the name of whoever made it")
+    spec = field_spec(project, system, field)
+    source_id = _blank_to_none(source_id)
+    check_entity(project, canonical_id, system, source_id)
+    fields: dict[str, Any] = {
+        # Microseconds are what both SQLite and Postgres keep; the hash must cover exactly what is stored.
+        "recorded_at": (at or datetime.now(UTC)).astimezone(UTC),
+        "canonical_id": canonical_id, "system": system, "field": spec.name, "source_id": source_id,
+        "old_value": _blank_to_none(old_value), "new_value": _blank_to_none(new_value),
+        "reason": reason.strip(), "who": who.strip(), "ticket": _blank_to_none(ticket),
+    }
+    with state.open(project, write=True) as connection:
+        row = chain.append(connection, corrections, LOG, fields)
+    return Correction(seq=row["seq"], hash=row["hash"], **fields)
+
+
+def corrections_for(project: Project, canonical_id: str | None = None, *, until: date | None = None
+                    ) -> list[Correction]:
+    """The recorded corrections (of one entity, or all), oldest first; with `until`, only those recorded
+    on or before that business date. An absent state database has none (and is not created)."""
+    if not state.exists(project):
+        return []
+    query = select(corrections).order_by(corrections.c.seq)
+    if canonical_id is not None:
+        query = query.where(corrections.c.canonical_id == canonical_id)
+    with state.open(project) as connection:
+        found = [_correction(row) for row in connection.execute(query)]
+    if until is not None:
+        found = [c for c in found if c.recorded_on(project.timezone) <= until]
+    return found
+
+
+def verify_corrections(project: Project) -> chain.Verdict:
+    """Recompute the corrections log's hash chain; the verdict names the first broken entry, if any."""
+    if not state.exists(project):
+        return chain.verify(LOG, [], (0, chain.GENESIS))
+    with state.open(project) as connection:
+        return _verify(connection)
+
+
+def _verify(connection: Connection) -> chain.Verdict:
+    rows = connection.execute(select(corrections).order_by(corrections.c.seq, corrections.c.id)).all()
+    entries = [chain.Entry(id=r.id, seq=r.seq, body=r.body, prev_hash=r.prev_hash, hash=r.hash,
+                           fields={k: getattr(r, k) for k in FIELDS}) for r in rows]
+    head = connection.execute(select(log_heads.c.seq, log_heads.c.hash).where(log_heads.c.log == LOG)).first()
+    return chain.verify(LOG, entries, (head.seq, head.hash) if head is not None else None)
