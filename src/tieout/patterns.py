@@ -40,7 +40,7 @@ from tieout.db import connect
 from tieout.history import CHILD_TABLE, IGNORED_FOR_CHANGE, RECORD_TABLE, SYSTEMS
 from tieout.rules.registry import Rule
 from tieout.store import stored_days
-from tieout.timeline import Episode, classify, edits_of, episodes, ownership_edits
+from tieout.timeline import Episode, causes, episodes
 
 STATUSES = ("open", "resolved", "all")
 DEFAULT_TREND_WEEKS = 8
@@ -387,9 +387,8 @@ def patterns(
     chosen = [e for e in episodes(project, until=as_of)
               if (status == "all" or (e.resolved_on is None) == (status == "open"))
               and (since is None or e.first_seen >= since) and (not rule_names or e.rule in rule_names)]
-    edits = ownership_edits(project, {e.first_seen for e in chosen})
-    found = [(e, classify(rule=rules.get(e.rule), first_seen=e.first_seen, resolved_on=e.resolved_on, as_of=today,
-                          edited=bool(edits_of(e, edits)))) for e in chosen]
+    why = causes(project, chosen)
+    found = [(e, why.classify(e, rules, today)) for e in chosen]
     groups: dict[Signature, list[Occurrence]] = defaultdict(list)
     for occ in signatures(project, found, today):
         groups[occ.signature].append(occ)

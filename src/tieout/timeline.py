@@ -58,16 +58,18 @@ class Exception_(Episode):
 
 
 def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, as_of: date,
-             edited: bool = False) -> str:
+             edited: bool = False, corrected: bool = False) -> str:
     """ownership, timing, structural or pending — contract §6. `edited`: a system that may not edit an owned
-    field of the exception's entity did so on its first day (see `ownership_edits`)."""
+    field of the exception's entity did so on its first day (see `ownership_edits`). `corrected`: a hand
+    correction of its entity was recorded while it was open — it did not resolve by itself, so it is not
+    `timing`; once resolved it is `structural` (the boundary needed a person)."""
     if edited or (rule is not None and rule.classification == "ownership"):
         return "ownership"
     lag = rule.expected_lag_days if rule is not None else 30
     end = resolved_on or as_of
-    if resolved_on is not None and (resolved_on - first_seen).days <= lag:
+    if resolved_on is not None and (resolved_on - first_seen).days <= lag and not corrected:
         return "timing"
-    if (end - first_seen).days > lag:
+    if (end - first_seen).days > lag or (resolved_on is not None and corrected):
         return "structural"
     return "pending"
 
@@ -141,8 +143,34 @@ def ownership_edits(project: Project, first_days: set[date] | None = None) -> Ed
     return {k: tuple(v) for k, v in found.items()}
 
 
-def edits_of(e: Episode, edits: Edits) -> tuple[dict[str, Any], ...]:
-    return edits.get((e.canonical_id, e.first_seen), ()) if e.canonical_id is not None else ()
+@dataclass(frozen=True)
+class Causes:
+    """What the store knows of why exceptions began or ended: the ownership breaks of their first days, and
+    the hand corrections recorded (`tieout correct`) for their entities."""
+
+    edits: Edits
+    corrected_on: dict[str, list[date]]  # canonical_id -> the business days its corrections were recorded
+
+    def edits_of(self, e: Episode) -> tuple[dict[str, Any], ...]:
+        return self.edits.get((e.canonical_id, e.first_seen), ()) if e.canonical_id is not None else ()
+
+    def corrected(self, e: Episode, as_of: date) -> bool:
+        end = e.resolved_on or as_of
+        return any(e.first_seen <= d <= end for d in self.corrected_on.get(e.canonical_id or "", ()))
+
+    def classify(self, e: Episode, rules: dict[str, Rule], as_of: date) -> str:
+        return classify(rule=rules.get(e.rule), first_seen=e.first_seen, resolved_on=e.resolved_on, as_of=as_of,
+                        edited=bool(self.edits_of(e)), corrected=self.corrected(e, as_of))
+
+
+def causes(project: Project, found: list[Episode]) -> Causes:
+    """The causes of the episodes `found`."""
+    from tieout.corrections import corrections_for  # SQLAlchemy only when there is a state database
+
+    corrected: dict[str, list[date]] = {}
+    for c in corrections_for(project):
+        corrected.setdefault(c.canonical_id, []).append(c.recorded_on(project.timezone))
+    return Causes(ownership_edits(project, {e.first_seen for e in found}), corrected)
 
 
 _Rows = tuple[list[date], list[dict[str, Any]]]
@@ -174,19 +202,18 @@ def exceptions(
         return []
     as_of = days[-1] if as_of is None else as_of
     rows = [r for r in rows if status == "all" or (r["resolved_on"] is None) == (status == "open")]
-    edits = ownership_edits(project, {r["first_seen"] for r in rows})
-    out = []
-    for r in rows:
-        caused = edits.get((r["canonical_id"], r["first_seen"]), ()) if r["canonical_id"] is not None else ()
-        out.append(Exception_(
+    latest = [Episode(**{k: v for k, v in r.items() if k != "episodes"}) for r in rows]
+    why = causes(project, latest)
+    return [
+        Exception_(
             **r,
             currency=project.reporting_currency,
             status="open" if r["resolved_on"] is None else "resolved",
-            classification=classify(rule=rules.get(r["rule"]), first_seen=r["first_seen"],
-                                    resolved_on=r["resolved_on"], as_of=as_of, edited=bool(caused)),
-            ownership_edits=caused,
-        ))
-    return out
+            classification=why.classify(e, rules, as_of),
+            ownership_edits=why.edits_of(e),
+        )
+        for r, e in zip(rows, latest, strict=True)
+    ]
 
 
 # --- Every episode, and the open queue of every stored day (`tieout show`, `tieout timeline`) ---------------

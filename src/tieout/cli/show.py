@@ -29,7 +29,7 @@ from tieout.history import (
 from tieout.output import format_money, money, table, to_json
 from tieout.rules.registry import Rule, load_rules
 from tieout.store import stored_days
-from tieout.timeline import Edits, Episode, Exception_, classify, edits_of, episodes, ownership_edits
+from tieout.timeline import Causes, Episode, Exception_, causes, episodes
 
 # Exception ids are the first 16 hex digits of an md5 (evaluate._identity_sql); anything else is an entity.
 _EXCEPTION_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -68,31 +68,26 @@ def show(ident: str, project_dir: Path, as_of: date | None, fmt: str) -> None:
 
 # --- gathering ---------------------------------------------------------------------------------------------
 
-def _classified(e: Episode, rules: dict[str, Rule], today: date, edits: Edits) -> str:
-    return classify(rule=rules.get(e.rule), first_seen=e.first_seen, resolved_on=e.resolved_on, as_of=today,
-                    edited=bool(edits_of(e, edits)))
-
-
-def _episode(e: Episode, rules: dict[str, Rule], today: date, edits: Edits) -> dict[str, Any]:
+def _episode(e: Episode, rules: dict[str, Rule], today: date, why: Causes) -> dict[str, Any]:
     return {"first_seen": e.first_seen, "last_seen": e.last_seen, "resolved_on": e.resolved_on,
-            "severity": e.severity, "impact": e.impact, "classification": _classified(e, rules, today, edits),
-            "details": e.details, "ownership_edits": list(edits_of(e, edits))}
+            "severity": e.severity, "impact": e.impact, "classification": why.classify(e, rules, today),
+            "details": e.details, "ownership_edits": list(why.edits_of(e))}
 
 
 def _as_exception(latest: Episode, count: int, project: Project, rules: dict[str, Rule],
-                  today: date, edits: Edits) -> Exception_:
+                  today: date, why: Causes) -> Exception_:
     """The same record `tieout exceptions` lists for this id (its latest episode)."""
     d = latest.as_dict()
     return Exception_(**d, currency=project.reporting_currency, episodes=count,
                       status="open" if latest.resolved_on is None else "resolved",
-                      classification=_classified(latest, rules, today, edits),
-                      ownership_edits=edits_of(latest, edits))
+                      classification=why.classify(latest, rules, today),
+                      ownership_edits=why.edits_of(latest))
 
 
 def _exception(reader: DayReader, rules: dict[str, Rule], found: list[Episode], today: date) -> dict[str, Any]:
     latest = found[-1]
-    edits = ownership_edits(reader.project, {x.first_seen for x in found})
-    e = _as_exception(latest, len(found), reader.project, rules, today, edits)
+    why = causes(reader.project, found)
+    e = _as_exception(latest, len(found), reader.project, rules, today, why)
     subject = Subject(latest.canonical_id, latest.source_system, latest.source_id)
     con = reader.get(latest.last_seen)
     records: dict[str, Any] = {"day": latest.last_seen, "unavailable": con if isinstance(con, str) else None}
@@ -102,7 +97,7 @@ def _exception(reader: DayReader, rules: dict[str, Rule], found: list[Episode], 
     return {
         "kind": "exception",
         "exception": {k: e.as_dict()[k] for k in JSON_KEYS},
-        "episodes": [_episode(x, rules, today, edits) for x in found],
+        "episodes": [_episode(x, rules, today, why) for x in found],
         "records": records,
         "first_day": first.as_dict(),
     }
@@ -121,7 +116,7 @@ def _entity(reader: DayReader, rules: dict[str, Rule], canonical_id: str, day: d
         resolved = [dict(zip(RESOLUTION_COLUMNS, r, strict=True)) for r in cur.fetchall()]
     pairs = [(r["source_system"], r["source_id"]) for r in resolved]
     found = episodes(reader.project, until=today, canonical_id=canonical_id, records=pairs)
-    edits = ownership_edits(reader.project, {x.first_seen for x in found})
+    why = causes(reader.project, found)
     if not resolved and not found:
         raise NotFound(f"no exception or entity {canonical_id!r} in {reader.project.store_path}"
                        + (f" (and no record resolves to it on {day})" if not isinstance(con, str) else f" ({con})"))
@@ -132,7 +127,7 @@ def _entity(reader: DayReader, rules: dict[str, Rule], canonical_id: str, day: d
         "unavailable": con if isinstance(con, str) else None,
         "source_records": resolved,
         "episodes": [{"id": e.id, "rule": e.rule, "source_system": e.source_system, "source_id": e.source_id,
-                      "field": e.field, "team": e.team, **_episode(e, rules, today, edits)} for e in found],
+                      "field": e.field, "team": e.team, **_episode(e, rules, today, why)} for e in found],
     }
 
 
