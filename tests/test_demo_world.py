@@ -177,12 +177,11 @@ def test_world_raises_exactly_the_planted_cases(world) -> None:
         assert resolved[(match["source_system"], match["source_id"])] == (match["canonical_id"], match["key"])
 
 
-def test_default_world_is_fast(tmp_path: Path) -> None:
-    import time
-
-    t0 = time.perf_counter()
-    generate_world(tmp_path)
-    assert time.perf_counter() - t0 < 5
+def test_default_world_is_the_documented_size(tmp_path: Path) -> None:
+    # How long it takes is measured by bench/backfill_demo.py, not asserted here (a loaded machine is slow).
+    cases = generate_world(tmp_path)
+    assert len(list((tmp_path / "exports").iterdir())) == 90
+    assert len(json.loads((tmp_path / "planted.json").read_text())) == len(cases)
 
 
 def test_bench_generator(tmp_path: Path) -> None:

@@ -73,7 +73,11 @@ def test_show_exception_summary_and_episodes(world: Path) -> None:
     assert data["episodes"] == [{
         "first_seen": "2026-01-21", "last_seen": "2026-01-22", "resolved_on": "2026-01-23", "severity": "INFO",
         "impact": 0, "classification": "ownership",
-        "details": "crm has Acme Analytics Inc., billing has Acme Analytix Inc."}]
+        "details": "crm has Acme Analytics Inc., billing has Acme Analytix Inc.",
+        # billing edited a field the CRM owns: the ownership break that began it
+        "ownership_edits": [{"day": "2026-01-21", "system": "billing", "field": "legal_name",
+                             "column": "customers.name", "source_id": "cus_1", "old": "Acme Analytics Inc.",
+                             "new": "Acme Analytix Inc.", "owner_system": "crm"}]}]
 
 
 def test_show_records_side_by_side_on_last_seen(world: Path) -> None:

@@ -138,9 +138,31 @@ def ownership_edits(project: Project, first_days: set[date] | None = None) -> Ed
     for b in ownership_breaks(project, days=first_days):
         if b.canonical_id is not None:
             found.setdefault((b.canonical_id, b.day), []).append(
-                {"day": b.day, "system": b.system, "field": b.field, "source_id": b.source_id,
+                {"day": b.day, "system": b.system, "field": b.field, "column": b.column, "source_id": b.source_id,
                  "old": b.old, "new": b.new, "owner_system": b.owner_system})
     return {k: tuple(v) for k, v in found.items()}
+
+
+# Rules whose verdict follows contracts, invoices and usage (activity and FTE), not the records' own fields.
+_ACTIVITY_RULES = frozenset({"CRM_ACTIVE_BILLING_INACTIVE", "BILLING_ACTIVE_CRM_INACTIVE",
+                             "BILLING_ACTIVE_OPS_INACTIVE", "OPS_ACTIVE_BILLING_INACTIVE", "FTE_THRESHOLD_DRIFT"})
+_ACTIVITY_VIEWS = frozenset({"contracts", "invoices", "usage"})
+_RECORD_RULES = frozenset({"OWNED_FIELD_MISMATCH", "DUPLICATE_SOURCE_RECORD", "UNMAPPED_SOURCE_RECORD",
+                           "AMBIGUOUS_ENTITY_MATCH", "CORRECTION_NOT_APPLIED"})
+
+
+def caused_by(rule: str, field: str | None, edit: dict[str, Any]) -> bool:
+    """Whether a forbidden edit on an exception's first day can be its cause: an edit of a contract, invoice
+    or usage row for the activity rules, of a record's own field (name, tax id…) for the record rules — the
+    very field for OWNED_FIELD_MISMATCH. A user's rule, whose inputs tieout cannot know, counts any edit."""
+    on_activity = edit["column"].split(".")[0] in _ACTIVITY_VIEWS
+    if rule == "OWNED_FIELD_MISMATCH":
+        return edit["field"] == field
+    if rule in _ACTIVITY_RULES:
+        return on_activity
+    if rule in _RECORD_RULES:
+        return not on_activity
+    return True
 
 
 @dataclass(frozen=True)
@@ -152,7 +174,9 @@ class Causes:
     corrected_on: dict[str, list[date]]  # canonical_id -> the business days its corrections were recorded
 
     def edits_of(self, e: Episode) -> tuple[dict[str, Any], ...]:
-        return self.edits.get((e.canonical_id, e.first_seen), ()) if e.canonical_id is not None else ()
+        if e.canonical_id is None:
+            return ()
+        return tuple(x for x in self.edits.get((e.canonical_id, e.first_seen), ()) if caused_by(e.rule, e.field, x))
 
     def corrected(self, e: Episode, as_of: date) -> bool:
         end = e.resolved_on or as_of
@@ -276,7 +300,7 @@ rules AS (
 ),
 open_days AS (
     SELECT e.rule, e.first_seen, d.day, d.n = e.start_n AS opened,
-           e.canonical_id || '|' || e.first_seen IN (SELECT unnest($edited)) AS edited
+           concat_ws('|', e.canonical_id, e.first_seen, e.rule, e.field) IN (SELECT unnest($edited)) AS edited
     FROM episodes AS e JOIN run_days AS d ON d.n >= e.start_n AND (e.end_n IS NULL OR d.n < e.end_n)
 ),
 classified AS (
@@ -297,6 +321,19 @@ ORDER BY ALL
 """
 
 
+def _edited_keys(project: Project, rule_names: list[str]) -> list[str]:
+    """`canonical_id|first_seen|rule|field` of every exception an ownership break could cause (see `caused_by`);
+    fields only for OWNED_FIELD_MISMATCH, the one rule whose cause depends on its field."""
+    keys = [""]
+    for (cid, day), edits in ownership_edits(project).items():
+        for rule in rule_names:
+            for edit in edits:
+                field = edit["field"] if rule == "OWNED_FIELD_MISMATCH" else None
+                if caused_by(rule, field, edit):
+                    keys.append("|".join(str(x) for x in (cid, day, rule, field) if x is not None))
+    return keys
+
+
 def daily_counts(project: Project, rules: dict[str, Rule], *, start: date | None = None,
                  end: date | None = None) -> list[DayCounts]:
     """Per stored day from `start` to `end`, the exceptions open that day by rule and by classification,
@@ -307,7 +344,7 @@ def daily_counts(project: Project, rules: dict[str, Rule], *, start: date | None
         "rule_names": names,
         "lags": [rules[n].expected_lag_days if n in rules else 30 for n in names],
         "ownership": [n in rules and rules[n].classification == "ownership" for n in names],
-        "edited": [f"{cid}|{day}" for cid, day in ownership_edits(project)] or [""],
+        "edited": _edited_keys(project, names),
     }
     # earlier days too: an episode may have begun before `start`
     days, rows = _query(project, _DAILY_SQL, params, until=end)
