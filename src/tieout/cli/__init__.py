@@ -14,6 +14,7 @@ from tieout.cli.ownership import golden, ownership
 from tieout.cli.project import demo, init
 from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
+from tieout.cli.serve import serve
 from tieout.cli.show import show
 from tieout.cli.timeline import timeline
 from tieout.errors import TieoutError
@@ -42,7 +43,7 @@ def cli() -> None:
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, entities, rules,
-                ownership, golden):
+                ownership, golden, serve):
     cli.add_command(command)
 
 
