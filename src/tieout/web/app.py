@@ -28,7 +28,8 @@ HERE = Path(__file__).parent
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=HERE / "templates")
     t.env.filters.update(money=fmt.money, number=fmt.number, iso=fmt.iso, cell=fmt.cell, system=fmt.system,
-                         subject=fmt.subject, code=fmt.code_spans)
+                         subject=fmt.subject, code=fmt.code_spans,
+                         breakable=fmt.breakable)
     t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, SYSTEM_NAMES=SYSTEM_NAMES, version=__version__)
     return t
 

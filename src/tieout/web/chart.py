@@ -44,7 +44,7 @@ def _nice_max(top: int) -> tuple[int, int]:
 
 
 def stacked_bars(days: Sequence[date], series: Sequence[Series], *, label: str, width: int = 960,
-                 height: int = 260) -> Markup:
+                 height: int = 230) -> Markup:
     left, right, top, bottom = 44, 8, 8, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(days), 1)

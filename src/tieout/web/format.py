@@ -82,3 +82,8 @@ def code_spans(text: str) -> Markup:
     """Escape `text`, then show its `backticked` parts as code (the ownership document's convention)."""
     parts = escape(text).split("`")
     return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
+
+
+def breakable(text: str | None) -> Markup:
+    """`RULE_NAME` with a line-break opportunity after each underscore, so long names wrap in narrow columns."""
+    return Markup(str(escape(text or "")).replace("_", "_<wbr>"))

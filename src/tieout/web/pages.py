@@ -59,7 +59,7 @@ def queue(request: Request, user: CurrentUser) -> Response:
                    filters=filters, shown=shown, facets=facets(filters, every, day) if day else [],
                    ages={e.id: age(e, day) for e in shown} if day else {}, total=total_impact(shown),
                    currency=reads.project.reporting_currency, sorts=SORTS, age_labels=AGE_LABELS, panel=PANEL,
-                   as_of=day)
+                   as_of=day, days=reads.days())
 
 
 @router.get("/exceptions/{ident}", name="exception")
