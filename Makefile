@@ -6,6 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test test-fast lint bench clean
 
+# The web interface's end-to-end tests drive Debian's Chromium (never a browser download). Installed once, when
+# missing; TIEOUT_SKIP_BROWSER=1 skips both the install and those tests.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BROWSER := $(if $(filter 1,$(TIEOUT_SKIP_BROWSER)),,$(CHROMIUM))
+
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -15,15 +21,18 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+$(CHROMIUM):
+	$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
 demo: $(STAMP)
 	$(BIN)/tieout demo tieout-demo
 
 # The whole suite, slow tests included (what CI runs).
-test: $(STAMP)
+test: $(STAMP) $(BROWSER)
 	$(BIN)/pytest -q -n 2
 
 # Skip the suites marked slow.
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(BROWSER)
 	$(BIN)/pytest -q -n 2 -m "not slow"
 
 lint: $(STAMP)

@@ -16,6 +16,7 @@ from tieout.cli.patterns import patterns_cmd
 from tieout.cli.project import demo, init
 from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
+from tieout.cli.serve import serve
 from tieout.cli.show import show
 from tieout.cli.timeline import timeline
 from tieout.errors import TieoutError
@@ -45,7 +46,7 @@ def cli() -> None:
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit):
+                ownership, golden, correct, corrections_cmd, audit, serve):
     cli.add_command(command)
 
 

@@ -14,17 +14,10 @@ from tieout.output import format_money, table, to_csv, to_json
 from tieout.rules.registry import load_rules
 from tieout.severity import RANK, at_or_above
 from tieout.store import stored_days
+from tieout.story import JSON_KEYS, exception_record
 from tieout.timeline import STATUSES, Exception_, exceptions
 
-# The keys of contract §7, in its order; programs rely on them.
-JSON_KEYS = ("id", "rule", "canonical_id", "source_system", "source_id", "field", "severity", "impact",
-             "currency", "team", "status", "classification", "first_seen", "last_seen", "resolved_on",
-             "episodes", "details", "ownership_edits")
-
-
-def _record(e: Exception_) -> dict[str, object]:
-    d = e.as_dict()
-    return {k: d[k] for k in JSON_KEYS}
+_record = exception_record
 
 
 def _subject(e: Exception_) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,27 +11,13 @@ from typing import Any
 import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
-from tieout.cli.exceptions import JSON_KEYS
-from tieout.config import Project
 from tieout.errors import NotFound
-from tieout.history import (
-    RESOLUTION_COLUMNS,
-    SYSTEMS,
-    DayReader,
-    FirstDay,
-    Subject,
-    day_reader,
-    first_day_changes,
-    records_on,
-    subject_ids,
-)
+from tieout.history import SYSTEMS, day_reader
 from tieout.output import format_money, money, table, to_json
-from tieout.rules.registry import Rule, load_rules
+from tieout.rules.registry import load_rules
 from tieout.store import stored_days
-from tieout.timeline import Causes, Episode, Exception_, causes, episodes
+from tieout.story import entity_story, exception_story
 
-# Exception ids are the first 16 hex digits of an md5 (evaluate._identity_sql); anything else is an entity.
-_EXCEPTION_ID = re.compile(r"^[0-9a-f]{16}$")
 SYSTEM_LABELS = {"crm": "CRM", "billing": "Billing", "ops": "Ops"}
 
 
@@ -50,85 +35,17 @@ def show(ident: str, project_dir: Path, as_of: date | None, fmt: str) -> None:
     An entity: how each of its source records resolved, and all its exception episodes by date.
     """
     project = open_project(project_dir)
-    days = stored_days(project, until=as_of)
-    if not days:
+    if not stored_days(project, until=as_of):
         raise NotFound(f"no exception or entity {ident!r}: nothing reconciled in {project.store_path}"
                        + (f" on or before {as_of}" if as_of else ""))
     rules = load_rules(project)
-    today = days[-1] if as_of is None else as_of
     with day_reader(project) as reader:
-        found = episodes(project, until=as_of, exception_id=ident) if _EXCEPTION_ID.match(ident) else []
-        if found:
-            data = _exception(reader, rules, found, today)
+        data = exception_story(reader, rules, ident, as_of=as_of)
+        if data is not None:
             click.echo(to_json(data)) if fmt == "json" else _render_exception(data)
         else:
-            data = _entity(reader, rules, ident, days[-1], today)
+            data = entity_story(reader, rules, ident, as_of=as_of)
             click.echo(to_json(data)) if fmt == "json" else _render_entity(data)
-
-
-# --- gathering ---------------------------------------------------------------------------------------------
-
-def _episode(e: Episode, rules: dict[str, Rule], today: date, why: Causes) -> dict[str, Any]:
-    return {"first_seen": e.first_seen, "last_seen": e.last_seen, "resolved_on": e.resolved_on,
-            "severity": e.severity, "impact": e.impact, "classification": why.classify(e, rules, today),
-            "details": e.details, "ownership_edits": list(why.edits_of(e))}
-
-
-def _as_exception(latest: Episode, count: int, project: Project, rules: dict[str, Rule],
-                  today: date, why: Causes) -> Exception_:
-    """The same record `tieout exceptions` lists for this id (its latest episode)."""
-    d = latest.as_dict()
-    return Exception_(**d, currency=project.reporting_currency, episodes=count,
-                      status="open" if latest.resolved_on is None else "resolved",
-                      classification=why.classify(latest, rules, today),
-                      ownership_edits=why.edits_of(latest))
-
-
-def _exception(reader: DayReader, rules: dict[str, Rule], found: list[Episode], today: date) -> dict[str, Any]:
-    latest = found[-1]
-    why = causes(reader.project, found)
-    e = _as_exception(latest, len(found), reader.project, rules, today, why)
-    subject = Subject(latest.canonical_id, latest.source_system, latest.source_id)
-    con = reader.get(latest.last_seen)
-    records: dict[str, Any] = {"day": latest.last_seen, "unavailable": con if isinstance(con, str) else None}
-    if not isinstance(con, str):
-        records.update(records_on(con, latest.last_seen, subject_ids(con, subject)))
-    first: FirstDay = first_day_changes(reader, subject, latest.first_seen)
-    return {
-        "kind": "exception",
-        "exception": {k: e.as_dict()[k] for k in JSON_KEYS},
-        "episodes": [_episode(x, rules, today, why) for x in found],
-        "records": records,
-        "first_day": first.as_dict(),
-    }
-
-
-def _entity(reader: DayReader, rules: dict[str, Rule], canonical_id: str, day: date,
-            today: date) -> dict[str, Any]:
-    con = reader.get(day)
-    resolved: list[dict[str, Any]] = []
-    if not isinstance(con, str):
-        # Ambiguous records that name this entity among their candidates belong to its story too.
-        cur = con.execute(
-            f"SELECT {', '.join(RESOLUTION_COLUMNS)} FROM source_records "
-            "WHERE canonical_id = $id OR list_contains(candidates, $id) ORDER BY source_system, source_id",
-            {"id": canonical_id})
-        resolved = [dict(zip(RESOLUTION_COLUMNS, r, strict=True)) for r in cur.fetchall()]
-    pairs = [(r["source_system"], r["source_id"]) for r in resolved]
-    found = episodes(reader.project, until=today, canonical_id=canonical_id, records=pairs)
-    why = causes(reader.project, found)
-    if not resolved and not found:
-        raise NotFound(f"no exception or entity {canonical_id!r} in {reader.project.store_path}"
-                       + (f" (and no record resolves to it on {day})" if not isinstance(con, str) else f" ({con})"))
-    return {
-        "kind": "entity",
-        "canonical_id": canonical_id,
-        "as_of": day,
-        "unavailable": con if isinstance(con, str) else None,
-        "source_records": resolved,
-        "episodes": [{"id": e.id, "rule": e.rule, "source_system": e.source_system, "source_id": e.source_id,
-                      "field": e.field, "team": e.team, **_episode(e, rules, today, why)} for e in found],
-    }
 
 
 # --- rendering for people ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ CLASSIFICATIONS = ("pending", "structural", "timing", "ownership")
 TOP_RULES = 3
 
 
-def _record(d: DayCounts) -> dict[str, object]:
+def day_record(d: DayCounts) -> dict[str, object]:
     return {"date": d.date, "open": d.open, "opened": d.opened, "resolved": d.resolved,
             "by_rule": dict(sorted(d.by_rule.items())),
             "by_classification": {c: d.by_classification.get(c, 0) for c in CLASSIFICATIONS}}
@@ -41,7 +41,7 @@ def timeline(project_dir: Path, start: date | None, end: date | None, fmt: str) 
     project = open_project(project_dir)
     days = daily_counts(project, load_rules(project), start=start, end=end)
     if fmt == "json":
-        click.echo(to_json([_record(d) for d in days]))
+        click.echo(to_json([day_record(d) for d in days]))
         return
     # Timing never counts as open (it needs a resolution), so it gets no column here.
     shown = ("pending", "structural", "ownership")

@@ -1,0 +1,93 @@
+"""`create_app(project)`: the FastAPI application behind `tieout serve`.
+
+Pages are server-rendered (Jinja2) and work without JavaScript; the vendored htmx only spares a full reload
+when the queue is filtered. Every asset is served from `static/`, so the interface runs with no network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tieout import __version__
+from tieout.config import Project
+from tieout.errors import NotFound, TieoutError
+from tieout.ownership.catalogue import SYSTEM_NAMES
+from tieout.web import format as fmt
+from tieout.web.queue import BadFilter
+from tieout.web.reads import Reads
+
+HERE = Path(__file__).parent
+
+
+def templates() -> Jinja2Templates:
+    t = Jinja2Templates(directory=HERE / "templates")
+    t.env.filters.update(money=fmt.money, number=fmt.number, iso=fmt.iso, cell=fmt.cell, system=fmt.system,
+                         subject=fmt.subject, code=fmt.code_spans,
+                         breakable=fmt.breakable)
+    t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, SYSTEM_NAMES=SYSTEM_NAMES, version=__version__)
+    return t
+
+
+def create_app(project: Project, *, auth: bool = False) -> FastAPI:
+    """The web interface over `project`'s store. `auth=False` (temporary, until users exist) serves an
+    anonymous read-only user; `auth=True` refuses every page and API call with 401 (see `web.auth`)."""
+    from tieout.web import api, pages
+
+    app = FastAPI(title="tieout", version=__version__, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    app.state.project = project
+    app.state.auth = auth
+    app.state.reads = Reads(project)
+    app.state.templates = templates()
+    # A store written by an older tieout is converted now, under the run lock, like any command would; after
+    # this the app only reads.
+    app.state.reads.days()
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _errors(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _errors(app: FastAPI) -> None:
+    """Errors as JSON under /api/, as a page elsewhere — with the library's own message."""
+    def page(request: Request, code: int, title: str, message: str) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=code)
+        t: Jinja2Templates = request.app.state.templates
+        return t.TemplateResponse(request, "error.html", {"title": title, "message": message, "code": code,
+                                                          "as_of": None, "nav": None}, status_code=code)
+
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, e: NotFound) -> Response:
+        return page(request, 404, "Not found", str(e))
+
+    @app.exception_handler(BadFilter)
+    def bad_filter(request: Request, e: BadFilter) -> Response:
+        return page(request, 422, "Unknown filter", str(e))
+
+    @app.exception_handler(TieoutError)
+    def tieout_error(request: Request, e: TieoutError) -> Response:
+        return page(request, 500, "The store cannot be read", str(e))
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, e: StarletteHTTPException) -> Response:
+        if _wants_json(request) or e.status_code == 401:
+            return JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=e.headers)
+        return page(request, e.status_code, "Not found" if e.status_code == 404 else "Error", str(e.detail))
+

@@ -1,0 +1,124 @@
+"""Everything the pages and the API read, from the library, cached per version of the store.
+
+The store's readers take no lock: a run commits a day by replacing `days/manifest.json` in one move, and
+every file it lists is immutable. So a reading's result depends only on that manifest (and on the project's
+configuration), and is cached under their file identities: a commit, or an edited rule or ownership.yml,
+makes a new key and the next request reads afresh. Nothing here opens a DuckDB file — the library reads
+Parquet into in-memory DuckDB connections that live for one call — so a run can write while pages are read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tieout.config import CONFIG_FILE, Project
+from tieout.days import MANIFEST, days_dir
+from tieout.history import DayReader, day_reader
+from tieout.ownership.model import REGISTRY_FILE, Registry, load_registry
+from tieout.rules.registry import Rule, load_rules
+from tieout.store import stored_days
+from tieout.story import entity_story, exception_story
+from tieout.timeline import DayCounts, Exception_, daily_counts, exceptions
+from tieout.web.fields import OwnedFields, owned_fields
+
+T = TypeVar("T")
+_CACHED = 32  # readings kept: a handful of as-of days of the queue, the timeline, a few stories
+
+
+def _identity(path: Path) -> tuple[Any, ...]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (str(path), None)
+    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class Reads:
+    """The project's store, read for the web: one instance per app, safe to share between threads."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def version(self) -> tuple[Any, ...]:
+        """What a reading depends on: the day manifest, the configuration, the ownership registry, the rules."""
+        rules_dir = self.project.root / self.project.rules_dir
+        rule_files = sorted(rules_dir.iterdir()) if rules_dir.is_dir() else []
+        return (_identity(days_dir(self.project) / MANIFEST), _identity(self.project.root / CONFIG_FILE),
+                _identity(self.project.root / REGISTRY_FILE), *(_identity(p) for p in rule_files))
+
+    def _cached(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
+        key = (self.version(), *key)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]  # type: ignore[no-any-return]
+        value = read()  # outside the lock: two first readers may both read, which is only wasted work
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > _CACHED:
+                self._cache.popitem(last=False)
+        return value
+
+    def days(self) -> list[date]:
+        return stored_days(self.project)
+
+    def latest(self) -> date | None:
+        days = self.days()
+        return days[-1] if days else None
+
+    def rules(self) -> dict[str, Rule]:
+        return self._cached(("rules",), lambda: load_rules(self.project))
+
+    def registry(self) -> Registry:
+        return self._cached(("registry",), lambda: load_registry(self.project))
+
+    def exceptions(self, as_of: date | None = None) -> list[Exception_]:
+        """Every exception's latest episode as of `as_of` (default: the latest stored day), any status."""
+        return self._cached(("exceptions", as_of),
+                            lambda: exceptions(self.project, self.rules(), as_of=as_of, status="all"))
+
+    def daily(self) -> list[DayCounts]:
+        return self._cached(("daily",), lambda: daily_counts(self.project, self.rules()))
+
+    def exception(self, ident: str, as_of: date | None = None) -> tuple[dict[str, Any], OwnedFields] | None:
+        """`tieout show ID` as data, with the owned fields of its entity on the day it was last seen."""
+        def read() -> tuple[dict[str, Any], OwnedFields] | None:
+            with day_reader(self.project) as reader:
+                story = exception_story(reader, self.rules(), ident, as_of=as_of)
+                if story is None:
+                    return None
+                e = story["exception"]
+                return story, self._fields(reader, e["canonical_id"], story["records"]["day"])
+        return self._cached(("exception", ident, as_of), read)
+
+    def entity(self, canonical_id: str,
+               as_of: date | None = None) -> tuple[dict[str, Any], dict[str, Any], OwnedFields]:
+        """`tieout show CANONICAL_ID` as data, with the entity's records side by side and its owned fields on
+        the same day. Raises NotFound."""
+        def read() -> tuple[dict[str, Any], dict[str, Any], OwnedFields]:
+            from tieout.history import Subject, records_on, subject_ids
+
+            with day_reader(self.project) as reader:
+                story = entity_story(reader, self.rules(), canonical_id, as_of=as_of)
+                day = story["as_of"]
+                con = reader.get(day)
+                records: dict[str, Any] = {"day": day, "unavailable": con if isinstance(con, str) else None}
+                if not isinstance(con, str):
+                    records.update(records_on(con, day, subject_ids(con, Subject(canonical_id))))
+                return story, records, self._fields(reader, canonical_id, day)
+        return self._cached(("entity", canonical_id, as_of), read)
+
+    def _fields(self, reader: DayReader, canonical_id: str | None, day: date) -> OwnedFields:
+        if canonical_id is None:
+            return OwnedFields(day=day, unavailable="the record belongs to no entity", fields=[])
+        con = reader.get(day)
+        if isinstance(con, str):
+            return OwnedFields(day=day, unavailable=con, fields=[])
+        return owned_fields(con, self.project, day, canonical_id, self.registry())
