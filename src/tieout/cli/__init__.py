@@ -14,6 +14,7 @@ from tieout.cli.history import history
 from tieout.cli.ownership import golden, ownership
 from tieout.cli.patterns import patterns_cmd
 from tieout.cli.project import demo, init
+from tieout.cli.report import report
 from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
 from tieout.cli.show import show
@@ -45,7 +46,7 @@ def cli() -> None:
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit):
+                ownership, golden, correct, corrections_cmd, audit, report):
     cli.add_command(command)
 
 
