@@ -11,6 +11,7 @@ from tieout.cli.corrections import audit, correct, corrections_cmd
 from tieout.cli.entities import entities
 from tieout.cli.exceptions import exceptions_cmd
 from tieout.cli.history import history
+from tieout.cli.notify import notify
 from tieout.cli.ownership import golden, ownership
 from tieout.cli.patterns import patterns_cmd
 from tieout.cli.project import demo, init
@@ -46,7 +47,7 @@ def cli() -> None:
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit, report):
+                ownership, golden, correct, corrections_cmd, audit, report, notify):
     cli.add_command(command)
 
 

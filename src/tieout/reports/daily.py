@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from tieout.config import Project
+from tieout.output import format_money
 from tieout.reports.data import Item, by_team, items_until, money, open_on, report_day, worst_first
 from tieout.reports.sections import ITEM_COLUMNS, RESOLVED_COLUMNS, Document, Section
 from tieout.rules.registry import Rule
@@ -77,7 +78,7 @@ def document(report: dict[str, Any]) -> Document:
             Section(f"{short} open P1", f"{t}: P1s still open", ITEM_COLUMNS, _rows(b["open_p1"])),
         ]
         sections[-4].note = (f"{b['open']} open, {b['p1_open']} of them P1; money at risk "
-                             f"{b['money_at_risk']} {report['currency']}.")
+                             f"{format_money(b['money_at_risk'], report['currency'])}.")
     scope = f" — {report['team']}" if report["team"] else ""
     return Document(
         kind="daily",

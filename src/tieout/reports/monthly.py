@@ -127,8 +127,9 @@ def document(report: dict[str, Any]) -> Document:
     un = report["unexplained"]
     end = report["period"]["end"]
     bridge_rows: list[dict[str, Any]] = []
-    for a, b in bridge_.STEPS:
-        bridge_rows.append({"step": f"{a} active customers", "rule": "", "count": ac[a], "effect": None})
+    for n, (a, b) in enumerate(bridge_.STEPS):
+        if n == 0:  # each later step starts where the one before ended
+            bridge_rows.append({"step": f"{a} active customers", "rule": "", "count": ac[a], "effect": None})
         bridge_rows += [{"step": f"  {line['why']}", "rule": line["rule"], "count": line["count"],
                          "effect": line["effect"], "entities": ", ".join(line["entities"])}
                         for line in report["bridge"] if line["from"] == a]
