@@ -55,7 +55,8 @@ def test_records_bridge_to_entities_through_duplicates_and_unresolved_records() 
     rows = {r["system"]: r for r in bridge(act, found)["records_to_entities"]}
     assert rows["crm"] == {"system": "crm", "records": 2, "entities": 1, "unexplained": 0,
                            "lines": [{"rule": "DUPLICATE_SOURCE_RECORD", "count": 1}]}
-    assert rows["billing"]["lines"] == [{"rule": UNEXPLAINED, "count": 1}, {"rule": "UNMAPPED_SOURCE_RECORD", "count": 1}]
+    assert rows["billing"]["lines"] == [{"rule": UNEXPLAINED, "count": 1},
+                                        {"rule": "UNMAPPED_SOURCE_RECORD", "count": 1}]
     assert rows["billing"]["unexplained"] == 1
 
 
