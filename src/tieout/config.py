@@ -66,6 +66,27 @@ class Route(_Strict):
     team: str
 
 
+class Notifications(_Strict):
+    """Where each team hears about its exceptions: apprise URLs per team (json://, mailto://, slack://, msteams://…).
+    P1s go out right after the run that finds them (unless `p1_immediately` is false); everything else in the
+    team's daily digest (`tieout notify digest`)."""
+
+    channels: dict[str, list[str]] = Field(default_factory=dict)
+    p1_immediately: bool = True
+    retries: int = Field(default=3, ge=0, le=10)  # further attempts after a failed delivery
+    backoff_seconds: Decimal = Field(default=Decimal("0.5"), ge=0, le=60)  # doubled before each retry
+
+    @field_validator("channels")
+    @classmethod
+    def _urls(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for team, urls in v.items():
+            for url in urls:
+                if "://" not in url:
+                    raise ValueError(f"{team}: {url!r} is not a notification URL (e.g. json://host/path, "
+                                     "mailto://user:pass@host?to=a@b.com, slack://…)")
+        return v
+
+
 class Project(_Strict):
     exports: str
     entity_map: str
@@ -82,6 +103,7 @@ class Project(_Strict):
     expected_lag_days: int = Field(default=30, ge=0)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     routing: list[Route] = Field(default_factory=list)
+    notifications: Notifications = Notifications()
 
     # Set by `load_project`, not by the file.
     root: Path = Field(default=Path("."), exclude=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from tieout import canonical, source_history
+from tieout import canonical, fingerprints, source_history
 from tieout.config import Project
 from tieout.days import commit_day
 from tieout.db import connect
@@ -137,7 +137,17 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
         if fresh and not stored_days(project):
             shutil.rmtree(project.store_path, ignore_errors=True)  # this run made it: leave no trace
         raise
+    _after_commit(project, as_of, rules)
     return result
+
+
+def _after_commit(project: Project, as_of: date, rules: dict[str, Rule] | None) -> None:
+    """What a committed day records beside it: the fingerprint of the rules and registry it ran with. The day is
+    stored already: a fingerprint that cannot be written is reported missing later, never fails the run."""
+    try:
+        fingerprints.record(project, as_of, load_rules(project) if rules is None else rules)
+    except OSError:
+        pass
 
 
 def record_history(project: Project, as_of: date, staging: Path, con: duckdb.DuckDBPyConnection) -> None:
@@ -175,6 +185,7 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
             for findings, result in pool.map(partial(_reconcile_staged, project, rules, Path(staging)), days):
                 record_history(project, result.as_of, Path(staging), con)
                 commit_day(project, result.as_of, findings)
+                _after_commit(project, result.as_of, rules)
                 for staged_file in Path(staging).glob(f"{result.as_of}.*"):
                     staged_file.unlink()
                 results.append(result)

@@ -11,9 +11,11 @@ from tieout.cli.corrections import audit, correct, corrections_cmd
 from tieout.cli.entities import entities
 from tieout.cli.exceptions import exceptions_cmd
 from tieout.cli.history import history
+from tieout.cli.notify import notify
 from tieout.cli.ownership import golden, ownership
 from tieout.cli.patterns import patterns_cmd
 from tieout.cli.project import demo, init
+from tieout.cli.report import report
 from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
 from tieout.cli.serve import serve
@@ -46,7 +48,7 @@ def cli() -> None:
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit, serve):
+                ownership, golden, correct, corrections_cmd, audit, report, notify, serve):
     cli.add_command(command)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from tieout.cli.common import ISO_DATE, format_option, interactive, open_project, project_option
+from tieout.cli.notify import p1_after_run
 from tieout.config import SEVERITIES, Project
 from tieout.output import to_json
 from tieout.rules.registry import Rule, load_rules
@@ -67,6 +68,7 @@ def run(as_of: date, project_dir: Path, fmt: str) -> None:
                 result = run_day(project, as_of, stage=lambda s: status.update(f"{as_of}: {s}"))
         else:
             result = run_day(project, as_of)
+    p1_after_run(project, None, as_of)
     click.echo(to_json(_as_dict(result)) if fmt == "json" else _summary(result))
 
 
@@ -86,6 +88,7 @@ def backfill(start: date, end: date, project_dir: Path, jobs: int, fmt: str) -> 
     started = time.perf_counter()
     with run_lock(project):
         results = run_with_progress(project, rules, days, jobs=jobs, progress=interactive() and fmt == "text")
+    p1_after_run(project, rules, days[-1])
     if fmt == "json":
         click.echo(to_json([_as_dict(r) for r in results]))
     else:

@@ -6,7 +6,7 @@ metadata agree, so a change here without a migration (or the reverse) fails.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -49,5 +49,31 @@ corrections = Table(
     CheckConstraint("system IN ('crm', 'billing', 'ops')", name="system"),
     Index("ux_corrections_seq", "seq", unique=True),
     Index("ix_corrections_canonical_id", "canonical_id"),
+    sqlite_autoincrement=True,
+)
+
+# Every delivery attempted to a team's channel (tieout.notify): one row per exception and channel per
+# message, with its outcome. An exception episode is not notified again on a channel that already took it at
+# the same or a higher severity (`severity_rank`: P1 = 0); a failed row never counts, so the next run retries.
+# `channel` is the URL with its secrets masked; `channel_key` the hash of the full URL, which identifies it.
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exception_id", String(64), nullable=False),
+    Column("first_seen", Date, nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("severity_rank", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("team", String(200), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("channel_key", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    CheckConstraint("kind IN ('p1', 'digest', 'resolved')", name="kind"),
+    CheckConstraint("outcome IN ('sent', 'failed')", name="outcome"),
+    Index("ix_notifications_exception_id", "exception_id", "first_seen", "channel_key"),
     sqlite_autoincrement=True,
 )

@@ -1,0 +1,91 @@
+"""The daily digest, per team: what is new since the run before, what reopened, what resolved — P1s first —
+and the money at risk in the team's open queue."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from tieout.config import Project
+from tieout.output import format_money
+from tieout.reports.data import Item, by_team, items_until, money, open_on, report_day, worst_first
+from tieout.reports.sections import ITEM_COLUMNS, RESOLVED_COLUMNS, Document, Section
+from tieout.rules.registry import Rule
+
+NO_TEAM = "(no team)"
+
+
+def _team_block(team: str, items: list[Item], as_of: date) -> dict[str, Any]:
+    opened_today = [i for i in items if i.first_seen == as_of]
+    open_now = open_on(items, as_of)
+    return {
+        "team": team,
+        "open": len(open_now),
+        "p1_open": sum(1 for i in open_now if i.severity == "P1"),
+        "money_at_risk": money(open_now),
+        "new": [i.as_dict() for i in worst_first([i for i in opened_today if i.episode == 1])],
+        "reopened": [i.as_dict() for i in worst_first([i for i in opened_today if i.episode > 1])],
+        "resolved": [i.as_dict() for i in worst_first([i for i in items if i.resolved_on == as_of])],
+        # the P1s still open from before: they lead the digest until they close
+        "open_p1": [i.as_dict() for i in worst_first([i for i in open_now if i.severity == "P1"
+                                                      and i.first_seen < as_of])],
+    }
+
+
+def daily(project: Project, rules: dict[str, Rule], *, as_of: date | None = None, team: str | None = None
+          ) -> dict[str, Any]:
+    """The digest of stored day `as_of` (default: the latest): one block per team (or only `team`)."""
+    day, days = report_day(project, as_of)
+    previous = days[-2] if len(days) > 1 else None
+    items = by_team(items_until(project, rules, day), team)
+    relevant = [i for i in items if i.resolved_on is None or i.resolved_on >= day]
+    teams = sorted({i.team or NO_TEAM for i in relevant} | ({team} if team else set()))
+    blocks = [_team_block(t, [i for i in items if (i.team or NO_TEAM) == t], day) for t in teams]
+    return {
+        "report": "daily",
+        "as_of": day,
+        "previous_day": previous,  # "new" means first reported on as_of, i.e. since this stored day
+        "team": team,
+        "currency": project.reporting_currency,
+        "open": sum(b["open"] for b in blocks),
+        "money_at_risk": sum((b["money_at_risk"] for b in blocks), money([])),
+        "teams": blocks,
+    }
+
+
+def _rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**i, "subject": _subject(i)} for i in items]
+
+
+def _subject(i: dict[str, Any]) -> str:
+    parts = [i["canonical_id"] or f"{i['source_system']}:{i['source_id']}"]
+    if i["canonical_id"] and i["source_system"]:
+        parts.append(i["source_system"])
+    if i["field"]:
+        parts.append(i["field"])
+    return " · ".join(parts)
+
+
+def document(report: dict[str, Any]) -> Document:
+    sections: list[Section] = []
+    for b in report["teams"]:
+        t = b["team"]
+        short = t[:14]
+        sections += [
+            Section(f"{short} new", f"{t}: new since the last run", ITEM_COLUMNS, _rows(b["new"])),
+            Section(f"{short} reopened", f"{t}: reopened", ITEM_COLUMNS, _rows(b["reopened"])),
+            Section(f"{short} resolved", f"{t}: resolved", RESOLVED_COLUMNS, _rows(b["resolved"])),
+            Section(f"{short} open P1", f"{t}: P1s still open", ITEM_COLUMNS, _rows(b["open_p1"])),
+        ]
+        sections[-4].note = (f"{b['open']} open, {b['p1_open']} of them P1; money at risk "
+                             f"{format_money(b['money_at_risk'], report['currency'])}.")
+    scope = f" — {report['team']}" if report["team"] else ""
+    return Document(
+        kind="daily",
+        title=f"Daily digest{scope} — {report['as_of']}",
+        facts=[("As of", report["as_of"], "date"), ("Compared with", report["previous_day"], "date"),
+               ("Open exceptions", report["open"], "int"),
+               (f"Money at risk ({report['currency']})", report["money_at_risk"], "money")],
+        sections=sections,
+        currency=report["currency"],
+    )

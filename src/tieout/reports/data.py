@@ -1,0 +1,130 @@
+"""Gathering for the reports: pure reads of the stored timeline, shaped as plain dataclasses.
+
+Every report works on one as-of date that must be a stored day (a report of a day nobody reconciled would
+silently show an empty queue). Money stays Decimal; dates stay dates — the renderers decide how to show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from tieout.config import Project
+from tieout.errors import NotFound
+from tieout.rules.registry import Rule
+from tieout.severity import RANK
+from tieout.store import stored_days
+from tieout.timeline import Episode, causes, episodes
+
+AGING_BUCKETS = (("0-1", 0, 1), ("2-7", 2, 7), ("8-30", 8, 30), ("over 30", 31, None))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One exception episode as the reports list it, as it stood on the report's as-of date."""
+
+    id: str
+    rule: str
+    canonical_id: str | None
+    source_system: str | None
+    source_id: str | None
+    field: str | None
+    severity: str
+    impact: Decimal
+    team: str | None
+    classification: str
+    first_seen: date
+    last_seen: date
+    resolved_on: date | None
+    episode: int  # 1 for the exception's first episode, 2 once it reopened, …
+    age_days: int  # from first_seen to the as-of date (or to resolved_on once resolved)
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_on is None
+
+    @property
+    def subject(self) -> str:
+        parts = [self.canonical_id or f"{self.source_system}:{self.source_id}"]
+        if self.canonical_id and self.source_system:
+            parts.append(self.source_system)
+        if self.field:
+            parts.append(self.field)
+        return " · ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "rule": self.rule, "canonical_id": self.canonical_id,
+                "source_system": self.source_system, "source_id": self.source_id, "field": self.field,
+                "severity": self.severity, "impact": self.impact, "team": self.team,
+                "classification": self.classification, "first_seen": self.first_seen,
+                "last_seen": self.last_seen, "resolved_on": self.resolved_on, "episode": self.episode,
+                "age_days": self.age_days}
+
+
+def worst_first(items: list[Item]) -> list[Item]:
+    """P1s first, then by money at risk; rule and id make the order the same on every run."""
+    return sorted(items, key=lambda i: (RANK.get(i.severity, len(RANK)), -i.impact, i.rule, i.id))
+
+
+def report_day(project: Project, as_of: date | None) -> tuple[date, list[date]]:
+    """The report's as-of date (default: the latest stored day) and the stored days up to it."""
+    days = stored_days(project)
+    if not days:
+        raise NotFound(f"{project.store_path}: nothing reconciled yet; run `tieout run --as-of DATE` first")
+    if as_of is None:
+        return days[-1], days
+    if as_of not in days:
+        raise NotFound(f"{as_of} is not a reconciled day (stored: {days[0]} to {days[-1]}, {len(days)} day(s)); "
+                       f"run `tieout run --as-of {as_of}` first")
+    return as_of, [d for d in days if d <= as_of]
+
+
+def items_until(project: Project, rules: dict[str, Rule], as_of: date) -> list[Item]:
+    """Every exception episode that began on or before `as_of`, as it stood that day, classified that day."""
+    found = episodes(project, until=as_of)
+    why = causes(project, found)
+    numbered: dict[str, int] = {}
+    out = []
+    for e in sorted(found, key=lambda e: (e.id, e.first_seen)):
+        numbered[e.id] = numbered.get(e.id, 0) + 1
+        out.append(_item(e, why.classify(e, rules, as_of), numbered[e.id], as_of))
+    return sorted(out, key=lambda i: (i.first_seen, i.rule, i.id))
+
+
+def _item(e: Episode, classification: str, number: int, as_of: date) -> Item:
+    return Item(id=e.id, rule=e.rule, canonical_id=e.canonical_id, source_system=e.source_system,
+                source_id=e.source_id, field=e.field, severity=e.severity, impact=e.impact, team=e.team,
+                classification=classification, first_seen=e.first_seen, last_seen=e.last_seen,
+                resolved_on=e.resolved_on, episode=number, age_days=((e.resolved_on or as_of) - e.first_seen).days)
+
+
+def open_on(items: list[Item], day: date) -> list[Item]:
+    """The episodes open on stored `day`: begun by then and not resolved by then."""
+    return [i for i in items if i.first_seen <= day and (i.resolved_on is None or i.resolved_on > day)]
+
+
+def money(items: list[Item]) -> Decimal:
+    return sum((i.impact for i in items), Decimal(0))
+
+
+def aging(items: list[Item], as_of: date) -> list[dict[str, Any]]:
+    """Open items by age in days on `as_of`: 0–1, 2–7, 8–30, over 30."""
+    out = []
+    for name, low, high in AGING_BUCKETS:
+        inside = [i for i in items if (as_of - i.first_seen).days >= low
+                  and (high is None or (as_of - i.first_seen).days <= high)]
+        out.append({"bucket": name, "open": len(inside), "money_at_risk": money(inside)})
+    return out
+
+
+def mean_days(values: list[int]) -> Decimal | None:
+    """The mean of whole days to one decimal (round half up), None for no values."""
+    if not values:
+        return None
+    return (Decimal(sum(values)) / Decimal(len(values))).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
+
+
+def by_team(items: list[Item], team: str | None) -> list[Item]:
+    return items if team is None else [i for i in items if i.team == team]

@@ -1,0 +1,202 @@
+"""The month-end audit pack: one document finance closes the month with.
+
+Its sections: active customers at period end by each system's own definition and the bridge between them
+(`tieout.reports.bridge`); money at risk by rule and severity; the exceptions open at period end with their
+age; the month's activity; the hand corrections recorded in the period with their reasons; the days the rule
+set or the ownership registry changed; and a sign-off.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from tieout import fingerprints
+from tieout.config import Project
+from tieout.errors import BadArgument, NotFound
+from tieout.reports import bridge as bridge_
+from tieout.reports.data import Item, items_until, money, open_on, worst_first
+from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section
+from tieout.rules.registry import Rule
+from tieout.severity import RANK
+from tieout.store import stored_days
+
+SIGN_OFF_ROLES = ("Prepared by", "Reviewed by", "Approved by")
+
+
+def period_bounds(period: str | None, as_of: date | None, days: list[date]) -> tuple[date, date, str]:
+    """(first day, last day, label) of the pack: a calendar month (`--period YYYY-MM`), the month to date of
+    `--as-of`, or the month of the latest stored day."""
+    if period is not None:
+        try:
+            year, month = (int(x) for x in period.split("-"))
+            start = date(year, month, 1)
+        except ValueError:
+            raise BadArgument(f"--period: expected YYYY-MM, got {period!r}") from None
+        return start, date(year, month, calendar.monthrange(year, month)[1]), period
+    end = as_of or days[-1]
+    whole = end.day == calendar.monthrange(end.year, end.month)[1]
+    return end.replace(day=1), end, f"{end:%Y-%m}" if whole else f"{end:%Y-%m} to {end}"
+
+
+def _money_by_rule(still: list[Item]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for i in still:
+        groups[(i.rule, i.severity)].append(i)
+    return [{"rule": r, "severity": s, "open": len(v), "money_at_risk": money(v)}
+            for (r, s), v in sorted(groups.items(), key=lambda kv: (kv[0][0], RANK.get(kv[0][1], 9)))]
+
+
+def _changes(project: Project, days: list[date], start: date, end: date) -> dict[str, Any]:
+    """The stored days of the period on which the rule set or the registry differed from the day before."""
+    recorded = fingerprints.recorded(project, days)
+    rows: list[dict[str, Any]] = []
+    previous: fingerprints.Fingerprint | None = None
+    for day in days:
+        fp = recorded.get(day)
+        if fp is None:
+            continue
+        if previous is not None and start <= day <= end:
+            if fp.rules != previous.rules:
+                before, after = previous.rule_hashes, fp.rule_hashes
+                changed = sorted(n for n in set(before) & set(after) if before[n] != after[n])
+                parts = [f"{what}: {', '.join(names)}" for what, names in (
+                    ("added", sorted(set(after) - set(before))), ("removed", sorted(set(before) - set(after))),
+                    ("changed", changed)) if names]
+                rows.append({"day": day, "what": "rules", "detail": "; ".join(parts), "since": previous.day})
+            if fp.registry != previous.registry:
+                rows.append({"day": day, "what": "ownership registry and routing",
+                             "detail": "the registry, routing or system owners differ", "since": previous.day})
+        previous = fp
+    missing = [d for d in days if start <= d <= end and d not in recorded]
+    return {"changes": rows, "days_not_recorded": missing,
+            "first_recorded": min((d for d in recorded if start <= d <= end), default=None)}
+
+
+def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = None, as_of: date | None = None
+            ) -> dict[str, Any]:
+    if period is not None and as_of is not None:
+        raise BadArgument("give --period or --as-of, not both")
+    all_days = stored_days(project)
+    if not all_days:
+        raise NotFound(f"{project.store_path}: nothing reconciled yet; run `tieout run --as-of DATE` first")
+    start, end, label = period_bounds(period, as_of, all_days)
+    if end not in all_days:
+        raise NotFound(f"{end}, the last day of period {label}, is not a reconciled day (stored: {all_days[0]} to "
+                       f"{all_days[-1]}); run `tieout run --as-of {end}` first")
+    days = [d for d in all_days if d <= end]
+    in_period = [d for d in days if d >= start]
+    items = items_until(project, rules, end)
+    still = worst_first(open_on(items, end))
+    counts = bridge_.bridge(bridge_.load_activity(project, end, rules), bridge_.stored_findings(project, end))
+    from tieout.corrections import corrections_for  # SQLAlchemy only when asked
+
+    corrections = [c for c in corrections_for(project, until=end) if c.recorded_on(project.timezone) >= start]
+    return {
+        "report": "monthly",
+        "period": {"label": label, "start": start, "end": end, "days_reconciled": len(in_period),
+                   "calendar_days": (end - start).days + 1},
+        "as_of": end,
+        "currency": project.reporting_currency,
+        **counts,
+        "money_at_risk": {"total": money(still), "by_rule_severity": _money_by_rule(still)},
+        "open_at_period_end": [i.as_dict() for i in still],
+        "activity": {"opened": sum(1 for i in items if start <= i.first_seen <= end),
+                     "resolved": sum(1 for i in items if i.resolved_on and start <= i.resolved_on <= end),
+                     "open_at_start": len(open_on([i for i in items if i.first_seen < start], start))
+                     if any(d < start for d in days) else 0,
+                     "open_at_end": len(still)},
+        "corrections": [{"recorded_at": c.recorded_at, "recorded_on": c.recorded_on(project.timezone),
+                         "canonical_id": c.canonical_id, "system": c.system, "field": c.field,
+                         "source_id": c.source_id, "old_value": c.old_value, "new_value": c.new_value,
+                         "reason": c.reason, "who": c.who, "ticket": c.ticket, "seq": c.seq} for c in corrections],
+        "configuration_changes": _changes(project, days, start, end),
+        "sign_off": {role.lower().replace(" ", "_"): None for role in SIGN_OFF_ROLES},
+    }
+
+
+def _subject(i: dict[str, Any]) -> str:
+    return i["canonical_id"] or f"{i['source_system']}:{i['source_id']}"
+
+
+def document(report: dict[str, Any]) -> Document:
+    cur = report["currency"]
+    ac = report["active_customers"]
+    un = report["unexplained"]
+    end = report["period"]["end"]
+    bridge_rows: list[dict[str, Any]] = []
+    for n, (a, b) in enumerate(bridge_.STEPS):
+        if n == 0:  # each later step starts where the one before ended
+            bridge_rows.append({"step": f"{a} active customers", "rule": "", "count": ac[a], "effect": None})
+        bridge_rows += [{"step": f"  {line['why']}", "rule": line["rule"], "count": line["count"],
+                         "effect": line["effect"], "entities": ", ".join(line["entities"])}
+                        for line in report["bridge"] if line["from"] == a]
+        bridge_rows.append({"step": f"= {b} active customers", "rule": "", "count": ac[b], "effect": None,
+                            "entities": f"unexplained: {un[f'{a}_{b}']}"})
+    records_rows = []
+    for r in report["records_to_entities"]:
+        records_rows.append({"system": r["system"], "rule": "active records", "count": r["records"]})
+        records_rows += [{"system": r["system"], "rule": f"  − {line['rule']}", "count": line["count"]}
+                         for line in r["lines"]]
+        records_rows.append({"system": r["system"], "rule": "= active customers (entities)", "count": r["entities"]})
+    changes = report["configuration_changes"]
+    change_note = (f"No fingerprint recorded for {len(changes['days_not_recorded'])} day(s) of the period "
+                   "(stored by an older tieout): changes on those days are unknown."
+                   if changes["days_not_recorded"] else "Every reconciled day of the period has its fingerprint.")
+    open_rows = [{**i, "subject": _subject(i)} for i in report["open_at_period_end"]]
+    return Document(
+        kind="monthly",
+        title=f"Month-end audit pack — {report['period']['label']}",
+        facts=[("Period", f"{report['period']['start']} to {end}", "text"),
+               ("Reconciled days", report["period"]["days_reconciled"], "int"),
+               ("CRM-active customers", ac["crm"], "int"), ("Billing-active customers", ac["billing"], "int"),
+               ("Ops-active customers (30 days)", ac["ops"], "int"),
+               ("Unexplained CRM ↔ billing", un["crm_billing"], "int"),
+               ("Unexplained billing ↔ ops", un["billing_ops"], "int"),
+               (f"Money at risk at period end ({cur})", report["money_at_risk"]["total"], "money"),
+               ("Open at period end", len(report["open_at_period_end"]), "int")],
+        sections=[
+            Section("Active customers", f"Active customers on {end}, by each system's own definition",
+                    [Column("definition", "Definition"), Column("count", "Customers", "int")],
+                    [{"definition": "CRM-active: a live contract", "count": ac["crm"]},
+                     {"definition": "billing-active: an invoice covers the day", "count": ac["billing"]},
+                     {"definition": "ops-active: active users in the last 30 days", "count": ac["ops"]}],
+                    note="Canonical entities are counted; records that resolve to no entity are in none of "
+                         "these (see Records to entities)."),
+            Section("Bridge", "Bridge: CRM → billing → ops, every difference named",
+                    [Column("step", "Step"), Column("rule", "Explained by"), Column("count", "Customers", "int"),
+                     Column("effect", "Effect", "int"), Column("entities", "Entities")], bridge_rows,
+                    note="UNEXPLAINED lines are differences no exception reported on the period's last day "
+                         "covers.", chart="bridge"),
+            Section("Records to entities", "Each system's active records, bridged to its active customers",
+                    [Column("system", "System"), Column("rule", "Line"), Column("count", "Count", "int")],
+                    records_rows, note="Duplicate records of one customer and records that resolve to no "
+                                       "customer, each named by its exception."),
+            Section("Money at risk", f"Money at risk on {end}, by rule and severity",
+                    [Column("rule", "Rule"), Column("severity", "Severity"), Column("open", "Open", "int"),
+                     Column("money_at_risk", f"Money at risk ({cur})", "money")],
+                    report["money_at_risk"]["by_rule_severity"], chart="money"),
+            Section("Open at period end", f"Exceptions open on {end}, with their age", ITEM_COLUMNS, open_rows),
+            Section("Activity", "The period's activity",
+                    [Column("what", "What"), Column("count", "Exceptions", "int")],
+                    [{"what": k.replace("_", " "), "count": v} for k, v in report["activity"].items()]),
+            Section("Corrections", "Corrections recorded in the period (tieout correct)",
+                    [Column("recorded_on", "Recorded on", "date"), Column("canonical_id", "Entity"),
+                     Column("system", "System"), Column("field", "Field"), Column("old_value", "Old"),
+                     Column("new_value", "New"), Column("reason", "Reason"), Column("who", "Who"),
+                     Column("ticket", "Ticket"), Column("seq", "Log seq", "int")], report["corrections"]),
+            Section("Rule and registry changes", "Changes to the rules and the ownership registry",
+                    [Column("day", "Day", "date"), Column("what", "What changed"), Column("detail", "Detail"),
+                     Column("since", "Compared with", "date")], changes["changes"], note=change_note,
+                    empty="No change in the period."),
+            Section("Sign-off", "Sign-off",
+                    [Column("role", "Role"), Column("name", "Name"), Column("date", "Date"),
+                     Column("signature", "Signature")],
+                    [{"role": r, "name": "", "date": "", "signature": ""} for r in SIGN_OFF_ROLES],
+                    note=f"The undersigned reviewed this pack for {report['period']['label']}: the active customer "
+                         "counts, the bridge and its unexplained remainder, and the exceptions open at period end."),
+        ],
+        currency=cur,
+    )

@@ -1,0 +1,1 @@
+"""Renderers: one Document (tieout.reports.sections) to Markdown, HTML or Excel."""

@@ -1,0 +1,129 @@
+"""The weekly review: the week's new, resolved and still-open exceptions by rule and team, the open queue's
+age, the mean time to resolve, the top recurring patterns and the trend of the weeks before.
+
+The week is the seven calendar days ending on the as-of date (a stored day), so a review run every Friday
+covers Saturday to Friday.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from tieout.config import Project
+from tieout.patterns import patterns
+from tieout.reports.data import Item, aging, by_team, items_until, mean_days, money, open_on, report_day
+from tieout.reports.sections import Column, Document, Section
+from tieout.rules.registry import Rule
+
+TREND_WEEKS = 8
+TOP_PATTERNS = 5
+
+
+def _by_rule_team(items: list[Item], start: date, end: date) -> list[dict[str, Any]]:
+    keys = sorted({(i.rule, i.team or "") for i in items
+                   if start <= i.first_seen <= end or (i.resolved_on and start <= i.resolved_on <= end)
+                   or (i.first_seen <= end and (i.resolved_on is None or i.resolved_on > end))})
+    rows = []
+    for rule, team in keys:
+        mine = [i for i in items if i.rule == rule and (i.team or "") == team]
+        still = open_on(mine, end)
+        rows.append({"rule": rule, "team": team or None,
+                     "new": sum(1 for i in mine if start <= i.first_seen <= end),
+                     "resolved": sum(1 for i in mine if i.resolved_on and start <= i.resolved_on <= end),
+                     "open": len(still), "money_at_risk": money(still)})
+    return rows
+
+
+def _mttr(items: list[Item], start: date, end: date) -> dict[str, Any]:
+    week = [i for i in items if i.resolved_on and start <= i.resolved_on <= end]
+    ever = [i for i in items if i.resolved_on and i.resolved_on <= end]
+    rules = sorted({i.rule for i in week})
+    return {
+        "week": {"resolved": len(week), "mean_days": mean_days([i.age_days for i in week])},
+        "to_date": {"resolved": len(ever), "mean_days": mean_days([i.age_days for i in ever])},
+        "by_rule": [{"rule": r, "resolved": sum(1 for i in week if i.rule == r),
+                     "mean_days": mean_days([i.age_days for i in week if i.rule == r])} for r in rules],
+    }
+
+
+def _trend(items: list[Item], days: list[date], end: date) -> list[dict[str, Any]]:
+    first = end - timedelta(weeks=TREND_WEEKS) + timedelta(days=1)
+    out = []
+    for d in (d for d in days if first <= d <= end):
+        still = open_on(items, d)
+        out.append({"date": d, "open": len(still), "opened": sum(1 for i in items if i.first_seen == d),
+                    "resolved": sum(1 for i in items if i.resolved_on == d), "money_at_risk": money(still)})
+    return out
+
+
+def weekly(project: Project, rules: dict[str, Rule], *, as_of: date | None = None, team: str | None = None
+           ) -> dict[str, Any]:
+    end, days = report_day(project, as_of)
+    start = end - timedelta(days=6)
+    items = by_team(items_until(project, rules, end), team)
+    still = open_on(items, end)
+    found = patterns(project, rules, as_of=end)
+    top = [p for p in found.patterns if p.recurring][:TOP_PATTERNS] or found.patterns[:TOP_PATTERNS]
+    return {
+        "report": "weekly",
+        "as_of": end,
+        "week": {"start": start, "end": end},
+        "team": team,
+        "currency": project.reporting_currency,
+        "summary": {
+            "new": sum(1 for i in items if start <= i.first_seen <= end and i.episode == 1),
+            "reopened": sum(1 for i in items if start <= i.first_seen <= end and i.episode > 1),
+            "resolved": sum(1 for i in items if i.resolved_on and start <= i.resolved_on <= end),
+            "open": len(still),
+            "money_at_risk": money(still),
+        },
+        "by_rule_team": _by_rule_team(items, start, end),
+        "aging": aging(still, end),
+        "mean_time_to_resolve": _mttr(items, start, end),
+        # Patterns group by cause across teams (docs/patterns.md), so they are not filtered by --team.
+        "patterns": [{"id": p.signature.id, "rule": p.signature.rule, "classification": p.signature.classification,
+                      "count": p.count, "open": p.open, "recurring": p.recurring,
+                      "recurring_weeks": p.recurring_weeks, "money_at_risk": p.money_at_risk,
+                      "last_new": p.last_new, "sentence": p.sentence} for p in top],
+        "trend": _trend(items, days, end),
+    }
+
+
+def document(report: dict[str, Any]) -> Document:
+    cur = report["currency"]
+    s = report["summary"]
+    m = report["mean_time_to_resolve"]
+    mttr_rows = [{"scope": "this week", **m["week"]}, {"scope": "to date", **m["to_date"]},
+                 *({"scope": r["rule"], "resolved": r["resolved"], "mean_days": r["mean_days"]} for r in m["by_rule"])]
+    scope = f" — {report['team']}" if report["team"] else ""
+    week = report["week"]
+    return Document(
+        kind="weekly",
+        title=f"Weekly review{scope} — {week['start']} to {week['end']}",
+        facts=[("Week", f"{week['start']} to {week['end']}", "text"), ("New", s["new"], "int"),
+               ("Reopened", s["reopened"], "int"), ("Resolved", s["resolved"], "int"),
+               ("Still open", s["open"], "int"), (f"Money at risk ({cur})", s["money_at_risk"], "money")],
+        sections=[
+            Section("By rule and team", "New, resolved and still open, by rule and team",
+                    [Column("rule", "Rule"), Column("team", "Team"), Column("new", "New", "int"),
+                     Column("resolved", "Resolved", "int"), Column("open", "Open", "int"),
+                     Column("money_at_risk", f"Money at risk ({cur})", "money")], report["by_rule_team"]),
+            Section("Aging", "Open exceptions by age (days since first seen)",
+                    [Column("bucket", "Age (days)"), Column("open", "Open", "int"),
+                     Column("money_at_risk", f"Money at risk ({cur})", "money")], report["aging"], chart="aging"),
+            Section("Time to resolve", "Mean time to resolve (days from first seen to resolved)",
+                    [Column("scope", "Scope"), Column("resolved", "Resolved", "int"),
+                     Column("mean_days", "Mean days", "decimal")], mttr_rows),
+            Section("Patterns", "Top recurring patterns (tieout patterns)",
+                    [Column("rule", "Rule"), Column("classification", "Class"), Column("count", "Count", "int"),
+                     Column("open", "Open", "int"), Column("recurring_weeks", "Weeks with new", "int"),
+                     Column("money_at_risk", f"Money at risk ({cur})", "money"), Column("sentence", "What it is")],
+                    report["patterns"], note="Recurring: new occurrences in 3 of the last 4 weeks."),
+            Section("Trend", f"Trend: the last {TREND_WEEKS} weeks, per reconciled day",
+                    [Column("date", "Day", "date"), Column("open", "Open", "int"), Column("opened", "New", "int"),
+                     Column("resolved", "Resolved", "int"),
+                     Column("money_at_risk", f"Money at risk ({cur})", "money")], report["trend"], chart="trend"),
+        ],
+        currency=cur,
+    )

@@ -1,0 +1,115 @@
+"""The bridge's arithmetic on hand-made sets, and the month-end pack on a one-customer world."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import invoke, new_project, run_days
+from tieout.reports.bridge import UNEXPLAINED, Activity, Findings, bridge
+
+
+def _activity(crm: list[str], billing: list[str], ops: list[str]) -> Activity:
+    return Activity({"crm": [(f"a-{c}", c) for c in crm], "billing": [(f"cus-{c}", c) for c in billing],
+                     "ops": [(f"t-{c}", c) for c in ops]})
+
+
+def test_every_difference_is_named_and_the_walk_balances() -> None:
+    act = _activity(["A", "B", "C"], ["A", "B", "D"], ["A", "D", "E"])
+    found = Findings({"CRM_ACTIVE_BILLING_INACTIVE": {"C"}, "BILLING_ACTIVE_CRM_INACTIVE": {"D"},
+                      "BILLING_ACTIVE_OPS_INACTIVE": {"B"}, "OPS_ACTIVE_BILLING_INACTIVE": {"E"}}, set(), {})
+    out = bridge(act, found)
+    assert out["active_customers"] == {"crm": 3, "billing": 3, "ops": 3}
+    assert [(b["from"], b["to"], b["rule"], b["count"], b["effect"]) for b in out["bridge"]] == [
+        ("crm", "billing", "CRM_ACTIVE_BILLING_INACTIVE", 1, -1),
+        ("crm", "billing", "BILLING_ACTIVE_CRM_INACTIVE", 1, 1),
+        ("billing", "ops", "BILLING_ACTIVE_OPS_INACTIVE", 1, -1),
+        ("billing", "ops", "OPS_ACTIVE_BILLING_INACTIVE", 1, 1),
+    ]
+    assert out["unexplained"] == {"crm_billing": 0, "billing_ops": 0}
+
+
+def test_differences_without_an_exception_are_unexplained_and_never_cancel_out() -> None:
+    # C only in CRM, D only in billing, neither reported: the counts agree, the customers do not
+    out = bridge(_activity(["A", "C"], ["A", "D"], ["A", "D"]), Findings({}, set(), {}))
+    assert out["active_customers"] == {"crm": 2, "billing": 2, "ops": 2}
+    assert out["unexplained"] == {"crm_billing": 2, "billing_ops": 0}
+    lines = [(b["rule"], b["effect"], b["entities"]) for b in out["bridge"]]
+    assert lines == [(UNEXPLAINED, -1, ["C"]), (UNEXPLAINED, 1, ["D"])]
+
+
+def test_ops_active_8_to_30_days_ago_is_explained_only_by_a_named_exception() -> None:
+    # E: ops-active over 30 days, not billing-active, not reported by the 7-day OPS rule
+    act = _activity(["A", "E"], ["A"], ["A", "E"])
+    bare = bridge(act, Findings({"CRM_ACTIVE_BILLING_INACTIVE": {"E"}}, set(), {}))
+    assert bare["unexplained"] == {"crm_billing": 0, "billing_ops": 0}
+    assert [b["rule"] for b in bare["bridge"] if b["from"] == "billing"] == ["CRM_ACTIVE_BILLING_INACTIVE"]
+    act = _activity(["A"], ["A"], ["A", "E"])
+    assert bridge(act, Findings({}, set(), {}))["unexplained"]["billing_ops"] == 1
+
+
+def test_records_bridge_to_entities_through_duplicates_and_unresolved_records() -> None:
+    act = Activity({"crm": [("a1", "A"), ("a2", "A")], "billing": [("c1", "A"), ("c9", None), ("c8", None)],
+                    "ops": [("t1", "A")]})
+    found = Findings({}, {("A", "crm")}, {("billing", "c9"): "UNMAPPED_SOURCE_RECORD"})
+    rows = {r["system"]: r for r in bridge(act, found)["records_to_entities"]}
+    assert rows["crm"] == {"system": "crm", "records": 2, "entities": 1, "unexplained": 0,
+                           "lines": [{"rule": "DUPLICATE_SOURCE_RECORD", "count": 1}]}
+    assert rows["billing"]["lines"] == [{"rule": UNEXPLAINED, "count": 1},
+                                        {"rule": "UNMAPPED_SOURCE_RECORD", "count": 1}]
+    assert rows["billing"]["unexplained"] == 1
+
+
+UNBILLED = {"billing_invoices.csv": "invoice_id,customer_id,period_start,period_end,issued_on,status,amount,currency,"
+                                    "billed_fte,updated_at\n"
+                                    "in_0,cus_1,2025-12-01,2025-12-31,2025-12-01,paid,10000.00,USD,50,"
+                                    "2026-01-20T23:00:00Z\n"}  # only last month's invoice: nothing covers the day
+
+
+def _pack(project: Path, *args: str) -> dict:
+    result = invoke("report", "monthly", "-p", str(project), "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_pack_on_a_small_world(tmp_path: Path) -> None:
+    project = new_project(tmp_path / "p", {"2026-01-30": {}, "2026-01-31": UNBILLED})
+    run_days(project, "2026-01-30", "2026-01-31")
+    pack = _pack(project, "--period", "2026-01")
+    assert pack["active_customers"] == {"crm": 1, "billing": 0, "ops": 1}
+    # ACME's last active usage is 2026-01-20: ops-active over 30 days, not over the OPS rule's 7, so its
+    # missing billing is explained by CRM_ACTIVE_BILLING_INACTIVE on both steps
+    assert {(b["from"], b["to"], b["rule"], b["count"]) for b in pack["bridge"]} == {
+        ("crm", "billing", "CRM_ACTIVE_BILLING_INACTIVE", 1), ("billing", "ops", "CRM_ACTIVE_BILLING_INACTIVE", 1)}
+    assert pack["unexplained"] == {"crm_billing": 0, "billing_ops": 0}
+    assert pack["configuration_changes"] == {"changes": [], "days_not_recorded": [], "first_recorded": "2026-01-30"}
+    assert [s for s in ("Prepared by", "Reviewed by", "Approved by")
+            if s in invoke("report", "monthly", "-p", str(project), "--period", "2026-01").stdout] == [
+        "Prepared by", "Reviewed by", "Approved by"]
+
+
+def test_a_disabled_rule_leaves_its_difference_unexplained_and_the_change_is_listed(tmp_path: Path) -> None:
+    project = new_project(tmp_path / "p", {"2026-01-30": {}, "2026-01-31": UNBILLED})
+    run_days(project, "2026-01-30")
+    (project / "tieout.yml").write_text((project / "tieout.yml").read_text()
+                                        + "rules:\n  CRM_ACTIVE_BILLING_INACTIVE:\n    enabled: false\n")
+    run_days(project, "2026-01-31")
+    pack = _pack(project, "--period", "2026-01")
+    # and ACME, ops-active 11 days ago, is no longer covered on the billing → ops step either
+    assert pack["unexplained"] == {"crm_billing": 1, "billing_ops": 1}
+    assert [(c["day"], c["what"], c["detail"]) for c in pack["configuration_changes"]["changes"]] == [
+        ("2026-01-31", "rules", "changed: CRM_ACTIVE_BILLING_INACTIVE")]
+
+
+def test_the_last_day_must_be_stored_and_its_exports_present(tmp_path: Path) -> None:
+    project = new_project(tmp_path / "p", {"2026-01-30": {}})
+    run_days(project, "2026-01-30")
+    missing = invoke("report", "monthly", "-p", str(project), "--period", "2026-01", "--format", "json")
+    assert missing.exit_code == 7 and "2026-01-31, the last day of period 2026-01, is not a reconciled day" in \
+        missing.output
+    assert _pack(project, "--as-of", "2026-01-30")["period"]["label"] == "2026-01 to 2026-01-30"
+    for f in (project / "exports" / "2026-01-30").iterdir():
+        f.unlink()
+    (project / "exports" / "2026-01-30").rmdir()
+    gone = invoke("report", "monthly", "-p", str(project), "--as-of", "2026-01-30", "--format", "json")
+    assert gone.exit_code == 4 and "the exports of 2026-01-30 are gone" in gone.output
