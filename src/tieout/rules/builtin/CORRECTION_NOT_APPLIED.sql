@@ -19,19 +19,27 @@ in_corrected AS (
        AND (l.source_id IS NULL OR v.source_id = l.source_id)
 ),
 in_others AS (
+    -- Another system is compared with the corrected record as it now stands, both in the registry's shared
+    -- vocabulary (`mapped`): systems name statuses differently. Until the correction has landed there is
+    -- nothing to agree with, and in_corrected reports it.
     SELECT l.*, v.source_system AS checked_system, v.source_id AS record_id, v.value,
-           tieout_normalise(l.kind, v.value) AS value_key
+           tieout_normalise(l.kind, v.mapped) AS value_key
     FROM latest AS l
+    JOIN field_values AS c
+        ON c.canonical_id = l.canonical_id AND c.field = l.field AND c.source_system = l.source_system
+       AND (l.source_id IS NULL OR c.source_id = l.source_id)
+       AND tieout_normalise(l.kind, c.value) IS NOT DISTINCT FROM l.new_key
     JOIN field_values AS v
         ON v.canonical_id = l.canonical_id AND v.field = l.field AND v.source_system <> l.source_system
-    WHERE tieout_normalise(l.kind, v.value) IS NOT NULL
+    WHERE tieout_normalise(l.kind, v.mapped) IS NOT NULL
+      AND tieout_normalise(l.kind, v.mapped) IS DISTINCT FROM tieout_normalise(l.kind, c.mapped)
 ),
 missed AS (
     SELECT *, CASE WHEN record_id IS NULL THEN 'no record'
                    WHEN value_key IS NULL THEN 'no value'
                    ELSE '''' || value || '''' END AS shown
-    FROM (SELECT * FROM in_corrected UNION ALL SELECT * FROM in_others)
-    WHERE value_key IS DISTINCT FROM new_key
+    FROM (SELECT * FROM in_corrected WHERE value_key IS DISTINCT FROM new_key
+          UNION ALL BY NAME SELECT * FROM in_others)
 )
 SELECT
     canonical_id,
