@@ -22,6 +22,7 @@ import pytest
 
 from tests.conftest import BRIEF_TIMING, HEALTHY_DAY, invoke, new_project, run_days, write_day
 from tieout.sources.layout import STANDARD_LAYOUT
+from tieout.store import SCHEMA_VERSION
 
 H = HEALTHY_DAY
 RENAMED = {"billing_customers.csv": H["billing_customers.csv"].replace(
@@ -179,7 +180,7 @@ def test_a_store_from_before_history_is_migrated(tmp_path: Path) -> None:
     shutil.rmtree(project / ".tieout" / "history")
     (project / ".tieout" / "store.json").write_text('{"schema_version": 1}\n')
     _run(project, "2026-01-25")
-    assert json.loads((project / ".tieout" / "store.json").read_text()) == {"schema_version": 2}
+    assert json.loads((project / ".tieout" / "store.json").read_text()) == {"schema_version": SCHEMA_VERSION}
     assert _everything(project) == _everything(clean)
 
 

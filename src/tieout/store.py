@@ -29,7 +29,7 @@ from tieout.errors import ConfigError, RunInProgress
 _DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MANIFEST = "store.json"
 
 
@@ -47,8 +47,18 @@ def _v2_source_history(project: Project) -> None:
     repair(project, stored_days(project), lambda day: reopen_day(project, day))
 
 
+def _v3_usage_window(project: Project) -> None:
+    """Nothing to convert: from version 3 on, usage rows that merely left the trailing window are no longer
+    stored as removals (a file records where its window starts instead), and the latest state is kept per part
+    (`state.json` "tables"). Files of version 2 stay valid — they store those removals and carry no window — and
+    the old state manifest is read as it is. The version moves so that an older tieout, which would replay the
+    usage window without the window starts, refuses the store rather than misreading it."""
+    del project
+
+
 # version -> the step that turns a store of the version before into this version
-_MIGRATIONS: dict[int, Callable[[Project], None]] = {1: _v1_days_folder, 2: _v2_source_history}
+_MIGRATIONS: dict[int, Callable[[Project], None]] = {1: _v1_days_folder, 2: _v2_source_history,
+                                                     3: _v3_usage_window}
 
 
 def schema_version(project: Project) -> int:
