@@ -295,9 +295,9 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
                    parts: dict[str, str], new: dict[str, str]) -> None:
     """Stream each table's history rows (`parts`: SQL) into one Parquet file, table after table.
 
-    Why not one DuckDB COPY of a UNION ALL: each row carries a struct column per table, all but one NULL, and
-    DuckDB's writer spends minutes on those NULLs at a million companies (a baseline of 45 M rows); pyarrow's
-    writer fills them from a template while DuckDB computes the next batch."""
+    Why not one DuckDB COPY of a UNION ALL: each row carries two struct columns per table, all but one pair
+    NULL, and DuckDB's writer spends minutes on those NULLs for a baseline at a million companies (45 M rows:
+    174 s, against 45 s here, measured side by side); pyarrow's writer takes them from a template array."""
     fields: list[pa.Field] = []
     for table in TABLES:
         # Column types from an empty projection of the table's rows (cheap for any relation).
@@ -306,19 +306,21 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
             fields = [schema.field(i) for i in range(6)]
         fields += [schema.field(table), schema.field(table + "__old")]
     schema = pa.schema(fields, metadata=kv)
-    nulls: dict[tuple[int, int], pa.Array] = {}
+    nulls: dict[int, pa.Array] = {}  # column -> NULLs of the current batch length
     with pq.ParquetWriter(target, schema) as writer:
-        for table, sql in parts.items():
+        for sql in parts.values():
             for batch in con.sql(sql).to_arrow_reader(_ROW_GROUP):
+                if nulls and len(next(iter(nulls.values()))) != batch.num_rows:
+                    nulls = {}
                 columns = []
                 for i, f in enumerate(schema):
                     if f.name in batch.schema.names:
                         column = batch.column(f.name)
                         columns.append(column if column.type == f.type else column.cast(f.type))
                     else:
-                        if (i, batch.num_rows) not in nulls:
-                            nulls[(i, batch.num_rows)] = pa.nulls(batch.num_rows, f.type)
-                        columns.append(nulls[(i, batch.num_rows)])
+                        if i not in nulls:
+                            nulls[i] = pa.nulls(batch.num_rows, f.type)
+                        columns.append(nulls[i])
                 writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema), row_group_size=_ROW_GROUP)
 
 
@@ -360,12 +362,19 @@ def _linked(m: Meta | None, base: date | None, base_tokens: Tokens | None) -> bo
 
 # --- the state of the latest stored day ---------------------------------------------------------------------
 
+# A part of the state may live in a baseline history file instead of a state file: `history:<day>:<token>`,
+# the rows of the table whose token at that day was <token>. The first stored day writes its baseline anyway,
+# so it copies nothing into the state; a table's rows move to a state file only when they change.
+_IN_HISTORY = "history:"
+
+
 @dataclass
 class State:
-    """The latest stored day's rows: per table, each part's token and the state file holding it."""
+    """The latest stored day's rows: per table, each part's token and where it is (a state file's name, or
+    a baseline history file as `history:<day>:<token>`)."""
 
     parts: Parts = field(default_factory=dict)
-    files: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> part -> file name
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> part -> location
 
     def token(self, table: str) -> str | None:
         return _combine(self.parts[table].values()) if table in self.parts else None
@@ -376,13 +385,30 @@ class State:
         if not held:
             return None
         names = sorted({self.files[table][p] for p in held})
-        rel = f"read_parquet({_files(_state_dir(project) / n for n in names)})"
+        state_files = [_state_dir(project) / n for n in names if not n.startswith(_IN_HISTORY)]
+        rels = [f"(SELECT * FROM read_parquet({_files(state_files)}))"] if state_files else []
+        for name in names:
+            if name.startswith(_IN_HISTORY):
+                path = history_path(project, date.fromisoformat(name.split(":")[1]))
+                rels.append(f"(SELECT unnest({_q(table)}), h AS __h FROM read_parquet({_lit(str(path))}) "
+                            f"WHERE \"table\" = {_lit(table)})")
+        rel = rels[0] if len(rels) == 1 else "(" + " UNION ALL ".join(f"SELECT * FROM {r}" for r in rels) + ")"
         return f"(SELECT * FROM {rel} WHERE {_in_parts(table, held)})" if table in WINDOWS else rel
 
 
+def _there(project: Project, table: str, name: str) -> bool:
+    """Whether a state part's location still holds it: a state file exists, or a history file is still the
+    baseline it was (running an earlier day turns it into a diff)."""
+    if not name.startswith(_IN_HISTORY):
+        return (_state_dir(project) / name).is_file()
+    _, day, count, xor = name.split(":")
+    m = read_meta(history_path(project, date.fromisoformat(day)))
+    return m is not None and m.base is None and m.tokens.get(table) == f"{count}:{xor}"
+
+
 def _read_state(project: Project) -> State:
-    """The state as `state.json` describes it, keeping only the tables whose files are all there. A manifest
-    from before parts (`tokens`, one file per table) still serves its unwindowed tables."""
+    """The state as `state.json` describes it, keeping only the tables whose parts are all where it says. A
+    manifest from before parts (`tokens`, one file per table) still serves its unwindowed tables."""
     folder = _state_dir(project)
     try:
         manifest = json.loads((folder / "state.json").read_text(encoding="utf-8"))
@@ -393,7 +419,7 @@ def _read_state(project: Project) -> State:
         if t not in WINDOWS}
     state = State()
     for table, parts in tables.items():
-        if all((folder / name).is_file() for _, name in parts.values()):
+        if all(_there(project, table, name) for name in {name for _, name in parts.values()}):
             state.parts[table] = {p: tok for p, (tok, _) in parts.items()}
             state.files[table] = {p: name for p, (_, name) in parts.items()}
     return state
@@ -487,6 +513,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
     folder.mkdir(parents=True, exist_ok=True)
     pid = os.getpid()
     mine = metas.get(day)
+    baseline = mine is not None and mine.base is None and base is None and mine.tokens == tokens
     if not (_linked(mine, base, base_tokens) and mine is not None and mine.tokens == tokens):
         base_rels = _base_rels(project, metas, base) if base is not None else None
         new = dict(cur)
@@ -501,6 +528,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
         _write_diff(con, tmp, day, base if base_rels is not None else None,
                     base_tokens if base_rels is not None else None, tokens, windows, base_rels, new)
         plan.moves.append((tmp, history_path(project, day)))
+        baseline = base_rels is None
     if following is not None and not _linked(metas.get(following), day, tokens):
         files = chain(metas, project, following)
         nxt = metas.get(following)
@@ -512,13 +540,14 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
             os.replace(tmp, pending)  # staged: promoted after this day's diff, or by repair() after a crash
             plan.moves.append((pending, history_path(project, following)))
     if following is None and state.parts != parts:
-        plan.state = _stage_state(con, plan, state, parts)
+        plan.state = _stage_state(con, plan, state, parts, day if baseline else None)
     return plan
 
 
-def _stage_state(con: duckdb.DuckDBPyConnection, plan: Plan, state: State, parts: Parts) -> State:
+def _stage_state(con: duckdb.DuckDBPyConnection, plan: Plan, state: State, parts: Parts,
+                 baseline: date | None) -> State:
     """Write the rows of every part that is not in the state already, one file per table (named by the token
-    of what it holds); return the new state."""
+    of what it holds) — or, when the day's history file is a baseline, point at it; return the new state."""
     folder = _state_dir(plan.project)
     folder.mkdir(parents=True, exist_ok=True)
     new = State(parts={t: dict(p) for t, p in parts.items()})
@@ -527,6 +556,9 @@ def _stage_state(con: duckdb.DuckDBPyConnection, plan: Plan, state: State, parts
         missing = {p: tok for p, tok in wanted.items() if p not in kept}
         new.files[table] = dict(kept)
         if not missing:
+            continue
+        if baseline is not None:
+            new.files[table].update({p: f"{_IN_HISTORY}{baseline}:{_combine(wanted.values())}" for p in missing})
             continue
         name = f"{table}.{_combine(missing.values()).replace(':', '-')}.parquet"
         new.files[table].update({p: name for p in missing})
