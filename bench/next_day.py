@@ -3,9 +3,10 @@
 From the bench world's day D (bench/generate.py), writes day D+1 as the next export would look — the usage
 window moves one day (every tenant gets a row for D+1, the oldest day drops out) and 1 % of contracts get a
 new annual value — then times `tieout run --as-of D+1` against a re-run of D (which stores nothing new),
-and reports what the day added to the store.
+and reports what the day added to the store. Each round starts from the same store (day D only), and times
+the re-run and the next day back to back: on a shared machine only their ratio within a round is steady.
 
-    python bench/next_day.py --companies 1000000
+    python bench/next_day.py --companies 1000000 --repeat 2
 
 Prints figures; asserts nothing. Run bench/run_day.py first so that day D is stored.
 """
@@ -48,11 +49,24 @@ def _write_next_day(src: Path, dst: Path, day: date, window: int) -> None:
     ) TO '{dst / "crm_contracts.csv"}' (HEADER)""")
 
 
-def _run(project: Path, day: date) -> float:
+# Runs the tieout CLI and reports the process's own peak RSS.
+_WITH_PEAK = """
+import resource, runpy, sys
+sys.argv = ["tieout", *sys.argv[1:]]
+try:
+    runpy.run_module("tieout", run_name="__main__")
+finally:
+    print("PEAK_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def _run(project: Path, day: date) -> tuple[float, float]:
+    """Wall seconds and peak memory (GiB) of `tieout run`."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "tieout", "run", "-p", str(project), "--as-of", str(day)], check=True,
-                   stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    proc = subprocess.run([sys.executable, "-c", _WITH_PEAK, "run", "-p", str(project), "--as-of", str(day)],
+                          check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_KIB")]
+    return time.perf_counter() - t, peak[0] / 2**20 if peak else float("nan")
 
 
 def _size(folder: Path) -> int:
@@ -64,6 +78,7 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=100_000)
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 15))
     parser.add_argument("--usage-days", type=int, default=35)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     world = HERE / "out" / str(args.companies)
     day, nxt = args.date, args.date + timedelta(days=1)
@@ -76,18 +91,25 @@ def main() -> None:
     exports = project / "exports"
     _write_next_day(exports / str(day), exports / str(nxt), day, args.usage_days)
     _run(project, day)  # brings an older store up to date (migrations) before anything is timed
-    rerun = _run(project, day)
-    history_before = _size(project / ".tieout" / "history")
-    state_before = _size(project / ".tieout" / "history" / "state")
-    next_day = _run(project, nxt)
-    added = (project / ".tieout" / "history" / f"{nxt}.parquet").stat().st_size
-    state_after = _size(project / ".tieout" / "history" / "state")
-    print(f"| {args.companies:,} companies | re-run of {day}: {rerun:.1f} s | next day {nxt}: {next_day:.1f} s "
-          f"({next_day / rerun:.2f}x) | history file of the day {added / 2**20:.1f} MiB | state "
-          f"{state_before / 2**20:.0f} -> {state_after / 2**20:.0f} MiB | history before "
-          f"{history_before / 2**20:.0f} MiB |")
+    store = project / ".tieout"
+    saved = project.with_name(f"{project.name}-store")
+    shutil.rmtree(saved, ignore_errors=True)
+    shutil.copytree(store, saved)
+    for _ in range(args.repeat):
+        shutil.rmtree(store)
+        shutil.copytree(saved, store)  # day D stored, nothing after it
+        rerun, rerun_peak = _run(project, day)
+        history_before = _size(store / "history")
+        state_before = _size(store / "history" / "state")
+        next_day, next_peak = _run(project, nxt)
+        added = (store / "history" / f"{nxt}.parquet").stat().st_size
+        state_after = _size(store / "history" / "state")
+        print(f"| {args.companies:,} companies | re-run of {day}: {rerun:.1f} s ({rerun_peak:.1f} GiB) | next day "
+              f"{nxt}: {next_day:.1f} s ({next_peak:.1f} GiB) ({next_day / rerun:.2f}x) | history file of the day "
+              f"{added / 2**20:.1f} MiB | state {state_before / 2**20:.0f} -> {state_after / 2**20:.0f} MiB | "
+              f"history before {history_before / 2**20:.0f} MiB |", flush=True)
     shutil.rmtree(project)
-
+    shutil.rmtree(saved)
 
 if __name__ == "__main__":
     main()

@@ -3,6 +3,7 @@ the time DuckDB alone takes to read the same six files.
 
     python bench/run_day.py --companies 100000          # generates bench/out/100000 if missing
     python bench/run_day.py --companies 1000000 --repeat 3
+    python bench/run_day.py --companies 1000000 --fresh     # the first run: the store is removed first
 
 Prints one line per measurement and a Markdown row for the README's benchmark table. Benchmarks print
 figures; they never assert a time (a slow machine is not a failing test).
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--date", default="2026-03-15")
     parser.add_argument("--out", type=Path, help="project folder (default bench/out/N)")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--fresh", action="store_true", help="remove the store before each run (a first run)")
     args = parser.parse_args()
     project = args.out or HERE / "out" / str(args.companies)
     if not (project / "tieout.yml").exists():
@@ -77,6 +80,8 @@ def main() -> None:
     for _ in range(args.repeat):
         _, _, out = _measure([sys.executable, "-c", _FLOOR, *(str(day / f"{f}.csv") for f in FILES)])
         floors.append(float(out.strip()))
+        if args.fresh:
+            shutil.rmtree(project / ".tieout", ignore_errors=True)
         wall, peak, out = _measure([*tieout, "run", "-p", str(project), "--as-of", args.date, "--format", "json"])
         runs.append(wall)
         peaks.append(peak)

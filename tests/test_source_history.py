@@ -293,3 +293,64 @@ def test_sigkill_at_any_point_leaves_history_that_the_next_run_completes(tmp_pat
     _run(project, *days)
     assert _everything(project) == _everything(clean)
     assert not list((project / ".tieout" / "history").glob(".*"))
+
+
+# --- the usage window moves ---------------------------------------------------------------------------------
+
+def _usage(*rows: str) -> dict[str, str]:
+    return {"ops_usage.csv": "tenant_id,date,active_users,fte_count\n" + "".join(f"t-1,{r},50\n" for r in rows)}
+
+
+# The trailing window moves; on the 22nd a row inside the window is edited and one goes missing; on the 23rd
+# the window reaches back again (two rows return); the 25th changes nothing.
+MOVING = {
+    "2026-01-20": _usage("2026-01-18,40", "2026-01-19,41", "2026-01-20,42"),
+    "2026-01-21": _usage("2026-01-19,41", "2026-01-20,42", "2026-01-21,43"),
+    "2026-01-22": _usage("2026-01-20,50", "2026-01-22,44"),
+    "2026-01-23": _usage("2026-01-19,41", "2026-01-20,50", "2026-01-21,43", "2026-01-22,44", "2026-01-23,45"),
+    "2026-01-24": _usage("2026-01-22,44", "2026-01-23,45", "2026-01-24,46"),
+    "2026-01-25": _usage("2026-01-22,44", "2026-01-23,45", "2026-01-24,46"),
+}
+
+
+def test_usage_rows_that_leave_the_window_are_not_stored_as_removals(tmp_path: Path) -> None:
+    from tieout import source_history
+    from tieout.config import load_project
+
+    project = _new_project(tmp_path / "p", MOVING)
+    _run(project, *MOVING)
+    stored = [(str(r["day"]), r["change"], str((r["ops_usage"] or r["ops_usage__old"])["date"]), r["fields"])
+              for d in MOVING for r in _history(project, d) if r["table"] == "ops_usage"]
+    assert sorted(stored) == sorted([
+        *[("2026-01-20", "added", f"2026-01-{d}", None) for d in (18, 19, 20)],
+        ("2026-01-21", "added", "2026-01-21", None),
+        ("2026-01-22", "changed", "2026-01-20", ["active_users"]),
+        ("2026-01-22", "removed", "2026-01-21", None),  # inside the window: a real removal
+        ("2026-01-22", "added", "2026-01-22", None),
+        *[("2026-01-23", "added", f"2026-01-{d}", None) for d in (19, 21, 23)],
+        ("2026-01-24", "added", "2026-01-24", None),
+    ])
+    assert pq.read_schema(project / ".tieout" / "history" / "2026-01-24.parquet").metadata[b"tieout_window"] == \
+        b'{"ops_usage": "2026-01-22"}'
+    # Replaying the history gives each day's usage export exactly: rows that left a window stay gone.
+    con = duckdb.connect()
+    loaded = load_project(project)
+    for day, files in MOVING.items():
+        got = source_history.state_rows(con, loaded, date.fromisoformat(day), "ops_usage", "true")
+        assert got is not None
+        assert sorted(f"{r['date']},{r['active_users']}" for r in got) == sorted(
+            line.split(",", 1)[1].rsplit(",", 1)[0] for line in files["ops_usage.csv"].splitlines()[1:]), day
+
+
+def test_a_moving_window_stores_the_same_history_in_any_order(tmp_path: Path) -> None:
+    in_order = _new_project(tmp_path / "in-order", MOVING)
+    _run(in_order, *MOVING)
+    expected = _everything(in_order)
+    shuffled = _new_project(tmp_path / "shuffled", MOVING)
+    days = list(MOVING)
+    random.Random(3).shuffle(days)
+    _run(shuffled, *days, *days[:2])
+    assert _everything(shuffled) == expected
+    backwards = _new_project(tmp_path / "backwards", MOVING)
+    _run(backwards, *reversed(MOVING))
+    assert _everything(backwards) == expected

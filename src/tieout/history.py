@@ -6,6 +6,11 @@ which records belong to an entity that day. What changed on a day comes from the
 (`source_history`) when that day's diff is current; a day with no stored base (the first stored day, whose
 file is the baseline) or a store without history falls back to comparing two days' exports. Record sets are
 tiny (one entity), so the comparison itself is plain Python over typed DuckDB values.
+
+Usage rows that merely left the trailing window are never a change here, whichever source is read: the
+export comparison drops them (`diff_table`), and the stored history does not hold them at all (store schema 3
+on; a file records where its window starts instead, see `source_history`) — older files that do are filtered
+the same way as the exports.
 """
 
 from __future__ import annotations
@@ -268,7 +273,8 @@ def stored_first_day(project: Project, subject: Subject, day: date) -> FirstDay 
                 WHERE {column.replace('source_', 'r.source_') if table == 'source_records' else 'r.' + column}
                       IN (SELECT unnest($ids))""", {"path": path, "table": table, "ids": wanted})
             if table == "ops_usage" and got:
-                # The usage export is a trailing window: rows older than the new window left it.
+                # The usage export is a trailing window: rows older than the new window left it. Such rows are
+                # not stored from schema 3 on; history files written before still list them as removed.
                 now = source_history.state_rows(con, project, day, "ops_usage", "tenant_id IN (SELECT unnest($ids))",
                                                 {"ids": wanted}) or []
                 start = min((r["date"] for r in now), default=None)

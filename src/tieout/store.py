@@ -22,7 +22,7 @@ from tieout import days
 from tieout.config import Project
 from tieout.errors import ConfigError, RunInProgress
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MANIFEST = "store.json"
 
 
@@ -41,11 +41,21 @@ def _v2_source_history(project: Project) -> None:
     repair(project, stored, lambda day: reopen_day(project, day))
 
 
+def _v4_usage_window(project: Project) -> None:
+    """Nothing to convert: from version 4 on, usage rows that merely left the trailing window are no longer
+    stored as removals (a file records where its window starts instead), and the latest state is kept per part
+    (`state.json` "tables"). Files of version 2 stay valid — they store those removals and carry no window — and
+    the old state manifest is read as it is. The version moves so that an older tieout, which would replay the
+    usage window without the window starts, refuses the store rather than misreading it."""
+    del project
+
+
 # version -> the step that turns a store of the version before into this version
 _MIGRATIONS: dict[int, Callable[[Project], None]] = {
     1: _v1_days_folder,
     2: _v2_source_history,
     3: days.convert_legacy,  # a file of changes per day instead of every finding
+    4: _v4_usage_window,
 }
 _locked_here = False  # this process holds the run lock
 
