@@ -64,7 +64,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def client(world: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(load_project(world))) as c:
+    with TestClient(create_app(load_project(world), auth=False)) as c:
         yield c
 
 
@@ -77,7 +77,7 @@ def server(world: Path) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(load_project(world)), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(load_project(world), auth=False), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
