@@ -108,7 +108,8 @@ def test_two_processes_migrating_a_new_database_at_once(project_dir: Path, backe
     outcomes = run_together(_open_at_once, (str(project_dir),), (str(project_dir),))
     assert outcomes == ["ok", "ok"], "\n".join(outcomes)
     with state.open(load_project(project_dir)) as connection:
-        assert connection.execute(text("SELECT log, seq FROM log_heads ORDER BY log")).all() == [("audit", 0), ("corrections", 0)]
+        assert connection.execute(text("SELECT log, seq FROM log_heads ORDER BY log")).all() == \
+            [("audit", 0), ("corrections", 0)]
         assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == \
             [(state_engine.HEAD_REVISION,)]
 

@@ -182,6 +182,12 @@ def actions_api(request: Request, ident: str, user: CurrentUser) -> JSON:
     return JSON(to_json({"status": st.as_dict(), "actions": history(project, ident)}, indent=None))
 
 
+@router.get("/api/session", tags=["api"], response_class=JSON,
+            summary="Who is signed in, and the CSRF token to send as X-CSRF-Token")
+def session_api(request: Request, user: CurrentUser) -> JSON:
+    return JSON(to_json({**user.as_dict(), "csrf": request.state.csrf}, indent=None))
+
+
 def _auditor(request: Request, user: CurrentUser) -> User:
     if not user.can_audit:
         from tieout.workflow.audit import record_alone
