@@ -38,7 +38,7 @@ def _login_page(request: Request, next_url: str, message: str | None = None, cod
     token = secrets.token_urlsafe(32)
     response = request.app.state.templates.TemplateResponse(request, "login.html", {
         "user": None, "nav": None, "as_of": None, "project_name": request.app.state.project.root.name,
-        "login_csrf": token, "next": next_url, "message": message}, status_code=code)
+        "login_csrf": token, "next": next_url, "message": message, "signed_out": True}, status_code=code)
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/login")
     return response
 
