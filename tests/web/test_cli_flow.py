@@ -52,3 +52,7 @@ def test_the_workflow_from_the_command_line(world: Path, tmp_path: Path) -> None
                               ("bob", "comment", "conflict"), ("bob", "suppress", "allowed"),
                               ("bob", "approve", "refused"), ("carol", "approve", "allowed"),
                               ("alice", "resolve", "allowed")]
+    verified = _run("audit", "verify", "--log", "audit", "-p", p)
+    assert verified.exit_code == 0 and "OK: audit log intact" in verified.output  # type: ignore[attr-defined]
+    log = _run("audit", "log", "-p", p, "--object", f"exception:{ident}", "--format", "json")
+    assert [e["outcome"] for e in json.loads(log.output)][-3:] == ["conflict", "refused", "allowed"]  # type: ignore

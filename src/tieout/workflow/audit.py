@@ -38,7 +38,9 @@ def record_alone(project: Project, **entry: Any) -> None:
 
 
 def entries(project: Project, *, object: str | None = None, limit: int = 500) -> list[dict[str, Any]]:  # noqa: A002
-    """The newest entries first."""
+    """The newest entries first. An absent state database has none (and is not created)."""
+    if not state.exists(project):
+        return []
     query = select(audit).order_by(audit.c.seq.desc()).limit(limit)
     if object is not None:
         query = query.where(audit.c.object == object)
@@ -47,6 +49,8 @@ def entries(project: Project, *, object: str | None = None, limit: int = 500) ->
 
 
 def verify_audit(project: Project) -> chain.Verdict:
+    if not state.exists(project):
+        return chain.verify(LOG, [], (0, chain.GENESIS))
     with state.open(project) as connection:
         rows = connection.execute(select(audit).order_by(audit.c.seq, audit.c.id)).all()
         head = connection.execute(select(log_heads.c.seq, log_heads.c.hash).where(log_heads.c.log == LOG)).first()
