@@ -189,3 +189,12 @@ def test_only_admins_and_auditors_read_the_audit_log(app: FastAPI, project: Proj
     assert page.status_code == 200 and "audit log intact" in page.text
     assert client_for(app, "alice")[0].get("/audit").status_code == 403
     assert entries(project)[0]["outcome"] == "refused"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+def test_sign_in_never_redirects_to_another_site(app: FastAPI, project: Project, target: str) -> None:
+    c = TestClient(app, follow_redirects=False)
+    c.get("/login")
+    response = c.post("/login", data={"name": "alice", "password": "correct horse battery",
+                                      "csrf": c.cookies.get("tieout_login"), "next": target})
+    assert response.status_code == 303 and response.headers["location"] == "/"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import new_project
+from tests.state.pg import Cluster, fresh_database, start_cluster
 from tieout.config import Project, load_project
 from tieout.people import add_user
 from tieout.workflow import Target
@@ -26,9 +27,24 @@ PEOPLE = {
 AR = Target("aaaaaaaaaaaaaaaa", "ar", date(2026, 1, 10))
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    yield from start_cluster()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The workflow runs on SQLite (the default) and on a real PostgreSQL, like the state suite."""
+    if request.param == "sqlite":
+        yield None
+        return
+    yield from fresh_database(request.getfixturevalue("pg_cluster"))
+
+
 @pytest.fixture
-def people_project(tmp_path: Path) -> Project:
-    project = load_project(new_project(tmp_path / "p", {"2026-01-20": {}}))
+def people_project(tmp_path: Path, backend: str | None) -> Project:
+    yml = f"state_url: '{backend}'\n" if backend else ""
+    project = load_project(new_project(tmp_path / "p", {"2026-01-20": {}}, yml=yml))
     for name, (role, teams) in PEOPLE.items():
         add_user(project, name, role, PASSWORD, teams)
     return project

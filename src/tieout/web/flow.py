@@ -31,7 +31,8 @@ def _secure(request: Request) -> bool:
 
 def _safe_next(target: str | None) -> str:
     # Only a path on this site: never an open redirect to another one.
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    # (a browser reads "/\\host" as "//host")
+    return target if target and target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 def _login_page(request: Request, next_url: str, message: str | None = None, code: int = 200) -> Response:
