@@ -83,3 +83,15 @@ class AuditBroken(TieoutError):
     """`tieout audit verify` found a hash-chained log edited, deleted from, reordered or inserted into."""
 
     exit_code = 8
+
+
+class Conflict(TieoutError):
+    """Someone else acted on the exception since the version this action was based on: nothing was changed."""
+
+    exit_code = 9
+
+
+class NotAllowed(TieoutError):
+    """The user's role or team does not allow this action on this object (refused and audited)."""
+
+    exit_code = 10

@@ -64,7 +64,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def client(world: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(load_project(world))) as c:
+    with TestClient(create_app(load_project(world), auth=False)) as c:
         yield c
 
 
@@ -77,7 +77,7 @@ def server(world: Path) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(load_project(world)), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(load_project(world), auth=False), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -88,6 +88,42 @@ def server(world: Path) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+
+
+def _serve(app: object) -> Iterator[str]:
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def flow_world(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the world with people in its own state database: the signed-in browser tests write to it."""
+    from tests.web.flow import add_people
+
+    folder = tmp_path_factory.mktemp("flow") / "world"
+    shutil.copytree(world, folder)
+    add_people(load_project(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def auth_server(flow_world: Path) -> Iterator[str]:
+    """The signed-in app (what `tieout serve` runs) over `flow_world`, in a real uvicorn."""
+    yield from _serve(create_app(load_project(flow_world)))
 
 
 @pytest.fixture(scope="session")

@@ -118,11 +118,15 @@ def test_not_found_is_404_with_a_message(client: TestClient, path: str) -> None:
     assert "no exception" in response.json()["detail"]
 
 
-def test_with_sign_in_required_every_call_but_healthz_is_401(world: Path) -> None:
-    with TestClient(create_app(load_project(world), auth=True)) as c:
+def test_with_sign_in_required_the_api_is_401_and_pages_go_to_login(world: Path, tmp_path: Path) -> None:
+    with TestClient(create_app(load_project(world)), follow_redirects=False) as c:
         assert c.get("/healthz").status_code == 200
         for path in ("/api/exceptions", "/api/exceptions/c5091e9703615cde", "/api/entities/C00004",
-                     "/api/timeline", "/", "/timeline", "/ownership", "/entities/C00004"):
+                     "/api/timeline", "/api/exceptions/c5091e9703615cde/actions"):
             response = c.get(path)
             assert response.status_code == 401, path
             assert response.json() == {"detail": "not logged in"}
+        for path in ("/", "/timeline", "/ownership", "/entities/C00004", "/audit"):
+            response = c.get(path)
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/login?next=%2F"), path

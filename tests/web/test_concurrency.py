@@ -17,7 +17,7 @@ from tieout.web import create_app
 def test_pages_and_api_answer_while_a_run_writes(world: Path, tmp_path: Path) -> None:
     project = tmp_path / "world"
     shutil.copytree(world, project)
-    with TestClient(create_app(load_project(project))) as client:
+    with TestClient(create_app(load_project(project), auth=False)) as client:
         before = client.get("/api/timeline").json()
         assert "2026-02-28" not in {d["date"] for d in before}
         # A date between two stored days: the run also rewrites the next day's changes in the same commit.

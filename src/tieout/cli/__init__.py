@@ -21,6 +21,7 @@ from tieout.cli.run import backfill, run
 from tieout.cli.serve import serve
 from tieout.cli.show import show
 from tieout.cli.timeline import timeline
+from tieout.cli.workflow import WORKFLOW_COMMANDS
 from tieout.errors import TieoutError
 
 
@@ -44,11 +45,12 @@ def cli() -> None:
     Exit codes: 0 ok · 2 usage error · 3 bad configuration · 4 bad input export
                 5 --fail-on threshold reached · 6 another run in progress · 7 not found
                 8 audit verify: a hash-chained log was tampered with
+                9 conflict: someone acted on the exception first · 10 action not allowed
     """
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit, report, notify, serve):
+                ownership, golden, correct, corrections_cmd, audit, report, notify, serve, *WORKFLOW_COMMANDS):
     cli.add_command(command)
 
 

@@ -90,17 +90,20 @@ def corrections_cmd(project_dir: Path, canonical_id: str | None, fmt: str) -> No
 
 @click.group()
 def audit() -> None:
-    """Check the hash-chained logs (the corrections log)."""
+    """Check the hash-chained logs (corrections, audit) and read the audit log."""
 
 
 @audit.command("verify")
 @project_option
+@click.option("--log", "log", type=click.Choice(("corrections", "audit")), default="corrections",
+              show_default=True, help="Which hash-chained log to check.")
 @format_option("text", "json")
-def verify(project_dir: Path, fmt: str) -> None:
-    """Recompute the corrections log's hash chain: exit 0 if intact, 8 naming the first broken entry."""
+def verify(project_dir: Path, log: str, fmt: str) -> None:
+    """Recompute a log's hash chain: exit 0 if intact, 8 naming the first broken entry."""
     from tieout.corrections import verify_corrections
+    from tieout.workflow.audit import verify_audit
 
-    verdict = verify_corrections(open_project(project_dir))
+    verdict = (verify_audit if log == "audit" else verify_corrections)(open_project(project_dir))
     if fmt == "json":
         click.echo(to_json({"log": verdict.log, "ok": verdict.ok, "entries": verdict.entries,
                             "head_seq": verdict.head_seq, "head_hash": verdict.head_hash,
@@ -109,3 +112,22 @@ def verify(project_dir: Path, fmt: str) -> None:
         raise AuditBroken(verdict.message)
     if fmt == "text":
         click.echo(verdict.message)
+
+
+@audit.command("log")
+@project_option
+@click.option("--object", "obj", help="Only entries about this object (e.g. exception:ID, user:NAME).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@format_option("table", "json")
+def audit_log(project_dir: Path, obj: str | None, limit: int, fmt: str) -> None:
+    """The audit log, newest first: every workflow action, refused attempt, conflict and sign-in."""
+    from tieout.workflow.audit import entries
+
+    rows = entries(open_project(project_dir), object=obj, limit=limit)
+    if fmt == "json":
+        click.echo(to_json(rows))
+    else:
+        echo_rich(table(f"{len(rows)} audit entr{'y' if len(rows) == 1 else 'ies'}",
+                        ("Seq", "At (UTC)", "Who", "Action", "Object", "Outcome", "Reason"),
+                        ((r["seq"], str(r["at"])[:19], r["actor"], r["action"], r["object"], r["outcome"], r["reason"])
+                         for r in rows)))

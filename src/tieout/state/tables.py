@@ -6,7 +6,7 @@ metadata agree, so a change here without a migration (or the reverse) fails.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -75,5 +75,99 @@ notifications = Table(
     CheckConstraint("kind IN ('p1', 'digest', 'resolved')", name="kind"),
     CheckConstraint("outcome IN ('sent', 'failed')", name="outcome"),
     Index("ix_notifications_exception_id", "exception_id", "first_seen", "channel_key"),
+    sqlite_autoincrement=True,
+)
+
+# --- People and workflow (migration 0003_workflow) -------------------------------------------------------------
+
+ROLES = ("admin", "team_member", "approver", "auditor")
+KINDS = ("ack", "assign", "comment", "resolve", "suppress", "approve", "reject")
+
+# People who may sign in. `teams` is a comma-separated list of team names (few, short, only ever read whole);
+# `password_hash` is `scrypt$n$r$p$salt$hash` (tieout.people.passwords). A user is disabled, never deleted, so
+# the audit log's names keep meaning someone.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("teams", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    CheckConstraint("role IN ('admin', 'team_member', 'approver', 'auditor')", name="role"),
+    Index("ux_users_name", "name", unique=True),
+)
+
+# Signed-in browsers. Only the sha256 of the cookie's token is stored, so a copy of the database signs nobody
+# in. `csrf` is the session's anti-forgery token, echoed by every form and htmx request.
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_name", String(100), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sessions_user_name", "user_name"),
+)
+
+# Where each exception stands in the workflow, and its version: every action names the version it was based
+# on and bumps it, so two people acting on one state at once cannot both win (optimistic concurrency).
+# `episode_first_seen` is the episode the state belongs to: a reopened exception starts afresh.
+exception_state = Table(
+    "exception_state", metadata,
+    Column("exception_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("episode_first_seen", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("assignee", String(100)),
+    Column("suppressed_until", Date),
+    Column("pending_action_id", Integer),
+)
+
+# Every action taken on an exception, in order. A suppression waits for a second person: `requires_approval`,
+# then `approved_by`/`approved_at` (or `rejected` by an approve/reject action naming it in `target_id`).
+actions = Table(
+    "actions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exception_id", String(64), nullable=False),
+    Column("episode_first_seen", Date, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("assignee", String(100)),
+    Column("reason_code", String(40)),
+    Column("comment", Text),
+    Column("until", Date),
+    Column("requires_approval", Boolean, nullable=False),
+    Column("approved_by", String(100)),
+    Column("approved_at", DateTime(timezone=True)),
+    Column("decision", String(20)),
+    Column("target_id", Integer),
+    Column("version", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind IN ('ack', 'assign', 'comment', 'resolve', 'suppress', 'approve', 'reject')",
+                    name="kind"),
+    Index("ix_actions_exception_id", "exception_id"),
+    sqlite_autoincrement=True,
+)
+
+# The audit log: every action and every refused attempt (who, what, on which object, the outcome and why).
+# Append-only and hash-chained like the corrections log.
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("object", String(200), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ux_audit_seq", "seq", unique=True),
     sqlite_autoincrement=True,
 )

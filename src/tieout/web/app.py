@@ -7,16 +7,17 @@ when the queue is filtered. Every asset is served from `static/`, so the interfa
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tieout import __version__
 from tieout.config import Project
-from tieout.errors import NotFound, TieoutError
+from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound, TieoutError
 from tieout.ownership.catalogue import SYSTEM_NAMES
 from tieout.web import format as fmt
 from tieout.web.queue import BadFilter
@@ -34,15 +35,17 @@ def templates() -> Jinja2Templates:
     return t
 
 
-def create_app(project: Project, *, auth: bool = False) -> FastAPI:
-    """The web interface over `project`'s store. `auth=False` (temporary, until users exist) serves an
-    anonymous read-only user; `auth=True` refuses every page and API call with 401 (see `web.auth`)."""
-    from tieout.web import api, pages
+def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30) -> FastAPI:
+    """The web interface over `project`'s store. With `auth` (the default, what `tieout serve` runs) every
+    page and API call needs a session (`/login`); sessions end after `idle_minutes` without a request.
+    `auth=False` serves one anonymous read-only user (tests, embedding): every write is refused."""
+    from tieout.web import api, flow, pages
 
     app = FastAPI(title="tieout", version=__version__, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.state.project = project
     app.state.auth = auth
+    app.state.idle_minutes = idle_minutes
     app.state.reads = Reads(project)
     app.state.templates = templates()
     # A store written by an older tieout is converted now, under the run lock, like any command would; after
@@ -54,6 +57,7 @@ def create_app(project: Project, *, auth: bool = False) -> FastAPI:
         return {"status": "ok"}
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(flow.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     _errors(app)
@@ -81,12 +85,28 @@ def _errors(app: FastAPI) -> None:
     def bad_filter(request: Request, e: BadFilter) -> Response:
         return page(request, 422, "Unknown filter", str(e))
 
+    @app.exception_handler(Conflict)
+    def conflict(request: Request, e: Conflict) -> Response:
+        return page(request, 409, "Conflict", str(e))
+
+    @app.exception_handler(NotAllowed)
+    def not_allowed(request: Request, e: NotAllowed) -> Response:
+        return page(request, 403, "Not allowed", str(e))
+
+    @app.exception_handler(BadArgument)
+    def bad_argument(request: Request, e: BadArgument) -> Response:
+        return page(request, 422, "Refused", str(e))
+
     @app.exception_handler(TieoutError)
     def tieout_error(request: Request, e: TieoutError) -> Response:
         return page(request, 500, "The store cannot be read", str(e))
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, e: StarletteHTTPException) -> Response:
+        if e.status_code == 401 and not _wants_json(request) and request.method == "GET":
+            # A page asked for without a session: sign in, then come back here.
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         if _wants_json(request) or e.status_code == 401:
             return JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=e.headers)
         return page(request, e.status_code, "Not found" if e.status_code == 404 else "Error", str(e.detail))

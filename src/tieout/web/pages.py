@@ -18,6 +18,7 @@ from tieout.history import SYSTEMS
 from tieout.ownership.catalogue import CONDITIONS
 from tieout.ownership.doc import TITLE, handoffs, mermaid, rows
 from tieout.sources.layout import BY_TABLE
+from tieout.state.tables import KINDS
 from tieout.web.auth import CurrentUser, User, current_user
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
 from tieout.web.queue import AGE_LABELS, SORTS, BadFilter, Filters, age, facets, total_impact
@@ -29,11 +30,13 @@ PANEL = "queue-panel"
 ROW_ID = {t: spec.primary_key[0] for t, spec in BY_TABLE.items()}
 
 
-def _render(request: Request, name: str, user: User, nav: str | None, **context: Any) -> Response:
+def _render(request: Request, name: str, user: User, nav: str | None, status_code: int = 200,
+            **context: Any) -> Response:
     reads: Reads = request.app.state.reads
     context.setdefault("as_of", reads.latest())
     return request.app.state.templates.TemplateResponse(request, name, {
-        "user": user, "nav": nav, "project_name": reads.project.root.name, "latest": reads.latest(), **context})
+        "user": user, "nav": nav, "project_name": reads.project.root.name, "latest": reads.latest(),
+        "csrf": getattr(request.state, "csrf", ""), **context}, status_code=status_code)
 
 
 def _as_of(request: Request) -> date | None:
@@ -63,14 +66,25 @@ def queue(request: Request, user: CurrentUser) -> Response:
 
 
 @router.get("/exceptions/{ident}", name="exception")
-def exception_page(request: Request, ident: str, user: CurrentUser) -> Response:
+def exception_route(request: Request, ident: str, user: CurrentUser) -> Response:
+    return exception_page(request, ident, user)
+
+
+def exception_page(request: Request, ident: str, user: User, *, flash: dict[str, Any] | None = None,
+                   status_code: int = 200) -> Response:
+    """The exception's story and its workflow; `flash` carries a refused action's message back to the form."""
+    from tieout.web.flow import workflow_context
+
     as_of = _as_of(request)
     found = request.app.state.reads.exception(ident, as_of)
     if found is None:
         raise NotFound(f"no exception {ident!r}" + (f" on or before {as_of}" if as_of else ""))
     story, owned = found
-    return _render(request, "exception.html", user, "queue", story=story, e=story["exception"], owned=owned,
-                   systems=SYSTEMS, row_id=ROW_ID, as_of=as_of or request.app.state.reads.latest())
+    done = request.query_params.get("done")
+    return _render(request, "exception.html", user, "queue", status_code=status_code, story=story,
+                   e=story["exception"], owned=owned, systems=SYSTEMS, row_id=ROW_ID,
+                   as_of=as_of or request.app.state.reads.latest(), flash=flash or {},
+                   done=done if done in KINDS else None, **workflow_context(request, ident, user))
 
 
 @router.get("/entities/{canonical_id}", name="entity")

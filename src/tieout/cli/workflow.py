@@ -1,0 +1,151 @@
+"""`tieout users add|list` and the workflow commands `tieout ack|assign|comment|resolve|suppress|approve|reject`.
+
+The CLI trusts the operating-system account: whoever can run tieout on the project folder can name any user
+with `--as`. It is for operators who already have the project folder (and so the state database) in hand.
+Every action is still authorised by that user's role and team, and audited, exactly as in the web.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
+from tieout.output import table, to_json
+from tieout.state.tables import ROLES
+
+
+@click.group()
+def users() -> None:
+    """People who may sign in to `tieout serve` (and be named with --as)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--team", "teams", multiple=True, help="A team the user belongs to (repeatable).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@project_option
+def users_add(name: str, role: str, teams: tuple[str, ...], password_stdin: bool, project_dir: Path) -> None:
+    """Create a user; the password is stored as a salted scrypt hash."""
+    from tieout.people import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = add_user(open_project(project_dir), name, role, password, teams)
+    click.echo(f"user {user.name} added ({user.role}{': ' + ', '.join(user.teams) if user.teams else ''})")
+
+
+@users.command("list")
+@project_option
+@format_option("table", "json")
+def users_list(project_dir: Path, fmt: str) -> None:
+    """The enabled users, their role and teams."""
+    from tieout.people import list_users
+
+    found = [u.as_dict() for u in list_users(open_project(project_dir))]
+    if fmt == "json":
+        click.echo(to_json(found))
+    else:
+        echo_rich(table(f"{len(found)} user(s)", ("Name", "Role", "Teams"),
+                        ((u["name"], u["role"], ", ".join(u["teams"])) for u in found)))
+
+
+def _options(f: Any) -> Any:
+    f = click.option("--expected-version", type=int, default=None,
+                     help="The version your decision was based on (default: the current one).")(f)
+    f = click.option("--as", "actor", required=True, help="The acting user (see `tieout users list`).")(f)
+    f = click.argument("exception_id")(f)
+    return project_option(format_option("text", "json")(f))
+
+
+def _run(project_dir: Path, actor: str, exception_id: str, kind: str, expected_version: int | None,
+         fmt: str, **kwargs: Any) -> None:
+    from tieout.workflow import act, find, status_of
+
+    project = open_project(project_dir)
+    target = find(project, exception_id)
+    if expected_version is None:
+        expected_version = status_of(project, target).version
+    st = act(project, actor, exception_id, kind, expected_version=expected_version, target=target, **kwargs)
+    if fmt == "json":
+        click.echo(to_json(st.as_dict()))
+    else:
+        extra = f", assigned to {st.assignee}" if st.assignee else ""
+        extra += f", suppressed until {st.suppressed_until}" if st.status == "suppressed" else ""
+        extra += f", waiting for approval (suppress until {st.pending['until']})" if st.pending else ""
+        click.echo(f"{kind}: exception {exception_id} is {st.status}{extra} (version {st.version})")
+
+
+@click.command()
+@_options
+def ack(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str) -> None:
+    """Acknowledge an exception."""
+    _run(project_dir, actor, exception_id, "ack", expected_version, fmt)
+
+
+@click.command()
+@_options
+@click.option("--to", "assignee", required=True, help="A member of the team the exception is routed to.")
+def assign(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
+           assignee: str) -> None:
+    """Assign an exception to a member of its routed team."""
+    _run(project_dir, actor, exception_id, "assign", expected_version, fmt, assignee=assignee)
+
+
+@click.command()
+@_options
+@click.option("--text", "comment", required=True, help="The comment.")
+def comment(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
+            comment: str) -> None:
+    """Comment on an exception."""
+    _run(project_dir, actor, exception_id, "comment", expected_version, fmt, comment=comment)
+
+
+@click.command()
+@_options
+@click.option("--reason", "reason_code", required=True,
+              type=click.Choice(("fixed_in_source", "duplicate", "not_an_issue", "timing_expected", "other")))
+@click.option("--comment", help="Free text beside the reason code.")
+def resolve(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
+            reason_code: str, comment: str | None) -> None:
+    """Resolve an exception with a reason code."""
+    _run(project_dir, actor, exception_id, "resolve", expected_version, fmt, reason_code=reason_code,
+         comment=comment)
+
+
+@click.command()
+@_options
+@click.option("--until", type=ISO_DATE, required=True, help="The suppression's last day (after today).")
+@click.option("--comment", help="Why.")
+def suppress(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
+             until: date, comment: str | None) -> None:
+    """Ask to suppress an exception until a date (a second person approves)."""
+    _run(project_dir, actor, exception_id, "suppress", expected_version, fmt, until=until, comment=comment)
+
+
+@click.command()
+@_options
+@click.option("--comment", help="Why.")
+def approve(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
+            comment: str | None) -> None:
+    """Approve the suppression waiting on an exception (not your own)."""
+    _run(project_dir, actor, exception_id, "approve", expected_version, fmt, comment=comment)
+
+
+@click.command()
+@_options
+@click.option("--comment", help="Why.")
+def reject(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
+           comment: str | None) -> None:
+    """Reject the suppression waiting on an exception (not your own)."""
+    _run(project_dir, actor, exception_id, "reject", expected_version, fmt, comment=comment)
+
+
+WORKFLOW_COMMANDS = (users, ack, assign, comment, resolve, suppress, approve, reject)

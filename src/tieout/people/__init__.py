@@ -1,0 +1,7 @@
+"""People who may sign in: users with hashed passwords and roles, and their browser sessions."""
+
+from __future__ import annotations
+
+from tieout.people.users import User, add_user, get_user, list_users, team_members, verify_login
+
+__all__ = ["User", "add_user", "get_user", "list_users", "team_members", "verify_login"]

@@ -1,0 +1,73 @@
+"""Browser sessions: a random 32-byte token in an HttpOnly cookie, only its sha256 stored.
+
+A new token at every sign-in (the old one, if the browser sent it, is deleted: no session fixation), an idle
+expiry (default 30 minutes, refreshed as the user works), an absolute one (12 hours), and sign-out deletes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from tieout import state
+from tieout.config import Project
+from tieout.people.users import User, get_user
+from tieout.state.tables import sessions
+
+IDLE_MINUTES = 30
+ABSOLUTE = timedelta(hours=12)
+# last_seen is written at most this often: a page view should not cost a write each time.
+_TOUCH = timedelta(seconds=30)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def start(project: Project, user_name: str, *, replacing: str | None = None) -> tuple[str, str]:
+    """A new session for `user_name`: (cookie token, CSRF token). `replacing` is the browser's old token."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with state.open(project, write=True) as connection:
+        if replacing:
+            connection.execute(delete(sessions).where(sessions.c.token_hash == _hash(replacing)))
+        connection.execute(delete(sessions).where(sessions.c.expires_at < now))
+        connection.execute(insert(sessions).values(token_hash=_hash(token), user_name=user_name, csrf=csrf,
+                                                   created_at=now, last_seen=now, expires_at=now + ABSOLUTE))
+    return token, csrf
+
+
+def lookup(project: Project, token: str | None, *, idle_minutes: int = IDLE_MINUTES,
+           now: datetime | None = None) -> tuple[User, str] | None:
+    """The signed-in user and the session's CSRF token, or None (no, unknown, idle or expired session)."""
+    if not token:
+        return None
+    now = now or datetime.now(UTC)
+    key = _hash(token)
+    with state.open(project) as connection:
+        row: Any = connection.execute(select(sessions).where(sessions.c.token_hash == key)).first()
+        user = get_user(connection, row.user_name) if row is not None else None
+    if row is None:
+        return None
+    if user is None or _aware(row.last_seen) + timedelta(minutes=idle_minutes) < now or \
+            _aware(row.expires_at) < now:
+        end(project, token)
+        return None
+    if now - _aware(row.last_seen) > _TOUCH:
+        with state.open(project, write=True) as connection:
+            connection.execute(update(sessions).where(sessions.c.token_hash == key).values(last_seen=now))
+    return user, row.csrf
+
+
+def end(project: Project, token: str | None) -> None:
+    if token:
+        with state.open(project, write=True) as connection:
+            connection.execute(delete(sessions).where(sessions.c.token_hash == _hash(token)))

@@ -1,0 +1,210 @@
+"""Sign-in, sign-out, workflow actions (a form on the exception page, and JSON under /api/) and the audit page.
+
+Every POST goes through `writer` (session + CSRF token), except /login, which has no session yet and checks a
+login-form token against a cookie instead (double submit), so another site cannot sign a browser in as
+someone else. No GET changes anything.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
+from tieout.output import to_json
+from tieout.web.auth import COOKIE, CurrentUser, User, Writer
+from tieout.web.reads import Reads
+
+router = APIRouter(default_response_class=HTMLResponse)
+LOGIN_COOKIE = "tieout_login"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: never an open redirect to another one.
+    # (a browser reads "/\\host" as "//host")
+    return target if target and target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
+
+
+def _login_page(request: Request, next_url: str, message: str | None = None, code: int = 200) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = request.app.state.templates.TemplateResponse(request, "login.html", {
+        "user": None, "nav": None, "as_of": None, "project_name": request.app.state.project.root.name,
+        "login_csrf": token, "next": next_url, "message": message, "signed_out": True}, status_code=code)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/login")
+    return response
+
+
+@router.get("/login", name="login")
+def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query parameter
+    return _login_page(request, _safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, name: Annotated[str, Form()], password: Annotated[str, Form()],
+          csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+    from tieout import state
+    from tieout.people import sessions, verify_login
+    from tieout.workflow.audit import record_alone
+
+    project = request.app.state.project
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), csrf.encode()):
+        record_alone(project, actor=name, action="login", object=f"user:{name}", outcome="refused",
+                     reason="login form token missing or wrong")
+        return _login_page(request, _safe_next(next), "The sign-in form expired: please try again.", 403)
+    with state.open(project) as connection:
+        user = verify_login(connection, name, password)
+    if user is None:
+        record_alone(project, actor=name, action="login", object=f"user:{name}", outcome="refused",
+                     reason="wrong name or password")
+        return _login_page(request, _safe_next(next), "Wrong name or password.", 401)
+    # A new token at every sign-in; the one this browser had (if any) is deleted.
+    token, _ = sessions.start(project, user.name, replacing=request.cookies.get(COOKIE))
+    record_alone(project, actor=user.name, action="login", object=f"user:{user.name}", outcome="allowed")
+    response = RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/")
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: Writer) -> Response:
+    from tieout.people import sessions
+    from tieout.workflow.audit import record_alone
+
+    sessions.end(request.app.state.project, request.cookies.get(COOKIE))
+    record_alone(request.app.state.project, actor=user.name, action="logout", object=f"user:{user.name}",
+                 outcome="allowed")
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def target_for(request: Request, ident: str) -> Any:
+    """The exception's latest episode as the workflow sees it (from the cached queue). Raises NotFound."""
+    from tieout.workflow import target_of
+
+    reads: Reads = request.app.state.reads
+    for e in reads.exceptions():
+        if e.id == ident:
+            return target_of(e)
+    raise NotFound(f"no exception {ident!r}")
+
+
+def workflow_context(request: Request, ident: str, user: User) -> dict[str, Any]:
+    """What the exception page shows of the workflow: status, history by episode, the form's choices."""
+    from tieout import state
+    from tieout.workflow import REASON_CODES, Status, history, status_of
+
+    target = target_for(request, ident)
+    project = request.app.state.project
+    if state.exists(project):
+        st, actions = status_of(project, target), history(project, ident)
+    else:  # nothing recorded yet, and a read must not create the database
+        st, actions = Status(ident, 0, "open"), []
+    return {"wf": st, "wf_target": target, "reason_codes": REASON_CODES,
+            "current_actions": [a for a in actions if a["episode_first_seen"] == target.first_seen],
+            "earlier_actions": [a for a in actions if a["episode_first_seen"] != target.first_seen],
+            "min_until": (date.today() + timedelta(days=1)).isoformat(), "csrf": request.state.csrf}
+
+
+def _opt_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadArgument(f"{text!r} is not a date as YYYY-MM-DD") from None
+
+
+@router.post("/exceptions/{ident}/actions")
+def act_form(request: Request, ident: str, user: Writer, kind: Annotated[str, Form()],
+             expected_version: Annotated[int, Form()], assignee: Annotated[str | None, Form()] = None,
+             reason_code: Annotated[str | None, Form()] = None, comment: Annotated[str | None, Form()] = None,
+             until: Annotated[str | None, Form()] = None) -> Response:
+    """The exception page's forms. Success: back to the page (POST/redirect/GET); a refusal or a conflict:
+    the page again, with the message and the current state, and what was typed kept in the form."""
+    from tieout.web.pages import exception_page
+    from tieout.workflow import act
+
+    try:
+        act(request.app.state.project, user.name, ident, kind, expected_version=expected_version,
+            assignee=assignee or None, reason_code=reason_code or None, comment=comment, until=_opt_date(until),
+            target=target_for(request, ident))
+    except (Conflict, NotAllowed, BadArgument) as e:
+        code = 409 if isinstance(e, Conflict) else 403 if isinstance(e, NotAllowed) else 422
+        return exception_page(request, ident, user, flash={"error": str(e), "kind": kind, "comment": comment},
+                              status_code=code)
+    return RedirectResponse(f"/exceptions/{ident}?done={kind}#actions", status_code=status.HTTP_303_SEE_OTHER)
+
+
+class ActionIn(BaseModel):
+    kind: str
+    expected_version: int
+    assignee: str | None = None
+    reason_code: str | None = None
+    comment: str | None = None
+    until: date | None = None
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+
+@router.post("/api/exceptions/{ident}/actions", tags=["api"], response_class=JSON,
+             summary="Take a workflow action (JSON; needs the X-CSRF-Token header)")
+def act_api(request: Request, ident: str, user: Writer, body: Annotated[ActionIn, Body()]) -> JSON:
+    """409 if `expected_version` is stale, 403 if the role or team forbids it, 422 if it is malformed."""
+    from tieout.workflow import act
+
+    st = act(request.app.state.project, user.name, ident, body.kind, expected_version=body.expected_version,
+             assignee=body.assignee, reason_code=body.reason_code, comment=body.comment, until=body.until,
+             target=target_for(request, ident))
+    return JSON(to_json(st.as_dict(), indent=None))
+
+
+@router.get("/api/exceptions/{ident}/actions", tags=["api"], response_class=JSON,
+            summary="The exception's workflow status and every action taken on it")
+def actions_api(request: Request, ident: str, user: CurrentUser) -> JSON:
+    from tieout.workflow import history, status_of
+
+    project = request.app.state.project
+    st = status_of(project, target_for(request, ident))
+    return JSON(to_json({"status": st.as_dict(), "actions": history(project, ident)}, indent=None))
+
+
+@router.get("/api/session", tags=["api"], response_class=JSON,
+            summary="Who is signed in, and the CSRF token to send as X-CSRF-Token")
+def session_api(request: Request, user: CurrentUser) -> JSON:
+    return JSON(to_json({**user.as_dict(), "csrf": request.state.csrf}, indent=None))
+
+
+def _auditor(request: Request, user: CurrentUser) -> User:
+    if not user.can_audit:
+        from tieout.workflow.audit import record_alone
+
+        record_alone(request.app.state.project, actor=user.name, action="GET /audit", object="audit",
+                     outcome="refused", reason=f"role {user.role} may not read the audit log")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin or an auditor may read the audit log")
+    return user
+
+
+@router.get("/audit", name="audit")
+def audit_page(request: Request, user: Annotated[User, Depends(_auditor)]) -> Response:
+    from tieout.workflow.audit import entries, verify_audit
+
+    project = request.app.state.project
+    reads: Reads = request.app.state.reads
+    return request.app.state.templates.TemplateResponse(request, "audit.html", {
+        "user": user, "nav": "audit", "project_name": project.root.name, "as_of": None, "latest": reads.latest(),
+        "entries": entries(project), "verdict": verify_audit(project), "csrf": request.state.csrf})

@@ -1,0 +1,47 @@
+"""Helpers for the signed-in tests: a state database of its own per test, people, and signing in."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tieout.config import Project
+from tieout.people import add_user
+
+PASSWORD = "correct horse battery"
+# The demo world routes exceptions to ar, account_managers and product.
+PEOPLE = {
+    "root": ("admin", ()),
+    "alice": ("team_member", ("ar",)),
+    "bob": ("team_member", ("ar",)),
+    "olga": ("team_member", ("product",)),
+    "carol": ("approver", ()),
+    "dave": ("auditor", ()),
+}
+LATER = (date.today() + timedelta(days=30)).isoformat()
+
+
+def add_people(project: Project) -> None:
+    for name, (role, teams) in PEOPLE.items():
+        add_user(project, name, role, PASSWORD, teams)
+
+
+def login_token(client: TestClient) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert found
+    return found.group(1)
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Sign `client` in as `name`; return the session's CSRF token."""
+    response = client.post("/login", data={"name": name, "password": password, "csrf": login_token(client),
+                                           "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return str(client.get("/api/session").json()["csrf"])
+
+
+def state_env(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state.db'}"

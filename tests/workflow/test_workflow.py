@@ -1,0 +1,115 @@
+"""The workflow over the state store: maker-checker, reopening, conflicts, refusals audited."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from tests.workflow.conftest import AR
+from tieout.config import Project
+from tieout.errors import BadArgument, Conflict, NotAllowed
+from tieout.people import list_users
+from tieout.people.passwords import check_password, hash_password
+from tieout.workflow import act, history, status_of
+from tieout.workflow.audit import entries, verify_audit
+
+LATER = date.today() + timedelta(days=30)
+
+
+def test_passwords_are_salted_and_checked() -> None:
+    a, b = hash_password("s3cret-pass"), hash_password("s3cret-pass")
+    assert a != b and a.startswith("scrypt$")
+    assert check_password("s3cret-pass", a) and not check_password("s3cret-pasS", a)
+    assert not check_password("x", "garbage")
+
+
+def test_users_listed_without_hashes(people_project: Project) -> None:
+    found = {u.name: u for u in list_users(people_project)}
+    assert found["alice"].teams == ("ar",) and found["carol"].role == "approver"
+
+
+def test_a_full_flow_with_maker_checker(people_project: Project) -> None:
+    p = people_project
+    assert act(p, "alice", AR.id, "ack", expected_version=0, target=AR).status == "acknowledged"
+    st = act(p, "alice", AR.id, "assign", expected_version=1, assignee="bob", target=AR)
+    assert (st.status, st.assignee, st.version) == ("assigned", "bob", 2)
+    st = act(p, "bob", AR.id, "suppress", expected_version=2, until=LATER, comment="vendor fix", target=AR)
+    assert st.pending is not None and st.pending["actor"] == "bob" and st.status == "assigned"
+    with pytest.raises(NotAllowed, match="only an approver or an admin"):
+        act(p, "bob", AR.id, "approve", expected_version=3, target=AR)
+    st = act(p, "carol", AR.id, "approve", expected_version=3, target=AR)
+    assert (st.status, st.suppressed_until, st.pending) == ("suppressed", LATER, None)
+    kinds = [(a["kind"], a["actor"]) for a in history(p, AR.id)]
+    assert kinds == [("ack", "alice"), ("assign", "alice"), ("suppress", "bob"), ("approve", "carol")]
+    suppress = history(p, AR.id)[2]
+    assert (suppress["approved_by"], suppress["decision"]) == ("carol", "approved")
+    log = entries(p, object=f"exception:{AR.id}")
+    assert [(e["actor"], e["action"], e["outcome"]) for e in log][:2] == [("carol", "approve", "allowed"),
+                                                                        ("bob", "approve", "refused")]
+    assert verify_audit(p).ok
+
+
+def test_an_admin_does_not_approve_their_own_suppression_either(people_project: Project) -> None:
+    act(people_project, "root", AR.id, "suppress", expected_version=0, until=LATER, target=AR)
+    with pytest.raises(NotAllowed, match="maker-checker"):
+        act(people_project, "root", AR.id, "approve", expected_version=1, target=AR)
+    assert act(people_project, "cora", AR.id, "reject", expected_version=1, target=AR).pending is None
+
+
+def test_reopening_starts_a_new_episode_with_the_old_actions_as_history(people_project: Project) -> None:
+    p = people_project
+    act(p, "alice", AR.id, "resolve", expected_version=0, reason_code="fixed_in_source", target=AR)
+    assert status_of(p, AR).status == "resolved"
+    back = replace(AR, first_seen=date(2026, 2, 1))
+    st = status_of(p, back)
+    assert (st.status, st.reopened, st.version) == ("open", True, 1)
+    act(p, "alice", AR.id, "ack", expected_version=1, target=back)
+    episodes = [a["episode_first_seen"] for a in history(p, AR.id)]
+    assert episodes == [date(2026, 1, 10), date(2026, 2, 1)]
+
+
+@pytest.mark.parametrize(("kind", "kwargs", "message"), [
+    ("resolve", {"reason_code": "because"}, "reason code"),
+    ("suppress", {"until": date.today()}, "after today"),
+    ("assign", {"assignee": "olga"}, "not a member of the routed team"),
+    ("comment", {"comment": "  "}, "needs text"),
+    ("approve", {}, "nothing is waiting"),
+])
+def test_malformed_actions_are_refused_and_audited(people_project: Project, kind: str, kwargs: dict,
+                                                   message: str) -> None:
+    actor = "carol" if kind == "approve" else "alice"
+    with pytest.raises(BadArgument, match=message):
+        act(people_project, actor, AR.id, kind, expected_version=0, target=AR, **kwargs)
+    assert status_of(people_project, AR).version == 0
+    assert entries(people_project)[0]["outcome"] == "refused"
+
+
+def test_two_people_on_one_version_one_wins_the_other_gets_a_conflict(people_project: Project) -> None:
+    p = people_project
+    outcomes: dict[str, str] = {}
+    start = threading.Barrier(2)
+
+    def go(who: str, text: str) -> None:
+        start.wait()
+        try:
+            act(p, who, AR.id, "comment", expected_version=0, comment=text, target=AR)
+            outcomes[who] = "ok"
+        except Conflict as e:
+            outcomes[who] = str(e)
+
+    threads = [threading.Thread(target=go, args=(w, f"from {w}")) for w in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(v == "ok" for v in outcomes.values()) == [False, True]
+    loser = next(w for w, v in outcomes.items() if v != "ok")
+    assert "changed since version 0" in outcomes[loser]
+    assert len(history(p, AR.id)) == 1 and status_of(p, AR).version == 1
+    log = {(e["actor"], e["outcome"]) for e in entries(p, object=f"exception:{AR.id}")}
+    assert (loser, "conflict") in log
+    # nothing lost: the losing comment's text is in the audit log
+    assert any(f"from {loser}" in e["detail"] for e in entries(p) if e["outcome"] == "conflict")
