@@ -77,29 +77,16 @@ def _errors(app: FastAPI) -> None:
         return t.TemplateResponse(request, "error.html", {"title": title, "message": message, "code": code,
                                                           "as_of": None, "nav": None}, status_code=code)
 
-    @app.exception_handler(NotFound)
-    def not_found(request: Request, e: NotFound) -> Response:
-        return page(request, 404, "Not found", str(e))
+    # tieout's errors as pages (or JSON under /api/): status and title per class; Starlette picks the handler
+    # of the nearest class in the error's MRO, so TieoutError catches only what none of the others does.
+    shown = {NotFound: (404, "Not found"), BadFilter: (422, "Unknown filter"), Conflict: (409, "Conflict"),
+             NotAllowed: (403, "Not allowed"), BadArgument: (422, "Refused"),
+             TieoutError: (500, "The store cannot be read")}
+    for error, (code, title) in shown.items():
+        def handler(request: Request, e: Exception, code: int = code, title: str = title) -> Response:
+            return page(request, code, title, str(e))
 
-    @app.exception_handler(BadFilter)
-    def bad_filter(request: Request, e: BadFilter) -> Response:
-        return page(request, 422, "Unknown filter", str(e))
-
-    @app.exception_handler(Conflict)
-    def conflict(request: Request, e: Conflict) -> Response:
-        return page(request, 409, "Conflict", str(e))
-
-    @app.exception_handler(NotAllowed)
-    def not_allowed(request: Request, e: NotAllowed) -> Response:
-        return page(request, 403, "Not allowed", str(e))
-
-    @app.exception_handler(BadArgument)
-    def bad_argument(request: Request, e: BadArgument) -> Response:
-        return page(request, 422, "Refused", str(e))
-
-    @app.exception_handler(TieoutError)
-    def tieout_error(request: Request, e: TieoutError) -> Response:
-        return page(request, 500, "The store cannot be read", str(e))
+        app.add_exception_handler(error, handler)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, e: StarletteHTTPException) -> Response:
