@@ -47,3 +47,26 @@ def test_an_unsafe_user_rule_stops_before_anything_runs(project: Path) -> None:
     assert result.exit_code == 3
     assert "EVIL" in result.output and "not allowed" in result.output
     assert not (project / ".tieout").exists()
+
+
+def _custom_rule(project: Path, needs: str) -> None:
+    (project / "rules").mkdir(exist_ok=True)
+    (project / "rules" / "EVERY_ENTITY.sql").write_text("SELECT canonical_id, 0 AS impact FROM entities")
+    (project / "rules" / "EVERY_ENTITY.yml").write_text(f"description: flags every entity\nneeds_rows: {needs}\n")
+
+
+def test_a_rule_that_needs_rows_runs_only_on_a_day_they_are_there(project: Path) -> None:
+    # The rule would flag every entity, but it declares it can find nothing without corrections — and this
+    # project has none, so it does not run. Needing a table that has rows (entities) changes nothing.
+    for needs, flagged in (("[corrections]", False), ("[entities]", True)):
+        _custom_rule(project, needs)
+        result = invoke("run", "--project", str(project), "--as-of", "2026-01-20", "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert ("EVERY_ENTITY" in result.output) is flagged, needs
+
+
+def test_needs_rows_must_name_a_canonical_table(project: Path) -> None:
+    _custom_rule(project, "[secrets]")
+    result = invoke("run", "--project", str(project), "--as-of", "2026-01-20")
+    assert result.exit_code == 3
+    assert "EVERY_ENTITY" in result.output and "needs_rows names 'secrets'" in result.output

@@ -49,6 +49,10 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date) -> None:
     )
 
 
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return one(con, f"SELECT EXISTS (SELECT 1 FROM {table})") == (True,)
+
+
 def evaluate(con: duckdb.DuckDBPyConnection, project: Project, rules: dict[str, Rule], as_of: date) -> int:
     """Create table `findings` for `as_of`; return its row count. The canonical views must exist."""
     con.execute(
@@ -56,7 +60,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, project: Project, rules: dict[str, 
         "source_id VARCHAR, field VARCHAR, details VARCHAR, impact DECIMAL(20, 4))"
     )
     for rule in rules.values():
-        if rule.enabled:
+        if rule.enabled and all(_has_rows(con, table) for table in rule.needs_rows):
             run_rule(con, rule, as_of)
     con.execute("DROP TABLE IF EXISTS rule_out")
     con.execute(f"""

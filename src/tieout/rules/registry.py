@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tieout.config import Project
 from tieout.errors import ConfigError, NotFound
-from tieout.rules.safety import check_rule_sql
+from tieout.rules.safety import CANONICAL_TABLES, check_rule_sql
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -36,6 +36,9 @@ class RuleMeta(BaseModel):
     classification: Literal["ownership"] | None = None
     enabled: bool = True
     params: dict[str, Any] = Field(default_factory=dict)
+    # Canonical tables the rule can find nothing without: on a day one of them is empty it is not run at all,
+    # which spares planning its SQL (CORRECTION_NOT_APPLIED on a project with no corrections).
+    needs_rows: list[str] = Field(default_factory=list)
 
 
 class RuleOverrideMeta(BaseModel):
@@ -65,6 +68,7 @@ class Rule:
     enabled: bool = True
     builtin: bool = True
     source: Path | None = None
+    needs_rows: tuple[str, ...] = ()
     # The $parameters the SQL uses, filled in once the SQL has passed the safety check.
     used: frozenset[str] = frozenset()
 
@@ -104,6 +108,10 @@ def _validate(model: type[BaseModel], path: Path) -> Any:
 
 def _check_params(rule: Rule) -> Rule:
     used = check_rule_sql(rule.sql, name=rule.name, path=rule.source)
+    unread = sorted(set(rule.needs_rows) - CANONICAL_TABLES)
+    if unread:
+        raise ConfigError(f"{rule.source}: rule {rule.name}: needs_rows names {unread[0]!r}, not a canonical "
+                          f"table (known: {', '.join(sorted(CANONICAL_TABLES))})")
     unknown = sorted(used - set(rule.params) - {"as_of"})
     if unknown:
         raise ConfigError(
@@ -139,6 +147,7 @@ def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[st
             enabled=meta.enabled,
             builtin=builtin,
             source=sql_path,
+            needs_rows=tuple(meta.needs_rows),
         )
     for sql_path in sorted(folder.glob("*.sql")):
         if not sql_path.with_suffix(".yml").is_file():

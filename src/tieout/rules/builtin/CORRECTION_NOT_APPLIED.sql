@@ -4,17 +4,38 @@
 -- empty value there is not a disagreement, as in OWNED_FIELD_MISMATCH). Values are compared normalised by the
 -- field's kind. A correction is checked only from $grace_days after the day it was recorded, so the next
 -- export has had a chance to show it.
-WITH latest AS (
-    SELECT *, tieout_normalise(kind, new_value) AS new_key
+-- Every value is normalised in one place (`keyed`): DuckDB plans each call of tieout_normalise anew.
+WITH latest AS MATERIALIZED (
+    SELECT *
     FROM corrections
     WHERE recorded_on <= $as_of - CAST($grace_days AS INTEGER)
     QUALIFY row_number() OVER (PARTITION BY canonical_id, field ORDER BY seq DESC) = 1
 ),
+held AS MATERIALIZED (
+    -- the values of the corrected fields of the corrected entities, in every system
+    SELECT v.* FROM field_values AS v SEMI JOIN latest AS l ON v.canonical_id = l.canonical_id AND v.field = l.field
+),
+keyed AS MATERIALIZED (
+    SELECT kind, raw, tieout_normalise(kind, raw) AS key
+    FROM (SELECT kind, new_value AS raw FROM latest
+          UNION SELECT kind, value FROM held
+          UNION SELECT kind, mapped FROM held)
+    WHERE raw IS NOT NULL
+),
+wanted AS (
+    SELECT l.*, k.key AS new_key
+    FROM latest AS l LEFT JOIN keyed AS k ON k.kind = l.kind AND k.raw = l.new_value
+),
+values_ AS (
+    SELECT h.*, kv.key AS value_key, km.key AS mapped_key
+    FROM held AS h
+    LEFT JOIN keyed AS kv ON kv.kind = h.kind AND kv.raw = h.value
+    LEFT JOIN keyed AS km ON km.kind = h.kind AND km.raw = h.mapped
+),
 in_corrected AS (
-    SELECT l.*, l.source_system AS checked_system, v.source_id AS record_id, v.value,
-           tieout_normalise(l.kind, v.value) AS value_key
-    FROM latest AS l
-    LEFT JOIN field_values AS v
+    SELECT l.*, l.source_system AS checked_system, v.source_id AS record_id, v.value, v.value_key
+    FROM wanted AS l
+    LEFT JOIN values_ AS v
         ON v.canonical_id = l.canonical_id AND v.field = l.field AND v.source_system = l.source_system
        AND (l.source_id IS NULL OR v.source_id = l.source_id)
 ),
@@ -22,17 +43,15 @@ in_others AS (
     -- Another system is compared with the corrected record as it now stands, both in the registry's shared
     -- vocabulary (`mapped`): systems name statuses differently. Until the correction has landed there is
     -- nothing to agree with, and in_corrected reports it.
-    SELECT l.*, v.source_system AS checked_system, v.source_id AS record_id, v.value,
-           tieout_normalise(l.kind, v.mapped) AS value_key
-    FROM latest AS l
-    JOIN field_values AS c
+    SELECT l.*, v.source_system AS checked_system, v.source_id AS record_id, v.value, v.mapped_key AS value_key
+    FROM wanted AS l
+    JOIN values_ AS c
         ON c.canonical_id = l.canonical_id AND c.field = l.field AND c.source_system = l.source_system
        AND (l.source_id IS NULL OR c.source_id = l.source_id)
-       AND tieout_normalise(l.kind, c.value) IS NOT DISTINCT FROM l.new_key
-    JOIN field_values AS v
+       AND c.value_key IS NOT DISTINCT FROM l.new_key
+    JOIN values_ AS v
         ON v.canonical_id = l.canonical_id AND v.field = l.field AND v.source_system <> l.source_system
-    WHERE tieout_normalise(l.kind, v.mapped) IS NOT NULL
-      AND tieout_normalise(l.kind, v.mapped) IS DISTINCT FROM tieout_normalise(l.kind, c.mapped)
+    WHERE v.mapped_key IS NOT NULL AND v.mapped_key IS DISTINCT FROM c.mapped_key
 ),
 missed AS (
     SELECT *, CASE WHEN record_id IS NULL THEN 'no record'

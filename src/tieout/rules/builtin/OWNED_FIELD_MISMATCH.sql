@@ -3,7 +3,7 @@
 -- the registry's shared vocabulary, amounts in the reporting currency within the field's tolerance.
 -- An empty value is not a difference: a system that does not hold the field cannot contradict it.
 -- Mapped values are compared as typed first so that only the few pairs that differ pay for normalising.
-WITH differing AS (
+WITH differing AS MATERIALIZED (
     SELECT o.canonical_id, o.field, o.kind, o.source_system AS owner_system, v.source_system,
            o.value AS owner_value, v.value AS other_value, o.mapped AS owner_mapped, v.mapped AS other_mapped,
            o.amount AS owner_amount, v.amount AS other_amount, o.tolerance
@@ -12,9 +12,16 @@ WITH differing AS (
         ON v.canonical_id = o.canonical_id AND v.field = o.field AND v.source_system <> o.source_system
     WHERE o.source_system = o.owner_system AND o.mapped <> v.mapped
 ),
+keyed AS MATERIALIZED (
+    -- Each distinct value normalised once, in one place: DuckDB plans every call of tieout_normalise anew.
+    SELECT kind, raw, tieout_normalise(kind, raw) AS key
+    FROM (SELECT kind, owner_mapped AS raw FROM differing UNION SELECT kind, other_mapped FROM differing)
+),
 compared AS (
-    SELECT *, tieout_normalise(kind, owner_mapped) AS owner_key, tieout_normalise(kind, other_mapped) AS other_key
-    FROM differing
+    SELECT d.*, o.key AS owner_key, v.key AS other_key
+    FROM differing AS d
+    JOIN keyed AS o ON o.kind = d.kind AND o.raw = d.owner_mapped
+    JOIN keyed AS v ON v.kind = d.kind AND v.raw = d.other_mapped
 )
 SELECT
     canonical_id,
