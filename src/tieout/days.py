@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tieout.config import Project
-from tieout.db import connect
+from tieout.db import connect, scratch
 from tieout.errors import ConfigError
 
 MANIFEST = "manifest.json"
@@ -153,17 +153,41 @@ def _store_changes(con: duckdb.DuckDBPyConnection, project: Project, day: date, 
     return StoredDay(day=day, file=name, findings=findings, changes=len(rows))
 
 
+@dataclass(frozen=True)
+class _Committed:
+    """The findings of the day this process committed last, and the files they are the state of."""
+
+    folder: Path
+    chain: tuple[str, ...]  # the manifest's files up to and including that day
+    findings: pa.Table
+
+
+# A backfill commits day after day: the day before each is the one it just committed, so rebuilding it from
+# every change file would make each commit cost the length of the history. Files are named after their
+# content and each is relative to the one listed before it, so an identical chain is an identical state.
+_last: _Committed | None = None
+
+
+def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: list[StoredDay]) -> None:
+    chain = tuple(d.file for d in before)
+    if before and _last is not None and (_last.folder, _last.chain) == (days_dir(project), chain):
+        con.register("previous", _last.findings)
+    else:
+        _latest_state(con, "previous", files(project, before))
+
+
 def commit_day(project: Project, as_of: date, findings: pa.Table) -> None:
     """Store `findings` as the observations of `as_of`, replacing an earlier run of that date. Call under
     the run lock. The manifest's replacement is the commit: until then, readers see the store as it was."""
+    global _last
     days = read_manifest(project)
     before = [d for d in days if d.day < as_of]
     after = [d for d in days if d.day > as_of]
     days_dir(project).mkdir(parents=True, exist_ok=True)
-    with connect() as con:
+    with scratch() as con:
         con.register("new_findings", findings)
         con.execute("CREATE TEMP TABLE reported AS SELECT * FROM new_findings")
-        _latest_state(con, "previous", files(project, before))
+        _previous_state(con, project, before)
         _changes(con, "previous", "reported", as_of)
         stored = [*before, _store_changes(con, project, as_of, findings.num_rows)]
         if after:  # the next day's changes, now against this day
@@ -172,6 +196,7 @@ def commit_day(project: Project, as_of: date, findings: pa.Table) -> None:
             stored += [_store_changes(con, project, after[0].day, after[0].findings), *after[1:]]
     if stored != days:
         _write_manifest(project, stored)
+    _last = _Committed(days_dir(project), tuple(d.file for d in stored[: len(before) + 1]), findings)
 
 
 def sweep(project: Project) -> None:
