@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import duckdb
+
+_threads: int | None = None  # DuckDB's own choice (one per core) unless a parallel run shares the cores out
+
+
+def share_cores(processes: int) -> None:
+    """Give each of `processes` processes working side by side its share of the cores: DuckDB threads
+    beyond the cores only cost CPU time switching between them."""
+    global _threads
+    _threads = max(1, (os.cpu_count() or 1) // processes)
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -12,6 +22,8 @@ def connect() -> duckdb.DuckDBPyConnection:
     which belongs to the command's output (JSON, CSV)."""
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    if _threads is not None:
+        con.execute(f"SET threads = {_threads}")
     return con
 
 

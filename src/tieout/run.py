@@ -22,7 +22,7 @@ import pyarrow as pa
 from tieout import canonical, fingerprints, source_history
 from tieout.config import Project
 from tieout.days import commit_day
-from tieout.db import connect
+from tieout.db import connect, share_cores
 from tieout.entities import install_normalisers, load_entity_map, resolve
 from tieout.errors import InputError
 from tieout.evaluate import evaluate
@@ -180,7 +180,8 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
     # A worker cannot know its day's base (the day before may not be stored yet): it stages the day's rows
     # outside the store and the parent records the history from them, in date order.
     with tempfile.TemporaryDirectory(prefix="tieout-stage-") as staging, connect() as con, \
-            ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=share_cores,
+                                initargs=(jobs,)) as pool:
         try:
             for findings, result in pool.map(partial(_reconcile_staged, project, rules, Path(staging)), days):
                 record_history(project, result.as_of, Path(staging), con)
