@@ -154,3 +154,25 @@ def test_corrections_for_one_entity(tmp_path: Path) -> None:
     assert [c.canonical_id for c in corrections_for(load_project(project))] == ["ACME", "GLOBEX"]
     assert [c.who for c in corrections_for(load_project(project), "GLOBEX")] == ["bob"]
     assert corrections_for(load_project(project), until=date(2026, 1, 19)) == []
+
+
+AMOUNT_REGISTRY = """fields:
+  monthly_amount:
+    kind: amount
+    held_in: {crm: contracts.monthly_value, billing: invoices.amount}
+    owner: billing
+    tolerance: 1
+"""
+
+
+def test_amounts_are_compared_as_numbers_and_other_systems_within_tolerance(tmp_path: Path) -> None:
+    # Billing's invoice shows 10000.00; the CRM's contract comes to 10000.50 a month — within the tolerance.
+    crm = HEALTHY_DAY["crm_contracts.csv"].replace("120000.00", "120006.00")
+    project = new_project(tmp_path, {"2026-01-21": {"crm_contracts.csv": crm}})
+    (project / "ownership.yml").write_text(AMOUNT_REGISTRY)
+    _record(project, "2026-01-20", field="monthly_amount", new="10000")
+    run_days(project, "2026-01-21")
+    assert _flags(project) == {}
+    _record(project, "2026-01-20", field="monthly_amount", new="9000", hour=13)  # now billing has not landed it
+    run_days(project, "2026-01-21")
+    assert _flags(project)["billing"][2].endswith("billing still has '10000.0000'")

@@ -83,7 +83,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "status": ("nullif(lower(trim(%s)), '')", (TEXT,),
                "each system's word mapped to the shared vocabulary of `statuses`, then lower-cased"),
     "date": ("CAST(try_cast(%s AS DATE) AS VARCHAR)", (DATE,), "compared as calendar dates"),
-    "amount": ("nullif(trim(%s), '')", (MONEY, MONEY_RC),
+    "amount": ("CAST(try_cast(trim(%s) AS DECIMAL(20, 4)) AS VARCHAR)", (MONEY, MONEY_RC),
                "in the reporting currency; equal within `tolerance` (default 0)"),
 }
 

@@ -2,7 +2,7 @@
 -- the value every system holding that field should now carry: in the corrected system the record it names
 -- (else every record of the entity there) must carry it, and another system's value must agree with it (an
 -- empty value there is not a disagreement, as in OWNED_FIELD_MISMATCH). Values are compared normalised by the
--- field's kind. A correction is checked only from $grace_days after the day it was recorded, so the next
+-- field's kind; another system's amount agrees within the field's tolerance. A correction is checked only from $grace_days after the day it was recorded, so the next
 -- export has had a chance to show it.
 -- Every value is normalised in one place (`keyed`): DuckDB plans each call of tieout_normalise anew.
 WITH latest AS MATERIALIZED (
@@ -51,7 +51,9 @@ in_others AS (
        AND c.value_key IS NOT DISTINCT FROM l.new_key
     JOIN values_ AS v
         ON v.canonical_id = l.canonical_id AND v.field = l.field AND v.source_system <> l.source_system
-    WHERE v.mapped_key IS NOT NULL AND v.mapped_key IS DISTINCT FROM c.mapped_key
+    WHERE v.mapped_key IS NOT NULL
+      AND CASE WHEN l.kind = 'amount' THEN abs(v.amount - c.amount) > v.tolerance
+               ELSE v.mapped_key IS DISTINCT FROM c.mapped_key END
 ),
 missed AS (
     SELECT *, CASE WHEN record_id IS NULL THEN 'no record'
