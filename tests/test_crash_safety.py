@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import BRIEF_TIMING, invoke
 from tieout.config import load_project
-from tieout.days import days_dir, read_manifest
+from tieout.days import days_dir, named_files, read_manifest
 
 pytestmark = [
     pytest.mark.slow,
@@ -64,4 +64,4 @@ def test_sigkill_at_many_points(tmp_path: Path) -> None:
     assert _queue(project) == expected
     # leftovers swept by the next run: only the files the manifest names remain
     p = load_project(project)
-    assert {f.name for f in days_dir(p).iterdir()} == {d.file for d in read_manifest(p)} | {"manifest.json"}
+    assert {f.name for f in days_dir(p).iterdir()} == named_files(p)

@@ -8,11 +8,12 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import BRIEF_TIMING, invoke
 from tieout.config import load_project
-from tieout.days import FINDING_COLUMNS, days_dir, findings_on, read_manifest
+from tieout.days import FINDING_COLUMNS, days_dir, findings_on, named_files, read_checkpoint, read_manifest
 from tieout.run import reconcile_day
 
 pytestmark = pytest.mark.skipif(not BRIEF_TIMING.is_dir(), reason=f"{BRIEF_TIMING} is not here (../shared)")
@@ -66,7 +67,7 @@ def test_any_order_stores_the_same_files(tmp_path: Path) -> None:
     # the files superseded by a day run in between are removed by the next run
     _run(shuffled, DAYS[0])
     p = load_project(shuffled)
-    assert {f.name for f in days_dir(p).iterdir()} == {d.file for d in read_manifest(p)} | {"manifest.json"}
+    assert {f.name for f in days_dir(p).iterdir()} == named_files(p)
 
 
 def test_rerunning_a_day_writes_nothing(tmp_path: Path) -> None:
@@ -76,3 +77,21 @@ def test_rerunning_a_day_writes_nothing(tmp_path: Path) -> None:
     before = {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
     _run(project, DAYS[2])
     assert {f.name: f.stat().st_mtime_ns for f in folder.iterdir()} == before
+
+
+def test_the_next_day_is_stored_from_the_checkpoint_not_the_history(tmp_path: Path) -> None:
+    project = _project(tmp_path, "p")
+    _run(project, *DAYS[:-1])
+    p = load_project(project)
+    checkpoint = read_checkpoint(p)
+    assert checkpoint is not None and checkpoint.day == DAYS[-2]
+    assert _rows(pq.read_table(days_dir(p) / checkpoint.file)) == _rows(findings_on(p, DAYS[-2]))
+    # With every change file unreadable, the next day can only be stored from the checkpoint — and is stored
+    # exactly as from the whole history.
+    reference = _project(tmp_path, "reference")
+    _run(reference, *DAYS)
+    for stored in read_manifest(p):
+        (days_dir(p) / stored.file).write_bytes(b"not parquet")
+    _run(project, DAYS[-1])
+    assert read_manifest(p)[-1] == read_manifest(load_project(reference))[-1]
+    assert read_checkpoint(p) == read_checkpoint(load_project(reference))

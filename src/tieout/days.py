@@ -11,6 +11,11 @@ date between two stored days rewrites the next day's changes against it in the s
 is always relative to the day listed just before it — whatever order the dates were run in. Files the
 manifest no longer names are removed by the next run (under the run lock); a reader that lost that race
 reads the manifest again.
+
+The manifest also names a checkpoint: every finding of the last stored day (`state.<date>.<hash>.parquet`),
+written in the same commit. The next day's changes are taken against it, so storing a day costs what that
+day reported, not the length of the history; without one (re-running the last day, inserting an earlier
+date) the day before is rebuilt from the change files.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from tieout.db import connect, scratch
 from tieout.errors import ConfigError
 
 MANIFEST = "manifest.json"
-_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.[0-9a-f]{16}\.parquet$")
+_DAY_FILE = re.compile(r"^(state\.)?(\d{4}-\d{2}-\d{2})\.[0-9a-f]{16}\.parquet$")
 # The layout before schema 3: every finding of a day in `<date>.parquet`.
 LEGACY_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 # The columns `evaluate` gives every finding, in their order; a day's file adds `day` and `present`.
@@ -54,23 +59,50 @@ def days_dir(project: Project) -> Path:
     return project.store_path / "days"
 
 
-def read_manifest(project: Project) -> list[StoredDay]:
-    """The stored days in date order (no migration: see `tieout.store.stored_days`)."""
+@dataclass(frozen=True)
+class Checkpoint:
+    day: date  # the last stored day
+    file: str  # every finding reported that day
+
+
+def _read(project: Project) -> tuple[list[StoredDay], Checkpoint | None]:
     path = days_dir(project) / MANIFEST
     if not path.is_file():
-        return []
+        return [], None
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
+        days = [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
                           changes=d["changes"]) for d in raw["days"]]
+        latest = raw.get("checkpoint")
+        checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
     except (ValueError, KeyError, TypeError) as e:
         raise ConfigError(f"{path}: not a tieout day manifest ({e})") from e
+    return days, checkpoint
 
 
-def _write_manifest(project: Project, days: list[StoredDay]) -> None:
+def read_manifest(project: Project) -> list[StoredDay]:
+    """The stored days in date order (no migration: see `tieout.store.stored_days`)."""
+    return _read(project)[0]
+
+
+def read_checkpoint(project: Project) -> Checkpoint | None:
+    """The checkpoint the manifest names: every finding of the last stored day (None in a store from before
+    checkpoints, until its next commit)."""
+    return _read(project)[1]
+
+
+def named_files(project: Project) -> set[str]:
+    """Every file of the day store the manifest names, the manifest included."""
+    days, checkpoint = _read(project)
+    return {d.file for d in days} | ({checkpoint.file} if checkpoint else set()) | {MANIFEST}
+
+
+def _write_manifest(project: Project, days: list[StoredDay], checkpoint: Checkpoint | None) -> None:
     path = days_dir(project) / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    body = {"days": [{**asdict(d), "day": d.day.isoformat()} for d in days]}
+    body: dict[str, object] = {"days": [{**asdict(d), "day": d.day.isoformat()} for d in days]}
+    if checkpoint is not None:
+        body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
     try:
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(body, f, indent=1)
@@ -134,44 +166,48 @@ def _changes(con: duckdb.DuckDBPyConnection, before: str, after: str, day: date)
     """, {"day": day})
 
 
+def _content_name(con: duckdb.DuckDBPyConnection, table: str, prefix: str) -> str:
+    rows = con.execute(f"SELECT CAST(t AS VARCHAR) FROM {table} AS t ORDER BY id").fetchall()
+    return f"{prefix}.{hashlib.sha256(chr(10).join(r[0] for r in rows).encode()).hexdigest()[:16]}.parquet"
+
+
+def _write_file(con: duckdb.DuckDBPyConnection, project: Project, name: str, select: str) -> None:
+    """Write the rows of `select` into the day store as `name`, unless a file of that name (so of that
+    content) is there already; durable before the manifest that will name it."""
+    target = days_dir(project) / name
+    if target.is_file():
+        return
+    tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(con.sql(select).to_arrow_table(), tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _store_changes(con: duckdb.DuckDBPyConnection, project: Project, day: date, findings: int) -> StoredDay:
     """Write table `changes` as `day`'s file, named after its content (an identical file is reused)."""
-    rows = con.execute("SELECT CAST(c AS VARCHAR) FROM changes AS c ORDER BY id").fetchall()
-    digest = hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()[:16]
-    name = f"{day.isoformat()}.{digest}.parquet"
-    target = days_dir(project) / name
-    if not target.is_file():
-        table = con.sql(f"SELECT {', '.join(FINDING_COLUMNS)}, day, present FROM changes ORDER BY id").to_arrow_table()
-        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
-        try:
-            pq.write_table(table, tmp)
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-    return StoredDay(day=day, file=name, findings=findings, changes=len(rows))
+    name = _content_name(con, "changes", day.isoformat())
+    _write_file(con, project, name, f"SELECT {', '.join(FINDING_COLUMNS)}, day, present FROM changes ORDER BY id")
+    (changes,) = con.execute("SELECT count(*) FROM changes").fetchall()[0]
+    return StoredDay(day=day, file=name, findings=findings, changes=changes)
 
 
-@dataclass(frozen=True)
-class _Committed:
-    """The findings of the day this process committed last, and the files they are the state of."""
-
-    folder: Path
-    chain: tuple[str, ...]  # the manifest's files up to and including that day
-    findings: pa.Table
+def _store_checkpoint(con: duckdb.DuckDBPyConnection, project: Project, day: date) -> Checkpoint:
+    """Write table `reported` (every finding of `day`) as the checkpoint."""
+    name = _content_name(con, "reported", f"state.{day.isoformat()}")
+    _write_file(con, project, name, f"SELECT {', '.join(FINDING_COLUMNS)} FROM reported ORDER BY id")
+    return Checkpoint(day, name)
 
 
-# A backfill commits day after day: the day before each is the one it just committed, so rebuilding it from
-# every change file would make each commit cost the length of the history. Files are named after their
-# content and each is relative to the one listed before it, so an identical chain is an identical state.
-_last: _Committed | None = None
-
-
-def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: list[StoredDay]) -> None:
-    chain = tuple(d.file for d in before)
-    if before and _last is not None and (_last.folder, _last.chain) == (days_dir(project), chain):
-        con.register("previous", _last.findings)
+def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: list[StoredDay],
+                    checkpoint: Checkpoint | None) -> None:
+    """Temp table `previous`: every finding of the last day of `before`."""
+    if before and checkpoint is not None and checkpoint.day == before[-1].day:
+        con.execute("CREATE OR REPLACE TEMP TABLE previous AS SELECT * FROM read_parquet($path)",
+                    {"path": str(days_dir(project) / checkpoint.file)})
     else:
         _latest_state(con, "previous", files(project, before))
 
@@ -179,24 +215,26 @@ def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: li
 def commit_day(project: Project, as_of: date, findings: pa.Table) -> None:
     """Store `findings` as the observations of `as_of`, replacing an earlier run of that date. Call under
     the run lock. The manifest's replacement is the commit: until then, readers see the store as it was."""
-    global _last
-    days = read_manifest(project)
+    days, checkpoint = _read(project)
     before = [d for d in days if d.day < as_of]
     after = [d for d in days if d.day > as_of]
     days_dir(project).mkdir(parents=True, exist_ok=True)
     with scratch() as con:
         con.register("new_findings", findings)
         con.execute("CREATE TEMP TABLE reported AS SELECT * FROM new_findings")
-        _previous_state(con, project, before)
+        _previous_state(con, project, before, checkpoint)
         _changes(con, "previous", "reported", as_of)
         stored = [*before, _store_changes(con, project, as_of, findings.num_rows)]
-        if after:  # the next day's changes, now against this day
+        if after:  # the next day's changes, now against this day (the last day's findings stay as they were)
             _latest_state(con, "following", files(project, days[: days.index(after[0]) + 1]))
             _changes(con, "reported", "following", after[0].day)
             stored += [_store_changes(con, project, after[0].day, after[0].findings), *after[1:]]
-    if stored != days:
-        _write_manifest(project, stored)
-    _last = _Committed(days_dir(project), tuple(d.file for d in stored[: len(before) + 1]), findings)
+        new_checkpoint = checkpoint if after else _store_checkpoint(con, project, as_of)
+    if (stored, new_checkpoint) != (days, checkpoint):
+        _write_manifest(project, stored, new_checkpoint)
+    if checkpoint is not None and checkpoint != new_checkpoint:
+        # Only a commit reads a checkpoint, under the run lock: the one replaced can go at once.
+        (days_dir(project) / checkpoint.file).unlink(missing_ok=True)
 
 
 def sweep(project: Project) -> None:
@@ -205,7 +243,7 @@ def sweep(project: Project) -> None:
     folder = days_dir(project)
     if not folder.is_dir():
         return
-    named = {d.file for d in read_manifest(project)} | {MANIFEST}
+    named = named_files(project)
     for path in folder.iterdir():
         if path.name not in named and (path.name.endswith(".tmp") or _DAY_FILE.match(path.name)):
             path.unlink(missing_ok=True)
