@@ -14,8 +14,9 @@ from tieout.rules.registry import Rule, load_rules
 
 
 def p1_after_run(project: Project, rules: dict[str, Rule] | None, as_of: date) -> None:
-    """Send the new P1s of the day just stored. Nothing here may fail the run: the day is committed already,
-    so a failure is a warning on stderr (and a `failed` row in the log, retried next time)."""
+    """Send the P1s open now that the run or backfill ending on `as_of` found (`notify_p1s`). Nothing here may
+    fail the run: the days are committed already, so a failure is a warning on stderr (and a `failed` row in
+    the log, retried next time)."""
     if not project.notifications.channels or not project.notifications.p1_immediately:
         return
     try:
