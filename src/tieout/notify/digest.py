@@ -18,12 +18,22 @@ from tieout.notify.deliver import channel_key
 from tieout.notify.ledger import Entry, Ledger, Outcome, line, send
 from tieout.notify.log import DigestMarks, digest_marks
 from tieout.output import format_money
-from tieout.reports.data import Item, changes, items_until, money, open_on, previous_stored_day, report_day
+from tieout.reports.data import (
+    Item,
+    changes,
+    items_until,
+    money,
+    open_on,
+    previous_stored_day,
+    report_day,
+    worst_first,
+)
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
 from tieout.timeline import episodes
 
 SECTIONS = (("new", "New"), ("reopened", "Reopened"), ("risen", "More severe"), ("resolved", "Resolved"))
+LABEL = {"new": "new", "reopened": "reopened", "risen": "more severe"}
 
 
 def _severities_on(project: Project, day: date) -> dict[tuple[str, date], str]:
@@ -37,10 +47,9 @@ def _window(items: list[Item], since: date | None, day: date, before: dict[tuple
     still_open = {(i.id, i.first_seen) for i in open_on(items, day)}
     risen = [i for i in open_on(items, day) if since is not None and i.first_seen <= since
              and RANK.get(i.severity, len(RANK)) < RANK.get(before.get((i.id, i.first_seen), ""), len(RANK))]
-    risen.sort(key=lambda i: (RANK.get(i.severity, len(RANK)), -i.impact, i.rule, i.id))
     return ([(i, "new") for i in happened.new if (i.id, i.first_seen) in still_open]
             + [(i, "reopened") for i in happened.reopened if (i.id, i.first_seen) in still_open]
-            + [(i, "risen") for i in risen]
+            + [(i, "risen") for i in worst_first(risen)]
             + [(i, "resolved") for i in happened.resolved])
 
 
@@ -51,8 +60,13 @@ def _body(team: str, entries: list[Entry], team_items: list[Item], since: date |
     span = f"changes since {since}" if since is not None else "changes since the first stored day"
     lines = [f"Daily digest for {team}, as of {day} — {span}.",
              f"{len(still)} open ({p1} P1), {format_money(money(still), currency)} at risk."]
+    # The open P1s lead, whatever brought them here; the other sections list the rest.
+    urgent = sorted(((i, s) for i, s in entries if s != "resolved" and i.severity == "P1"),
+                    key=lambda e: (-e[0].impact, e[0].rule, e[0].id))
+    if urgent:
+        lines += ["", f"P1 ({len(urgent)}):", *(f"- {line(i, currency)} ({LABEL[s]})" for i, s in urgent)]
     for section, heading in SECTIONS:
-        listed = [i for i, s in entries if s == section]
+        listed = [i for i, s in entries if s == section and (i, s) not in urgent]
         if listed:
             lines += ["", f"{heading} ({len(listed)}):"]
             lines += [f"- {line(i, currency)}" + (f", resolved {i.resolved_on}" if section == "resolved" else "")
