@@ -92,6 +92,17 @@ def test_the_first_digest_covers_the_as_of_day(tmp_path: Path, receiver: Receive
         "New": ["UNMAPPED_SOURCE_RECORD"], "Resolved": ["CRM_ACTIVE_BILLING_INACTIVE", "OPS_ACTIVE_BILLING_INACTIVE"]}
 
 
+def test_a_quiet_digest_still_moves_the_start_of_the_next(tmp_path: Path, receiver: Receiver) -> None:
+    project = new_project(tmp_path / "p", {DAYS[0]: {}, DAYS[1]: STRAY, DAYS[2]: STRAY}, _hook(receiver))
+    run_days(project, *DAYS[:3])
+    assert _digest(project, DAYS[0]) == [] and receiver.posts == []  # nothing on day 1: no message
+    # day 3's digest starts after day 1's: the stray that appeared on day 2 is in it
+    assert [(o["since"], o["exceptions"]) for o in _digest(project, DAYS[2])] == [(DAYS[0], 1)]
+    assert _sections(receiver.posts[0]["message"]) == {"New": ["UNMAPPED_SOURCE_RECORD"]}
+    log = invoke("notify", "log", "-p", str(project))
+    assert log.exit_code == 0 and "(nothing new)" in log.output
+
+
 def test_a_failed_digest_leaves_its_days_to_the_next(tmp_path: Path, receiver: Receiver) -> None:
     project = new_project(tmp_path / "p", {DAYS[0]: {}, DAYS[1]: UNBILLED, DAYS[2]: {}, DAYS[3]: STRAY},
                           _hook(receiver))

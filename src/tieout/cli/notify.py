@@ -77,5 +77,6 @@ def log_cmd(project_dir: Path, limit: int, fmt: str) -> None:
         return
     echo_rich(table(f"{len(rows)} notification(s)",
                     ("When", "Kind", "Team", "Channel", "Exception", "Severity", "Outcome", "Attempts", "Error"),
-                    ((r["attempted_at"], r["kind"], r["team"], r["channel"], r["exception_id"], r["severity"],
-                      r["outcome"], r["attempts"], r["error"] or "") for r in rows)))
+                    ((r["attempted_at"], r["kind"], r["team"], r["channel"],
+                      r["exception_id"] or "(nothing new)",  # a quiet digest's mark (notify.log.NOTHING_NEW)
+                      r["severity"], r["outcome"], r["attempts"], r["error"] or "") for r in rows)))

@@ -6,7 +6,8 @@ resolved — P1s first in each list, with the team's open count and money at ris
 digest yet gets the as-of day's changes, i.e. those since the stored day before it. Only a delivered digest
 moves D0: after a failed one, the next digest covers its days again (for a channel never reached, from the
 stored day before its first attempt). Whatever a channel has been told already
-(by a P1 message or an earlier digest, see `ledger`) is left out; a digest with nothing left is not sent.
+(by a P1 message or an earlier digest, see `ledger`) is left out; a digest with nothing left is not sent,
+only marked in the log (`log.record_nothing_new`) so that the next one starts after it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from __future__ import annotations
 from datetime import date
 
 from tieout.config import Project
-from tieout.notify.deliver import channel_key
+from tieout.notify.deliver import channel_key, masked
 from tieout.notify.ledger import Entry, Ledger, Outcome, line, send
-from tieout.notify.log import DigestMarks, digest_marks
+from tieout.notify.log import DigestMarks, digest_marks, record_nothing_new
 from tieout.output import format_money
 from tieout.reports.data import (
     Item,
@@ -104,7 +105,9 @@ def send_digests(project: Project, rules: dict[str, Rule], *, as_of: date | None
     out: list[Outcome] = []
     for t, url, since, entries in plans:
         due = [(i, s) for i, s in entries if ledger.due(i, s, channel_key(url))]
-        if due:
+        if not due:
+            record_nothing_new(project, team=t, channel=masked(url), key=channel_key(url), as_of=day)
+        else:
             body = _body(t, due, [i for i in items if i.team == t], since, day, project.reporting_currency)
             out.append(send(project, t, url, "digest", f"tieout daily digest — {t} — {day}", body, due, day, since))
     return out

@@ -14,6 +14,8 @@ from tieout.state.tables import notifications
 
 # The rows a digest writes: an exception it lists as open, or one it lists as resolved.
 DIGEST_KINDS = ("digest", "resolved")
+# The exception id of a digest row that lists no exception: the digest was due and had nothing new.
+NOTHING_NEW = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,15 @@ def digest_marks(project: Project, channel_keys: list[str], before: date) -> dic
              .group_by(notifications.c.channel_key))
     with state.open(project) as connection:
         return {key: DigestMarks(last, first) for key, last, first in connection.execute(query)}
+
+
+def record_nothing_new(project: Project, *, team: str, channel: str, key: str, as_of: date) -> None:
+    """Mark a channel's digest of `as_of` that had nothing left to say. No message goes out, but the channel is
+    up to date to that day all the same, and the next digest must start there: without the mark, a channel
+    whose first digests were all quiet would get only its as-of day's changes, and lose the days between."""
+    record(project, [{"exception_id": NOTHING_NEW, "first_seen": as_of, "severity": "", "severity_rank": 99,
+                      "kind": "digest", "team": team, "channel": channel, "channel_key": key, "as_of": as_of,
+                      "outcome": "sent", "attempts": 0, "error": None}])
 
 
 def record(project: Project, rows: list[dict[str, Any]]) -> None:
