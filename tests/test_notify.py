@@ -84,7 +84,9 @@ def test_a_p1_goes_out_right_after_the_run_and_only_once(tmp_path: Path, receive
     digest = invoke("notify", "digest", "-p", str(project), "--format", "json")
     assert digest.exit_code == 0 and json.loads(digest.stdout) == []
     rows = history(load_project(project))
-    assert {(r["kind"], r["team"], r["outcome"], r["attempts"]) for r in rows} == {("p1", "ar", "sent", 1)}
+    # the P1s, and the digest marked as had with nothing new (no message, no exception)
+    assert {(r["kind"], r["team"], r["outcome"], r["attempts"], r["exception_id"] == "") for r in rows} == {
+        ("p1", "ar", "sent", 1, False), ("digest", "ar", "sent", 0, True)}
 
 
 def test_a_reopened_p1_is_sent_again(tmp_path: Path, receiver: Receiver) -> None:

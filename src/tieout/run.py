@@ -28,6 +28,7 @@ from tieout.errors import InputError
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
 from tieout.sources.standard import read_day
+from tieout.state.location import SQLITE_FILE
 from tieout.store import migrate, stored_days
 
 
@@ -135,10 +136,31 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
         for plan in plans:
             plan.discard()
         if fresh and not stored_days(project):
-            shutil.rmtree(project.store_path, ignore_errors=True)  # this run made it: leave no trace
+            discard_new_store(project)
         raise
     _after_commit(project, as_of, rules)
     return result
+
+
+def discard_new_store(project: Project) -> None:
+    """Undo a project's first run that failed: leave no trace of it, but only of it. The store folder did not
+    exist when the run began, so all it holds was made since — by the run, or by a command that wrote the state
+    database meanwhile (`tieout correct`, `tieout users add`, the web app: `<store>/state.db` by default). That
+    database, with its WAL and journal files, is people's work and stays; the folder goes only if it is empty."""
+    folder = project.store_path
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name == SQLITE_FILE or entry.name.startswith(f"{SQLITE_FILE}-"):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # the state database is there
 
 
 def _after_commit(project: Project, as_of: date, rules: dict[str, Rule] | None) -> None:
@@ -171,6 +193,7 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
     """
     done = on_day or (lambda result: None)
     results: list[DayResult] = []
+    fresh = not project.store_path.exists()
     if jobs <= 1 or len(days) < 2:
         for day in days:
             results.append(run_day(project, day, rules=rules))
@@ -193,6 +216,8 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
                 done(result)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
+            if fresh and not stored_days(project):
+                discard_new_store(project)
             raise
     return results
 

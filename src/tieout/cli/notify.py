@@ -14,8 +14,9 @@ from tieout.rules.registry import Rule, load_rules
 
 
 def p1_after_run(project: Project, rules: dict[str, Rule] | None, as_of: date) -> None:
-    """Send the new P1s of the day just stored. Nothing here may fail the run: the day is committed already,
-    so a failure is a warning on stderr (and a `failed` row in the log, retried next time)."""
+    """Send the P1s open now that the run or backfill ending on `as_of` found (`notify_p1s`). Nothing here may
+    fail the run: the days are committed already, so a failure is a warning on stderr (and a `failed` row in
+    the log, retried next time)."""
     if not project.notifications.channels or not project.notifications.p1_immediately:
         return
     try:
@@ -76,5 +77,6 @@ def log_cmd(project_dir: Path, limit: int, fmt: str) -> None:
         return
     echo_rich(table(f"{len(rows)} notification(s)",
                     ("When", "Kind", "Team", "Channel", "Exception", "Severity", "Outcome", "Attempts", "Error"),
-                    ((r["attempted_at"], r["kind"], r["team"], r["channel"], r["exception_id"], r["severity"],
-                      r["outcome"], r["attempts"], r["error"] or "") for r in rows)))
+                    ((r["attempted_at"], r["kind"], r["team"], r["channel"],
+                      r["exception_id"] or "(nothing new)",  # a quiet digest's mark (notify.log.NOTHING_NEW)
+                      r["severity"], r["outcome"], r["attempts"], r["error"] or "") for r in rows)))

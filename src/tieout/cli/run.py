@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -34,17 +35,22 @@ def _as_dict(result: DayResult) -> dict[str, object]:
             "seconds": round(result.seconds, 3)}
 
 
-def run_with_progress(project: Project, rules: dict[str, Rule], days: list[date], *, jobs: int, progress: bool
-                      ) -> list[DayResult]:
-    """Run the days under one progress bar, shown only to a person at a terminal."""
+def run_with_progress(project: Project, rules: dict[str, Rule], days: list[date], *, jobs: int, progress: bool,
+                      on_day: Callable[[DayResult], None] = lambda result: None) -> list[DayResult]:
+    """Run the days under one progress bar, shown only to a person at a terminal; `on_day` hears of each day
+    as it is stored."""
     if not progress:
-        return run_days(project, days, rules=rules, jobs=jobs)
+        return run_days(project, days, rules=rules, jobs=jobs, on_day=on_day)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
         task = bar.add_task("reconciling", total=len(days))
-        return run_days(project, days, rules=rules, jobs=jobs,
-                        on_day=lambda r: bar.update(task, advance=1, description=f"reconciled {r.as_of}"))
+
+        def stored(result: DayResult) -> None:
+            bar.update(task, advance=1, description=f"reconciled {result.as_of}")
+            on_day(result)
+
+        return run_days(project, days, rules=rules, jobs=jobs, on_day=stored)
 
 
 jobs_option = click.option(
@@ -86,8 +92,16 @@ def backfill(start: date, end: date, project_dir: Path, jobs: int, fmt: str) -> 
     rules = load_rules(project)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     started = time.perf_counter()
-    with run_lock(project):
-        results = run_with_progress(project, rules, days, jobs=jobs, progress=interactive() and fmt == "text")
+    stored: list[date] = []
+    try:
+        with run_lock(project):
+            results = run_with_progress(project, rules, days, jobs=jobs, progress=interactive() and fmt == "text",
+                                        on_day=lambda r: stored.append(r.as_of))
+    except Exception:
+        # A bad day stops the backfill with the days before it stored: their P1s still open are news all the same.
+        if stored:
+            p1_after_run(project, rules, stored[-1])
+        raise
     p1_after_run(project, rules, days[-1])
     if fmt == "json":
         click.echo(to_json([_as_dict(r) for r in results]))

@@ -8,24 +8,34 @@ from typing import Any
 
 from tieout.config import Project
 from tieout.output import format_money
-from tieout.reports.data import Item, by_team, items_until, money, open_on, report_day, worst_first
+from tieout.reports.data import (
+    Item,
+    by_team,
+    changes,
+    items_until,
+    money,
+    open_on,
+    previous_stored_day,
+    report_day,
+    worst_first,
+)
 from tieout.reports.sections import ITEM_COLUMNS, RESOLVED_COLUMNS, Document, Section
 from tieout.rules.registry import Rule
 
 NO_TEAM = "(no team)"
 
 
-def _team_block(team: str, items: list[Item], as_of: date) -> dict[str, Any]:
-    opened_today = [i for i in items if i.first_seen == as_of]
+def _team_block(team: str, items: list[Item], as_of: date, previous: date | None) -> dict[str, Any]:
     open_now = open_on(items, as_of)
+    since = changes(items, previous, as_of)
     return {
         "team": team,
         "open": len(open_now),
         "p1_open": sum(1 for i in open_now if i.severity == "P1"),
         "money_at_risk": money(open_now),
-        "new": [i.as_dict() for i in worst_first([i for i in opened_today if i.episode == 1])],
-        "reopened": [i.as_dict() for i in worst_first([i for i in opened_today if i.episode > 1])],
-        "resolved": [i.as_dict() for i in worst_first([i for i in items if i.resolved_on == as_of])],
+        "new": [i.as_dict() for i in since.new],
+        "reopened": [i.as_dict() for i in since.reopened],
+        "resolved": [i.as_dict() for i in since.resolved],
         # the P1s still open from before: they lead the digest until they close
         "open_p1": [i.as_dict() for i in worst_first([i for i in open_now if i.severity == "P1"
                                                       and i.first_seen < as_of])],
@@ -34,17 +44,20 @@ def _team_block(team: str, items: list[Item], as_of: date) -> dict[str, Any]:
 
 def daily(project: Project, rules: dict[str, Rule], *, as_of: date | None = None, team: str | None = None
           ) -> dict[str, Any]:
-    """The digest of stored day `as_of` (default: the latest): one block per team (or only `team`)."""
+    """The digest of stored day `as_of` (default: the latest): one block per team (or only `team`), with what
+    changed since the stored day before it. Every first_seen and resolved_on is a stored day, so the window
+    (previous_day, as_of] holds exactly the events of as_of, however many calendar days a gap in the stored
+    days spans, and a day run later between two stored days takes its events with it."""
     day, days = report_day(project, as_of)
-    previous = days[-2] if len(days) > 1 else None
+    previous = previous_stored_day(days, day)
     items = by_team(items_until(project, rules, day), team)
     relevant = [i for i in items if i.resolved_on is None or i.resolved_on >= day]
     teams = sorted({i.team or NO_TEAM for i in relevant} | ({team} if team else set()))
-    blocks = [_team_block(t, [i for i in items if (i.team or NO_TEAM) == t], day) for t in teams]
+    blocks = [_team_block(t, [i for i in items if (i.team or NO_TEAM) == t], day, previous) for t in teams]
     return {
         "report": "daily",
         "as_of": day,
-        "previous_day": previous,  # "new" means first reported on as_of, i.e. since this stored day
+        "previous_day": previous,  # "new" means first reported in (previous_day, as_of]
         "team": team,
         "currency": project.reporting_currency,
         "open": sum(b["open"] for b in blocks),

@@ -105,6 +105,37 @@ def open_on(items: list[Item], day: date) -> list[Item]:
     return [i for i in items if i.first_seen <= day and (i.resolved_on is None or i.resolved_on > day)]
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What happened to a team's exceptions in the window (after, through]: episodes begun — the exception's
+    first (`new`) or a later one (`reopened`) — and episodes resolved. Events are dated on stored days, so a
+    window whose ends are stored days loses nothing to days that were never run or were run out of order."""
+
+    after: date | None  # exclusive; None: from the first stored day
+    through: date  # inclusive
+    new: list[Item]
+    reopened: list[Item]
+    resolved: list[Item]
+
+
+def changes(items: list[Item], after: date | None, through: date) -> Changes:
+    """The episodes of `items` begun or resolved in (after, through], each list worst first."""
+    def inside(day: date | None) -> bool:
+        return day is not None and (after is None or day > after) and day <= through
+
+    begun = [i for i in items if inside(i.first_seen)]
+    return Changes(after, through,
+                   new=worst_first([i for i in begun if i.episode == 1]),
+                   reopened=worst_first([i for i in begun if i.episode > 1]),
+                   resolved=worst_first([i for i in items if inside(i.resolved_on)]))
+
+
+def previous_stored_day(days: list[date], day: date) -> date | None:
+    """The stored day before `day`, None when `day` is the first."""
+    earlier = [d for d in days if d < day]
+    return earlier[-1] if earlier else None
+
+
 def money(items: list[Item]) -> Decimal:
     return sum((i.impact for i in items), Decimal(0))
 
