@@ -167,8 +167,8 @@ def test_the_queue_shows_and_filters_workflow_state_and_assignee(app: FastAPI, p
     ident = ar.id  # type: ignore[attr-defined]
     alice, csrf = client_for(app, "alice")
     before = alice.get("/").text
-    assert "<th scope=\"col\">Workflow</th>" in before and "<th scope=\"col\">Assignee</th>" in before
-    assert "not acted on" in _rows(before)[ident] and _facet_count(before, "workflow", "assigned") == 0
+    assert '<th scope="col">Status</th>' in before and '<th scope="col">Assignee</th>' in before
+    assert 'class="chip wf' not in _rows(before)[ident] and _facet_count(before, "workflow", "assigned") == 0
     opened = _facet_count(before, "workflow", "open")
 
     assert _post(alice, csrf, ident, "assign", 0, assignee="bob").status_code == 200  # type: ignore[attr-defined]
@@ -189,7 +189,8 @@ def test_the_queue_shows_and_filters_workflow_state_and_assignee(app: FastAPI, p
     assert _post(carol, carol_csrf, ident, "approve", 2).status_code == 200  # type: ignore[attr-defined]
     # Suppressed, and resolved and timeline status combine: the workflow filter ANDs with the status filter.
     suppressed = alice.get("/?workflow=suppressed&status=all").text
-    assert list(_rows(suppressed)) == [ident] and f"suppressed to {LATER}" in _rows(suppressed)[ident]
+    assert list(_rows(suppressed)) == [ident]
+    assert "wf-suppressed" in _rows(suppressed)[ident] and f"to {LATER}" in _rows(suppressed)[ident]
     assert alice.get("/?workflow=suppressed&status=resolved").text.count('class="id mono"') == 0
     assert alice.get("/?workflow=bogus").status_code == 422
     assert alice.get("/api/exceptions?workflow=bogus").status_code == 422
