@@ -152,3 +152,32 @@ def test_an_approval_edited_afterwards_breaks_the_chain(guarded: Project) -> Non
 def _body(project: Project, seq: int) -> str:
     with state.open(project) as connection:
         return str(connection.execute(text("SELECT body FROM corrections WHERE seq = :s"), {"s": seq}).scalar())
+
+
+AMOUNT_REGISTRY = """\
+fields:
+  legal_name:
+    kind: name
+    held_in: {crm: accounts.legal_name, billing: customers.name}
+    owner: crm
+  monthly_value:
+    kind: amount
+    held_in: {crm: contracts.monthly_value, billing: invoices.amount}
+    owner: crm
+    tolerance: 1.00
+"""
+
+
+def test_an_amount_correction_is_measured_by_how_much_it_moves(tmp_path: Path, backend: str | None) -> None:
+    """ACME has nothing at risk on a healthy day: only the change of the amount itself can pass the threshold."""
+    yml = (f"state_url: '{backend}'\n" if backend else "") + "workflow:\n  correction_approval_over: '1000.00'\n"
+    folder = new_project(tmp_path / "p", {"2026-01-20": {}}, yml=yml)
+    (folder / "ownership.yml").write_text(AMOUNT_REGISTRY)
+    run_days(folder, "2026-01-20")
+    project = load_project(folder)
+    amount = {"canonical_id": "ACME", "system": "billing", "field": "amount", "reason": "credit note"}
+    small = request_correction(project, **amount, old_value="10000.00", new_value="9,000.00", who="alice")
+    assert small.applied and small.impact == Decimal("1000.00")  # not above 1,000.00
+    large = request_correction(project, **amount, old_value="10000.00", new_value="8999.99", who="alice")
+    assert not large.applied and large.impact == Decimal("1000.01")
+    assert request_correction(project, **NAME_FIX, who="alice").impact == Decimal("0.00")  # not an amount

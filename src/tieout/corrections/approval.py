@@ -106,9 +106,10 @@ def _request(row: Any) -> CorrectionRequest:
 
 @dataclass(frozen=True)
 class Submitted:
-    """What `request_correction` did: appended the correction at once, or held it as a request."""
+    """What `request_correction` did: appended the correction at once, or held it as a request. `impact` is
+    None when no threshold is set (nothing to compare it with)."""
 
-    impact: Decimal
+    impact: Decimal | None
     threshold: Decimal | None
     correction: Correction | None = None
     request: CorrectionRequest | None = None
@@ -166,16 +167,18 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
         who = signed_in.name
     fields = validated(project, canonical_id=canonical_id, system=system, field=field, old_value=old_value,
                        new_value=new_value, reason=reason, who=who, ticket=ticket, source_id=source_id)
-    impact = money(correction_impact(project, canonical_id, fields["field"], system, fields["old_value"],
-                                     fields["new_value"], found))
     threshold = approval_threshold(project)
+    # Without a threshold the impact decides nothing: not measured (it reads every stored day's changes).
+    impact = None if threshold is None else money(correction_impact(
+        project, canonical_id, fields["field"], system, fields["old_value"], fields["new_value"], found))
     now = datetime.now(UTC)
     with state.open(project, write=True) as connection:
-        if threshold is None or impact <= threshold:
+        if threshold is None or impact is None or impact <= threshold:
             c = append(connection, {**fields, "recorded_at": now})
             record(connection, actor=fields["who"], action="correct", object=f"correction:#{c.seq}",
                    outcome="allowed", detail={**fields, "impact": impact, "threshold": threshold})
             return Submitted(impact, threshold, correction=c)
+        assert impact is not None
         inserted = connection.execute(insert(correction_requests).values(
             **fields, requested_at=now, impact=str(impact), threshold=str(threshold), status="pending"
         )).inserted_primary_key
