@@ -87,6 +87,14 @@ class Notifications(_Strict):
         return v
 
 
+class Workflow(_Strict):
+    """The workflow's settings. `correction_approval_over`: a correction whose impact (tieout.corrections.
+    approval) is above this amount, in the reporting currency, waits for a second person's approval before it
+    enters the corrections log; None (the default) applies every correction at once."""
+
+    correction_approval_over: Decimal | None = Field(default=None, ge=0)
+
+
 class Project(_Strict):
     exports: str
     entity_map: str
@@ -104,6 +112,7 @@ class Project(_Strict):
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     routing: list[Route] = Field(default_factory=list)
     notifications: Notifications = Notifications()
+    workflow: Workflow = Workflow()
 
     # Set by `load_project`, not by the file.
     root: Path = Field(default=Path("."), exclude=True)

@@ -111,11 +111,14 @@ def _serve(app: object) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def flow_world(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the world with people in its own state database: the signed-in browser tests write to it."""
+    """A copy of the world with people in its own state database, and corrections above USD 1,000.00 waiting
+    for approval: the signed-in browser tests write to it."""
     from tests.web.flow import add_people
 
     folder = tmp_path_factory.mktemp("flow") / "world"
     shutil.copytree(world, folder)
+    with open(folder / "tieout.yml", "a", encoding="utf-8") as config:  # maker-checker for corrections on
+        config.write("workflow:\n  correction_approval_over: '1000.00'\n")
     add_people(load_project(folder))
     return folder
 

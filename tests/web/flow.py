@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tieout.config import Project
+from tieout.config import Project, Workflow
 from tieout.people import add_user
 
 PASSWORD = "correct horse battery"
@@ -22,6 +23,15 @@ PEOPLE = {
     "dave": ("auditor", ()),
 }
 LATER = (date.today() + timedelta(days=30)).isoformat()
+
+
+# The signed-in tests run with maker-checker for corrections on: above USD 1,000.00 a correction waits.
+THRESHOLD = Decimal("1000.00")
+
+
+def guarded(project: Project) -> Project:
+    """`project` with `workflow.correction_approval_over` set to THRESHOLD (as tieout.yml would)."""
+    return project.model_copy(update={"workflow": Workflow(correction_approval_over=THRESHOLD)})
 
 
 def add_people(project: Project) -> None:

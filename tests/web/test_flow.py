@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from tests.web.flow import LATER, add_people, sign_in, state_env
+from tests.web.flow import LATER, THRESHOLD, add_people, guarded, sign_in, state_env
 from tieout import state
 from tieout.config import Project, load_project
 from tieout.state.tables import KINDS, actions, exception_state, sessions
@@ -26,7 +26,7 @@ from tieout.workflow.audit import entries
 
 @pytest.fixture(scope="module")
 def app(world: Path) -> FastAPI:
-    return create_app(load_project(world), auth=True)
+    return create_app(guarded(load_project(world)), auth=True)
 
 
 @pytest.fixture
@@ -81,6 +81,53 @@ def test_authorisation_matrix(app: FastAPI, project: Project, ar_id: str, role: 
     assert (last["actor"], last["action"], last["outcome"]) == (AS[role], kind, "allowed" if allowed else "refused")
     after = c.get(f"/api/exceptions/{ar_id}/actions").json()
     assert after["status"]["version"] == version + (1 if allowed else 0)
+
+
+CORRECTION_ALLOWED = {
+    "admin": {"correct", "approve", "reject"},
+    "team_member": {"correct"},
+    "outsider": {"correct"},  # a correction is about an entity, routed to no team
+    "approver": {"approve", "reject"},
+    "auditor": set(),
+}
+
+
+def _correct(c: TestClient, csrf: str, canonical_id: str) -> object:
+    return c.post("/api/corrections", headers={"X-CSRF-Token": csrf}, json={
+        "canonical_id": canonical_id, "system": "billing", "field": "legal_name", "old_value": "Old Name",
+        "new_value": "New Name", "reason": "typo", "ticket": "FIN-1"})
+
+
+@pytest.mark.parametrize("kind", ["correct", "approve", "reject"])
+@pytest.mark.parametrize("role", list(CORRECTION_ALLOWED))
+def test_authorisation_matrix_for_corrections(app: FastAPI, project: Project, role: str, kind: str) -> None:
+    """The correction actions over every role: status code, audit entry, and whether anything changed."""
+    from tieout.corrections import corrections_for, requests
+
+    # An entity with more than the threshold at risk: its corrections wait for a second person.
+    entity = next(e.canonical_id for e in app.state.reads.exceptions()
+                  if e.status == "open" and e.canonical_id and e.impact > THRESHOLD)
+    if kind != "correct":  # a request above the threshold, by someone else
+        maker, maker_csrf = client_for(app, "bob")
+        held = _correct(maker, maker_csrf, entity)
+        assert held.status_code == 200 and held.json()["request"]["ref"] == "CR-1"  # type: ignore[attr-defined]
+    c, csrf = client_for(app, AS[role])
+    response = _correct(c, csrf, entity) if kind == "correct" else \
+        c.post(f"/api/corrections/requests/CR-1/{kind}", headers={"X-CSRF-Token": csrf}, json={})
+    allowed = kind in CORRECTION_ALLOWED[role]
+    assert response.status_code == (200 if allowed else 403), response.text  # type: ignore[attr-defined]
+    # Allowed, a correction above the threshold is a request; refused, it is the attempt to correct.
+    action = f"correction.{kind}" if kind != "correct" else "correction.request" if allowed else "correct"
+    last = entries(project)[0]
+    assert (last["actor"], last["action"], last["outcome"]) == (AS[role], action, "allowed" if allowed else "refused")
+    pending = [r.ref for r in requests(project, status="pending")]
+    logged = [(c.who, c.approved_by) for c in corrections_for(project)]
+    if kind == "correct":
+        assert pending == (["CR-1"] if allowed else []) and logged == []
+    elif allowed and kind == "approve":
+        assert pending == [] and logged == [("bob", AS[role])]
+    else:
+        assert pending == ([] if allowed else ["CR-1"]) and logged == []
 
 
 def test_nobody_approves_their_own_suppression(app: FastAPI, project: Project, ar_id: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,8 +17,14 @@ from tieout.config import SYSTEMS
 from tieout.errors import AuditBroken
 from tieout.output import table, to_csv, to_json
 
+if TYPE_CHECKING:
+    from tieout.corrections import Correction, CorrectionRequest
+
 COLUMNS = ("seq", "recorded_at", "canonical_id", "system", "field", "source_id", "old_value", "new_value",
-           "reason", "who", "ticket", "hash")
+           "reason", "who", "ticket", "approved_by", "request_id", "hash")
+REQUEST_COLUMNS = ("ref", "requested_at", "canonical_id", "system", "field", "source_id", "old_value", "new_value",
+                   "reason", "who", "ticket", "impact", "threshold", "status", "decided_by", "decided_at",
+                   "decision_comment", "correction_seq")
 
 
 def _os_user() -> str:
@@ -45,8 +52,10 @@ def _shown(value: str | None) -> str:
 @format_option("text", "json")
 def correct(canonical_id: str, system: str, field: str, old_value: str, new_value: str, reason: str, who: str,
             ticket: str | None, source_id: str | None, project_dir: Path, fmt: str) -> None:
-    """Record a hand correction in the append-only corrections log."""
-    from tieout.corrections import record_correction
+    """Record a hand correction in the append-only corrections log — or, when its impact is above
+    `workflow.correction_approval_over`, ask a second person to approve it (`tieout approve CR-n`)."""
+    from tieout.corrections import request_correction
+    from tieout.output import format_money
 
     if not reason.strip():
         raise click.BadParameter("a correction needs a reason (it is what the next person reads)",
@@ -54,25 +63,61 @@ def correct(canonical_id: str, system: str, field: str, old_value: str, new_valu
     if not who.strip():
         raise click.BadParameter("no OS user name to default to: say who made the correction", param_hint="--who")
     project = open_project(project_dir)
-    c = record_correction(project, canonical_id=canonical_id, system=system, field=field, old_value=old_value,
-                          new_value=new_value, reason=reason, who=who, ticket=ticket, source_id=source_id)
+    done = request_correction(project, canonical_id=canonical_id, system=system, field=field, old_value=old_value,
+                              new_value=new_value, reason=reason, who=who, ticket=ticket, source_id=source_id)
     if fmt == "json":
-        click.echo(to_json(c.as_dict()))
+        click.echo(to_json(done.correction.as_dict() if done.correction else
+                           {**done.request.as_dict(), "applied": False}))  # type: ignore[union-attr]
+    elif done.correction is not None:
+        click.echo(correction_line(done.correction))
     else:
-        record = f"{c.system}:{c.source_id}" if c.source_id else c.system
-        click.echo(f"correction #{c.seq} recorded: {c.canonical_id} {record} {c.field} {_shown(c.old_value)} → "
-                   f"{_shown(c.new_value)} by {c.who}" + (f" ({c.ticket})" if c.ticket else ""))
+        r = done.request
+        assert r is not None and done.threshold is not None
+        currency = project.reporting_currency
+        click.echo(f"correction held for approval as {r.ref}: {r.canonical_id} {_record(r)} {r.field} "
+                   f"{_shown(r.old_value)} → {_shown(r.new_value)} by {r.who}; its impact "
+                   f"{format_money(r.impact, currency)} is above the approval threshold "
+                   f"{format_money(done.threshold, currency)}. It enters the log once someone else approves it: "
+                   f"tieout approve {r.ref} --as NAME")
+
+
+def _record(c: Correction | CorrectionRequest) -> str:
+    return f"{c.system}:{c.source_id}" if c.source_id else c.system
+
+
+def correction_line(c: Correction) -> str:
+    """`correction #1 recorded: ACME billing legal_name 'a' → 'b' by ana (FIN-12)[, approved by carol]`."""
+    return (f"correction #{c.seq} recorded: {c.canonical_id} {_record(c)} {c.field} {_shown(c.old_value)} → "
+            f"{_shown(c.new_value)} by {c.who}" + (f" ({c.ticket})" if c.ticket else "") +
+            (f", approved by {c.approved_by}" if c.approved_by else ""))
 
 
 @click.command("corrections")
 @project_option
 @click.option("--entity", "canonical_id", help="Only this entity's corrections.")
+@click.option("--pending", is_flag=True, help="List the correction requests waiting for approval instead.")
 @format_option("table", "json", "csv")
-def corrections_cmd(project_dir: Path, canonical_id: str | None, fmt: str) -> None:
-    """List the corrections log, oldest first."""
-    from tieout.corrections import corrections_for
+def corrections_cmd(project_dir: Path, canonical_id: str | None, pending: bool, fmt: str) -> None:
+    """List the corrections log, oldest first (or, with --pending, the requests waiting for approval)."""
+    from tieout.corrections import corrections_for, requests
+    from tieout.output import format_money
 
     project = open_project(project_dir)
+    if pending:
+        found = [r.as_dict() for r in requests(project, status="pending")
+                 if canonical_id is None or r.canonical_id == canonical_id]
+        if fmt == "json":
+            click.echo(to_json([{k: r[k] for k in REQUEST_COLUMNS} for r in found]))
+        elif fmt == "csv":
+            click.echo(to_csv(found, REQUEST_COLUMNS), nl=False)
+        else:
+            echo_rich(table(
+                f"{len(found)} correction request(s) waiting for approval",
+                ("Ref", "Requested (UTC)", "Entity", "System", "Field", "Old", "New", "Who", "Impact", "Reason"),
+                ((r["ref"], r["requested_at"][:19].replace("T", " "), r["canonical_id"], r["system"], r["field"],
+                  _shown(r["old_value"]), _shown(r["new_value"]), r["who"],
+                  format_money(r["impact"], project.reporting_currency), r["reason"]) for r in found)))
+        return
     rows = [c.as_dict() for c in corrections_for(project, canonical_id)]
     if fmt == "json":
         click.echo(to_json([{k: r[k] for k in COLUMNS} for r in rows]))
@@ -81,10 +126,12 @@ def corrections_cmd(project_dir: Path, canonical_id: str | None, fmt: str) -> No
     else:
         echo_rich(table(
             f"{len(rows)} correction(s)",
-            ("Seq", "Recorded (UTC)", "Entity", "System", "Field", "Old", "New", "Who", "Ticket", "Reason"),
+            ("Seq", "Recorded (UTC)", "Entity", "System", "Field", "Old", "New", "Who", "Approved by", "Ticket",
+             "Reason"),
             ((r["seq"], r["recorded_at"][:19].replace("T", " "),
               r["canonical_id"] + (f" ({r['source_id']})" if r["source_id"] else ""), r["system"], r["field"],
-              _shown(r["old_value"]), _shown(r["new_value"]), r["who"], r["ticket"], r["reason"]) for r in rows),
+              _shown(r["old_value"]), _shown(r["new_value"]), r["who"], r["approved_by"], r["ticket"], r["reason"])
+             for r in rows),
         ))
 
 

@@ -1,4 +1,5 @@
-"""`tieout users add|list` and the workflow commands `tieout ack|assign|comment|resolve|suppress|approve|reject`.
+"""`tieout users add|list|disable|enable|passwd` and the workflow commands
+`tieout ack|assign|comment|resolve|suppress|approve|reject` (approve and reject also decide correction requests).
 
 The CLI trusts the operating-system account: whoever can run tieout on the project folder can name any user
 with `--as`. It is for operators who already have the project folder (and so the state database) in hand.
@@ -44,17 +45,64 @@ def users_add(name: str, role: str, teams: tuple[str, ...], password_stdin: bool
 
 @users.command("list")
 @project_option
+@click.option("--all", "include_disabled", is_flag=True, help="Disabled users too.")
 @format_option("table", "json")
-def users_list(project_dir: Path, fmt: str) -> None:
-    """The enabled users, their role and teams."""
+def users_list(project_dir: Path, include_disabled: bool, fmt: str) -> None:
+    """The enabled users (with --all, the disabled ones too), their role and teams."""
     from tieout.people import list_users
 
-    found = [u.as_dict() for u in list_users(open_project(project_dir))]
+    found = [u.as_dict() for u in list_users(open_project(project_dir), include_disabled=include_disabled)]
     if fmt == "json":
         click.echo(to_json(found))
     else:
-        echo_rich(table(f"{len(found)} user(s)", ("Name", "Role", "Teams"),
-                        ((u["name"], u["role"], ", ".join(u["teams"])) for u in found)))
+        echo_rich(table(f"{len(found)} user(s)", ("Name", "Role", "Teams", "Status"),
+                        ((u["name"], u["role"], ", ".join(u["teams"]), "disabled" if u["disabled"] else "enabled")
+                         for u in found)))
+
+
+def _set_disabled(name: str, project_dir: Path, disabled: bool) -> None:
+    from tieout.people import set_disabled
+
+    changed = set_disabled(open_project(project_dir), name, disabled)
+    state_word = "disabled" if disabled else "enabled"
+    if not changed:
+        click.echo(f"user {name} was already {state_word}: nothing changed")
+    elif disabled:
+        click.echo(f"user {name} disabled: they cannot sign in, and their sessions have ended")
+    else:
+        click.echo(f"user {name} enabled: they can sign in again")
+
+
+@users.command("disable")
+@click.argument("name")
+@project_option
+def users_disable(name: str, project_dir: Path) -> None:
+    """Stop a user from signing in; their open sessions end at once (audited)."""
+    _set_disabled(name, project_dir, True)
+
+
+@users.command("enable")
+@click.argument("name")
+@project_option
+def users_enable(name: str, project_dir: Path) -> None:
+    """Let a disabled user sign in again (audited)."""
+    _set_disabled(name, project_dir, False)
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of stdin.")
+@project_option
+def users_passwd(name: str, password_stdin: bool, project_dir: Path) -> None:
+    """Set a user's password; their open sessions end (audited, without the password)."""
+    from tieout.people import set_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    set_password(open_project(project_dir), name, password)
+    click.echo(f"password of {name} changed; their sessions have ended")
 
 
 def _options(f: Any) -> Any:
@@ -130,13 +178,38 @@ def suppress(exception_id: str, actor: str, expected_version: int | None, projec
     _run(project_dir, actor, exception_id, "suppress", expected_version, fmt, until=until, comment=comment)
 
 
+def _decide_correction(project_dir: Path, actor: str, request_id: int, decision: str, fmt: str,
+                       comment: str | None) -> None:
+    from tieout.cli.corrections import correction_line
+    from tieout.corrections import decide
+
+    request, correction = decide(open_project(project_dir), request_id, actor, decision, comment=comment)
+    if fmt == "json":
+        click.echo(to_json({**request.as_dict(), "correction": correction.as_dict() if correction else None}))
+    elif correction is not None:
+        click.echo(f"{request.ref} approved by {actor}: {correction_line(correction)}")
+    else:
+        click.echo(f"{request.ref} rejected by {actor}: it will not enter the corrections log")
+
+
+def _approve_or_reject(kind: str, exception_id: str, actor: str, expected_version: int | None, project_dir: Path,
+                       fmt: str, comment: str | None) -> None:
+    from tieout.corrections.approval import parse_ref
+
+    request_id = parse_ref(exception_id)
+    if request_id is not None:  # CR-<n>: a correction request, not an exception
+        _decide_correction(project_dir, actor, request_id, kind, fmt, comment)
+    else:
+        _run(project_dir, actor, exception_id, kind, expected_version, fmt, comment=comment)
+
+
 @click.command()
 @_options
 @click.option("--comment", help="Why.")
 def approve(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
             comment: str | None) -> None:
-    """Approve the suppression waiting on an exception (not your own)."""
-    _run(project_dir, actor, exception_id, "approve", expected_version, fmt, comment=comment)
+    """Approve the suppression waiting on an exception, or a correction request CR-n (not your own)."""
+    _approve_or_reject("approve", exception_id, actor, expected_version, project_dir, fmt, comment)
 
 
 @click.command()
@@ -144,8 +217,8 @@ def approve(exception_id: str, actor: str, expected_version: int | None, project
 @click.option("--comment", help="Why.")
 def reject(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
            comment: str | None) -> None:
-    """Reject the suppression waiting on an exception (not your own)."""
-    _run(project_dir, actor, exception_id, "reject", expected_version, fmt, comment=comment)
+    """Reject the suppression waiting on an exception, or a correction request CR-n (not your own)."""
+    _approve_or_reject("reject", exception_id, actor, expected_version, project_dir, fmt, comment)
 
 
 WORKFLOW_COMMANDS = (users, ack, assign, comment, resolve, suppress, approve, reject)

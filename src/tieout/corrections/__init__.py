@@ -7,6 +7,9 @@ and checked at every run for having landed in the source systems (rule CORRECTIO
     >>> corrections_for(project, "ACME")                                   # doctest: +SKIP
     >>> verify_corrections(project).ok                                     # doctest: +SKIP
 
+Above `workflow.correction_approval_over`, `request_correction` holds a correction for a second person's
+approval (`decide`) instead of appending it (tieout.corrections.approval).
+
 The names are loaded on first use: a run imports `tieout.corrections.landed`, which needs SQLAlchemy only
 when there is a state database to read.
 """
@@ -17,13 +20,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tieout.corrections.approval import CorrectionRequest, Submitted, decide, request_correction, requests
     from tieout.corrections.fields import FieldSpec, field_spec, registry_fields
     from tieout.corrections.log import Correction, corrections_for, record_correction, verify_corrections
 
-_WHERE = {"FieldSpec": "fields", "field_spec": "fields", "registry_fields": "fields", "Correction": "log",
+_WHERE = {"CorrectionRequest": "approval", "Submitted": "approval", "decide": "approval",
+          "request_correction": "approval", "requests": "approval",
+          "FieldSpec": "fields", "field_spec": "fields", "registry_fields": "fields", "Correction": "log",
           "corrections_for": "log", "record_correction": "log", "verify_corrections": "log"}
-__all__ = ["Correction", "FieldSpec", "corrections_for", "field_spec", "record_correction", "registry_fields",
-           "verify_corrections"]
+__all__ = ["Correction", "CorrectionRequest", "FieldSpec", "Submitted", "corrections_for", "decide", "field_spec",
+           "record_correction", "registry_fields", "request_correction", "requests", "verify_corrections"]
 
 
 def __getattr__(name: str) -> Any:

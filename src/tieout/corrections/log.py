@@ -25,6 +25,9 @@ LOG = "corrections"
 # The fields a correction's hash covers, besides its seq; each is a column of `corrections`.
 FIELDS = ("recorded_at", "canonical_id", "system", "field", "source_id", "old_value", "new_value", "reason", "who",
           "ticket")
+# Covered by the hash only when set: a correction approved by a second person names the approver and the request
+# it came from (tieout.corrections.approval). Entries without them serialise exactly as before these existed.
+APPROVAL_FIELDS = ("approved_by", "request_id")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class Correction:
     who: str
     ticket: str | None
     hash: str
+    approved_by: str | None = None  # the second person, when the correction waited for approval
+    request_id: int | None = None  # the request it came from (shown as CR-<id>)
 
     def recorded_on(self, timezone: str = "UTC") -> date:
         """The business date it was recorded on, in the project's time zone."""
@@ -56,8 +61,14 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _correction(row: Any) -> Correction:
-    values = {k: getattr(row, k) for k in FIELDS}
+    values = {k: getattr(row, k) for k in (*FIELDS, *APPROVAL_FIELDS)}
     return Correction(seq=row.seq, hash=row.hash, **{**values, "recorded_at": _aware(values["recorded_at"])})
+
+
+def chained_fields(row: Any) -> dict[str, Any]:
+    """What the hash of a stored entry covers: every field, and the approval fields that are set."""
+    return {**{k: getattr(row, k) for k in FIELDS},
+            **{k: getattr(row, k) for k in APPROVAL_FIELDS if getattr(row, k) is not None}}
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -67,7 +78,20 @@ def _blank_to_none(value: str | None) -> str | None:
 def record_correction(project: Project, *, canonical_id: str, system: str, field: str, old_value: str | None,
                       new_value: str | None, reason: str, who: str, ticket: str | None = None,
                       source_id: str | None = None, at: datetime | None = None) -> Correction:
-    """Validate and append one correction; return it as stored. An empty old or new value means "no value"."""
+    """Validate and append one correction at once; return it as stored. An empty old or new value means "no
+    value". This is the log's own append: `tieout correct` goes through `tieout.corrections.approval.
+    request_correction`, which holds a correction above the approval threshold for a second person."""
+    fields = validated(project, canonical_id=canonical_id, system=system, field=field, old_value=old_value,
+                       new_value=new_value, reason=reason, who=who, ticket=ticket, source_id=source_id)
+    with state.open(project, write=True) as connection:
+        return append(connection, {**fields, "recorded_at": (at or datetime.now(UTC)).astimezone(UTC)})
+
+
+def validated(project: Project, *, canonical_id: str, system: str, field: str, old_value: str | None,
+              new_value: str | None, reason: str, who: str, ticket: str | None = None,
+              source_id: str | None = None) -> dict[str, Any]:
+    """A correction's fields, checked (BadArgument, NotFound) and tidied: the registry's field name, blank
+    values as None. Everything but `recorded_at`."""
     if not reason or not reason.strip():
         raise BadArgument("--reason: a correction needs a reason (it is what the next person reads)")
     if not who or not who.strip():
@@ -75,16 +99,18 @@ def record_correction(project: Project, *, canonical_id: str, system: str, field
     spec = field_spec(project, system, field)
     source_id = _blank_to_none(source_id)
     check_entity(project, canonical_id, system, source_id)
-    fields: dict[str, Any] = {
-        # Microseconds are what both SQLite and Postgres keep; the hash must cover exactly what is stored.
-        "recorded_at": (at or datetime.now(UTC)).astimezone(UTC),
-        "canonical_id": canonical_id, "system": system, "field": spec.name, "source_id": source_id,
-        "old_value": _blank_to_none(old_value), "new_value": _blank_to_none(new_value),
-        "reason": reason.strip(), "who": who.strip(), "ticket": _blank_to_none(ticket),
-    }
-    with state.open(project, write=True) as connection:
-        row = chain.append(connection, corrections, LOG, fields)
-    return Correction(seq=row["seq"], hash=row["hash"], **fields)
+    return {"canonical_id": canonical_id, "system": system, "field": spec.name, "source_id": source_id,
+            "old_value": _blank_to_none(old_value), "new_value": _blank_to_none(new_value),
+            "reason": reason.strip(), "who": who.strip(), "ticket": _blank_to_none(ticket)}
+
+
+def append(connection: Connection, fields: dict[str, Any]) -> Correction:
+    """Append one correction inside the caller's write transaction. `fields` holds FIELDS (with an aware
+    `recorded_at`) and, for an approved request, APPROVAL_FIELDS."""
+    # Microseconds are what both SQLite and Postgres keep; the hash must cover exactly what is stored.
+    chained = {k: fields[k] for k in FIELDS} | {k: fields[k] for k in APPROVAL_FIELDS if fields.get(k) is not None}
+    row = chain.append(connection, corrections, LOG, chained)
+    return Correction(seq=row["seq"], hash=row["hash"], **chained)
 
 
 def corrections_for(project: Project, canonical_id: str | None = None, *, until: date | None = None
@@ -114,6 +140,6 @@ def verify_corrections(project: Project) -> chain.Verdict:
 def _verify(connection: Connection) -> chain.Verdict:
     rows = connection.execute(select(corrections).order_by(corrections.c.seq, corrections.c.id)).all()
     entries = [chain.Entry(id=r.id, seq=r.seq, body=r.body, prev_hash=r.prev_hash, hash=r.hash,
-                           fields={k: getattr(r, k) for k in FIELDS}) for r in rows]
+                           fields=chained_fields(r)) for r in rows]
     head = connection.execute(select(log_heads.c.seq, log_heads.c.hash).where(log_heads.c.log == LOG)).first()
     return chain.verify(LOG, entries, (head.seq, head.hash) if head is not None else None)

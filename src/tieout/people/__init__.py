@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-from tieout.people.users import User, add_user, get_user, list_users, team_members, verify_login
+from tieout.people.users import (
+    User,
+    add_user,
+    get_user,
+    list_users,
+    set_disabled,
+    set_password,
+    team_members,
+    verify_login,
+)
 
-__all__ = ["User", "add_user", "get_user", "list_users", "team_members", "verify_login"]
+__all__ = ["User", "add_user", "get_user", "list_users", "set_disabled", "set_password", "team_members",
+           "verify_login"]

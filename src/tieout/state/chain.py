@@ -112,7 +112,9 @@ class Entry:
             return ["body"]
         if not isinstance(written, dict):
             return ["body"]
-        return [k for k, v in self.fields.items() if k not in written or written[k] != _plain(v)]
+        changed = [k for k, v in self.fields.items() if k not in written or written[k] != _plain(v)]
+        # A field written once and emptied since (an optional one, left out of `fields` when empty).
+        return changed + [k for k in written if k != "seq" and k not in self.fields]
 
     def consistent(self) -> bool:
         """Its columns serialise to its body (its written seq aside) and its hash covers that body."""

@@ -46,6 +46,10 @@ corrections = Table(
     Column("body", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # A correction that waited for a second person's approval (migration 0004): who approved it and the request
+    # it came from. Both are in the hash only when set, so entries written before 0004 verify as they were.
+    Column("approved_by", String(100)),
+    Column("request_id", Integer),
     CheckConstraint("system IN ('crm', 'billing', 'ops')", name="system"),
     Index("ux_corrections_seq", "seq", unique=True),
     Index("ix_corrections_canonical_id", "canonical_id"),
@@ -169,5 +173,37 @@ audit = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ux_audit_seq", "seq", unique=True),
+    sqlite_autoincrement=True,
+)
+
+# Corrections waiting for a second person (maker-checker, migration 0004): a correction whose impact is above
+# `workflow.correction_approval_over` is held here, outside the corrections log, until someone other than the
+# requester approves it (then it is appended to the log, naming both) or rejects it (it never is). A request is
+# decided once: the decision is an UPDATE that only matches a pending row. `impact` and `threshold` are decimal
+# strings in the reporting currency (SQLite has no exact decimal type).
+REQUEST_STATUSES = ("pending", "approved", "rejected")
+correction_requests = Table(
+    "correction_requests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("canonical_id", String(200), nullable=False),
+    Column("system", String(16), nullable=False),
+    Column("field", String(100), nullable=False),
+    Column("source_id", String(200)),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("reason", Text, nullable=False),
+    Column("who", String(200), nullable=False),
+    Column("ticket", String(200)),
+    Column("impact", String(40), nullable=False),
+    Column("threshold", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("decided_by", String(100)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision_comment", Text),
+    Column("correction_seq", Integer),
+    CheckConstraint("system IN ('crm', 'billing', 'ops')", name="system"),
+    CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    Index("ix_correction_requests_status", "status"),
     sqlite_autoincrement=True,
 )

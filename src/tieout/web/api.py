@@ -24,7 +24,7 @@ from tieout.output import to_json
 from tieout.story import exception_record
 from tieout.web.auth import current_user
 from tieout.web.fields import OwnedFields
-from tieout.web.queue import BadFilter, Filters
+from tieout.web.queue import BadFilter, Filters, flows
 from tieout.web.reads import Reads
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
@@ -60,6 +60,8 @@ def fields_json(owned: OwnedFields) -> dict[str, Any]:
 def list_exceptions(
     request: Request,
     status: Annotated[str, Query(description="open, resolved or all")] = "open",
+    workflow: Annotated[list[str] | None, Query(description="open (not acted on), acknowledged, assigned, "
+                                                "pending_approval, suppressed, resolved (repeatable)")] = None,
     severity: Annotated[list[str] | None, Query(description="P1, P2, P3, INFO (repeatable)")] = None,
     team: Annotated[list[str] | None, Query(description="repeatable")] = None,
     rule: Annotated[list[str] | None, Query(description="repeatable")] = None,
@@ -77,7 +79,8 @@ def list_exceptions(
     day = filters.as_of or reads.latest()
     if day is None:
         return _json([])
-    return _json([exception_record(e) for e in filters.apply(reads.exceptions(filters.as_of), day)])
+    every = reads.exceptions(filters.as_of)
+    return _json([exception_record(e) for e in filters.apply(every, day, flows(reads.project, every))])
 
 
 @router.get("/exceptions/{ident}", summary="One exception's story")

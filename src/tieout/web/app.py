@@ -39,7 +39,7 @@ def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30) -
     """The web interface over `project`'s store. With `auth` (the default, what `tieout serve` runs) every
     page and API call needs a session (`/login`); sessions end after `idle_minutes` without a request.
     `auth=False` serves one anonymous read-only user (tests, embedding): every write is refused."""
-    from tieout.web import api, flow, pages
+    from tieout.web import api, corrections, flow, pages
 
     app = FastAPI(title="tieout", version=__version__, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
@@ -58,6 +58,7 @@ def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30) -
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(flow.router)
+    app.include_router(corrections.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     _errors(app)

@@ -21,7 +21,7 @@ from tieout.sources.layout import BY_TABLE
 from tieout.state.tables import KINDS
 from tieout.web.auth import CurrentUser, User, current_user
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
-from tieout.web.queue import AGE_LABELS, SORTS, BadFilter, Filters, age, facets, total_impact
+from tieout.web.queue import AGE_LABELS, NO_FLOW, SORTS, BadFilter, Filters, age, facets, flows, total_impact
 from tieout.web.reads import Reads
 
 router = APIRouter(dependencies=[Depends(current_user)], default_response_class=HTMLResponse)
@@ -55,11 +55,13 @@ def queue(request: Request, user: CurrentUser) -> Response:
     filters = Filters.parse(request.query_params, rules=reads.rules())
     day = filters.as_of or reads.latest()
     every = reads.exceptions(filters.as_of) if day is not None else []
-    shown = filters.apply(every, day) if day is not None else []
+    flow = flows(reads.project, every)
+    shown = filters.apply(every, day, flow) if day is not None else []
     partial = (request.headers.get("HX-Target") == PANEL
                and request.headers.get("HX-History-Restore-Request") != "true")
     return _render(request, "queue_panel.html" if partial else "queue.html", user, "queue",
-                   filters=filters, shown=shown, facets=facets(filters, every, day) if day else [],
+                   filters=filters, shown=shown, facets=facets(filters, every, day, flow) if day else [],
+                   flows=flow, no_flow=NO_FLOW,
                    ages={e.id: age(e, day) for e in shown} if day else {}, total=total_impact(shown),
                    currency=reads.project.reporting_currency, sorts=SORTS, age_labels=AGE_LABELS, panel=PANEL,
                    as_of=day, days=reads.days())

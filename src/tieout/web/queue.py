@@ -7,16 +7,19 @@ other filter applied, so each number says how many rows clicking that value woul
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from tieout.config import SEVERITIES
+from tieout.config import SEVERITIES, Project
 from tieout.severity import RANK
 from tieout.timeline import STATUSES, Exception_
+
+if TYPE_CHECKING:
+    from tieout.workflow.core import Status
 
 CLASSIFICATIONS = ("pending", "structural", "timing", "ownership")
 # Days from first seen to the as-of day (or to resolved_on, for a resolved exception): lower, upper bound.
@@ -24,11 +27,46 @@ AGE_BUCKETS: dict[str, tuple[int, int | None]] = {"0-1": (0, 1), "2-7": (2, 7), 
 AGE_LABELS = {"0-1": "0–1 days", "2-7": "2–7 days", "8-30": "8–30 days", "31+": "> 30 days"}
 SORTS = {"impact": "impact, largest first", "severity": "severity, then impact", "age": "age, oldest first",
          "newest": "first seen, newest first"}
-MULTI = ("severity", "team", "rule", "classification", "age")
+MULTI = ("workflow", "severity", "team", "rule", "classification", "age")
+# Where each exception stands in the workflow (tieout.workflow): the queue's Workflow column and filter. An
+# exception nobody acted on (in its current episode) is `open`; a suppression waiting for its second person is
+# `pending_approval`, whatever the status beside it.
+WORKFLOW_STATES = {"open": "not acted on", "acknowledged": "acknowledged", "assigned": "assigned",
+                   "pending_approval": "pending approval", "suppressed": "suppressed", "resolved": "marked resolved"}
 
 
 class BadFilter(ValueError):
     """A query parameter the queue does not understand: named, with what it accepts."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One exception's workflow, as the queue shows and filters it."""
+
+    state: str = "open"  # one of WORKFLOW_STATES
+    assignee: str | None = None
+    suppressed_until: date | None = None
+
+    @property
+    def label(self) -> str:
+        return WORKFLOW_STATES[self.state]
+
+
+NO_FLOW = Flow()
+Flows = Mapping[str, Flow]
+
+
+def flow_of(st: Status) -> Flow:
+    state = "pending_approval" if st.pending is not None else st.status
+    return Flow(state if state in WORKFLOW_STATES else "open", st.assignee, st.suppressed_until)
+
+
+def flows(project: Project, found: Iterable[Exception_]) -> dict[str, Flow]:
+    """The workflow of each exception anybody acted on, by id (the others have NO_FLOW): read afresh for every
+    request — it changes with every action, unlike the store's cached readings."""
+    from tieout.workflow import statuses, target_of
+
+    return {ident: flow_of(st) for ident, st in statuses(project, (target_of(e) for e in found)).items()}
 
 
 def age(e: Exception_, as_of: date) -> int:
@@ -46,6 +84,7 @@ def age_bucket(days: int) -> str:
 @dataclass(frozen=True)
 class Filters:
     status: str = "open"
+    workflow: tuple[str, ...] = ()
     severity: tuple[str, ...] = ()
     team: tuple[str, ...] = ()
     rule: tuple[str, ...] = ()
@@ -67,7 +106,7 @@ class Filters:
             return values[-1] if values else default
 
         known = {"severity": SEVERITIES, "classification": CLASSIFICATIONS, "age": tuple(AGE_BUCKETS),
-                 "rule": tuple(rules)}
+                 "rule": tuple(rules), "workflow": tuple(WORKFLOW_STATES)}
         got = {name: many(name) for name in MULTI}
         for name, allowed in known.items():
             bad = [v for v in got[name] if v not in allowed]
@@ -87,21 +126,24 @@ class Filters:
 
     # --- applying ----------------------------------------------------------------------------------------
 
-    def matches(self, e: Exception_, as_of: date, *, ignore: str | None = None) -> bool:
-        """Whether `e` passes every filter but `ignore` (a facet whose counts are being taken)."""
+    def matches(self, e: Exception_, as_of: date, *, ignore: str | None = None, flows: Flows | None = None) -> bool:
+        """Whether `e` passes every filter but `ignore` (a facet whose counts are being taken). `flows`: the
+        workflow of the exceptions anybody acted on, by id."""
+        flow = (flows or {}).get(e.id, NO_FLOW)
         checks = {
             "status": self.status == "all" or e.status == self.status,
+            "workflow": not self.workflow or flow.state in self.workflow,
             "severity": not self.severity or e.severity in self.severity,
             "team": not self.team or e.team in self.team,
             "rule": not self.rule or e.rule in self.rule,
             "classification": not self.classification or e.classification in self.classification,
             "age": not self.age or age_bucket(age(e, as_of)) in self.age,
-            "q": not self.q or self.q.lower() in _haystack(e),
+            "q": not self.q or self.q.lower() in _haystack(e, flow),
         }
         return all(ok for name, ok in checks.items() if name != ignore)
 
-    def apply(self, found: Sequence[Exception_], as_of: date) -> list[Exception_]:
-        return sort(self.sort, [e for e in found if self.matches(e, as_of)], as_of)
+    def apply(self, found: Sequence[Exception_], as_of: date, flows: Flows | None = None) -> list[Exception_]:
+        return sort(self.sort, [e for e in found if self.matches(e, as_of, flows=flows)], as_of)
 
     # --- links -------------------------------------------------------------------------------------------
 
@@ -135,9 +177,9 @@ class Filters:
         return replace(self, **{facet: getattr(Filters(), facet)})
 
 
-def _haystack(e: Exception_) -> str:
+def _haystack(e: Exception_, flow: Flow) -> str:
     return " ".join(str(x) for x in (e.id, e.rule, e.canonical_id, e.source_system, e.source_id, e.field, e.team,
-                                     e.details) if x).lower()
+                                     e.details, flow.assignee) if x).lower()
 
 
 def sort(order: str, found: list[Exception_], as_of: date) -> list[Exception_]:
@@ -157,12 +199,14 @@ class Facet:
     values: list[tuple[str, str, int, bool]]  # value, label, count with the other filters, selected
 
 
-def facets(filters: Filters, found: Sequence[Exception_], as_of: date) -> list[Facet]:
+def facets(filters: Filters, found: Sequence[Exception_], as_of: date, flows: Flows | None = None) -> list[Facet]:
     """Per filter, each value with how many exceptions it would show. Values come from every exception of
     the as-of day (any status), so the choices stay put as filters change."""
     def values_of(name: str) -> list[tuple[str, str]]:
         if name == "status":
             return [(s, s) for s in STATUSES]
+        if name == "workflow":
+            return list(WORKFLOW_STATES.items())
         if name == "severity":
             return [(s, s) for s in SEVERITIES]
         if name == "classification":
@@ -173,13 +217,15 @@ def facets(filters: Filters, found: Sequence[Exception_], as_of: date) -> list[F
         return [(v, v) for v in present]
 
     def value_of(e: Exception_, name: str) -> str:
+        if name == "workflow":
+            return (flows or {}).get(e.id, NO_FLOW).state
         return age_bucket(age(e, as_of)) if name == "age" else str(getattr(e, name))
 
     out = []
-    labels = {"status": "Status", "severity": "Severity", "team": "Team", "rule": "Rule",
+    labels = {"status": "Status", "workflow": "Workflow", "severity": "Severity", "team": "Team", "rule": "Rule",
               "classification": "Classification", "age": "Age"}
     for name, label in labels.items():
-        rest = [e for e in found if filters.matches(e, as_of, ignore=name)]
+        rest = [e for e in found if filters.matches(e, as_of, ignore=name, flows=flows)]
         counts: dict[str, int] = {}
         for e in rest:
             counts[value_of(e, name)] = counts.get(value_of(e, name), 0) + 1

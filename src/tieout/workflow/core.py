@@ -10,6 +10,7 @@ and the actions of the earlier episode stay in its history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -92,20 +93,43 @@ def _action(row: Any) -> dict[str, Any]:
 
 def _status(connection: Connection, target: Target, today: date) -> Status:
     row = connection.execute(select(exception_state).where(exception_state.c.exception_id == target.id)).first()
-    members = team_members(connection, target.team)
+    pending = None
+    if row is not None and row.pending_action_id is not None:
+        found = connection.execute(select(actions).where(actions.c.id == row.pending_action_id)).first()
+        pending = _action(found) if found is not None else None
+    return _from_row(row, pending, target, today, team_members(connection, target.team))
+
+
+def _from_row(row: Any, pending: dict[str, Any] | None, target: Target, today: date, members: list[str]) -> Status:
+    """A state row (or None: nobody acted yet) as the status of the target's current episode."""
     if row is None:
         return Status(target.id, 0, "open", members=members)
     if row.episode_first_seen != target.first_seen:
         # It came back after resolving: a new episode starts open; the old actions are history.
         return Status(target.id, row.version, "open", reopened=True, members=members)
-    pending = None
-    if row.pending_action_id is not None:
-        found = connection.execute(select(actions).where(actions.c.id == row.pending_action_id)).first()
-        pending = _action(found) if found is not None else None
     status, until = row.status, row.suppressed_until
     if status == "suppressed" and until is not None and until < today:
         status = "open"  # the suppression ran out
     return Status(target.id, row.version, status, row.assignee, until, pending, members=members)
+
+
+def statuses(project: Project, targets: Iterable[Target]) -> dict[str, Status]:
+    """The status of many exceptions in two queries (the queue shows every row's): by id, only those anybody
+    acted on — the others are open at version 0. `members` is left empty. An absent state database is not
+    created: nobody acted on anything."""
+    from tieout.state import exists
+
+    wanted = {t.id: t for t in targets}
+    if not wanted or not exists(project):
+        return {}
+    with state.open(project) as connection:
+        rows = [r for r in connection.execute(select(exception_state)) if r.exception_id in wanted]
+        waiting = [r.pending_action_id for r in rows if r.pending_action_id is not None]
+        pending = {a.id: _action(a) for a in connection.execute(select(actions).where(actions.c.id.in_(waiting)))} \
+            if waiting else {}
+    today = _today(project)
+    return {r.exception_id: _from_row(r, pending.get(r.pending_action_id), wanted[r.exception_id], today, [])
+            for r in rows}
 
 
 def status_of(project: Project, target: Target) -> Status:

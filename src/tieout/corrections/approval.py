@@ -1,0 +1,248 @@
+"""Maker-checker for corrections: one above the project's threshold waits for a second person.
+
+`request_correction` is what `tieout correct`, the corrections page and `POST /api/corrections` call. It
+measures the correction's **impact** — the larger of
+
+- the money at risk of the entity on the latest reconciled day: the largest impact among its open exceptions, in
+  the reporting currency. A hand correction is how such exceptions get closed, so that is what it can move. The
+  largest, not the sum: several rules often price one contract from different sides (no invoice for it, usage
+  without an invoice), and adding them would count the same money twice;
+- for a field of kind `amount`, the absolute difference between the old and the new value;
+
+— and compares it with `workflow.correction_approval_over` (tieout.yml). At or under the threshold (or with no
+threshold) the correction is appended to the log at once. Above it, it becomes a *request* (`CR-<n>`), kept in
+the `correction_requests` table and not in the log — so neither the landed check nor the timeline sees it —
+until someone other than the requester approves it (`decide`): then it is appended, naming the requester
+(`who`) and the approver (`approved_by`), with the time of approval as its `recorded_at`. A rejected request
+is never appended. Every request, decision and refusal is in the audit log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from tieout import state
+from tieout.config import Project
+from tieout.corrections.fields import field_spec
+from tieout.corrections.log import Correction, append, validated
+from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
+from tieout.output import money
+from tieout.people.users import User, get_user
+from tieout.state import chain
+from tieout.state.tables import correction_requests
+from tieout.timeline import Exception_
+from tieout.workflow.audit import record, record_alone
+from tieout.workflow.rules import authorise_correction
+
+_REF = re.compile(r"^CR-(\d+)$", re.IGNORECASE)
+DECISIONS = ("approve", "reject")
+REQUEST_FIELDS = ("canonical_id", "system", "field", "source_id", "old_value", "new_value", "reason", "who",
+                  "ticket")
+
+
+def ref(request_id: int) -> str:
+    """How a request is named to people and on the command line: `CR-3`."""
+    return f"CR-{request_id}"
+
+
+def parse_ref(text: str) -> int | None:
+    """`CR-3` (any case) → 3; anything else (an exception id, say) → None."""
+    found = _REF.match(text.strip())
+    return int(found.group(1)) if found else None
+
+
+@dataclass(frozen=True)
+class CorrectionRequest:
+    id: int
+    requested_at: datetime  # UTC
+    canonical_id: str
+    system: str
+    field: str
+    source_id: str | None
+    old_value: str | None
+    new_value: str | None
+    reason: str
+    who: str  # the requester
+    ticket: str | None
+    impact: Decimal
+    threshold: Decimal
+    status: str  # pending, approved, rejected
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_comment: str | None = None
+    correction_seq: int | None = None  # its entry in the log, once approved
+
+    @property
+    def ref(self) -> str:
+        return ref(self.id)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"ref": self.ref, **asdict(self), "requested_at": chain.utc_text(self.requested_at)}
+        out["decided_at"] = chain.utc_text(self.decided_at) if self.decided_at else None
+        return out
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _request(row: Any) -> CorrectionRequest:
+    values = {k: getattr(row, k) for k in ("id", *REQUEST_FIELDS, "status", "decided_by", "decision_comment",
+                                           "correction_seq")}
+    return CorrectionRequest(**values, requested_at=_aware(row.requested_at),  # type: ignore[arg-type]
+                             decided_at=_aware(row.decided_at), impact=Decimal(row.impact),
+                             threshold=Decimal(row.threshold))
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What `request_correction` did: appended the correction at once, or held it as a request. `impact` is
+    None when no threshold is set (nothing to compare it with)."""
+
+    impact: Decimal | None
+    threshold: Decimal | None
+    correction: Correction | None = None
+    request: CorrectionRequest | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.correction is not None
+
+
+def _amount(text: str | None) -> Decimal | None:
+    if text is None or not text.strip():
+        return Decimal(0)
+    try:
+        return Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def correction_impact(project: Project, canonical_id: str, field: str, system: str, old_value: str | None,
+                      new_value: str | None, found: Iterable[Exception_] | None = None) -> Decimal:
+    """The money a correction can move (see the module's docstring), in the reporting currency. `found`: the
+    exceptions of the latest reconciled day (any status), when the caller has them at hand (the web's cache)."""
+    if found is None:
+        from tieout.rules.registry import load_rules
+        from tieout.timeline import exceptions
+
+        found = exceptions(project, load_rules(project), status="open")
+    at_risk = max((e.impact for e in found if e.status == "open" and e.canonical_id == canonical_id),
+                  default=Decimal(0))
+    if field_spec(project, system, field).kind == "amount":
+        old, new = _amount(old_value), _amount(new_value)
+        if old is not None and new is not None:
+            return max(at_risk, abs(new - old))
+    return at_risk
+
+
+def approval_threshold(project: Project) -> Decimal | None:
+    return project.workflow.correction_approval_over
+
+
+def request_correction(project: Project, *, canonical_id: str, system: str, field: str, old_value: str | None,
+                       new_value: str | None, reason: str, who: str, ticket: str | None = None,
+                       source_id: str | None = None, signed_in: User | None = None,
+                       found: Iterable[Exception_] | None = None) -> Submitted:
+    """Record a correction, or hold it for approval when its impact is above the threshold.
+
+    `signed_in`: the web's user, whose role must allow corrections (`who` is then their name); the command line
+    passes None and, like every tieout command, trusts the operating-system account for `who`."""
+    if signed_in is not None:
+        refusal = authorise_correction(signed_in, "correct", None)
+        if refusal:
+            record_alone(project, actor=signed_in.name, action="correct", object="corrections", outcome="refused",
+                         reason=refusal, detail={"canonical_id": canonical_id, "field": field})
+            raise NotAllowed(f"{signed_in.name} may not record a correction: {refusal}")
+        who = signed_in.name
+    fields = validated(project, canonical_id=canonical_id, system=system, field=field, old_value=old_value,
+                       new_value=new_value, reason=reason, who=who, ticket=ticket, source_id=source_id)
+    threshold = approval_threshold(project)
+    # Without a threshold the impact decides nothing: not measured (it reads every stored day's changes).
+    impact = None if threshold is None else money(correction_impact(
+        project, canonical_id, fields["field"], system, fields["old_value"], fields["new_value"], found))
+    now = datetime.now(UTC)
+    with state.open(project, write=True) as connection:
+        if threshold is None or impact is None or impact <= threshold:
+            c = append(connection, {**fields, "recorded_at": now})
+            record(connection, actor=fields["who"], action="correct", object=f"correction:#{c.seq}",
+                   outcome="allowed", detail={**fields, "impact": impact, "threshold": threshold})
+            return Submitted(impact, threshold, correction=c)
+        assert impact is not None
+        inserted = connection.execute(insert(correction_requests).values(
+            **fields, requested_at=now, impact=str(impact), threshold=str(threshold), status="pending"
+        )).inserted_primary_key
+        assert inserted is not None
+        held = _get(connection, inserted[0])
+        record(connection, actor=fields["who"], action="correction.request", object=f"correction:{held.ref}",
+               outcome="allowed", reason=f"impact {impact} is above the approval threshold {threshold}",
+               detail={**fields, "impact": impact, "threshold": threshold})
+        return Submitted(impact, threshold, request=held)
+
+
+def _get(connection: Connection, request_id: int) -> CorrectionRequest:
+    row = connection.execute(select(correction_requests).where(correction_requests.c.id == request_id)).first()
+    if row is None:
+        raise NotFound(f"no correction request {ref(request_id)}")
+    return _request(row)
+
+
+def decide(project: Project, request_id: int, actor: str, decision: str, *,
+           comment: str | None = None) -> tuple[CorrectionRequest, Correction | None]:
+    """Approve (append it to the log, naming `actor` as approver) or reject a pending request, as `actor`.
+
+    Raises NotFound (no such request), NotAllowed (role, or maker-checker: nobody decides their own request),
+    Conflict (already decided — by someone faster, perhaps), BadArgument (no such decision). Refusals and
+    conflicts are audited in a transaction of their own."""
+    if decision not in DECISIONS:
+        raise BadArgument(f"a correction request is approved or rejected, not {decision!r}")
+    action, obj = f"correction.{decision}", f"correction:{ref(request_id)}"
+    comment = (comment or "").strip() or None
+    try:
+        with state.open(project, write=True) as connection:
+            request = _get(connection, request_id)
+            refusal = authorise_correction(get_user(connection, actor), decision, request.who)
+            if refusal:
+                raise NotAllowed(f"{actor} may not {decision} {request.ref}: {refusal}")
+            now = datetime.now(UTC)
+            done = connection.execute(update(correction_requests).where(
+                correction_requests.c.id == request_id, correction_requests.c.status == "pending"
+            ).values(status="approved" if decision == "approve" else "rejected", decided_by=actor, decided_at=now,
+                     decision_comment=comment))
+            if done.rowcount != 1:
+                raise Conflict(f"{request.ref} was already {request.status} by {request.decided_by}: nothing changed")
+            correction = None
+            if decision == "approve":
+                correction = append(connection, {**{k: getattr(request, k) for k in REQUEST_FIELDS},
+                                                 "recorded_at": now, "approved_by": actor, "request_id": request_id})
+                connection.execute(update(correction_requests).where(correction_requests.c.id == request_id)
+                                   .values(correction_seq=correction.seq))
+            record(connection, actor=actor, action=action, object=obj, outcome="allowed", reason=comment or "",
+                   detail={"requested_by": request.who, "correction_seq": correction.seq if correction else None})
+            return _get(connection, request_id), correction
+    except (NotAllowed, Conflict) as e:
+        record_alone(project, actor=actor, action=action, object=obj,
+                     outcome="conflict" if isinstance(e, Conflict) else "refused", reason=str(e),
+                     detail={"comment": comment})
+        raise
+
+
+def requests(project: Project, *, status: str | None = None) -> list[CorrectionRequest]:
+    """The correction requests (of one status, or all), newest first. No state database: none (and not created)."""
+    if not state.exists(project):
+        return []
+    query = select(correction_requests).order_by(correction_requests.c.id.desc())
+    if status is not None:
+        query = query.where(correction_requests.c.status == status)
+    with state.open(project) as connection:
+        return [_request(r) for r in connection.execute(query)]
