@@ -82,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     world = HERE / "out" / str(args.companies)
     day, nxt = args.date, args.date + timedelta(days=1)
-    if not (world / ".tieout" / "days" / f"{day}.parquet").exists():
+    if not any(p.name.startswith(f"{day}.") for p in (world / ".tieout" / "days").glob("*.parquet")):
         sys.exit(f"day {day} is not stored in {world}: run bench/run_day.py --companies {args.companies} first")
     # A copy, so that the bench world keeps exactly one stored day for bench/run_day.py.
     project = world.with_name(f"{world.name}-next-day")
