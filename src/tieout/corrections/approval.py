@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 from tieout import state
 from tieout.config import Project
 from tieout.corrections.fields import field_spec
-from tieout.corrections.log import Correction, append, validated
+from tieout.corrections.log import Correction, append, aware, validated
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
 from tieout.output import money
 from tieout.people.users import User, get_user
@@ -90,17 +90,11 @@ class CorrectionRequest:
         return out
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _request(row: Any) -> CorrectionRequest:
     values = {k: getattr(row, k) for k in ("id", *REQUEST_FIELDS, "status", "decided_by", "decision_comment",
                                            "correction_seq")}
-    return CorrectionRequest(**values, requested_at=_aware(row.requested_at),  # type: ignore[arg-type]
-                             decided_at=_aware(row.decided_at), impact=Decimal(row.impact),
+    return CorrectionRequest(**values, requested_at=aware(row.requested_at),  # type: ignore[arg-type]
+                             decided_at=aware(row.decided_at) if row.decided_at else None, impact=Decimal(row.impact),
                              threshold=Decimal(row.threshold))
 
 

@@ -55,14 +55,14 @@ class Correction:
         return {**asdict(self), "recorded_at": chain.utc_text(self.recorded_at)}
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     # SQLite hands timestamps back without their zone; every timestamp tieout stores is UTC.
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _correction(row: Any) -> Correction:
     values = {k: getattr(row, k) for k in (*FIELDS, *APPROVAL_FIELDS)}
-    return Correction(seq=row.seq, hash=row.hash, **{**values, "recorded_at": _aware(values["recorded_at"])})
+    return Correction(seq=row.seq, hash=row.hash, **{**values, "recorded_at": aware(values["recorded_at"])})
 
 
 def chained_fields(row: Any) -> dict[str, Any]:
