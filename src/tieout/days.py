@@ -166,9 +166,11 @@ def _changes(con: duckdb.DuckDBPyConnection, before: str, after: str, day: date)
     """, {"day": day})
 
 
-def _content_name(con: duckdb.DuckDBPyConnection, table: str, prefix: str) -> str:
+def _content_name(con: duckdb.DuckDBPyConnection, table: str, prefix: str) -> tuple[str, int]:
+    """The file name for the rows of `table` (`<prefix>.<hash of the rows>.parquet`), and how many rows."""
     rows = con.execute(f"SELECT CAST(t AS VARCHAR) FROM {table} AS t ORDER BY id").fetchall()
-    return f"{prefix}.{hashlib.sha256(chr(10).join(r[0] for r in rows).encode()).hexdigest()[:16]}.parquet"
+    digest = hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()[:16]
+    return f"{prefix}.{digest}.parquet", len(rows)
 
 
 def _write_file(con: duckdb.DuckDBPyConnection, project: Project, name: str, select: str) -> None:
@@ -189,15 +191,14 @@ def _write_file(con: duckdb.DuckDBPyConnection, project: Project, name: str, sel
 
 def _store_changes(con: duckdb.DuckDBPyConnection, project: Project, day: date, findings: int) -> StoredDay:
     """Write table `changes` as `day`'s file, named after its content (an identical file is reused)."""
-    name = _content_name(con, "changes", day.isoformat())
+    name, changes = _content_name(con, "changes", day.isoformat())
     _write_file(con, project, name, f"SELECT {', '.join(FINDING_COLUMNS)}, day, present FROM changes ORDER BY id")
-    (changes,) = con.execute("SELECT count(*) FROM changes").fetchall()[0]
     return StoredDay(day=day, file=name, findings=findings, changes=changes)
 
 
 def _store_checkpoint(con: duckdb.DuckDBPyConnection, project: Project, day: date) -> Checkpoint:
     """Write table `reported` (every finding of `day`) as the checkpoint."""
-    name = _content_name(con, "reported", f"state.{day.isoformat()}")
+    name, _ = _content_name(con, "reported", f"state.{day.isoformat()}")
     _write_file(con, project, name, f"SELECT {', '.join(FINDING_COLUMNS)} FROM reported ORDER BY id")
     return Checkpoint(day, name)
 

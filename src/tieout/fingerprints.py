@@ -34,7 +34,10 @@ def rule_hash(rule: Rule) -> str:
     """Everything that changes what a rule reports or where it goes: its SQL, parameters, team, impact, lag."""
     return _digest({"name": rule.name, "sql": rule.sql, "params": rule.params, "team": rule.team,
                     "impact": rule.impact, "lag": rule.expected_lag_days, "enabled": rule.enabled,
-                    "classification": rule.classification})
+                    "classification": rule.classification,
+                    # a rule skipped on the days a table is empty reports less; absent when undeclared, so
+                    # the fingerprints of rules that declare nothing stay what they were
+                    **({"needs_rows": list(rule.needs_rows)} if rule.needs_rows else {})})
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ a float — FastAPI's own encoder would turn a Decimal into a float), dates ISO 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -24,7 +23,7 @@ from tieout.output import to_json
 from tieout.story import exception_record
 from tieout.web.auth import current_user
 from tieout.web.fields import OwnedFields
-from tieout.web.queue import BadFilter, Filters, flows
+from tieout.web.queue import Filters, flows, parse_as_of
 from tieout.web.reads import Reads
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
@@ -40,15 +39,6 @@ def _json(value: Any) -> JSON:
 
 def _reads(request: Request) -> Reads:
     return request.app.state.reads  # type: ignore[no-any-return]
-
-
-def _as_of(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadFilter(f"as_of: {text!r} is not a date as YYYY-MM-DD") from None
 
 
 def fields_json(owned: OwnedFields) -> dict[str, Any]:
@@ -85,7 +75,7 @@ def list_exceptions(
 
 @router.get("/exceptions/{ident}", summary="One exception's story")
 def get_exception(request: Request, ident: str, as_of: str | None = None) -> JSON:
-    found = _reads(request).exception(ident, _as_of(as_of))
+    found = _reads(request).exception(ident, parse_as_of(as_of))
     if found is None:
         raise NotFound(f"no exception {ident!r}")
     story, owned = found
@@ -94,7 +84,7 @@ def get_exception(request: Request, ident: str, as_of: str | None = None) -> JSO
 
 @router.get("/entities/{canonical_id}", summary="One entity's 360")
 def get_entity(request: Request, canonical_id: str, as_of: str | None = None) -> JSON:
-    story, records, owned = _reads(request).entity(canonical_id, _as_of(as_of))
+    story, records, owned = _reads(request).entity(canonical_id, parse_as_of(as_of))
     return _json({**story, "records": records, "owned_fields": fields_json(owned)})
 
 

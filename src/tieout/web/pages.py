@@ -7,7 +7,6 @@ panel alone, and any other request with the whole page — so every filter is an
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +20,17 @@ from tieout.sources.layout import BY_TABLE
 from tieout.state.tables import KINDS
 from tieout.web.auth import CurrentUser, User, current_user
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
-from tieout.web.queue import AGE_LABELS, NO_FLOW, SORTS, BadFilter, Filters, age, facets, flows, total_impact
+from tieout.web.queue import (
+    AGE_LABELS,
+    NO_FLOW,
+    SORTS,
+    Filters,
+    age,
+    facets,
+    flows,
+    parse_as_of,
+    total_impact,
+)
 from tieout.web.reads import Reads
 
 router = APIRouter(dependencies=[Depends(current_user)], default_response_class=HTMLResponse)
@@ -37,16 +46,6 @@ def _render(request: Request, name: str, user: User, nav: str | None, status_cod
     return request.app.state.templates.TemplateResponse(request, name, {
         "user": user, "nav": nav, "project_name": reads.project.root.name, "latest": reads.latest(),
         "csrf": getattr(request.state, "csrf", ""), **context}, status_code=status_code)
-
-
-def _as_of(request: Request) -> date | None:
-    text = request.query_params.get("as_of")
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadFilter(f"as_of: {text!r} is not a date as YYYY-MM-DD") from None
 
 
 @router.get("/", name="queue")
@@ -77,7 +76,7 @@ def exception_page(request: Request, ident: str, user: User, *, flash: dict[str,
     """The exception's story and its workflow; `flash` carries a refused action's message back to the form."""
     from tieout.web.flow import workflow_context
 
-    as_of = _as_of(request)
+    as_of = parse_as_of(request.query_params.get("as_of"))
     found = request.app.state.reads.exception(ident, as_of)
     if found is None:
         raise NotFound(f"no exception {ident!r}" + (f" on or before {as_of}" if as_of else ""))
@@ -91,7 +90,7 @@ def exception_page(request: Request, ident: str, user: User, *, flash: dict[str,
 
 @router.get("/entities/{canonical_id}", name="entity")
 def entity_page(request: Request, canonical_id: str, user: CurrentUser) -> Response:
-    as_of = _as_of(request)
+    as_of = parse_as_of(request.query_params.get("as_of"))
     story, records, owned = request.app.state.reads.entity(canonical_id, as_of)
     return _render(request, "entity.html", user, "queue", story=story, records=records, owned=owned,
                    systems=SYSTEMS, row_id=ROW_ID, currency=request.app.state.reads.project.reporting_currency,

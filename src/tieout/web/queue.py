@@ -39,6 +39,16 @@ class BadFilter(ValueError):
     """A query parameter the queue does not understand: named, with what it accepts."""
 
 
+def parse_as_of(text: str | None) -> date | None:
+    """An `as_of` query parameter: None when absent or blank, else a YYYY-MM-DD date or a BadFilter."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadFilter(f"as_of: {text!r} is not a date as YYYY-MM-DD") from None
+
+
 @dataclass(frozen=True)
 class Flow:
     """One exception's workflow, as the queue shows and filters it."""
@@ -117,12 +127,7 @@ class Filters:
             raise BadFilter(f"status: unknown value {status!r} (expected one of {', '.join(STATUSES)})")
         if sort not in SORTS:
             raise BadFilter(f"sort: unknown value {sort!r} (expected one of {', '.join(SORTS)})")
-        as_of_text = one("as_of", "")
-        try:
-            as_of = date.fromisoformat(as_of_text) if as_of_text else None
-        except ValueError:
-            raise BadFilter(f"as_of: {as_of_text!r} is not a date as YYYY-MM-DD") from None
-        return cls(status=status, q=one("q", "").strip(), sort=sort, as_of=as_of, **got)
+        return cls(status=status, q=one("q", "").strip(), sort=sort, as_of=parse_as_of(one("as_of", "")), **got)
 
     # --- applying ----------------------------------------------------------------------------------------
 
