@@ -65,15 +65,23 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
             stack.extend(node)
 
 
-def _parse_tree(sql: str, refuse: Refuse) -> list[dict[str, Any]]:
+def statement_problem(sql: str) -> str | None:
+    """Why DuckDB does not read `sql` as exactly one SELECT, or None if it does."""
     where = syntax_error(sql)
     if where is not None:
-        raise refuse(f"not valid DuckDB SQL{where}")
+        return f"not valid DuckDB SQL{where}"
     statements = duckdb.extract_statements(sql)
     if len(statements) != 1:
-        raise refuse(f"expected exactly one SELECT statement, DuckDB reads {len(statements)}")
+        return f"expected exactly one SELECT statement, DuckDB reads {len(statements)}"
     if statements[0].type != duckdb.StatementType.SELECT:
-        raise refuse(f"expected a SELECT, DuckDB reads {statements[0].type.name}")
+        return f"expected a SELECT, DuckDB reads {statements[0].type.name}"
+    return None
+
+
+def _parse_tree(sql: str, refuse: Refuse) -> list[dict[str, Any]]:
+    problem = statement_problem(sql)
+    if problem is not None:
+        raise refuse(problem)
     row = _parser().execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     tree = json.loads(row[0]) if row else {"error": True}
     if tree.get("error"):

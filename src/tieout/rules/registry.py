@@ -96,7 +96,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _read_sql(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: an editor's byte-order mark at the start is not part of the SQL.
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}): save the rule as UTF-8") from e
 

@@ -8,6 +8,7 @@ before any rule executes, so a construct both checks miss still cannot read or w
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -45,6 +46,11 @@ _SYNTAX = frozenset({"cast", "try_cast", "case", "if", "and", "or", "exists", "e
 # sqlglot's names for an allowed DuckDB function it reads as one of its own (`position('a' IN b)`).
 _SQLGLOT_NAMES = {"percentile_cont": "quantile_cont", "percentile_disc": "quantile_disc",
                   "str_position": "position", "array_contains_all": "list_has_all"}
+
+
+# C0 controls but tab, newline and carriage return; DEL and C1 (NEL among them); line and paragraph
+# separators; bidirectional embeddings, overrides and isolates; zero-width characters and a BOM past the start.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 class Refuse(Protocol):
@@ -140,16 +146,33 @@ def _check_cte(node: exp.CTE, refuse: Refuse) -> None:
         raise refuse(f"CTE {node.alias_or_name!r} takes the name of a table: name it something else")
 
 
+def _check_characters(sql: str, refuse: Refuse) -> None:
+    """Refuse characters that parsers (and people reviewing a rule) read differently: control characters,
+    Unicode line separators that may or may not end a `--` comment, bidirectional overrides."""
+    for offset, char in enumerate(sql):
+        if _INVISIBLE.match(char):
+            line = sql.count("\n", 0, offset) + 1
+            column = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+            raise refuse(f"character U+{ord(char):04X} at line {line}, column {column} is not allowed in rule SQL")
+
+
+def _check_comments(sql: str, refuse: Refuse) -> None:
+    # Whether `/* a /* b */ c */` ends at the first `*/` differs between SQL parsers.
+    for token in sqlglot.tokenize(sql, read="duckdb"):
+        if any("/*" in comment for comment in token.comments):
+            raise refuse("a comment inside a /* comment */ is not allowed: SQL parsers disagree where it ends")
+
+
 def _parse(sql: str, refuse: Refuse) -> exp.Expression:
     try:
+        _check_comments(sql, refuse)
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
-    except sqlglot.errors.ParseError as e:
-        first = e.errors[0] if e.errors else {}
-        where = f" at line {first['line']}, column {first['col']}" if "line" in first else ""
-        raise refuse(f"not valid DuckDB SQL{where}: {first.get('description', e)}") from e
     except sqlglot.errors.SqlglotError as e:
-        # The tokenizer says only that it failed; DuckDB's parser says where, if it fails too.
-        raise refuse(f"not valid DuckDB SQL{duckdb_view.syntax_error(sql) or f': {e}'}") from e
+        # DuckDB's reason comes first: it runs the SQL, and it says where (the tokenizer does not).
+        problem = duckdb_view.statement_problem(sql)
+        first = e.errors[0] if isinstance(e, sqlglot.errors.ParseError) and e.errors else {}
+        where = f" at line {first['line']}, column {first['col']}" if "line" in first else ""
+        raise refuse(problem or f"not SQL the rule check can read{where}: {first.get('description', e)}") from e
     except RecursionError as e:
         raise refuse("nested too deeply to check") from e
     if len(statements) != 1:
@@ -160,6 +183,7 @@ def _parse(sql: str, refuse: Refuse) -> exp.Expression:
 def check_rule_sql(sql: str, *, name: str, path: Path | None = None) -> set[str]:
     """Validate `sql` and return the names of the `$parameters` it uses."""
     refuse: Refuse = partial(_refuse, name, path)
+    _check_characters(sql, refuse)
     tree = _parse(sql, refuse)
     if not isinstance(tree, exp.Query):
         raise refuse(f"expected a SELECT, found {tree.key.upper()}")
