@@ -25,6 +25,10 @@ class Case(NamedTuple):
     sqlglot_only: bool = False
 
 
+def Sqlglot(group: str, sql: str, reasons: str) -> Case:  # noqa: N802 - reads as a kind of Case
+    return Case(group, sql, reasons, sqlglot_only=True)
+
+
 REASONS = {
     "fn": r"function \S+\(\) is not allowed|qualified function .* is not allowed",
     "table": r"unknown table|reading from .* is not allowed|qualified table|takes the name of a table"
@@ -67,31 +71,31 @@ _FUNCTIONS = [
     Case("function by name", """SELECT list_aggregate([1], 'getenv') AS x""", "fn"),
     Case("function in subquery", f"""{OK} WHERE canonical_id = (SELECT getenv('USER'))""", "fn"),
     Case("function in order by", f"""{OK} ORDER BY current_setting('threads')""", "fn"),
-    Case("function in window", f"""SELECT canonical_id, sum(0) OVER (PARTITION BY getenv('X')) AS impact
+    Case("function in window", """SELECT canonical_id, sum(0) OVER (PARTITION BY getenv('X')) AS impact
                                     FROM entities""", "fn"),
 ]
 
 _CTES = [
-    Case("cte shadows internal", "WITH raw_findings AS (SELECT 1 AS x) SELECT * FROM raw_findings", "table", sqlglot_only=True),
-    Case("cte in subquery", "SELECT * FROM raw_findings, (WITH raw_findings AS (SELECT 1 AS x) "
-                            "SELECT * FROM raw_findings) AS q", "table", sqlglot_only=True),
+    Sqlglot("cte shadows internal", "WITH raw_findings AS (SELECT 1 AS x) SELECT * FROM raw_findings", "table"),
+    Sqlglot("cte in subquery", "SELECT * FROM raw_findings, (WITH raw_findings AS (SELECT 1 AS x) "
+                            "SELECT * FROM raw_findings) AS q", "table"),
     Case("cte reads internal", "WITH x AS (SELECT * FROM raw_findings) SELECT * FROM x", "table"),
     Case("cte shadows canonical", "WITH invoices AS (SELECT * FROM raw_findings) SELECT * FROM invoices", "table"),
-    Case("cte shadows canonical", "WITH invoices AS (SELECT 1 AS canonical_id) SELECT * FROM invoices", "table", sqlglot_only=True),
-    Case("cte shadows quoted", 'WITH "Raw_Findings" AS (SELECT 1 AS x) SELECT * FROM raw_findings', "table", sqlglot_only=True),
-    Case("recursive cte shadows", "WITH RECURSIVE raw_findings AS (SELECT 1 AS n UNION ALL "
-                                  "SELECT n + 1 FROM raw_findings WHERE n < 2) SELECT * FROM raw_findings", "table", sqlglot_only=True),
+    Sqlglot("cte shadows canonical", "WITH invoices AS (SELECT 1 AS canonical_id) SELECT * FROM invoices", "table"),
+    Sqlglot("cte shadows quoted", 'WITH "Raw_Findings" AS (SELECT 1 AS x) SELECT * FROM raw_findings', "table"),
+    Sqlglot("recursive cte shadows", "WITH RECURSIVE raw_findings AS (SELECT 1 AS n UNION ALL "
+                                  "SELECT n + 1 FROM raw_findings WHERE n < 2) SELECT * FROM raw_findings", "table"),
     Case("recursive cte reads internal", "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL "
                                          "SELECT n + 1 FROM r, findings WHERE n < 2) SELECT * FROM r", "table"),
-    Case("cte out of scope", "SELECT * FROM (WITH rule_out AS (SELECT 1 AS x) SELECT x FROM rule_out) AS q, rule_out",
-         "table", sqlglot_only=True),
-    Case("cte out of scope", "SELECT (WITH f AS (SELECT 1 AS x) SELECT x FROM f) AS y, * FROM f", "table", sqlglot_only=True),
-    Case("cte out of scope", "SELECT * FROM entities WHERE EXISTS (WITH q AS (SELECT 1 AS x) SELECT * FROM q) "
-                             "AND canonical_id IN (SELECT x FROM q)", "table", sqlglot_only=True),
-    Case("cte forward reference", "WITH a AS (SELECT * FROM fx_rates), fx_rates AS (SELECT 1 AS x) SELECT * FROM a",
-         "table", sqlglot_only=True),
+    Sqlglot("cte out of scope",
+            "SELECT * FROM (WITH rule_out AS (SELECT 1 AS x) SELECT x FROM rule_out) AS q, rule_out", "table"),
+    Sqlglot("cte out of scope", "SELECT (WITH f AS (SELECT 1 AS x) SELECT x FROM f) AS y, * FROM f", "table"),
+    Sqlglot("cte out of scope", "SELECT * FROM entities WHERE EXISTS (WITH q AS (SELECT 1 AS x) SELECT * FROM q) "
+                             "AND canonical_id IN (SELECT x FROM q)", "table"),
+    Sqlglot("cte forward reference", "WITH a AS (SELECT * FROM fx_rates), fx_rates AS (SELECT 1 AS x) SELECT * FROM a",
+         "table"),
     Case("cte materialized", "WITH x AS MATERIALIZED (SELECT * FROM entity_map) SELECT * FROM x", "table"),
-    Case("cte shadows macro table", "WITH tieout_fold AS (SELECT 1 AS x) SELECT * FROM tieout_fold", "table", sqlglot_only=True),
+    Sqlglot("cte shadows macro table", "WITH tieout_fold AS (SELECT 1 AS x) SELECT * FROM tieout_fold", "table"),
     Case("cte data-modifying", "WITH gone AS (DELETE FROM raw_findings RETURNING *) SELECT * FROM gone",
          "stmt|syntax|table"),
     Case("internal table", "SELECT * FROM crm_accounts__raw", "table"),
@@ -131,7 +135,7 @@ _STRING_TABLES = [
                 "'exports/2026-01-20/*.csv'")
 ] + [
     # DuckDB reads this as the canonical table; refused all the same, as a string is a file path to DuckDB.
-    Case("string table", "SELECT * FROM 'invoices'", "table", sqlglot_only=True),
+    Sqlglot("string table", "SELECT * FROM 'invoices'", "table"),
     Case("string table joined", "SELECT * FROM entities JOIN 'x.csv' AS f ON true", "table"),
     Case("string table in subquery", f"{OK} WHERE canonical_id IN (FROM 'ids.csv')", "table"),
 ]
@@ -199,26 +203,26 @@ _MULTIPLE = [
     Case("multiple", f"{OK};\n-- the next line is just a note\nINSERT INTO raw_findings SELECT * FROM raw_findings",
          "stmt"),
     Case("multiple", f"{OK}; SET enable_external_access = true", "stmt"),
-    Case("multiple", f"SELECT ';' AS x; DROP TABLE raw_findings", "stmt"),
-    Case("multiple", f"SELECT 'it''s;' AS x; DROP TABLE raw_findings", "stmt"),
+    Case("multiple", "SELECT ';' AS x; DROP TABLE raw_findings", "stmt"),
+    Case("multiple", "SELECT 'it''s;' AS x; DROP TABLE raw_findings", "stmt"),
     Case("multiple", f"{OK} UNION ALL SELECT 1, 2; CREATE TABLE x AS SELECT 1", "stmt"),
 ]
 
 _PARSER_TRICKS = [
     Case("comment hides", f"{OK} /* ; DROP TABLE raw_findings */; DROP TABLE raw_findings", "stmt"),
-    Case("nested comment", f"{OK} /* outer /* inner */ ; DROP TABLE raw_findings; */", "comment", sqlglot_only=True),
+    Sqlglot("nested comment", f"{OK} /* outer /* inner */ ; DROP TABLE raw_findings; */", "comment"),
     Case("nested comment", f"{OK} /* a /* b */ */; DROP TABLE raw_findings", "comment|stmt|syntax"),
-    Case("bidi override", f"{OK} -- \u202e; DROP TABLE raw_findings", "chars", sqlglot_only=True),
+    Sqlglot("bidi override", f"{OK} -- \u202e; DROP TABLE raw_findings", "chars"),
     Case("zero-width space", "SELECT current_setting\u200b('threads') AS x", "chars"),
     Case("line comment \\r", f"{OK} -- note\rDROP TABLE raw_findings", "stmt|syntax"),
-    Case("line comment U+2028", f"{OK} -- note\u2028; DROP TABLE raw_findings", "chars", sqlglot_only=True),
-    Case("line comment U+2029", f"{OK} -- note\u2029; DROP TABLE raw_findings", "chars", sqlglot_only=True),
-    Case("line comment U+0085", f"{OK} -- note\u0085; DROP TABLE raw_findings", "chars", sqlglot_only=True),
-    Case("line comment \\v", f"{OK} -- note\x0b; DROP TABLE raw_findings", "chars", sqlglot_only=True),
-    Case("line comment \\f", f"{OK} -- note\x0c; DROP TABLE raw_findings", "chars", sqlglot_only=True),
+    Sqlglot("line comment U+2028", f"{OK} -- note\u2028; DROP TABLE raw_findings", "chars"),
+    Sqlglot("line comment U+2029", f"{OK} -- note\u2029; DROP TABLE raw_findings", "chars"),
+    Sqlglot("line comment U+0085", f"{OK} -- note\u0085; DROP TABLE raw_findings", "chars"),
+    Sqlglot("line comment \\v", f"{OK} -- note\x0b; DROP TABLE raw_findings", "chars"),
+    Sqlglot("line comment \\f", f"{OK} -- note\x0c; DROP TABLE raw_findings", "chars"),
     Case("line comment hash", f"{OK} # note\n; DROP TABLE raw_findings", "stmt|syntax"),
     Case("nul byte", f"{OK}\x00; DROP TABLE raw_findings", "chars"),
-    Case("dollar quote", f"SELECT $$ ; $$ AS x; DROP TABLE raw_findings", "stmt"),
+    Case("dollar quote", "SELECT $$ ; $$ AS x; DROP TABLE raw_findings", "stmt"),
     Case("dollar quote tagged", "SELECT $t$ ; $$ $t$ AS x; DROP TABLE raw_findings", "stmt|syntax"),
     Case("dollar quote with function", "SELECT $$x$$ AS y FROM read_text('/etc/passwd')", "fn|table"),
     Case("backslash string", "SELECT '\\'; DROP TABLE raw_findings; --' AS x", "stmt|syntax"),
@@ -243,7 +247,7 @@ _PARSER_TRICKS = [
     Case("list comprehension", "SELECT [getenv(x) FOR x IN ['HOME']] AS y", "fn|syntax"),
     Case("columns", "SELECT COLUMNS(*) FROM raw_findings", "fn|table"),
     Case("columns", "SELECT COLUMNS(c -> getenv(c) IS NULL) FROM entities", "fn"),
-    Case("columns", "SELECT COLUMNS('.*') FROM entities", "fn", sqlglot_only=True),
+    Sqlglot("columns", "SELECT COLUMNS('.*') FROM entities", "fn"),
     Case("summarize", "SUMMARIZE invoices", "stmt|table"),
     Case("summarize", "SUMMARIZE SELECT * FROM raw_findings", "stmt|table"),
     Case("describe", "DESCRIBE invoices", "stmt|table"),
@@ -254,7 +258,7 @@ _PARSER_TRICKS = [
     Case("call", "CALL pragma_version()", "stmt"),
     Case("explain", "EXPLAIN SELECT * FROM entities", "stmt"),
     Case("explain", "EXPLAIN ANALYZE SELECT * FROM read_csv('x.csv')", "stmt"),
-    Case("values", "VALUES ('X', 0)", "stmt", sqlglot_only=True),
+    Sqlglot("values", "VALUES ('X', 0)", "stmt"),
     Case("values", "VALUES ('X', 0); DROP TABLE raw_findings", "stmt"),
     Case("from first", "FROM raw_findings SELECT *", "table"),
     Case("from first", "FROM raw_findings", "table"),

@@ -67,7 +67,7 @@ def is_internal(table: str) -> bool:
     return table in INTERNAL_TABLES or table.startswith(prefixes) or table.endswith(suffixes)
 
 
-def _written(sql: str, node: exp.Expression) -> str | None:
+def _written(sql: str, node: exp.Expr) -> str | None:
     """The text `node` was parsed from (a function's name, an identifier), when sqlglot kept its place."""
     start, end = node.meta.get("start"), node.meta.get("end")
     return sql[start:end + 1] if start is not None and end is not None else None
@@ -98,7 +98,7 @@ def _check_function(sql: str, node: exp.Func, refuse: Refuse) -> None:
                      "listed in docs/rules.md")
 
 
-def _cte_names(with_: exp.With, upto: exp.Expression | None = None) -> set[str]:
+def _cte_names(with_: exp.With, upto: exp.Expr | None = None) -> set[str]:
     names = set()
     for cte in with_.expressions:
         if cte is upto:
@@ -111,7 +111,7 @@ def visible_ctes(table: exp.Table) -> set[str]:
     """The CTE names in scope where `table` is read: a CTE sees the ones before it (and itself and every
     other if RECURSIVE); the query a WITH belongs to, and everything inside it, sees them all."""
     names: set[str] = set()
-    child: exp.Expression = table
+    child: exp.Expr = table
     parent = table.parent
     while parent is not None:
         if isinstance(parent, exp.With):
@@ -163,7 +163,7 @@ def _check_comments(sql: str, refuse: Refuse) -> None:
             raise refuse("a comment inside a /* comment */ is not allowed: SQL parsers disagree where it ends")
 
 
-def _parse(sql: str, refuse: Refuse) -> exp.Expression:
+def _parse(sql: str, refuse: Refuse) -> exp.Expr:
     try:
         _check_comments(sql, refuse)
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
