@@ -169,3 +169,10 @@ def test_every_allowed_function_is_a_scalar_aggregate_or_window_function(
     for name in sorted(ALLOWED_FUNCTIONS - PARSER_REWRITES):
         assert name in kinds, f"{name} is not a DuckDB function"
         assert kinds[name] <= {"scalar", "aggregate", "macro", "window"}, (name, kinds[name])
+
+
+def test_docs_rules_md_lists_exactly_the_allowed_functions() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    table = doc[doc.index("| kind | functions |"):doc.index("The list lives in")]
+    listed = set(re.findall(r"`([a-z_0-9]+)`", table))
+    assert listed == set(ALLOWED_FUNCTIONS)

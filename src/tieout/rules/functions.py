@@ -25,14 +25,14 @@ _TEXT = """
     substr substring left right lpad rpad replace translate concat concat_ws split_part string_split
     str_split starts_with ends_with prefix suffix contains position strpos instr reverse
     regexp_matches regexp_replace regexp_extract regexp_full_match format printf md5 hash
-    array_to_string ascii chr lower upper nfc_normalize strip_accents
+    array_to_string ascii chr nfc_normalize strip_accents
     levenshtein damerau_levenshtein jaro_winkler_similarity jaccard
 """
 _DATES = """
     date_trunc datetrunc date_part datepart date_diff datediff date_sub datesub date_add year
     month day dayofmonth dayofweek dayofyear week weekofyear isodow quarter yearweek last_day dayname
     monthname strftime strptime try_strptime make_date make_timestamp epoch to_days to_months to_years
-    to_weeks to_hours to_minutes to_seconds age
+    to_weeks to_hours to_minutes to_seconds
 """
 _LISTS_AND_STRUCTS = """
     list_value list_pack array_value list_contains list_has array_contains list_position list_extract
