@@ -39,19 +39,18 @@ class Refuse(Protocol):
     def __call__(self, why: str) -> UnsafeRuleError: ...
 
 
-def syntax_error(sql: str) -> str | None:
-    """DuckDB's parse error for `sql` as ' at line L, column C: problem', or None if DuckDB reads it."""
+def _statements(sql: str) -> tuple[list[duckdb.Statement], str | None]:
+    """DuckDB's statements in `sql`, or its parse error as ' at line L, column C: problem'."""
     try:
-        duckdb.extract_statements(sql)
+        return duckdb.extract_statements(sql), None
     except duckdb.Error as e:
         problem, _, rest = str(e).removeprefix("Parser Error: ").partition("\n")
         place = _WHERE.search(rest)
         if place is None:
-            return f": {problem}"
-        line, shown, caret = place.groups()
+            return [], f": {problem}"
+        line, _shown, caret = place.groups()
         column = len(caret) - len(f"LINE {line}: ") + 1
-        return f" at line {line}, column {column}: {problem}"
-    return None
+        return [], f" at line {line}, column {column}: {problem}"
 
 
 def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
@@ -67,10 +66,9 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
 
 def statement_problem(sql: str) -> str | None:
     """Why DuckDB does not read `sql` as exactly one SELECT, or None if it does."""
-    where = syntax_error(sql)
+    statements, where = _statements(sql)
     if where is not None:
         return f"not valid DuckDB SQL{where}"
-    statements = duckdb.extract_statements(sql)
     if len(statements) != 1:
         return f"expected exactly one SELECT statement, DuckDB reads {len(statements)}"
     if statements[0].type != duckdb.StatementType.SELECT:

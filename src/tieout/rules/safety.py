@@ -15,6 +15,8 @@ from typing import Protocol
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokens import Token
 
 from tieout.errors import UnsafeRuleError
 from tieout.rules import duckdb_view
@@ -51,6 +53,9 @@ _SQLGLOT_NAMES = {"percentile_cont": "quantile_cont", "percentile_disc": "quanti
 # C0 controls but tab, newline and carriage return; DEL and C1 (NEL among them); line and paragraph
 # separators; bidirectional embeddings, overrides and isolates; zero-width characters and a BOM past the start.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+_DUCKDB = Dialect.get_or_raise("duckdb")
 
 
 class Refuse(Protocol):
@@ -156,17 +161,17 @@ def _check_characters(sql: str, refuse: Refuse) -> None:
             raise refuse(f"character U+{ord(char):04X} at line {line}, column {column} is not allowed in rule SQL")
 
 
-def _check_comments(sql: str, refuse: Refuse) -> None:
+def _check_comments(tokens: list[Token], refuse: Refuse) -> None:
     # Whether `/* a /* b */ c */` ends at the first `*/` differs between SQL parsers.
-    for token in sqlglot.tokenize(sql, read="duckdb"):
-        if any("/*" in comment for comment in token.comments):
-            raise refuse("a comment inside a /* comment */ is not allowed: SQL parsers disagree where it ends")
+    if any("/*" in comment for token in tokens for comment in token.comments):
+        raise refuse("a comment inside a /* comment */ is not allowed: SQL parsers disagree where it ends")
 
 
 def _parse(sql: str, refuse: Refuse) -> exp.Expr:
     try:
-        _check_comments(sql, refuse)
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        tokens = _DUCKDB.tokenize(sql)
+        _check_comments(tokens, refuse)
+        statements = [s for s in _DUCKDB.parser().parse(tokens, sql) if s is not None]
     except sqlglot.errors.SqlglotError as e:
         # DuckDB's reason comes first: it runs the SQL, and it says where (the tokenizer does not).
         problem = duckdb_view.statement_problem(sql)
