@@ -144,3 +144,11 @@ def test_a_rule_file_that_cannot_be_read_is_a_configuration_error(
         assert phrase in result.output, (phrase, result.output)
     assert "Traceback" not in result.output
     assert not (project / ".tieout").exists()
+
+
+def test_a_rule_saved_with_a_byte_order_mark_loads(project: Path) -> None:
+    # Editors on Windows put one at the start of a UTF-8 file; it is not part of the SQL.
+    _user_rule(project, b"\xef\xbb\xbfSELECT canonical_id, 0 AS impact FROM entities")
+    result = invoke("rules", "list", "-p", str(project))
+    assert result.exit_code == 0, result.output
+    assert "BROKEN" in result.output

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from functools import partial
 from pathlib import Path
-from typing import Protocol
 
 import sqlglot
 from sqlglot import exp
@@ -20,6 +19,7 @@ from sqlglot.tokens import Token
 
 from tieout.errors import UnsafeRuleError
 from tieout.rules import duckdb_view
+from tieout.rules.duckdb_view import Refuse
 from tieout.rules.functions import ALLOWED_FUNCTIONS
 
 # What a rule may read: the canonical views the run builds (docs/rules.md describes each).
@@ -51,15 +51,12 @@ _SQLGLOT_NAMES = {"percentile_cont": "quantile_cont", "percentile_disc": "quanti
 
 
 # C0 controls but tab, newline and carriage return; DEL and C1 (NEL among them); line and paragraph
-# separators; bidirectional embeddings, overrides and isolates; zero-width characters and a BOM past the start.
+# separators; bidirectional embeddings, overrides and isolates; zero-width characters and the BOM (the
+# registry drops one at the start of a file, where editors put it).
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 _DUCKDB = Dialect.get_or_raise("duckdb")
-
-
-class Refuse(Protocol):
-    def __call__(self, why: str) -> UnsafeRuleError: ...
 
 
 def _refuse(name: str, path: Path | None, why: str) -> UnsafeRuleError:
@@ -134,8 +131,9 @@ def _check_table(sql: str, node: exp.Table, refuse: Refuse) -> None:
         raise refuse(f"reading from {node.this.sql('duckdb')} is not allowed: rules read the canonical tables only")
     if node.args.get("db") or node.args.get("catalog"):
         raise refuse(f"qualified table {node.sql('duckdb')} is not allowed")
-    written = _written(sql, node.this) or ""
-    if not written.startswith(('"', *"abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ")):
+    # DuckDB reads `FROM 'x.csv'` (a string, not a name) as a file. Where sqlglot kept no place, refuse too.
+    written = _written(sql, node.this) or "?"
+    if not (written[0] == '"' or written[0].isidentifier()):
         raise refuse(f"reading from {written} is not allowed: a file or URL, not a canonical table")
     table = node.name.lower()
     if table in visible_ctes(node):
@@ -154,11 +152,12 @@ def _check_cte(node: exp.CTE, refuse: Refuse) -> None:
 def _check_characters(sql: str, refuse: Refuse) -> None:
     """Refuse characters that parsers (and people reviewing a rule) read differently: control characters,
     Unicode line separators that may or may not end a `--` comment, bidirectional overrides."""
-    for offset, char in enumerate(sql):
-        if _INVISIBLE.match(char):
-            line = sql.count("\n", 0, offset) + 1
-            column = offset - (sql.rfind("\n", 0, offset) + 1) + 1
-            raise refuse(f"character U+{ord(char):04X} at line {line}, column {column} is not allowed in rule SQL")
+    found = _INVISIBLE.search(sql)
+    if found is not None:
+        offset = found.start()
+        line = sql.count("\n", 0, offset) + 1
+        column = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+        raise refuse(f"character U+{ord(found.group()):04X} at line {line}, column {column} is not allowed in rule SQL")
 
 
 def _check_comments(tokens: list[Token], refuse: Refuse) -> None:
