@@ -9,6 +9,7 @@ in a connection of its own with no tables) and the same rules apply to what it f
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -25,14 +26,16 @@ _OPERATOR = re.compile(r"^[^a-z0-9_]+$")
 _WHERE = re.compile(r"LINE (\d+): (.*)\n( *)\^")
 
 
-_CONNECTION: list[duckdb.DuckDBPyConnection] = []
+_CONNECTIONS: dict[int, duckdb.DuckDBPyConnection] = {}
 
 
 def _parser() -> duckdb.DuckDBPyConnection:
-    """A cursor on one empty in-memory database, opened once: opening one costs more than a check."""
-    if not _CONNECTION:
-        _CONNECTION.append(duckdb.connect())
-    return _CONNECTION[0].cursor()
+    """A cursor on an empty in-memory database, one per process (a database is not to be shared across a
+    fork), opened once: opening one costs more than a check."""
+    pid = os.getpid()
+    if pid not in _CONNECTIONS:
+        _CONNECTIONS[pid] = duckdb.connect()
+    return _CONNECTIONS[pid].cursor()
 
 
 class Refuse(Protocol):
@@ -42,7 +45,7 @@ class Refuse(Protocol):
 def _statements(sql: str) -> tuple[list[duckdb.Statement], str | None]:
     """DuckDB's statements in `sql`, or its parse error as ' at line L, column C: problem'."""
     try:
-        return duckdb.extract_statements(sql), None
+        return _parser().extract_statements(sql), None
     except duckdb.Error as e:
         problem, _, rest = str(e).removeprefix("Parser Error: ").partition("\n")
         place = _WHERE.search(rest)
