@@ -152,3 +152,13 @@ def test_a_rule_saved_with_a_byte_order_mark_loads(project: Path) -> None:
     result = invoke("rules", "list", "-p", str(project))
     assert result.exit_code == 0, result.output
     assert "BROKEN" in result.output
+
+
+def test_a_parse_error_on_a_long_line_names_its_true_column() -> None:
+    # DuckDB shows a long line as a window around the error; the column is in the whole line.
+    columns = ", ".join(f"c{i}" for i in range(150))
+    sql = f"SELECT canonical_id,\n       {columns}, 'no end FROM entities"
+    column = sql.splitlines()[1].index("'") + 1
+    assert column > 500
+    with pytest.raises(UnsafeRuleError, match=f"at line 2, column {column}: unterminated"):
+        check_rule_sql(sql, name="LONG")

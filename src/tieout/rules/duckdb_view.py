@@ -48,12 +48,24 @@ def _statements(sql: str) -> tuple[list[duckdb.Statement], str | None]:
         return _parser().extract_statements(sql), None
     except duckdb.Error as e:
         problem, _, rest = str(e).removeprefix("Parser Error: ").partition("\n")
-        place = _WHERE.search(rest)
-        if place is None:
-            return [], f": {problem}"
-        line, _shown, caret = place.groups()
-        column = len(caret) - len(f"LINE {line}: ") + 1
-        return [], f" at line {line}, column {column}: {problem}"
+        return [], f"{_place(sql, rest)}: {problem}"
+
+
+def _place(sql: str, context: str) -> str:
+    """' at line L, column C' from DuckDB's error context: `LINE L: <part of the line>` over a caret.
+
+    DuckDB shows a long line as a window ('...' at a cut end), so the column is found by locating the window."""
+    found = _WHERE.search(context)
+    if found is None:
+        return ""
+    line, shown, caret = found.groups()
+    at = len(caret) - len(f"LINE {line}: ")
+    if shown.startswith("..."):
+        shown, at = shown[3:], at - 3
+    shown = shown.removesuffix("...")
+    lines = sql.splitlines()
+    start = lines[int(line) - 1].find(shown) if 0 < int(line) <= len(lines) else -1
+    return f" at line {line}" + (f", column {start + at + 1}" if start >= 0 else "")
 
 
 def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
