@@ -162,3 +162,13 @@ def test_a_parse_error_on_a_long_line_names_its_true_column() -> None:
     assert column > 500
     with pytest.raises(UnsafeRuleError, match=f"at line 2, column {column}: unterminated"):
         check_rule_sql(sql, name="LONG")
+
+
+def test_a_check_that_trips_over_the_sql_refuses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fail closed: hostile input that makes a check itself fail is refused, as a configuration error.
+    def trips(*_: object, **__: object) -> None:
+        raise TypeError("unhashable type: 'dict'")
+
+    monkeypatch.setattr("tieout.rules.duckdb_view.check", trips)
+    with pytest.raises(UnsafeRuleError, match=r"rule ODD refused: the rule check could not read it \(TypeError"):
+        check_rule_sql("SELECT canonical_id, 0 AS impact FROM entities", name="ODD")

@@ -308,4 +308,14 @@ BENIGN = [
     "SELECT canonical_id, 0 AS impact FROM invoices UNION ALL BY NAME SELECT canonical_id, 1 AS impact FROM usage;",
     "SELECT e.canonical_id, 0 AS impact FROM entities AS e /* a plain comment */ "
     "SEMI JOIN corrections AS c ON c.canonical_id = e.canonical_id",
+    "SELECT * EXCLUDE (amount) REPLACE (canonical_id || '' AS canonical_id), 0 AS impact FROM invoices",
+    "SELECT canonical_id, sum(amount) OVER w AS impact FROM invoices WINDOW w AS (PARTITION BY canonical_id)",
+    "SELECT canonical_id, 0 AS impact FROM invoices GROUP BY GROUPING SETS ((canonical_id), ())",
+    "SELECT i.canonical_id, 0 AS impact FROM invoices AS i ASOF JOIN usage AS u "
+    "ON i.canonical_id = u.canonical_id AND i.period_start >= u.date",
+    "SELECT canonical_id, 0 AS impact, [x * 2 FOR x IN [1, 2] IF x > 1] AS l FROM invoices",
+    "SELECT canonical_id, 0 AS impact FROM invoices USING SAMPLE 10 PERCENT (bernoulli, 42)",
+    "SELECT DISTINCT ON (canonical_id) canonical_id, amount AS impact FROM invoices ORDER BY ALL",
+    "SELECT canonical_id, 0 AS impact FROM invoices AS i ANTI JOIN usage AS u USING (canonical_id) "
+    "EXCEPT SELECT canonical_id, 0 FROM usage",
 ]

@@ -121,7 +121,7 @@ def check(sql: str, refuse: Refuse, *, tables: frozenset[str]) -> None:
     ctes = {str(entry["key"]).lower() for node in nodes if "cte_map" in node
             for entry in node["cte_map"].get("map", [])}
     for node in nodes:
-        kind = node.get("type")
+        kind = node.get("type") if isinstance(node.get("type"), str) else None
         if kind in _REFUSED_REFS:
             raise refuse(f"{_REFUSED_REFS[kind]} is not allowed: rules read the canonical tables only")
         if kind == "BASE_TABLE":

@@ -187,6 +187,15 @@ def _parse(sql: str, refuse: Refuse) -> exp.Expr:
 def check_rule_sql(sql: str, *, name: str, path: Path | None = None) -> set[str]:
     """Validate `sql` and return the names of the `$parameters` it uses."""
     refuse: Refuse = partial(_refuse, name, path)
+    try:
+        return _check(sql, refuse)
+    except UnsafeRuleError:
+        raise
+    except Exception as e:  # noqa: BLE001 - hostile input: a check that trips over it refuses, never lets it by
+        raise refuse(f"the rule check could not read it ({type(e).__name__}: {e})") from e
+
+
+def _check(sql: str, refuse: Refuse) -> set[str]:
     _check_characters(sql, refuse)
     tree = _parse(sql, refuse)
     if not isinstance(tree, exp.Query):
