@@ -30,7 +30,12 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date) -> None:
     """Append `rule`'s findings to `raw_findings`."""
     params = rule.bound_params(as_of)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE rule_out AS {rule.sql}", params)
+        # The rule check has already refused a second statement; this makes sure of it where it would do
+        # harm the lockdown cannot stop (a DROP or INSERT on the run's own tables), so it never runs.
+        statements = con.extract_statements(f"CREATE OR REPLACE TEMP TABLE rule_out AS {rule.sql}")
+        if len(statements) != 1:
+            raise ConfigError(f"{rule.source}: rule {rule.name} refused: it holds {len(statements)} statements")
+        con.execute(statements[0], params)
     except duckdb.Error as e:
         raise ConfigError(f"{rule.source}: rule {rule.name} failed: {e}") from e
     columns = {c[0] for c in con.execute("DESCRIBE rule_out").fetchall()}

@@ -94,6 +94,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _read_sql(path: Path) -> str:
+    try:
+        # utf-8-sig: an editor's byte-order mark at the start is not part of the SQL.
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}): save the rule as UTF-8") from e
+
+
 def _validate(model: type[BaseModel], path: Path) -> Any:
     try:
         return model.model_validate(_read_yaml(path))
@@ -137,7 +145,7 @@ def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[st
         meta = _validate(RuleMeta, meta_path)
         rules[name] = Rule(
             name=name,
-            sql=sql_path.read_text(encoding="utf-8"),
+            sql=_read_sql(sql_path),
             description=meta.description,
             impact=meta.impact,
             team=meta.team,
