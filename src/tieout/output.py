@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from tieout.safe_text import for_spreadsheet
+
 _TOKEN = "\u0000dec:"
 _TOKEN_RE = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
 
@@ -40,13 +42,26 @@ def to_json(value: Any, *, indent: int | None = 1) -> str:
     return _TOKEN_RE.sub(r"\1", json.dumps(_plain(value), indent=indent, ensure_ascii=False))
 
 
+def csv_cell(value: Any) -> Any:
+    """One CSV cell: numbers as their digits, dates ISO, text neutralised against formula injection
+    (`tieout.safe_text.for_spreadsheet`: `=1+1` is written `'=1+1`)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(money(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return for_spreadsheet(value)
+    return value
+
+
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else str(money(row[c])) if isinstance(row[c], Decimal)
-                         else row[c].isoformat() if isinstance(row[c], date) else row[c] for c in columns])
+        writer.writerow([csv_cell(row.get(c)) for c in columns])
     return buf.getvalue()
 
 

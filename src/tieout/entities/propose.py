@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 from rapidfuzz import fuzz, process
 
+from tieout.output import csv_cell
+
 from .entity_map import COLUMNS
 from .normalise import host, legal_name, registrable_domain
 
@@ -111,8 +113,10 @@ def propose(
 
 
 def write_proposals(rows: Iterable[dict[str, object]], path: Path | str) -> None:
-    """Write proposals as CSV: entity_map.csv's six columns first (copy-pasteable), then score, matched_on."""
+    """Write proposals as CSV: entity_map.csv's six columns first (copy-pasteable), then score, matched_on.
+    Text is neutralised against formula injection like every CSV tieout writes (`tieout.output.csv_cell`):
+    an id that starts with `=` is written `'=…` — drop the `'` when copying such a row into entity_map.csv."""
     with Path(path).open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=PROPOSAL_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
