@@ -51,9 +51,9 @@ def csv_cell(value: Any) -> Any:
         return str(money(value))
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str):
-        return for_spreadsheet(value)
-    return value
+    if isinstance(value, int | float):  # bool included: a number, never a formula
+        return value
+    return for_spreadsheet(str(value))  # text, and anything else written as its text (a list, a dict)
 
 
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
