@@ -8,10 +8,10 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from tieout.safe_text import for_spreadsheet
 
@@ -56,12 +56,23 @@ def csv_cell(value: Any) -> Any:
     return for_spreadsheet(str(value))  # text, and anything else written as its text (a list, a dict)
 
 
+def write_csv(out: IO[str], rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Every CSV tieout writes: a header, then each row's `columns` as `csv_cell`s.
+
+    A row holding a carriage return is written with every field quoted: Python's csv module quotes a field for
+    the characters of its line terminator only (`\n` here), and a bare CR ends the row for every reader — the
+    rest of the value would land at the start of a new row, where `=1` is a formula again."""
+    minimal = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    minimal.writerow(columns)
+    for row in rows:
+        cells = [csv_cell(row.get(c)) for c in columns]
+        (quoted if any(isinstance(c, str) and "\r" in c for c in cells) else minimal).writerow(cells)
+
+
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([csv_cell(row.get(c)) for c in columns])
+    write_csv(buf, rows, columns)
     return buf.getvalue()
 
 

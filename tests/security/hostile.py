@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ ADMIN = "root"
 PASSWORD = "correct horse battery"
 # Users' names are restricted to [A-Za-z0-9_.@-]; these still start a formula.
 HOSTILE_USERS = ("@evil", "-evil")
+ACTED_ON = "acted-on.json"
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,13 @@ def _day(day: date, resolved: set[int]) -> dict[str, str]:
     accounts, contracts, customers, invoices, tenants, usage = [], [], [], [], [], []
     for i, h in enumerate(EXPORTED):
         accounts.append([h, h, f"{h}.example", h, "ana", STAMP])
-        contracts.append([f"K{i}", h, "active", "2025-06-01", "", "120000.00", "USD", "50", STAMP])
+        contracts.append([f"K{i}", h, "active", "2025-06-01", "", "720000.00", "USD", "50", STAMP])
         fine = i in resolved
         customers.append([h, h if fine else f"{h} (billing)", f"ap{i}@example.com", h, STAMP])
         # a second billing record of the same customer, in no entity map row: unmapped, and proposed
         customers.append([f"{h}~unmapped", h, f"ar{i}@example.com", h, STAMP])
         if i % 2 == 0 or fine:
-            invoices.append([f"in_{i}", h, "2026-01-01", "2026-01-31", "2026-01-01", "paid", "10000.00", "USD",
+            invoices.append([f"in_{i}", h, "2026-01-01", "2026-01-31", "2026-01-01", "paid", "60000.00", "USD",
                              "50", STAMP])
         tenants.append([h, h, f"{h}.example", "2025-06-01", "active"])
         usage += [[h, day.replace(day=day.day - 1).isoformat(), "45", "50"], [h, day.isoformat(), "44", "50"]]
@@ -93,8 +95,8 @@ def build(root: Path, yml: str = "") -> World:
     """Write, reconcile both days, then record a correction per hostile string (its reason, values, author and
     ticket hostile), comment every hostile string on the first P1s, and assign exceptions to hostile users."""
     from tests.conftest import run_days
-    from tieout.config import load_project
     from tieout import state
+    from tieout.config import load_project
     from tieout.corrections.log import append, validated
     from tieout.people import add_user
     from tieout.rules.registry import load_rules
@@ -124,4 +126,11 @@ def build(root: Path, yml: str = "") -> World:
     for e, name in zip(found[1:3], HOSTILE_USERS, strict=True):
         st = status_of(project, target_of(e))
         act(project, ADMIN, e.id, "assign", expected_version=st.version, assignee=name, target=target_of(e))
+    # which exceptions carry the comments and the hostile assignees, for the tests to open
+    (root / ACTED_ON).write_text(json.dumps([e.id for e in found[:3]]), encoding="utf-8")
     return World(root, list(HOSTILE))
+
+
+def acted_on(world: World) -> list[str]:
+    """The exception commented with every hostile string, then those assigned to the hostile users."""
+    return list(json.loads((world.root / ACTED_ON).read_text(encoding="utf-8")))

@@ -14,7 +14,6 @@ Run after `resolve`. Reference names come from the records resolved on the same 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import duckdb
 from rapidfuzz import fuzz, process
 
-from tieout.output import csv_cell
+from tieout.output import write_csv
 
 from .entity_map import COLUMNS
 from .normalise import host, legal_name, registrable_domain
@@ -114,9 +113,7 @@ def propose(
 
 def write_proposals(rows: Iterable[dict[str, object]], path: Path | str) -> None:
     """Write proposals as CSV: entity_map.csv's six columns first (copy-pasteable), then score, matched_on.
-    Text is neutralised against formula injection like every CSV tieout writes (`tieout.output.csv_cell`):
+    Text is neutralised against formula injection like every CSV tieout writes (`tieout.output.write_csv`):
     an id that starts with `=` is written `'=…` — drop the `'` when copying such a row into entity_map.csv."""
     with Path(path).open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=PROPOSAL_COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+        write_csv(f, rows, PROPOSAL_COLUMNS)

@@ -10,14 +10,34 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from html.parser import HTMLParser
 from typing import Any
 
 from tieout.reports.render.cells import text
 from tieout.reports.sections import Document
 
 RIGHT = ("int", "money", "decimal")
-# What would run in a browser: a script or foreignObject element, an on* attribute, a javascript: URL.
-_ACTIVE_SVG = re.compile(r"<\s*(script|foreignobject)\b|\son[a-z]+\s*=|javascript\s*:", re.IGNORECASE)
+# What would run in a browser: a script or foreignObject element, an on* attribute, a script URL.
+_ACTIVE_ELEMENTS = frozenset({"script", "foreignobject", "iframe", "object", "embed"})
+_SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|data:text/html)", re.IGNORECASE)
+
+
+class _ActiveParts(HTMLParser):
+    """Collects the elements and attributes of an SVG that would run: parsed, so that escaped text such as
+    `&lt;img onerror=…&gt;` inside a label (which is only text) is not mistaken for markup."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _ACTIVE_ELEMENTS:
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=…>")
+            elif name in ("href", "xlink:href", "src") and _SCRIPT_URL.match(value or ""):
+                self.found.append(f"<{tag} {name}={value!r}>")
 
 
 @cache
@@ -33,9 +53,11 @@ def _env() -> Any:
 
 def checked_svg(svg: str) -> str:
     """`svg` unchanged, or ValueError when it holds anything that would run in a browser."""
-    found = _ACTIVE_SVG.search(svg)
-    if found:
-        raise ValueError(f"chart SVG holds {found.group(0)!r}: refusing to insert it into the report")
+    parts = _ActiveParts()
+    parts.feed(svg)
+    parts.close()
+    if parts.found:
+        raise ValueError(f"chart SVG holds {', '.join(parts.found)}: refusing to insert it into the report")
     return svg
 
 
