@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -186,21 +187,26 @@ def _markdown_html(md: str) -> str:
     return str(MarkdownIt("commonmark", {"html": True}).enable("table").render(md))
 
 
+def _broken_tables(md: str) -> list[str]:
+    """The Markdown tables with a row whose number of cells differs from the header's (a payload's `|` opened
+    a column, or its line break ended the row)."""
+    cells = re.compile(r"(?<!\\)\|")
+    broken = []
+    for block in md.split("\n\n"):
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        if rows and {len(cells.findall(r)) for r in rows} != {len(cells.findall(rows[0]))}:
+            broken.append(block[:200])
+    return broken
+
+
 @pytest.mark.parametrize("kind", ["daily", "weekly", "monthly"])
 def test_markdown_reports_pass_no_raw_html_and_keep_their_tables(reports: dict[str, dict[str, Any]],
                                                                  kind: str) -> None:
-    import re
-
     md = render(reports[kind], "md")
     as_html = _markdown_html(md)  # what a wiki or chat makes of it, raw HTML allowed
     assert findings(as_html, MARKDOWN_TAGS) == []
     assert _missing(text_of(as_html), planted(reports[kind])) == []
-    # every row of a table has its header's number of cells: no payload's `|` opened a column
-    cells = re.compile(r"(?<!\\)\|")
-    for block in md.split("\n\n"):
-        rows = [line for line in block.splitlines() if line.startswith("| ")]
-        if rows:
-            assert {len(cells.findall(r)) for r in rows} == {len(cells.findall(rows[0]))}, block[:200]
+    assert _broken_tables(md) == []
 
 
 def test_json_reports_carry_each_payload_unchanged(reports: dict[str, dict[str, Any]]) -> None:
@@ -316,3 +322,30 @@ def test_email_bodies_hold_no_element_from_a_payload(delivered: tuple[list[dict[
                 assert part.get_content_subtype() == "plain"
                 seen.append(body)
     assert _missing("\n".join(seen), _sent(delivered[0])) == []  # the same messages, by email
+
+
+# -- the ownership document ---------------------------------------------------------------------------------
+
+
+def test_the_ownership_document_escapes_a_hostile_registry(tmp_path: Path) -> None:
+    """The registry is written by project members, but its text still reaches HTML and Markdown."""
+    from tests.conftest import new_project
+    from tieout.ownership.doc import html_page, markdown
+    from tieout.ownership.model import load_registry
+
+    hostile = " ¶ ".join(XSS)
+    project_dir = new_project(tmp_path / "p", {})
+    (project_dir / "ownership.yml").write_text(
+        "fields:\n  legal_name:\n    kind: name\n    held_in: {crm: accounts.legal_name, billing: customers.name}\n"
+        f"    owner: crm\n    description: {json.dumps(hostile)}\n    handoff: {json.dumps(hostile)}\n",
+        encoding="utf-8")
+    project = load_project(project_dir)
+    registry = load_registry(project)
+    page = html_page(registry, project)
+    assert findings(page, tags_written_by(SRC / "ownership" / "doc.py")) == []
+    assert _missing(text_of(page), XSS) == []
+    md = markdown(registry, project)
+    as_html = _markdown_html(md)
+    assert findings(as_html, MARKDOWN_TAGS | {"pre"}) == []
+    assert _broken_tables(md) == []
+    assert md.count("| **legal_name**") == 1
