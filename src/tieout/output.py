@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from tieout.safe_text import for_spreadsheet
+from tieout.safe_text import for_spreadsheet, for_terminal
 
 _TOKEN = "\u0000dec:"
 _TOKEN_RE = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
@@ -85,11 +85,16 @@ def format_money(value: Decimal, currency: str) -> str:
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
           right: Iterable[str] = ()) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title, title_justify="left", header_style="bold", pad_edge=False)
+    # Text, not str: rich reads a str as markup, and a name like `[link=https://…]` from an export would
+    # become a hyperlink; control characters are shown, never sent (`for_terminal`). A cell already Text is
+    # the caller's own styling and is kept.
+    t = Table(title=Text(for_terminal(title), style="table.title"), title_justify="left", header_style="bold",
+              pad_edge=False)
     right = set(right)
     for c in columns:
         t.add_column(c, justify="right" if c in right else "left", no_wrap=c not in ("Details",))
     for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
+        t.add_row(*(v if isinstance(v, Text) else Text("" if v is None else for_terminal(str(v))) for v in row))
     return t

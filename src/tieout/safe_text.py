@@ -8,9 +8,14 @@ escaped by Jinja's autoescape; these two helpers cover the rest:
   `=cmd|' /C calc'!A0`. Prefixing `'` makes it text: a spreadsheet shows `'=1+1` as typed, never computes it.
   Only text is touched; numbers written as numbers (a negative amount) stay numbers.
 - `for_markdown`: a table cell that can neither carry raw HTML nor break its table.
+- `for_terminal`: text for a terminal table, its control characters shown rather than sent (an escape
+  sequence in a name could recolour the screen or plant a hyperlink); `tieout.output.table` also hands it
+  to rich as plain text, never as markup (`[link=…]`).
 """
 
 from __future__ import annotations
+
+import re
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
 # Tab and carriage return start a formula too when a spreadsheet drops them on import (OWASP).
@@ -42,3 +47,12 @@ def for_markdown(text: str, *, code_spans: bool = False) -> str:
         if raw != "`" or not code_spans:
             text = text.replace(raw, escaped)
     return " ".join(text.splitlines())
+
+
+# C0 controls but tab and line feed, DEL, and C1 controls (ESC starts ANSI and OSC sequences; CSI is 0x9b).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def for_terminal(text: str) -> str:
+    """`text` with its control characters written out as `\\x1b`, so that a terminal shows them."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
