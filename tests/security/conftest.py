@@ -26,3 +26,11 @@ def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> World:
     from tests.security.hostile import HOSTILE
 
     return World(folder, list(HOSTILE))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test over the hostile world is `slow`: building and reconciling it takes 15 s or more on two
+    busy cores. The unit tests of each fix (no world) stay in `make test-fast`."""
+    for item in items:
+        if "hostile_world" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -93,13 +93,17 @@ def write_project(root: Path, yml: str = "") -> Path:
 
 def build(root: Path, yml: str = "") -> World:
     """Write, reconcile both days, then record a correction per hostile string (its reason, values, author and
-    ticket hostile), comment every hostile string on the first P1s, and assign exceptions to hostile users."""
+    ticket hostile) and hold another for approval, comment every hostile string on one exception, and assign
+    two exceptions to the hostile users."""
+    from sqlalchemy import insert
+
     from tests.conftest import run_days
     from tieout import state
     from tieout.config import load_project
     from tieout.corrections.log import append, validated
     from tieout.people import add_user
     from tieout.rules.registry import load_rules
+    from tieout.state.tables import correction_requests
     from tieout.timeline import exceptions
     from tieout.workflow.core import act, status_of, target_of
 
@@ -115,8 +119,12 @@ def build(root: Path, yml: str = "") -> World:
                        new_value="b", reason="r", who="w")
     with state.open(project, write=True) as connection:
         for h in HOSTILE:
-            append(connection, {**fields, "old_value": h, "new_value": h, "reason": h, "who": h, "ticket": h,
-                                "recorded_at": datetime(2026, 1, 21, 12, tzinfo=UTC)})
+            hostile = {**fields, "old_value": h, "new_value": h, "reason": h, "who": h, "ticket": h}
+            append(connection, {**hostile, "recorded_at": datetime(2026, 1, 21, 12, tzinfo=UTC)})
+            # and the same, held for approval (what `request_correction` inserts above the threshold)
+            connection.execute(insert(correction_requests).values(
+                **hostile, requested_at=datetime(2026, 1, 21, 13, tzinfo=UTC), impact="60000.00",
+                threshold="1000.00", status="pending"))
     found = [e for e in exceptions(project, load_rules(project), status="open") if e.canonical_id]
     commented = found[0]
     version = status_of(project, target_of(commented)).version

@@ -1,6 +1,6 @@
-"""The formula-injection corpus (`corpus.FORMULAS`) and the hostile users' names over every CSV and XLSX
-writer: `exceptions`, `entities`, `corrections`, `golden` and `entities propose`'s CSV, and the daily, weekly
-and monthly workbooks.
+"""The formula-injection corpus (`corpus.FORMULAS`) over every CSV and XLSX writer: `exceptions`, `entities`,
+`corrections` (the log and the requests), `golden` and `entities propose`'s CSV, and the daily, weekly and
+monthly workbooks.
 
 Every cell that holds text must not start a formula once written (`'` prefixed), every payload must have
 reached a writer (so that an empty file cannot pass), numbers must stay numbers, and no workbook cell is a
@@ -83,7 +83,8 @@ def csv_outputs(hostile_world: World, tmp_path_factory: pytest.TempPathFactory) 
     root = str(hostile_world.root)
     out: dict[str, str] = {}
     for name, args in {"exceptions": ["exceptions", "--status", "all"], "entities": ["entities"],
-                       "corrections": ["corrections"], "golden": ["golden"]}.items():
+                       "corrections": ["corrections"], "correction requests": ["corrections", "--pending"],
+                       "golden": ["golden"]}.items():
         result = invoke(*args, "-p", root, "--format", "csv")
         assert result.exit_code == 0, result.output
         out[name] = result.stdout
@@ -94,7 +95,8 @@ def csv_outputs(hostile_world: World, tmp_path_factory: pytest.TempPathFactory) 
     return out
 
 
-@pytest.mark.parametrize("writer", ["exceptions", "entities", "corrections", "golden", "entities propose"])
+@pytest.mark.parametrize("writer", ["exceptions", "entities", "corrections", "correction requests", "golden",
+                                    "entities propose"])
 def test_no_csv_cell_starts_a_formula(csv_outputs: dict[str, str], writer: str) -> None:
     """Regression (Medium): values starting with `=`, `+`, `-`, `@` came out raw in these CSVs."""
     rows = _csv_cells(csv_outputs[writer])
@@ -104,8 +106,9 @@ def test_no_csv_cell_starts_a_formula(csv_outputs: dict[str, str], writer: str) 
 
 
 def test_every_formula_payload_reached_a_csv_neutralised(csv_outputs: dict[str, str]) -> None:
-    cells = {c for text in csv_outputs.values() for row in _csv_cells(text) for c in row}
-    assert [h for h in FORMULAS if "'" + h not in cells] == []  # the corrections log carries them all
+    for log in ("corrections", "correction requests"):  # each carries every payload
+        cells = {c for row in _csv_cells(csv_outputs[log]) for c in row}
+        assert [h for h in FORMULAS if "'" + h not in cells] == [], log
     ids = {c for row in _csv_cells(csv_outputs["exceptions"]) for c in row}
     assert [h for h in EXPORTED_FORMULAS if "'" + h.strip() not in ids and "'" + h not in ids] == []
     proposed = {c for row in _csv_cells(csv_outputs["entities propose"]) for c in row}
