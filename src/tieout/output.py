@@ -8,10 +8,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
+
+from tieout.safe_text import for_spreadsheet, for_terminal
 
 _TOKEN = "\u0000dec:"
 _TOKEN_RE = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
@@ -40,13 +42,37 @@ def to_json(value: Any, *, indent: int | None = 1) -> str:
     return _TOKEN_RE.sub(r"\1", json.dumps(_plain(value), indent=indent, ensure_ascii=False))
 
 
+def csv_cell(value: Any) -> Any:
+    """One CSV cell: numbers as their digits, dates ISO, text neutralised against formula injection
+    (`tieout.safe_text.for_spreadsheet`: `=1+1` is written `'=1+1`)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(money(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int | float):  # bool included: a number, never a formula
+        return value
+    return for_spreadsheet(str(value))  # text, and anything else written as its text (a list, a dict)
+
+
+def write_csv(out: IO[str], rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Every CSV tieout writes: a header, then each row's `columns` as `csv_cell`s.
+
+    A row holding a carriage return is written with every field quoted: Python's csv module quotes a field for
+    the characters of its line terminator only (`\n` here), and a bare CR ends the row for every reader — the
+    rest of the value would land at the start of a new row, where `=1` is a formula again."""
+    minimal = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    minimal.writerow(columns)
+    for row in rows:
+        cells = [csv_cell(row.get(c)) for c in columns]
+        (quoted if any(isinstance(c, str) and "\r" in c for c in cells) else minimal).writerow(cells)
+
+
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else str(money(row[c])) if isinstance(row[c], Decimal)
-                         else row[c].isoformat() if isinstance(row[c], date) else row[c] for c in columns])
+    write_csv(buf, rows, columns)
     return buf.getvalue()
 
 
@@ -59,11 +85,16 @@ def format_money(value: Decimal, currency: str) -> str:
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
           right: Iterable[str] = ()) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title, title_justify="left", header_style="bold", pad_edge=False)
+    # Text, not str: rich reads a str as markup, and a name like `[link=https://…]` from an export would
+    # become a hyperlink; control characters are shown, never sent (`for_terminal`). A cell already Text is
+    # the caller's own styling and is kept.
+    t = Table(title=Text(for_terminal(title), style="table.title"), title_justify="left", header_style="bold",
+              pad_edge=False)
     right = set(right)
     for c in columns:
         t.add_column(c, justify="right" if c in right else "left", no_wrap=c not in ("Details",))
     for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
+        t.add_row(*(v if isinstance(v, Text) else Text("" if v is None else for_terminal(str(v))) for v in row))
     return t

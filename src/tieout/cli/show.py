@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,8 +15,12 @@ from tieout.errors import NotFound
 from tieout.history import SYSTEMS, day_reader
 from tieout.output import format_money, money, table, to_json
 from tieout.rules.registry import load_rules
+from tieout.safe_text import for_terminal
 from tieout.store import stored_days
 from tieout.story import entity_story, exception_story
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 SYSTEM_LABELS = {"crm": "CRM", "billing": "Billing", "ops": "Ops"}
 
@@ -62,10 +66,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _row_text(table_name: str, row: dict[str, Any]) -> str:
-    lines = [f"[bold]{table_name}[/bold]"]
-    lines += [f"  {k}: {_cell(v)}" for k, v in row.items()]
-    return "\n".join(lines)
+def _row_text(table_name: str, row: dict[str, Any]) -> Text:
+    """A record as a table cell: rich Text, so that a value from an export is never read as markup."""
+    from rich.text import Text
+
+    text = Text(table_name, style="bold")
+    for k, v in row.items():
+        text.append(f"\n  {k}: {for_terminal(_cell(v))}")
+    return text
 
 
 def _render_exception(data: dict[str, Any]) -> None:
@@ -98,7 +106,9 @@ def _render_records(records: dict[str, Any]) -> None:
     if records["unavailable"]:
         click.echo(f"Records on {records['day']} (last seen): unavailable — {records['unavailable']}")
         return
-    cells = ["\n".join(_row_text(t, r) for t, rows in records[s].items() for r in rows) or "(no records)"
+    from rich.text import Text
+
+    cells = [Text("\n").join(_row_text(t, r) for t, rows in records[s].items() for r in rows) or "(no records)"
              for s in SYSTEMS]
     echo_rich(table(f"Records on {records['day']} (last seen), side by side",
                     [SYSTEM_LABELS[s] for s in SYSTEMS], [cells]))

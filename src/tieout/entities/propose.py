@@ -14,13 +14,14 @@ Run after `resolve`. Reference names come from the records resolved on the same 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 import duckdb
 from rapidfuzz import fuzz, process
+
+from tieout.output import write_csv
 
 from .entity_map import COLUMNS
 from .normalise import host, legal_name, registrable_domain
@@ -111,8 +112,8 @@ def propose(
 
 
 def write_proposals(rows: Iterable[dict[str, object]], path: Path | str) -> None:
-    """Write proposals as CSV: entity_map.csv's six columns first (copy-pasteable), then score, matched_on."""
+    """Write proposals as CSV: entity_map.csv's six columns first (copy-pasteable), then score, matched_on.
+    Text is neutralised against formula injection like every CSV tieout writes (`tieout.output.write_csv`):
+    an id that starts with `=` is written `'=…` — drop the `'` when copying such a row into entity_map.csv."""
     with Path(path).open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=PROPOSAL_COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(f, rows, PROPOSAL_COLUMNS)

@@ -16,6 +16,7 @@ from pathlib import Path
 from tieout.config import Project
 from tieout.ownership.catalogue import CONDITIONS, KINDS, SYSTEM_NAMES
 from tieout.ownership.model import OwnedField, Registry, approver, column, columns, stages
+from tieout.safe_text import for_markdown
 
 TITLE = "Who owns what: the source of truth for shared customer fields"
 
@@ -99,7 +100,7 @@ def mermaid(registry: Registry) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return for_markdown(text, code_spans=True)
 
 
 def markdown(registry: Registry, project: Project) -> str:

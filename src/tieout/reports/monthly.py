@@ -133,14 +133,14 @@ def document(report: dict[str, Any]) -> Document:
         bridge_rows += [{"step": f"  {line['why']}", "rule": line["rule"], "count": line["count"],
                          "effect": line["effect"], "entities": ", ".join(line["entities"])}
                         for line in report["bridge"] if line["from"] == a]
-        bridge_rows.append({"step": f"= {b} active customers", "rule": "", "count": ac[b], "effect": None,
+        bridge_rows.append({"step": f"→ {b} active customers", "rule": "", "count": ac[b], "effect": None,
                             "entities": f"unexplained: {un[f'{a}_{b}']}"})
     records_rows = []
     for r in report["records_to_entities"]:
         records_rows.append({"system": r["system"], "rule": "active records", "count": r["records"]})
         records_rows += [{"system": r["system"], "rule": f"  − {line['rule']}", "count": line["count"]}
                          for line in r["lines"]]
-        records_rows.append({"system": r["system"], "rule": "= active customers (entities)", "count": r["entities"]})
+        records_rows.append({"system": r["system"], "rule": "→ active customers (entities)", "count": r["entities"]})
     changes = report["configuration_changes"]
     change_note = (f"No fingerprint recorded for {len(changes['days_not_recorded'])} day(s) of the period "
                    "(stored by an older tieout): changes on those days are unknown."

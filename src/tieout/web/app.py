@@ -28,6 +28,9 @@ HERE = Path(__file__).parent
 
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=HERE / "templates")
+    # Escape every template, whatever its file name: Starlette's default escapes only *.html, *.htm, *.xml,
+    # so a template named otherwise would print names from the exports as markup.
+    t.env.autoescape = True
     t.env.filters.update(money=fmt.money, number=fmt.number, iso=fmt.iso, cell=fmt.cell, system=fmt.system,
                          subject=fmt.subject, code=fmt.code_spans,
                          breakable=fmt.breakable)

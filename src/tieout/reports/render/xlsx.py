@@ -3,6 +3,11 @@
 Numbers are numeric cells with a number format, dates are date cells, never text. openpyxl writes a Decimal
 as its own digits (no float on the way), so money stays exact in the file; Excel itself then computes in
 binary floating point, as it always does.
+
+Text is never a formula: every text cell — a name from an export, a reason, a title of our own — is written
+as a string cell (openpyxl would otherwise store any text starting with `=` as a formula) and neutralised
+against formula injection (`tieout.safe_text.for_spreadsheet`), so `=1+1` reads `'=1+1` and stays text even
+when someone edits the cell.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tieout.reports.sections import Document, Kind
+from tieout.safe_text import for_spreadsheet
 
 FORMATS: dict[str, str] = {"int": "#,##0", "money": "#,##0.00", "decimal": "0.0", "date": "yyyy-mm-dd"}
 _BAD = re.compile(r"[\[\]:*?/\\]")
@@ -28,9 +34,20 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _text(ws: Any, row: int, col: int, value: str) -> Any:
+    """A string cell holding `value`, neutralised: never a formula, whatever the text starts with."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = for_spreadsheet(value)
+    cell.data_type = "s"  # set after the value: openpyxl infers the type from the value it is given
+    return cell
+
+
 def _put(ws: Any, row: int, col: int, value: Any, kind: Kind, currency: str) -> None:
     if value == "":
         value = None
+    if isinstance(value, str):
+        _text(ws, row, col, value)
+        return
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, date) or kind in FORMATS and value is not None:
         fmt = FORMATS.get(kind, "yyyy-mm-dd")
@@ -46,28 +63,28 @@ def write(doc: Document, path: Path) -> None:
     taken: set[str] = set()
     summary = wb.active
     summary.title = _sheet_name("Summary", taken)
-    summary.append([doc.title])
+    _text(summary, 1, 1, doc.title)
     summary["A1"].font = Font(bold=True, size=14)
     for i, (label, value, kind) in enumerate(doc.facts, start=3):
-        summary.cell(row=i, column=1, value=label)
+        _text(summary, i, 1, label)
         _put(summary, i, 2, value, kind, doc.currency)
     summary.column_dimensions["A"].width = 36
     summary.column_dimensions["B"].width = 24
     for s in doc.sections:
         ws = wb.create_sheet(_sheet_name(s.sheet, taken))
-        ws.append([s.title])
+        _text(ws, 1, 1, s.title)
         ws["A1"].font = Font(bold=True, size=12)
         start = 2
         if s.note:
-            ws.cell(row=2, column=1, value=s.note)
+            _text(ws, 2, 1, s.note)
             start = 3
         for j, c in enumerate(s.columns, start=1):
-            ws.cell(row=start, column=j, value=c.title).font = Font(bold=True)
+            _text(ws, start, j, c.title).font = Font(bold=True)
             ws.column_dimensions[get_column_letter(j)].width = max(12, min(60, len(c.title) + 4))
         for i, r in enumerate(s.rows, start=start + 1):
             for j, c in enumerate(s.columns, start=1):
                 _put(ws, i, j, r.get(c.key), c.kind, doc.currency)
         if not s.rows:
-            ws.cell(row=start + 1, column=1, value=s.empty)
+            _text(ws, start + 1, 1, s.empty)
         ws.freeze_panes = ws.cell(row=start + 1, column=1)
     wb.save(path)

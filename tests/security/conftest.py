@@ -1,0 +1,36 @@
+"""The hostile world (`tests.security.hostile`), built once per test run and shared by every xdist worker
+under a file lock, as the web tests share theirs. Tests only read it; a test that writes works on a copy."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+
+import pytest
+
+from tests.security.hostile import World, build
+
+
+@pytest.fixture(scope="session")
+def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, ready = shared / "hostile-world", shared / "hostile-world.ready"
+    with open(shared / "hostile-world.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ready.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder)
+            ready.touch()
+    from tests.security.hostile import HOSTILE
+
+    return World(folder, list(HOSTILE))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test over the hostile world is `slow`: building and reconciling it takes 15 s or more on two
+    busy cores. The unit tests of each fix (no world) stay in `make test-fast`."""
+    for item in items:
+        if "hostile_world" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
