@@ -7,7 +7,9 @@ measures the correction's **impact** — the larger of
   the reporting currency. A hand correction is how such exceptions get closed, so that is what it can move. The
   largest, not the sum: several rules often price one contract from different sides (no invoice for it, usage
   without an invoice), and adding them would count the same money twice;
-- for a field of kind `amount`, the absolute difference between the old and the new value;
+- for a field of kind `amount`, how far the new value moves the field from what the record actually held —
+  on the latest stored day, and before the same field's recent corrections, so that small steps add up
+  (tieout.corrections.amounts). The requester's old value is never trusted: it only has to be an amount;
 
 — and compares it with `workflow.correction_approval_over` (tieout.yml). At or under the threshold (or with no
 threshold) the correction is appended to the log at once. Above it, it becomes a *request* (`CR-<n>`), kept in
@@ -23,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -31,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from tieout import state
 from tieout.config import Project
+from tieout.corrections.amounts import movement, parse_amount
 from tieout.corrections.fields import field_spec
 from tieout.corrections.log import Correction, append, aware, validated
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
@@ -113,19 +116,13 @@ class Submitted:
         return self.correction is not None
 
 
-def _amount(text: str | None) -> Decimal | None:
-    if text is None or not text.strip():
-        return Decimal(0)
-    try:
-        return Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
 def correction_impact(project: Project, canonical_id: str, field: str, system: str, old_value: str | None,
-                      new_value: str | None, found: Iterable[Exception_] | None = None) -> Decimal:
+                      new_value: str | None, found: Iterable[Exception_] | None = None, *,
+                      source_id: str | None = None) -> Decimal:
     """The money a correction can move (see the module's docstring), in the reporting currency. `found`: the
-    exceptions of the latest reconciled day (any status), when the caller has them at hand (the web's cache)."""
+    exceptions of the latest reconciled day (any status), when the caller has them at hand (the web's cache).
+    An amount's movement is measured against the record, not against `old_value` (tieout.corrections.amounts);
+    `old_value` is only checked to be an amount."""
     if found is None:
         from tieout.rules.registry import load_rules
         from tieout.timeline import exceptions
@@ -134,9 +131,10 @@ def correction_impact(project: Project, canonical_id: str, field: str, system: s
     at_risk = max((e.impact for e in found if e.status == "open" and e.canonical_id == canonical_id),
                   default=Decimal(0))
     if field_spec(project, system, field).kind == "amount":
-        old, new = _amount(old_value), _amount(new_value)
-        if old is not None and new is not None:
-            return max(at_risk, abs(new - old))
+        parse_amount(old_value, "--old")
+        moved = movement(project, canonical_id=canonical_id, system=system, field=field, source_id=source_id,
+                         new_value=parse_amount(new_value, "--new"))
+        return max(at_risk, moved)
     return at_risk
 
 
@@ -164,7 +162,8 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
     threshold = approval_threshold(project)
     # Without a threshold the impact decides nothing: not measured (it reads every stored day's changes).
     impact = None if threshold is None else money(correction_impact(
-        project, canonical_id, fields["field"], system, fields["old_value"], fields["new_value"], found))
+        project, canonical_id, fields["field"], system, fields["old_value"], fields["new_value"], found,
+        source_id=fields["source_id"]))
     now = datetime.now(UTC)
     with state.open(project, write=True) as connection:
         if threshold is None or impact is None or impact <= threshold:
@@ -184,7 +183,14 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
         return Submitted(impact, threshold, request=held)
 
 
+# Request ids are INTEGER columns (32-bit on Postgres): a larger number names no request, and must not reach the
+# driver (SQLite raises OverflowError past 64 bits).
+_LARGEST_ID = 2**31 - 1
+
+
 def _get(connection: Connection, request_id: int) -> CorrectionRequest:
+    if not 0 < request_id <= _LARGEST_ID:
+        raise NotFound(f"no correction request {ref(request_id)}")
     row = connection.execute(select(correction_requests).where(correction_requests.c.id == request_id)).first()
     if row is None:
         raise NotFound(f"no correction request {ref(request_id)}")
