@@ -37,6 +37,7 @@ from tieout.corrections.amounts import movement, parse_amount
 from tieout.corrections.fields import field_spec
 from tieout.corrections.log import Correction, append, aware, validated
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
+from tieout.os_account import current as os_account
 from tieout.output import money
 from tieout.people.users import User, get_user
 from tieout.state import chain
@@ -82,6 +83,8 @@ class CorrectionRequest:
     decided_at: datetime | None = None
     decision_comment: str | None = None
     correction_seq: int | None = None  # its entry in the log, once approved
+    os_user: str | None = None  # the OS account of the command line that requested it (None from the web)
+    decided_os_user: str | None = None  # …and of the one that decided it
 
     @property
     def ref(self) -> str:
@@ -95,7 +98,7 @@ class CorrectionRequest:
 
 def _request(row: Any) -> CorrectionRequest:
     values = {k: getattr(row, k) for k in ("id", *REQUEST_FIELDS, "status", "decided_by", "decision_comment",
-                                           "correction_seq")}
+                                           "correction_seq", "os_user", "decided_os_user")}
     return CorrectionRequest(**values, requested_at=aware(row.requested_at),  # type: ignore[arg-type]
                              decided_at=aware(row.decided_at) if row.decided_at else None, impact=Decimal(row.impact),
                              threshold=Decimal(row.threshold))
@@ -149,7 +152,7 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
     """Record a correction, or hold it for approval when its impact is above the threshold.
 
     `signed_in`: the web's user, whose role must allow corrections (`who` is then their name); the command line
-    passes None and, like every tieout command, trusts the operating-system account for `who`."""
+    passes None: `who` is whatever name it was given, and the OS account it runs from is recorded beside it."""
     if signed_in is not None:
         refusal = authorise_correction(signed_in, "correct", None)
         if refusal:
@@ -164,17 +167,17 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
     impact = None if threshold is None else money(correction_impact(
         project, canonical_id, fields["field"], system, fields["old_value"], fields["new_value"], found,
         source_id=fields["source_id"]))
-    now = datetime.now(UTC)
+    now, account = datetime.now(UTC), os_account()
     with state.open(project, write=True) as connection:
         if threshold is None or impact is None or impact <= threshold:
-            c = append(connection, {**fields, "recorded_at": now})
+            c = append(connection, {**fields, "recorded_at": now, "os_user": account})
             record(connection, actor=fields["who"], action="correct", object=f"correction:#{c.seq}",
                    outcome="allowed", detail={**fields, "impact": impact, "threshold": threshold})
             return Submitted(impact, threshold, correction=c)
         assert impact is not None
         inserted = connection.execute(insert(correction_requests).values(
-            **fields, requested_at=now, impact=str(impact), threshold=str(threshold), status="pending"
-        )).inserted_primary_key
+            **fields, requested_at=now, impact=str(impact), threshold=str(threshold), status="pending",
+            os_user=account)).inserted_primary_key
         assert inserted is not None
         held = _get(connection, inserted[0])
         record(connection, actor=fields["who"], action="correction.request", object=f"correction:{held.ref}",
@@ -203,28 +206,35 @@ def decide(project: Project, request_id: int, actor: str, decision: str, *,
 
     Raises NotFound (no such request), NotAllowed (role, or maker-checker: nobody decides their own request),
     Conflict (already decided — by someone faster, perhaps), BadArgument (no such decision). Refusals and
-    conflicts are audited in a transaction of their own."""
+    conflicts are audited in a transaction of their own.
+
+    Maker-checker compares names without regard to case (`ana` never approves `ANA`'s request) and, on the
+    command line, OS accounts: a request made from one account is never decided from the same one, whatever
+    name `--as` claims (tieout.os_account). The web's people are signed in, so their names are the identity."""
     if decision not in DECISIONS:
         raise BadArgument(f"a correction request is approved or rejected, not {decision!r}")
     action, obj = f"correction.{decision}", f"correction:{ref(request_id)}"
     comment = (comment or "").strip() or None
+    account = os_account()
     try:
         with state.open(project, write=True) as connection:
             request = _get(connection, request_id)
-            refusal = authorise_correction(get_user(connection, actor), decision, request.who)
+            refusal = authorise_correction(get_user(connection, actor), decision, request.who) or \
+                _same_account(request, account)
             if refusal:
                 raise NotAllowed(f"{actor} may not {decision} {request.ref}: {refusal}")
             now = datetime.now(UTC)
             done = connection.execute(update(correction_requests).where(
                 correction_requests.c.id == request_id, correction_requests.c.status == "pending"
             ).values(status="approved" if decision == "approve" else "rejected", decided_by=actor, decided_at=now,
-                     decision_comment=comment))
+                     decision_comment=comment, decided_os_user=account))
             if done.rowcount != 1:
                 raise Conflict(f"{request.ref} was already {request.status} by {request.decided_by}: nothing changed")
             correction = None
             if decision == "approve":
                 correction = append(connection, {**{k: getattr(request, k) for k in REQUEST_FIELDS},
-                                                 "recorded_at": now, "approved_by": actor, "request_id": request_id})
+                                                 "recorded_at": now, "approved_by": actor, "request_id": request_id,
+                                                 "os_user": request.os_user, "approved_os_user": account})
                 connection.execute(update(correction_requests).where(correction_requests.c.id == request_id)
                                    .values(correction_seq=correction.seq))
             record(connection, actor=actor, action=action, object=obj, outcome="allowed", reason=comment or "",
@@ -235,6 +245,14 @@ def decide(project: Project, request_id: int, actor: str, decision: str, *,
                      outcome="conflict" if isinstance(e, Conflict) else "refused", reason=str(e),
                      detail={"comment": comment})
         raise
+
+
+def _same_account(request: CorrectionRequest, account: str | None) -> str | None:
+    """Why the command line's OS account may not decide `request`: it is the account that asked for it."""
+    if account is not None and request.os_user is not None and account == request.os_user:
+        return (f"maker-checker: {request.ref} was requested from the OS account {account!r}; a second person "
+                "decides it from an account of their own (whatever name --as gives)")
+    return None
 
 
 def requests(project: Project, *, status: str | None = None) -> list[CorrectionRequest]:
