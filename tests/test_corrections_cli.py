@@ -21,7 +21,7 @@ ACME = ("--entity", "ACME")
 @pytest.fixture(autouse=True)
 def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(state.ENV_URL, raising=False)
-    monkeypatch.setattr("getpass.getuser", lambda: "ana")
+    monkeypatch.setattr("tieout.os_account.os_user", lambda: "ana")  # --who defaults to the OS account
     yield
     state.dispose_all()
 

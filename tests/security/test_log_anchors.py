@@ -164,3 +164,26 @@ def test_audit_verify_checks_the_audit_log_without_being_asked(anchored: Project
     assert code == 8 and output.startswith("error: audit log broken at seq 2: edited"), output
     one = CliRunner().invoke(cli, ["audit", "verify", "--log", "corrections", "-p", str(anchored.root)])
     assert one.exit_code == 0, one.output
+
+
+def test_the_monthly_pack_shows_the_anchors_in_every_format(anchored: Project, tmp_path: Path,
+                                                            backend: str | None) -> None:  # noqa: F811
+    if backend is not None:
+        pytest.skip("the pack reads the manifest, whatever the database: once is enough")
+    from openpyxl import load_workbook
+
+    (day,) = read_manifest(anchored)
+    heads = {a.log: a for a in day.anchors}
+    p = str(anchored.root)
+    pack = json.loads(CliRunner().invoke(cli, ["report", "monthly", "-p", p, "--format", "json"]).output)
+    assert pack["log_anchors"] == [{"day": "2026-01-20", "log": "audit", "seq": 4, "hash": heads["audit"].hash},
+                                   {"day": "2026-01-20", "log": "corrections", "seq": 5,
+                                    "hash": heads["corrections"].hash}]
+    for fmt in ("md", "html"):
+        text_ = CliRunner().invoke(cli, ["report", "monthly", "-p", p, "--format", fmt]).output
+        assert "Log anchors" in text_ and heads["audit"].hash in text_ and heads["corrections"].hash in text_
+    target = tmp_path / "pack.xlsx"
+    assert CliRunner().invoke(cli, ["report", "monthly", "-p", p, "--format", "xlsx", "-o", str(target)]).exit_code == 0
+    sheet = load_workbook(target)["Log anchors"]
+    cells = {str(c.value) for row in sheet.iter_rows() for c in row}
+    assert {heads["audit"].hash, heads["corrections"].hash} <= cells
