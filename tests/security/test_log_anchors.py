@@ -23,7 +23,6 @@ from tieout.corrections import record_correction
 from tieout.corrections.log import FIELDS, chained_fields
 from tieout.days import read_manifest
 from tieout.state import chain
-from tieout.state.integrity import verify_logs
 from tieout.state.tables import audit, corrections, log_heads
 from tieout.workflow.audit import record_alone
 
@@ -124,6 +123,8 @@ def test_each_committed_day_anchors_every_log(anchored: Project) -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_tampering_after_a_day_is_anchored_is_caught(anchored: Project, case: str) -> None:
+    from tieout.state.integrity import verify_logs
+
     tamper, message, seq = CASES[case]
     with state.engine_for(anchored).begin() as connection:
         _unguard(connection)
