@@ -114,6 +114,9 @@ def test_an_overflowing_request_number_is_not_found(folder: Path) -> None:
         done = _cli(verb, "CR-99999999999999999999999", "--as", "carol", "-p", str(folder))
         assert done.exit_code == 7, done.output
         assert "no correction request CR-99999999999999999999999" in done.output
+    for huge in ("CR-" + "9" * 5000, "CR-0", "CR-2147483648"):
+        done = _cli("approve", huge, "--as", "carol", "-p", str(folder))
+        assert done.exit_code == 7 and "no correction request CR-" in done.output, done.output[:200]
 
 
 @pytest.fixture

@@ -182,7 +182,8 @@ def test_the_monthly_pack_shows_the_anchors_in_every_format(anchored: Project, t
                                     "hash": heads["corrections"].hash}]
     for fmt in ("md", "html"):
         text_ = CliRunner().invoke(cli, ["report", "monthly", "-p", p, "--format", fmt]).output
-        assert "Log anchors" in text_ and heads["audit"].hash in text_ and heads["corrections"].hash in text_
+        assert "Heads of the hash-chained logs" in text_
+        assert heads["audit"].hash in text_ and heads["corrections"].hash in text_
     target = tmp_path / "pack.xlsx"
     assert CliRunner().invoke(cli, ["report", "monthly", "-p", p, "--format", "xlsx", "-o", str(target)]).exit_code == 0
     sheet = load_workbook(target)["Log anchors"]

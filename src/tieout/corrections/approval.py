@@ -58,9 +58,13 @@ def ref(request_id: int) -> str:
 
 
 def parse_ref(text: str) -> int | None:
-    """`CR-3` (any case) → 3; anything else (an exception id, say) → None."""
+    """`CR-3` (any case) → 3; anything else (an exception id, say) → None. An absurdly long number is one no
+    request has (Python refuses to read more than 4,300 digits as an int)."""
     found = _REF.match(text.strip())
-    return int(found.group(1)) if found else None
+    if not found:
+        return None
+    digits = found.group(1).lstrip("0") or "0"
+    return int(digits) if len(digits) <= 30 else 10**30
 
 
 @dataclass(frozen=True)
