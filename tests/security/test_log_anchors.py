@@ -189,3 +189,23 @@ def test_the_monthly_pack_shows_the_anchors_in_every_format(anchored: Project, t
     sheet = load_workbook(target)["Log anchors"]
     cells = {str(c.value) for row in sheet.iter_rows() for c in row}
     assert {heads["audit"].hash, heads["corrections"].hash} <= cells
+
+
+def test_the_web_verdict_checks_the_anchors_too(anchored: Project, backend: str | None) -> None:  # noqa: F811
+    if backend is not None:
+        pytest.skip("the page reads the same verifier: once is enough")
+    from fastapi.testclient import TestClient
+
+    from tests.web.flow import PASSWORD, sign_in
+    from tieout.people import add_user
+    from tieout.web import create_app
+
+    with state.engine_for(anchored).begin() as connection:
+        _unguard(connection)
+        _truncate("corrections", 3)(connection)
+    add_user(anchored, "dave", "auditor", PASSWORD, ())
+    client = TestClient(create_app(anchored, auth=True), follow_redirects=False)
+    sign_in(client, "dave")
+    verdict = client.get("/api/corrections").json()["verify"]
+    assert (verdict["ok"], verdict["problem"], verdict["broken_seq"]) == (False, "deleted", 5), verdict
+    assert "the day 2026-01-20 anchored seq 5" in client.get("/corrections").text

@@ -26,6 +26,18 @@ class LogCheck:
         return self.verdict.ok and not self.broken
 
     @property
+    def entries(self) -> int:
+        return self.verdict.entries
+
+    @property
+    def head_seq(self) -> int:
+        return self.verdict.head_seq
+
+    @property
+    def head_hash(self) -> str:
+        return self.verdict.head_hash
+
+    @property
     def problem(self) -> str | None:
         return self.verdict.problem or (self.broken[0].problem if self.broken else None)
 
