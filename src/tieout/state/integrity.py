@@ -11,7 +11,8 @@ from tieout.config import Project
 from tieout.state import chain
 from tieout.state.anchors import BrokenAnchor, check
 
-# The order `audit verify` reports them in: the corrections log first, as it always was.
+# Every log of tieout.state.anchors.LOGS, in the order `audit verify` reports them: the corrections log first, as
+# it always was. A new hash-chained log is added to both, and to `_chain` here and `_table` there.
 VERIFIED_LOGS = ("corrections", "audit")
 
 
