@@ -1,6 +1,10 @@
 """Maker-checker for corrections and user administration on the command line: `tieout correct` above the
 threshold holds a request CR-n; `tieout approve|reject CR-n --as NAME` decides it (exit 10 for your own or a
-role that may not, 9 once decided, 7 for no such request); `tieout users disable|enable|passwd`."""
+role that may not, 9 once decided, 7 for no such request); `tieout users disable|enable|passwd`.
+
+Each person runs tieout from an OS account of their own here (maker-checker on the command line compares OS
+accounts; tests/security/test_os_user.py proves that with a real second account), so these tests exercise the
+roles and names on top of it."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import new_project, run_days
-from tieout import state
+from tieout import os_account, state
 from tieout.cli import cli
 from tieout.config import load_project
 from tieout.people import sessions, verify_login
@@ -27,7 +31,11 @@ FIX = ("--entity", "ACME", "--system", "billing", "--field", "legal_name", "--ol
 
 
 def _run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+    """Run tieout as the person `--as` or `--who` names, from an OS account of their own (`os-<name>`)."""
+    named = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--as", "--who")]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(os_account, "os_user", lambda: f"os-{named[0]}" if named else "os-admin")
+        return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ ACME = ("--entity", "ACME")
 @pytest.fixture(autouse=True)
 def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(state.ENV_URL, raising=False)
-    monkeypatch.setattr("getpass.getuser", lambda: "ana")
+    monkeypatch.setattr("tieout.os_account.os_user", lambda: "ana")  # --who defaults to the OS account
     yield
     state.dispose_all()
 
@@ -128,5 +128,7 @@ def test_audit_verify_exit_codes(project: Path) -> None:
     broken = invoke("audit", "verify", "-p", str(project))
     assert broken.exit_code == 8
     assert broken.output.startswith("error: corrections log broken at seq 2: deleted")
-    verdict = json.loads(invoke("audit", "verify", "-p", str(project), "--format", "json").output.split("\nerror:")[0])
+    found = json.loads(invoke("audit", "verify", "-p", str(project), "--format", "json").output.split("\nerror:")[0])
+    assert found["ok"] is False and [v["log"] for v in found["logs"]] == ["corrections", "audit"]
+    verdict = found["logs"][0]
     assert (verdict["ok"], verdict["problem"], verdict["broken_seq"], verdict["entries"]) == (False, "deleted", 2, 2)

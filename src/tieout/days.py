@@ -16,6 +16,10 @@ The manifest also names a checkpoint: every finding of the last stored day (`sta
 written in the same commit. The next day's changes are taken against it, so storing a day costs what that
 day reported, not the length of the history; without one (re-running the last day, inserting an earlier
 date) the day before is rebuilt from the change files.
+
+Each day also records the *anchors* it was committed with: the head (seq and hash) of every hash-chained log
+of the state database at that moment (tieout.state.anchors), written by the same `os.replace`. A log cut
+short or rewritten after a day was committed no longer matches that day's anchors.
 """
 
 from __future__ import annotations
@@ -25,10 +29,10 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -37,6 +41,7 @@ import pyarrow.parquet as pq
 from tieout.config import Project
 from tieout.db import connect, scratch
 from tieout.errors import ConfigError
+from tieout.state.anchors import Anchor
 
 MANIFEST = "manifest.json"
 _DAY_FILE = re.compile(r"^(state\.)?(\d{4}-\d{2}-\d{2})\.[0-9a-f]{16}\.parquet$")
@@ -53,6 +58,7 @@ class StoredDay:
     file: str
     findings: int  # reported that day
     changes: int  # rows in its file
+    anchors: tuple[Anchor, ...] = ()  # the head of every log with entries, when the day was committed
 
 
 def days_dir(project: Project) -> Path:
@@ -72,12 +78,24 @@ def _read(project: Project) -> tuple[list[StoredDay], Checkpoint | None]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         days = [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
-                          changes=d["changes"]) for d in raw["days"]]
+                          changes=d["changes"], anchors=_anchors(d.get("anchors") or {})) for d in raw["days"]]
         latest = raw.get("checkpoint")
         checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
     except (ValueError, KeyError, TypeError) as e:
         raise ConfigError(f"{path}: not a tieout day manifest ({e})") from e
     return days, checkpoint
+
+
+def _anchors(raw: dict[str, Any]) -> tuple[Anchor, ...]:
+    return tuple(Anchor(log, int(h["seq"]), str(h["hash"])) for log, h in sorted(raw.items()))
+
+
+def _day_entry(d: StoredDay) -> dict[str, object]:
+    entry: dict[str, object] = {"day": d.day.isoformat(), "file": d.file, "findings": d.findings,
+                                "changes": d.changes}
+    if d.anchors:  # a project without a state database writes the manifest it always wrote
+        entry["anchors"] = {a.log: {"seq": a.seq, "hash": a.hash} for a in d.anchors}
+    return entry
 
 
 def read_manifest(project: Project) -> list[StoredDay]:
@@ -91,6 +109,11 @@ def read_checkpoint(project: Project) -> Checkpoint | None:
     return _read(project)[1]
 
 
+def anchored(project: Project) -> list[tuple[date, Anchor]]:
+    """Every stored day's anchors, oldest day first."""
+    return [(d.day, a) for d in read_manifest(project) for a in d.anchors]
+
+
 def named_files(project: Project) -> set[str]:
     """Every file of the day store the manifest names, the manifest included."""
     days, checkpoint = _read(project)
@@ -100,7 +123,7 @@ def named_files(project: Project) -> set[str]:
 def _write_manifest(project: Project, days: list[StoredDay], checkpoint: Checkpoint | None) -> None:
     path = days_dir(project) / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    body: dict[str, object] = {"days": [{**asdict(d), "day": d.day.isoformat()} for d in days]}
+    body: dict[str, object] = {"days": [_day_entry(d) for d in days]}
     if checkpoint is not None:
         body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
     try:
@@ -213,9 +236,10 @@ def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: li
         _latest_state(con, "previous", files(project, before))
 
 
-def commit_day(project: Project, as_of: date, findings: pa.Table) -> None:
-    """Store `findings` as the observations of `as_of`, replacing an earlier run of that date. Call under
-    the run lock. The manifest's replacement is the commit: until then, readers see the store as it was."""
+def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple[Anchor, ...] = ()) -> None:
+    """Store `findings` as the observations of `as_of`, replacing an earlier run of that date, with the heads
+    of the logs (`anchors`, tieout.state.anchors.current_heads) at this moment. Call under the run lock. The
+    manifest's replacement is the commit: until then, readers see the store as it was."""
     days, checkpoint = _read(project)
     before = [d for d in days if d.day < as_of]
     after = [d for d in days if d.day > as_of]
@@ -225,11 +249,13 @@ def commit_day(project: Project, as_of: date, findings: pa.Table) -> None:
         con.execute("CREATE TEMP TABLE reported AS SELECT * FROM new_findings")
         _previous_state(con, project, before, checkpoint)
         _changes(con, "previous", "reported", as_of)
-        stored = [*before, _store_changes(con, project, as_of, findings.num_rows)]
+        stored = [*before, replace(_store_changes(con, project, as_of, findings.num_rows), anchors=anchors)]
         if after:  # the next day's changes, now against this day (the last day's findings stay as they were)
             _latest_state(con, "following", files(project, days[: days.index(after[0]) + 1]))
             _changes(con, "reported", "following", after[0].day)
-            stored += [_store_changes(con, project, after[0].day, after[0].findings), *after[1:]]
+            # …which keeps the anchors it was committed with.
+            rebased = replace(_store_changes(con, project, after[0].day, after[0].findings), anchors=after[0].anchors)
+            stored += [rebased, *after[1:]]
         new_checkpoint = checkpoint if after else _store_checkpoint(con, project, as_of)
     if (stored, new_checkpoint) != (days, checkpoint):
         _write_manifest(project, stored, new_checkpoint)

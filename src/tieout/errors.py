@@ -80,7 +80,8 @@ class BadArgument(TieoutError):
 
 
 class AuditBroken(TieoutError):
-    """`tieout audit verify` found a hash-chained log edited, deleted from, reordered or inserted into."""
+    """`tieout audit verify` found a hash-chained log edited, deleted from, reordered or inserted into, or not
+    matching the head a stored day anchored."""
 
     exit_code = 8
 

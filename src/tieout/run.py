@@ -28,6 +28,7 @@ from tieout.errors import InputError
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
 from tieout.sources.standard import read_day
+from tieout.state.anchors import current_heads
 from tieout.state.location import SQLITE_FILE
 from tieout.store import migrate, stored_days
 
@@ -131,7 +132,7 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
         stage("storing the day")
         for plan in plans:
             plan.commit()
-        commit_day(project, as_of, findings)
+        commit_day(project, as_of, findings, current_heads(project))
     except BaseException:
         for plan in plans:
             plan.discard()
@@ -208,7 +209,7 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
         try:
             for findings, result in pool.map(partial(_reconcile_staged, project, rules, Path(staging)), days):
                 record_history(project, result.as_of, Path(staging), con)
-                commit_day(project, result.as_of, findings)
+                commit_day(project, result.as_of, findings, current_heads(project))
                 _after_commit(project, result.as_of, rules)
                 for staged_file in Path(staging).glob(f"{result.as_of}.*"):
                     staged_file.unlink()

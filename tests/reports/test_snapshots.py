@@ -127,6 +127,6 @@ def test_xlsx_has_a_sheet_per_section_and_real_numbers(reports: dict[str, dict],
     if kind == "monthly":
         assert wb.sheetnames == ["Summary", "Active customers", "Bridge", "Records to entities", "Money at risk",
                                  "Open at period end", "Activity", "Corrections", "Rule and registry changes",
-                                 "Sign-off"]
+                                 "Log anchors", "Sign-off"]
         money = wb["Money at risk"]
         assert money.cell(row=3, column=4).number_format == '#,##0.00 "USD"'

@@ -38,7 +38,8 @@ class _Tieout(click.Group):
 
 @click.group(cls=_Tieout, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tieout")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """tieout — reconcile your CRM, billing and product-usage exports every day.
 
     \b
@@ -47,6 +48,12 @@ def cli() -> None:
                 8 audit verify: a hash-chained log was tampered with
                 9 conflict: someone acted on the exception first · 10 action not allowed
     """
+    # Every command records the OS account it runs from beside the names it is given (tieout.os_account)
+    # — except the web server, whose people are the signed-in users.
+    if ctx.invoked_subcommand != "serve":
+        from tieout.os_account import on_the_command_line
+
+        ctx.with_resource(on_the_command_line())
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,

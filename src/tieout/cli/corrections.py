@@ -6,7 +6,6 @@ command starts without it.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,17 +20,16 @@ if TYPE_CHECKING:
     from tieout.corrections import Correction, CorrectionRequest
 
 COLUMNS = ("seq", "recorded_at", "canonical_id", "system", "field", "source_id", "old_value", "new_value",
-           "reason", "who", "ticket", "approved_by", "request_id", "hash")
+           "reason", "who", "ticket", "approved_by", "request_id", "hash", "os_user", "approved_os_user")
 REQUEST_COLUMNS = ("ref", "requested_at", "canonical_id", "system", "field", "source_id", "old_value", "new_value",
                    "reason", "who", "ticket", "impact", "threshold", "status", "decided_by", "decided_at",
-                   "decision_comment", "correction_seq")
+                   "decision_comment", "correction_seq", "os_user", "decided_os_user")
 
 
 def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in the environment or the password database (a bare container)
-        return ""
+    from tieout.os_account import os_user
+
+    return os_user()  # the real account (effective uid), never $USER
 
 
 def _shown(value: str | None) -> str:
@@ -142,23 +140,24 @@ def audit() -> None:
 
 @audit.command("verify")
 @project_option
-@click.option("--log", "log", type=click.Choice(("corrections", "audit")), default="corrections",
-              show_default=True, help="Which hash-chained log to check.")
+@click.option("--log", "log", type=click.Choice(("corrections", "audit")), default=None,
+              help="Check only this hash-chained log (default: every one).")
 @format_option("text", "json")
-def verify(project_dir: Path, log: str, fmt: str) -> None:
-    """Recompute a log's hash chain: exit 0 if intact, 8 naming the first broken entry."""
-    from tieout.corrections import verify_corrections
-    from tieout.workflow.audit import verify_audit
+def verify(project_dir: Path, log: str | None, fmt: str) -> None:
+    """Recompute every hash-chained log (or one) and check it against the heads each stored day anchored in the
+    day store: exit 0 if all hold, 8 naming the first broken entry."""
+    from tieout.state.integrity import VERIFIED_LOGS, verify_logs
 
-    verdict = (verify_audit if log == "audit" else verify_corrections)(open_project(project_dir))
+    checks = verify_logs(open_project(project_dir), [log] if log else VERIFIED_LOGS)
+    broken = [c for c in checks if not c.ok]
     if fmt == "json":
-        click.echo(to_json({"log": verdict.log, "ok": verdict.ok, "entries": verdict.entries,
-                            "head_seq": verdict.head_seq, "head_hash": verdict.head_hash,
-                            "problem": verdict.problem, "broken_seq": verdict.broken_seq, "message": verdict.message}))
-    if not verdict.ok:
-        raise AuditBroken(verdict.message)
+        found = [c.as_dict() for c in checks]
+        click.echo(to_json(found[0] if log else {"ok": not broken, "logs": found}))
+    if broken:
+        raise AuditBroken("\n".join(c.message for c in broken))
     if fmt == "text":
-        click.echo(verdict.message)
+        for c in checks:
+            click.echo(c.message)
 
 
 @audit.command("log")

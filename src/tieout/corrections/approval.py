@@ -7,7 +7,9 @@ measures the correction's **impact** — the larger of
   the reporting currency. A hand correction is how such exceptions get closed, so that is what it can move. The
   largest, not the sum: several rules often price one contract from different sides (no invoice for it, usage
   without an invoice), and adding them would count the same money twice;
-- for a field of kind `amount`, the absolute difference between the old and the new value;
+- for a field of kind `amount`, how far the new value moves the field from what the record actually held —
+  on the latest stored day, and before the same field's recent corrections, so that small steps add up
+  (tieout.corrections.amounts). The requester's old value is never trusted: it only has to be an amount;
 
 — and compares it with `workflow.correction_approval_over` (tieout.yml). At or under the threshold (or with no
 threshold) the correction is appended to the log at once. Above it, it becomes a *request* (`CR-<n>`), kept in
@@ -23,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -31,9 +33,11 @@ from sqlalchemy.engine import Connection
 
 from tieout import state
 from tieout.config import Project
+from tieout.corrections.amounts import movement, parse_amount
 from tieout.corrections.fields import field_spec
 from tieout.corrections.log import Correction, append, aware, validated
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
+from tieout.os_account import current as os_account
 from tieout.output import money
 from tieout.people.users import User, get_user
 from tieout.state import chain
@@ -54,9 +58,13 @@ def ref(request_id: int) -> str:
 
 
 def parse_ref(text: str) -> int | None:
-    """`CR-3` (any case) → 3; anything else (an exception id, say) → None."""
+    """`CR-3` (any case) → 3; anything else (an exception id, say) → None. An absurdly long number is one no
+    request has (Python refuses to read more than 4,300 digits as an int)."""
     found = _REF.match(text.strip())
-    return int(found.group(1)) if found else None
+    if not found:
+        return None
+    digits = found.group(1).lstrip("0") or "0"
+    return int(digits) if len(digits) <= 30 else 10**30
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ class CorrectionRequest:
     decided_at: datetime | None = None
     decision_comment: str | None = None
     correction_seq: int | None = None  # its entry in the log, once approved
+    os_user: str | None = None  # the OS account of the command line that requested it (None from the web)
+    decided_os_user: str | None = None  # …and of the one that decided it
 
     @property
     def ref(self) -> str:
@@ -92,7 +102,7 @@ class CorrectionRequest:
 
 def _request(row: Any) -> CorrectionRequest:
     values = {k: getattr(row, k) for k in ("id", *REQUEST_FIELDS, "status", "decided_by", "decision_comment",
-                                           "correction_seq")}
+                                           "correction_seq", "os_user", "decided_os_user")}
     return CorrectionRequest(**values, requested_at=aware(row.requested_at),  # type: ignore[arg-type]
                              decided_at=aware(row.decided_at) if row.decided_at else None, impact=Decimal(row.impact),
                              threshold=Decimal(row.threshold))
@@ -113,19 +123,13 @@ class Submitted:
         return self.correction is not None
 
 
-def _amount(text: str | None) -> Decimal | None:
-    if text is None or not text.strip():
-        return Decimal(0)
-    try:
-        return Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
 def correction_impact(project: Project, canonical_id: str, field: str, system: str, old_value: str | None,
-                      new_value: str | None, found: Iterable[Exception_] | None = None) -> Decimal:
+                      new_value: str | None, found: Iterable[Exception_] | None = None, *,
+                      source_id: str | None = None) -> Decimal:
     """The money a correction can move (see the module's docstring), in the reporting currency. `found`: the
-    exceptions of the latest reconciled day (any status), when the caller has them at hand (the web's cache)."""
+    exceptions of the latest reconciled day (any status), when the caller has them at hand (the web's cache).
+    An amount's movement is measured against the record, not against `old_value` (tieout.corrections.amounts);
+    `old_value` is only checked to be an amount."""
     if found is None:
         from tieout.rules.registry import load_rules
         from tieout.timeline import exceptions
@@ -134,9 +138,10 @@ def correction_impact(project: Project, canonical_id: str, field: str, system: s
     at_risk = max((e.impact for e in found if e.status == "open" and e.canonical_id == canonical_id),
                   default=Decimal(0))
     if field_spec(project, system, field).kind == "amount":
-        old, new = _amount(old_value), _amount(new_value)
-        if old is not None and new is not None:
-            return max(at_risk, abs(new - old))
+        parse_amount(old_value, "--old")
+        moved = movement(project, canonical_id=canonical_id, system=system, field=field, source_id=source_id,
+                         new_value=parse_amount(new_value, "--new"))
+        return max(at_risk, moved)
     return at_risk
 
 
@@ -151,7 +156,7 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
     """Record a correction, or hold it for approval when its impact is above the threshold.
 
     `signed_in`: the web's user, whose role must allow corrections (`who` is then their name); the command line
-    passes None and, like every tieout command, trusts the operating-system account for `who`."""
+    passes None: `who` is whatever name it was given, and the OS account it runs from is recorded beside it."""
     if signed_in is not None:
         refusal = authorise_correction(signed_in, "correct", None)
         if refusal:
@@ -164,18 +169,19 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
     threshold = approval_threshold(project)
     # Without a threshold the impact decides nothing: not measured (it reads every stored day's changes).
     impact = None if threshold is None else money(correction_impact(
-        project, canonical_id, fields["field"], system, fields["old_value"], fields["new_value"], found))
-    now = datetime.now(UTC)
+        project, canonical_id, fields["field"], system, fields["old_value"], fields["new_value"], found,
+        source_id=fields["source_id"]))
+    now, account = datetime.now(UTC), os_account()
     with state.open(project, write=True) as connection:
         if threshold is None or impact is None or impact <= threshold:
-            c = append(connection, {**fields, "recorded_at": now})
+            c = append(connection, {**fields, "recorded_at": now, "os_user": account})
             record(connection, actor=fields["who"], action="correct", object=f"correction:#{c.seq}",
                    outcome="allowed", detail={**fields, "impact": impact, "threshold": threshold})
             return Submitted(impact, threshold, correction=c)
         assert impact is not None
         inserted = connection.execute(insert(correction_requests).values(
-            **fields, requested_at=now, impact=str(impact), threshold=str(threshold), status="pending"
-        )).inserted_primary_key
+            **fields, requested_at=now, impact=str(impact), threshold=str(threshold), status="pending",
+            os_user=account)).inserted_primary_key
         assert inserted is not None
         held = _get(connection, inserted[0])
         record(connection, actor=fields["who"], action="correction.request", object=f"correction:{held.ref}",
@@ -184,7 +190,14 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
         return Submitted(impact, threshold, request=held)
 
 
+# Request ids are INTEGER columns (32-bit on Postgres): a larger number names no request, and must not reach the
+# driver (SQLite raises OverflowError past 64 bits).
+_LARGEST_ID = 2**31 - 1
+
+
 def _get(connection: Connection, request_id: int) -> CorrectionRequest:
+    if not 0 < request_id <= _LARGEST_ID:
+        raise NotFound(f"no correction request {ref(request_id)}")
     row = connection.execute(select(correction_requests).where(correction_requests.c.id == request_id)).first()
     if row is None:
         raise NotFound(f"no correction request {ref(request_id)}")
@@ -197,28 +210,35 @@ def decide(project: Project, request_id: int, actor: str, decision: str, *,
 
     Raises NotFound (no such request), NotAllowed (role, or maker-checker: nobody decides their own request),
     Conflict (already decided — by someone faster, perhaps), BadArgument (no such decision). Refusals and
-    conflicts are audited in a transaction of their own."""
+    conflicts are audited in a transaction of their own.
+
+    Maker-checker compares names without regard to case (`ana` never approves `ANA`'s request) and, on the
+    command line, OS accounts: a request made from one account is never decided from the same one, whatever
+    name `--as` claims (tieout.os_account). The web's people are signed in, so their names are the identity."""
     if decision not in DECISIONS:
         raise BadArgument(f"a correction request is approved or rejected, not {decision!r}")
     action, obj = f"correction.{decision}", f"correction:{ref(request_id)}"
     comment = (comment or "").strip() or None
+    account = os_account()
     try:
         with state.open(project, write=True) as connection:
             request = _get(connection, request_id)
-            refusal = authorise_correction(get_user(connection, actor), decision, request.who)
+            refusal = authorise_correction(get_user(connection, actor), decision, request.who) or \
+                _same_account(request, account)
             if refusal:
                 raise NotAllowed(f"{actor} may not {decision} {request.ref}: {refusal}")
             now = datetime.now(UTC)
             done = connection.execute(update(correction_requests).where(
                 correction_requests.c.id == request_id, correction_requests.c.status == "pending"
             ).values(status="approved" if decision == "approve" else "rejected", decided_by=actor, decided_at=now,
-                     decision_comment=comment))
+                     decision_comment=comment, decided_os_user=account))
             if done.rowcount != 1:
                 raise Conflict(f"{request.ref} was already {request.status} by {request.decided_by}: nothing changed")
             correction = None
             if decision == "approve":
                 correction = append(connection, {**{k: getattr(request, k) for k in REQUEST_FIELDS},
-                                                 "recorded_at": now, "approved_by": actor, "request_id": request_id})
+                                                 "recorded_at": now, "approved_by": actor, "request_id": request_id,
+                                                 "os_user": request.os_user, "approved_os_user": account})
                 connection.execute(update(correction_requests).where(correction_requests.c.id == request_id)
                                    .values(correction_seq=correction.seq))
             record(connection, actor=actor, action=action, object=obj, outcome="allowed", reason=comment or "",
@@ -229,6 +249,14 @@ def decide(project: Project, request_id: int, actor: str, decision: str, *,
                      outcome="conflict" if isinstance(e, Conflict) else "refused", reason=str(e),
                      detail={"comment": comment})
         raise
+
+
+def _same_account(request: CorrectionRequest, account: str | None) -> str | None:
+    """Why the command line's OS account may not decide `request`: it is the account that asked for it."""
+    if account is not None and request.os_user is not None and account == request.os_user:
+        return (f"maker-checker: {request.ref} was requested from the OS account {account!r}; a second person "
+                "decides it from an account of their own (whatever name --as gives)")
+    return None
 
 
 def requests(project: Project, *, status: str | None = None) -> list[CorrectionRequest]:

@@ -16,8 +16,10 @@ from sqlalchemy.engine import Connection
 
 from tieout import state
 from tieout.config import Project
+from tieout.corrections.amounts import parse_amount
 from tieout.corrections.fields import check_entity, field_spec
 from tieout.errors import BadArgument
+from tieout.os_account import current as os_account
 from tieout.state import chain
 from tieout.state.tables import corrections, log_heads
 
@@ -26,8 +28,9 @@ LOG = "corrections"
 FIELDS = ("recorded_at", "canonical_id", "system", "field", "source_id", "old_value", "new_value", "reason", "who",
           "ticket")
 # Covered by the hash only when set: a correction approved by a second person names the approver and the request
-# it came from (tieout.corrections.approval). Entries without them serialise exactly as before these existed.
-APPROVAL_FIELDS = ("approved_by", "request_id")
+# it came from (tieout.corrections.approval); one recorded or approved on the command line, the OS accounts that
+# did it (tieout.os_account, migration 0006). Entries without them serialise exactly as before these existed.
+OPTIONAL_FIELDS = ("approved_by", "request_id", "os_user", "approved_os_user")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Correction:
     hash: str
     approved_by: str | None = None  # the second person, when the correction waited for approval
     request_id: int | None = None  # the request it came from (shown as CR-<id>)
+    os_user: str | None = None  # the OS account of the command line that recorded (or requested) it
+    approved_os_user: str | None = None  # the OS account of the command line that approved it
 
     def recorded_on(self, timezone: str = "UTC") -> date:
         """The business date it was recorded on, in the project's time zone."""
@@ -61,14 +66,14 @@ def aware(moment: datetime) -> datetime:
 
 
 def _correction(row: Any) -> Correction:
-    values = {k: getattr(row, k) for k in (*FIELDS, *APPROVAL_FIELDS)}
+    values = {k: getattr(row, k) for k in (*FIELDS, *OPTIONAL_FIELDS)}
     return Correction(seq=row.seq, hash=row.hash, **{**values, "recorded_at": aware(values["recorded_at"])})
 
 
 def chained_fields(row: Any) -> dict[str, Any]:
     """What the hash of a stored entry covers: every field, and the approval fields that are set."""
     return {**{k: getattr(row, k) for k in FIELDS},
-            **{k: getattr(row, k) for k in APPROVAL_FIELDS if getattr(row, k) is not None}}
+            **{k: getattr(row, k) for k in OPTIONAL_FIELDS if getattr(row, k) is not None}}
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -84,7 +89,8 @@ def record_correction(project: Project, *, canonical_id: str, system: str, field
     fields = validated(project, canonical_id=canonical_id, system=system, field=field, old_value=old_value,
                        new_value=new_value, reason=reason, who=who, ticket=ticket, source_id=source_id)
     with state.open(project, write=True) as connection:
-        return append(connection, {**fields, "recorded_at": (at or datetime.now(UTC)).astimezone(UTC)})
+        return append(connection, {**fields, "recorded_at": (at or datetime.now(UTC)).astimezone(UTC),
+                                   "os_user": os_account()})
 
 
 def validated(project: Project, *, canonical_id: str, system: str, field: str, old_value: str | None,
@@ -97,6 +103,9 @@ def validated(project: Project, *, canonical_id: str, system: str, field: str, o
     if not who or not who.strip():
         raise BadArgument("--who: a correction needs the name of whoever made it")
     spec = field_spec(project, system, field)
+    if spec.kind == "amount":  # refused here, whichever way it came: CLI, web form or API
+        parse_amount(old_value, "--old")
+        parse_amount(new_value, "--new")
     source_id = _blank_to_none(source_id)
     check_entity(project, canonical_id, system, source_id)
     return {"canonical_id": canonical_id, "system": system, "field": spec.name, "source_id": source_id,
@@ -106,9 +115,9 @@ def validated(project: Project, *, canonical_id: str, system: str, field: str, o
 
 def append(connection: Connection, fields: dict[str, Any]) -> Correction:
     """Append one correction inside the caller's write transaction. `fields` holds FIELDS (with an aware
-    `recorded_at`) and, for an approved request, APPROVAL_FIELDS."""
+    `recorded_at`) and, for an approved request, OPTIONAL_FIELDS."""
     # Microseconds are what both SQLite and Postgres keep; the hash must cover exactly what is stored.
-    chained = {k: fields[k] for k in FIELDS} | {k: fields[k] for k in APPROVAL_FIELDS if fields.get(k) is not None}
+    chained = {k: fields[k] for k in FIELDS} | {k: fields[k] for k in OPTIONAL_FIELDS if fields.get(k) is not None}
     row = chain.append(connection, corrections, LOG, chained)
     return Correction(seq=row["seq"], hash=row["hash"], **chained)
 

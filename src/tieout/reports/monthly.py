@@ -3,7 +3,8 @@
 Its sections: active customers at period end by each system's own definition and the bridge between them
 (`tieout.reports.bridge`); money at risk by rule and severity; the exceptions open at period end with their
 age; the month's activity; the hand corrections recorded in the period with their reasons; the days the rule
-set or the ownership registry changed; and a sign-off.
+set or the ownership registry changed; the heads of the hash-chained logs each day of the period anchored
+(tieout.state.anchors: a copy outside the database, to check `tieout audit verify` against); and a sign-off.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from tieout import fingerprints
 from tieout.config import Project
+from tieout.days import read_manifest
 from tieout.errors import BadArgument, NotFound
 from tieout.reports import bridge as bridge_
 from tieout.reports.data import Item, items_until, money, open_on, worst_first
@@ -75,6 +77,12 @@ def _changes(project: Project, days: list[date], start: date, end: date) -> dict
             "first_recorded": min((d for d in recorded if start <= d <= end), default=None)}
 
 
+def _anchors(project: Project, start: date, end: date) -> list[dict[str, Any]]:
+    """The log heads each stored day of the period wrote into the day store's manifest when it was committed."""
+    return [{"day": d.day, "log": a.log, "seq": a.seq, "hash": a.hash}
+            for d in read_manifest(project) if start <= d.day <= end for a in d.anchors]
+
+
 def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = None, as_of: date | None = None
             ) -> dict[str, Any]:
     if period is not None and as_of is not None:
@@ -113,6 +121,7 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
                          "source_id": c.source_id, "old_value": c.old_value, "new_value": c.new_value,
                          "reason": c.reason, "who": c.who, "ticket": c.ticket, "seq": c.seq} for c in corrections],
         "configuration_changes": _changes(project, days, start, end),
+        "log_anchors": _anchors(project, start, end),
         "sign_off": {role.lower().replace(" ", "_"): None for role in SIGN_OFF_ROLES},
     }
 
@@ -191,6 +200,14 @@ def document(report: dict[str, Any]) -> Document:
                     [Column("day", "Day", "date"), Column("what", "What changed"), Column("detail", "Detail"),
                      Column("since", "Compared with", "date")], changes["changes"], note=change_note,
                     empty="No change in the period."),
+            Section("Log anchors", "Heads of the hash-chained logs, anchored by each day of the period",
+                    [Column("day", "Day", "date"), Column("log", "Log"), Column("seq", "Head seq", "int"),
+                     Column("hash", "Head hash (sha256)")], report["log_anchors"],
+                    note="Each reconciled day wrote the last entry of every hash-chained log into the day "
+                         "store as it was committed. `tieout audit verify` checks the logs against them; a log "
+                         "cut short or rewritten since no longer shows these hashes. Keep this pack apart from "
+                         "the project folder: it is the copy nobody with access to the folder can change.",
+                    empty="No log had an entry when the period's days were committed."),
             Section("Sign-off", "Sign-off",
                     [Column("role", "Role"), Column("name", "Name"), Column("date", "Date"),
                      Column("signature", "Signature")],

@@ -50,6 +50,10 @@ corrections = Table(
     # it came from. Both are in the hash only when set, so entries written before 0004 verify as they were.
     Column("approved_by", String(100)),
     Column("request_id", Integer),
+    # The OS accounts of the command line that recorded it and approved it (migration 0006; NULL from the web).
+    # In the hash only when set, like the approval.
+    Column("os_user", String(100)),
+    Column("approved_os_user", String(100)),
     CheckConstraint("system IN ('crm', 'billing', 'ops')", name="system"),
     Index("ux_corrections_seq", "seq", unique=True),
     Index("ix_corrections_canonical_id", "canonical_id"),
@@ -172,6 +176,7 @@ audit = Table(
     Column("body", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("os_user", String(100)),  # the command line's OS account (migration 0006); in the hash when set
     Index("ux_audit_seq", "seq", unique=True),
     sqlite_autoincrement=True,
 )
@@ -202,6 +207,10 @@ correction_requests = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("decision_comment", Text),
     Column("correction_seq", Integer),
+    # The OS accounts of the command line that requested and decided it (migration 0006; NULL from the web).
+    # Maker-checker on the command line compares these: one account never decides its own request.
+    Column("os_user", String(100)),
+    Column("decided_os_user", String(100)),
     CheckConstraint("system IN ('crm', 'billing', 'ops')", name="system"),
     CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     Index("ix_correction_requests_status", "status"),

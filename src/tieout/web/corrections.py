@@ -52,13 +52,15 @@ def _may(user: User, kind: str) -> bool:
 
 
 def _state(request: Request) -> dict[str, Any]:
-    from tieout.corrections import corrections_for, requests, verify_corrections
+    from tieout.corrections import corrections_for, requests
     from tieout.corrections.fields import registry_fields
+    from tieout.state.integrity import verify_logs
 
     project = request.app.state.project
     every = requests(project)
     return {"log": corrections_for(project)[::-1], "pending": [r for r in every if r.status == "pending"],
-            "decided": [r for r in every if r.status != "pending"][:20], "verdict": verify_corrections(project),
+            "decided": [r for r in every if r.status != "pending"][:20],
+            "verdict": verify_logs(project, ["corrections"])[0],  # the chain and the day store's anchors
             "threshold": project.workflow.correction_approval_over, "currency": project.reporting_currency,
             "fields": registry_fields(project)}
 

@@ -54,6 +54,6 @@ def authorise_correction(user: User | None, kind: str, requester: str | None) ->
         return None
     if user.role not in ("admin", "approver"):
         return f"a {user.role.replace('_', ' ')} may not {kind} a correction: only an approver or an admin may"
-    if requester == user.name:
+    if requester is not None and requester.strip().casefold() == user.name.strip().casefold():
         return "maker-checker: nobody approves or rejects their own request"
     return None
