@@ -32,7 +32,7 @@ WRITE = "tieout_write"
 _MIGRATION_LOCK = 0x7469656F7574
 # The newest revision in migrations/versions/ (a test keeps the two in step). A database already there is
 # opened without loading Alembic at all, which costs a run a third of a second.
-HEAD_REVISION = "0004_correction_requests"
+HEAD_REVISION = "0005_signin_hardening"
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -102,8 +102,11 @@ def dispose_all() -> None:
 def _create(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if url.database:
+    if url.database and url.database != ":memory:":
+        from tieout.state.private import make_private
+
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        make_private(Path(url.database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
