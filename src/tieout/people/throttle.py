@@ -67,12 +67,11 @@ def _lock_for(failures: int, limit: int) -> timedelta | None:
 
 def _rows_for_update(connection: Connection, keys: list[str], now: datetime) -> dict[str, Any]:
     """The keys' rows, each made to exist and locked against other writers until the transaction ends."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = connection.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    for key in keys:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for key in keys:  # INSERT … ON CONFLICT DO NOTHING: two first failures at once never collide
         connection.execute(insert(signin_throttle).values(key=key, failures=0, last_failure_at=now)
                            .on_conflict_do_nothing(index_elements=["key"]))
     query = select(signin_throttle).where(signin_throttle.c.key.in_(keys))

@@ -23,6 +23,7 @@ from tieout.config import Project
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound, TieoutError
 from tieout.ownership.catalogue import SYSTEM_NAMES
 from tieout.web import format as fmt
+from tieout.web.auth import CurrentUser
 from tieout.web.queue import BadFilter
 from tieout.web.reads import Reads
 
@@ -49,7 +50,6 @@ def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30,
     `auth=False` serves one anonymous read-only user (tests, embedding): every write is refused. `clock` is
     what sessions and the sign-in throttle take as now (tests move it instead of sleeping)."""
     from tieout.web import api, corrections, flow, pages, signin
-    from tieout.web.auth import CurrentUser
     from tieout.web.headers import SecurityHeaders
 
     # No documentation pages: FastAPI's load Swagger UI or ReDoc from a CDN. The OpenAPI document is served

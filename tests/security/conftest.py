@@ -1,0 +1,52 @@
+"""The security battery's fixtures: the web tests' demo world (built once per run, shared with tests/web), an
+app over it whose clock the test moves, and a state database of each test's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from tests.web.conftest import auth_server, browser, flow_world, world  # noqa: F401 - shared fixtures
+from tests.web.flow import add_people, guarded, state_env
+from tieout import state
+from tieout.config import Project, load_project
+from tieout.web import create_app
+
+
+@dataclass
+class Clock:
+    """What the app takes as now: tests move it instead of sleeping."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="module")
+def app(world: Path) -> FastAPI:  # noqa: F811 - `world` is the imported fixture
+    return create_app(guarded(load_project(world)), auth=True)
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> Clock:
+    app.state.clock = Clock()
+    return app.state.clock  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def project(app: FastAPI, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    """The app's project, its people in a state database of this test's own."""
+    monkeypatch.setenv(state.ENV_URL, state_env(tmp_path))
+    project: Project = app.state.project
+    add_people(project)
+    yield project
+    state.dispose_all()
