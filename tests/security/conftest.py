@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from tests.web.conftest import auth_server, browser, flow_world, world  # noqa: F401 - shared fixtures
+from tests.web.conftest import world  # noqa: F401 - the demo world, shared with tests/web
 from tests.web.flow import add_people, guarded, state_env
 from tieout import state
 from tieout.config import Project, load_project
@@ -50,3 +50,21 @@ def project(app: FastAPI, clock: Clock, tmp_path: Path, monkeypatch: pytest.Monk
     add_people(project)
     yield project
     state.dispose_all()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    from tests.state.pg import start_cluster
+
+    yield from start_cluster()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for the default SQLite file in the project's store, else a fresh PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    from tests.state.pg import fresh_database
+
+    yield from fresh_database(request.getfixturevalue("pg_cluster"))

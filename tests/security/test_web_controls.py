@@ -2,7 +2,8 @@
 timeout, no documentation page and no CDN, the OpenAPI document only to a signed-in user, and security
 headers (a strict Content-Security-Policy among them) on every response.
 
-The browser's side of the policy (no violation in Chromium, htmx still working) is test_csp_browser.py.
+The browser's side of the policy (no violation in Chromium, htmx still working) is
+tests/web/test_browser_csp.py (beside the browser fixtures).
 """
 
 from __future__ import annotations
