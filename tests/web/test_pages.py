@@ -79,11 +79,11 @@ def test_an_entity_page_is_its_360(client: TestClient) -> None:
 def test_the_timeline_draws_bars_from_daily_counts(client: TestClient) -> None:
     html = client.get("/timeline").text
     daily = client.get("/api/timeline").json()
-    assert html.count("<svg") == 2
-    # one <rect> per (day, series) with a non-zero count, in each chart
+    assert html.count('<svg class="chart"') == 2  # the legends' colour swatches are small SVGs too
+    # one bar (a <rect> placed at its x) per (day, series) with a non-zero count, in each chart
     by_rule = sum(1 for d in daily for n in d["by_rule"].values() if n)
     by_class = sum(1 for d in daily for c, n in d["by_classification"].items() if n and c != "timing")
-    assert html.count("<rect") == by_rule + by_class
+    assert html.count('<rect x="') == by_rule + by_class
     assert f"{daily[0]['date']} · " in html
 
 

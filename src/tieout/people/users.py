@@ -132,6 +132,11 @@ def team_members(connection: Connection, team: str | None) -> list[str]:
     return [r.name for r in rows if team in r.teams.split(",")]
 
 
+def is_user(connection: Connection, name: str) -> bool:
+    """Whether `name` is a user, enabled or not (what the audit log may name)."""
+    return connection.execute(select(users.c.id).where(users.c.name == name)).first() is not None
+
+
 def verify_login(connection: Connection, name: str, password: str) -> User | None:
     row = connection.execute(select(users).where(users.c.name == name, users.c.disabled.is_(False))).first()
     if row is None:

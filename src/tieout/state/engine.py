@@ -102,8 +102,11 @@ def dispose_all() -> None:
 def _create(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if url.database:
+    if url.database and url.database != ":memory:":
+        from tieout.state.private import make_private
+
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        make_private(Path(url.database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)

@@ -108,16 +108,28 @@ users = Table(
 )
 
 # Signed-in browsers. Only the sha256 of the cookie's token is stored, so a copy of the database signs nobody
-# in. `csrf` is the session's anti-forgery token, echoed by every form and htmx request.
+# in. The session's anti-forgery token is not stored at all (migration 0005): it is derived from the cookie's
+# token (tieout.people.sessions.csrf_for), so only the browser holding the cookie can know it.
 sessions = Table(
     "sessions", metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("user_name", String(100), nullable=False),
-    Column("csrf", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Index("ix_sessions_user_name", "user_name"),
+)
+
+# Failed sign-ins, counted per user name and per client address (migration 0005), so that every worker
+# process of the server sees the same count. `key` is the sha256 of "user:<name>" or "addr:<address>": a
+# password typed into the name box is never kept as typed. A key is locked until `locked_until` once its
+# failures reach the limit, longer at each further failure (tieout.people.throttle).
+signin_throttle = Table(
+    "signin_throttle", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
 )
 
 # Where each exception stands in the workflow, and its version: every action names the version it was based

@@ -6,7 +6,10 @@ when the queue is filtered. Every asset is served from `static/`, so the interfa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -20,6 +23,7 @@ from tieout.config import Project
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound, TieoutError
 from tieout.ownership.catalogue import SYSTEM_NAMES
 from tieout.web import format as fmt
+from tieout.web.auth import CurrentUser
 from tieout.web.queue import BadFilter
 from tieout.web.reads import Reads
 
@@ -38,17 +42,28 @@ def templates() -> Jinja2Templates:
     return t
 
 
-def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30) -> FastAPI:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30,
+               clock: Callable[[], datetime] = _now) -> FastAPI:
     """The web interface over `project`'s store. With `auth` (the default, what `tieout serve` runs) every
     page and API call needs a session (`/login`); sessions end after `idle_minutes` without a request.
-    `auth=False` serves one anonymous read-only user (tests, embedding): every write is refused."""
-    from tieout.web import api, corrections, flow, pages
+    `auth=False` serves one anonymous read-only user (tests, embedding): every write is refused. `clock` is
+    what sessions and the sign-in throttle take as now (tests move it instead of sleeping)."""
+    from tieout.web import api, corrections, flow, pages, signin
+    from tieout.web.headers import SecurityHeaders
 
-    app = FastAPI(title="tieout", version=__version__, docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+    # No documentation pages: FastAPI's load Swagger UI or ReDoc from a CDN. The OpenAPI document is served
+    # below, to a signed-in user only.
+    app = FastAPI(title="tieout", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  swagger_ui_oauth2_redirect_url=None)
+    app.add_middleware(SecurityHeaders)
     app.state.project = project
     app.state.auth = auth
     app.state.idle_minutes = idle_minutes
+    app.state.clock = clock
     app.state.reads = Reads(project)
     app.state.templates = templates()
     # A store written by an older tieout is converted now, under the run lock, like any command would; after
@@ -59,7 +74,12 @@ def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30) -
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(user: CurrentUser) -> dict[str, Any]:
+        return app.openapi()
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(signin.router)
     app.include_router(flow.router)
     app.include_router(corrections.router)
     app.include_router(api.router)

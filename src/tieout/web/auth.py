@@ -32,7 +32,7 @@ def current_user(request: Request) -> User:
     from tieout.people import sessions
 
     found = sessions.lookup(request.app.state.project, request.cookies.get(COOKIE),
-                            idle_minutes=request.app.state.idle_minutes)
+                            idle_minutes=request.app.state.idle_minutes, now=request.app.state.clock())
     if found is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in", headers={"WWW-Authenticate": "Session"})
     user, request.state.csrf = found

@@ -1,14 +1,12 @@
-"""Sign-in, sign-out, workflow actions (a form on the exception page, and JSON under /api/) and the audit page.
+"""Workflow actions (a form on the exception page, and JSON under /api/) and the audit page.
 
-Every POST goes through `writer` (session + CSRF token), except /login, which has no session yet and checks a
-login-form token against a cookie instead (double submit), so another site cannot sign a browser in as
-someone else. No GET changes anything.
+Every POST goes through `writer` (session + CSRF token); sign-in and sign-out are in `tieout.web.signin`.
+No GET changes anything: a refused read is logged to the application log, never to the audit log.
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
+import logging
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -18,76 +16,11 @@ from pydantic import BaseModel
 
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
 from tieout.output import to_json
-from tieout.web.auth import COOKIE, CurrentUser, User, Writer
+from tieout.web.auth import CurrentUser, User, Writer
 from tieout.web.reads import Reads
 
 router = APIRouter(default_response_class=HTMLResponse)
-LOGIN_COOKIE = "tieout_login"
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never an open redirect to another one.
-    # (a browser reads "/\\host" as "//host")
-    return target if target and target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
-
-
-def _login_page(request: Request, next_url: str, message: str | None = None, code: int = 200) -> Response:
-    token = secrets.token_urlsafe(32)
-    response = request.app.state.templates.TemplateResponse(request, "login.html", {
-        "user": None, "nav": None, "as_of": None, "project_name": request.app.state.project.root.name,
-        "login_csrf": token, "next": next_url, "message": message, "signed_out": True}, status_code=code)
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/login")
-    return response
-
-
-@router.get("/login", name="login")
-def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query parameter
-    return _login_page(request, _safe_next(next))
-
-
-@router.post("/login")
-def login(request: Request, name: Annotated[str, Form()], password: Annotated[str, Form()],
-          csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
-    from tieout import state
-    from tieout.people import sessions, verify_login
-    from tieout.workflow.audit import record_alone
-
-    project = request.app.state.project
-    cookie = request.cookies.get(LOGIN_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), csrf.encode()):
-        record_alone(project, actor=name, action="login", object=f"user:{name}", outcome="refused",
-                     reason="login form token missing or wrong")
-        return _login_page(request, _safe_next(next), "The sign-in form expired: please try again.", 403)
-    with state.open(project) as connection:
-        user = verify_login(connection, name, password)
-    if user is None:
-        record_alone(project, actor=name, action="login", object=f"user:{name}", outcome="refused",
-                     reason="wrong name or password")
-        return _login_page(request, _safe_next(next), "Wrong name or password.", 401)
-    # A new token at every sign-in; the one this browser had (if any) is deleted.
-    token, _ = sessions.start(project, user.name, replacing=request.cookies.get(COOKIE))
-    record_alone(project, actor=user.name, action="login", object=f"user:{user.name}", outcome="allowed")
-    response = RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/")
-    response.delete_cookie(LOGIN_COOKIE, path="/login")
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, user: Writer) -> Response:
-    from tieout.people import sessions
-    from tieout.workflow.audit import record_alone
-
-    sessions.end(request.app.state.project, request.cookies.get(COOKIE))
-    record_alone(request.app.state.project, actor=user.name, action="logout", object=f"user:{user.name}",
-                 outcome="allowed")
-    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE, path="/")
-    return response
+log = logging.getLogger("tieout.web")
 
 
 def target_for(request: Request, ident: str) -> Any:
@@ -191,10 +124,9 @@ def session_api(request: Request, user: CurrentUser) -> JSON:
 
 def _auditor(request: Request, user: CurrentUser) -> User:
     if not user.can_audit:
-        from tieout.workflow.audit import record_alone
-
-        record_alone(request.app.state.project, actor=user.name, action="GET /audit", object="audit",
-                     outcome="refused", reason=f"role {user.role} may not read the audit log")
+        # A GET writes nothing, not even its refusal: otherwise a link could add rows in a victim's name.
+        log.warning("refused GET /audit to %s (role %s): only admins and auditors read the audit log",
+                    user.name, user.role)
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin or an auditor may read the audit log")
     return user
 

@@ -1,7 +1,7 @@
 """The OS account beside every claimed name the command line writes (tieout.os_account).
 
 Revision ID: 0006_os_users
-Revises: 0004_correction_requests
+Revises: 0005_signin_hardening
 
 `os_user` on corrections, correction requests and audit entries: the operating-system account of the command
 that wrote them (NULL for what the web app writes — its people are signed in — and for everything written
@@ -9,8 +9,6 @@ before this migration). A correction approved on the command line also records t
 (`approved_os_user`), a request its decider's (`decided_os_user`). Adding nullable columns rewrites no row and
 fires no append-only trigger; the hash of an entry covers these fields only when they are set, so the entries
 written before still verify.
-
-Numbered 0006 beside a parallel 0005; whoever merges the two puts them in one line.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_os_users"
-down_revision = "0004_correction_requests"
+down_revision = "0005_signin_hardening"
 branch_labels = None
 depends_on = None
 

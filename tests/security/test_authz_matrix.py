@@ -1,0 +1,209 @@
+"""The authorisation matrix, complete: every role (and no session) × every POST route × every action, on every
+kind of object — an exception (ack, assign, resolve), a comment, a suppression (ask, approve, reject), a
+correction, a correction request (approve, reject), a user's own session (sign out) — through both the form
+and the JSON API. Each case asserts the status code, the effect (or that nothing changed) and the audit entry
+(or, without a session, that nothing was written at all).
+
+A test also checks that the matrix names every POST route of the app, so a new route cannot go unchecked.
+Users are managed only on the command line (`tieout users …`): no web route touches them, and that is checked
+the same way. Sign-in itself is tests/security/test_signin.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from tests.security.routes import app_routes
+from tests.web.flow import LATER, THRESHOLD, add_people, state_env
+from tieout import state
+from tieout.config import Project
+from tieout.people import sessions
+from tieout.state.tables import KINDS, actions, exception_state
+from tieout.web.auth import COOKIE
+from tieout.workflow.audit import entries
+
+AS = {"admin": "root", "team_member": "alice", "outsider": "olga", "approver": "carol", "auditor": "dave",
+      "no session": None}
+WORKFLOW_ALLOWED = {
+    "admin": set(KINDS),
+    "team_member": {"ack", "assign", "comment", "resolve", "suppress"},
+    "outsider": set(),  # a team member of another team than the exception's
+    "approver": {"comment", "approve", "reject"},
+    "auditor": set(),
+    "no session": set(),
+}
+CORRECTION_ALLOWED = {
+    "admin": {"correct", "approve", "reject"},
+    "team_member": {"correct"},
+    "outsider": {"correct"},  # a correction is about an entity, routed to no team
+    "approver": {"approve", "reject"},
+    "auditor": set(),
+    "no session": set(),
+}
+OBJECT_KIND = {"ack": "exception", "assign": "exception", "resolve": "exception", "comment": "comment",
+               "suppress": "suppression", "approve": "suppression", "reject": "suppression"}
+ARGS = {"assign": {"assignee": "bob"}, "resolve": {"reason_code": "fixed_in_source"}, "suppress": {"until": LATER},
+        "comment": {"comment": "looked at it"}, "ack": {}, "approve": {}, "reject": {}}
+CORRECTION = {"system": "billing", "field": "legal_name", "old_value": "Old Name", "new_value": "New Name",
+              "reason": "typo", "ticket": "FIN-1"}
+# Every POST route the matrix below exercises; test_the_matrix_covers_every_post_route keeps it complete.
+COVERED = {"/login", "/logout", "/exceptions/{ident}/actions", "/api/exceptions/{ident}/actions", "/corrections",
+           "/api/corrections", "/corrections/requests/{ref_text}/{decision}",
+           "/api/corrections/requests/{ref_text}/{decision}"}
+
+
+@pytest.fixture(scope="module")
+def people_db(tmp_path_factory: pytest.TempPathFactory, app: FastAPI) -> Path:
+    """A state database with the people in it, made once: each case starts from a copy (no password hashing
+    per case)."""
+    folder = tmp_path_factory.mktemp("people")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(state.ENV_URL, state_env(folder))
+        add_people(app.state.project)
+        state.dispose_all()  # closes the connections: the WAL is folded into state.db
+    return folder / "state.db"
+
+
+@pytest.fixture
+def fresh(app: FastAPI, people_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    shutil.copy(people_db, tmp_path / "state.db")
+    monkeypatch.setenv(state.ENV_URL, state_env(tmp_path))
+    yield app.state.project
+    state.dispose_all()
+
+
+@pytest.fixture(scope="module")
+def target(app: FastAPI) -> Any:
+    """An open exception routed to ar, of an entity with more than the threshold at risk (so a correction of
+    it waits for a second person)."""
+    return next(e for e in app.state.reads.exceptions()
+                if e.team == "ar" and e.status == "open" and e.canonical_id and e.impact > THRESHOLD)
+
+
+@dataclass
+class Who:
+    client: TestClient
+    csrf: str
+    name: str | None
+
+
+def _as(app: FastAPI, project: Project, name: str | None) -> Who:
+    c = TestClient(app, follow_redirects=False)
+    if name is None:
+        return Who(c, "", None)
+    token, csrf = sessions.start(project, name)
+    c.cookies.set(COOKIE, token)
+    return Who(c, csrf, name)
+
+
+def _post(who: Who, channel: str, path: str, body: dict[str, Any]) -> Any:
+    if channel == "api":
+        return who.client.post(f"/api{path}", json=body, headers={"X-CSRF-Token": who.csrf})
+    return who.client.post(path, data={k: str(v) for k, v in body.items()} | {"csrf": who.csrf})
+
+
+def _expected_code(allowed: bool, signed_in: bool, channel: str) -> int:
+    if not signed_in:
+        return 401
+    if not allowed:
+        return 403
+    return 200 if channel == "api" else 303
+
+
+def _workflow_state(project: Project) -> tuple[int, int]:
+    with state.open(project) as connection:
+        version = connection.execute(select(exception_state.c.version)).scalar() or 0
+        return version, connection.execute(select(func.count()).select_from(actions)).scalar() or 0
+
+
+@pytest.mark.parametrize("channel", ["form", "api"])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("role", list(AS))
+def test_workflow_actions(app: FastAPI, fresh: Project, target: Any, role: str, kind: str, channel: str) -> None:
+    version = 0
+    if kind in ("approve", "reject"):  # a suppression to decide on, asked by someone else
+        maker = _as(app, fresh, "bob")
+        asked = _post(maker, "api", f"/exceptions/{target.id}/actions",
+                      {"kind": "suppress", "expected_version": 0, "until": LATER})
+        assert asked.status_code == 200, asked.text
+        version = 1
+    who = _as(app, fresh, AS[role])
+    before, audit_before = _workflow_state(fresh), entries(fresh)
+    response = _post(who, channel, f"/exceptions/{target.id}/actions",
+                     {"kind": kind, "expected_version": version, **ARGS[kind]})
+    allowed = kind in WORKFLOW_ALLOWED[role]
+    assert response.status_code == _expected_code(allowed, who.name is not None, channel), \
+        (OBJECT_KIND[kind], response.text[:300])
+    after = _workflow_state(fresh)
+    assert after == ((before[0] + 1, before[1] + 1) if allowed else before)
+    if who.name is None:
+        assert entries(fresh) == audit_before  # no session: nothing written, not even the refusal
+        return
+    last = entries(fresh, object=f"exception:{target.id}")[0]
+    assert (last["actor"], last["action"], last["outcome"]) == (who.name, kind, "allowed" if allowed else "refused")
+
+
+@pytest.mark.parametrize("channel", ["form", "api"])
+@pytest.mark.parametrize("kind", ["correct", "approve", "reject"])
+@pytest.mark.parametrize("role", list(AS))
+def test_correction_actions(app: FastAPI, fresh: Project, target: Any, role: str, kind: str, channel: str) -> None:
+    from tieout.corrections import corrections_for, requests
+
+    if kind != "correct":  # a request above the threshold, by someone else
+        held = _post(_as(app, fresh, "bob"), "api", "/corrections", {"canonical_id": target.canonical_id,
+                                                                    **CORRECTION})
+        assert held.status_code == 200 and held.json()["request"]["ref"] == "CR-1", held.text
+    who = _as(app, fresh, AS[role])
+    audit_before = entries(fresh)
+    response = _post(who, channel, "/corrections", {"canonical_id": target.canonical_id, **CORRECTION}) \
+        if kind == "correct" else _post(who, channel, f"/corrections/requests/CR-1/{kind}", {"comment": "ok"})
+    allowed = kind in CORRECTION_ALLOWED[role]
+    assert response.status_code == _expected_code(allowed, who.name is not None, channel), response.text[:300]
+    pending = [r.ref for r in requests(fresh, status="pending")]
+    logged = [(c.who, c.approved_by) for c in corrections_for(fresh)]
+    if kind == "correct":
+        assert pending == (["CR-1"] if allowed else []) and logged == []
+    elif allowed and kind == "approve":
+        assert pending == [] and logged == [("bob", who.name)]
+    else:
+        assert pending == ([] if allowed else ["CR-1"]) and logged == []
+    if who.name is None:
+        assert entries(fresh) == audit_before
+        return
+    # Allowed, a correction above the threshold is a request; refused, it is the attempt to correct.
+    action = f"correction.{kind}" if kind != "correct" else "correction.request" if allowed else "correct"
+    last = entries(fresh)[0]
+    assert (last["actor"], last["action"], last["outcome"]) == (who.name, action, "allowed" if allowed else "refused")
+
+
+@pytest.mark.parametrize("role", list(AS))
+def test_signing_out_ends_only_ones_own_session(app: FastAPI, fresh: Project, role: str) -> None:
+    who, other = _as(app, fresh, AS[role]), _as(app, fresh, "bob")
+    audit_before = entries(fresh)
+    response = who.client.post("/logout", data={"csrf": who.csrf})
+    if who.name is None:
+        assert response.status_code == 401 and entries(fresh) == audit_before
+    else:
+        assert response.status_code == 303 and who.client.get("/api/session").status_code == 401
+        last = entries(fresh)[0]
+        assert (last["actor"], last["action"], last["object"], last["outcome"]) == \
+            (who.name, "logout", f"user:{who.name}", "allowed")
+    assert other.client.get("/api/session").status_code == 200  # bob's session is untouched
+
+
+def test_the_matrix_covers_every_post_route(app: FastAPI) -> None:
+    """Every POST route is in the matrix; none manages users (that is the command line's, audited there)."""
+    posts = set(app_routes(app, "POST"))
+    assert posts == COVERED
+    assert not [p for p in posts | set(app_routes(app, "GET")) if "user" in p]
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert app_routes(app, method) == []
