@@ -44,7 +44,7 @@ _DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _TYPED = {
     "date": (_DATE, "a date as YYYY-MM-DD"),
     "timestamp": (
-        _DATE + "[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)",
+        _DATE + "[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)",
         "an ISO 8601 timestamp with its time zone, such as 2026-01-31T23:00:00Z",
     ),
     "count": ("[0-9]{1,18}", "a whole number that is not negative, such as 12"),
@@ -108,7 +108,9 @@ def _check_header(spec: ExportFile, path: Path, header: list[str]) -> None:
         if name in header:
             continue
         unknown = [h for h in header if h not in spec.column_names]
-        guess = difflib.get_close_matches(name, unknown, n=1)
+        # A header that differs only in case or blanks is the column renamed, however far difflib finds it.
+        guess = ([h for h in unknown if h.strip().lower() == name]
+                 or difflib.get_close_matches(name, unknown, n=1))
         hint = f" — is {guess[0]!r} this column renamed?" if guess else ""
         raise InputError(
             f"missing column {name!r} (expected columns: {', '.join(spec.column_names)}){hint}",
