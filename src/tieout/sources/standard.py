@@ -2,9 +2,9 @@
 
 Every cell is read as text and checked against a strict pattern before it is typed, because DuckDB's own
 parsing is lenient where an export must not be: it reads `2026-2-3` as a date, `1e3` and `+5` as numbers,
-rounds a fifth decimal away and skips blanks around a value. The patterns and casts run in the statement
-that loads the file, leaving one boolean per typed column (`_bad_flag`) that the value checks read — from
-DuckDB's column statistics when no cell failed. Money stays text until the typed view casts it, so it is
+rounds a fifth decimal away and skips blanks around a value. The forms and casts run in the statement that
+loads the file, leaving one boolean per row (`_BAD_ROW`) that the value checks read — from DuckDB's column
+statistics when no cell failed. Money stays text until the typed view casts it, so it is
 exact. Structural errors (a row with too few or too many cells, bad UTF-8) come from DuckDB's
 `store_rejects` with their line; anything DuckDB refuses outright is located again in Python
 (`tieout.sources.diagnose`), so every refusal names the file, the row and the column.
@@ -152,38 +152,52 @@ def _first_reject(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) 
     raise InputError(f"{error_type.lower()}: {message}", file=path, row=line, column=column)
 
 
-def _bad_flag(index: int) -> str:
-    """The boolean column that is true where column `index` of the layout failed its pattern or its cast."""
-    return f"tieout__bad_{index}"
+# True on a row where some typed cell was present but did not become a value (see `_load_sql`).
+_BAD_ROW = "tieout__bad_row"
+
+
+def _typed_cell_is_bad(col: Column, v: str, typed: str) -> str:
+    """SQL true when the text `v` of `col` is present but `typed` (its cast) failed or its form is wrong. An
+    empty cell, quoted or not, is no value."""
+    form = _TYPED[col.kind][0].replace("{v}", v)  # `>= '0001'` in a form: DuckDB reads year 0 as 1 BC
+    return f"coalesce({v} <> '' AND ({typed} IS NULL OR NOT ({form})), false)"
 
 
 def _load_sql(spec: ExportFile, path: Path, header: list[str], raw: str) -> str:
-    """One statement that reads `path` as text and types it: each typed column is cast when its whole cell
-    matches its pattern, and its `_bad_flag` says where a cell was present but not cast."""
+    """One statement that reads `path` as text and types it: each typed column is cast, and `_BAD_ROW` says
+    whether any typed cell of the row was present but failed its form or its cast. One flag for the row
+    rather than one per column: the loading statement is the cost of reading 35 M usage rows, and the
+    column of a bad row is found again on refusal (`_first_bad_typed`)."""
     columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in header) + "}"
     source = (
         f"read_csv({_lit(str(path))}, header = true, auto_detect = false, columns = {columns}, delim = ',', "
         f"quote = '\"', escape = '\"', strict_mode = true, null_padding = false, store_rejects = true, "
         f"rejects_table = '{spec.table}__rejects', rejects_scan = '{spec.table}__reject_scans')"
     )
-    typed = [(i, c) for i, c in enumerate(spec.columns) if c.kind in _TYPED]
+    typed = [(f"tieout__typed_{i}", c) for i, c in enumerate(spec.columns) if c.kind in _TYPED]
     if not typed:
-        return f"CREATE OR REPLACE TABLE {raw} AS SELECT * FROM {source}"
-    casts = []
-    for i, col in typed:
-        v, (form, _) = _q(col.name), _TYPED[col.kind]
-        good = form.replace("{v}", v)  # `>= '0001'`: DuckDB reads year 0 as 1 BC, which no export means
-        casts.append(f"CASE WHEN {good} THEN TRY_CAST({v} AS {KIND_TYPES[col.kind]}) END AS {_q(_bad_flag(i))}")
+        return f"CREATE OR REPLACE TABLE {raw} AS SELECT *, false AS {_BAD_ROW} FROM {source}"
+    casts = ", ".join(f"TRY_CAST({_q(c.name)} AS {KIND_TYPES[c.kind]}) AS {t}" for t, c in typed)
+    bad = " OR ".join(_typed_cell_is_bad(c, _q(c.name), t) for t, c in typed)
+    names = ", ".join(f"{_q(c.name)}, {t}" for t, c in typed)
     # The inner query keeps the text and the cast side by side; the outer one keeps the cast under the
-    # column's name and, in its flag, whether text was there that did not become a value (an empty cell,
-    # quoted or not, is no value).
-    outer = [f"{_q(_bad_flag(i))} AS {_q(col.name)}, "
-             f"coalesce({_q(col.name)} <> '' AND {_q(_bad_flag(i))} IS NULL, false) AS {_q(_bad_flag(i))}"
-             for i, col in typed]
-    names = ", ".join(_q(c.name) for _, c in typed) + ", " + ", ".join(_q(_bad_flag(i)) for i, _ in typed)
-    # Insertion order is kept, so rowid is the record's position in the file.
-    return (f"CREATE OR REPLACE TABLE {raw} AS SELECT * EXCLUDE ({names}), {', '.join(outer)} "
-            f"FROM (SELECT *, {', '.join(casts)} FROM {source})")
+    # column's name. Insertion order is kept, so rowid is the record's position in the file.
+    return (f"CREATE OR REPLACE TABLE {raw} AS SELECT * EXCLUDE ({names}), "
+            f"{', '.join(f'{t} AS {_q(c.name)}' for t, c in typed)}, {bad} AS {_BAD_ROW} "
+            f"FROM (SELECT *, {casts} FROM {source})")
+
+
+def _first_bad_typed(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, header: list[str],
+                     rowid: int) -> tuple[Column, str | None]:
+    """The first typed column of the flagged row `rowid` whose cell is bad, and that cell as written."""
+    for col in spec.columns:
+        if col.kind not in _TYPED:
+            continue
+        text = _text_at(con, path, header, rowid, col.name)
+        check = _typed_cell_is_bad(col, "v", f"TRY_CAST(v AS {KIND_TYPES[col.kind]})")
+        if one(con, f"SELECT {check} FROM (SELECT CAST(? AS VARCHAR) AS v)", [text]) == (True,):
+            return col, text
+    raise AssertionError(f"{path}: row {rowid + _FIRST_ROW} was flagged but no typed cell is bad")
 
 
 def _text_at(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], rowid: int, column: str) -> str | None:
@@ -194,13 +208,12 @@ def _text_at(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], rowi
     return row[0] if row else None
 
 
-def _probes(spec: ExportFile) -> list[tuple[Column, str, str]]:
-    """(column, problem, SQL true for a bad cell) for every cell rule of `spec`."""
-    probes: list[tuple[Column, str, str]] = []
-    for i, col in enumerate(spec.columns):
+def _probes(spec: ExportFile) -> list[tuple[Column | None, str, str]]:
+    """(column, problem, SQL true for a bad cell) for every cell rule of `spec`; the column of the typed-cell
+    rule is None (found for the row on refusal)."""
+    probes: list[tuple[Column | None, str, str]] = [(None, "", _BAD_ROW)]
+    for col in spec.columns:
         v = _q(col.name)
-        if col.kind in _TYPED:
-            probes.append((col, f"is not {_TYPED[col.kind][1]}", _q(_bad_flag(i))))
         if col.required:
             # Typed cells were cast: only text can be blank rather than missing. Only a value that sorts
             # before '!' or after ASCII can start with a blank, so only those few are matched.
@@ -232,10 +245,13 @@ def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, 
         return
     rowid, i = min(failing)
     column, problem, _ = probes[i]
+    if column is None:
+        column, value = _first_bad_typed(con, spec, path, header, rowid)
+        raise InputError(f"{value!r} is not {_TYPED[column.kind][1]}", file=path, row=rowid + _FIRST_ROW,
+                         column=column.name)
     value = _text_at(con, path, header, rowid, column.name)
     shown = "empty" if value is None or value.strip() == "" else repr(value)
-    raise InputError(f"{shown}: {problem}" if column.kind not in _TYPED or value is None
-                     else f"{shown} {problem}", file=path, row=rowid + _FIRST_ROW, column=column.name)
+    raise InputError(f"{shown}: {problem}", file=path, row=rowid + _FIRST_ROW, column=column.name)
 
 
 def _by_id_and_date(spec: ExportFile) -> bool:
