@@ -73,6 +73,55 @@ CASES = {
         {"crm_accounts.csv": ACCOUNTS + "A2,Foo,foo.com,1,bo,,extra\n"},
         "crm_accounts.csv", "row 3", "too many columns",
     ),
+    # Issue 11: each of these was a traceback, a raw DuckDB message or accepted.
+    "CR-only line endings": (
+        {"crm_accounts.csv": ACCOUNTS.replace("\n", "\r")},
+        "crm_accounts.csv", "row 1, column 'updated_at'", "carriage return only",
+    ),
+    "mixed CRLF and LF": (
+        {"crm_accounts.csv": ACCOUNTS.replace("\n", "\r\n", 1) + "A2,Foo,foo.com,,bo,\n"},
+        "crm_accounts.csv", "row 2, column 'updated_at'", "line endings must be the same",
+    ),
+    "amount with 17 integer digits": (
+        {"billing_invoices.csv": INVOICES.replace("10000.00", "12345678901234567.00")},
+        "billing_invoices.csv", "row 2, column 'amount'", "at most 16 digits",
+    ),
+    "NUL in a name": (
+        {"crm_accounts.csv": ACCOUNTS.replace("Acme", "Ac\x00me")},
+        "crm_accounts.csv", "row 2, column 'legal_name'", "control character",
+    ),
+    "escape sequence in an id": (
+        {"ops_usage.csv": HEALTHY_DAY["ops_usage.csv"] + "t-\x1b[2J,2026-01-18,1,1\n"},
+        "ops_usage.csv", "row 4, column 'tenant_id'", "control character",
+    ),
+    "negative contracted_fte": (
+        {"crm_contracts.csv": CONTRACTS.replace(",USD,50,", ",USD,-50,")},
+        "crm_contracts.csv", "row 2, column 'contracted_fte'", "not negative",
+    ),
+    "negative billed_fte": (
+        {"billing_invoices.csv": INVOICES.replace(",USD,50,", ",USD,-1.5,")},
+        "billing_invoices.csv", "row 2, column 'billed_fte'", "not negative",
+    ),
+    "negative fte_count": (
+        {"ops_usage.csv": HEALTHY_DAY["ops_usage.csv"].replace(",44,50", ",44,-50")},
+        "ops_usage.csv", "row 3, column 'fte_count'", "not negative",
+    ),
+    "negative active_users": (
+        {"ops_usage.csv": HEALTHY_DAY["ops_usage.csv"].replace(",45,", ",-45,")},
+        "ops_usage.csv", "row 2, column 'active_users'", "not negative",
+    ),
+    "date without zero padding": (
+        {"billing_invoices.csv": INVOICES.replace(",2026-01-01,2026-01-31,", ",2026-2-3,2026-01-31,")},
+        "billing_invoices.csv", "row 2, column 'period_start'", "'2026-2-3' is not a date as YYYY-MM-DD",
+    ),
+    "FTE with an exponent": (
+        {"crm_contracts.csv": CONTRACTS.replace(",USD,50,", ",USD,1e3,")},
+        "crm_contracts.csv", "row 2, column 'contracted_fte'", "'1e3' is not a number",
+    ),
+    "timestamp without a time zone": (
+        {"crm_accounts.csv": ACCOUNTS.replace("T23:00:00Z", "T23:00:00")},
+        "crm_accounts.csv", "row 2, column 'updated_at'", "with its time zone",
+    ),
 }
 
 

@@ -56,6 +56,12 @@ def test_loads_typed(con, tmp_path):
             "effective_from",
             "overlapping",
         ),
+        # Issue 11: control characters, year 0 and a byte order mark were accepted.
+        ("A,crm,1,2025-01-01,,\nA\x00B,crm,2,2025-01-01,,\n", 3, "canonical_id", "control character"),
+        ("A,crm,1,2025-01-01,,\x1b[2J\n", 2, "notes", "control character"),
+        ("A,crm,\ufeff1,2025-01-01,,\n", 2, "source_id", "control character"),
+        ("A,crm,1,0000-01-01,,\n", 2, "effective_from", "not a date"),
+        ("A,crm,1,2025-01-01,0000-12-31,\n", 2, "effective_to", "not a date"),
     ],
 )
 def test_refusals_name_file_row_column(con, tmp_path, body, row, column, words):
@@ -104,3 +110,29 @@ def test_example_map_loads(con):
         pytest.skip("the shared worked example is not on this machine")
     load_entity_map(con, EXAMPLE / "entity_map.csv")
     assert con.execute("SELECT count(*) FROM entity_map").fetchall() == [(8,)]
+
+
+@pytest.mark.parametrize(
+    ("data", "row", "words"),
+    [
+        (HEADER.replace("\n", "\r") + "A,crm,1,2025-01-01,,\r", 1, "carriage return only"),
+        (HEADER.replace("\n", "\r\n") + "A,crm,1,2025-01-01,,\n", 2, "line endings must be the same"),
+        (HEADER + "A,crm,1,2025-01-01,,\r\nA,crm,2,2025-01-01,,\n", 2, "line endings must be the same"),
+    ],
+)
+def test_line_endings_are_lf_or_crlf_throughout(con, tmp_path, data, row, words):
+    """Issue 11: CR-only endings were a traceback elsewhere; DuckDB's sniffer read a mix without a word."""
+    path = tmp_path / "entity_map.csv"
+    path.write_bytes(data.encode())
+    with pytest.raises(InputError) as err:
+        load_entity_map(con, path)
+    assert (err.value.row, err.value.column) == (row, "notes")
+    assert words in str(err.value)
+
+
+def test_a_duplicated_header_column_is_refused(con, tmp_path):
+    path = _write(tmp_path, "A,crm,1,2025-01-01,,,x\n", header=HEADER.replace("notes", "notes,notes"))
+    with pytest.raises(InputError) as err:
+        load_entity_map(con, path)
+    assert (err.value.row, err.value.column) == (1, "notes")
+    assert "appears twice" in str(err.value)

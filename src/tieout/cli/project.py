@@ -14,6 +14,7 @@ import click
 from tieout.cli.common import interactive
 from tieout.config import load_project
 from tieout.errors import ConfigError
+from tieout.state.location import SQLITE_FILE
 
 _SCAFFOLD = files("tieout") / "scaffold"
 
@@ -38,6 +39,39 @@ def init(directory: Path) -> None:
                f"entity_map.csv, then run: tieout run --project {directory} --as-of YYYY-MM-DD")
 
 
+# What `tieout demo` writes at the top of its folder (generate_world, then the runs' store): a folder that
+# holds anything else holds someone's work.
+_DEMO_ENTRIES = {"tieout.yml", "entity_map.csv", "planted.json", "natural_keys.json", "exports", ".tieout"}
+
+
+def _refuse_to_replace(directory: Path) -> str | None:
+    """Why the existing `directory` must not be replaced by a new demo, or None when it may be.
+
+    Only an earlier demo is ever replaced, and only while it holds nothing but what the demo wrote: a state
+    database (users, corrections, the audit and corrections logs) or any file a person added keeps it."""
+    if not (directory / "planted.json").is_file():
+        return "folder exists and is not an earlier tieout demo"
+    state = sorted(p.name for p in (directory / ".tieout").glob(f"{SQLITE_FILE}*"))
+    if state:
+        return (f"this earlier demo holds a state database (.tieout/{state[0]}: users, corrections, logs), "
+                "which a new demo never deletes")
+    added = sorted(p.name for p in directory.iterdir() if p.name not in _DEMO_ENTRIES)
+    if added:
+        return f"this earlier demo holds files the demo did not write ({', '.join(added[:3])})"
+    return None
+
+
+def _replace_with(directory: Path, staged: Path) -> None:
+    """Put the fully generated `staged` folder in place of `directory` (an earlier demo or nothing)."""
+    if directory.exists():
+        retired = directory.with_name(f".{directory.name}.replaced-{os.getpid()}")
+        directory.rename(retired)
+        staged.rename(directory)
+        shutil.rmtree(retired)
+    else:
+        staged.rename(directory)
+
+
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("tieout-demo"))
 @click.option("--companies", type=click.IntRange(20, 100_000), default=300, show_default=True)
@@ -46,22 +80,35 @@ def init(directory: Path) -> None:
 def demo(directory: Path, companies: int, days: int, seed: int) -> None:
     """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found.
 
-    An earlier demo in DIRECTORY is replaced; any other non-empty folder is refused.
+    An earlier demo in DIRECTORY is replaced once the new one is written, unless it holds a state database
+    (users, corrections, logs) or files the demo did not write; any other non-empty folder is refused.
     """
     from tieout.cli.run import run_with_progress
-    from tieout.demo import generate_world
+    from tieout.demo import MIN_COMPANIES, MIN_DAYS, generate_world
     from tieout.patterns import patterns
     from tieout.rules.registry import load_rules
     from tieout.store import run_lock
     from tieout.timeline import daily_counts, exceptions
 
+    # Every argument is checked before anything on disk is touched (the world's own limits live with it, and
+    # importing it for the option types would slow every other command down).
+    if companies < MIN_COMPANIES:
+        raise click.BadParameter(f"at least {MIN_COMPANIES} companies make a world", param_hint="--companies")
+    if days < MIN_DAYS:
+        raise click.BadParameter(f"at least {MIN_DAYS} days fit every planted case", param_hint="--days")
     if directory.exists() and any(directory.iterdir()):
-        # Only an earlier demo (generated data, recognised by its planted.json) is ever replaced.
-        if not (directory / "planted.json").exists():
-            raise ConfigError(f"{directory}: folder exists and is not an earlier tieout demo; nothing changed "
-                              "(pick an empty or new folder)")
-        shutil.rmtree(directory)
-    planted = generate_world(directory, companies=companies, days=days, seed=seed)
+        reason = _refuse_to_replace(directory)
+        if reason:
+            raise ConfigError(f"{directory}: {reason}; nothing changed (pick an empty or new folder)")
+    # The new world is written beside the folder and only then swapped in, so a failure leaves the old demo.
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staged = directory.with_name(f".{directory.name}.new-{os.getpid()}")
+    try:
+        planted = generate_world(staged, companies=companies, days=days, seed=seed)
+        _replace_with(directory, staged)
+    finally:
+        if staged.exists():
+            shutil.rmtree(staged)
     project = load_project(directory)
     rules = load_rules(project)
     dates = sorted(date.fromisoformat(p.name) for p in (directory / "exports").iterdir())

@@ -14,11 +14,17 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import InputError
+from ..sources.diagnose import locate_unreadable, read_first_line
 
 COLUMNS = ("canonical_id", "source_system", "source_id", "effective_from", "effective_to", "notes")
 REQUIRED = COLUMNS[:5]  # notes may be left out of a hand-written map
 SYSTEMS = ("crm", "billing", "ops")
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+# Year 0 would be read as 1 BC; no map means it.
+_FIRST_YEAR = "0001"
+# As in an export (tieout.sources.standard): C0 controls but tab, DEL and a byte order mark are never part
+# of an id or a note.
+_CONTROL = "[\\x00-\\x08\\x0a-\\x1f\\x7f\\x{feff}]"
 
 ENTITY_MAP_DDL = """
 CREATE OR REPLACE TABLE entity_map (
@@ -32,7 +38,7 @@ CREATE OR REPLACE TABLE entity_map (
 """
 
 
-def _check_utf8(path: Path) -> None:
+def _check_utf8(path: Path) -> bytes:
     data = path.read_bytes()
     try:
         data.decode("utf-8")
@@ -50,11 +56,18 @@ def _check_utf8(path: Path) -> None:
         ) from None
     if not data.strip():
         raise InputError("the entity map is empty (no header row)", file=path)
+    return data
+
+
+def _check_line_endings(path: Path, data: bytes, header: list[str]) -> None:
+    """LF or CRLF, the same in the whole map: DuckDB's sniffer would read a mix without a word."""
+    carriage_returns = data.count(b"\r")
+    if carriage_returns and not carriage_returns == data.count(b"\r\n") == data.count(b"\n"):
+        raise locate_unreadable(path, header, "mixed line endings")
 
 
 def _header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        first = f.readline()
+    first = read_first_line(path).decode("utf-8-sig")  # refuses CR-only line endings
     return [c.strip().strip('"').strip() for c in first.rstrip("\r\n").split(",")]
 
 
@@ -85,8 +98,13 @@ def load_entity_map(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
 
 
 def _load_and_validate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    _check_utf8(path)
+    data = _check_utf8(path)
     header = _header(path)
+    _check_line_endings(path, data, header)
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise InputError(f"column {duplicated[0]!r} appears twice in the header", file=path, row=1,
+                         column=duplicated[0])
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(
@@ -104,6 +122,9 @@ def _load_and_validate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             [str(path)],
         )
     except duckdb.Error as exc:
+        located = locate_unreadable(path, header, str(exc))
+        if located.row is not None:
+            raise located from None
         line = re.search(r"[Ll]ine:? (\d+)", str(exc))
         row = int(line.group(1)) if line else None
         raise InputError(f"not a readable CSV: {str(exc).splitlines()[0]}", file=path, row=row) from None
@@ -125,6 +146,10 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
     systems = ", ".join(f"'{s}'" for s in SYSTEMS)
     # Row-level checks: the first offending row wins, then the first failing check on it.
     checks = [
+        (column, f"regexp_matches({column}, '{_CONTROL}')",
+         f"'{column} holds a control character (a NUL, a line break, an escape or a byte order mark)'")
+        for column in COLUMNS if column in header
+    ] + [
         ("canonical_id", "coalesce(trim(canonical_id), '') = ''", "'empty canonical_id'"),
         ("source_system", "coalesce(trim(source_system), '') = ''", "'empty source_system'"),
         (
@@ -137,14 +162,14 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
         (
             "effective_from",
             f"NOT regexp_matches(trim(effective_from), '{_ISO_DATE}') "
-            "OR TRY_CAST(trim(effective_from) AS DATE) IS NULL",
+            f"OR trim(effective_from) < '{_FIRST_YEAR}' OR TRY_CAST(trim(effective_from) AS DATE) IS NULL",
             "'not a date (YYYY-MM-DD): ' || effective_from",
         ),
         (
             "effective_to",
             "coalesce(trim(effective_to), '') <> '' "
             f"AND (NOT regexp_matches(trim(effective_to), '{_ISO_DATE}') "
-            "OR TRY_CAST(trim(effective_to) AS DATE) IS NULL)",
+            f"OR trim(effective_to) < '{_FIRST_YEAR}' OR TRY_CAST(trim(effective_to) AS DATE) IS NULL)",
             "'not a date (YYYY-MM-DD): ' || effective_to",
         ),
         (

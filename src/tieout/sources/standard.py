@@ -1,9 +1,13 @@
 """Read one as-of day of the standard layout (contract §3) into typed DuckDB tables.
 
-DuckDB parses and type-checks in one pass and records every refused cell with its line and column
-(`store_rejects`); we turn the first of those into an `InputError`. Money is read as text and checked
-against a strict pattern before the cast, because DuckDB would otherwise round a fifth
-decimal place away silently — and money must stay exact.
+Every cell is read as text and checked against a strict pattern before it is typed, because DuckDB's own
+parsing is lenient where an export must not be: it reads `2026-2-3` as a date, `1e3` and `+5` as numbers,
+rounds a fifth decimal away and skips blanks around a value. The forms and casts run in the statement that
+loads the file, leaving one boolean per row (`_BAD_ROW`) that the value checks read — from DuckDB's column
+statistics when no cell failed. Money stays text until the typed view casts it, so it is
+exact. Structural errors (a row with too few or too many cells, bad UTF-8) come from DuckDB's
+`store_rejects` with their line; anything DuckDB refuses outright is located again in Python
+(`tieout.sources.diagnose`), so every refusal names the file, the row and the column.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first record row 2.
 """
@@ -20,25 +24,53 @@ import duckdb
 
 from tieout.db import one
 from tieout.errors import InputError
+from tieout.sources.diagnose import locate_unreadable, read_first_line
 from tieout.sources.layout import (
     CONTRACT_STATUSES,
     INVOICE_STATUSES,
     KIND_TYPES,
     STANDARD_LAYOUT,
+    Column,
     ExportFile,
 )
 
 # rowid 0 is the first record, on row 2 of the file (the header is row 1).
 _FIRST_ROW = 2
 
-# Types DuckDB parses while reading; other kinds are read as text and checked by `_CHECKS`.
-# FTE counts are parsed as read (a fifth decimal of an FTE count carries no meaning), money is not.
-_READ_TYPES = {"date": "DATE", "timestamp": "TIMESTAMPTZ", "count": "BIGINT", "quantity": "DECIMAL(18,4)"}
+_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_DIGITS_DATE = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+# kind -> (SQL, with {v} for the cell, true when the whole cell has the kind's form; what was expected), for
+# the kinds typed while loading. A sign, an exponent, blanks, `NaN`/`infinity` and year 0 never pass; a value
+# that passes but does not exist (2025-02-30, hour 25) fails the cast that follows. Digit counts keep every
+# value inside its DuckDB type. GLOB where it says enough: on the 35 M cells of a large usage export it costs
+# about half of a regular expression.
+_TYPED = {
+    "date": ("{v} GLOB " + _DIGITS_DATE + " AND {v} >= '0001'", "a date as YYYY-MM-DD"),
+    "timestamp": (
+        "regexp_full_match({v}, '" + _DATE
+        + "[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)') "
+        "AND {v} >= '0001'",
+        "an ISO 8601 timestamp with its time zone, such as 2026-01-31T23:00:00Z",
+    ),
+    "count": ("NOT {v} GLOB '*[!0-9]*' AND strlen({v}) <= 18", "a whole number that is not negative, such as 12"),
+    "quantity": (
+        # digits, then at most one point with 1 to 4 digits after it (a second point fails the cast)
+        "NOT {v} GLOB '*[!0-9.]*' AND {v} GLOB '[0-9]*' AND NOT {v} GLOB '*.' AND NOT {v} GLOB '*.?????*'",
+        "a number that is not negative, such as 12 or 12.5 (digits and one point, at most 4 decimals)",
+    ),
+}
 
-_DECIMAL = r"^-?[0-9]+(\.[0-9]{1,4})?$"
+# DECIMAL(20,4) holds 16 digits before the point; a 17th would fail the cast in the typed view.
+_MONEY = r"^-?[0-9]{1,16}(\.[0-9]{1,4})?$"
+# C0 control characters other than tab (a NUL, an escape sequence, a line break inside a quoted cell), DEL and
+# a byte order mark: never part of a name or an id, and harmful in a terminal, a report or a CSV written back.
+_CONTROL = "[\\x00-\\x08\\x0a-\\x1f\\x7f\\x{feff}]"
+# A required text cell that holds only blanks (ASCII, no-break and ideographic spaces) counts as empty.
+_BLANK = "[ \\t\\x{a0}\\x{2000}-\\x{200b}\\x{3000}]*"
 # kind -> (SQL, with %s for the cell, true for a good non-empty value; what was expected)
 _CHECKS = {
-    "money": (f"regexp_full_match(%s, '{_DECIMAL}')", "an amount like 1234.50 (at most 4 decimals)"),
+    "money": (f"regexp_full_match(%s, '{_MONEY}')",
+              "an amount like 1234.50 (at most 16 digits before the point and 4 after)"),
     "currency": ("regexp_full_match(%s, '^[A-Za-z]{3}$')", "a 3-letter currency code such as USD"),
     "contract_status": (
         "lower(%s) IN (" + ", ".join(f"'{s}'" for s in CONTRACT_STATUSES) + ")",
@@ -49,12 +81,10 @@ _CHECKS = {
         "one of " + ", ".join(INVOICE_STATUSES),
     ),
 }
-_CAST_EXPECTED = {
-    "date": "a date as YYYY-MM-DD",
-    "timestamp": "an ISO 8601 timestamp such as 2026-01-31T23:00:00Z",
-    "count": "a whole number",
-    "quantity": "a number like 12 or 12.5",
-}
+_CONTROL_PROBLEM = ("holds a control character (a NUL, a line break, an escape or a byte order mark); remove it "
+                    "at the source")
+# Text kinds without a pattern of their own: they are checked for control characters instead.
+_FREE_TEXT = ("id", "text")
 
 
 def _q(name: str) -> str:
@@ -66,18 +96,17 @@ def _lit(text: str) -> str:
 
 
 def read_header(path: Path) -> list[str]:
-    """The header row of `path` (BOM allowed); refuses a missing, empty or non-UTF-8 file."""
+    """The header row of `path` (BOM allowed); refuses a missing, empty or non-UTF-8 file and CR-only lines."""
     if not path.is_file():
         raise InputError("file is missing (a day's export must hold all six files)", file=path)
-    with path.open("rb") as f:
-        first = f.readline()
+    first = read_first_line(path)
     if not first.strip():
         raise InputError("file is empty (expected a header row and at least one record)", file=path, row=1)
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(f"bytes that are not UTF-8 at byte {e.start} of the header", file=path, row=1) from e
-    return next(csv.reader(io.StringIO(text)))
+    return next(csv.reader(io.StringIO(text.rstrip("\r\n"))))
 
 
 def _check_header(spec: ExportFile, path: Path, header: list[str]) -> None:
@@ -85,7 +114,9 @@ def _check_header(spec: ExportFile, path: Path, header: list[str]) -> None:
         if name in header:
             continue
         unknown = [h for h in header if h not in spec.column_names]
-        guess = difflib.get_close_matches(name, unknown, n=1)
+        # A header that differs only in case or blanks is the column renamed, however far difflib finds it.
+        guess = ([h for h in unknown if h.strip().lower() == name]
+                 or difflib.get_close_matches(name, unknown, n=1))
         hint = f" — is {guess[0]!r} this column renamed?" if guess else ""
         raise InputError(
             f"missing column {name!r} (expected columns: {', '.join(spec.column_names)}){hint}",
@@ -109,12 +140,6 @@ def _first_reject(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) 
     if row is None:
         return
     line, column, error_type, message = row
-    kinds = {c.name: c.kind for c in spec.columns}
-    if error_type == "CAST" and column in kinds:
-        value = message.split('Could not convert string "', 1)[-1].split('" to', 1)[0]
-        raise InputError(
-            f"{value!r} is not {_CAST_EXPECTED[kinds[column]]}", file=path, row=line, column=column
-        )
     if error_type == "INVALID ENCODING":
         raise InputError(
             "bytes that are not UTF-8 (save the export as UTF-8)", file=path, row=line, column=column
@@ -127,24 +152,90 @@ def _first_reject(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) 
     raise InputError(f"{error_type.lower()}: {message}", file=path, row=line, column=column)
 
 
-def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, raw: str) -> None:
-    """Every cell rule (required, pattern, vocabulary) over the loaded rows; the earliest failing row wins."""
-    probes: list[tuple[str, str, str]] = []  # (column, problem, SQL true for a bad cell)
+# True on a row where some typed cell was present but did not become a value (see `_load_sql`).
+_BAD_ROW = "tieout__bad_row"
+
+
+def _typed_cell_is_bad(col: Column, v: str, typed: str) -> str:
+    """SQL true when the text `v` of `col` is present but `typed` (its cast) failed or its form is wrong. An
+    empty cell, quoted or not, is no value."""
+    form = _TYPED[col.kind][0].replace("{v}", v)  # `>= '0001'` in a form: DuckDB reads year 0 as 1 BC
+    return f"coalesce({v} <> '' AND ({typed} IS NULL OR NOT ({form})), false)"
+
+
+def _load_sql(spec: ExportFile, path: Path, header: list[str], raw: str) -> str:
+    """One statement that reads `path` as text and types it: each typed column is cast, and `_BAD_ROW` says
+    whether any typed cell of the row was present but failed its form or its cast. One flag for the row
+    rather than one per column: the loading statement is the cost of reading 35 M usage rows, and the
+    column of a bad row is found again on refusal (`_first_bad_typed`)."""
+    columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in header) + "}"
+    source = (
+        f"read_csv({_lit(str(path))}, header = true, auto_detect = false, columns = {columns}, delim = ',', "
+        f"quote = '\"', escape = '\"', strict_mode = true, null_padding = false, store_rejects = true, "
+        f"rejects_table = '{spec.table}__rejects', rejects_scan = '{spec.table}__reject_scans')"
+    )
+    typed = [(f"tieout__typed_{i}", c) for i, c in enumerate(spec.columns) if c.kind in _TYPED]
+    if not typed:
+        return f"CREATE OR REPLACE TABLE {raw} AS SELECT *, false AS {_BAD_ROW} FROM {source}"
+    casts = ", ".join(f"TRY_CAST({_q(c.name)} AS {KIND_TYPES[c.kind]}) AS {t}" for t, c in typed)
+    bad = " OR ".join(_typed_cell_is_bad(c, _q(c.name), t) for t, c in typed)
+    names = ", ".join(f"{_q(c.name)}, {t}" for t, c in typed)
+    # The inner query keeps the text and the cast side by side; the outer one keeps the cast under the
+    # column's name. Insertion order is kept, so rowid is the record's position in the file.
+    return (f"CREATE OR REPLACE TABLE {raw} AS SELECT * EXCLUDE ({names}), "
+            f"{', '.join(f'{t} AS {_q(c.name)}' for t, c in typed)}, {bad} AS {_BAD_ROW} "
+            f"FROM (SELECT *, {casts} FROM {source})")
+
+
+def _first_bad_typed(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, header: list[str],
+                     rowid: int) -> tuple[Column, str | None]:
+    """The first typed column of the flagged row `rowid` whose cell is bad, and that cell as written."""
+    for col in spec.columns:
+        if col.kind not in _TYPED:
+            continue
+        text = _text_at(con, path, header, rowid, col.name)
+        check = _typed_cell_is_bad(col, "v", f"TRY_CAST(v AS {KIND_TYPES[col.kind]})")
+        if one(con, f"SELECT {check} FROM (SELECT CAST(? AS VARCHAR) AS v)", [text]) == (True,):
+            return col, text
+    raise AssertionError(f"{path}: row {rowid + _FIRST_ROW} was flagged but no typed cell is bad")
+
+
+def _text_at(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], rowid: int, column: str) -> str | None:
+    """The cell as written in the file (a typed column no longer holds it): read again, on refusal only."""
+    columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in header) + "}"
+    row = one(con, f"SELECT {_q(column)} FROM read_csv({_lit(str(path))}, header = true, auto_detect = false, "
+                   f"columns = {columns}, delim = ',', quote = '\"', escape = '\"') LIMIT 1 OFFSET {rowid}")
+    return row[0] if row else None
+
+
+def _probes(spec: ExportFile) -> list[tuple[Column | None, str, str]]:
+    """(column, problem, SQL true for a bad cell) for every cell rule of `spec`; the column of the typed-cell
+    rule is None (found for the row on refusal)."""
+    probes: list[tuple[Column | None, str, str]] = [(None, "", _BAD_ROW)]
     for col in spec.columns:
         v = _q(col.name)
         if col.required:
-            # Typed cells were parsed by DuckDB: only text can be blank rather than missing. Only a value
-            # that sorts before '!' can start with a blank, so only those few are trimmed.
-            blank = (f"{v} IS NULL" if col.kind in _READ_TYPES
-                     else f"{v} IS NULL OR ({v} < '!' AND trim({v}, ' \t') = '')")
-            probes.append((col.name, "a value is required", blank))
+            # Typed cells were cast: only text can be blank rather than missing. Only a value that sorts
+            # before '!' or after ASCII can start with a blank, so only those few are matched.
+            blank = (f"{v} IS NULL" if col.kind in _TYPED
+                     else f"{v} IS NULL OR (({v} < '!' OR {v} >= chr(128)) AND regexp_full_match({v}, '{_BLANK}'))")
+            probes.append((col, "a value is required", blank))
         if col.kind in _CHECKS:
             ok, expected = _CHECKS[col.kind]
-            probes.append((col.name, f"expected {expected}", f"{v} IS NOT NULL AND NOT ({ok % v})"))
-    if not probes:
-        return
+            probes.append((col, f"expected {expected}", f"{v} IS NOT NULL AND NOT ({ok % v})"))
+        # (a usage id is checked once per id, with its key: see _duplicate_suspects)
+        if col.kind in _FREE_TEXT and not (_by_id_and_date(spec) and col.name == spec.primary_key[0]):
+            probes.append((col, _CONTROL_PROBLEM, f"regexp_matches({v}, '{_CONTROL}')"))
+    return probes
+
+
+def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, header: list[str],
+                  raw: str) -> None:
+    """Every cell rule (pattern, required, vocabulary, control characters) over the loaded rows; the earliest
+    failing row wins."""
+    probes = _probes(spec)
     # One query per rule rather than one scan with FILTERs: as a WHERE clause, a rule that no value can
-    # break (no NULLs, nothing before '!') is answered from DuckDB's column statistics without a scan.
+    # break (no NULLs, nothing before '!', no flag set) is answered from DuckDB's column statistics.
     firsts = con.execute(
         " UNION ALL ".join(f"SELECT {i} AS probe, min(rowid) AS first FROM {raw} WHERE {bad}"
                            for i, (_, _, bad) in enumerate(probes))
@@ -154,40 +245,63 @@ def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, 
         return
     rowid, i = min(failing)
     column, problem, _ = probes[i]
-    (value,) = one(con, f"SELECT CAST({_q(column)} AS VARCHAR) FROM {raw} WHERE rowid = ?", [rowid]) or (None,)
+    if column is None:
+        column, value = _first_bad_typed(con, spec, path, header, rowid)
+        raise InputError(f"{value!r} is not {_TYPED[column.kind][1]}", file=path, row=rowid + _FIRST_ROW,
+                         column=column.name)
+    value = _text_at(con, path, header, rowid, column.name)
     shown = "empty" if value is None or value.strip() == "" else repr(value)
-    raise InputError(f"{shown}: {problem}", file=path, row=rowid + _FIRST_ROW, column=column)
+    raise InputError(f"{shown}: {problem}", file=path, row=rowid + _FIRST_ROW, column=column.name)
+
+
+def _by_id_and_date(spec: ExportFile) -> bool:
+    """Whether `spec`'s key is an id and a date (usage): its id repeats on every day of the window."""
+    kinds = {c.name: c.kind for c in spec.columns}
+    return len(spec.primary_key) == 2 and kinds[spec.primary_key[1]] == "date"
 
 
 def _duplicate_suspects(spec: ExportFile, raw: str) -> tuple[str, str]:
-    """SQL of a small set of hashes that every duplicated key falls into (and a few innocent ones), and
-    the expression giving a row's hash.
+    """SQL of a small set of hashes that every duplicated key falls into (and a few innocent ones), with
+    whether the group's id holds a control character; and the expression giving a row's hash.
 
     Grouping 35 M usage rows by their full key builds a 35 M-entry hash table. For an (id, date) key,
     group by id and 64-day block instead and keep one bit per day: a block holds a duplicate exactly when
-    it has more rows than distinct bits — a table as small as the number of ids.
+    it has more rows than distinct bits — a table as small as the number of ids. The id's control-character
+    check rides on the same grouping: once per id and block rather than once per row and day.
     """
-    kinds = {c.name: c.kind for c in spec.columns}
     key = [_q(k) for k in spec.primary_key]
-    if len(key) == 2 and kinds[spec.primary_key[1]] == "date":
+    if _by_id_and_date(spec):
         ident, day = key
         days = f"({day} - DATE '0001-01-01')"
+        control = f"regexp_matches({ident}, '{_CONTROL}')"
         return (
-            f"SELECT hash({ident}, {days} // 64) AS h FROM {raw} GROUP BY {ident}, {days} // 64 "
-            f"HAVING count(*) > bit_count(bit_or(CAST(1 AS UBIGINT) << CAST({days} % 64 AS UBIGINT)))"
+            f"SELECT hash({ident}, {days} // 64) AS h, {control} AS control FROM {raw} "
+            f"GROUP BY {ident}, {days} // 64 "
+            f"HAVING count(*) > bit_count(bit_or(CAST(1 AS UBIGINT) << CAST({days} % 64 AS UBIGINT))) "
+            f"OR {control}"
         ), f"hash({ident}, {days} // 64)"
-    return f"SELECT hash({', '.join(key)}) AS h FROM {raw} GROUP BY h HAVING count(*) > 1", f"hash({', '.join(key)})"
+    return (f"SELECT hash({', '.join(key)}) AS h, false AS control FROM {raw} GROUP BY h HAVING count(*) > 1",
+            f"hash({', '.join(key)})")
 
 
-def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, raw: str) -> None:
+def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, header: list[str],
+                       raw: str) -> None:
     # The suspects are rare; only their rows are grouped exactly.
     suspects, suspect_of = _duplicate_suspects(spec, raw)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.table}__suspects AS {suspects}")
+    # Rows are looked up (a scan) only when some id has a control character.
+    control = one(con, f"SELECT min(rowid) FROM {raw} WHERE {suspect_of} IN "
+                       f"(SELECT h FROM {spec.table}__suspects WHERE control)"
+                  ) if one(con, f"SELECT bool_or(control) FROM {spec.table}__suspects") == (True,) else None
+    if control and control[0] is not None:
+        column = spec.primary_key[0]
+        raise InputError(f"{_text_at(con, path, header, control[0], column)!r}: {_CONTROL_PROBLEM}", file=path,
+                         row=control[0] + _FIRST_ROW, column=column)
     key = ", ".join(_q(k) for k in spec.primary_key)
     dup = one(
         con,
-        f"WITH suspects AS ({suspects}) "
         f"SELECT min(rowid), max(rowid), CAST(({key}) AS VARCHAR) FROM {raw} "
-        f"WHERE {suspect_of} IN (SELECT h FROM suspects) "
+        f"WHERE {suspect_of} IN (SELECT h FROM {spec.table}__suspects) "
         f"GROUP BY {key} HAVING count(*) > 1 ORDER BY 2 LIMIT 1",
     )
     if dup:
@@ -225,33 +339,20 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) ->
     """Load `path` as the view `spec.table`; return its record count. Raises `InputError` on bad input."""
     header = read_header(path)
     _check_header(spec, path, header)
-    kinds = {c.name: c.kind for c in spec.columns}
-    columns = (
-        "{"
-        + ", ".join(f"{_lit(h)}: '{_READ_TYPES.get(kinds.get(h, 'text'), 'VARCHAR')}'" for h in header)
-        + "}"
-    )
     raw = f"{spec.table}__raw"
     con.execute("SET TimeZone = 'UTC'")
     try:
-        # Insertion order is kept, so rowid is the record's position in the file.
-        con.execute(
-            f"CREATE OR REPLACE TABLE {raw} AS SELECT * FROM read_csv({_lit(str(path))}, "
-            f"header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
-            f"escape = '\"', dateformat = '%Y-%m-%d', strict_mode = true, null_padding = false, "
-            f"store_rejects = true, rejects_table = '{spec.table}__rejects', "
-            f"rejects_scan = '{spec.table}__reject_scans')"
-        )
+        con.execute(_load_sql(spec, path, header, raw))
     except duckdb.Error as e:
-        raise InputError(f"cannot be read as CSV: {e}", file=path) from e
+        raise locate_unreadable(path, header, str(e)) from e
     _first_reject(con, spec, path)
     count = one(con, f"SELECT count(*) FROM {raw}")[0]  # type: ignore[index]
     if count == 0:
         raise InputError(
             "header only: the export holds no records (a missing day is not a clean day)", file=path, row=2
         )
-    _check_values(con, spec, path, raw)
-    _check_primary_key(con, spec, path, raw)
+    _check_values(con, spec, path, header, raw)
+    _check_primary_key(con, spec, path, header, raw)
     con.execute(_typed_view(spec, raw))
     return count
 
