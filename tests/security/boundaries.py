@@ -56,8 +56,9 @@ class Outcome:
     exit_code: int | None  # None when killed
     signal: int | None
     boundaries: list[str] = field(default_factory=list)  # the counted boundaries, in order
-    # with record_states: the state on disk just before each boundary, then the state at the end
-    states: list[str] = field(default_factory=list)
+    # with record_states: (N, "before"|"after", the state on disk) at the start and the end of each boundary,
+    # in the order they happened — every point a kill can land between two writes
+    states: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 # --- in the child -------------------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ class _Counter:
         self.when = when
         self.record_states = record_states
         self.seen: list[str] = []
-        self.states: list[str] = []
+        self.states: list[tuple[int, str, str]] = []
         self.depth = 0  # inside a counted operation: its inner calls count whatever their path
 
     def under_root(self, path: Any) -> bool:
@@ -91,19 +92,21 @@ class _Counter:
         if not self.under_root(path):
             return op()
         self.seen.append(f"{label} {os.fsdecode(path) if not isinstance(path, int) else path}")
-        if self.record_states:
-            self.states.append(disk_state(self.root))
         n = len(self.seen)
-        if n == self.kill_at and self.when == "before":
-            _die()
+        self.point(n, "before")
         self.depth += 1
         try:
             result = op()
         finally:
             self.depth -= 1
-        if n == self.kill_at and self.when == "after":
-            _die()
+        self.point(n, "after")
         return result
+
+    def point(self, n: int, when: str) -> None:
+        if self.record_states:
+            self.states.append((n, when, disk_state(self.root)))
+        if n == self.kill_at and when == self.when:
+            _die()
 
 
 def disk_state(root: str) -> str:
@@ -284,7 +287,7 @@ def _hold_won_lock(gate: str, count: int) -> None:
     fcntl.flock = flock
 
 
-def _child(request: Request, barrier: int | None) -> None:
+def _child(request: Request, barrier: int | None, report_fd: int) -> None:
     os.setsid()  # the command's own process group: its workers die with it
     for fd, target in ((1, request.stdout), (2, request.stderr)):
         out = os.open(target or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -311,9 +314,7 @@ def _child(request: Request, barrier: int | None) -> None:
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()
-    if counter.record_states:
-        counter.states.append(disk_state(counter.root))
-    with io.FileIO(3, "w", closefd=False) as report:  # the boundaries passed, for the server
+    with io.FileIO(report_fd, "w", closefd=False) as report:  # the boundaries passed, for the server
         report.write((json.dumps([counter.seen, counter.states]) + "\n").encode())
     os._exit(code)
 
@@ -325,6 +326,7 @@ def serve() -> None:
     """Answer each request line with an outcome line; a list of requests runs its children together (released
     at once when `barrier` is set)."""
     import sqlalchemy.engine  # noqa: F401 - preload: every child starts from here
+
     import tieout.cli  # noqa: F401
     import tieout.run  # noqa: F401
 
@@ -344,10 +346,9 @@ def _run_batch(batch: list[Request]) -> list[Outcome]:
         if pid == 0:
             try:
                 os.close(report_r)
-                os.dup2(report_w, 3)
                 if barrier_w is not None:
                     os.close(barrier_w)
-                _child(request, barrier_r if request.barrier else None)
+                _child(request, barrier_r if request.barrier else None, report_w)
             finally:
                 os._exit(99)
         os.close(report_w)
@@ -369,7 +370,8 @@ def _run_batch(batch: list[Request]) -> list[Outcome]:
             pass
         seen, states = json.loads(said) if said.strip() else ([], [])
         killed = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-        outcomes.append(Outcome(os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, killed, seen, states))
+        outcomes.append(Outcome(os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, killed, seen,
+                                [tuple(s) for s in states]))
     return outcomes
 
 

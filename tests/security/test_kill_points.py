@@ -3,10 +3,11 @@ stays consistent, shows either the state before the command or a state the comma
 running the same command again gives exactly the result of a run never killed (docs/security.md, "Crashes and
 concurrent runs").
 
-How: `boundaries.py` runs the command once to list its write boundaries and the state on disk before each one,
-then kills a fresh copy of the project once per distinct state (before the first boundary that leaves it; after
-the last). Killing just after boundary N leaves what killing just before N+1 leaves — every write is a
-boundary — so the distinct states are every state a SIGKILL can leave, the partly written files included.
+How: `boundaries.py` runs the command once to list its write boundaries and the state on disk just before and
+just after each one, then kills a fresh copy of the project once per distinct state, at the first point (before
+or after boundary N) where it appears. Every write is a boundary, so these are all the states a SIGKILL between
+two writes can leave, partly written files included (a kill before a Parquet writer's close); points that leave
+the same bytes on disk (before an fsync and after the write it follows) are killed once.
 """
 
 from __future__ import annotations
@@ -120,15 +121,13 @@ class Battery:
         return [untimed(r) for r in got] if isinstance(got, list) else untimed(got)
 
     def kill_points(self) -> list[tuple[int, str]]:
-        """(N, before|after) for each distinct state on disk the command passes through."""
+        """(N, before|after): the first point at which each distinct state on disk appears."""
         known = {disk_state(str(self.before))}
         points = []
-        for n, state in enumerate(self.states[:-1], start=1):
+        for n, when, state in self.states:
             if state not in known:
                 known.add(state)
-                points.append((n, "before"))
-        if self.states[-1] not in known:
-            points.append((len(self.boundaries), "after"))
+                points.append((n, when))
         return points
 
     def check_killed(self, project: Path, where: str) -> Seen:
