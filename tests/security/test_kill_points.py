@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import signal
 from dataclasses import dataclass
@@ -23,11 +24,13 @@ import pytest
 
 from tests.conftest import new_project
 from tests.security.boundaries import Outcome, Request, Server, disk_state
-from tests.store_checks import Seen, assert_consistent, seen, store_content
+from tests.store_checks import assert_consistent, seen, store_content
 from tests.test_source_history import WORLD
 
 pytestmark = pytest.mark.slow
 
+# A day commit: the day manifest's temporary file moved into place (days.py).
+COMMIT = re.compile(r"os\.replace .*/\.tieout/days/\.manifest\.json\.\d+\.tmp")
 CHANGED_22 = WORLD["2026-01-23"]  # the 22nd's exports corrected after it was stored: its findings change
 
 
@@ -130,11 +133,19 @@ class Battery:
                 points.append((n, when))
         return points
 
-    def check_killed(self, project: Path, where: str) -> Seen:
+    def check_killed(self, project: Path, where: str, commits: int | None = None) -> None:
+        """Consistent, and showing the store as it was before the command or as one of its commits left it:
+        the one after `commits` commits when the kill point is known."""
         assert_consistent(project)
         now = seen(project)
         assert now in self.allowed, f"{where}: the store shows a state that no commit made"
-        return now
+        if commits is not None:
+            assert now == self.allowed[commits], f"{where}: not the store as the last commit before it left it"
+
+    def commits_before(self, n: int, when: str) -> int:
+        """How many day commits (the manifest's replacement) the command made before the kill point."""
+        done = self.boundaries[: n if when == "after" else n - 1]
+        return sum(bool(COMMIT.fullmatch(b)) for b in done)
 
     def check_rerun(self, project: Path, where: str) -> None:
         self.command(project, self.scenario.argv)
@@ -147,7 +158,7 @@ class Battery:
         project = self.copy(f"killed-{n}-{when}")
         out = self.command(project, self.scenario.argv, kill_at=n, when=when)
         assert out.signal == signal.SIGKILL, where
-        self.check_killed(project, where)
+        self.check_killed(project, where, self.commits_before(n, when))
         self.check_rerun(project, where)
         shutil.rmtree(project)
 
@@ -161,8 +172,8 @@ def server():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_sigkill_at_every_write_boundary(server: Server, tmp_path: Path, scenario: Scenario) -> None:
     battery = Battery(server, tmp_path, scenario)
-    # the hooks see the writes that matter: the day's commit point and the source history among them
-    assert any("days/.manifest.json" in b for b in battery.boundaries)
+    # the hooks see the writes that matter: each day's commit point and the source history among them
+    assert battery.commits_before(len(battery.boundaries), "after") == len(battery.allowed) - 1
     assert any("/history/" in b for b in battery.boundaries)
     points = battery.kill_points()
     assert len(points) >= 10
