@@ -46,9 +46,9 @@ def seen(project: Path) -> Seen:
                 manifest.read_text() if manifest.is_file() else None)
 
 
-def assert_consistent(project: Path) -> None:
+def assert_consistent(project: Path) -> Seen:
     """Every stored day whole and readable, the manifest naming only files that are there, every source
-    history file readable, and the queue and the timeline answer."""
+    history file readable, and the queue and the timeline answer (what they show is returned)."""
     p = load_project(project)
     listed = read_manifest(p)
     assert [d.day for d in listed] == sorted({d.day for d in listed})
@@ -63,7 +63,7 @@ def assert_consistent(project: Path) -> None:
         for stored_history in history_dir(p).rglob("*.parquet"):
             if not stored_history.name.startswith("."):
                 pq.read_metadata(stored_history)  # never half a file
-    seen(project)
+    return seen(project)
 
 
 def store_content(project: Path) -> dict[str, object]:

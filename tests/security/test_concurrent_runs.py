@@ -72,7 +72,6 @@ def test_sixteen_runs_at_once_exactly_one_commits(server: Server, tmp_path: Path
                 assert (outs / f"{i}.out").read_text() == ""
                 assert "Traceback" not in err
         # nothing interleaved: the store is exactly what the winner's command makes alone
-        assert_consistent(project)
         reference = alone[argvs[winner]]
+        assert assert_consistent(project) == seen(reference)
         assert store_content(project) == store_content(reference)
-        assert seen(project) == seen(reference)

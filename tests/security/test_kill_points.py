@@ -136,8 +136,7 @@ class Battery:
     def check_killed(self, project: Path, where: str, commits: int | None = None) -> None:
         """Consistent, and showing the store as it was before the command or as one of its commits left it:
         the one after `commits` commits when the kill point is known."""
-        assert_consistent(project)
-        now = seen(project)
+        now = assert_consistent(project)
         assert now in self.allowed, f"{where}: the store shows a state that no commit made"
         if commits is not None:
             assert now == self.allowed[commits], f"{where}: not the store as the last commit before it left it"
