@@ -29,6 +29,12 @@ from tests.test_source_history import WORLD
 
 pytestmark = pytest.mark.slow
 
+# Known gap (docs/security.md, "Not guaranteed"): a run of an earlier day moves the next stored day's re-based
+# source history into place before its own commit. Killed in between, the store's days are as they were, but
+# the next day's history diff is no longer based on the day before it, so `ownership_breaks` skips that day
+# ("not yet repaired") and the queue lists no ownership edits for it until the next run repairs the history.
+# The battery holds everything else of the queue to the exact state; test_known_gap_... keeps the gap in view.
+KNOWN_GAP = "ownership edits of the next day hidden until the next run"
 # A day commit: the day manifest's temporary file moved into place (days.py).
 COMMIT = re.compile(r"os\.replace .*/\.tieout/days/\.manifest\.json\.\d+\.tmp")
 CHANGED_22 = WORLD["2026-01-23"]  # the 22nd's exports corrected after it was stored: its findings change
@@ -42,6 +48,8 @@ class Scenario:
     # each state the command commits on its way (the store before it comes first): a day after another
     milestones: tuple[tuple[str, ...], ...] = ()
     exports: tuple[tuple[str, dict[str, str]], ...] = ()  # exports replaced once the days are stored
+    # The command re-bases the next stored day's source history before its commit: see KNOWN_GAP.
+    rebases_next_day: bool = False
 
 
 def _run(day: str) -> tuple[str, ...]:
@@ -57,7 +65,8 @@ SCENARIOS = [
     Scenario("the next day", ("2026-01-20", "2026-01-21"), _run("2026-01-22")),
     Scenario("a stored day run again on corrected exports", ("2026-01-20", "2026-01-21", "2026-01-22"),
              _run("2026-01-22"), exports=(("2026-01-22", CHANGED_22),)),
-    Scenario("an earlier day out of order", ("2026-01-20", "2026-01-22"), _run("2026-01-21")),
+    Scenario("an earlier day out of order", ("2026-01-20", "2026-01-22"), _run("2026-01-21"),
+             rebases_next_day=True),
     Scenario("backfill --jobs 1", ("2026-01-20",), _backfill("2026-01-21", "2026-01-22", 1),
              milestones=(_run("2026-01-21"),)),
     Scenario("backfill --jobs 2", ("2026-01-20",), _backfill("2026-01-21", "2026-01-22", 2),
@@ -72,6 +81,7 @@ class Battery:
         self.server = server
         self.tmp = tmp
         self.scenario = scenario
+        self.gaps: list[str] = []  # kill points that showed KNOWN_GAP
         self.before = new_project(tmp / "before", WORLD)
         for day in scenario.stored:
             self.command(self.before, _run(day))
@@ -137,9 +147,14 @@ class Battery:
         """Consistent, and showing the store as it was before the command or as one of its commits left it:
         the one after `commits` commits when the kill point is known."""
         now = assert_consistent(project)
-        assert now in self.allowed, f"{where}: the store shows a state that no commit made"
+        if self.scenario.rebases_next_day and now not in self.allowed:  # KNOWN_GAP, and nothing else
+            now, allowed = now.without_ownership_edits(), [a.without_ownership_edits() for a in self.allowed]
+            self.gaps.append(where)
+        else:
+            allowed = self.allowed
+        assert now in allowed, f"{where}: the store shows a state that no commit made"
         if commits is not None:
-            assert now == self.allowed[commits], f"{where}: not the store as the last commit before it left it"
+            assert now == allowed[commits], f"{where}: not the store as the last commit before it left it"
 
     def commits_before(self, n: int, when: str) -> int:
         """How many day commits (the manifest's replacement) the command made before the kill point."""
@@ -152,14 +167,17 @@ class Battery:
         assert seen(project) == self.final, where
         assert store_content(project) == self.content, f"{where}: the store differs from a clean run's"
 
-    def kill_at(self, n: int, when: str) -> None:
+    def kill_at(self, n: int, when: str, *, rerun: bool = True) -> Path:
         where = f"{self.scenario.name}: killed {when} boundary {n} ({self.boundaries[n - 1]})"
         project = self.copy(f"killed-{n}-{when}")
         out = self.command(project, self.scenario.argv, kill_at=n, when=when)
         assert out.signal == signal.SIGKILL, where
+        if not rerun:
+            return project
         self.check_killed(project, where, self.commits_before(n, when))
         self.check_rerun(project, where)
         shutil.rmtree(project)
+        return project
 
 
 @pytest.fixture
@@ -178,6 +196,15 @@ def test_sigkill_at_every_write_boundary(server: Server, tmp_path: Path, scenari
     assert len(points) >= 10
     for n, when in points:
         battery.kill_at(n, when)
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_GAP)
+def test_known_gap_a_kill_between_the_next_days_history_and_the_commit(server: Server, tmp_path: Path) -> None:
+    """KNOWN_GAP, shown directly: passes (and so fails, strict) the day the gap is closed."""
+    battery = Battery(server, tmp_path, SCENARIOS[3])
+    rebased = next(n for n, b in enumerate(battery.boundaries, start=1) if b.endswith(".2026-01-22.pending.parquet"))
+    project = battery.kill_at(rebased, "after", rerun=False)
+    assert seen(project) == battery.allowed[0]
 
 
 def test_sigkill_at_random_moments_of_a_backfill(server: Server, tmp_path: Path) -> None:
