@@ -1,8 +1,9 @@
-"""A run killed at any moment (SIGKILL) leaves the store consistent, and a re-run gives the clean result."""
+"""A run killed at any moment (SIGKILL) leaves the store consistent, and a re-run gives the clean result:
+timed kills of a long backfill of the brief's example (every write boundary of a tiny project:
+tests/security/test_kill_points.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -11,12 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import BRIEF_TIMING, invoke
+from tests.store_checks import assert_consistent, queue
 from tieout.config import load_project
-from tieout.days import days_dir, named_files, read_manifest
+from tieout.days import days_dir, named_files
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,27 +29,11 @@ BACKFILL = ["backfill", "--from", "2026-01-01", "--to", "2026-02-05"]
 KILL_AFTER = (0.3, 0.9, 1.6, 2.4, 3.3, 4.5, 6.0, 8.0)
 
 
-def _queue(project: Path) -> list[dict]:
-    out = invoke("exceptions", "-p", str(project), "--status", "all", "--format", "json")
-    assert out.exit_code == 0, out.output
-    return sorted(json.loads(out.stdout), key=lambda e: e["id"])
-
-
-def _assert_consistent(project: Path) -> None:
-    p = load_project(project)
-    listed = read_manifest(p)
-    assert [d.day for d in listed] == sorted({d.day for d in listed})
-    for stored in listed:
-        table = pq.read_table(days_dir(p) / stored.file)  # every day it names is whole and readable
-        assert table.num_rows == stored.changes
-    _queue(project)
-
-
 def test_sigkill_at_many_points(tmp_path: Path) -> None:
     clean = tmp_path / "clean"
     shutil.copytree(BRIEF_TIMING, clean)
     assert invoke(*BACKFILL, "-p", str(clean)).exit_code == 0
-    expected = _queue(clean)
+    expected = queue(clean)
 
     project = tmp_path / "killed"
     shutil.copytree(BRIEF_TIMING, project)
@@ -58,10 +43,10 @@ def test_sigkill_at_many_points(tmp_path: Path) -> None:
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        _assert_consistent(project)
+        assert_consistent(project)
 
     assert invoke(*BACKFILL, "-p", str(project)).exit_code == 0
-    assert _queue(project) == expected
+    assert queue(project) == expected
     # leftovers swept by the next run: only the files the manifest names remain
     p = load_project(project)
     assert {f.name for f in days_dir(p).iterdir()} == named_files(p)

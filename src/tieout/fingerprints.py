@@ -81,6 +81,15 @@ def record(project: Project, day: date, rules: dict[str, Rule]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def sweep(project: Project) -> None:
+    """Remove the temporary files of a run killed while it wrote a fingerprint (`record` cleans up after itself
+    otherwise, but not after SIGKILL). Safe only under the run lock."""
+    folder = runs_dir(project)
+    if folder.is_dir():
+        for leftover in folder.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+
+
 def recorded(project: Project, days: list[date]) -> dict[date, Fingerprint]:
     """The fingerprints recorded for `days` (a day stored by an older tieout has none)."""
     found: dict[date, Fingerprint] = {}

@@ -598,6 +598,7 @@ def repair(project: Project, stored: list[date],
         return []
     for leftover in [*folder.glob(".*.tmp"), *_state_dir(project).glob(".*.tmp")]:
         leftover.unlink(missing_ok=True)
+    _sweep_state(project)
     for pending in sorted(folder.glob(".*.pending.parquet")):
         m = read_meta(pending)
         b = read_meta(history_path(project, m.base)) if m is not None and m.base is not None else None
@@ -623,6 +624,19 @@ def repair(project: Project, stored: list[date],
         if history_path(project, d) not in keep:
             history_path(project, d).unlink(missing_ok=True)
     return unrepaired
+
+
+def _sweep_state(project: Project) -> None:
+    """Remove the state files `state.json` does not name: those a run replaced and was killed before removing
+    (a run that leaves the state as it is would never remove them). The state only saves replaying the history,
+    so a file of a table the state no longer serves goes too. Call under the run lock."""
+    folder = _state_dir(project)
+    if not folder.is_dir():
+        return
+    named = {name for names in _read_state(project).files.values() for name in names.values()}
+    for path in folder.glob("*.parquet"):
+        if path.name not in named:
+            path.unlink(missing_ok=True)
 
 
 def _rebase(project: Project, metas: dict[date, Meta], day: date, base: date | None,

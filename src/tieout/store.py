@@ -98,6 +98,16 @@ def stored_days(project: Project, *, until: date | None = None) -> list[date]:
     return [d.day for d in days.read_manifest(project) if until is None or d.day <= until]
 
 
+def _sweep(project: Project) -> None:
+    """A killed run's leftovers (SIGKILL skips every `finally`): temporary files that nothing would ever replace
+    or remove again. The source history sweeps its own when the next run prepares a day (`repair`)."""
+    from tieout import fingerprints  # imports the rule registry, which a store reader needs not load
+
+    days.sweep(project)
+    fingerprints.sweep(project)
+    (project.store_path / f".{MANIFEST}.tmp").unlink(missing_ok=True)
+
+
 @contextmanager
 def run_lock(project: Project) -> Iterator[None]:
     """Hold the project's run lock, or stop at once if another run holds it.
@@ -117,7 +127,7 @@ def run_lock(project: Project) -> Iterator[None]:
                 "(try again when it has finished)"
             ) from None
         schema_version(project)  # a store from a newer tieout stops the run before any work
-        days.sweep(project)
+        _sweep(project)
         _locked_here = True
         yield
     finally:

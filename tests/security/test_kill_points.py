@@ -1,0 +1,230 @@
+"""SIGKILL at every write boundary of `run`, `backfill` and the day commit, and at random moments: the store
+stays consistent, shows either the state before the command or a state the command commits on its way, and
+running the same command again gives exactly the result of a run never killed (docs/security.md, "Crashes and
+concurrent runs").
+
+How: `boundaries.py` runs the command once to list its write boundaries and the state on disk just before and
+just after each one, then kills a fresh copy of the project once per distinct state, at the first point (before
+or after boundary N) where it appears. Every write is a boundary, so these are all the states a SIGKILL between
+two writes can leave, partly written files included (a kill before a Parquet writer's close); points that leave
+the same bytes on disk (before an fsync and after the write it follows) are killed once.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import new_project
+from tests.security.boundaries import Outcome, Request, Server, disk_state
+from tests.store_checks import assert_consistent, seen, store_content
+from tests.test_source_history import WORLD
+
+pytestmark = pytest.mark.slow
+
+# Known gap (docs/security.md, "Not guaranteed"): a run of an earlier day moves the next stored day's re-based
+# source history into place before its own commit. Killed in between, the store's days are as they were, but
+# the next day's history diff is no longer based on the day before it, so `ownership_breaks` skips that day
+# ("not yet repaired") and the queue lists no ownership edits for it until the next run repairs the history.
+# The battery holds everything else of the queue to the exact state; test_known_gap_... keeps the gap in view.
+KNOWN_GAP = "ownership edits of the next day hidden until the next run"
+# A day commit: the day manifest's temporary file moved into place (days.py).
+COMMIT = re.compile(r"os\.replace .*/\.tieout/days/\.manifest\.json\.\d+\.tmp")
+CHANGED_22 = WORLD["2026-01-23"]  # the 22nd's exports corrected after it was stored: its findings change
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    stored: tuple[str, ...]  # days stored before the command, in this order
+    argv: tuple[str, ...]
+    # each state the command commits on its way (the store before it comes first): a day after another
+    milestones: tuple[tuple[str, ...], ...] = ()
+    exports: tuple[tuple[str, dict[str, str]], ...] = ()  # exports replaced once the days are stored
+    # The command re-bases the next stored day's source history before its commit: see KNOWN_GAP.
+    rebases_next_day: bool = False
+
+
+def _run(day: str) -> tuple[str, ...]:
+    return ("run", "--as-of", day, "--format", "json")
+
+
+def _backfill(start: str, end: str, jobs: int) -> tuple[str, ...]:
+    return ("backfill", "--from", start, "--to", end, "--jobs", str(jobs), "--format", "json")
+
+
+SCENARIOS = [
+    Scenario("first run of a fresh store", (), _run("2026-01-20")),
+    Scenario("the next day", ("2026-01-20", "2026-01-21"), _run("2026-01-22")),
+    Scenario("a stored day run again on corrected exports", ("2026-01-20", "2026-01-21", "2026-01-22"),
+             _run("2026-01-22"), exports=(("2026-01-22", CHANGED_22),)),
+    Scenario("an earlier day out of order", ("2026-01-20", "2026-01-22"), _run("2026-01-21"),
+             rebases_next_day=True),
+    Scenario("backfill --jobs 1", ("2026-01-20",), _backfill("2026-01-21", "2026-01-22", 1),
+             milestones=(_run("2026-01-21"),)),
+    Scenario("backfill --jobs 2", ("2026-01-20",), _backfill("2026-01-21", "2026-01-22", 2),
+             milestones=(_run("2026-01-21"),)),
+]
+
+
+class Battery:
+    """One scenario: its project before the command, the command's references, and the kills."""
+
+    def __init__(self, server: Server, tmp: Path, scenario: Scenario) -> None:
+        self.server = server
+        self.tmp = tmp
+        self.scenario = scenario
+        self.gaps: list[str] = []  # kill points that showed KNOWN_GAP
+        self.before = new_project(tmp / "before", WORLD)
+        for day in scenario.stored:
+            self.command(self.before, _run(day))
+        for day, files in scenario.exports:
+            new_project(self.before, {day: files})
+        # What the store may show after a kill: as it was, or as each commit on the way left it.
+        self.allowed = [seen(self.before)]
+        for i, milestone in enumerate(scenario.milestones):
+            partway = self.copy(f"milestone-{i}")
+            self.command(partway, milestone)
+            self.allowed.append(seen(partway))
+        self.clean = self.copy("clean")
+        dry = self.command(self.clean, scenario.argv, record_states=True)
+        self.boundaries, self.states = dry.boundaries, dry.states
+        self.output = self.stdout(self.clean)
+        self.final = seen(self.clean)
+        self.allowed.append(self.final)
+        self.content = store_content(self.clean)
+
+    def copy(self, name: str) -> Path:
+        target = self.tmp / name
+        shutil.copytree(self.before, target)
+        return target
+
+    def argv(self, project: Path, argv: tuple[str, ...]) -> list[str]:
+        return [*argv, "-p", str(project)]
+
+    def command(self, project: Path, argv: tuple[str, ...], **how: object) -> Outcome:
+        # the command's output beside the project, not in it: the states on disk are the project's alone
+        out = self.server.one(Request(self.argv(project, argv), str(project), stdout=str(self._out(project)),
+                                      stderr=str(self._err(project)), **how))  # type: ignore[arg-type]
+        if how.get("kill_at") is None and how.get("kill_after") is None:
+            assert out.exit_code == 0, self._err(project).read_text()
+        return out
+
+    @staticmethod
+    def _out(project: Path) -> Path:
+        return project.with_name(project.name + ".out.json")
+
+    @staticmethod
+    def _err(project: Path) -> Path:
+        return project.with_name(project.name + ".err.txt")
+
+    def stdout(self, project: Path) -> object:
+        """The command's JSON output without its timings."""
+        def untimed(record: dict) -> dict:
+            return {k: v for k, v in record.items() if k != "seconds"}
+
+        got = json.loads(self._out(project).read_text())
+        return [untimed(r) for r in got] if isinstance(got, list) else untimed(got)
+
+    def kill_points(self) -> list[tuple[int, str]]:
+        """(N, before|after): the first point at which each distinct state on disk appears."""
+        known = {disk_state(str(self.before))}
+        points = []
+        for n, when, state in self.states:
+            if state not in known:
+                known.add(state)
+                points.append((n, when))
+        return points
+
+    def check_killed(self, project: Path, where: str, commits: int | None = None) -> None:
+        """Consistent, and showing the store as it was before the command or as one of its commits left it:
+        the one after `commits` commits when the kill point is known."""
+        now = assert_consistent(project)
+        if self.scenario.rebases_next_day and now not in self.allowed:  # KNOWN_GAP, and nothing else
+            now, allowed = now.without_ownership_edits(), [a.without_ownership_edits() for a in self.allowed]
+            self.gaps.append(where)
+        else:
+            allowed = self.allowed
+        assert now in allowed, f"{where}: the store shows a state that no commit made"
+        if commits is not None:
+            assert now == allowed[commits], f"{where}: not the store as the last commit before it left it"
+
+    def commits_before(self, n: int, when: str) -> int:
+        """How many day commits (the manifest's replacement) the command made before the kill point."""
+        done = self.boundaries[: n if when == "after" else n - 1]
+        return sum(bool(COMMIT.fullmatch(b)) for b in done)
+
+    def check_rerun(self, project: Path, where: str) -> None:
+        self.command(project, self.scenario.argv)
+        assert self.stdout(project) == self.output, where
+        assert seen(project) == self.final, where
+        assert store_content(project) == self.content, f"{where}: the store differs from a clean run's"
+
+    def kill_at(self, n: int, when: str, *, rerun: bool = True) -> Path:
+        where = f"{self.scenario.name}: killed {when} boundary {n} ({self.boundaries[n - 1]})"
+        project = self.copy(f"killed-{n}-{when}")
+        out = self.command(project, self.scenario.argv, kill_at=n, when=when)
+        assert out.signal == signal.SIGKILL, where
+        if not rerun:
+            return project
+        self.check_killed(project, where, self.commits_before(n, when))
+        self.check_rerun(project, where)
+        shutil.rmtree(project)
+        return project
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    with Server() as s:
+        yield s
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_sigkill_at_every_write_boundary(server: Server, tmp_path: Path, scenario: Scenario) -> None:
+    battery = Battery(server, tmp_path, scenario)
+    # the hooks see the writes that matter: each day's commit point and the source history among them
+    assert battery.commits_before(len(battery.boundaries), "after") == len(battery.allowed) - 1
+    assert any("/history/" in b for b in battery.boundaries)
+    points = battery.kill_points()
+    assert len(points) >= 10
+    for n, when in points:
+        battery.kill_at(n, when)
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_GAP)
+def test_known_gap_a_kill_between_the_next_days_history_and_the_commit(server: Server, tmp_path: Path) -> None:
+    """KNOWN_GAP, shown directly: passes (and so fails, strict) the day the gap is closed."""
+    battery = Battery(server, tmp_path, SCENARIOS[3])
+    rebased = next(n for n, b in enumerate(battery.boundaries, start=1) if b.endswith(".2026-01-22.pending.parquet"))
+    project = battery.kill_at(rebased, "after", rerun=False)
+    assert seen(project) == battery.allowed[0]
+
+
+def test_sigkill_at_random_moments_of_a_backfill(server: Server, tmp_path: Path) -> None:
+    """Ten kills at random moments, one after another on the same project (each restart goes further), then
+    the backfill completes it as if nothing had happened."""
+    scenario = Scenario("random kills", (), _backfill("2026-01-20", "2026-01-23", 2),
+                        milestones=tuple(_backfill("2026-01-20", end, 2) for end in
+                                         ("2026-01-20", "2026-01-21", "2026-01-22")))
+    battery = Battery(server, tmp_path, scenario)
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    project = battery.copy("killed")
+    for i in range(10):
+        delay = rng.uniform(0.2, 4.0)
+        where = f"random kill {i} after {delay:.2f}s (seed {seed})"
+        out = battery.command(project, scenario.argv, kill_after=delay)
+        if out.signal is None:  # it finished first: start again from the store before it
+            assert out.exit_code == 0, where
+            shutil.rmtree(project)
+            project = battery.copy(f"killed-{i}")
+            continue
+        battery.check_killed(project, where)
+    battery.check_rerun(project, f"after the random kills (seed {seed})")
