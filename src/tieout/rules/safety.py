@@ -31,11 +31,11 @@ CANONICAL_TABLES = frozenset({
 })
 
 # Tables and views the run keeps beside the canonical ones (the findings being collected, loading's
-# scratch tables). A CTE may not take one of these names either: whatever either parser thinks a
-# reference means, the name then has one meaning. tests/security/test_rule_sql_corpus.py keeps this
-# list complete against a real run.
+# scratch tables, each named `<export table>__<purpose>`). A CTE may not take one of these names either:
+# whatever either parser thinks a reference means, the name then has one meaning.
+# tests/security/test_rule_sql_corpus.py keeps this list complete against a real run.
 INTERNAL_TABLES = frozenset({"raw_findings", "rule_out", "findings", "entity_map", "fx_rates"})
-_INTERNAL_AFFIXES = ("tieout_",), ("__raw", "__rejects", "__reject_scans")
+_INTERNAL_PREFIX, _SCRATCH_MARK = "tieout_", "__"
 
 _WRITES = (
     exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Command,
@@ -65,8 +65,7 @@ def _refuse(name: str, path: Path | None, why: str) -> UnsafeRuleError:
 
 
 def is_internal(table: str) -> bool:
-    prefixes, suffixes = _INTERNAL_AFFIXES
-    return table in INTERNAL_TABLES or table.startswith(prefixes) or table.endswith(suffixes)
+    return table in INTERNAL_TABLES or table.startswith(_INTERNAL_PREFIX) or _SCRATCH_MARK in table
 
 
 def _written(sql: str, node: exp.Expr) -> str | None:
