@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures of tests.security.web_app are imported by name and taken as parameters
 """The authorisation matrix, complete: every role (and no session) × every POST route × every action, on every
 kind of object — an exception (ack, assign, resolve), a comment, a suppression (ask, approve, reject), a
 correction, a correction request (approve, reject), a user's own session (sign out) — through both the form
@@ -23,6 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.security.routes import app_routes
+from tests.security.web_app import app, world  # noqa: F401 - its fixtures
 from tests.web.flow import LATER, THRESHOLD, add_people, state_env
 from tieout import state
 from tieout.config import Project

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures of tests.security.web_app are imported by name and taken as parameters
 """Sign-in under attack: throttling per name and per address (kept in the state database), the login form
 writing nothing without its token, and nothing typed into the name box kept unless it names a user.
 
@@ -13,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.security.conftest import Clock
+from tests.security.web_app import Clock, app, clock, project, world  # noqa: F401 - its fixtures
 from tests.web.flow import PASSWORD
 from tieout import state
 from tieout.config import Project

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures of tests.security.web_app are imported by name and taken as parameters
 """The web's own controls: no GET writes to the audit log, an active user is not signed out by a short idle
 timeout, no documentation page and no CDN, the OpenAPI document only to a signed-in user, and security
 headers (a strict Content-Security-Policy among them) on every response.
@@ -15,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.security.conftest import Clock
 from tests.security.routes import app_routes
+from tests.security.web_app import Clock, app, clock, project, world  # noqa: F401 - its fixtures
 from tests.web.flow import PASSWORD, add_people, sign_in, state_env
 from tieout import state
 from tieout.config import Project
