@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import new_project, run_days
 from tests.web.flow import add_people, sign_in
+from tests.workflow.test_correction_approval import AMOUNT_REGISTRY as REGISTRY
 from tieout import state
 from tieout.cli import cli
 from tieout.config import Project, load_project
@@ -24,18 +25,6 @@ from tieout.corrections import corrections_for, request_correction, requests
 from tieout.errors import BadArgument
 from tieout.web import create_app
 
-REGISTRY = """\
-fields:
-  legal_name:
-    kind: name
-    held_in: {crm: accounts.legal_name, billing: customers.name}
-    owner: crm
-  monthly_value:
-    kind: amount
-    held_in: {crm: contracts.monthly_value, billing: invoices.amount}
-    owner: crm
-    tolerance: 1.00
-"""
 AMOUNT = ("--entity", "ACME", "--system", "billing", "--field", "amount", "--reason", "credit note")
 NOT_AMOUNTS = ("NaN", "nan", "-NaN", "sNaN", "+snan", "Infinity", "-infinity", "inf", "-Inf", "1e3", "abc",
                "1.2.3", "12345678901234567", "0x10", "１２")
