@@ -82,7 +82,7 @@ def get_exception(request: Request, ident: str, as_of: str | None = None) -> JSO
     return _json({**story, "owned_fields": fields_json(owned)})
 
 
-@router.get("/entities/{canonical_id}", summary="One entity's 360")
+@router.get("/entities/{canonical_id:path}", summary="One entity's 360")
 def get_entity(request: Request, canonical_id: str, as_of: str | None = None) -> JSON:
     story, records, owned = _reads(request).entity(canonical_id, parse_as_of(as_of))
     return _json({**story, "records": records, "owned_fields": fields_json(owned)})

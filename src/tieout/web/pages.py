@@ -88,7 +88,7 @@ def exception_page(request: Request, ident: str, user: User, *, flash: dict[str,
                    done=done if done in KINDS else None, **workflow_context(request, ident, user))
 
 
-@router.get("/entities/{canonical_id}", name="entity")
+@router.get("/entities/{canonical_id:path}", name="entity")
 def entity_page(request: Request, canonical_id: str, user: CurrentUser) -> Response:
     as_of = parse_as_of(request.query_params.get("as_of"))
     story, records, owned = request.app.state.reads.entity(canonical_id, as_of)
