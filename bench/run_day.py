@@ -5,7 +5,7 @@ the time DuckDB alone takes to read the same six files.
     python bench/run_day.py --companies 1000000 --repeat 3
     python bench/run_day.py --companies 1000000 --fresh     # the first run: the store is removed first
 
-Prints one line per measurement and a Markdown row for the README's benchmark table. Benchmarks print
+Prints one line per measurement and a Markdown row for docs/benchmarks.md's table. Benchmarks print
 figures; they never assert a time (a slow machine is not a failing test).
 """
 

@@ -4,30 +4,16 @@ the state suite's two databases. The web app with a clock is `tests.security.web
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
-
 import pytest
 
-from tests.security.hostile import World, build
+from tests.conftest import built_once
+from tests.security.hostile import HOSTILE, World, build
 from tests.state.conftest import backend, pg_cluster  # noqa: F401 - SQLite and PostgreSQL, as the state suite
 
 
 @pytest.fixture(scope="session")
 def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder, ready = shared / "hostile-world", shared / "hostile-world.ready"
-    with open(shared / "hostile-world.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not ready.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            build(folder)
-            ready.touch()
-    from tests.security.hostile import HOSTILE
-
-    return World(folder, list(HOSTILE))
+    return World(built_once(tmp_path_factory, "hostile-world", build), list(HOSTILE))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

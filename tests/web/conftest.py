@@ -8,7 +8,6 @@ Tests only read it; a test that writes works on a copy.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import built_once
 from tieout.config import load_project
 from tieout.demo import MIN_COMPANIES, generate_world
 from tieout.rules.registry import load_rules
@@ -50,16 +50,7 @@ def _build_world(folder: Path) -> None:
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reconciled world's folder; built by the first worker that asks, under a file lock."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder, ready = shared / "web-world", shared / "web-world.ready"
-    with open(shared / "web-world.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not ready.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            _build_world(folder)
-            ready.touch()
-    return folder
+    return built_once(tmp_path_factory, "web-world", _build_world)
 
 
 @pytest.fixture(scope="session")
