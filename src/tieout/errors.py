@@ -32,23 +32,28 @@ class InputError(TieoutError):
         message: str,
         *,
         file: Path | str,
-        row: int | None = None,
+        row: int | str | None = None,
         column: str | None = None,
+        column_word: str = "column",
     ) -> None:
+        # `row` is a row number of a CSV file, or a place already worded ("object 17 (in_1Nv…)" of a JSON
+        # export); `column_word` is "field" where a JSON export names its values.
         self.file = str(file)
         self.row = row
         self.column = column
+        self.column_word = column_word
         self.problem = message
         where = [self.file]
         if row is not None:
-            where.append(f"row {row}")
+            where.append(f"row {row}" if isinstance(row, int) else row)
         if column is not None:
-            where.append(f"column {column!r}")
+            where.append(f"{column_word} {column!r}")
         super().__init__(f"{', '.join(where)}: {message}")
 
     def __reduce__(self) -> tuple[object, tuple[str]]:
         # Keyword-only arguments are not pickled by default; a parallel backfill sends this across processes.
-        return partial(InputError, file=self.file, row=self.row, column=self.column), (self.problem,)
+        return partial(InputError, file=self.file, row=self.row, column=self.column,
+                       column_word=self.column_word), (self.problem,)
 
 
 class ExceptionsAtOrAbove(TieoutError):

@@ -14,17 +14,12 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first re
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
-import re
 from pathlib import Path
 
 import duckdb
 
 from tieout.db import one
 from tieout.errors import InputError
-from tieout.sources.diagnose import locate_unreadable, read_first_line
 from tieout.sources.layout import (
     CONTRACT_STATUSES,
     INVOICE_STATUSES,
@@ -33,9 +28,7 @@ from tieout.sources.layout import (
     Column,
     ExportFile,
 )
-
-# rowid 0 is the first record, on row 2 of the file (the header is row 1).
-_FIRST_ROW = 2
+from tieout.sources.origin import Origin, StandardCsv, quote_name
 
 _DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _DIGITS_DATE = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
@@ -87,69 +80,7 @@ _CONTROL_PROBLEM = ("holds a control character (a NUL, a line break, an escape o
 _FREE_TEXT = ("id", "text")
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def read_header(path: Path) -> list[str]:
-    """The header row of `path` (BOM allowed); refuses a missing, empty or non-UTF-8 file and CR-only lines."""
-    if not path.is_file():
-        raise InputError("file is missing (a day's export must hold all six files)", file=path)
-    first = read_first_line(path)
-    if not first.strip():
-        raise InputError("file is empty (expected a header row and at least one record)", file=path, row=1)
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"bytes that are not UTF-8 at byte {e.start} of the header", file=path, row=1) from e
-    return next(csv.reader(io.StringIO(text.rstrip("\r\n"))))
-
-
-def _check_header(spec: ExportFile, path: Path, header: list[str]) -> None:
-    for name in spec.column_names:
-        if name in header:
-            continue
-        unknown = [h for h in header if h not in spec.column_names]
-        # A header that differs only in case or blanks is the column renamed, however far difflib finds it.
-        guess = ([h for h in unknown if h.strip().lower() == name]
-                 or difflib.get_close_matches(name, unknown, n=1))
-        hint = f" — is {guess[0]!r} this column renamed?" if guess else ""
-        raise InputError(
-            f"missing column {name!r} (expected columns: {', '.join(spec.column_names)}){hint}",
-            file=path,
-            row=1,
-            column=guess[0] if guess else name,
-        )
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    if duplicated:
-        raise InputError(
-            f"column {duplicated[0]!r} appears twice in the header", file=path, row=1, column=duplicated[0]
-        )
-
-
-def _first_reject(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) -> None:
-    row = one(
-        con,
-        f"SELECT line, column_name, error_type, error_message FROM {spec.table}__rejects "
-        "ORDER BY line, column_idx LIMIT 1",
-    )
-    if row is None:
-        return
-    line, column, error_type, message = row
-    if error_type == "INVALID ENCODING":
-        raise InputError(
-            "bytes that are not UTF-8 (save the export as UTF-8)", file=path, row=line, column=column
-        )
-    if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
-        counts = re.findall(r"\d+", message)
-        shape = f" ({counts[1]} cells where the header has {counts[0]})" if len(counts) >= 2 else ""
-        raise InputError(f"{error_type.lower()}{shape} — is the file truncated or a value unquoted?",
-                         file=path, row=line, column=column)
-    raise InputError(f"{error_type.lower()}: {message}", file=path, row=line, column=column)
+_q = quote_name
 
 
 # True on a row where some typed cell was present but did not become a value (see `_load_sql`).
@@ -163,17 +94,12 @@ def _typed_cell_is_bad(col: Column, v: str, typed: str) -> str:
     return f"coalesce({v} <> '' AND ({typed} IS NULL OR NOT ({form})), false)"
 
 
-def _load_sql(spec: ExportFile, path: Path, header: list[str], raw: str) -> str:
-    """One statement that reads `path` as text and types it: each typed column is cast, and `_BAD_ROW` says
-    whether any typed cell of the row was present but failed its form or its cast. One flag for the row
+def _load_sql(spec: ExportFile, origin: Origin, raw: str) -> str:
+    """One statement that reads the origin as text and types it: each typed column is cast, and `_BAD_ROW`
+    says whether any typed cell of the row was present but failed its form or its cast. One flag for the row
     rather than one per column: the loading statement is the cost of reading 35 M usage rows, and the
     column of a bad row is found again on refusal (`_first_bad_typed`)."""
-    columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in header) + "}"
-    source = (
-        f"read_csv({_lit(str(path))}, header = true, auto_detect = false, columns = {columns}, delim = ',', "
-        f"quote = '\"', escape = '\"', strict_mode = true, null_padding = false, store_rejects = true, "
-        f"rejects_table = '{spec.table}__rejects', rejects_scan = '{spec.table}__reject_scans')"
-    )
+    source = origin.relation(spec.table)
     typed = [(f"tieout__typed_{i}", c) for i, c in enumerate(spec.columns) if c.kind in _TYPED]
     if not typed:
         return f"CREATE OR REPLACE TABLE {raw} AS SELECT *, false AS {_BAD_ROW} FROM {source}"
@@ -181,31 +107,23 @@ def _load_sql(spec: ExportFile, path: Path, header: list[str], raw: str) -> str:
     bad = " OR ".join(_typed_cell_is_bad(c, _q(c.name), t) for t, c in typed)
     names = ", ".join(f"{_q(c.name)}, {t}" for t, c in typed)
     # The inner query keeps the text and the cast side by side; the outer one keeps the cast under the
-    # column's name. Insertion order is kept, so rowid is the record's position in the file.
+    # column's name. Insertion order is kept, so rowid is the record's position in the source.
     return (f"CREATE OR REPLACE TABLE {raw} AS SELECT * EXCLUDE ({names}), "
             f"{', '.join(f'{t} AS {_q(c.name)}' for t, c in typed)}, {bad} AS {_BAD_ROW} "
             f"FROM (SELECT *, {casts} FROM {source})")
 
 
-def _first_bad_typed(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, header: list[str],
+def _first_bad_typed(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin, raw: str,
                      rowid: int) -> tuple[Column, str | None]:
     """The first typed column of the flagged row `rowid` whose cell is bad, and that cell as written."""
     for col in spec.columns:
         if col.kind not in _TYPED:
             continue
-        text = _text_at(con, path, header, rowid, col.name)
+        text = origin.relation_text(con, rowid, col.name)
         check = _typed_cell_is_bad(col, "v", f"TRY_CAST(v AS {KIND_TYPES[col.kind]})")
         if one(con, f"SELECT {check} FROM (SELECT CAST(? AS VARCHAR) AS v)", [text]) == (True,):
-            return col, text
-    raise AssertionError(f"{path}: row {rowid + _FIRST_ROW} was flagged but no typed cell is bad")
-
-
-def _text_at(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], rowid: int, column: str) -> str | None:
-    """The cell as written in the file (a typed column no longer holds it): read again, on refusal only."""
-    columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in header) + "}"
-    row = one(con, f"SELECT {_q(column)} FROM read_csv({_lit(str(path))}, header = true, auto_detect = false, "
-                   f"columns = {columns}, delim = ',', quote = '\"', escape = '\"') LIMIT 1 OFFSET {rowid}")
-    return row[0] if row else None
+            return col, origin.text(con, raw, rowid, col.name)
+    raise AssertionError(f"{origin.file}: row {rowid} was flagged but no typed cell is bad")
 
 
 def _probes(spec: ExportFile) -> list[tuple[Column | None, str, str]]:
@@ -229,8 +147,7 @@ def _probes(spec: ExportFile) -> list[tuple[Column | None, str, str]]:
     return probes
 
 
-def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, header: list[str],
-                  raw: str) -> None:
+def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin, raw: str) -> None:
     """Every cell rule (pattern, required, vocabulary, control characters) over the loaded rows; the earliest
     failing row wins."""
     probes = _probes(spec)
@@ -246,12 +163,11 @@ def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, 
     rowid, i = min(failing)
     column, problem, _ = probes[i]
     if column is None:
-        column, value = _first_bad_typed(con, spec, path, header, rowid)
-        raise InputError(f"{value!r} is not {_TYPED[column.kind][1]}", file=path, row=rowid + _FIRST_ROW,
-                         column=column.name)
-    value = _text_at(con, path, header, rowid, column.name)
+        column, value = _first_bad_typed(con, spec, origin, raw, rowid)
+        raise origin.error(con, raw, rowid, column.name, f"{value!r} is not {_TYPED[column.kind][1]}")
+    value = origin.text(con, raw, rowid, column.name)
     shown = "empty" if value is None or value.strip() == "" else repr(value)
-    raise InputError(f"{shown}: {problem}", file=path, row=rowid + _FIRST_ROW, column=column.name)
+    raise origin.error(con, raw, rowid, column.name, f"{shown}: {problem}")
 
 
 def _by_id_and_date(spec: ExportFile) -> bool:
@@ -284,8 +200,7 @@ def _duplicate_suspects(spec: ExportFile, raw: str) -> tuple[str, str]:
             f"hash({', '.join(key)})")
 
 
-def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path, header: list[str],
-                       raw: str) -> None:
+def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin, raw: str) -> None:
     # The suspects are rare; only their rows are grouped exactly.
     suspects, suspect_of = _duplicate_suspects(spec, raw)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.table}__suspects AS {suspects}")
@@ -295,8 +210,8 @@ def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: P
                   ) if one(con, f"SELECT bool_or(control) FROM {spec.table}__suspects") == (True,) else None
     if control and control[0] is not None:
         column = spec.primary_key[0]
-        raise InputError(f"{_text_at(con, path, header, control[0], column)!r}: {_CONTROL_PROBLEM}", file=path,
-                         row=control[0] + _FIRST_ROW, column=column)
+        raise origin.error(con, raw, control[0], column,
+                           f"{origin.text(con, raw, control[0], column)!r}: {_CONTROL_PROBLEM}")
     key = ", ".join(_q(k) for k in spec.primary_key)
     dup = one(
         con,
@@ -307,12 +222,11 @@ def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: P
     if dup:
         first, second, value = dup
         label = " + ".join(spec.primary_key)
-        raise InputError(
-            f"duplicate {label} {value} (also at row {first + _FIRST_ROW})",
-            file=path,
-            row=second + _FIRST_ROW,
-            column=spec.primary_key[0],
-        )
+        file, row = origin.place(con, raw, first)
+        also = f"row {row}" if isinstance(row, int) else row
+        if file != origin.place(con, raw, second)[0]:
+            also += f" of {file}"
+        raise origin.error(con, raw, second, spec.primary_key[0], f"duplicate {label} {value} (also at {also})")
 
 
 def _typed_view(spec: ExportFile, raw: str) -> str:
@@ -335,32 +249,31 @@ def _typed_view(spec: ExportFile, raw: str) -> str:
     return f"CREATE OR REPLACE VIEW {spec.table} AS SELECT {', '.join(out)} FROM {raw}"
 
 
-def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, path: Path) -> int:
-    """Load `path` as the view `spec.table`; return its record count. Raises `InputError` on bad input."""
-    header = read_header(path)
-    _check_header(spec, path, header)
+def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin) -> int:
+    """Load `origin` as the view `spec.table`; return its record count. Raises `InputError` on bad input."""
+    origin.check_shape()
     raw = f"{spec.table}__raw"
     con.execute("SET TimeZone = 'UTC'")
     try:
-        con.execute(_load_sql(spec, path, header, raw))
+        con.execute(_load_sql(spec, origin, raw))
     except duckdb.Error as e:
-        raise locate_unreadable(path, header, str(e)) from e
-    _first_reject(con, spec, path)
+        raise origin.unreadable(str(e)) from e
+    origin.first_reject(con, spec.table)
     count = one(con, f"SELECT count(*) FROM {raw}")[0]  # type: ignore[index]
     if count == 0:
-        raise InputError(
-            "header only: the export holds no records (a missing day is not a clean day)", file=path, row=2
-        )
-    _check_values(con, spec, path, header, raw)
-    _check_primary_key(con, spec, path, header, raw)
+        raise origin.empty()
+    origin.check_converted(con, raw)
+    _check_values(con, spec, origin, raw)
+    _check_primary_key(con, spec, origin, raw)
     con.execute(_typed_view(spec, raw))
     return count
 
 
 def read_day(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
-    """Load every file of one as-of day's folder; return record counts per table."""
+    """Load every file of one as-of day's folder in the standard layout; return record counts per table."""
     if not folder.is_dir():
         raise InputError(
             "no export folder for this as-of date (a missing day is not a clean day)", file=folder
         )
-    return {spec.table: read_export(con, spec, folder / spec.filename) for spec in STANDARD_LAYOUT}
+    return {spec.table: read_export(con, spec, StandardCsv(spec, folder / spec.filename))
+            for spec in STANDARD_LAYOUT}
