@@ -24,7 +24,7 @@ from unidecode import unidecode
 
 from tieout.demo import PlantedCase, generate_world
 from tieout.sources.layout import STANDARD_LAYOUT
-from tieout.sources.standard import read_day
+from tieout.sources.standard import read_day  # the standard layout, without a project
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = {

@@ -95,6 +95,55 @@ class Workflow(_Strict):
     correction_approval_over: Decimal | None = Field(default=None, ge=0)
 
 
+SourceFormat = Literal["standard", "salesforce", "hubspot", "stripe", "chargebee", "zuora", "csv", "parquet", "json",
+                       "sql"]
+
+
+class TableSource(_Strict):
+    """Where one standard table is read from, in a `sources:` entry (contract §3b)."""
+
+    file: str | None = None  # a file (or a glob such as invoices_*.json) inside the source's folder
+    query: str | None = None  # `sql`: a table name or one SELECT
+    columns: dict[str, str] = Field(default_factory=dict)  # standard column -> the source's column (field)
+    statuses: dict[str, str] = Field(default_factory=dict)  # the source's status -> the standard status
+
+
+class Source(_Strict):
+    """How one system's exports are read (contract §3b): a format, a folder inside the day's folder, an
+    encoding, the org's own fields and per-table files and column maps."""
+
+    format: SourceFormat
+    path: str | None = None  # default: the format's name (`standard`: the day's folder itself)
+    encoding: str = "utf-8"
+    url: str | None = None  # a database URL (SQLAlchemy); `${VAR}` is read from the environment
+    fields: dict[str, str] = Field(default_factory=dict)  # `table.column` -> the source's column (field)
+    tables: dict[str, TableSource] = Field(default_factory=dict)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, v: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(v)
+        except LookupError as e:
+            raise ValueError(f"unknown encoding {v!r} (expected a Python codec name such as utf-8 or latin-1)") from e
+        return v
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, v: str | None) -> str | None:
+        if v is not None and (Path(v).is_absolute() or ".." in Path(v).parts):
+            raise ValueError("must be a folder inside the day's folder (no absolute path, no '..')")
+        return v
+
+    @model_validator(mode="after")
+    def _needs_url(self) -> Source:
+        if self.format == "sql" and not self.url:
+            raise ValueError("a sql source needs `url:` (a database URL; ${VAR} reads it from the environment)")
+        return self
+
+
 class Project(_Strict):
     exports: str
     entity_map: str
@@ -113,6 +162,7 @@ class Project(_Strict):
     routing: list[Route] = Field(default_factory=list)
     notifications: Notifications = Notifications()
     workflow: Workflow = Workflow()
+    sources: dict[System, Source] = Field(default_factory=dict)
 
     # Set by `load_project`, not by the file.
     root: Path = Field(default=Path("."), exclude=True)
@@ -157,6 +207,42 @@ class Project(_Strict):
             raise ValueError(f"system_owners must name a team for every system; missing {missing}")
         return self
 
+    @model_validator(mode="after")
+    def _sources_name_standard_tables(self) -> Project:
+        from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
+
+        for system, source in self.sources.items():
+            tables = {f.table: f for f in STANDARD_LAYOUT if f.system == system}
+            key = f"sources.{system}"
+
+            def column(table: str, name: str, where: str, tables: dict[str, ExportFile] = tables) -> None:
+                if name not in tables[table].column_names:
+                    raise ValueError(f"{where}: {table} has no column {name!r} (expected one of "
+                                     f"{', '.join(tables[table].column_names)})")
+
+            for table, given in source.tables.items():
+                if table not in tables:
+                    raise ValueError(f"{key}.tables: unknown table {table!r} (the {system} tables are "
+                                     f"{', '.join(tables)})")
+                for name in given.columns:
+                    column(table, name, f"{key}.tables.{table}.columns")
+                if given.query is not None and source.format != "sql" and source.url is None:
+                    raise ValueError(f"{key}.tables.{table}.query: only a source with `url:` runs queries")
+            for field in source.fields:
+                table, _, name = field.partition(".")
+                if table not in tables or not name:
+                    raise ValueError(f"{key}.fields: {field!r} is not table.column of a {system} table (expected "
+                                     f"e.g. {next(iter(tables))}.{tables[next(iter(tables))].column_names[1]})")
+                column(table, name, f"{key}.fields")
+            if source.format in ("csv", "parquet", "json", "sql"):
+                missing = [t for t in tables if t not in source.tables or not (
+                    source.tables[t].file or source.tables[t].query)]
+                if missing:
+                    what = "a query (or table name)" if source.format == "sql" else "a file"
+                    raise ValueError(f"{key}.tables: a {source.format} source names {what} for each {system} "
+                                     f"table; missing for {', '.join(missing)}")
+        return self
+
     def export_dir(self, as_of: date) -> Path:
         return self.root / self.exports.replace("{date}", as_of.isoformat())
 
@@ -186,6 +272,8 @@ def _describe(error: Any) -> str:
     if error["type"] == "missing":
         return f"missing required key {key!r}"
     msg = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:  # a check across keys names its keys itself
+        return msg
     return f"key {key!r}: {msg} (got {error.get('input')!r})"
 
 

@@ -27,7 +27,7 @@ from tieout.entities import install_normalisers, load_entity_map, resolve
 from tieout.errors import InputError
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
-from tieout.sources.standard import read_day
+from tieout.sources.read import read_day
 from tieout.state.anchors import current_heads
 from tieout.state.location import SQLITE_FILE
 from tieout.store import migrate, stored_days
@@ -56,7 +56,7 @@ def resolve_day(project: Project, as_of: date, *, stage: Stage = _quiet
     """Load `as_of`'s exports and resolve every source record to its canonical entity."""
     con = connect()
     stage("reading exports")
-    records = read_day(con, project.export_dir(as_of))
+    records = read_day(con, project, as_of)
     load_entity_map(con, project.entity_map_path)
     install_normalisers(con)
     stage("resolving entities")

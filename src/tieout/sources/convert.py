@@ -1,0 +1,113 @@
+"""How a standard column is made from a vendor's own values: small SQL conversions, written as data.
+
+A `Conversion` reads one or more of the vendor's columns (or JSON fields) as text and gives the standard
+layout's text for the cell, or NULL where the vendor's value is present but not in the vendor's form — then the
+read is refused with the vendor's file, row and column and what the vendor's value should have looked like.
+What comes out is then checked exactly as a standard export is (`tieout.sources.standard`).
+
+Templates name their inputs `{0}`, `{1}`… (the SQL of each vendor column) and `{tz}` (the project's time zone as
+a SQL string); a vendor's date-times become dates in the project's time zone (contract §3b).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from tieout.sources.origin import literal
+
+# Dates as the standard layout writes them; DuckDB's strftime of a TIMESTAMP.
+_DATE = "'%Y-%m-%d'"
+_INSTANT = "'%Y-%m-%dT%H:%M:%S.%fZ'"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    template: str
+    inputs: tuple[str, ...]
+    expected: str = ""  # what a vendor's value must look like; empty: the conversion cannot fail
+    optional: bool = False  # a source without the column gives no value instead of being refused
+
+    def sql(self, refs: list[str], tz: str) -> str:
+        return self.template.format(*refs, tz=literal(tz))
+
+    def bad_sql(self, refs: list[str], tz: str) -> str | None:
+        """SQL true where the vendor's first input holds a value that did not convert."""
+        if not self.expected:
+            return None
+        return f"(coalesce(trim({refs[0]}), '') <> '' AND ({self.sql(refs, tz)}) IS NULL)"
+
+    def reading(self, column: str) -> Conversion:
+        """The same conversion over another vendor column (`fields:` names an org's own column)."""
+        return replace(self, inputs=(column, *self.inputs[1:]), optional=False)
+
+
+def text(column: str, *, optional: bool = False) -> Conversion:
+    """The value as written."""
+    return Conversion("{0}", (column,), optional=optional)
+
+
+def iso_date(column: str, *, optional: bool = False) -> Conversion:
+    """A date, or a date and time (ISO 8601; without a zone it is UTC) taken as a date in the project's zone."""
+    return Conversion(
+        "CASE WHEN regexp_full_match({0}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') THEN {0} "
+        f"ELSE strftime(timezone({{tz}}, TRY_CAST({{0}} AS TIMESTAMPTZ)), {_DATE}) END",
+        (column,), "a date (YYYY-MM-DD) or an ISO 8601 date and time", optional)
+
+
+def iso_timestamp(column: str, *, optional: bool = False) -> Conversion:
+    """An ISO 8601 date and time; without a zone it is UTC (how warehouse loaders land them)."""
+    return Conversion(f"strftime(timezone('UTC', TRY_CAST({{0}} AS TIMESTAMPTZ)), {_INSTANT})", (column,),
+                      "an ISO 8601 date and time such as 2026-01-31T23:00:00Z", optional)
+
+
+_UNIX = "CASE WHEN regexp_full_match({0}, '-?[0-9]{{1,15}}') THEN %s END"
+
+
+def unix_date(column: str, *, millis: bool = False, optional: bool = False) -> Conversion:
+    """Unix seconds (or milliseconds) as the date of that instant in the project's time zone."""
+    instant = "make_timestamp(CAST({0} AS BIGINT) * %s)" % ("1000" if millis else "1000000")
+    return Conversion(_UNIX % f"strftime(timezone({{tz}}, CAST({instant} AS TIMESTAMPTZ)), {_DATE})",
+                      (column,), f"unix {'milliseconds' if millis else 'seconds'} such as "
+                      f"{'1767225600000' if millis else '1767225600'}", optional)
+
+
+def unix_timestamp(column: str, *, millis: bool = False, optional: bool = False) -> Conversion:
+    """Unix seconds (or milliseconds) as an ISO 8601 instant in UTC."""
+    instant = "make_timestamp(CAST({0} AS BIGINT) * %s)" % ("1000" if millis else "1000000")
+    return Conversion(_UNIX % f"strftime({instant}, {_INSTANT})", (column,),
+                      f"unix {'milliseconds' if millis else 'seconds'} such as "
+                      f"{'1767225600000' if millis else '1767225600'}", optional)
+
+
+def minor_units(column: str, currency: str, exponents: Mapping[str, int], *, optional: bool = False) -> Conversion:
+    """An integer amount in the currency's minor unit (cents; yen have none) as a decimal in major units.
+
+    `exponents` lists the currencies whose minor unit is not a hundredth. Decimal arithmetic only: the
+    product of an integer and 0.01 is exact."""
+    scale = " ".join(f"WHEN {literal(c.upper())} THEN CAST({literal(_unit(e))} AS DECIMAL(5, 4))"
+                     for c, e in sorted(exponents.items()))
+    factor = f"CASE upper({{1}}) {scale} ELSE CAST('0.01' AS DECIMAL(5, 4)) END" if scale else "0.01"
+    return Conversion(
+        "CASE WHEN regexp_full_match({0}, '-?[0-9]{{1,18}}') "
+        f"THEN CAST(CAST({{0}} AS DECIMAL(18, 0)) * {factor} AS VARCHAR) END",
+        (column, currency), "a whole number of the currency's minor unit (cents), such as 123450", optional)
+
+
+def _unit(exponent: int) -> str:
+    return "1" if exponent == 0 else "0." + "0" * (exponent - 1) + "1"
+
+
+def status(column: str, mapping: Mapping[str, str], *, optional: bool = False) -> Conversion:
+    """A vendor's status word (any case, blanks around it ignored) mapped onto the standard vocabulary."""
+    cases = " ".join(f"WHEN {literal(k.strip().lower())} THEN {literal(v)}" for k, v in mapping.items())
+    return Conversion(f"CASE lower(trim({{0}})) {cases} END", (column,),
+                      "one of " + ", ".join(mapping) + " (map another under the table's `statuses:`)", optional)
+
+
+def web_host(column: str, *, optional: bool = False) -> Conversion:
+    """A web address (`https://www.acme.com/about`, `acme.com`) as its host, without a leading `www.`."""
+    return Conversion(
+        "nullif(regexp_extract(lower(trim({0})), "
+        "'^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?(?:www[0-9]*\\.)?([^/:?#\\s]+)', 1), '')",
+        (column,), "a web address such as https://www.example.com", optional)

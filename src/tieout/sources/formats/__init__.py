@@ -1,0 +1,59 @@
+"""Each vendor shape as data: default files, column maps, status maps and how the vendor writes each kind of
+value — the way sqlglot keeps a dialect in one small class. `FORMATS` is every format a `sources:` entry may
+name except `standard` (`tieout.sources.origin.StandardCsv`).
+
+A column map's value is a `Conversion` (`tieout.sources.convert`), or a plain column name read the way the
+format writes a value of the standard column's kind (`Format.kinds`: Stripe's money is minor units, its dates
+unix seconds). `tables:` and `fields:` in tieout.yml override these defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import duckdb
+
+from tieout.sources.convert import Conversion
+
+ReaderKind = Literal["csv", "json", "parquet", "sql"]
+
+
+@dataclass(frozen=True)
+class TableMap:
+    """One standard table in a vendor's shape."""
+
+    files: tuple[str, ...] = ()  # file names (globs allowed) inside the source's folder, the first found wins
+    query: str = ""  # the table a warehouse loader lands it in, when the source has `url:`
+    columns: Mapping[str, Conversion | str] = field(default_factory=dict)
+    statuses: Mapping[str, str] = field(default_factory=dict)  # vendor status -> standard status
+    keep: Conversion | None = None  # SQL true for the rows that are live records
+
+
+# Told a connection holding the day's typed tables and the source's own rows; returns proposed map rows
+# (canonical_id, source_system, source_id, reason) for a person to accept — e.g. Salesforce's merges.
+Proposals = Callable[[duckdb.DuckDBPyConnection], list[tuple[str, str, str, str]]]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    reader: ReaderKind
+    tables: Mapping[str, TableMap] = field(default_factory=dict)
+    kinds: Mapping[str, Callable[[str], Conversion]] = field(default_factory=dict)
+    # A generic format (csv, json, parquet, sql) reads a column named as the standard column unless mapped.
+    generic: bool = False
+
+
+FORMATS: dict[str, Format] = {
+    "csv": Format("csv", "csv", generic=True),
+    "json": Format("json", "json", generic=True),
+    "parquet": Format("parquet", "parquet", generic=True),
+    "sql": Format("sql", "sql", generic=True),
+}
+
+
+def register(fmt: Format) -> Format:
+    FORMATS[fmt.name] = fmt
+    return fmt

@@ -1,0 +1,126 @@
+"""Read one as-of day from wherever each system's `sources:` entry says (contract §3b), into the standard
+layout's typed tables; a system without an entry reads the standard layout from the day's folder.
+
+Every table is validated by the same checks (`tieout.sources.standard.read_export`), and a refusal names the
+vendor's file, row (or object) and column (or field).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from tieout.config import Project, Source
+from tieout.errors import InputError
+from tieout.sources import convert
+from tieout.sources.convert import Conversion
+from tieout.sources.formats import FORMATS, Format, TableMap
+from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
+from tieout.sources.origin import Origin, StandardCsv
+from tieout.sources.standard import read_export
+from tieout.sources.vendor import CsvReader, JsonReader, ParquetReader, Reader, RowsReader, VendorTable
+
+_STATUS_KINDS = ("contract_status", "invoice_status")
+
+
+def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> dict[str, int]:
+    """Load every standard table of `as_of`; return record counts per table. Raises `InputError` on bad input."""
+    folder = project.export_dir(as_of)
+    if not folder.is_dir() and any(_reads_files(_source(project, s)) for s in STANDARD_LAYOUT):
+        raise InputError("no export folder for this as-of date (a missing day is not a clean day)", file=folder)
+    return {spec.table: read_export(con, spec, origin(con, project, spec, folder)) for spec in STANDARD_LAYOUT}
+
+
+def _source(project: Project, spec: ExportFile) -> Source | None:
+    return project.sources.get(spec.system)  # type: ignore[call-overload]
+
+
+def _reads_files(source: Source | None) -> bool:
+    return source is None or source.url is None
+
+
+def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path) -> Origin:
+    """Where `spec` is read from on the day whose folder is `folder`."""
+    source = _source(project, spec)
+    if source is None or source.format == "standard":
+        return StandardCsv(spec, folder / (source.path or "" if source else "") / spec.filename)
+    fmt = FORMATS[source.format]
+    default = fmt.tables.get(spec.table, TableMap())
+    key = f"sources.{spec.system}"
+    return VendorTable(spec, _reader(con, source, fmt, default, spec, folder, key), columns(fmt, source, spec),
+                       tz=project.timezone, keep=default.keep, system_key=key)
+
+
+def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversion]:
+    """Standard column -> conversion: the format's map, then `fields:` and the table's `columns:` on top."""
+    default = fmt.tables.get(spec.table, TableMap())
+    given = source.tables.get(spec.table)
+    statuses = {**default.statuses, **(given.statuses if given else {})}
+    out: dict[str, Conversion] = {}
+    for col in spec.columns:
+        read = default.columns.get(col.name)
+        if read is None and fmt.generic:
+            read = col.name
+        override = (given.columns.get(col.name) if given else None) or source.fields.get(f"{spec.table}.{col.name}")
+        if override is not None:
+            read = read.reading(override) if isinstance(read, Conversion) else override
+        if read is None:
+            continue
+        if isinstance(read, str):
+            if col.kind in _STATUS_KINDS and statuses:
+                read = convert.status(read, statuses)
+            else:
+                made = fmt.kinds.get(col.kind, convert.text)(read)
+                # A generic source's columns are the standard ones by default; an unmapped optional one may be
+                # absent.
+                read = made if override or not fmt.generic or col.required else _optional(made)
+        out[col.name] = read
+    return out
+
+
+def _optional(conversion: Conversion) -> Conversion:
+    return Conversion(conversion.template, conversion.inputs, conversion.expected, optional=True)
+
+
+def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default: TableMap, spec: ExportFile,
+            folder: Path, key: str) -> Reader:
+    given = source.tables.get(spec.table)
+    if source.url is not None:
+        from tieout.sources.database import fetch
+
+        query = (given.query if given else None) or default.query or (given.file if given else None)
+        if not query:
+            raise InputError(f"no query or table for {spec.table} (set {key}.tables.{spec.table}.query)",
+                             file=f"{key}.url")
+        view = f"{spec.table}__fetched"
+        rows = fetch(source.url, query, key=f"{key}.url")
+        con.register(view, rows)
+        return RowsReader(rows, f"{key} ({query})", view)
+    base = folder / (source.path if source.path is not None else fmt.name)
+    patterns = (given.file,) if given and given.file else default.files
+    if not patterns:
+        raise InputError(f"no file for {spec.table} (set {key}.tables.{spec.table}.file)", file=base)
+    paths, label = _files(base, patterns)
+    if fmt.reader == "json":
+        return JsonReader(paths, label)
+    if fmt.reader == "parquet":
+        return ParquetReader(paths, label)
+    return CsvReader(paths, label, source.encoding)
+
+
+def _files(base: Path, patterns: tuple[str, ...]) -> tuple[list[Path], Path]:
+    """The files of the first pattern that finds any, sorted (pages in order); else the first pattern's path,
+    which the reader refuses as missing."""
+    for pattern in patterns:
+        if any(ch in pattern for ch in "*?["):
+            found = sorted(p for p in base.glob(pattern) if p.is_file())
+            if found:
+                return found, base / pattern
+        elif (base / pattern).is_file():
+            return [base / pattern], base / pattern
+    first = base / patterns[0]
+    if any(ch in patterns[0] for ch in "*?["):
+        raise InputError(f"no file matches {patterns[0]!r}", file=base)
+    return [first], first
