@@ -87,21 +87,33 @@ def _optional(conversion: Conversion) -> Conversion:
 def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default: TableMap, spec: ExportFile,
             folder: Path, key: str) -> Reader:
     given = source.tables.get(spec.table)
+    query = (given.query if given else None) or default.query
+    patterns = (given.file,) if given and given.file else default.files
+    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key)
+    for name, related in default.related.items():
+        # Loaded as a view for the table's conversions to join; its header is checked like the table's.
+        other = _open(con, source, fmt, spec.table, f"{spec.table}__{name}", related.query, related.files, folder,
+                      key)
+        other.check()
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {spec.table}__{name} AS SELECT * FROM "
+                    f"{other.rows(f'{spec.table}__{name}')}")
+    return reader
+
+
+def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: str, name: str, query: str | None,
+          patterns: tuple[str, ...], folder: Path, key: str) -> Reader:
     if source.url is not None:
         from tieout.sources.database import fetch
 
-        query = (given.query if given else None) or default.query or (given.file if given else None)
         if not query:
-            raise InputError(f"no query or table for {spec.table} (set {key}.tables.{spec.table}.query)",
-                             file=f"{key}.url")
-        view = f"{spec.table}__fetched"
+            raise InputError(f"no query or table for {table} (set {key}.tables.{table}.query)", file=f"{key}.url")
+        view = f"{name}__fetched"
         rows = fetch(source.url, query, key=f"{key}.url")
         con.register(view, rows)
         return RowsReader(rows, f"{key} ({query})", view)
     base = folder / (source.path if source.path is not None else fmt.name)
-    patterns = (given.file,) if given and given.file else default.files
     if not patterns:
-        raise InputError(f"no file for {spec.table} (set {key}.tables.{spec.table}.file)", file=base)
+        raise InputError(f"no file for {table} (set {key}.tables.{table}.file)", file=base)
     paths, label = _files(base, patterns)
     if fmt.reader == "json":
         return JsonReader(paths, label)

@@ -21,6 +21,15 @@ ReaderKind = Literal["csv", "json", "parquet", "sql"]
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another of the vendor's tables that a table's conversions read (Zuora's invoice items for an invoice's
+    service period): loaded as the view `<standard table>__<name>`, every column text, for templates to join."""
+
+    files: tuple[str, ...] = ()
+    query: str = ""
+
+
+@dataclass(frozen=True)
 class TableMap:
     """One standard table in a vendor's shape."""
 
@@ -29,6 +38,7 @@ class TableMap:
     columns: Mapping[str, Conversion | str] = field(default_factory=dict)
     statuses: Mapping[str, str] = field(default_factory=dict)  # vendor status -> standard status
     keep: Conversion | None = None  # SQL true for the rows that are live records
+    related: Mapping[str, Related] = field(default_factory=dict)
 
 
 # Told a connection holding the day's typed tables and the source's own rows; returns proposed map rows
