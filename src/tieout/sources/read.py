@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from tieout.config import Project, Source
+from tieout.db import one
 from tieout.errors import InputError
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
@@ -30,7 +31,30 @@ def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> d
     folder = project.export_dir(as_of)
     if not folder.is_dir() and any(_reads_files(_source(project, s)) for s in STANDARD_LAYOUT):
         raise InputError("no export folder for this as-of date (a missing day is not a clean day)", file=folder)
-    return {spec.table: read_export(con, spec, origin(con, project, spec, folder)) for spec in STANDARD_LAYOUT}
+    counts = {}
+    for spec in STANDARD_LAYOUT:
+        source = origin(con, project, spec, folder)
+        counts[spec.table] = read_export(con, spec, source)
+        if "currency" in spec.column_names:
+            _check_rates(con, project, as_of, spec, source)
+    return counts
+
+
+def _check_rates(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, spec: ExportFile,
+                 source: Origin) -> None:
+    """Refuse the first amount in a currency with no rate into the reporting currency (contract §3b): impact
+    and severity could not be stated, and a guessed rate would be a wrong number that looks right."""
+    raw = f"{spec.table}__raw"
+    found = con.execute(f"SELECT DISTINCT upper(currency) FROM {raw} WHERE currency IS NOT NULL").fetchall()
+    missing = sorted(c for (c,) in found if project.fx_rate(c) is None)
+    if not missing:
+        return
+    first = one(con, f"SELECT min(rowid) FROM {raw} WHERE upper(currency) IN (SELECT unnest(?))", [missing])
+    rowid = first[0]  # type: ignore[index]
+    currency = source.text(con, raw, rowid, "currency")
+    raise source.error(con, raw, rowid, "currency",
+                       f"{currency!r}: no rate into the reporting currency {project.reporting_currency} for "
+                       f"{as_of} (add it to tieout.yml, e.g. fx_rates: {{{missing[0]}: 1.08}})")
 
 
 def _source(project: Project, spec: ExportFile) -> Source | None:
