@@ -27,15 +27,28 @@ class Conversion:
     inputs: tuple[str, ...]
     expected: str = ""  # what a vendor's value must look like; empty: the conversion cannot fail
     optional: bool = False  # a source without the column gives no value instead of being refused
+    # Where "the first input holds a value and the result is NULL" does not say it (a value read from a list of
+    # line items; a result that may rightly be empty): SQL true where the vendor's values did not convert.
+    bad: str = ""
+    # SQL naming the value at fault on a row that did not convert, as [field, value as written, what was
+    # expected] (`lines.data[3].period.end` rather than the first input); NULL: the first input and `expected`.
+    # Read on refusal only.
+    culprit: str = ""
 
     def sql(self, refs: list[str], tz: str) -> str:
         return self.template.format(*refs, tz=literal(tz))
 
-    def bad_sql(self, refs: list[str], tz: str) -> str | None:
-        """SQL true where the vendor's first input holds a value that did not convert."""
+    def bad_sql(self, refs: list[str], tz: str, result: str | None = None) -> str | None:
+        """SQL true where the vendor's values did not convert (by default: the first input holds a value and
+        the result, `result` where it is computed already, is NULL)."""
+        if self.bad:
+            return f"coalesce(({self.bad.format(*refs, tz=literal(tz))}), false)"
         if not self.expected:
             return None
-        return f"(coalesce(trim({refs[0]}), '') <> '' AND ({self.sql(refs, tz)}) IS NULL)"
+        return f"(coalesce(trim({refs[0]}), '') <> '' AND ({result or self.sql(refs, tz)}) IS NULL)"
+
+    def culprit_sql(self, refs: list[str], tz: str) -> str | None:
+        return self.culprit.format(*refs, tz=literal(tz)) if self.culprit else None
 
     def reading(self, column: str) -> Conversion:
         """The same conversion over another vendor column (`fields:` names an org's own column)."""
@@ -85,9 +98,12 @@ def minor_units(column: str, currency: str, exponents: Mapping[str, int], *, opt
 
     `exponents` lists the currencies whose minor unit is not a hundredth. Decimal arithmetic only: the
     product of an integer and 0.01 is exact."""
-    scale = " ".join(f"WHEN {literal(c.upper())} THEN CAST({literal(_unit(e))} AS DECIMAL(5, 4))"
-                     for c, e in sorted(exponents.items()))
-    factor = f"CASE upper({{1}}) {scale} ELSE CAST('0.01' AS DECIMAL(5, 4)) END" if scale else "0.01"
+    # One map lookup rather than a CASE branch per currency: each branch would read the currency again (a JSON
+    # source parses its object at each read).
+    scale = ", ".join(f"{literal(c.upper())}: CAST({literal(_unit(e))} AS DECIMAL(5, 4))"
+                      for c, e in sorted(exponents.items()))
+    factor = (f"coalesce(MAP {{{{{scale}}}}}[upper({{1}})], CAST('0.01' AS DECIMAL(5, 4)))" if scale
+              else "CAST('0.01' AS DECIMAL(5, 4))")
     return Conversion(
         "CASE WHEN regexp_full_match({0}, '-?[0-9]{{1,18}}') "
         f"THEN CAST(CAST({{0}} AS DECIMAL(18, 0)) * {factor} AS VARCHAR) END",
