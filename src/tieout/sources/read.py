@@ -19,7 +19,7 @@ from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import FORMATS, Format, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.origin import Origin, StandardCsv
+from tieout.sources.origin import Origin, StandardCsv, quote_name
 from tieout.sources.standard import read_export
 from tieout.sources.vendor import CsvReader, JsonReader, ParquetReader, Reader, RowsReader, VendorTable
 
@@ -115,12 +115,16 @@ def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default
     patterns = (given.file,) if given and given.file else default.files
     reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key)
     for name, related in default.related.items():
+        view = f"{spec.table}__{name}"
+        if related.optional and source.url is None and not _found(_base(folder, source, fmt), related.files):
+            columns = ", ".join(f"CAST(NULL AS {'JSON' if c == 'tieout__object' else 'VARCHAR'}) AS {quote_name(c)}"
+                                for c in related.columns) or "NULL AS nothing"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {columns} WHERE false")
+            continue
         # Loaded as a view for the table's conversions to join; its header is checked like the table's.
-        other = _open(con, source, fmt, spec.table, f"{spec.table}__{name}", related.query, related.files, folder,
-                      key)
+        other = _open(con, source, fmt, spec.table, view, related.query, related.files, folder, key)
         other.check()
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {spec.table}__{name} AS SELECT * FROM "
-                    f"{other.rows(f'{spec.table}__{name}')}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {other.rows(view)}")
     return reader
 
 
@@ -135,7 +139,7 @@ def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: st
         rows = fetch(source.url, query, key=f"{key}.url")
         con.register(view, rows)
         return RowsReader(rows, f"{key} ({query})", view)
-    base = folder / (source.path if source.path is not None else fmt.name)
+    base = _base(folder, source, fmt)
     if not patterns:
         raise InputError(f"no file for {table} (set {key}.tables.{table}.file)", file=base)
     paths, label = _files(base, patterns)
@@ -144,6 +148,16 @@ def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: st
     if fmt.reader == "parquet":
         return ParquetReader(paths, label)
     return CsvReader(paths, label, source.encoding)
+
+
+def _base(folder: Path, source: Source, fmt: Format) -> Path:
+    return folder / (source.path if source.path is not None else fmt.name)
+
+
+def _found(base: Path, patterns: tuple[str, ...]) -> bool:
+    """Whether any of `patterns` names a file in `base`."""
+    return any(any(p.is_file() for p in base.glob(pattern)) if any(ch in pattern for ch in "*?[")
+               else (base / pattern).is_file() for pattern in patterns)
 
 
 def _files(base: Path, patterns: tuple[str, ...]) -> tuple[list[Path], Path]:

@@ -27,6 +27,10 @@ class Related:
 
     files: tuple[str, ...] = ()
     query: str = ""
+    # A file the vendor's export may leave out (Stripe's tax ids, listed apart from their customers): when none
+    # is there, the view is empty, with `columns` (every column its templates read) as text.
+    optional: bool = False
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
