@@ -71,3 +71,4 @@ FORMATS: dict[str, Format] = {
 def register(fmt: Format) -> Format:
     FORMATS[fmt.name] = fmt
     return fmt
+from tieout.sources.formats import stripe  # noqa: E402,F401

@@ -1,0 +1,214 @@
+"""Stripe: API list objects (`GET /v1/customers`, `GET /v1/invoices`) as the API hands them out — a list object
+(`{"object": "list", "data": [...]}`), a JSON array or JSON Lines of objects; several page files of one object
+type are one table. `docs/sources/stripe.md` says what is read and what is refused.
+
+Stripe's own rules (contract §3b): amounts are integers in the currency's minor unit (Stripe's zero- and
+three-decimal lists below, which are not ISO 4217's: Stripe keeps ISK two-decimal); times are unix seconds (UTC),
+taken as dates in the project's time zone; currency codes are lower case; an invoice's service period is its line
+items' `period`, whose `end` is exclusive; `billed_fte` is the sum of its subscription lines' quantities.
+
+An invoice's lines are read with DuckDB's list functions, row by row in one statement (no Python per invoice):
+a million invoices read as fast as their JSON can be parsed.
+"""
+
+from __future__ import annotations
+
+from tieout.sources import convert
+from tieout.sources.convert import Conversion
+from tieout.sources.formats import Format, Related, TableMap, register
+
+# https://docs.stripe.com/currencies: amounts of these are whole units (500 JPY is 500)...
+ZERO_DECIMAL = ("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF",
+                "XOF", "XPF")
+# ...of these thousandths (5.124 KWD is 5124). ISK, HUF and TWD stay two-decimal in the API (100 ISK is 10000).
+THREE_DECIMAL = ("BHD", "JOD", "KWD", "OMR", "TND")
+EXPONENTS = {**dict.fromkeys(ZERO_DECIMAL, 0), **dict.fromkeys(THREE_DECIMAL, 3)}
+
+INVOICE_STATUSES = {s: s for s in ("draft", "open", "paid", "uncollectible", "void")}
+
+SECONDS = "unix seconds such as 1767225600"
+MORE_LINES = ("false (the export holds only the first page of this invoice's line items, so its period and seats "
+              "would be wrong: export invoices with every line, e.g. list each invoice's lines until has_more is "
+              "false)")
+
+
+def sql(text: str, *inputs: str) -> str:
+    """A conversion template from readable SQL: `@name` is the input of that name, `@tz` the project's time
+    zone; braces are SQL's own."""
+    out = text.replace("{", "{{").replace("}", "}}").replace("@tz", "{tz}")
+    for i, name in sorted(enumerate(inputs), key=lambda n: -len(n[1])):
+        out = out.replace(f"@{name}", f"{{{i}}}")
+    return out
+
+
+def unix(v: str) -> str:
+    """Unix seconds as text -> BIGINT, or NULL where the text is not a whole, non-negative number of seconds
+    (at most 11 digits: up to the year 5138, so every value is a date)."""
+    return f"(CASE WHEN regexp_full_match({v}, '[0-9]{{1,11}}') THEN CAST({v} AS BIGINT) END)"
+
+
+def day(seconds: str) -> str:
+    """Unix seconds (BIGINT) -> the date of that instant in the project's time zone, as YYYY-MM-DD."""
+    return f"strftime(timezone(@tz, to_timestamp({seconds})), '%Y-%m-%d')"
+
+
+def bind(value: str, name: str, body: str) -> str:
+    """`body` with `value` computed once under `name` (a lambda over a one-element list: DuckDB evaluates a
+    repeated subexpression at each use)."""
+    return f"list_transform([{value}], lambda {name}: {body})[1]"
+
+
+def first(items: str) -> str:
+    """The first non-NULL element of a list (NULL when there is none)."""
+    return f"list_filter({items}, lambda c: c IS NOT NULL)[1]"
+
+
+# --- invoices: the line items -----------------------------------------------------------------------------------
+
+# The invoice's line items as JSON, and each line's period as [start, end] text.
+LINES = "TRY_CAST(@lines.data AS JSON[])"
+PERIODS = f"list_transform({LINES}, lambda x: json_extract_string(x, ['$.period.start', '$.period.end']))"
+MORE = "coalesce(@lines.has_more, 'false') <> 'false'"
+PERIOD_INPUTS = ("lines.data", "lines.has_more", "period_start", "period_end")
+
+# Each line's first second and last second: its period.end is exclusive, and a one-off item's period is one
+# instant (end = start, Stripe's fixtures), whose one day is the start's. NULL where a bound is not unix seconds
+# or the end is before the start.
+_BOUNDS = f"list_transform({PERIODS}, lambda p: [{unix('p[1]')}, {unix('p[2]')}])"
+_FIRST, _LAST = "list_transform(d, lambda b: b[1])", "list_transform(d, lambda b: CASE WHEN b[2] >= b[1] THEN " \
+    "greatest(b[1], b[2] - 1) END)"
+
+
+def _period(column: str) -> str:
+    """period_start: the day of the earliest line start; period_end: the day of the latest line's last second.
+    An invoice without lines (a draft being built) has its own period_start and period_end, read the same way."""
+    seconds = _FIRST if column == "period_start" else _LAST
+    pick = "list_min" if column == "period_start" else "list_max"
+    own = bind(f"[[{unix('@period_start')}, {unix('@period_end')}]]", "d",
+               f"CASE WHEN list_count({seconds}) = 1 THEN {day(f'{seconds}[1]')} END")
+    lines = bind(_BOUNDS, "d", bind(seconds, "s", f"CASE WHEN list_count(s) = len(s) THEN {day(f'{pick}(s)')} END"))
+    return sql(f"CASE WHEN {MORE} THEN NULL WHEN coalesce(len({LINES}), 0) = 0 THEN {own} ELSE {lines} END",
+               *PERIOD_INPUTS)
+
+
+def _line_field(i: str, name: str) -> str:
+    return f"'lines.data[' || CAST({i} - 1 AS VARCHAR) || '].{name}'"
+
+
+def _period_culprit(column: str) -> str:
+    start, end = unix("@period_start"), unix("@period_end")
+    own = (f"['period_start', @period_start, '{SECONDS}']" if column == "period_start" else
+           f"CASE WHEN {end} IS NULL THEN ['period_end', @period_end, '{SECONDS}'] "
+           f"WHEN {end} < {start} THEN ['period_end', @period_end, 'at or after the invoice''s period_start ' || "
+           "@period_start] END")
+    if column == "period_start":
+        line = f"CASE WHEN {unix('p[1]')} IS NULL THEN [{_line_field('i', 'period.start')}, p[1], '{SECONDS}'] END"
+    else:
+        line = (f"CASE WHEN {unix('p[2]')} IS NULL THEN [{_line_field('i', 'period.end')}, p[2], '{SECONDS}'] "
+                f"WHEN {unix('p[2]')} < {unix('p[1]')} THEN [{_line_field('i', 'period.end')}, p[2], "
+                "'at or after the line''s period.start ' || p[1] || ' (its end is exclusive)'] END")
+    none = ("['lines.data', @lines.data, 'a list of line items with their periods (an invoice without lines is "
+            f"read by its own {column}, and this one has none)']")
+    more = MORE_LINES.replace("'", "''")
+    return sql(f"CASE WHEN {MORE} THEN ['lines.has_more', @lines.has_more, '{more}'] "
+               f"WHEN coalesce(len({LINES}), 0) = 0 THEN CASE WHEN @{column} IS NULL THEN {none} ELSE {own} END "
+               f"ELSE {first(f'list_transform({PERIODS}, lambda p, i: {line})')} END", *PERIOD_INPUTS)
+
+
+def period(column: str) -> Conversion:
+    return Conversion(_period(column), PERIOD_INPUTS, "a list of line items with their periods",
+                      culprit=_period_culprit(column))
+
+
+# billed_fte: the quantities of the subscription lines (`type` subscription before API version 2025-03-31,
+# `parent.type` subscription_item_details since); `quantity_decimal` where `quantity` is null. Trailing zeros of
+# a decimal are dropped; then at most 4 decimals, as the standard layout allows.
+_QUANTITY_FIELDS = "['$.type', '$.parent.type', '$.quantity', '$.quantity_decimal']"
+_SUBSCRIPTION = "(q[1] = 'subscription' OR q[2] = 'subscription_item_details')"
+_NUMBER = "'[0-9]{1,14}(\\.[0-9]{1,4})?'"
+
+
+def _trimmed(v: str) -> str:
+    return f"CASE WHEN contains({v}, '.') THEN rtrim(rtrim({v}, '0'), '.') ELSE {v} END"
+
+
+_SEATS = (f"list_transform(list_filter(list_transform({LINES}, lambda x: json_extract_string(x, {_QUANTITY_FIELDS})), "
+          f"lambda q: {_SUBSCRIPTION} AND coalesce(q[3], q[4]) IS NOT NULL), lambda q: coalesce(q[3], q[4]))")
+_SEATS_BAD = f"list_bool_or(list_transform(s, lambda v: NOT regexp_full_match({_trimmed('v')}, {_NUMBER})))"
+BILLED_FTE = Conversion(
+    sql(bind(_SEATS, "s", f"CASE WHEN NOT {_SEATS_BAD} THEN CAST(list_sum(list_transform(s, lambda v: "
+                          f"CAST({_trimmed('v')} AS DECIMAL(18, 4)))) AS VARCHAR) END"), "lines.data"),
+    ("lines.data",), "a number of seats",
+    bad=sql(bind(_SEATS, "s", f"coalesce({_SEATS_BAD}, false)"), "lines.data"),
+    culprit=sql(first(
+        f"list_transform(list_transform({LINES}, lambda x: json_extract_string(x, {_QUANTITY_FIELDS})), lambda q, i: "
+        f"CASE WHEN {_SUBSCRIPTION} AND coalesce(q[3], q[4]) IS NOT NULL AND NOT regexp_full_match("
+        f"{_trimmed('coalesce(q[3], q[4])')}, {_NUMBER}) THEN [{_line_field('i', 'quantity')} || CASE WHEN q[3] "
+        "IS NULL THEN '_decimal' ELSE '' END, coalesce(q[3], q[4]), 'a number of seats that is not negative, such "
+        "as 12 (at most 4 decimals)'] END)"), "lines.data"),
+)
+
+# issued_on: the day the invoice was finalized (issued to the customer: a draft may be created days before),
+# else the day it was created (a draft's). Either, when present, must be unix seconds.
+_CREATED_BAD = f"(@created IS NOT NULL AND {unix('@created')} IS NULL)"
+_FINALIZED_BAD = f"(@finalized IS NOT NULL AND {unix('@finalized')} IS NULL)"
+ISSUED_ON = Conversion(
+    sql(bind(f"[{unix('@created')}, {unix('@finalized')}]", "u",
+             "CASE WHEN (@created IS NOT NULL AND u[1] IS NULL) OR (@finalized IS NOT NULL AND u[2] IS NULL) "
+             f"THEN NULL ELSE {day('coalesce(u[2], u[1])')} END"), "created", "finalized"),
+    ("created", "status_transitions.finalized_at"), SECONDS,
+    bad=sql(f"{_CREATED_BAD} OR {_FINALIZED_BAD}", "created", "finalized"),
+    culprit=sql(f"CASE WHEN {_CREATED_BAD} THEN ['created', @created, '{SECONDS}'] WHEN {_FINALIZED_BAD} "
+                f"THEN ['status_transitions.finalized_at', @finalized, '{SECONDS}'] END", "created", "finalized"),
+)
+
+# A customer may be expanded in place of its id (`expand[]=data.customer`).
+CUSTOMER = Conversion("CASE WHEN starts_with(ltrim({0}), '{{') THEN json_extract_string({0}, '$.id') ELSE {0} END",
+                      ("customer",))
+
+# Stripe deletes customers (and draft invoices) in place: a deleted object is no live record.
+LIVE = Conversion("coalesce({0}, 'false') <> 'true'", ("deleted",))
+
+# The customer's tax id: the first of its `tax_ids` (a customer listed with `expand[]=data.tax_ids`), else the
+# first tax_id object of `tax_ids.json` (`GET /v1/tax_ids`, or each customer's) whose owner is this customer.
+# (The view's columns are renamed: the customer's own fields, `{1}`, read the outer row's tieout__object.)
+_TAX_IDS = ("(SELECT tieout__object AS tax_id, tieout__file AS tax_file, tieout__position AS tax_position "
+            "FROM billing_customers__tax_ids)")
+_OWNER = "coalesce(json_extract_string(tax_id, '$.customer'), json_extract_string(tax_id, '$.owner.customer'))"
+TAX_ID = Conversion(
+    f"coalesce({{0}}, (SELECT first(json_extract_string(tax_id, '$.value') ORDER BY tax_file, tax_position) "
+    f"FROM {_TAX_IDS} WHERE {_OWNER} = {{1}}))",
+    ("tax_ids.data[0].value", "id"))
+
+
+def _pages(name: str) -> tuple[str, ...]:
+    """One object type's file: a list object or array, JSON Lines, or pages of either (first found wins)."""
+    return (f"{name}.json", f"{name}.jsonl", f"{name}_*.json", f"{name}_*.jsonl")
+
+
+STRIPE = register(Format(
+    "stripe", "json",
+    tables={
+        "billing_customers": TableMap(
+            files=_pages("customers"),
+            columns={"customer_id": "id", "name": "name", "email": "email", "tax_id": TAX_ID},
+            keep=LIVE,
+            related={"tax_ids": Related(files=_pages("tax_ids"), optional=True,
+                                        columns=("tieout__object", "tieout__file", "tieout__position"))},
+        ),
+        "billing_invoices": TableMap(
+            files=_pages("invoices"),
+            columns={"invoice_id": "id", "customer_id": CUSTOMER, "period_start": period("period_start"),
+                     "period_end": period("period_end"), "issued_on": ISSUED_ON, "status": "status",
+                     "amount": convert.minor_units("total", "currency", EXPONENTS), "currency": "currency",
+                     "billed_fte": BILLED_FTE},
+            statuses=INVOICE_STATUSES,
+            keep=LIVE,
+        ),
+    },
+    kinds={
+        "date": convert.unix_date,
+        "timestamp": convert.unix_timestamp,
+        "money": lambda column: convert.minor_units(column, "currency", EXPONENTS),
+    },
+))
