@@ -19,7 +19,7 @@ from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import FORMATS, Format, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.origin import Origin, StandardCsv, quote_name
+from tieout.sources.origin import Origin, StandardCsv, missing_column, quote_name
 from tieout.sources.standard import read_export
 from tieout.sources.vendor import CsvReader, JsonReader, ParquetReader, Reader, RowsReader, VendorTable
 
@@ -70,11 +70,25 @@ def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, f
     source = _source(project, spec)
     if source is None or source.format == "standard":
         return StandardCsv(spec, folder / (source.path or "" if source else "") / spec.filename)
-    fmt = FORMATS[source.format]
+    fmt = _shape(FORMATS[source.format], source, spec, folder)
     default = fmt.tables.get(spec.table, TableMap())
     key = f"sources.{spec.system}"
     return VendorTable(spec, _reader(con, source, fmt, default, spec, folder, key), columns(fmt, source, spec),
                        tz=project.timezone, keep=default.keep, system_key=key)
+
+
+def _shape(fmt: Format, source: Source, spec: ExportFile, folder: Path) -> Format:
+    """The shape of a vendor's exports that `spec` is read in (`Format.alternatives`)."""
+    if not fmt.alternatives or source.url is not None:
+        return fmt
+    shapes = (fmt, *fmt.alternatives)
+    given = source.tables.get(spec.table)
+    if given and given.file:
+        suffix = given.file.rsplit(".", 1)[-1].lower()
+        kind = {"json": "json", "jsonl": "json", "ndjson": "json", "parquet": "parquet"}.get(suffix, "csv")
+        return next((s for s in shapes if s.reader == kind), fmt)
+    base = _base(folder, source, fmt)
+    return next((s for s in shapes if _found(base, s.tables.get(spec.table, TableMap()).files)), fmt)
 
 
 def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversion]:
@@ -113,7 +127,7 @@ def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default
     given = source.tables.get(spec.table)
     query = (given.query if given else None) or default.query
     patterns = (given.file,) if given and given.file else default.files
-    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key)
+    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key, default.unwrap)
     for name, related in default.related.items():
         view = f"{spec.table}__{name}"
         if related.optional and source.url is None and not _found(_base(folder, source, fmt), related.files):
@@ -124,12 +138,16 @@ def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default
         # Loaded as a view for the table's conversions to join; its header is checked like the table's.
         other = _open(con, source, fmt, spec.table, view, related.query, related.files, folder, key)
         other.check()
+        for column in related.columns:
+            if not other.has(column):
+                raise missing_column(other.paths[0] if other.paths else other.label, column, related.columns,
+                                     other.names(), f" (read for {spec.table})")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {other.rows(view)}")
     return reader
 
 
 def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: str, name: str, query: str | None,
-          patterns: tuple[str, ...], folder: Path, key: str) -> Reader:
+          patterns: tuple[str, ...], folder: Path, key: str, unwrap: tuple[str, ...] = ()) -> Reader:
     if source.url is not None:
         from tieout.sources.database import fetch
 
@@ -144,7 +162,7 @@ def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: st
         raise InputError(f"no file for {table} (set {key}.tables.{table}.file)", file=base)
     paths, label = _files(base, patterns)
     if fmt.reader == "json":
-        return JsonReader(paths, label)
+        return JsonReader(paths, label, unwrap)
     if fmt.reader == "parquet":
         return ParquetReader(paths, label)
     return CsvReader(paths, label, source.encoding)

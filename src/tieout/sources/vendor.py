@@ -139,9 +139,12 @@ class JsonReader(Reader):
 
     word = "field"
 
-    def __init__(self, paths: list[Path], label: Path) -> None:
+    def __init__(self, paths: list[Path], label: Path, unwrap: tuple[str, ...] = ()) -> None:
         super().__init__(paths, label)
         self.parsed: dict[str, tuple[str, ...]] = {}  # field -> its keys in `tieout__fields`
+        # Paths tried in order for the record inside each object (an API list entry {"customer": {...}}, a
+        # webhook event's content.customer); an object holding none of them is the record itself.
+        self.unwrap = unwrap
 
     def want(self, names: list[str]) -> None:
         """Parse each object once, into the fields that will be read (`json_extract_string` parses the whole
@@ -182,6 +185,11 @@ class JsonReader(Reader):
     def rows(self, rejects: str) -> str:
         parts = [self._file_rows(i, path) for i, path in enumerate(self.paths)]
         rows = "(" + " UNION ALL ".join(parts) + ")"
+        if self.unwrap:
+            paths = "[" + ", ".join(literal(_json_path(p)) for p in self.unwrap) + "]"
+            inner = f"list_filter(json_extract(tieout__object, {paths}), lambda w: json_type(w) = 'OBJECT')[1]"
+            rows = (f"(SELECT coalesce({inner}, tieout__object) AS tieout__object, {FILE}, {POSITION} "
+                    f"FROM {rows})")
         if not self.parsed:
             return rows
         return f"(SELECT *, json_transform(tieout__object, {literal(self._schema())}) AS tieout__fields FROM {rows})"
@@ -194,11 +202,14 @@ class JsonReader(Reader):
             return (f"SELECT json AS tieout__object, {file} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
                     f"FROM {objects}")
         objects = f"read_json_objects({file}, format = 'auto', maximum_object_size = {size})"
-        # One object holding a list of objects is an API list; otherwise each line is an object.
+        # One object holding a list of objects is an API list (Stripe's {"object": "list", "data": [...]},
+        # Chargebee's {"list": [...], "next_offset": ...}); otherwise each line is an object. One parse each.
         return (f"SELECT o.o AS tieout__object, {file} AS {FILE}, o.i - 1 AS {POSITION} FROM ("
-                f"SELECT CASE WHEN json_extract_string(json, '$.object') = 'list' AND json_type(json, '$.data') = "
-                f"'ARRAY' THEN json_extract(json, '$.data[*]') ELSE [json] END AS l, row_number() OVER () AS n "
-                f"FROM {objects}), LATERAL (SELECT unnest(l) AS o, generate_subscripts(l, 1) + n - 1 AS i) AS o")
+                f"SELECT CASE WHEN e[1] = '\"list\"' AND json_type(e[2]) = 'ARRAY' THEN CAST(e[2] AS JSON[]) "
+                f"WHEN e[1] IS NULL AND json_type(e[3]) = 'ARRAY' THEN CAST(e[3] AS JSON[]) ELSE [json] END AS l, n "
+                f"FROM (SELECT json, json_extract(json, ['$.object', '$.data', '$.list']) AS e, "
+                f"row_number() OVER () AS n FROM {objects})), "
+                f"LATERAL (SELECT unnest(l) AS o, generate_subscripts(l, 1) + n - 1 AS i) AS o")
 
     def unreadable(self, message: str) -> InputError:
         first = message.strip().splitlines()[0] if message.strip() else "unreadable"

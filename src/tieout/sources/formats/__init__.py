@@ -43,6 +43,9 @@ class TableMap:
     statuses: Mapping[str, str] = field(default_factory=dict)  # vendor status -> standard status
     keep: Conversion | None = None  # SQL true for the rows that are live records
     related: Mapping[str, Related] = field(default_factory=dict)
+    # JSON: paths tried in order for the record inside each object (Chargebee's list entry {"customer": {...}},
+    # a webhook event's content.customer); an object holding none of them is the record itself.
+    unwrap: tuple[str, ...] = ()
 
 
 # Told a connection holding the day's typed tables and the source's own rows; returns proposed map rows
@@ -58,6 +61,10 @@ class Format:
     kinds: Mapping[str, Callable[[str], Conversion]] = field(default_factory=dict)
     # A generic format (csv, json, parquet, sql) reads a column named as the standard column unless mapped.
     generic: bool = False
+    # Other shapes of the same vendor's exports (Chargebee's API JSON beside its CSV export): each table is read
+    # in the shape a `tables:` file's suffix names (.json/.jsonl, .parquet, else CSV), else the first shape
+    # whose default files are in the source's folder.
+    alternatives: tuple[Format, ...] = ()
 
 
 FORMATS: dict[str, Format] = {
