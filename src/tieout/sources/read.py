@@ -19,7 +19,7 @@ from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import FORMATS, Format, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.origin import Origin, StandardCsv, missing_column, quote_name
+from tieout.sources.origin import Origin, StandardCsv, literal, missing_column, quote_name
 from tieout.sources.standard import read_export
 from tieout.sources.vendor import CsvReader, JsonReader, ParquetReader, Reader, RowsReader, VendorTable
 
@@ -74,7 +74,7 @@ def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, f
     default = fmt.tables.get(spec.table, TableMap())
     key = f"sources.{spec.system}"
     return VendorTable(spec, _reader(con, source, fmt, default, spec, folder, key), columns(fmt, source, spec),
-                       tz=project.timezone, keep=default.keep, system_key=key)
+                       tz=project.timezone, keep=default.keep, system_key=key, joins=bool(default.related))
 
 
 def _shape(fmt: Format, source: Source, spec: ExportFile, folder: Path) -> Format:
@@ -142,7 +142,11 @@ def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default
             if not other.has(column):
                 raise missing_column(other.paths[0] if other.paths else other.label, column, related.columns,
                                      other.names(), f" (read for {spec.table})")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {other.rows(view)}")
+        rows = other.rows(view)
+        if not other.positioned:  # every related view says where each row is, for a refusal to name it
+            rows = (f"(SELECT *, {literal(str(other.paths[0]))} AS tieout__file, row_number() OVER () - 1 AS "
+                    f"tieout__position FROM {rows})")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}")
     return reader
 
 

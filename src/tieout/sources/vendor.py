@@ -93,7 +93,7 @@ class CsvReader(Reader):
 
     def check(self) -> None:
         for path in self.paths:
-            header = read_header(path, encoding=self.encoding)
+            header = read_header(path, encoding=self.encoding, missing="file is missing")
             check_duplicated_header(path, header)
             if self.header and header != self.header:
                 raise InputError(f"its header differs from {self.paths[0].name}'s (parts of one table share one "
@@ -301,14 +301,15 @@ class VendorTable(Origin):
     """A standard table made from a reader's rows by one conversion per standard column."""
 
     def __init__(self, spec: ExportFile, reader: Reader, columns: Mapping[str, Conversion], *, tz: str,
-                 keep: Conversion | None = None, system_key: str = "") -> None:
+                 keep: Conversion | None = None, system_key: str = "", joins: bool = False) -> None:
         super().__init__(spec, reader.label)
         self.reader = reader
         self.columns = dict(columns)
         self.tz = tz
         self.keep = keep  # rows the vendor keeps but that are not live records (Salesforce's deleted ones)
         self.system_key = system_key  # e.g. sources.crm, to tell a person where a column map is set
-        self.positioned = reader.positioned or keep is not None
+        # Rows filtered, or joined to a related table (a join may reorder them): each carries its place.
+        self.positioned = reader.positioned or keep is not None or joins
         if isinstance(reader, JsonReader):
             # (Not the `keep` test's fields: DuckDB moves the filter below the parse, which it would then repeat.)
             reader.want([c for conversion in self.columns.values() for c in conversion.inputs])
