@@ -177,7 +177,7 @@ def test_a_generated_world_in_stripe_shape_reads_as_the_standard_layout(world: P
         invoices = root / "exports" / day / "billing_invoices.csv"
         customer = records(invoices.read_text())[0]["customer_id"]
         with invoices.open("a", newline="") as f:
-            f.write(EXTRA_INVOICES.format(c=customer))
+            f.write(EXTRA_INVOICES.format(c=customer).replace("\n", "\r\n"))  # CRLF, as the world writes
         roots[shape] = root
     as_stripe(roots["stripe"] / "exports" / day, "Europe/Berlin")
     standard, stripe = typed(roots["standard"], day), typed(roots["stripe"], day)

@@ -78,4 +78,5 @@ FORMATS: dict[str, Format] = {
 def register(fmt: Format) -> Format:
     FORMATS[fmt.name] = fmt
     return fmt
-from tieout.sources.formats import stripe  # noqa: E402,F401
+import tieout.sources.formats.chargebee  # noqa: E402,F401
+import tieout.sources.formats.stripe  # noqa: E402,F401

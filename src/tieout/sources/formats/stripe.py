@@ -16,6 +16,7 @@ from __future__ import annotations
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import Format, Related, TableMap, register
+from tieout.sources.formats.templates import bind, day, first, sql
 
 # https://docs.stripe.com/currencies: amounts of these are whole units (500 JPY is 500)...
 ZERO_DECIMAL = ("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF",
@@ -32,35 +33,10 @@ MORE_LINES = ("false (the export holds only the first page of this invoice's lin
               "false)")
 
 
-def sql(text: str, *inputs: str) -> str:
-    """A conversion template from readable SQL: `@name` is the input of that name, `@tz` the project's time
-    zone; braces are SQL's own."""
-    out = text.replace("{", "{{").replace("}", "}}").replace("@tz", "{tz}")
-    for i, name in sorted(enumerate(inputs), key=lambda n: -len(n[1])):
-        out = out.replace(f"@{name}", f"{{{i}}}")
-    return out
-
-
 def unix(v: str) -> str:
     """Unix seconds as text -> BIGINT, or NULL where the text is not a whole, non-negative number of seconds
     (at most 11 digits: up to the year 5138, so every value is a date)."""
     return f"(CASE WHEN regexp_full_match({v}, '[0-9]{{1,11}}') THEN CAST({v} AS BIGINT) END)"
-
-
-def day(seconds: str) -> str:
-    """Unix seconds (BIGINT) -> the date of that instant in the project's time zone, as YYYY-MM-DD."""
-    return f"strftime(timezone(@tz, to_timestamp({seconds})), '%Y-%m-%d')"
-
-
-def bind(value: str, name: str, body: str) -> str:
-    """`body` with `value` computed once under `name` (a lambda over a one-element list: DuckDB evaluates a
-    repeated subexpression at each use)."""
-    return f"list_transform([{value}], lambda {name}: {body})[1]"
-
-
-def first(items: str) -> str:
-    """The first non-NULL element of a list (NULL when there is none)."""
-    return f"list_filter({items}, lambda c: c IS NOT NULL)[1]"
 
 
 # --- invoices: the line items -----------------------------------------------------------------------------------

@@ -1,0 +1,253 @@
+"""Chargebee: its CSV data export (`Customers.csv`, `Invoices.csv` and the invoices' `LineItems.csv`), or its API
+v2 objects as JSON (list responses `{"list": [{"customer": {...}}, ...]}`, arrays, JSON Lines, webhook events
+whose `content` holds the object). `docs/sources/chargebee.md` says what is read, what is assumed of the CSV
+export (no public sample of it exists) and what is refused.
+
+Chargebee's rules: amounts are integers in the currency's minor unit (ISO 4217: JPY has none, KWD three —
+Chargebee follows the ISO definition); times are unix seconds (the CSV may also hold ISO 8601 dates and times),
+taken as dates in the project's time zone; an invoice's service period is its line items' `date_from` and
+`date_to`, whose `date_to` is exclusive (a term ends at the next term's start); `billed_fte` is the quantity of
+its plan lines (`quantity_in_decimal` where given).
+"""
+
+from __future__ import annotations
+
+from tieout.sources import convert
+from tieout.sources.convert import Conversion
+from tieout.sources.formats import Format, Related, TableMap, register
+from tieout.sources.formats.templates import bind, day, first, sql
+
+# ISO 4217 minor units that are not hundredths (Chargebee: "as per the ISO definition").
+EXPONENTS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+                     "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+
+# Chargebee invoice status -> the standard one (README of ../shared/realdata; Chargebee's API reference).
+INVOICE_STATUSES = {
+    "paid": "paid",
+    "posted": "open",  # issued, not yet due
+    "payment_due": "open",  # due, collection under way
+    "not_paid": "uncollectible",  # every collection attempt failed
+    "voided": "void",
+    "pending": "draft",  # not yet closed (metered charges may still be added)
+}
+PLAN_LINES = ("plan", "plan_item_price")  # the subscription's seats; addons and charges are not
+
+TIME = "unix seconds such as 1767225600, or an ISO 8601 date or date and time"
+
+
+def instant(v: str) -> str:
+    """Unix seconds, an ISO 8601 date (midnight in the project's time zone) or date and time (UTC without a
+    zone) -> BIGINT unix seconds; NULL for anything else."""
+    return (f"(CASE WHEN regexp_full_match({v}, '[0-9]{{1,11}}') THEN CAST({v} AS BIGINT) "
+            f"WHEN regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+            f"THEN CAST(epoch(timezone(@tz, TRY_CAST({v} AS TIMESTAMP))) AS BIGINT) "
+            f"WHEN regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}"
+            f"(\\.[0-9]{{1,6}})?)?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?') "
+            f"THEN CAST(epoch(TRY_CAST({v} AS TIMESTAMPTZ)) AS BIGINT) END)")
+
+
+def date_of(column: str) -> Conversion:
+    return Conversion(sql(day(instant("@v")), "v"), (column,), TIME)
+
+
+def timestamp_of(column: str, *, optional: bool = False) -> Conversion:
+    return Conversion(sql(f"strftime(timezone('UTC', to_timestamp({instant('@v')})), '%Y-%m-%dT%H:%M:%S.%fZ')",
+                          "v"), (column,), TIME, optional)
+
+
+def name(company: str, first_name: str, last_name: str) -> Conversion:
+    """The company; a customer without one (a person) by first and last name."""
+    return Conversion("coalesce(nullif(trim({0}), ''), nullif(trim(concat_ws(' ', nullif(trim({1}), ''), "
+                      "nullif(trim({2}), ''))), ''))", (company, first_name, last_name))
+
+
+def money(column: str, currency: str) -> Conversion:
+    return convert.minor_units(column, currency, EXPONENTS)
+
+
+# A quantity: trailing zeros of a decimal dropped, then at most 4 decimals (the standard layout's).
+_NUMBER = "'[0-9]{1,14}(\\.[0-9]{1,4})?'"
+
+
+def _trimmed(v: str) -> str:
+    return f"CASE WHEN contains({v}, '.') THEN rtrim(rtrim({v}, '0'), '.') ELSE {v} END"
+
+
+def _quantity(v: str) -> str:
+    return f"CASE WHEN regexp_full_match({_trimmed(v)}, {_NUMBER}) THEN CAST({_trimmed(v)} AS DECIMAL(18, 4)) END"
+
+
+SEATS = "a number of seats that is not negative, such as 12 (at most 4 decimals)"
+PLANS = "(" + ", ".join(f"'{p}'" for p in PLAN_LINES) + ")"
+
+# --- the CSV export: line items in their own file ---------------------------------------------------------------
+
+LINE_ITEMS = ("(SELECT \"line_items.invoice_id\" AS li_invoice, \"line_items.date_from\" AS li_from, "
+              "\"line_items.date_to\" AS li_to, nullif(trim(\"line_items.quantity\"), '') AS li_quantity, "
+              "\"line_items.entity_type\" AS li_type, tieout__file AS li_file, tieout__position AS li_position "
+              "FROM billing_invoices__line_items)")
+LINE_COLUMNS = ("line_items.invoice_id", "line_items.date_from", "line_items.date_to", "line_items.quantity",
+                "line_items.entity_type")
+
+
+def _csv_line(column: str) -> str:
+    return f"'{column} (' || parse_filename(li_file) || ', row ' || CAST(li_position + 2 AS VARCHAR) || ')'"
+
+
+_NO_LINES = ("['invoices.id', @id, 'an invoice with line items in the line items file (LineItems.csv: its service "
+             "period is read from them)']")
+
+
+def _csv_period(column: str) -> Conversion:
+    if column == "period_start":
+        value = (f"(SELECT CASE WHEN count(*) > 0 AND count(s) = count(*) THEN {day('min(s)')} END "
+                 f"FROM (SELECT {instant('li_from')} AS s FROM {LINE_ITEMS} WHERE li_invoice = @id))")
+        bad_line = f"{instant('li_from')} IS NULL"
+        culprit_line = f"[{_csv_line('line_items.date_from')}, li_from, '{TIME}']"
+    else:
+        value = (f"(SELECT CASE WHEN count(*) > 0 AND bool_and(coalesce(e >= s, false)) "
+                 f"THEN {day('max(greatest(s, e - 1))')} END FROM (SELECT {instant('li_from')} AS s, "
+                 f"{instant('li_to')} AS e FROM {LINE_ITEMS} WHERE li_invoice = @id))")
+        bad_line = f"coalesce({instant('li_to')} < {instant('li_from')}, {instant('li_to')} IS NULL)"
+        culprit_line = (f"CASE WHEN {instant('li_to')} IS NULL THEN [{_csv_line('line_items.date_to')}, li_to, "
+                        f"'{TIME}'] ELSE [{_csv_line('line_items.date_to')}, li_to, 'at or after its line''s "
+                        "date_from ' || li_from || ' (date_to is exclusive)'] END")
+    culprit = (f"coalesce((SELECT {culprit_line} FROM {LINE_ITEMS} WHERE li_invoice = @id AND {bad_line} "
+               f"ORDER BY li_file, li_position LIMIT 1), CASE WHEN NOT EXISTS (SELECT 1 FROM {LINE_ITEMS} "
+               f"WHERE li_invoice = @id) THEN {_NO_LINES} END)")
+    return Conversion(sql(value, "id"), ("invoices.id",), "an invoice with line items in the line items file",
+                      culprit=sql(culprit, "id"))
+
+
+_CSV_SEATS = f"FROM {LINE_ITEMS} WHERE li_invoice = @id AND li_type IN {PLANS}"
+CSV_BILLED_FTE = Conversion(
+    sql(f"(SELECT CASE WHEN bool_and(q IS NOT NULL) THEN CAST(sum(q) AS VARCHAR) END FROM (SELECT "
+        f"{_quantity('li_quantity')} AS q {_CSV_SEATS} AND li_quantity IS NOT NULL))", "id"),
+    ("invoices.id",), SEATS,
+    bad=sql(f"(SELECT coalesce(bool_or({_quantity('li_quantity')} IS NULL), false) {_CSV_SEATS} "
+            "AND li_quantity IS NOT NULL)", "id"),
+    culprit=sql(f"(SELECT [{_csv_line('line_items.quantity')}, li_quantity, '{SEATS}'] {_CSV_SEATS} AND "
+                f"li_quantity IS NOT NULL AND {_quantity('li_quantity')} IS NULL ORDER BY li_file, li_position "
+                "LIMIT 1)", "id"),
+)
+
+CSV = Format(
+    "chargebee", "csv",
+    tables={
+        "billing_customers": TableMap(
+            files=("Customers.csv", "customers.csv"),
+            columns={"customer_id": "customers.id",
+                     "name": name("customers.company", "customers.first_name", "customers.last_name"),
+                     "email": "customers.email", "tax_id": convert.text("customers.vat_number", optional=True),
+                     "updated_at": timestamp_of("customers.updated_at", optional=True)},
+        ),
+        "billing_invoices": TableMap(
+            files=("Invoices.csv", "invoices.csv"),
+            columns={"invoice_id": "invoices.id", "customer_id": "invoices.customer_id",
+                     "period_start": _csv_period("period_start"), "period_end": _csv_period("period_end"),
+                     "issued_on": date_of("invoices.date"), "status": "invoices.status",
+                     "amount": money("invoices.total", "invoices.currency_code"),
+                     "currency": "invoices.currency_code", "billed_fte": CSV_BILLED_FTE,
+                     "updated_at": timestamp_of("invoices.updated_at", optional=True)},
+            statuses=INVOICE_STATUSES,
+            related={"line_items": Related(
+                files=("LineItems.csv", "Line_Items.csv", "InvoiceLineItems.csv", "Invoice_Line_Items.csv",
+                       "line_items.csv"),
+                columns=LINE_COLUMNS)},
+        ),
+    },
+    kinds={"date": date_of, "timestamp": timestamp_of,
+           "money": lambda column: money(column, "invoices.currency_code")},
+)
+
+# --- the API's JSON: line items inside the invoice --------------------------------------------------------------
+
+LINES = "TRY_CAST(@line_items AS JSON[])"
+_FIELDS = "['$.date_from', '$.date_to', '$.entity_type', '$.quantity', '$.quantity_in_decimal']"
+ITEMS = f"list_transform({LINES}, lambda x: json_extract_string(x, {_FIELDS}))"
+MORE = "@line_items_next_offset IS NOT NULL"
+MORE_LINES = ("absent (the invoice's line items continue on another page, so its period and seats would be wrong: "
+              "export invoices with all their line items)")
+JSON_PERIOD = ("line_items", "line_items_next_offset")
+_JSON_BOUNDS = f"list_transform({ITEMS}, lambda q: [{instant('q[1]')}, {instant('q[2]')}])"
+
+
+def _json_line(i: str, field: str) -> str:
+    return f"'line_items[' || CAST({i} - 1 AS VARCHAR) || '].{field}'"
+
+
+def _json_period(column: str) -> Conversion:
+    if column == "period_start":
+        seconds, pick = "list_transform(d, lambda b: b[1])", "list_min"
+        line = f"CASE WHEN {instant('q[1]')} IS NULL THEN [{_json_line('i', 'date_from')}, q[1], '{TIME}'] END"
+    else:
+        seconds = "list_transform(d, lambda b: CASE WHEN b[2] >= b[1] THEN greatest(b[1], b[2] - 1) END)"
+        pick = "list_max"
+        line = (f"CASE WHEN {instant('q[2]')} IS NULL THEN [{_json_line('i', 'date_to')}, q[2], '{TIME}'] "
+                f"WHEN {instant('q[2]')} < {instant('q[1]')} THEN [{_json_line('i', 'date_to')}, q[2], "
+                "'at or after its line''s date_from ' || q[1] || ' (date_to is exclusive)'] END")
+    value = (f"CASE WHEN {MORE} THEN NULL ELSE " + bind(_JSON_BOUNDS, "d", bind(
+        seconds, "s", f"CASE WHEN len(s) > 0 AND list_count(s) = len(s) THEN {day(f'{pick}(s)')} END")) + " END")
+    more = MORE_LINES.replace("'", "''")
+    culprit = (f"CASE WHEN {MORE} THEN ['line_items_next_offset', @line_items_next_offset, '{more}'] "
+               f"WHEN coalesce(len({LINES}), 0) = 0 THEN ['line_items', @line_items, 'a list of line items with "
+               "their dates (date_from, date_to)'] "
+               f"ELSE {first(f'list_transform({ITEMS}, lambda q, i: {line})')} END")
+    return Conversion(sql(value, *JSON_PERIOD), JSON_PERIOD, "a list of line items with their dates (date_from, "
+                      "date_to)", culprit=sql(culprit, *JSON_PERIOD))
+
+
+_JSON_SEATS = (f"list_transform(list_filter({ITEMS}, lambda q: q[3] IN {PLANS} AND coalesce(q[5], q[4]) IS NOT "
+               "NULL), lambda q: coalesce(q[5], q[4]))")
+_JSON_SEATS_BAD = f"list_bool_or(list_transform(s, lambda v: ({_quantity('v')}) IS NULL))"
+JSON_BILLED_FTE = Conversion(
+    sql(bind(_JSON_SEATS, "s", f"CASE WHEN NOT {_JSON_SEATS_BAD} THEN CAST(list_sum(list_transform(s, lambda v: "
+                               f"{_quantity('v')})) AS VARCHAR) END"), "line_items"),
+    ("line_items",), SEATS,
+    bad=sql(bind(_JSON_SEATS, "s", f"coalesce({_JSON_SEATS_BAD}, false)"), "line_items"),
+    culprit=sql(first(
+        f"list_transform({ITEMS}, lambda q, i: CASE WHEN q[3] IN {PLANS} AND coalesce(q[5], q[4]) IS NOT NULL AND "
+        f"({_quantity('coalesce(q[5], q[4])')}) IS NULL THEN [{_json_line('i', 'quantity')} || CASE WHEN q[5] IS "
+        f"NOT NULL THEN '_in_decimal' ELSE '' END, coalesce(q[5], q[4]), '{SEATS}'] END)"), "line_items"),
+)
+
+
+def _live(kind: str) -> Conversion:
+    """A live record of this kind: not deleted, and not another object (an event without one, read as itself)."""
+    return Conversion(f"coalesce({{0}}, 'false') <> 'true' AND coalesce({{1}}, '{kind}') = '{kind}'",
+                      ("deleted", "object"))
+
+
+def _pages(name_: str) -> tuple[str, ...]:
+    return (f"{name_}.json", f"{name_}.jsonl", f"{name_}_*.json", f"{name_}_*.jsonl")
+
+
+JSON = Format(
+    "chargebee", "json",
+    tables={
+        "billing_customers": TableMap(
+            files=_pages("customers"),
+            columns={"customer_id": "id", "name": name("company", "first_name", "last_name"), "email": "email",
+                     "tax_id": "vat_number", "updated_at": timestamp_of("updated_at")},
+            keep=_live("customer"),
+            unwrap=("content.customer", "customer"),
+        ),
+        "billing_invoices": TableMap(
+            files=_pages("invoices"),
+            columns={"invoice_id": "id", "customer_id": "customer_id", "period_start": _json_period("period_start"),
+                     "period_end": _json_period("period_end"), "issued_on": date_of("date"), "status": "status",
+                     "amount": money("total", "currency_code"), "currency": "currency_code",
+                     "billed_fte": JSON_BILLED_FTE, "updated_at": timestamp_of("updated_at")},
+            statuses=INVOICE_STATUSES,
+            keep=_live("invoice"),
+            unwrap=("content.invoice", "invoice"),
+        ),
+    },
+    kinds={"date": date_of, "timestamp": timestamp_of, "money": lambda column: money(column, "currency_code")},
+)
+
+CHARGEBEE = register(Format(CSV.name, CSV.reader, CSV.tables, CSV.kinds, alternatives=(JSON,)))
