@@ -203,10 +203,12 @@ class JsonReader(Reader):
                     f"FROM {objects}")
         objects = f"read_json_objects({file}, format = 'auto', maximum_object_size = {size})"
         # One object holding a list of objects is an API list (Stripe's {"object": "list", "data": [...]},
-        # Chargebee's {"list": [...], "next_offset": ...}); otherwise each line is an object. One parse each.
+        # Chargebee's {"list": [...], "next_offset": ...} and nothing else); otherwise each line is an object.
+        # One parse each (the keys are read only for an object holding a `list` array).
         return (f"SELECT o.o AS tieout__object, {file} AS {FILE}, o.i - 1 AS {POSITION} FROM ("
                 f"SELECT CASE WHEN e[1] = '\"list\"' AND json_type(e[2]) = 'ARRAY' THEN CAST(e[2] AS JSON[]) "
-                f"WHEN e[1] IS NULL AND json_type(e[3]) = 'ARRAY' THEN CAST(e[3] AS JSON[]) ELSE [json] END AS l, n "
+                f"WHEN e[1] IS NULL AND json_type(e[3]) = 'ARRAY' AND list_has_all(['list', 'next_offset'], "
+                f"json_keys(json)) THEN CAST(e[3] AS JSON[]) ELSE [json] END AS l, n "
                 f"FROM (SELECT json, json_extract(json, ['$.object', '$.data', '$.list']) AS e, "
                 f"row_number() OVER () AS n FROM {objects})), "
                 f"LATERAL (SELECT unnest(l) AS o, generate_subscripts(l, 1) + n - 1 AS i) AS o")
