@@ -423,3 +423,21 @@ def test_the_healthy_customer_in_the_csv_and_the_json_shape_agree(tmp_path: Path
         "updated_at": int(datetime.fromisoformat(r["updated_at"]).timestamp()), "object": "customer",
         "deleted": False}}]}))
     assert typed(root)["billing_customers"] == before
+
+
+def test_a_tables_file_picks_the_shape_and_statuses_map_more_words(tmp_path: Path) -> None:
+    invoice = dict(_realdata("subscription_activated.json")["content"]["invoice"])  # type: ignore[index]
+    invoice["status"] = "written_off"
+    yml = ("    tables:\n      billing_invoices:\n        file: export-*.jsonl\n"
+           "        statuses: {written_off: uncollectible}\n")
+    root = _json_project(tmp_path, "customers.json:" + json.dumps([_realdata("customer.json")]),
+                         "export-1.jsonl:" + _lines({"invoice": invoice}), yml)
+    assert typed(root)["billing_invoices"][0][5] == "uncollectible"
+
+
+def test_a_record_with_a_list_field_is_no_list_response(tmp_path: Path) -> None:
+    """Only an object of `list` (and `next_offset`) alone is Chargebee's list response."""
+    customer = {**_realdata("customer.json"), "list": [{"customer": {"id": "not_me"}}]}
+    root = _json_project(tmp_path, "customers.jsonl:" + _lines(customer),
+                         "invoices.json:" + json.dumps([_realdata("invoice_updated.json")]))
+    assert [r[0] for r in typed(root)["billing_customers"]] == ["__test__KyVnHhSBWl7eY2bl"]
