@@ -27,25 +27,33 @@ class Conversion:
     inputs: tuple[str, ...]
     expected: str = ""  # what a vendor's value must look like; empty: the conversion cannot fail
     optional: bool = False  # a source without the column gives no value instead of being refused
-    # Where "the first input holds a value and the result is NULL" does not say it (a value read from a list of
-    # line items; a result that may rightly be empty): SQL true where the vendor's values did not convert.
-    bad: str = ""
+    # SQL true where the vendor holds a value for the column (default: the first input is not blank); a present
+    # value whose result is NULL did not convert. For a value read from a list of line items, or one that may
+    # rightly be empty.
+    present: str = ""
     # SQL naming the value at fault on a row that did not convert, as [field, value as written, what was
     # expected] (`lines.data[3].period.end` rather than the first input); NULL: the first input and `expected`.
     # Read on refusal only.
     culprit: str = ""
+    # Why `fields:` cannot name another vendor column for it (a value computed from a list of line items);
+    # empty: it can.
+    fixed: str = ""
 
     def sql(self, refs: list[str], tz: str) -> str:
         return self.template.format(*refs, tz=literal(tz))
 
+    def present_sql(self, refs: list[str], tz: str) -> str:
+        """SQL true where the vendor holds a value for the column."""
+        if self.present:
+            return f"coalesce(({self.present.format(*refs, tz=literal(tz))}), false)"
+        return f"coalesce(trim({refs[0]}), '') <> ''"
+
     def bad_sql(self, refs: list[str], tz: str, result: str | None = None) -> str | None:
-        """SQL true where the vendor's values did not convert (by default: the first input holds a value and
-        the result, `result` where it is computed already, is NULL)."""
-        if self.bad:
-            return f"coalesce(({self.bad.format(*refs, tz=literal(tz))}), false)"
+        """SQL true where the vendor's values did not convert: present, and the result (`result` where it is
+        computed already) NULL."""
         if not self.expected:
             return None
-        return f"(coalesce(trim({refs[0]}), '') <> '' AND ({result or self.sql(refs, tz)}) IS NULL)"
+        return f"({self.present_sql(refs, tz)} AND ({result or self.sql(refs, tz)}) IS NULL)"
 
     def culprit_sql(self, refs: list[str], tz: str) -> str | None:
         return self.culprit.format(*refs, tz=literal(tz)) if self.culprit else None

@@ -14,7 +14,7 @@ import duckdb
 
 from tieout.config import Project, Source
 from tieout.db import one
-from tieout.errors import InputError
+from tieout.errors import ConfigError, InputError
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import FORMATS, Format, TableMap
@@ -102,6 +102,9 @@ def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversi
         if read is None and fmt.generic:
             read = col.name
         override = (given.columns.get(col.name) if given else None) or source.fields.get(f"{spec.table}.{col.name}")
+        if override is not None and isinstance(read, Conversion) and read.fixed:
+            raise ConfigError(f"sources.{spec.system}: {spec.table}.{col.name} is {read.fixed} in the {fmt.name} "
+                              f"format, so it cannot be read from {override!r}")
         if override is not None:
             read = read.reading(override) if isinstance(read, Conversion) else override
         if read is None:

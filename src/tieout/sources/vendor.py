@@ -141,18 +141,29 @@ class JsonReader(Reader):
 
     def __init__(self, paths: list[Path], label: Path, unwrap: tuple[str, ...] = ()) -> None:
         super().__init__(paths, label)
-        self.parsed: dict[str, tuple[str, ...]] = {}  # field -> its keys in `tieout__fields`
+        self.parsed: dict[str, tuple[Segment, ...]] = {}  # field -> its path in `tieout__fields`
         # Paths tried in order for the record inside each object (an API list entry {"customer": {...}}, a
         # webhook event's content.customer); an object holding none of them is the record itself.
         self.unwrap = unwrap
 
     def want(self, names: list[str]) -> None:
         """Parse each object once, into the fields that will be read (`json_extract_string` parses the whole
-        object again at every read: with fifteen fields, fifteen times). Plain dotted paths only; a path with an
-        index (`tax_ids.data[0].value`), or one that another path reads into, is read as before."""
-        plain = {n: tuple(n.split(".")) for n in set(names) if re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", n)}
-        self.parsed = {n: keys for n, keys in plain.items()
-                       if not any(other[:len(keys)] == keys and other != keys for other in plain.values())}
+        object again at every read: with fifteen fields, fifteen times). A path is dotted keys, each with an
+        optional index: `tax_ids.data[0].value`, or `lines.data[*].quantity` (a list, one element per line,
+        NULL where a line has no quantity). Where one path reads as text what another reads into (`lines.data`
+        beside `lines.data[*].quantity`), the text one is read as before, apart."""
+        paths = {n: segments for n in set(names) if (segments := _segments(n)) is not None}
+        kinds: dict[tuple[str, ...], set[str]] = {}
+        for segments in paths.values():
+            for prefix, kind in _kinds(segments):
+                kinds.setdefault(prefix, set()).add(kind)
+        chosen = {}
+        for prefix, found in kinds.items():
+            structured = {k for k in found if not k.endswith("text")}
+            chosen[prefix] = next(iter(found)) if len(found) == 1 else (
+                next(iter(structured)) if len(structured) == 1 else None)
+        self.parsed = {n: segments for n, segments in paths.items()
+                       if all(chosen[prefix] == kind for prefix, kind in _kinds(segments))}
 
     def check(self) -> None:
         for path in self.paths:
@@ -165,21 +176,22 @@ class JsonReader(Reader):
         return True  # objects may leave a field out; a required value missing is refused by the checks
 
     def ref(self, name: str) -> str:
-        keys = self.parsed.get(name)
-        if keys is None:
-            return f"json_extract_string(tieout__object, {literal(_json_path(name))})"
-        out = "tieout__fields"
-        for key in keys:
-            out = f"struct_extract({out}, {literal(key)})"
-        return out
+        segments = self.parsed.get(name)
+        if segments is not None:
+            return _access("tieout__fields", segments)
+        extract = f"json_extract_string(tieout__object, {literal(_json_path(name))})"
+        last = _segments(name)
+        if last is None:
+            return extract
+        # An object whose text lacks the key has no such field: most rows are answered without a parse (a
+        # `deleted` flag that only deleted objects carry). A key written with escapes would be missed: JSON
+        # exports write keys plainly.
+        return f"CASE WHEN contains(tieout__object, {literal(json.dumps(last[-1][0]))}) THEN {extract} END"
 
     def _schema(self) -> str:
         schema: dict[str, object] = {}
-        for keys in self.parsed.values():
-            node = schema
-            for key in keys[:-1]:
-                node = node.setdefault(key, {})  # type: ignore[assignment]
-            node[keys[-1]] = "VARCHAR"  # a nested object or list is its JSON text, as json_extract_string gives it
+        for segments in self.parsed.values():
+            _insert(schema, segments)
         return json.dumps(schema)
 
     def rows(self, rejects: str) -> str:
@@ -199,6 +211,11 @@ class JsonReader(Reader):
         size = max(path.stat().st_size + 1, 1 << 24)
         if _first_char(path) == "[":
             objects = f"read_json_objects({file}, format = 'array', maximum_object_size = {size})"
+            return (f"SELECT json AS tieout__object, {file} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
+                    f"FROM {objects}")
+        if _records_by_line(path):
+            # JSON Lines of records (the first line is a whole record): no line is looked into for a list.
+            objects = f"read_json_objects({file}, format = 'newline_delimited', maximum_object_size = {size})"
             return (f"SELECT json AS tieout__object, {file} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
                     f"FROM {objects}")
         objects = f"read_json_objects({file}, format = 'auto', maximum_object_size = {size})"
@@ -223,6 +240,75 @@ class JsonReader(Reader):
         ident = found[0] if found and found[0] else None
         shown = f" ({ident if len(ident) <= 24 else ident[:23] + '…'})" if ident else ""
         return f"object {position}{shown}"
+
+
+Segment = tuple[str, str | None]  # a key, and its index: None, "*" or a number
+
+
+def _segments(name: str) -> tuple[Segment, ...] | None:
+    out = []
+    for part in name.split("."):
+        match = re.fullmatch(r"([A-Za-z0-9_]+)(?:\[(\*|[0-9]+)\])?", part)
+        if match is None:
+            return None
+        out.append((match.group(1), match.group(2)))
+    return tuple(out)
+
+
+def _kinds(segments: tuple[Segment, ...]) -> list[tuple[tuple[str, ...], str]]:
+    """What a path takes each of its key paths to be: text, an object, or a list of either."""
+    return [(tuple(k for k, _ in segments[:i + 1]),
+             ("list of " if index is not None else "") + ("text" if i == len(segments) - 1 else "object"))
+            for i, (_, index) in enumerate(segments)]
+
+
+def _insert(node: dict[str, object], segments: tuple[Segment, ...]) -> None:
+    """Add a path to a json_transform schema; a value is VARCHAR (an object or list read as text is its JSON,
+    as json_extract_string gives it)."""
+    key, index = segments[0]
+    rest = segments[1:]
+    if index is None:
+        if rest:
+            _insert(node.setdefault(key, {}), rest)  # type: ignore[arg-type]
+        else:
+            node[key] = "VARCHAR"
+    elif rest:
+        _insert(node.setdefault(key, [{}])[0], rest)  # type: ignore[index]
+    else:
+        node[key] = ["VARCHAR"]
+
+
+def _access(expr: str, segments: tuple[Segment, ...], depth: int = 0) -> str:
+    """SQL reading a parsed path: keys, list elements (`[0]` is the first) and every element (`[*]`)."""
+    for i, (key, index) in enumerate(segments):
+        expr = f"struct_extract({expr}, {literal(key)})"
+        if index == "*":
+            rest = segments[i + 1:]
+            if not rest:
+                return expr
+            element = f"tieout__element{depth}"
+            return f"list_transform({expr}, lambda {element}: {_access(element, rest, depth + 1)})"
+        if index is not None:
+            expr = f"list_extract({expr}, {int(index) + 1})"
+    return expr
+
+
+def _records_by_line(path: Path) -> bool:
+    """Whether `path` is JSON Lines of records: its first line (read up to 1 MiB) is a whole object that is no
+    API list."""
+    with path.open("rb") as f:
+        first = f.readline(1 << 20)
+    if not first.endswith(b"\n"):
+        return False
+    try:
+        record = json.loads(first.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(record, dict):
+        return False
+    stripe_list = record.get("object") == "list" and isinstance(record.get("data"), list)
+    chargebee_list = isinstance(record.get("list"), list) and set(record) <= {"list", "next_offset"}
+    return not (stripe_list or chargebee_list)
 
 
 def _first_char(path: Path) -> str:
@@ -344,13 +430,9 @@ class VendorTable(Origin):
             inner.append(f"{conversion.sql(refs, self.tz)} AS {name}")
             if not all(self.reader.has(c) for c in conversion.inputs[:1]):
                 continue
-            if conversion.bad:
-                inner.append(f"{conversion.bad_sql(refs, self.tz)} AS tieout__bad_{i}")
-                flags.append(f"WHEN tieout__bad_{i} THEN {literal(col.name)}")
-            elif conversion.expected:
-                inner.append(f"{refs[0]} AS tieout__input_{i}")
-                flags.append(f"WHEN {conversion.bad_sql([f'tieout__input_{i}'], self.tz, name)} THEN "
-                             f"{literal(col.name)}")
+            if conversion.expected:
+                inner.append(f"{conversion.present_sql(refs, self.tz)} AS tieout__present_{i}")
+                flags.append(f"WHEN tieout__present_{i} AND {name} IS NULL THEN {literal(col.name)}")
         out = [quote_name(c.name) for c in self.spec.columns]
         out.append(f"CASE {' '.join(flags)} END AS {UNCONVERTED}" if flags else f"NULL AS {UNCONVERTED}")
         if self.positioned:
