@@ -15,7 +15,7 @@ from __future__ import annotations
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import Format, Related, TableMap, register
-from tieout.sources.formats.templates import bind, day, first, sql
+from tieout.sources.formats.templates import SEATS, bind, day, first, quantity, seat_sum, sql
 
 # ISO 4217 minor units that are not hundredths (Chargebee: "as per the ISO definition").
 EXPONENTS = {
@@ -35,6 +35,7 @@ INVOICE_STATUSES = {
     "pending": "draft",  # not yet closed (metered charges may still be added)
 }
 PLAN_LINES = ("plan", "plan_item_price")  # the subscription's seats; addons and charges are not
+FROM_LINES = "computed from the invoice's line items"
 
 TIME = "unix seconds such as 1767225600, or an ISO 8601 date or date and time"
 
@@ -69,19 +70,6 @@ def money(column: str, currency: str) -> Conversion:
     return convert.minor_units(column, currency, EXPONENTS)
 
 
-# A quantity: trailing zeros of a decimal dropped, then at most 4 decimals (the standard layout's).
-_NUMBER = "'[0-9]{1,14}(\\.[0-9]{1,4})?'"
-
-
-def _trimmed(v: str) -> str:
-    return f"CASE WHEN contains({v}, '.') THEN rtrim(rtrim({v}, '0'), '.') ELSE {v} END"
-
-
-def _quantity(v: str) -> str:
-    return f"CASE WHEN regexp_full_match({_trimmed(v)}, {_NUMBER}) THEN CAST({_trimmed(v)} AS DECIMAL(18, 4)) END"
-
-
-SEATS = "a number of seats that is not negative, such as 12 (at most 4 decimals)"
 PLANS = "(" + ", ".join(f"'{p}'" for p in PLAN_LINES) + ")"
 
 # --- the CSV export: line items in their own file ---------------------------------------------------------------
@@ -120,19 +108,18 @@ def _csv_period(column: str) -> Conversion:
                f"ORDER BY li_file, li_position LIMIT 1), CASE WHEN NOT EXISTS (SELECT 1 FROM {LINE_ITEMS} "
                f"WHERE li_invoice = @id) THEN {_NO_LINES} END)")
     return Conversion(sql(value, "id"), ("invoices.id",), "an invoice with line items in the line items file",
-                      culprit=sql(culprit, "id"))
+                      culprit=sql(culprit, "id"), fixed=FROM_LINES)
 
 
-_CSV_SEATS = f"FROM {LINE_ITEMS} WHERE li_invoice = @id AND li_type IN {PLANS}"
+_CSV_SEATS = f"FROM {LINE_ITEMS} WHERE li_invoice = @id AND li_type IN {PLANS} AND li_quantity IS NOT NULL"
 CSV_BILLED_FTE = Conversion(
-    sql(f"(SELECT CASE WHEN bool_and(q IS NOT NULL) THEN CAST(sum(q) AS VARCHAR) END FROM (SELECT "
-        f"{_quantity('li_quantity')} AS q {_CSV_SEATS} AND li_quantity IS NOT NULL))", "id"),
+    sql(f"(SELECT CASE WHEN count(q) = count(*) THEN CAST(sum(q) AS VARCHAR) END FROM (SELECT "
+        f"{quantity('li_quantity')} AS q {_CSV_SEATS}))", "id"),
     ("invoices.id",), SEATS,
-    bad=sql(f"(SELECT coalesce(bool_or({_quantity('li_quantity')} IS NULL), false) {_CSV_SEATS} "
-            "AND li_quantity IS NOT NULL)", "id"),
+    present=sql(f"EXISTS (SELECT 1 {_CSV_SEATS})", "id"),
     culprit=sql(f"(SELECT [{_csv_line('line_items.quantity')}, li_quantity, '{SEATS}'] {_CSV_SEATS} AND "
-                f"li_quantity IS NOT NULL AND {_quantity('li_quantity')} IS NULL ORDER BY li_file, li_position "
-                "LIMIT 1)", "id"),
+                f"{quantity('li_quantity')} IS NULL ORDER BY li_file, li_position LIMIT 1)", "id"),
+    fixed=FROM_LINES,
 )
 
 CSV = Format(
@@ -166,14 +153,13 @@ CSV = Format(
 
 # --- the API's JSON: line items inside the invoice --------------------------------------------------------------
 
-LINES = "TRY_CAST(@line_items AS JSON[])"
-_FIELDS = "['$.date_from', '$.date_to', '$.entity_type', '$.quantity', '$.quantity_in_decimal']"
-ITEMS = f"list_transform({LINES}, lambda x: json_extract_string(x, {_FIELDS}))"
-MORE = "@line_items_next_offset IS NOT NULL"
+# Each line's fields as a list, one element per line (the JSON source parses each invoice once into them);
+# `@lines` (their JSON) is read on refusal only.
+JSON_PERIOD = ("line_items[*].date_from", "line_items[*].date_to", "line_items_next_offset", "line_items")
+JSON_ALIASES = ("froms", "tos", "more", "lines")
+MORE = "@more IS NOT NULL"
 MORE_LINES = ("absent (the invoice's line items continue on another page, so its period and seats would be wrong: "
               "export invoices with all their line items)")
-JSON_PERIOD = ("line_items", "line_items_next_offset")
-_JSON_BOUNDS = f"list_transform({ITEMS}, lambda q: [{instant('q[1]')}, {instant('q[2]')}])"
 
 
 def _json_line(i: str, field: str) -> str:
@@ -182,37 +168,43 @@ def _json_line(i: str, field: str) -> str:
 
 def _json_period(column: str) -> Conversion:
     if column == "period_start":
-        seconds, pick = "list_transform(d, lambda b: b[1])", "list_min"
+        seconds, pick = f"list_transform(@froms, lambda v: {instant('v')})", "list_min"
         line = f"CASE WHEN {instant('q[1]')} IS NULL THEN [{_json_line('i', 'date_from')}, q[1], '{TIME}'] END"
     else:
-        seconds = "list_transform(d, lambda b: CASE WHEN b[2] >= b[1] THEN greatest(b[1], b[2] - 1) END)"
+        seconds = (f"list_transform(list_transform(list_zip(@froms, @tos), lambda p: [{instant('p[1]')}, "
+                   f"{instant('p[2]')}]), lambda b: CASE WHEN b[2] >= b[1] THEN greatest(b[1], b[2] - 1) END)")
         pick = "list_max"
         line = (f"CASE WHEN {instant('q[2]')} IS NULL THEN [{_json_line('i', 'date_to')}, q[2], '{TIME}'] "
                 f"WHEN {instant('q[2]')} < {instant('q[1]')} THEN [{_json_line('i', 'date_to')}, q[2], "
                 "'at or after its line''s date_from ' || q[1] || ' (date_to is exclusive)'] END")
-    value = (f"CASE WHEN {MORE} THEN NULL ELSE " + bind(_JSON_BOUNDS, "d", bind(
-        seconds, "s", f"CASE WHEN len(s) > 0 AND list_count(s) = len(s) THEN {day(f'{pick}(s)')} END")) + " END")
+    value = (f"CASE WHEN {MORE} THEN NULL ELSE " + bind(
+        seconds, "s", f"CASE WHEN len(s) > 0 AND list_count(s) = len(s) THEN {day(f'{pick}(s)')} END") + " END")
     more = MORE_LINES.replace("'", "''")
-    culprit = (f"CASE WHEN {MORE} THEN ['line_items_next_offset', @line_items_next_offset, '{more}'] "
-               f"WHEN coalesce(len({LINES}), 0) = 0 THEN ['line_items', @line_items, 'a list of line items with "
-               "their dates (date_from, date_to)'] "
-               f"ELSE {first(f'list_transform({ITEMS}, lambda q, i: {line})')} END")
-    return Conversion(sql(value, *JSON_PERIOD), JSON_PERIOD, "a list of line items with their dates (date_from, "
-                      "date_to)", culprit=sql(culprit, *JSON_PERIOD))
+    culprit = (f"CASE WHEN {MORE} THEN ['line_items_next_offset', @more, '{more}'] "
+               "WHEN coalesce(len(@froms), 0) = 0 THEN ['line_items', @lines, 'a list of line items with their dates "
+               "(date_from, date_to)'] "
+               f"ELSE {first(f'list_transform(list_zip(@froms, @tos), lambda q, i: {line})')} END")
+    # The line items are there (an empty list too: an invoice without lines is refused), or continue elsewhere.
+    present = f"@froms IS NOT NULL OR {MORE}"
+    return Conversion(sql(value, *JSON_ALIASES), JSON_PERIOD, "a list of line items with their dates (date_from, "
+                      "date_to)", present=sql(present, *JSON_ALIASES), culprit=sql(culprit, *JSON_ALIASES),
+                      fixed=FROM_LINES)
 
 
-_JSON_SEATS = (f"list_transform(list_filter({ITEMS}, lambda q: q[3] IN {PLANS} AND coalesce(q[5], q[4]) IS NOT "
-               "NULL), lambda q: coalesce(q[5], q[4]))")
-_JSON_SEATS_BAD = f"list_bool_or(list_transform(s, lambda v: ({_quantity('v')}) IS NULL))"
+# Seats: the plan lines' quantity_in_decimal, else quantity.
+JSON_SEATS = ("line_items[*].entity_type", "line_items[*].quantity", "line_items[*].quantity_in_decimal")
+_JSON_LINES = "list_zip(@type, @quantity, @decimal)"
+_JSON_PLAN = f"z[1] IN {PLANS} AND coalesce(z[3], z[2]) IS NOT NULL"
 JSON_BILLED_FTE = Conversion(
-    sql(bind(_JSON_SEATS, "s", f"CASE WHEN NOT {_JSON_SEATS_BAD} THEN CAST(list_sum(list_transform(s, lambda v: "
-                               f"{_quantity('v')})) AS VARCHAR) END"), "line_items"),
-    ("line_items",), SEATS,
-    bad=sql(bind(_JSON_SEATS, "s", f"coalesce({_JSON_SEATS_BAD}, false)"), "line_items"),
+    sql(seat_sum(f"list_transform(list_filter({_JSON_LINES}, lambda z: {_JSON_PLAN}), lambda z: coalesce(z[3], z[2]))"),
+        "type", "quantity", "decimal"),
+    JSON_SEATS, SEATS,
+    present=sql(f"list_bool_or(list_transform({_JSON_LINES}, lambda z: {_JSON_PLAN}))", "type", "quantity", "decimal"),
     culprit=sql(first(
-        f"list_transform({ITEMS}, lambda q, i: CASE WHEN q[3] IN {PLANS} AND coalesce(q[5], q[4]) IS NOT NULL AND "
-        f"({_quantity('coalesce(q[5], q[4])')}) IS NULL THEN [{_json_line('i', 'quantity')} || CASE WHEN q[5] IS "
-        f"NOT NULL THEN '_in_decimal' ELSE '' END, coalesce(q[5], q[4]), '{SEATS}'] END)"), "line_items"),
+        f"list_transform({_JSON_LINES}, lambda z, i: CASE WHEN {_JSON_PLAN} AND {quantity('coalesce(z[3], z[2])')} "
+        f"IS NULL THEN [{_json_line('i', 'quantity')} || CASE WHEN z[3] IS NOT NULL THEN '_in_decimal' ELSE '' END, "
+        f"coalesce(z[3], z[2]), '{SEATS}'] END)"), "type", "quantity", "decimal"),
+    fixed=FROM_LINES,
 )
 
 

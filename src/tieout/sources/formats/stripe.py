@@ -16,7 +16,7 @@ from __future__ import annotations
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import Format, Related, TableMap, register
-from tieout.sources.formats.templates import bind, day, first, sql
+from tieout.sources.formats.templates import SEATS, bind, day, first, quantity, seat_sum, sql
 
 # https://docs.stripe.com/currencies: amounts of these are whole units (500 JPY is 500)...
 ZERO_DECIMAL = ("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF",
@@ -41,87 +41,87 @@ def unix(v: str) -> str:
 
 # --- invoices: the line items -----------------------------------------------------------------------------------
 
-# The invoice's line items as JSON, and each line's period as [start, end] text.
-LINES = "TRY_CAST(@lines.data AS JSON[])"
-PERIODS = f"list_transform({LINES}, lambda x: json_extract_string(x, ['$.period.start', '$.period.end']))"
-MORE = "coalesce(@lines.has_more, 'false') <> 'false'"
-PERIOD_INPUTS = ("lines.data", "lines.has_more", "period_start", "period_end")
+# Each line's fields as a list, one element per line (NULL where a line lacks the field): the JSON source parses
+# each invoice once into them (`tieout.sources.vendor.JsonReader.want`). `@lines` (their JSON) is read on refusal
+# only, to show an invoice without lines.
+PERIOD_START_INPUTS = ("period_start", "lines.data[*].period.start", "lines.data[*].period.end", "lines.has_more",
+                       "period_end", "lines.data")
+PERIOD_ALIASES = ("own", "starts", "ends", "more", "other", "lines")
+FROM_LINES = "computed from the invoice's line items"
+MORE = "coalesce(@more, 'false') <> 'false'"
+NO_LINES = "coalesce(len(@starts), 0) = 0"
 
-# Each line's first second and last second: its period.end is exclusive, and a one-off item's period is one
-# instant (end = start, Stripe's fixtures), whose one day is the start's. NULL where a bound is not unix seconds
-# or the end is before the start.
-_BOUNDS = f"list_transform({PERIODS}, lambda p: [{unix('p[1]')}, {unix('p[2]')}])"
-_FIRST, _LAST = "list_transform(d, lambda b: b[1])", "list_transform(d, lambda b: CASE WHEN b[2] >= b[1] THEN " \
-    "greatest(b[1], b[2] - 1) END)"
+# Each line's first and last second: its period.end is exclusive, and a one-off item's period is one instant
+# (end = start, as in Stripe's fixtures), whose one day is the start's. NULL where a bound is not unix seconds or
+# the end is before the start.
+_FIRSTS = f"list_transform(@starts, lambda v: {unix('v')})"
+_LASTS = (f"list_transform(list_transform(list_zip(@starts, @ends), lambda p: [{unix('p[1]')}, {unix('p[2]')}]), "
+          "lambda b: CASE WHEN b[2] >= b[1] THEN greatest(b[1], b[2] - 1) END)")
 
 
-def _period(column: str) -> str:
-    """period_start: the day of the earliest line start; period_end: the day of the latest line's last second.
-    An invoice without lines (a draft being built) has its own period_start and period_end, read the same way."""
-    seconds = _FIRST if column == "period_start" else _LAST
-    pick = "list_min" if column == "period_start" else "list_max"
-    own = bind(f"[[{unix('@period_start')}, {unix('@period_end')}]]", "d",
-               f"CASE WHEN list_count({seconds}) = 1 THEN {day(f'{seconds}[1]')} END")
-    lines = bind(_BOUNDS, "d", bind(seconds, "s", f"CASE WHEN list_count(s) = len(s) THEN {day(f'{pick}(s)')} END"))
-    return sql(f"CASE WHEN {MORE} THEN NULL WHEN coalesce(len({LINES}), 0) = 0 THEN {own} ELSE {lines} END",
-               *PERIOD_INPUTS)
+def _own(column: str) -> str:
+    """The invoice's own period_start or period_end (an invoice without lines), in seconds: `@own` is the
+    column's own field, `@other` the other bound."""
+    if column == "period_start":
+        return unix("@own")
+    return f"CASE WHEN {unix('@own')} >= {unix('@other')} THEN greatest({unix('@other')}, {unix('@own')} - 1) END"
 
 
 def _line_field(i: str, name: str) -> str:
     return f"'lines.data[' || CAST({i} - 1 AS VARCHAR) || '].{name}'"
 
 
-def _period_culprit(column: str) -> str:
-    start, end = unix("@period_start"), unix("@period_end")
-    own = (f"['period_start', @period_start, '{SECONDS}']" if column == "period_start" else
-           f"CASE WHEN {end} IS NULL THEN ['period_end', @period_end, '{SECONDS}'] "
-           f"WHEN {end} < {start} THEN ['period_end', @period_end, 'at or after the invoice''s period_start ' || "
-           "@period_start] END")
+def period(column: str) -> Conversion:
+    """period_start: the day of the earliest line start; period_end: the day of the latest line's last second.
+    An invoice without lines (a draft being built) is read by its own period_start and period_end."""
+    seconds, pick = (_FIRSTS, "list_min") if column == "period_start" else (_LASTS, "list_max")
+    value = (f"CASE WHEN {MORE} THEN NULL WHEN {NO_LINES} THEN {day(_own(column))} ELSE "
+             + bind(seconds, "s", f"CASE WHEN list_count(s) = len(s) THEN {day(f'{pick}(s)')} END") + " END")
+    # A value is there where the invoice has lines (even none: an empty list) or a period of its own.
+    present = f"@starts IS NOT NULL OR @own IS NOT NULL OR {MORE}"
     if column == "period_start":
+        own = f"['period_start', @own, '{SECONDS}']"
         line = f"CASE WHEN {unix('p[1]')} IS NULL THEN [{_line_field('i', 'period.start')}, p[1], '{SECONDS}'] END"
     else:
+        own = (f"CASE WHEN {unix('@own')} IS NULL THEN ['period_end', @own, '{SECONDS}'] "
+               "ELSE ['period_end', @own, 'at or after the invoice''s period_start ' || @other] END")
         line = (f"CASE WHEN {unix('p[2]')} IS NULL THEN [{_line_field('i', 'period.end')}, p[2], '{SECONDS}'] "
                 f"WHEN {unix('p[2]')} < {unix('p[1]')} THEN [{_line_field('i', 'period.end')}, p[2], "
                 "'at or after the line''s period.start ' || p[1] || ' (its end is exclusive)'] END")
-    none = ("['lines.data', @lines.data, 'a list of line items with their periods (an invoice without lines is "
-            f"read by its own {column}, and this one has none)']")
+    none = ("['lines.data', @lines, 'a list of line items with their periods (an invoice without lines is read by "
+            f"its own {column}, and this one has none)']")
     more = MORE_LINES.replace("'", "''")
-    return sql(f"CASE WHEN {MORE} THEN ['lines.has_more', @lines.has_more, '{more}'] "
-               f"WHEN coalesce(len({LINES}), 0) = 0 THEN CASE WHEN @{column} IS NULL THEN {none} ELSE {own} END "
-               f"ELSE {first(f'list_transform({PERIODS}, lambda p, i: {line})')} END", *PERIOD_INPUTS)
-
-
-def period(column: str) -> Conversion:
-    return Conversion(_period(column), PERIOD_INPUTS, "a list of line items with their periods",
-                      culprit=_period_culprit(column))
+    culprit = (f"CASE WHEN {MORE} THEN ['lines.has_more', @more, '{more}'] "
+               f"WHEN {NO_LINES} THEN CASE WHEN @own IS NULL THEN {none} ELSE {own} END "
+               f"ELSE {first(f'list_transform(list_zip(@starts, @ends), lambda p, i: {line})')} END")
+    inputs = PERIOD_START_INPUTS if column == "period_start" else (
+        "period_end", *PERIOD_START_INPUTS[1:4], "period_start", "lines.data")
+    return Conversion(sql(value, *PERIOD_ALIASES), inputs, "a list of line items with their periods",
+                      present=sql(present, *PERIOD_ALIASES), culprit=sql(culprit, *PERIOD_ALIASES),
+                      fixed=FROM_LINES)
 
 
 # billed_fte: the quantities of the subscription lines (`type` subscription before API version 2025-03-31,
 # `parent.type` subscription_item_details since); `quantity_decimal` where `quantity` is null. Trailing zeros of
 # a decimal are dropped; then at most 4 decimals, as the standard layout allows.
-_QUANTITY_FIELDS = "['$.type', '$.parent.type', '$.quantity', '$.quantity_decimal']"
-_SUBSCRIPTION = "(q[1] = 'subscription' OR q[2] = 'subscription_item_details')"
-_NUMBER = "'[0-9]{1,14}(\\.[0-9]{1,4})?'"
-
-
-def _trimmed(v: str) -> str:
-    return f"CASE WHEN contains({v}, '.') THEN rtrim(rtrim({v}, '0'), '.') ELSE {v} END"
-
-
-_SEATS = (f"list_transform(list_filter(list_transform({LINES}, lambda x: json_extract_string(x, {_QUANTITY_FIELDS})), "
-          f"lambda q: {_SUBSCRIPTION} AND coalesce(q[3], q[4]) IS NOT NULL), lambda q: coalesce(q[3], q[4]))")
-_SEATS_BAD = f"list_bool_or(list_transform(s, lambda v: NOT regexp_full_match({_trimmed('v')}, {_NUMBER})))"
+SEAT_INPUTS = ("lines.data[*].type", "lines.data[*].parent.type", "lines.data[*].quantity",
+               "lines.data[*].quantity_decimal")
+SEAT_ALIASES = ("type", "parent", "quantity", "decimal")
+_SUBSCRIPTION = "(z[1] = 'subscription' OR z[2] = 'subscription_item_details')"
+_LINES = "list_zip(@type, @parent, @quantity, @decimal)"
+_SEATS = (f"list_transform(list_filter({_LINES}, lambda z: {_SUBSCRIPTION} AND coalesce(z[3], z[4]) IS NOT NULL), "
+          "lambda z: coalesce(z[3], z[4]))")
 BILLED_FTE = Conversion(
-    sql(bind(_SEATS, "s", f"CASE WHEN NOT {_SEATS_BAD} THEN CAST(list_sum(list_transform(s, lambda v: "
-                          f"CAST({_trimmed('v')} AS DECIMAL(18, 4)))) AS VARCHAR) END"), "lines.data"),
-    ("lines.data",), "a number of seats",
-    bad=sql(bind(_SEATS, "s", f"coalesce({_SEATS_BAD}, false)"), "lines.data"),
+    sql(seat_sum(_SEATS), *SEAT_ALIASES),
+    SEAT_INPUTS, SEATS,
+    present=sql(f"list_bool_or(list_transform({_LINES}, lambda z: {_SUBSCRIPTION} AND coalesce(z[3], z[4]) IS NOT "
+                "NULL))", *SEAT_ALIASES),
     culprit=sql(first(
-        f"list_transform(list_transform({LINES}, lambda x: json_extract_string(x, {_QUANTITY_FIELDS})), lambda q, i: "
-        f"CASE WHEN {_SUBSCRIPTION} AND coalesce(q[3], q[4]) IS NOT NULL AND NOT regexp_full_match("
-        f"{_trimmed('coalesce(q[3], q[4])')}, {_NUMBER}) THEN [{_line_field('i', 'quantity')} || CASE WHEN q[3] "
-        "IS NULL THEN '_decimal' ELSE '' END, coalesce(q[3], q[4]), 'a number of seats that is not negative, such "
-        "as 12 (at most 4 decimals)'] END)"), "lines.data"),
+        f"list_transform({_LINES}, lambda z, i: CASE WHEN {_SUBSCRIPTION} AND coalesce(z[3], z[4]) IS NOT NULL AND "
+        f"{quantity('coalesce(z[3], z[4])')} IS NULL THEN [{_line_field('i', 'quantity')} "
+        f"|| CASE WHEN z[3] IS NULL THEN '_decimal' ELSE '' END, coalesce(z[3], z[4]), '{SEATS}'] END)"),
+        *SEAT_ALIASES),
+    fixed=FROM_LINES,
 )
 
 # issued_on: the day the invoice was finalized (issued to the customer: a draft may be created days before),
@@ -133,7 +133,7 @@ ISSUED_ON = Conversion(
              "CASE WHEN (@created IS NOT NULL AND u[1] IS NULL) OR (@finalized IS NOT NULL AND u[2] IS NULL) "
              f"THEN NULL ELSE {day('coalesce(u[2], u[1])')} END"), "created", "finalized"),
     ("created", "status_transitions.finalized_at"), SECONDS,
-    bad=sql(f"{_CREATED_BAD} OR {_FINALIZED_BAD}", "created", "finalized"),
+    present=sql("@created IS NOT NULL OR @finalized IS NOT NULL", "created", "finalized"),
     culprit=sql(f"CASE WHEN {_CREATED_BAD} THEN ['created', @created, '{SECONDS}'] WHEN {_FINALIZED_BAD} "
                 f"THEN ['status_transitions.finalized_at', @finalized, '{SECONDS}'] END", "created", "finalized"),
 )

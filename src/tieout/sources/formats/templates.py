@@ -27,3 +27,24 @@ def bind(value: str, name: str, body: str) -> str:
 def first(items: str) -> str:
     """The first non-NULL element of a list (NULL when there is none)."""
     return f"list_filter({items}, lambda c: c IS NOT NULL)[1]"
+
+
+# A quantity of seats: trailing zeros of a decimal dropped, then digits with at most 4 decimals (the standard
+# layout's form); NULL for anything else (a negative number, a word, a fifth decimal).
+_NUMBER = "'[0-9]{1,14}(\\.[0-9]{1,4})?'"
+SEATS = "a number of seats that is not negative, such as 12 (at most 4 decimals)"
+
+
+def _trimmed(v: str) -> str:
+    return f"CASE WHEN contains({v}, '.') THEN rtrim(rtrim({v}, '0'), '.') ELSE {v} END"
+
+
+def quantity(v: str) -> str:
+    """Seat text -> DECIMAL(18, 4), or NULL where it is not a number of seats."""
+    return f"(CASE WHEN regexp_full_match({_trimmed(v)}, {_NUMBER}) THEN CAST({_trimmed(v)} AS DECIMAL(18, 4)) END)"
+
+
+def seat_sum(seats: str) -> str:
+    """The sum of a list of seat texts as text; NULL where one is not a number of seats, or the list is empty."""
+    return bind(f"list_transform({seats}, lambda v: {quantity('v')})", "q",
+                "CASE WHEN list_count(q) = len(q) THEN CAST(list_sum(q) AS VARCHAR) END")
