@@ -470,10 +470,23 @@ class VendorTable(Origin):
 
     def column(self, name: str) -> tuple[str, str]:
         conversion = self.columns.get(name)
+        if conversion is not None and conversion.fixed:  # no one vendor column holds it
+            return f"{name} ({conversion.fixed})", self.reader.word
         return (conversion.inputs[0] if conversion else name), self.reader.word
+
+    def relation_text(self, con: duckdb.DuckDBPyConnection, rowid: int, name: str) -> str | None:
+        if not self.positioned:
+            return super().relation_text(con, rowid, name)
+        # A joined relation may come out in another order when read again: the row is found by its place.
+        file, position = self._where(con, f"{self.spec.table}__raw", rowid)  # (read_export's table)
+        found = one(con, f"SELECT {quote_name(name)} FROM {self.relation('tieout_again')} WHERE {FILE} = ? AND "
+                         f"{POSITION} = ?", [str(file), position])
+        return found[0] if found else None
 
     def text(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int, name: str) -> str | None:
         conversion = self.columns.get(name)
+        if conversion is not None and conversion.fixed:
+            return self.relation_text(con, rowid, name)
         if conversion is None or not self.reader.has(conversion.inputs[0]):
             return None
         found = self._evaluate(con, raw, rowid, self.reader.ref(conversion.inputs[0]))
