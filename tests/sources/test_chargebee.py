@@ -248,6 +248,20 @@ def test_a_bad_csv_value_is_refused_with_its_file_row_and_column(tmp_path: Path,
     assert str(error) == f"{out}/{message}"
 
 
+def test_a_computed_value_the_standard_checks_refuse_is_shown_as_computed(tmp_path: Path) -> None:
+    """Two plan lines of 14-digit seat counts add up to more digits than the standard layout holds."""
+    root = new_project(tmp_path / "p", {DAY: {}}, CHARGEBEE)
+    out = as_chargebee(root / "exports" / DAY)
+    rows = records((out / "LineItems.csv").read_text())
+    rows[1].update({"line_items.entity_type": "plan", "line_items.quantity": "99999999999999"})
+    rows[0]["line_items.quantity"] = "99999999999999"
+    write_csv(out / "LineItems.csv", LINE_HEADER, rows)
+    assert str(refusal(root)) == (
+        f"{out}/Invoices.csv, row 2, column \"billed_fte (computed from the invoice's line items)\": "
+        "'199999999999998.0000' is not a number that is not negative, such as 12 or 12.5 (digits and one point, "
+        "at most 4 decimals)")
+
+
 def test_an_invoice_without_line_items_is_refused(tmp_path: Path) -> None:
     root = new_project(tmp_path / "p", {DAY: {}}, CHARGEBEE)
     out = as_chargebee(root / "exports" / DAY)
