@@ -13,14 +13,24 @@ from pathlib import Path
 import duckdb
 
 from tieout.config import Project, Source
+from tieout.db import one
 from tieout.errors import InputError
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
-from tieout.sources.formats import FORMATS, Format, TableMap
+from tieout.sources.formats import FORMATS, Format, Related, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.origin import Origin, StandardCsv
+from tieout.sources.origin import Origin, StandardCsv, literal, missing_column, quote_name
 from tieout.sources.standard import read_export
-from tieout.sources.vendor import CsvReader, JsonReader, ParquetReader, Reader, RowsReader, VendorTable
+from tieout.sources.vendor import (
+    FILE,
+    POSITION,
+    CsvReader,
+    JsonReader,
+    ParquetReader,
+    Reader,
+    RowsReader,
+    VendorTable,
+)
 
 _STATUS_KINDS = ("contract_status", "invoice_status")
 
@@ -49,8 +59,9 @@ def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, f
     fmt = FORMATS[source.format]
     default = fmt.tables.get(spec.table, TableMap())
     key = f"sources.{spec.system}"
-    return VendorTable(spec, _reader(con, source, fmt, default, spec, folder, key), columns(fmt, source, spec),
-                       tz=project.timezone, keep=default.keep, system_key=key)
+    reader = _reader(con, source, fmt, default, spec, folder, key, project.timezone)
+    return VendorTable(spec, reader, columns(fmt, source, spec), tz=project.timezone, keep=default.keep,
+                       system_key=key)
 
 
 def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversion]:
@@ -65,10 +76,12 @@ def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversi
             read = col.name
         override = (given.columns.get(col.name) if given else None) or source.fields.get(f"{spec.table}.{col.name}")
         if override is not None:
-            read = read.reading(override) if isinstance(read, Conversion) else override
+            read = read.reading(override) if isinstance(read, Conversion) and not read.derived else override
         if read is None:
             continue
-        if isinstance(read, str):
+        if isinstance(read, Conversion) and col.kind in _STATUS_KINDS and given and given.statuses:
+            read = convert.with_statuses(read, given.statuses)  # the table's own words over the format's
+        elif isinstance(read, str):
             if col.kind in _STATUS_KINDS and statuses:
                 read = convert.status(read, statuses)
             else:
@@ -85,19 +98,71 @@ def _optional(conversion: Conversion) -> Conversion:
 
 
 def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default: TableMap, spec: ExportFile,
-            folder: Path, key: str) -> Reader:
+            folder: Path, key: str, tz: str) -> Reader:
     given = source.tables.get(spec.table)
     query = (given.query if given else None) or default.query
     patterns = (given.file,) if given and given.file else default.files
     reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key)
     for name, related in default.related.items():
-        # Loaded as a view for the table's conversions to join; its header is checked like the table's.
         other = _open(con, source, fmt, spec.table, f"{spec.table}__{name}", related.query, related.files, folder,
                       key)
-        other.check()
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {spec.table}__{name} AS SELECT * FROM "
-                    f"{other.rows(f'{spec.table}__{name}')}")
+        _load_related(con, other, related, f"{spec.table}__{name}", spec.table, tz)
     return reader
+
+
+_BAD_COLUMN = "tieout__unconverted"
+_BAD_TEXT = "tieout__unconverted_text"
+
+
+def _load_related(con: duckdb.DuckDBPyConnection, reader: Reader, related: Related, name: str, table: str,
+                  tz: str) -> None:
+    """Load a related vendor table once as the temp table `name` for the table's conversions to join: its
+    `columns` converted (a value that does not convert is refused in this table's own words), its rows where
+    `keep` is not true left out."""
+    reader.check()
+    wanted = [c for conversion in related.columns.values() for c in conversion.inputs if not conversion.optional]
+    for conversion in related.columns.values():
+        for column in conversion.inputs:
+            if not reader.has(column) and not conversion.optional:
+                raise missing_column(reader.paths[0] if reader.paths else reader.label, column,
+                                     list(dict.fromkeys(wanted)), reader.names(), f" (read for {table})")
+
+    def refs(conversion: Conversion) -> list[str]:
+        return [reader.ref(c) if reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
+
+    rows = reader.rows(name)
+    if not reader.positioned:  # one file read as it is: its rows are numbered here
+        rows = (f"(SELECT *, {literal(str(reader.paths[0]))} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
+                f"FROM {rows})")
+    present = set(reader.names())
+    replaced: list[str] = []
+    added: list[str] = []
+    flags: list[str] = []
+    texts: list[str] = []
+    for column, conversion in related.columns.items():
+        converted = f"{conversion.sql(refs(conversion), tz)} AS {quote_name(column)}"
+        (replaced if column in present else added).append(converted)
+        bad = conversion.bad_sql(refs(conversion), tz)
+        if bad and reader.has(conversion.inputs[0]):
+            flags.append(f"WHEN {bad} THEN {literal(conversion.inputs[0])}")
+            texts.append(f"WHEN {bad} THEN {refs(conversion)[0]}")
+    select = "*" + (f" REPLACE ({', '.join(replaced)})" if replaced else "")
+    select += "".join(f", {a}" for a in added)
+    select += (f", CASE {' '.join(flags)} END AS {_BAD_COLUMN}, CASE {' '.join(texts)} END AS {_BAD_TEXT}" if flags
+               else f", CAST(NULL AS VARCHAR) AS {_BAD_COLUMN}, CAST(NULL AS VARCHAR) AS {_BAD_TEXT}")
+    where = f" WHERE {related.keep.sql(refs(related.keep), tz)}" if related.keep is not None else ""
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM {rows}{where}")
+    except duckdb.Error as e:
+        raise reader.unreadable(str(e)) from e
+    reader.first_reject(con, name)
+    found = one(con, f"SELECT {FILE}, {POSITION}, {_BAD_COLUMN}, {_BAD_TEXT} FROM {name} "
+                     f"WHERE {_BAD_COLUMN} IS NOT NULL ORDER BY {FILE}, {POSITION} LIMIT 1")
+    if found is not None:
+        file, position, column, value = found
+        conversion = next(c for c in related.columns.values() if c.inputs[0] == column)
+        raise InputError(f"{value!r} is not {conversion.expected} (read for {table})", file=Path(file),
+                         row=reader.place(Path(file), position, con), column=column, column_word=reader.word)
 
 
 def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: str, name: str, query: str | None,

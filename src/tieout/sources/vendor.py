@@ -36,6 +36,7 @@ from tieout.sources.origin import (
 UNCONVERTED = "tieout__unconverted"
 FILE = "tieout__file"
 POSITION = "tieout__position"
+INPUT = "tieout__input_"
 
 
 class Reader(ABC):
@@ -267,8 +268,21 @@ class VendorTable(Origin):
         self.system_key = system_key  # e.g. sources.crm, to tell a person where a column map is set
         self.positioned = reader.positioned or keep is not None
 
+    def _inputs(self) -> list[str]:
+        """Every vendor column (field) a conversion or `keep` reads, in a fixed order."""
+        conversions = [*self.columns.values(), *([self.keep] if self.keep is not None else [])]
+        return list(dict.fromkeys(c for conversion in conversions for c in conversion.inputs if self.reader.has(c)))
+
     def _refs(self, conversion: Conversion) -> list[str]:
-        return [self.reader.ref(c) if self.reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
+        # Each input under a name of its own (`_input_rows`): a template's subquery over a related vendor table
+        # that has a column of the same name (an invoice item's `id`) still reads this row's value.
+        inputs = self._inputs()
+        return [quote_name(f"{INPUT}{inputs.index(c)}") if self.reader.has(c) else "CAST(NULL AS VARCHAR)"
+                for c in conversion.inputs]
+
+    def _input_rows(self, rejects: str) -> str:
+        refs = ", ".join(f"{self.reader.ref(c)} AS {quote_name(f'{INPUT}{i}')}" for i, c in enumerate(self._inputs()))
+        return f"(SELECT *{', ' + refs if refs else ''} FROM {self._rows(rejects)})"
 
     def check_shape(self) -> None:
         self.reader.check()
@@ -297,7 +311,7 @@ class VendorTable(Origin):
         if self.positioned:
             out += [FILE, POSITION]
         where = f" WHERE {self.keep.sql(self._refs(self.keep), self.tz)}" if self.keep is not None else ""
-        return f"(SELECT {', '.join(out)} FROM {self._rows(rejects)}{where})"
+        return f"(SELECT {', '.join(out)} FROM {self._input_rows(rejects)}{where})"
 
     def _rows(self, rejects: str) -> str:
         rows = self.reader.rows(rejects)

@@ -23,10 +23,15 @@ ReaderKind = Literal["csv", "json", "parquet", "sql"]
 @dataclass(frozen=True)
 class Related:
     """Another of the vendor's tables that a table's conversions read (Zuora's invoice items for an invoice's
-    service period): loaded as the view `<standard table>__<name>`, every column text, for templates to join."""
+    service period): loaded once as the table `<standard table>__<name>`, every column text, for templates to
+    join. The columns named in `columns` must be there and hold the converted value (checked: a value that
+    does not convert is refused with this table's own file, row and column); rows where `keep` is not true
+    (a loader's deleted rows) are left out."""
 
     files: tuple[str, ...] = ()
     query: str = ""
+    columns: Mapping[str, Conversion] = field(default_factory=dict)
+    keep: Conversion | None = None
 
 
 @dataclass(frozen=True)
