@@ -92,7 +92,7 @@ class CsvReader(Reader):
 
     def check(self) -> None:
         for path in self.paths:
-            header = read_header(path, encoding=self.encoding)
+            header = read_header(path, encoding=self.encoding, missing="file is missing")
             check_duplicated_header(path, header)
             if self.header and header != self.header:
                 raise InputError(f"its header differs from {self.paths[0].name}'s (parts of one table share one "
