@@ -72,3 +72,7 @@ FORMATS: dict[str, Format] = {
 def register(fmt: Format) -> Format:
     FORMATS[fmt.name] = fmt
     return fmt
+
+
+# One line per vendor: each module registers its Format.
+from tieout.sources.formats import zuora  # noqa: E402, F401
