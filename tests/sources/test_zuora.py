@@ -124,6 +124,24 @@ def test_the_warehouse_tables_read_as_the_files_do(tmp_path: Path, request: pyte
     assert _read(root) == {"billing_customers": REAL_CUSTOMERS, "billing_invoices": REAL_INVOICES}
 
 
+def test_a_bad_warehouse_value_is_named_by_the_query_row_and_column(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    try:
+        url = request.getfixturevalue("warehouse_url")
+    except pytest.FixtureLookupError:
+        pytest.skip("the PostgreSQL warehouse fixture (tests/sources/conftest.py, branch sqlsrc) is not here yet")
+    query = ("SELECT id, _fivetran_deleted, account_id, amount, balance, invoice_date, updated_date, "
+             "transaction_currency, CASE WHEN invoice_number = 'INV00000028' THEN 'Pending' ELSE status END "
+             "AS status FROM zuora.invoice ORDER BY invoice_number")
+    yml = ZUORA + (f"    url: {json.dumps(url)}\n    tables:\n"
+                   f"      billing_invoices:\n        query: {json.dumps(query)}\n")
+    error = _refusal(_project(tmp_path / "p", {}, yml))
+    assert str(error) == (
+        f"sources.billing ({query}), row 3 of the result, column 'status': 'Pending' is not one of Draft, Posted, "
+        "Canceled, Error, with a decimal balance on a Posted invoice (map another under the table's `statuses:`) "
+        "(read as billing_invoices.status)")
+
+
 # --- Zuora's shape, written from standard rows --------------------------------------------------------------
 
 ACCOUNT = ["id", "_fivetran_deleted", "account_number", "additional_email_addresses", "currency", "name", "status",
