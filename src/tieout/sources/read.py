@@ -7,6 +7,7 @@ vendor's file, row (or object) and column (or field).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversi
 
 
 def _optional(conversion: Conversion) -> Conversion:
-    return Conversion(conversion.template, conversion.inputs, conversion.expected, optional=True)
+    return replace(conversion, optional=True)
 
 
 def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default: TableMap, spec: ExportFile,
