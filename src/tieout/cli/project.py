@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,24 +20,62 @@ from tieout.state.location import SQLITE_FILE
 _SCAFFOLD = files("tieout") / "scaffold"
 
 
+def _format_option(system: str) -> Any:
+    return click.option(f"--{system}", metavar="FORMAT", default=None,
+                        help=f"How the {system} system's exports are read: writes its `sources:` entry (standard, a "
+                             "vendor such as salesforce, hubspot, stripe, chargebee or zuora, or csv, json, "
+                             "parquet, sql).")
+
+
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@_format_option("crm")
+@_format_option("billing")
+@_format_option("ops")
+def init(directory: Path, crm: str | None, billing: str | None, ops: str | None) -> None:
     """Create a project in DIRECTORY: a commented tieout.yml and ownership.yml, an empty rules/ and an example
-    entity map."""
+    entity map.
+
+    With --crm, --billing or --ops, tieout.yml also gets a `sources:` entry for each system named, every key
+    shown with the format's own files and column map (docs/sources/README.md); a system not named keeps the
+    standard layout."""
+    chosen = {system: name for system, name in (("crm", crm), ("billing", billing), ("ops", ops)) if name}
+    sources = ""
+    if chosen:
+        from tieout.sources import scaffold
+
+        for system, name in chosen.items():
+            problem = scaffold.refusal(system, name)
+            if problem:
+                raise click.BadParameter(problem, param_hint=f"--{system}")
+        sources = scaffold.sources_yaml(chosen)
     if (directory / "tieout.yml").exists():
         raise ConfigError(f"{directory / 'tieout.yml'}: a project already exists here; nothing changed")
     (directory / "rules").mkdir(parents=True, exist_ok=True)
     (directory / "exports").mkdir(exist_ok=True)
-    (directory / "tieout.yml").write_text(_SCAFFOLD.joinpath("tieout.yml").read_text(encoding="utf-8"))
+    (directory / "tieout.yml").write_text(_SCAFFOLD.joinpath("tieout.yml").read_text(encoding="utf-8") + sources)
     if not (directory / "ownership.yml").exists():
         (directory / "ownership.yml").write_text(_SCAFFOLD.joinpath("ownership.yml").read_text(encoding="utf-8"))
     if not (directory / "entity_map.csv").exists():
         (directory / "entity_map.csv").write_text(
             _SCAFFOLD.joinpath("entity_map.csv").read_text(encoding="utf-8"))
-    click.echo(f"Created a tieout project in {directory}.\n"
-               f"Next: put each day's exports in {directory}/exports/YYYY-MM-DD/ (six CSV files), fill in "
-               f"entity_map.csv, then run: tieout run --project {directory} --as-of YYYY-MM-DD")
+    if not chosen:
+        click.echo(f"Created a tieout project in {directory}.\n"
+                   f"Next: put each day's exports in {directory}/exports/YYYY-MM-DD/ (six CSV files), fill in "
+                   f"entity_map.csv, then run: tieout run --project {directory} --as-of YYYY-MM-DD")
+        return
+    from tieout.config import SYSTEMS
+
+    click.echo(f"Created a tieout project in {directory}, reading {', '.join(f'{s} as {n}' for s, n in chosen.items())}"
+               f".\nNext: put each day's exports in {directory}/exports/YYYY-MM-DD/:")
+    for system in SYSTEMS:
+        name = chosen.get(system, "standard")
+        folder = scaffold.folder_of(name)
+        files = scaffold.files_of(system, name)
+        click.echo(f"  {system + ':':<9}{folder + '/' if folder else '(the day folder) '}"
+                   f"{', '.join(files) if files else 'the tables named in tieout.yml'}")
+    click.echo(f"Fill in entity_map.csv, check a day with: tieout sources check --project {directory} --as-of "
+               f"YYYY-MM-DD\nthen run: tieout run --project {directory} --as-of YYYY-MM-DD")
 
 
 # What `tieout demo` writes at the top of its folder (generate_world, then the runs' store): a folder that
