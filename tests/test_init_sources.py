@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HEALTHY_DAY, invoke
-from tests.sources.test_zuora import DAY, _healthy_zuora, _read
+from tests.sources.test_zuora import DAY, _read
+from tests.sources.zuora_shape import healthy_zuora
 from tieout.config import SYSTEMS, load_project
 from tieout.sources import scaffold
 from tieout.sources.formats import FORMATS
@@ -125,7 +126,7 @@ def test_the_written_map_is_the_format_s_own(tmp_path: Path) -> None:
     for name, content in HEALTHY_DAY.items():
         if not name.startswith("billing_"):
             (folder / name).write_text(content)
-    for name, content in _healthy_zuora().items():
+    for name, content in healthy_zuora().items():
         (folder / "zuora" / f"{name}.csv").write_text(content)
     default = tmp_path / "default"
     _init(default, "--billing", "zuora")
@@ -156,7 +157,7 @@ def test_three_systems_at_once_and_the_project_runs(tmp_path: Path) -> None:
             (folder / "crm" / name).write_text(content)
         elif name.startswith("ops_"):
             (folder / name).write_text(content)
-    for name, content in _healthy_zuora().items():
+    for name, content in healthy_zuora().items():
         (folder / "zuora" / f"{name}.csv").write_text(content)
     (root / "entity_map.csv").write_text(
         "canonical_id,source_system,source_id,effective_from,effective_to,notes\n"

@@ -5,11 +5,9 @@ and findings). Every refusal names Zuora's file, row and column, and a refused r
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import duckdb
 import pytest
 
 from tests.conftest import HEALTHY_DAY, SHARED, invoke, new_project, tree_digest
+from tests.sources.zuora_shape import INVOICE, ITEM, as_csv, healthy_zuora, standard_rows, zuora_shape
 from tests.store_checks import seen
 from tieout.config import load_project
 from tieout.errors import InputError
@@ -144,99 +143,9 @@ def test_a_bad_warehouse_value_is_named_by_the_query_row_and_column(
 
 # --- Zuora's shape, written from standard rows --------------------------------------------------------------
 
-ACCOUNT = ["id", "_fivetran_deleted", "account_number", "additional_email_addresses", "currency", "name", "status",
-           "updated_date", "vatid"]
-INVOICE = ["id", "_fivetran_deleted", "account_id", "amount", "balance", "invoice_date", "invoice_number", "status",
-           "transaction_currency", "updated_date"]
-ITEM = ["id", "_fivetran_deleted", "invoice_id", "charge_amount", "quantity", "rate_plan_charge_id",
-        "service_end_date", "service_start_date", "uom", "updated_date"]
-CHARGE = ["id", "_fivetran_deleted", "charge_model", "charge_number", "charge_type", "name", "uom"]
-STATUS = {"paid": "Posted", "open": "Posted", "void": "Canceled", "draft": "Draft"}
-
-
-def _csv(header: list[str], rows: list[dict[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def _loader_time(stamp: str) -> str:
-    """`2026-01-20T23:00:00Z` as a loader writes it: UTC wall time without a zone, microseconds."""
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S.%f") if stamp else ""
-
-
-def zuora_shape(customers: list[dict[str, str]], invoices: list[dict[str, str]]) -> dict[str, str]:
-    """Standard billing rows as Zuora's account, invoice, invoice_item and rate_plan_charge tables, with what a
-    real tenant adds: a deleted account and deleted items, usage items, a seat change inside an invoice's
-    period (two segments of one charge), and invoices that name no currency (their account's)."""
-    accounts = [{"id": c["customer_id"], "_fivetran_deleted": "FALSE", "account_number": f"A{n:08d}",
-                 "additional_email_addresses": f"{c['email']},cc@example.org" if c["email"] else "",
-                 "currency": "USD", "name": c["name"], "status": "Active",
-                 "updated_date": _loader_time(c["updated_at"]), "vatid": c["tax_id"]}
-                for n, c in enumerate(customers)]
-    accounts.append({**accounts[0], "id": "2c92c0f86763fb0a0167834d6c5e086b", "_fivetran_deleted": "TRUE",
-                     "name": "Deleted Account"})
-    items: list[dict[str, str]] = []
-    charges: list[dict[str, str]] = []
-    rows = []
-    for n, inv in enumerate(invoices):
-        assert inv["status"] in STATUS, inv  # Zuora has no "uncollectible"
-        amount = inv["amount"]
-        rows.append({"id": inv["invoice_id"], "_fivetran_deleted": "FALSE", "account_id": inv["customer_id"],
-                     "amount": amount + "0000" if "." in amount else amount,  # numeric(…) with its scale
-                     "balance": amount if inv["status"] == "open" else "0", "invoice_date": inv["issued_on"],
-                     "invoice_number": f"INV{n:08d}", "status": STATUS[inv["status"]],
-                     "transaction_currency": inv["currency"] if n % 3 else "",
-                     "updated_date": _loader_time(inv["updated_at"])})
-        start, end = date.fromisoformat(inv["period_start"]), date.fromisoformat(inv["period_end"])
-        seats = inv["billed_fte"]
-        charge = {"id": f"rpc{n}", "_fivetran_deleted": "FALSE", "charge_number": f"C-{n:08d}",
-                  "charge_type": "Recurring", "charge_model": "Per Unit Pricing" if seats else "Flat Fee Pricing",
-                  "name": "User Charge", "uom": "User"}
-        charges.append(charge)
-        item = {"_fivetran_deleted": "FALSE", "invoice_id": inv["invoice_id"], "charge_amount": amount,
-                "rate_plan_charge_id": charge["id"], "uom": "User", "updated_date": _loader_time(inv["updated_at"])}
-        mid = start + (end - start) // 2
-        if seats and n % 2 and mid > start:
-            # A seat change inside the period: the first segment (a charge segment of its own) bills fewer seats.
-            charges.append({**charge, "id": f"rpc{n}s1"})
-            fewer = str(max(Decimal(seats) - 1, Decimal(0)))
-            items.append({**item, "id": f"ii{n}a", "rate_plan_charge_id": f"rpc{n}s1", "quantity": fewer,
-                          "service_start_date": start.isoformat(), "service_end_date": mid.isoformat()})
-            items.append({**item, "id": f"ii{n}b", "quantity": seats,
-                          "service_start_date": (mid + timedelta(days=1)).isoformat(),
-                          "service_end_date": end.isoformat()})
-        else:
-            items.append({**item, "id": f"ii{n}", "quantity": seats or "1", "service_start_date": start.isoformat(),
-                          "service_end_date": end.isoformat()})
-        # Usage billed on the same invoice (not seats), and an item the loader saw deleted.
-        charges.append({"id": f"rpc{n}u", "_fivetran_deleted": "FALSE", "charge_number": f"C-{n:08d}U",
-                        "charge_type": "Usage", "charge_model": "Per Unit Pricing", "name": "Transactions",
-                        "uom": "Transaction"})
-        items.append({**item, "id": f"ii{n}u", "rate_plan_charge_id": f"rpc{n}u", "quantity": "33580",
-                      "uom": "Transaction", "service_start_date": start.isoformat(),
-                      "service_end_date": end.isoformat()})
-        items.append({**item, "id": f"ii{n}d", "_fivetran_deleted": "TRUE", "quantity": "999",
-                      "service_start_date": (start - timedelta(days=400)).isoformat(),
-                      "service_end_date": (end + timedelta(days=400)).isoformat()})
-    return {"account": _csv(ACCOUNT, accounts), "invoice": _csv(INVOICE, rows), "invoice_item": _csv(ITEM, items),
-            "rate_plan_charge": _csv(CHARGE, charges)}
-
-
-def _standard_rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def _healthy_zuora() -> dict[str, str]:
-    return zuora_shape(_standard_rows(HEALTHY_DAY["billing_customers.csv"]),
-                       _standard_rows(HEALTHY_DAY["billing_invoices.csv"]))
-
-
 def test_the_healthy_day_in_zuoras_shape_reads_as_the_standard_layout(tmp_path: Path) -> None:
     standard = _read(new_project(tmp_path / "standard", {DAY: {}}))
-    assert _read(_project(tmp_path / "zuora", _healthy_zuora())) == standard
+    assert _read(_project(tmp_path / "zuora", healthy_zuora())) == standard
 
 
 def _world(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -258,8 +167,8 @@ def _in_zuoras_shape(world: Path, root: Path, days: list[str]) -> Path:
         for path in source.iterdir():
             if not path.name.startswith("billing_"):
                 shutil.copyfile(path, folder / path.name)
-        shaped = zuora_shape(_standard_rows((source / "billing_customers.csv").read_text()),
-                             _standard_rows((source / "billing_invoices.csv").read_text()))
+        shaped = zuora_shape(standard_rows((source / "billing_customers.csv").read_text()),
+                             standard_rows((source / "billing_invoices.csv").read_text()))
         for name, content in shaped.items():
             (folder / "zuora" / f"{name}.csv").write_text(content)
     return root
@@ -292,12 +201,12 @@ def test_a_generated_world_in_zuoras_shape_gives_the_standard_findings(
 # --- what a person may set ----------------------------------------------------------------------------------
 
 def test_fields_replace_a_derived_column_whole_and_statuses_map_over_zuoras(tmp_path: Path) -> None:
-    files = _healthy_zuora()
-    invoice = _standard_rows(files["invoice"])
+    files = healthy_zuora()
+    invoice = standard_rows(files["invoice"])
     for row in invoice:
         row["status"] = "Pending Approval"  # a tenant's own workflow status
         row["seats__c"] = "12"
-    files["invoice"] = _csv([*INVOICE, "seats__c"], invoice)
+    files["invoice"] = as_csv([*INVOICE, "seats__c"], invoice)
     yml = ZUORA + ("    fields:\n      billing_invoices.billed_fte: seats__c\n"
                    "    tables:\n      billing_invoices:\n        statuses: {Pending Approval: draft}\n")
     (row,) = _read(_project(tmp_path / "p", files, yml))["billing_invoices"]
@@ -305,13 +214,13 @@ def test_fields_replace_a_derived_column_whole_and_statuses_map_over_zuoras(tmp_
 
 
 def test_a_posted_invoice_with_a_balance_is_open_and_an_error_is_a_draft(tmp_path: Path) -> None:
-    files = _healthy_zuora()
-    rows = _standard_rows(files["invoice"])
+    files = healthy_zuora()
+    rows = standard_rows(files["invoice"])
     extra = [{**rows[0], "id": "inv2", "balance": "0.01"}, {**rows[0], "id": "inv3", "status": "Error"},
              {**rows[0], "id": "inv4", "status": "canceled"}, {**rows[0], "id": "inv5", "balance": "-5"}]
-    files["invoice"] = _csv(INVOICE, rows + extra)
-    items = _standard_rows(files["invoice_item"])
-    files["invoice_item"] = _csv(ITEM, items + [{**i, "id": f"{i['id']}-{x['id']}", "invoice_id": x["id"]}
+    files["invoice"] = as_csv(INVOICE, rows + extra)
+    items = standard_rows(files["invoice_item"])
+    files["invoice_item"] = as_csv(ITEM, items + [{**i, "id": f"{i['id']}-{x['id']}", "invoice_id": x["id"]}
                                                 for x in extra for i in items])
     statuses = {r[0]: r[5] for r in _read(_project(tmp_path / "p", files))["billing_invoices"]}
     assert statuses == {"in_1": "paid", "inv2": "open", "inv3": "draft", "inv4": "void", "inv5": "paid"}
@@ -320,7 +229,7 @@ def test_a_posted_invoice_with_a_balance_is_open_and_an_error_is_a_draft(tmp_pat
 # --- refusals: Zuora's file, row and column; nothing written ------------------------------------------------
 
 def _broken(tmp_path: Path, name: str, old: str, new: str, *, count: int = 1) -> Path:
-    files = _healthy_zuora()
+    files = healthy_zuora()
     assert old in files[name], (name, old)
     files[name] = files[name].replace(old, new, count)
     return _project(tmp_path / "p", files)
@@ -383,21 +292,21 @@ def test_a_missing_column_of_a_related_table_is_named_in_that_table(tmp_path: Pa
 
 
 def test_a_missing_zuora_file_is_named(tmp_path: Path) -> None:
-    files = _healthy_zuora()
+    files = healthy_zuora()
     del files["rate_plan_charge"]
     assert _where(_refusal(_project(tmp_path / "p", files))) == "zuora/rate_plan_charge.csv: file is missing"
 
 
 def test_a_duplicate_invoice_names_both_rows(tmp_path: Path) -> None:
-    files = _healthy_zuora()
-    rows = _standard_rows(files["invoice"])
-    files["invoice"] = _csv(INVOICE, rows + [{**rows[0], "invoice_number": "INV2"}])
+    files = healthy_zuora()
+    rows = standard_rows(files["invoice"])
+    files["invoice"] = as_csv(INVOICE, rows + [{**rows[0], "invoice_number": "INV2"}])
     assert _where(_refusal(_project(tmp_path / "p", files))) == (
         "zuora/invoice.csv, row 3, column 'id': duplicate invoice_id in_1 (also at row 2)")
 
 
 def test_a_file_in_another_encoding_is_refused_unless_the_source_names_it(tmp_path: Path) -> None:
-    files = _healthy_zuora()
+    files = healthy_zuora()
     root = _project(tmp_path / "p", files)
     account = root / "exports" / DAY / "zuora" / "account.csv"
     account.write_bytes(files["account"].replace("Acme Analytics Inc.", "Acmé Analytics Inc.").encode("latin-1"))
@@ -412,10 +321,10 @@ def test_a_file_in_another_encoding_is_refused_unless_the_source_names_it(tmp_pa
 
 
 def test_a_refused_run_leaves_the_store_as_it_was(tmp_path: Path) -> None:
-    root = _project(tmp_path / "p", _healthy_zuora())
+    root = _project(tmp_path / "p", healthy_zuora())
     assert invoke("run", "-p", str(root), "--as-of", DAY).exit_code == 0
     before, store = seen(root), tree_digest(root / ".tieout")
-    files = _healthy_zuora()
+    files = healthy_zuora()
     files["invoice"] = files["invoice"].replace(",Posted,", ",Pending,")
     _project(root, files, day="2026-01-21")
     result = invoke("run", "-p", str(root), "--as-of", "2026-01-21")
