@@ -105,6 +105,9 @@ def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default
     patterns = (given.file,) if given and given.file else default.files
     reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key)
     for name, related in default.related.items():
+        if related.sql:  # the format's own query over the related tables loaded so far
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.table}__{name} AS {related.sql}")
+            continue
         other = _open(con, source, fmt, spec.table, f"{spec.table}__{name}", related.query, related.files, folder,
                       key)
         _load_related(con, other, related, f"{spec.table}__{name}", spec.table, tz)

@@ -26,12 +26,17 @@ class Related:
     service period): loaded once as the table `<standard table>__<name>`, every column text, for templates to
     join. The columns named in `columns` must be there and hold the converted value (checked: a value that
     does not convert is refused with this table's own file, row and column); rows where `keep` is not true
-    (a loader's deleted rows) are left out."""
+    (a loader's deleted rows) are left out.
+
+    With `sql`, it is no vendor table but that query over the related tables loaded before it (in order): an
+    aggregate the conversions look up by key (an invoice's service period from its items) is computed once,
+    not once per row."""
 
     files: tuple[str, ...] = ()
     query: str = ""
     columns: Mapping[str, Conversion] = field(default_factory=dict)
     keep: Conversion | None = None
+    sql: str = ""
 
 
 @dataclass(frozen=True)
