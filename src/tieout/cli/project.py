@@ -20,11 +20,15 @@ from tieout.state.location import SQLITE_FILE
 _SCAFFOLD = files("tieout") / "scaffold"
 
 
+# Examples for the help text only: the choices are the registered formats (`tieout.sources.scaffold`), checked
+# when the flag is used, so that `tieout --help` does not import every vendor.
+_EXAMPLES = {"crm": "salesforce, hubspot", "billing": "stripe, chargebee, zuora", "ops": "csv, json, parquet, sql"}
+
+
 def _format_option(system: str) -> Any:
     return click.option(f"--{system}", metavar="FORMAT", default=None,
-                        help=f"How the {system} system's exports are read: writes its `sources:` entry (standard, a "
-                             "vendor such as salesforce, hubspot, stripe, chargebee or zuora, or csv, json, "
-                             "parquet, sql).")
+                        help=f"Read the {system} system's exports as FORMAT (e.g. {_EXAMPLES[system]}, or standard): "
+                             "tieout.yml gets its `sources:` entry.")
 
 
 @click.command()

@@ -18,12 +18,12 @@ def sources() -> None:
     """The systems' own exports and databases that tieout.yml's `sources:` names (docs/sources/README.md)."""
 
 
-@sources.command("check")
+@sources.command("check", short_help="Read one day from every source and show what came out; writes nothing.")
 @click.option("--as-of", "as_of", type=ISO_DATE, required=True, help="The as-of date whose exports are read.")
 @project_option
 @format_option("text", "json")
 def check(as_of: date, project_dir: Path, fmt: str) -> None:
-    """Read every source for AS_OF as a run would and print, per standard table, the rows read, which of the
+    """Read every source for the --as-of date as a run would and print, per standard table, the rows read, which of the
     source's columns fed each standard column, three sample rows and every problem found. Nothing is written.
 
     \b

@@ -20,6 +20,7 @@ from __future__ import annotations
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import Format, Related, TableMap, register
+from tieout.sources.origin import literal as _sql_literal
 
 # A loader's delete marker: `TRUE`/`FALSE` in a CSV, `true`/`false` from a database; a source without the column
 # (a plain export) has only live rows.
@@ -63,33 +64,41 @@ _STATUS = Conversion(
 _ITEMS = "billing_invoices__invoice_item"
 _CHARGES = "billing_invoices__rate_plan_charge"
 _ACCOUNTS = "billing_invoices__account"
-
-_PERIOD_EXPECTED = ("the id of an invoice that invoice items name in their invoice_id (its service period is "
-                    "theirs)")
-_PERIOD_START = Conversion(f"(SELECT min(i.service_start_date) FROM {_ITEMS} AS i WHERE i.invoice_id = {{0}})",
-                           ("id",), _PERIOD_EXPECTED, derived=True,
-                           note="the earliest service_start_date of the invoice's items (invoice_item)")
-_PERIOD_END = Conversion(f"(SELECT max(i.service_end_date) FROM {_ITEMS} AS i WHERE i.invoice_id = {{0}})",
-                         ("id",), _PERIOD_EXPECTED, derived=True,
-                         note="the latest service_end_date of the invoice's items (invoice_item; the last day "
-                              "of service, inclusive)")
+_BY_INVOICE = "billing_invoices__by_invoice"
 
 # Charge models whose quantity counts units (seats) rather than a flat fee or a discount.
 SEAT_MODELS = ("Per Unit Pricing", "Volume Pricing", "Tiered Pricing", "Tiered with Overage Pricing")
-_SEAT_MODELS = ", ".join(convert.literal(m.lower()) for m in SEAT_MODELS)
-# Per recurring per-unit charge (its charge_number), the quantity of its latest service period on the invoice:
-# an invoice billing three months of one charge bills its seats once, and a mid-period change (two segments of
-# one charge) bills the later quantity.
-_BILLED_FTE = Conversion(
-    f"(SELECT {_DIGITS.replace('{0}', 'CAST(sum(q) AS VARCHAR)')} FROM ("
-    f"SELECT arg_max(CAST(i.quantity AS DECIMAL(38, 10)), i.service_start_date) AS q "
+_SEAT_MODELS = ", ".join(_sql_literal(m.lower()) for m in SEAT_MODELS)
+# What an invoice's items say, one row per invoice, computed once: the service period (the earliest start, the
+# latest end) and the seats billed — per recurring per-unit charge (its charge_number), the quantity of its
+# latest service period on the invoice: an invoice billing three months of one charge bills its seats once, and
+# a mid-period change (two segments of one charge) bills the later quantity.
+_ITEMS_BY_INVOICE = (
+    f"SELECT p.invoice_id, p.period_start, p.period_end, s.seats FROM ("
+    f"SELECT invoice_id, min(service_start_date) AS period_start, max(service_end_date) AS period_end "
+    f"FROM {_ITEMS} GROUP BY invoice_id) AS p LEFT JOIN ("
+    f"SELECT invoice_id, {_DIGITS.replace('{0}', 'CAST(sum(q) AS VARCHAR)')} AS seats FROM ("
+    f"SELECT i.invoice_id, arg_max(CAST(i.quantity AS DECIMAL(38, 10)), i.service_start_date) AS q "
     f"FROM {_ITEMS} AS i JOIN {_CHARGES} AS c ON c.id = i.rate_plan_charge_id "
-    f"WHERE i.invoice_id = {{0}} AND lower(trim(c.charge_type)) = 'recurring' "
-    f"AND lower(trim(c.charge_model)) IN ({_SEAT_MODELS}) AND i.quantity IS NOT NULL "
-    f"GROUP BY coalesce(c.charge_number, c.id)))",
-    ("id",), derived=True,
-    note="the seats billed: per recurring per-unit charge (rate_plan_charge), the quantity of its latest item "
-         "on the invoice, summed")
+    f"WHERE lower(trim(c.charge_type)) = 'recurring' AND lower(trim(c.charge_model)) IN ({_SEAT_MODELS}) "
+    f"AND i.quantity IS NOT NULL GROUP BY i.invoice_id, coalesce(c.charge_number, c.id)) GROUP BY invoice_id"
+    f") AS s USING (invoice_id)")
+
+
+def _by_invoice(column: str, expected: str, note: str) -> Conversion:
+    return Conversion(f"(SELECT b.{column} FROM {_BY_INVOICE} AS b WHERE b.invoice_id = {{0}})", ("id",), expected,
+                      derived=True, note=note)
+
+
+_PERIOD_EXPECTED = ("the id of an invoice that invoice items name in their invoice_id (its service period is "
+                    "theirs)")
+_PERIOD_START = _by_invoice("period_start", _PERIOD_EXPECTED,
+                            "the earliest service_start_date of the invoice's items (invoice_item)")
+_PERIOD_END = _by_invoice("period_end", _PERIOD_EXPECTED,
+                          "the latest service_end_date of the invoice's items (invoice_item; the last day of "
+                          "service, inclusive)")
+_BILLED_FTE = _by_invoice("seats", "", "the seats billed: per recurring per-unit charge (rate_plan_charge), the "
+                                       "quantity of its latest item on the invoice, summed")
 _CURRENCY = Conversion(
     f"coalesce(nullif(trim({{0}}), ''), (SELECT min(a.currency) FROM {_ACCOUNTS} AS a WHERE a.id = {{1}}))",
     ("transaction_currency", "account_id"), optional=True,
@@ -145,6 +154,7 @@ ZUORA = register(Format(
                 "account": Related(
                     files=("account.csv",), query="zuora.account",
                     columns={"id": convert.text("id"), "currency": convert.text("currency")}),
+                "by_invoice": Related(sql=_ITEMS_BY_INVOICE),
             },
         ),
     },
