@@ -8,6 +8,7 @@ Most tests read the realdata vendor tables from a real PostgreSQL the suite star
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import traceback
 from collections.abc import Iterator
@@ -120,6 +121,11 @@ def test_a_select_over_a_join_keeps_the_databases_column_names_and_order(warehou
         {"Funky": "23", "id": "2182162682", "invoice_number": "INV00000014", "invoice_date": "2015-02-15"},
         {"Funky": "23", "id": "2182162682", "invoice_number": "INV00000024", "invoice_date": "2015-07-15"},
     ]
+
+
+def test_comments_and_a_final_semicolon_are_the_users_own(warehouse_url: str) -> None:
+    query = "-- the accounts\nSELECT account_number /* number */ FROM zuora.account WHERE mrr > 1000 ; -- done"
+    assert texts(fetch(warehouse_url, query, key=KEY), "account_number") == ["A00000012", "A00000017"]
 
 
 def test_table_names_that_are_reserved_words_are_quoted(warehouse_url: str) -> None:
@@ -283,11 +289,12 @@ def test_a_missing_table_is_an_input_error_without_the_secret(warehouse: Warehou
     assert_secret_kept(caught.value, warehouse.password, quote(warehouse.password, safe=""), warehouse.url)
 
 
-def test_a_failing_query_says_what_the_database_said(warehouse: Warehouse) -> None:
+def test_a_failing_query_says_what_the_database_said(warehouse: Warehouse, warehouse_url: str) -> None:
     with pytest.raises(InputError) as caught:
-        fetch(warehouse.url, "SELECT no_such_column FROM zuora.account", key=KEY)
+        fetch(warehouse_url, "SELECT no_such_column FROM zuora.account", key=KEY)
     assert str(caught.value).startswith(f'{KEY}: running the query failed: column "no_such_column" does not exist')
-    assert_secret_kept(caught.value, warehouse.password, warehouse.url)
+    assert "CURSOR" not in str(caught.value)  # the server-side cursor this reader declared is not the user's SQL
+    assert_secret_kept(caught.value, warehouse.password, warehouse_url)
 
 
 def test_a_database_the_reader_may_not_read_is_an_input_error(warehouse: Warehouse) -> None:
@@ -323,6 +330,7 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     ("EXPLAIN ANALYZE DELETE FROM zuora.account", "it is EXPLAIN, not SELECT"),
     ("", "it is empty"),
     (" ; ", "it is empty"),
+    ("-- nothing but a comment", "it is empty"),
     ("SELECT 1 /* a /* b */ c */", "a comment inside a /* comment */"),
     ("SELECT FROM WHERE (", "it is not SQL that can be read"),
     ('"zuora"."account"', "a table name is letters, digits"),
@@ -372,3 +380,17 @@ def test_the_type_map_names_real_columns() -> None:
             header, _ = read_csv(realdata_file(schema, table))
             columns |= {name for c in header for name in (f"{schema}.{table}.{c}", f"{schema}.{c}", c)}
     assert set(COLUMN_TYPES) <= columns
+
+
+def test_no_log_line_holds_the_secret(warehouse: Warehouse, caplog: pytest.LogCaptureFixture) -> None:
+    # Even with every logger at DEBUG (SQLAlchemy then logs its pool and each statement).
+    for name in (None, "sqlalchemy", "psycopg"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    fetch(warehouse.url, "SELECT 1 AS one", key=KEY)
+    with pytest.raises(InputError):
+        fetch(warehouse.reader_url(warehouse.password + "x"), "SELECT 1", key=KEY)
+    with pytest.raises(InputError):
+        fetch(warehouse.url, "SELECT * FROM no_such_table", key=KEY)
+    assert caplog.records  # logging was on
+    for secret in (warehouse.password, quote(warehouse.password, safe=""), warehouse.url):
+        assert secret not in caplog.text

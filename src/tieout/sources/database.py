@@ -167,7 +167,9 @@ def _check_select(query: str, *, backend: str, key: str) -> None:
         # Whether `/* a /* b */ c */` ends at the first `*/` differs between SQL parsers: never guess.
         if any("/*" in comment for token in tokens for comment in token.comments):
             raise refuse("a comment inside a /* comment */")
-        statements = [s for s in dialect.parser().parse(tokens, query) if s is not None]
+        # A comment after the final `;` is not a statement (sqlglot keeps it as a Semicolon).
+        statements = [s for s in dialect.parser().parse(tokens, query)
+                      if s is not None and not isinstance(s, exp.Semicolon)]
     except sqlglot.errors.SqlglotError as e:
         first = e.errors[0] if isinstance(e, sqlglot.errors.ParseError) and e.errors else {}
         where = f" at line {first['line']}, column {first['col']}" if "line" in first else ""
