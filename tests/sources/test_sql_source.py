@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import invoke, new_project
+from tests.conftest import invoke, new_project, write_day
 from tests.sources.warehouse import Warehouse
 from tieout.config import load_project
 from tieout.sources.read import read_day
@@ -100,3 +100,26 @@ def test_an_unset_variable_is_named_without_running(tmp_path: Path, monkeypatch:
     result = invoke("run", "-p", str(_project(tmp_path)), "--as-of", DAY)
     assert result.exit_code == 3
     assert "PRODUCT_DB" in result.output
+
+
+def test_date_in_a_query_is_the_as_of_day_and_makes_past_days_readable(tmp_path: Path, product_db: Warehouse,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from tieout.sources.read import past_day_unreadable
+
+    root = _project(tmp_path)
+    monkeypatch.setenv("PRODUCT_DB", product_db.url)
+    live = past_day_unreadable(load_project(root), date(2026, 1, 19))
+    assert live == ("sources.ops reads a database as it is now (not every query names {date}), so 2026-01-19 is "
+                    "not read again")
+    yml = (root / "tieout.yml").read_text()
+    yml = yml.replace("query: product.workspaces",
+                      'query: "SELECT * FROM product.workspaces WHERE created_at <= {date}"')
+    yml = yml.replace("WHERE day > DATE '2026-01-01'", "WHERE day <= {date}")
+    (root / "tieout.yml").write_text(yml)
+    for name in ("ops_tenants.csv", "ops_usage.csv"):
+        (write_day(root, "2026-01-19") / name).unlink()
+    project = load_project(root)
+    assert past_day_unreadable(project, date(2026, 1, 19)) is None
+    con = duckdb.connect()
+    read_day(con, project, date(2026, 1, 19))  # the warehouse as it was that day: one usage row so far
+    assert con.sql("SELECT count(*), max(date) FROM ops_usage").fetchall() == [(1, date(2026, 1, 19))]

@@ -29,11 +29,11 @@ _STATUS_KINDS = ("contract_status", "invoice_status")
 def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> dict[str, int]:
     """Load every standard table of `as_of`; return record counts per table. Raises `InputError` on bad input."""
     folder = project.export_dir(as_of)
-    if not folder.is_dir() and any(_reads_files(_source(project, s)) for s in STANDARD_LAYOUT):
+    if not folder.is_dir() and _reads_files(project):
         raise InputError("no export folder for this as-of date (a missing day is not a clean day)", file=folder)
     counts = {}
     for spec in STANDARD_LAYOUT:
-        source = origin(con, project, spec, folder)
+        source = origin(con, project, spec, folder, as_of)
         counts[spec.table] = read_export(con, spec, source)
         if "currency" in spec.column_names:
             _check_rates(con, project, as_of, spec, source)
@@ -61,19 +61,39 @@ def _source(project: Project, spec: ExportFile) -> Source | None:
     return project.sources.get(spec.system)  # type: ignore[call-overload]
 
 
-def _reads_files(source: Source | None) -> bool:
-    return source is None or source.url is None
+def _reads_files(project: Project) -> bool:
+    return any((s := _source(project, spec)) is None or s.url is None for spec in STANDARD_LAYOUT)
 
 
-def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path) -> Origin:
-    """Where `spec` is read from on the day whose folder is `folder`."""
+def past_day_unreadable(project: Project, day: date) -> str | None:
+    """Why `day` cannot be read again, or None. A database source gives its tables as they are now unless
+    every query names `{date}` (a warehouse keeping history): reading it for a past day would pass today's
+    records off as that day's."""
+    for system, source in project.sources.items():
+        if source.url is None:
+            continue
+        fmt = FORMATS[source.format]
+        queries = [(source.tables[t].query if t in source.tables else None) or fmt.tables.get(t, TableMap()).query
+                   for t in (f.table for f in STANDARD_LAYOUT if f.system == system)]
+        if not all(q and "{date}" in q for q in queries):
+            return (f"sources.{system} reads a database as it is now (not every query names {{date}}), so "
+                    f"{day} is not read again")
+    folder = project.export_dir(day)
+    if _reads_files(project) and not folder.is_dir():
+        return f"no export for {day} ({folder})"
+    return None
+
+
+def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date
+           ) -> Origin:
+    """Where `spec` is read from on `as_of`, whose folder is `folder`."""
     source = _source(project, spec)
     if source is None or source.format == "standard":
         return StandardCsv(spec, folder / (source.path or "" if source else "") / spec.filename)
     fmt = FORMATS[source.format]
     default = fmt.tables.get(spec.table, TableMap())
     key = f"sources.{spec.system}"
-    return VendorTable(spec, _reader(con, source, fmt, default, spec, folder, key), columns(fmt, source, spec),
+    return VendorTable(spec, _reader(con, source, fmt, default, spec, folder, key, as_of), columns(fmt, source, spec),
                        tz=project.timezone, keep=default.keep, system_key=key)
 
 
@@ -109,15 +129,15 @@ def _optional(conversion: Conversion) -> Conversion:
 
 
 def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default: TableMap, spec: ExportFile,
-            folder: Path, key: str) -> Reader:
+            folder: Path, key: str, as_of: date) -> Reader:
     given = source.tables.get(spec.table)
     query = (given.query if given else None) or default.query
     patterns = (given.file,) if given and given.file else default.files
-    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key)
+    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key, as_of)
     for name, related in default.related.items():
         # Loaded as a view for the table's conversions to join; its header is checked like the table's.
         other = _open(con, source, fmt, spec.table, f"{spec.table}__{name}", related.query, related.files, folder,
-                      key)
+                      key, as_of)
         other.check()
         con.execute(f"CREATE OR REPLACE TEMP VIEW {spec.table}__{name} AS SELECT * FROM "
                     f"{other.rows(f'{spec.table}__{name}')}")
@@ -125,13 +145,15 @@ def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default
 
 
 def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: str, name: str, query: str | None,
-          patterns: tuple[str, ...], folder: Path, key: str) -> Reader:
+          patterns: tuple[str, ...], folder: Path, key: str, as_of: date) -> Reader:
     if source.url is not None:
         from tieout.sources.database import fetch
 
         if not query:
             raise InputError(f"no query or table for {table} (set {key}.tables.{table}.query)", file=f"{key}.url")
         view = f"{name}__fetched"
+        # `{date}` in a query is the as-of date, as a SQL string (our own ISO text, never a vendor value).
+        query = query.replace("{date}", f"'{as_of.isoformat()}'")
         rows = fetch(source.url, query, key=f"{key}.url")
         con.register(view, rows)
         return RowsReader(rows, f"{key} ({query})", view)
