@@ -279,6 +279,8 @@ def test_values_stripe_cannot_carry_are_refused_not_rounded() -> None:
         minor_units("10.005", "USD")
     with pytest.raises(ValueError, match="finer than"):
         minor_units("1500.5", "JPY")
+    with pytest.raises(ValueError, match="needs both"):
+        minor_units("", "USD")
     assert (seat_quantity("12"), seat_quantity("12.0000"), seat_quantity("")) == (12, 12, None)
     with pytest.raises(ValueError, match="whole number"):
         seat_quantity("12.5")

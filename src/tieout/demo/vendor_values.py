@@ -95,6 +95,8 @@ def currency_exponent(currency: str) -> int:
 
 def minor_units(amount: str, currency: str) -> int:
     """A decimal amount in major units as Stripe's integer minor units, exactly (`1234.50 USD` -> 123450)."""
+    if not amount or not currency:
+        raise ValueError("a Stripe amount needs both an amount and a currency")
     exponent = currency_exponent(currency)
     scaled = Decimal(amount).scaleb(exponent)
     if scaled != scaled.to_integral_value():
