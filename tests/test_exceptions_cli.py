@@ -181,6 +181,7 @@ def test_amounts_in_another_currency_are_converted_exactly(project: Path) -> Non
 def test_a_currency_without_a_rate_is_refused(project: Path) -> None:
     write_day(project, "2026-01-20", {"billing_invoices.csv": H["billing_invoices.csv"].replace(",USD,", ",GBP,")})
     result = invoke("run", "-p", str(project), "--as-of", "2026-01-20")
-    assert result.exit_code == 3
-    assert "GBP" in result.output and "fx_rates" in result.output
+    assert result.exit_code == 4
+    assert ("billing_invoices.csv, row 2, column 'currency': 'GBP': no rate into the reporting currency USD for "
+            "2026-01-20 (add it to tieout.yml, e.g. fx_rates: {GBP: 1.08})") in result.output
     assert not (project / ".tieout").exists()

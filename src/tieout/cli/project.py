@@ -120,7 +120,10 @@ def _replace_with(directory: Path, staged: Path) -> None:
 @click.option("--companies", type=click.IntRange(20, 100_000), default=300, show_default=True)
 @click.option("--days", type=click.IntRange(20, 400), default=90, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-def demo(directory: Path, companies: int, days: int, seed: int) -> None:
+@click.option("--vendor", is_flag=True,
+              help="Write the same world as the systems export it (Salesforce Data Loader CSV, Stripe JSON, the "
+                   "product database's CSV) with a sources: block that reads it.")
+def demo(directory: Path, companies: int, days: int, seed: int, vendor: bool) -> None:
     """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found.
 
     An earlier demo in DIRECTORY is replaced once the new one is written, unless it holds a state database
@@ -147,7 +150,7 @@ def demo(directory: Path, companies: int, days: int, seed: int) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staged = directory.with_name(f".{directory.name}.new-{os.getpid()}")
     try:
-        planted = generate_world(staged, companies=companies, days=days, seed=seed)
+        planted = generate_world(staged, companies=companies, days=days, seed=seed, vendor=vendor)
         _replace_with(directory, staged)
     finally:
         if staged.exists():
@@ -155,8 +158,9 @@ def demo(directory: Path, companies: int, days: int, seed: int) -> None:
     project = load_project(directory)
     rules = load_rules(project)
     dates = sorted(date.fromisoformat(p.name) for p in (directory / "exports").iterdir())
-    click.echo(f"Generated {companies} companies over {days} days ({dates[0]} to {dates[-1]}) in {directory}, "
-               f"with {len(planted)} planted cases (see planted.json).")
+    shapes = " as Salesforce, Stripe and product-database exports (see tieout.yml)" if vendor else ""
+    click.echo(f"Generated {companies} companies over {days} days ({dates[0]} to {dates[-1]}) in {directory}"
+               f"{shapes}, with {len(planted)} planted cases (see planted.json).")
     with run_lock(project):
         run_with_progress(project, rules, dates, jobs=min(2, os.cpu_count() or 1), progress=interactive())
     found = exceptions(project, rules, status="all")

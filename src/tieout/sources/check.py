@@ -20,8 +20,7 @@ from tieout.errors import ConfigError, InputError, TieoutError
 from tieout.output import money
 from tieout.sources.formats import FORMATS, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.read import columns, origin
-from tieout.sources.standard import read_export
+from tieout.sources.read import columns, read_table
 
 SAMPLE_ROWS = 3
 
@@ -93,7 +92,7 @@ def check_sources(project: Project, as_of: date) -> SourcesCheck:
                 if not folder.is_dir() and (source is None or source.url is None):
                     raise InputError("no export folder for this as-of date (a missing day is not a clean day)",
                                      file=folder)
-                table.rows = read_export(con, spec, origin(con, project, spec, folder))
+                table.rows = read_table(con, project, spec, folder, as_of)
                 result = con.execute(f"SELECT * FROM {spec.table} LIMIT {SAMPLE_ROWS}")
                 kinds = [c.kind for c in spec.columns]
                 table.sample = [{c.name: _standard_text(v, k) for c, v, k in zip(spec.columns, row, kinds, strict=True)}

@@ -39,28 +39,76 @@ _STATUS_KINDS = ("contract_status", "invoice_status")
 def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> dict[str, int]:
     """Load every standard table of `as_of`; return record counts per table. Raises `InputError` on bad input."""
     folder = project.export_dir(as_of)
-    if not folder.is_dir() and any(_reads_files(_source(project, s)) for s in STANDARD_LAYOUT):
+    if not folder.is_dir() and _reads_files(project):
         raise InputError("no export folder for this as-of date (a missing day is not a clean day)", file=folder)
-    return {spec.table: read_export(con, spec, origin(con, project, spec, folder)) for spec in STANDARD_LAYOUT}
+    return {spec.table: read_table(con, project, spec, folder, as_of) for spec in STANDARD_LAYOUT}
+
+
+def read_table(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date
+               ) -> int:
+    """Load one standard table of `as_of` from its source, checked as `read_day` checks it (`tieout sources
+    check` reads each table so, one at a time); return its record count. Raises `InputError` on bad input."""
+    source = origin(con, project, spec, folder, as_of)
+    count = read_export(con, spec, source)
+    if "currency" in spec.column_names:
+        _check_rates(con, project, as_of, spec, source)
+    return count
+
+
+def _check_rates(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, spec: ExportFile,
+                 source: Origin) -> None:
+    """Refuse the first amount in a currency with no rate into the reporting currency (contract §3b): impact
+    and severity could not be stated, and a guessed rate would be a wrong number that looks right."""
+    raw = f"{spec.table}__raw"
+    found = con.execute(f"SELECT DISTINCT upper(currency) FROM {raw} WHERE currency IS NOT NULL").fetchall()
+    missing = sorted(c for (c,) in found if project.fx_rate(c) is None)
+    if not missing:
+        return
+    first = one(con, f"SELECT min(rowid) FROM {raw} WHERE upper(currency) IN (SELECT unnest(?))", [missing])
+    rowid = first[0]  # type: ignore[index]
+    currency = source.text(con, raw, rowid, "currency")
+    raise source.error(con, raw, rowid, "currency",
+                       f"{currency!r}: no rate into the reporting currency {project.reporting_currency} for "
+                       f"{as_of} (add it to tieout.yml, e.g. fx_rates: {{{missing[0]}: 1.08}})")
 
 
 def _source(project: Project, spec: ExportFile) -> Source | None:
     return project.sources.get(spec.system)  # type: ignore[call-overload]
 
 
-def _reads_files(source: Source | None) -> bool:
-    return source is None or source.url is None
+def _reads_files(project: Project) -> bool:
+    return any((s := _source(project, spec)) is None or s.url is None for spec in STANDARD_LAYOUT)
 
 
-def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path) -> Origin:
-    """Where `spec` is read from on the day whose folder is `folder`."""
+def past_day_unreadable(project: Project, day: date) -> str | None:
+    """Why `day` cannot be read again, or None. A database source gives its tables as they are now unless
+    every query names `{date}` (a warehouse keeping history): reading it for a past day would pass today's
+    records off as that day's."""
+    for system, source in project.sources.items():
+        if source.url is None:
+            continue
+        fmt = FORMATS[source.format]
+        queries = [(source.tables[t].query if t in source.tables else None) or fmt.tables.get(t, TableMap()).query
+                   for t in (f.table for f in STANDARD_LAYOUT if f.system == system)]
+        if not all(q and "{date}" in q for q in queries):
+            return (f"sources.{system} reads a database as it is now (not every query names {{date}}), so "
+                    f"{day} is not read again")
+    folder = project.export_dir(day)
+    if _reads_files(project) and not folder.is_dir():
+        return f"no export for {day} ({folder})"
+    return None
+
+
+def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date
+           ) -> Origin:
+    """Where `spec` is read from on `as_of`, whose folder is `folder`."""
     source = _source(project, spec)
     if source is None or source.format == "standard":
         return StandardCsv(spec, folder / (source.path or "" if source else "") / spec.filename)
     fmt = FORMATS[source.format]
     default = fmt.tables.get(spec.table, TableMap())
     key = f"sources.{spec.system}"
-    reader = _reader(con, source, fmt, default, spec, folder, key, project.timezone)
+    reader = _reader(con, source, fmt, default, spec, folder, key, as_of, project.timezone)
     return VendorTable(spec, reader, columns(fmt, source, spec), tz=project.timezone, keep=default.keep,
                        system_key=key)
 
@@ -99,17 +147,17 @@ def _optional(conversion: Conversion) -> Conversion:
 
 
 def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default: TableMap, spec: ExportFile,
-            folder: Path, key: str, tz: str) -> Reader:
+            folder: Path, key: str, as_of: date, tz: str) -> Reader:
     given = source.tables.get(spec.table)
     query = (given.query if given else None) or default.query
     patterns = (given.file,) if given and given.file else default.files
-    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key)
+    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key, as_of)
     for name, related in default.related.items():
         if related.sql:  # the format's own query over the related tables loaded so far
             con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.table}__{name} AS {related.sql}")
             continue
         other = _open(con, source, fmt, spec.table, f"{spec.table}__{name}", related.query, related.files, folder,
-                      key)
+                      key, as_of)
         _load_related(con, other, related, f"{spec.table}__{name}", spec.table, tz)
     return reader
 
@@ -170,13 +218,15 @@ def _load_related(con: duckdb.DuckDBPyConnection, reader: Reader, related: Relat
 
 
 def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: str, name: str, query: str | None,
-          patterns: tuple[str, ...], folder: Path, key: str) -> Reader:
+          patterns: tuple[str, ...], folder: Path, key: str, as_of: date) -> Reader:
     if source.url is not None:
         from tieout.sources.database import fetch
 
         if not query:
             raise InputError(f"no query or table for {table} (set {key}.tables.{table}.query)", file=f"{key}.url")
         view = f"{name}__fetched"
+        # `{date}` in a query is the as-of date, as a SQL string (our own ISO text, never a vendor value).
+        query = query.replace("{date}", f"'{as_of.isoformat()}'")
         rows = fetch(source.url, query, key=f"{key}.url")
         con.register(view, rows)
         return RowsReader(rows, f"{key} ({query})", view)

@@ -15,7 +15,7 @@ from typing import Literal
 
 import duckdb
 
-from tieout.sources.convert import Conversion
+from tieout.sources.convert import Conversion, iso_timestamp
 
 ReaderKind = Literal["csv", "json", "parquet", "sql"]
 
@@ -66,11 +66,11 @@ class Format:
     generic: bool = False
 
 
+# A date and time without a zone is UTC, as warehouse loaders and Parquet writers leave them.
+_GENERIC_KINDS = {"timestamp": iso_timestamp}
 FORMATS: dict[str, Format] = {
-    "csv": Format("csv", "csv", generic=True),
-    "json": Format("json", "json", generic=True),
-    "parquet": Format("parquet", "parquet", generic=True),
-    "sql": Format("sql", "sql", generic=True),
+    name: Format(name, reader, kinds=_GENERIC_KINDS, generic=True)  # type: ignore[arg-type]
+    for name, reader in (("csv", "csv"), ("json", "json"), ("parquet", "parquet"), ("sql", "sql"))
 }
 
 
