@@ -346,8 +346,16 @@ class VendorTable(Origin):
 
     def text(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int, name: str) -> str | None:
         conversion = self.columns.get(name)
-        if conversion is None or not self.reader.has(conversion.inputs[0]):
+        if conversion is None:
             return None
+        found = self._first_input(con, raw, rowid, conversion) if self.reader.has(conversion.inputs[0]) else None
+        if (found is None or not found.strip()) and len(conversion.inputs) > 1:
+            # The value came from another of the vendor's values (an invoice's currency from its account's)
+            return self.relation_text(con, rowid, name)
+        return found
+
+    def _first_input(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int, conversion: Conversion
+                     ) -> str | None:
         file, position = self._where(con, raw, rowid)
         ref = self.reader.ref(conversion.inputs[0])
         if self.positioned:
