@@ -275,6 +275,20 @@ def test_a_bad_zuora_value_is_named_by_its_file_row_and_column(
     assert _where(_refusal(root)) == message
 
 
+@pytest.mark.parametrize(("name", "old", "new", "currency"), [
+    ("invoice", ",Posted,,", ",Posted,EUR,", "EUR"),  # the invoice's own currency
+    ("account", ",USD,", ",JPY,", "JPY"),  # the account's, for an invoice that names none
+])
+def test_a_currency_with_no_rate_is_refused(tmp_path: Path, name: str, old: str, new: str, currency: str) -> None:
+    root = _broken(tmp_path, name, old, new)
+    assert _where(_refusal(root)) == (
+        f"zuora/invoice.csv, row 2, column 'transaction_currency': '{currency}': no rate into the reporting "
+        f"currency USD for {DAY} (add it to tieout.yml, e.g. fx_rates: {{{currency}: 1.08}})")
+    (root / "tieout.yml").write_text((root / "tieout.yml").read_text() + f"fx_rates: {{{currency}: 0.0065}}\n")
+    (invoice,) = _read(root)["billing_invoices"]
+    assert invoice[6:8] == (Decimal("10000.0000"), currency)
+
+
 def test_a_missing_zuora_column_names_the_standard_column_it_feeds(tmp_path: Path) -> None:
     root = _broken(tmp_path, "invoice", "invoice_date", "Invoice_Date")
     assert _where(_refusal(root)) == (
