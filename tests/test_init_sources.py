@@ -87,11 +87,11 @@ def test_every_format_writes_a_block_that_loads(tmp_path: Path, system: str, nam
             assert re.search(rf"^    #   {spec.table}\.{col.name}: \S", block, re.M), (spec.table, col.name)
         default = fmt.tables[spec.table]
         if default.files:
-            assert re.search(rf"^        (# )?file: {re.escape(default.files[0])}", block, re.M)
+            assert re.search(rf"^        (# )?file: {re.escape(scaffold.yaml_scalar(default.files[0]))}", block, re.M)
             if len(default.files) == 1 and not any(c in default.files[0] for c in "*?["):
                 assert source.tables[spec.table].file == default.files[0]
         if default.query:
-            assert f"        # query: {default.query}" in block
+            assert f"        # query: {scaffold.yaml_scalar(default.query)}" in block
 
 
 def test_the_zuora_block_shows_zuoras_map(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def check_sources(project: Project, as_of: date) -> SourcesCheck:
                 out.append(table)
                 continue
             table = TableCheck(spec.table, spec.system, source.format if source else "standard",
-                               _read_from(project, spec, source, folder), columns=_columns(spec, source))
+                               _read_from(spec, source, folder), columns=_columns(spec, source))
             out.append(table)
             try:
                 if not folder.is_dir() and (source is None or source.url is None):
@@ -94,8 +94,7 @@ def check_sources(project: Project, as_of: date) -> SourcesCheck:
                                      file=folder)
                 table.rows = read_table(con, project, spec, folder, as_of)
                 result = con.execute(f"SELECT * FROM {spec.table} LIMIT {SAMPLE_ROWS}")
-                kinds = [c.kind for c in spec.columns]
-                table.sample = [{c.name: _standard_text(v, k) for c, v, k in zip(spec.columns, row, kinds, strict=True)}
+                table.sample = [{c.name: _standard_text(v, c.kind) for c, v in zip(spec.columns, row, strict=True)}
                                 for row in result.fetchall()]
             except (InputError, ConfigError) as e:
                 table.problems.append(_problem(e))
@@ -123,7 +122,7 @@ def _problem(error: TieoutError) -> Problem:
     return Problem(str(error), "", None, None, error.exit_code)
 
 
-def _read_from(project: Project, spec: ExportFile, source: Source | None, folder: Path) -> str:
+def _read_from(spec: ExportFile, source: Source | None, folder: Path) -> str:
     if source is None or source.format == "standard":
         return str(folder / (source.path or "" if source else "") / spec.filename)
     default = FORMATS[source.format].tables.get(spec.table, TableMap())

@@ -83,7 +83,7 @@ def _line(text: str, comment: str) -> str:
     return f"{text:<{_COMMENT_AT}}# {comment}" if len(text) < _COMMENT_AT - 1 else f"{text}  # {comment}"
 
 
-def _yaml(value: str) -> str:
+def yaml_scalar(value: str) -> str:
     """A YAML scalar: plain when YAML reads it back as the same string, else JSON-quoted."""
     import yaml
 
@@ -96,7 +96,7 @@ def _yaml(value: str) -> str:
 
 
 def _flow(mapping: Mapping[str, str]) -> str:
-    return "{" + ", ".join(f"{_yaml(k)}: {_yaml(v)}" for k, v in mapping.items()) + "}"
+    return "{" + ", ".join(f"{yaml_scalar(k)}: {yaml_scalar(v)}" for k, v in mapping.items()) + "}"
 
 
 def _shown(conversion: Conversion) -> str:
@@ -119,7 +119,7 @@ def _fields(system: str, name: str, fmt: Format) -> list[str]:
             elif conversion.derived:
                 lines.append(_line(f"    #   {key}: your_column", f"default: {_shown(conversion)}"))
             else:
-                lines.append(_line(f"    #   {key}: {_yaml(conversion.inputs[0])}", _shown(conversion)))
+                lines.append(_line(f"    #   {key}: {yaml_scalar(conversion.inputs[0])}", _shown(conversion)))
     return lines
 
 
@@ -130,16 +130,17 @@ def _vendor_tables(system: str, name: str, fmt: Format) -> list[str]:
         single = len(table.files) == 1 and not any(ch in table.files[0] for ch in "*?[")
         body = []
         if single:
-            body.append(_line(f"        file: {_yaml(table.files[0])}", "inside the source's folder"))
+            body.append(_line(f"        file: {yaml_scalar(table.files[0])}", "inside the source's folder"))
         elif table.files:
-            body.append(_line(f"        # file: {_yaml(table.files[0])}",
+            body.append(_line(f"        # file: {yaml_scalar(table.files[0])}",
                               "default: the first of " + ", ".join(table.files) + " found (several pages of one "
                               "pattern are one table)"))
         related = [f for r in table.related.values() for f in r.files[:1]]
         if related:
             body.append(f"        # (also reads {', '.join(related)} from the same folder)")
         if table.query:
-            body.append(_line(f"        # query: {_yaml(table.query)}", "with url: the table (or one SELECT) to read"))
+            body.append(_line(f"        # query: {yaml_scalar(table.query)}",
+                              "with url: the table (or one SELECT) to read"))
         body.append(_line("        # columns: {}", "standard column: your column, for this table only"))
         if table.statuses:
             body.append(_line(f"        # statuses: {_flow(table.statuses)}",
