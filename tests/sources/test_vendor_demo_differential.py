@@ -15,8 +15,8 @@ from tieout.demo import generate_world
 
 pytestmark = pytest.mark.slow
 
-WORLD = {"companies": 60, "days": 45}
-FIRST, LAST = "2026-01-01", "2026-02-14"
+WORLD = {"companies": 60, "days": 60}
+FIRST, LAST = "2026-01-01", "2026-03-01"
 
 
 def _backfilled(tmp_path_factory: pytest.TempPathFactory, vendor: bool) -> Path:
