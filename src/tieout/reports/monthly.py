@@ -20,7 +20,7 @@ from tieout.days import read_manifest
 from tieout.errors import BadArgument, NotFound
 from tieout.reports import bridge as bridge_
 from tieout.reports.data import Item, items_until, money, open_on, worst_first
-from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section
+from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
 from tieout.store import stored_days
@@ -154,7 +154,7 @@ def document(report: dict[str, Any]) -> Document:
     change_note = (f"No fingerprint recorded for {len(changes['days_not_recorded'])} day(s) of the period "
                    "(stored by an older tieout): changes on those days are unknown."
                    if changes["days_not_recorded"] else "Every reconciled day of the period has its fingerprint.")
-    open_rows = [{**i, "subject": _subject(i)} for i in report["open_at_period_end"]]
+    open_rows = item_rows(report["open_at_period_end"], _subject)
     return Document(
         kind="monthly",
         title=f"Month-end audit pack — {report['period']['label']}",
@@ -187,7 +187,8 @@ def document(report: dict[str, Any]) -> Document:
                     [Column("rule", "Rule"), Column("severity", "Severity"), Column("open", "Open", "int"),
                      Column("money_at_risk", f"Money at risk ({cur})", "money")],
                     report["money_at_risk"]["by_rule_severity"], chart="money"),
-            Section("Open at period end", f"Exceptions open on {end}, with their age", ITEM_COLUMNS, open_rows),
+            Section("Open at period end", f"Exceptions open on {end}, with their age",
+                    item_columns(ITEM_COLUMNS, open_rows), open_rows),
             Section("Activity", "The period's activity",
                     [Column("what", "What"), Column("count", "Exceptions", "int")],
                     [{"what": k.replace("_", " "), "count": v} for k, v in report["activity"].items()]),
