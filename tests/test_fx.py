@@ -262,6 +262,19 @@ def test_a_day_before_a_currencys_first_rate_is_refused(eur_project: Path) -> No
     assert not (eur_project / ".tieout").exists()
 
 
+def test_an_amount_field_that_differs_between_systems_in_one_currency(tmp_path: Path) -> None:
+    # The CRM's contract says 12,000 EUR, billing's invoice 10,000 EUR: 2,000 EUR apart, 2,160 USD at 1.08.
+    project = new_project(tmp_path / "owned", {"2026-01-31": {
+        "crm_contracts.csv": H["crm_contracts.csv"].replace("120000.00,USD", "12000.00,EUR"),
+        "billing_invoices.csv": invoice("10000.00", "EUR")}}, "fx_rates: {EUR: 1.08}\n")
+    (project / "ownership.yml").write_text(
+        "fields:\n  agreed_value:\n    kind: amount\n"
+        "    held_in: {crm: contracts.annual_value, billing: invoices.amount}\n    owner: crm\n")
+    run_days(project, "2026-01-31")
+    assert money_of(exceptions_json(project, "--rule", "OWNED_FIELD_MISMATCH")) == [
+        ("OWNED_FIELD_MISMATCH", Decimal("2160.00"), "USD", Decimal("2000.00"), "EUR")]
+
+
 def test_a_users_rule_may_report_an_original_amount(tmp_path: Path) -> None:
     project = new_project(tmp_path / "rule", {"2026-01-31": {}}, "fx_rates: {EUR: 1.08}\n")
     (project / "rules").mkdir()
