@@ -351,3 +351,15 @@ def test_days_stored_without_the_new_columns_still_read(tmp_path: Path) -> None:
         result = invoke(*args, "-p", str(project), "--format", "json")
         assert result.exit_code == 0, (args, result.output)
     assert invoke("show", old[0]["id"], "-p", str(project)).exit_code == 0
+
+
+def test_the_currencies_example_of_docs_reports_md_loads(tmp_path: Path) -> None:
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reports.md").read_text()
+    example = re.search(r"## Currencies.*?```yaml\n(.*?)```", doc, re.S).group(1)  # type: ignore[union-attr]
+    (tmp_path / "tieout.yml").write_text(MINIMAL + example)
+    project = load_project(tmp_path)
+    assert project.fx_rate("EUR", on=date(2026, 1, 31)) == Decimal("1.08")
+    assert project.fx_rate("EUR", on=date(2026, 2, 1)) == Decimal("1.10")
+    assert project.fx_rate("JPY", on=date(2026, 2, 1)) == Decimal("0.0067")
