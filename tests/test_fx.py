@@ -206,6 +206,33 @@ def test_the_daily_report_shows_both_amounts(eur_project: Path) -> None:
     assert "10,000.00 EUR" in html
 
 
+def test_excel_writes_the_original_as_a_number_in_its_currency(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    project = new_project(tmp_path / "xlsx", {
+        "2026-01-31": {"crm_contracts.csv": NO_CONTRACT, "billing_invoices.csv": invoice("1500000", "JPY")}},
+        "fx_rates: {JPY: 0.0067}\n")
+    run_days(project, "2026-01-31")
+    out = tmp_path / "daily.xlsx"
+    assert invoke("report", "daily", "-p", str(project), "--format", "xlsx", "-o", str(out)).exit_code == 0
+    cells = [c for ws in load_workbook(out) for row in ws.iter_rows() for c in row]
+    (yen,) = [c for c in cells if c.number_format == '#,##0 "JPY"']
+    assert yen.value == 1500000
+    assert any(c.value == Decimal("10050") and c.number_format == '#,##0.00 "USD"' for c in cells)
+
+
+def test_a_notification_line_names_both_amounts() -> None:
+    from tieout.notify.ledger import line
+    from tieout.reports.data import Item
+
+    item = Item(id="e1", rule="BILLING_ACTIVE_CRM_INACTIVE", canonical_id="ACME", source_system=None,
+                source_id=None, field=None, severity="P2", impact=Decimal("10800.0000"), team="ar",
+                classification="pending", first_seen=date(2026, 1, 31), last_seen=date(2026, 1, 31),
+                resolved_on=None, episode=1, age_days=0, original_amount=Decimal("10000.0000"),
+                original_currency="EUR")
+    assert "ACME: 10,800.00 USD (10,000.00 EUR) at risk" in line(item, "USD")
+
+
 def test_a_project_in_one_currency_shows_no_original_column(tmp_path: Path) -> None:
     project = new_project(tmp_path / "usd", {"2026-01-31": {"crm_contracts.csv": NO_CONTRACT}})
     run_days(project, "2026-01-31")
