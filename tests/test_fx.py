@@ -164,6 +164,23 @@ def test_each_day_converts_at_its_own_rate(eur_project: Path) -> None:
     assert exceptions_json(eur_project, "--as-of", "2026-01-31") == on_31
 
 
+def test_the_month_end_pack_lists_the_day_a_rate_changed(tmp_path: Path) -> None:
+    days = {d: {"crm_contracts.csv": NO_CONTRACT, "billing_invoices.csv": invoice("10000.00", "EUR")}
+            for d in ("2026-01-09", "2026-01-10", "2026-01-11")}
+    project = new_project(tmp_path / "pack", days, "fx_rates:\n  EUR: {2026-01-01: 1.08, 2026-01-10: 1.10}\n")
+    run_days(project, *days)
+    pack = json.loads(invoke("report", "monthly", "-p", str(project), "--as-of", "2026-01-11", "--format",
+                             "json").stdout)
+    assert pack["configuration_changes"]["changes"] == [
+        {"day": "2026-01-10", "what": "exchange rates", "detail": "EUR 1.08 → 1.1", "since": "2026-01-09"}]
+    # a record written before rates were kept is not taken for a change
+    record = project / ".tieout" / "runs" / "2026-01-09.json"
+    record.write_text(json.dumps({k: v for k, v in json.loads(record.read_text()).items() if k != "fx_rates"}))
+    pack = json.loads(invoke("report", "monthly", "-p", str(project), "--as-of", "2026-01-11", "--format",
+                             "json").stdout)
+    assert pack["configuration_changes"]["changes"] == []
+
+
 def test_re_running_a_day_after_a_new_rate_is_added_keeps_its_rate(eur_project: Path) -> None:
     run_days(eur_project, "2026-01-31")
     config = eur_project / "tieout.yml"

@@ -51,8 +51,25 @@ def _money_by_rule(still: list[Item]) -> list[dict[str, Any]]:
             for (r, s), v in sorted(groups.items(), key=lambda kv: (kv[0][0], RANK.get(kv[0][1], 9)))]
 
 
+def _rate_changes(before: dict[str, str], after: dict[str, str]) -> str:
+    """`EUR 1.08 → 1.10; GBP added (1.27)`: how the exchange rates in effect differ between two days."""
+    parts = []
+    for currency in sorted(before.keys() | after.keys()):
+        old, new = before.get(currency), after.get(currency)
+        if old == new:
+            continue
+        if old is None:
+            parts.append(f"{currency} added ({new})")
+        elif new is None:
+            parts.append(f"{currency} removed (was {old})")
+        else:
+            parts.append(f"{currency} {old} → {new}")
+    return "; ".join(parts)
+
+
 def _changes(project: Project, days: list[date], start: date, end: date) -> dict[str, Any]:
-    """The stored days of the period on which the rule set or the registry differed from the day before."""
+    """The stored days of the period on which the rule set, the registry or the exchange rates in effect differed
+    from the day before."""
     recorded = fingerprints.recorded(project, days)
     rows: list[dict[str, Any]] = []
     previous: fingerprints.Fingerprint | None = None
@@ -71,6 +88,9 @@ def _changes(project: Project, days: list[date], start: date, end: date) -> dict
             if fp.registry != previous.registry:
                 rows.append({"day": day, "what": "ownership registry and routing",
                              "detail": "the registry, routing or system owners differ", "since": previous.day})
+            if fp.fx_rates is not None and previous.fx_rates is not None and fp.fx_rates != previous.fx_rates:
+                rows.append({"day": day, "what": "exchange rates",
+                             "detail": _rate_changes(previous.fx_rates, fp.fx_rates), "since": previous.day})
         previous = fp
     missing = [d for d in days if start <= d <= end and d not in recorded]
     return {"changes": rows, "days_not_recorded": missing,
