@@ -221,6 +221,8 @@ def test_the_daily_report_shows_both_amounts(eur_project: Path) -> None:
     assert "| 10,800.00 | 10,000.00 EUR |" in md
     html = invoke("report", "daily", "-p", str(eur_project), "--format", "html").stdout
     assert "10,000.00 EUR" in html
+    pack = invoke("report", "monthly", "-p", str(eur_project), "--period", "2026-01", "--format", "md").stdout
+    assert "| 10,800.00 | 10,000.00 EUR |" in pack.split("Exceptions open on 2026-01-31")[1]
 
 
 def test_excel_writes_the_original_as_a_number_in_its_currency(tmp_path: Path) -> None:
