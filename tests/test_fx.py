@@ -302,9 +302,10 @@ def test_invoices_in_several_currencies_have_no_single_original(tmp_path: Path) 
 def test_a_day_before_a_currencys_first_rate_is_refused(eur_project: Path) -> None:
     (eur_project / "exports" / "2026-01-31").rename(eur_project / "exports" / "2025-12-31")
     result = invoke("run", "-p", str(eur_project), "--as-of", "2025-12-31")
-    assert result.exit_code == 3
-    assert "key 'fx_rates.EUR' has no rate in effect on 2025-12-31" in result.output
-    assert "first rate is from 2026-01-01" in result.output
+    assert result.exit_code == 4
+    assert ("billing_invoices.csv, row 2, column 'currency': 'EUR': tieout.yml's fx_rates.EUR has no rate in effect "
+            "on 2025-12-31 (its first rate is from 2026-01-01; add a rate from a date on or before 2025-12-31)"
+            ) in " ".join(result.output.split())
     assert not (eur_project / ".tieout").exists()
 
 

@@ -13,7 +13,6 @@ import duckdb
 from tieout import fx
 from tieout.config import Project
 from tieout.corrections import landed as corrections_landed
-from tieout.errors import ConfigError
 from tieout.ownership import sql as ownership_sql
 from tieout.ownership.model import Registry, load_registry
 
@@ -42,32 +41,6 @@ def _record_table(system: str, table: str, id_column: str) -> str:
     )
 
 
-def _check_currencies(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> None:
-    """Refuse the day when an amount is in a currency with no rate into the reporting currency that day."""
-    found = con.execute(
-        "SELECT DISTINCT currency FROM crm_contracts WHERE currency IS NOT NULL "
-        "UNION SELECT DISTINCT currency FROM billing_invoices"
-    ).fetchall()
-    missing = sorted({c for (c,) in found} - set(project.fx_rates_on(as_of)))
-    if not missing:
-        return
-    config = project.root / "tieout.yml"
-    # A currency whose rates all start after the day is named with its first date: a schedule that starts too
-    # late is a different mistake from a currency nobody gave a rate for.
-    late = [(c, fx.first_day(project.fx_rates[c])) for c in missing if c in project.fx_rates]
-    if late:
-        currency, first = late[0]
-        raise ConfigError(
-            f"{config}: exports of {as_of} hold amounts in {currency} but key 'fx_rates.{currency}' has no rate "
-            f"in effect on {as_of} (its first rate is from {first}; add a rate from a date on or before {as_of})"
-        )
-    raise ConfigError(
-        f"{config}: exports hold amounts in {', '.join(missing)} but key 'fx_rates' "
-        f"has no rate into the reporting currency {project.reporting_currency} "
-        f"(add e.g. fx_rates: {{{missing[0]}: 1.08}})"
-    )
-
-
 def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, registry: Registry | None = None) -> None:
     """Create the canonical tables from the typed exports and `source_records` already in `con`.
 
@@ -75,7 +48,6 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     views, and the built-in rules read the small tables derived from them (`covering_invoices`,
     `billing_active`, `tenant_activity`), so 35 M usage rows are aggregated once, not joined per rule.
     """
-    _check_currencies(con, project, as_of)
     con.execute(_DIV_MACRO)
     # The rates in effect on the as-of day: a day is converted at its own rates, so re-running it gives the
     # same impact whatever rates later dates bring.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from tieout import fx
 from tieout.config import Project, Source
 from tieout.db import one
 from tieout.errors import InputError
@@ -61,15 +62,20 @@ def _check_rates(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, 
     and severity could not be stated, and a guessed rate would be a wrong number that looks right."""
     raw = f"{spec.table}__raw"
     found = con.execute(f"SELECT DISTINCT upper(currency) FROM {raw} WHERE currency IS NOT NULL").fetchall()
-    missing = sorted(c for (c,) in found if project.fx_rate(c) is None)
+    missing = sorted(c for (c,) in found if project.fx_rate(c, on=as_of) is None)
     if not missing:
         return
     first = one(con, f"SELECT min(rowid) FROM {raw} WHERE upper(currency) IN (SELECT unnest(?))", [missing])
     rowid = first[0]  # type: ignore[index]
     currency = source.text(con, raw, rowid, "currency")
-    raise source.error(con, raw, rowid, "currency",
-                       f"{currency!r}: no rate into the reporting currency {project.reporting_currency} for "
-                       f"{as_of} (add it to tieout.yml, e.g. fx_rates: {{{missing[0]}: 1.08}})")
+    code = missing[0] if len(missing) == 1 else str(currency).upper()
+    if code in project.fx_rates:  # a schedule that starts too late is a different mistake from no rate at all
+        why = (f"tieout.yml's fx_rates.{code} has no rate in effect on {as_of} (its first rate is from "
+               f"{fx.first_day(project.fx_rates[code])}; add a rate from a date on or before {as_of})")
+    else:
+        why = (f"no rate into the reporting currency {project.reporting_currency} for {as_of} (add it to "
+               f"tieout.yml, e.g. fx_rates: {{{code}: 1.08}})")
+    raise source.error(con, raw, rowid, "currency", f"{currency!r}: {why}")
 
 
 def _source(project: Project, spec: ExportFile) -> Source | None:
