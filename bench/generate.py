@@ -1,8 +1,10 @@
 """Scale generator: ONE as-of day of the standard layout for N companies, written by DuckDB.
 
-    python bench/generate.py OUT_DIR --companies 1000000 [--date 2026-03-15] [--usage-days 35]
+    python bench/generate.py OUT_DIR --companies 1000000 [--date 2026-03-15] [--usage-days 35] [--vendor]
 
-Writes OUT_DIR/tieout.yml, OUT_DIR/entity_map.csv and OUT_DIR/exports/DATE/*.csv. Every file is one
+Writes OUT_DIR/tieout.yml, OUT_DIR/entity_map.csv and OUT_DIR/exports/DATE/*.csv. With --vendor the same day
+is written in the systems' own shapes instead — salesforce/*.csv, stripe/*.jsonl, ops/*.csv, with a tieout.yml
+whose sources: block reads them (bench/vendor_shapes.py). Every file is one
 `COPY (SELECT ... FROM range(N))`, so nothing is built row by row in Python and memory stays flat (1 M
 companies: ~35 M usage rows, a few GB of CSV). Pseudo-randomness is integer hashing of the row number, so
 the output is a pure function of the arguments.
@@ -20,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import vendor_shapes
 
 PREFIXES = ("Northwind", "Acme", "Blue Harbor", "Crestline", "Evergreen", "Ironwood", "Silverline", "Redwood",
             "Brightwater", "Cobalt", "Summit", "Lakeshore", "Granite", "Pinecrest", "Stonebridge", "Falcon",
@@ -68,7 +71,10 @@ def _macros(con: duckdb.DuckDBPyConnection, n: int, as_of: date) -> None:
         CREATE MACRO fte(i) AS 5 + h(i, 2) % 400;
         CREATE MACRO price(i) AS [20, 25, 30, 40, 50, 60, 75, 90, 120][1 + h(i, 3) % 9];
         CREATE MACRO money(x) AS CAST(CAST(x AS DECIMAL(18, 2)) AS VARCHAR);
-        CREATE MACRO account_id(i) AS '001' || lpad(CAST(i AS VARCHAR), 15, '0');
+        -- Salesforce ids: 15 significant characters, then the case checksum (AAA for digits); distinct in
+        -- their 15-character form, as Salesforce's own are
+        CREATE MACRO sf_id(prefix, i) AS prefix || lpad(CAST(i AS VARCHAR), 12, '0') || 'AAA';
+        CREATE MACRO account_id(i) AS sf_id('001', i);
         CREATE MACRO customer_id(i) AS 'cus_' || lpad(CAST(i AS VARCHAR), 10, '0');
         CREATE MACRO tenant_id(i) AS 't-' || lpad(CAST(i AS VARCHAR), 8, '0');
         CREATE MACRO canonical_id(i) AS 'C' || lpad(CAST(i AS VARCHAR), 8, '0');
@@ -87,7 +93,7 @@ def _queries(n: int, as_of: date, usage_days: int) -> dict[str, str]:
                    tax_id(i) AS tax_id, ['ana', 'bo', 'cy', 'dana', 'eli'][1 + i % 5] AS owner,
                    stamp() AS updated_at {companies}""",
         "crm_contracts": f"""
-            SELECT '800' || lpad(CAST(i AS VARCHAR), 15, '0') AS contract_id, account_id(i) AS account_id,
+            SELECT sf_id('800', i) AS contract_id, account_id(i) AS account_id,
                    CASE kind(i) WHEN 1 THEN 'cancelled' WHEN 3 THEN 'expired' ELSE 'active' END AS status,
                    {d} - CAST(60 + h(i, 4) % 900 AS INTEGER) AS start_date,
                    CASE kind(i) WHEN 1 THEN {d} - 10 WHEN 3 THEN {month} - 1 END AS end_date,
@@ -147,20 +153,32 @@ def _queries(n: int, as_of: date, usage_days: int) -> dict[str, str]:
     }
 
 
-def generate(out: Path, companies: int, as_of: date, usage_days: int) -> dict[str, float]:
+STANDARD_CSV = "(HEADER, DELIMITER ',', QUOTE '\"', NULLSTR '')"
+
+
+def generate(out: Path, companies: int, as_of: date, usage_days: int, vendor: bool = False) -> dict[str, float]:
     """Write the project; return seconds spent per file."""
     folder = out / "exports" / as_of.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    (out / "tieout.yml").write_text(CONFIG, encoding="utf-8")
+    (out / "tieout.yml").write_text(vendor_shapes.CONFIG if vendor else CONFIG, encoding="utf-8")
+    queries = _queries(companies, as_of, usage_days)
+    copies = {"entity_map.csv": (queries.pop("entity_map"), STANDARD_CSV)}
+    if vendor:
+        copies.update(vendor_shapes.vendor_copies(queries))
+    else:
+        copies.update({f"{table}.csv": (sql, STANDARD_CSV) for table, sql in queries.items()})
     timings = {}
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         con.execute("SET preserve_insertion_order = true")
         _macros(con, companies, as_of)
-        for name, sql in _queries(companies, as_of, usage_days).items():
-            target = out / "entity_map.csv" if name == "entity_map" else folder / f"{name}.csv"
+        if vendor:
+            vendor_shapes.create_macros(con)
+        for name, (sql, options) in copies.items():
+            target = out / name if name == "entity_map.csv" else folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
-            con.execute(f"COPY ({sql}) TO '{target}' (HEADER, DELIMITER ',', QUOTE '\"', NULLSTR '')")
+            con.execute(f"COPY ({sql}) TO '{target}' {options}")
             timings[name] = time.perf_counter() - t0
     return timings
 
@@ -171,13 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, required=True)
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 15))
     parser.add_argument("--usage-days", type=int, default=35)
+    parser.add_argument("--vendor", action="store_true",
+                        help="the same day as Salesforce Data Loader CSV, Stripe JSON Lines and ops CSV")
     args = parser.parse_args(argv)
     if args.companies < 1 or args.usage_days < 1:
         parser.error("--companies and --usage-days must be positive")
     t0 = time.perf_counter()
-    timings = generate(args.out_dir, args.companies, args.date, args.usage_days)
+    timings = generate(args.out_dir, args.companies, args.date, args.usage_days, args.vendor)
     for name, seconds in timings.items():
-        print(f"{name:<20} {seconds:7.2f} s")
+        print(f"{name:<24} {seconds:7.2f} s")
     planted = sum(1 for i in range(37, args.companies, 100))
     print(f"{args.companies} companies, {planted} planted mismatches, written in "
           f"{time.perf_counter() - t0:.1f} s to {args.out_dir}")

@@ -37,6 +37,29 @@ def test_minimal_config_takes_every_default(tmp_path: Path) -> None:
         ("exports: e/{date}\nentity_map: m.csv\nrouting: [{when: {colour: red}, team: x}]\n",
          "unknown key 'routing.0.when.colour'"),
         ("exports: [\n", "not valid YAML"),
+        # sources: (contract §3b): unknown formats, tables, fields and keys, each named with what was expected
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {crm: {format: salesforse}}\n",
+         "key 'sources.crm.format': Input should be 'standard', 'salesforce', 'hubspot'"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {erp: {format: csv}}\n",
+         "Input should be 'crm', 'billing' or 'ops' (got 'erp')"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {crm: {format: salesforce, fields: {crm_accounts.vat: X}}}\n",
+         "sources.crm.fields: crm_accounts has no column 'vat' (expected one of account_id, legal_name, domain"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {crm: {format: salesforce, fields: {tax_id: X}}}\n",
+         "sources.crm.fields: 'tax_id' is not table.column of a crm table (expected e.g. crm_accounts.legal_name)"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {ops: {format: csv, tables: {ops_users: {file: u.csv}}}}\n",
+         "sources.ops.tables: unknown table 'ops_users' (the ops tables are ops_tenants, ops_usage)"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {ops: {format: csv, tables: {ops_usage: {file: u.csv}}}}\n",
+         "sources.ops.tables: a csv source names a file for each ops table; missing for ops_tenants"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {ops: {format: csv, tables: {ops_usage: {file: u.csv, "
+         "columns: {day: d}}}}}\n", "sources.ops.tables.ops_usage.columns: ops_usage has no column 'day'"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {crm: {format: salesforce, encoding: latin-9x}}\n",
+         "key 'sources.crm.encoding': unknown encoding 'latin-9x'"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {crm: {format: salesforce, path: ../elsewhere}}\n",
+         "key 'sources.crm.path': must be a folder inside the day's folder"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {billing: {format: sql}}\n",
+         "a sql source needs `url:`"),
+        ("exports: e/{date}\nentity_map: m.csv\nsources: {billing: {format: stripe, colour: red}}\n",
+         "unknown key 'sources.billing.colour'"),
     ],
 )
 def test_bad_config_names_file_key_and_expectation(tmp_path: Path, text: str, phrase: str) -> None:
@@ -76,3 +99,42 @@ def test_demo_never_replaces_a_folder_that_is_not_an_earlier_demo(tmp_path: Path
     result = invoke("demo", str(tmp_path))
     assert result.exit_code == 3 and "not an earlier tieout demo" in result.output
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_a_project_without_sources_reads_the_standard_layout(tmp_path: Path) -> None:
+    p = load_project(write(tmp_path, "exports: exports/{date}\nentity_map: m.csv\n"))
+    assert p.sources == {}
+
+
+def test_the_contracts_sources_block_loads_as_written(tmp_path: Path) -> None:
+    """Contract §3b's example, key for key (a test outside the project writes these keys)."""
+    p = load_project(write(tmp_path, """\
+exports: exports/{date}
+entity_map: entity_map.csv
+sources:
+  crm:
+    format: salesforce
+    path: salesforce
+    encoding: latin-1
+    fields:
+      crm_accounts.tax_id: TAX_ID__C
+      crm_contracts.annual_value: ANNUAL_VALUE__C
+      crm_contracts.contracted_fte: SEATS__C
+  billing:
+    format: stripe
+    path: stripe
+  ops:
+    format: csv
+    path: ops
+    tables:
+      ops_tenants:
+        file: tenants.csv
+        columns: {tenant_id: id, display_name: workspace, domain: primary_domain, created_on: created_at, status: state}
+      ops_usage:
+        file: usage.csv
+        columns: {tenant_id: tenant_id, date: day, active_users: dau, fte_count: seats_in_use}
+"""))
+    assert (p.sources["crm"].format, p.sources["crm"].encoding, p.sources["crm"].fields["crm_accounts.tax_id"]) == (
+        "salesforce", "latin-1", "TAX_ID__C")
+    assert p.sources["billing"].path == "stripe"
+    assert p.sources["ops"].tables["ops_usage"].columns["date"] == "day"

@@ -77,7 +77,9 @@ def test_show_exception_summary_and_episodes(world: Path) -> None:
         # billing edited a field the CRM owns: the ownership break that began it
         "ownership_edits": [{"day": "2026-01-21", "system": "billing", "field": "legal_name",
                              "column": "customers.name", "source_id": "cus_1", "old": "Acme Analytics Inc.",
-                             "new": "Acme Analytix Inc.", "owner_system": "crm"}]}]
+                             "new": "Acme Analytix Inc.", "owner_system": "crm"}],
+        # in the reporting currency already: no other amount to show beside it
+        "original_amount": None, "original_currency": None}]
 
 
 def test_show_records_side_by_side_on_last_seen(world: Path) -> None:

@@ -10,9 +10,9 @@ from datetime import date
 
 import duckdb
 
+from tieout import fx
 from tieout.config import Project
 from tieout.corrections import landed as corrections_landed
-from tieout.errors import ConfigError
 from tieout.ownership import sql as ownership_sql
 from tieout.ownership.model import Registry, load_registry
 
@@ -25,27 +25,20 @@ CREATE OR REPLACE MACRO tieout_div(x, y) AS
 """
 
 
+def _one_currency(amount: str) -> str:
+    """Aggregates of a group's `amount` in its records' own currency (`original_currency`): the sum and the
+    currency when every record is in one currency, else NULL for both (no single original amount exists)."""
+    same = "min(original_currency) = max(original_currency)"
+    return (f"CASE WHEN {same} THEN sum({amount}) END AS {amount}, "
+            f"CASE WHEN {same} THEN min(original_currency) END AS original_currency")
+
+
 def _record_table(system: str, table: str, id_column: str) -> str:
     return (
         f"CREATE OR REPLACE TABLE {table.split('_', 1)[1]} AS "
         f"SELECT r.canonical_id, t.* FROM {table} AS t "
         f"LEFT JOIN source_records AS r ON r.source_system = '{system}' AND r.source_id = t.{id_column}"
     )
-
-
-def _check_currencies(con: duckdb.DuckDBPyConnection, project: Project) -> None:
-    known = {project.reporting_currency, *project.fx_rates}
-    found = con.execute(
-        "SELECT DISTINCT currency FROM crm_contracts WHERE currency IS NOT NULL "
-        "UNION SELECT DISTINCT currency FROM billing_invoices"
-    ).fetchall()
-    missing = sorted({c for (c,) in found} - known)
-    if missing:
-        raise ConfigError(
-            f"{project.root / 'tieout.yml'}: exports hold amounts in {', '.join(missing)} but key 'fx_rates' "
-            f"has no rate into the reporting currency {project.reporting_currency} "
-            f"(add e.g. fx_rates: {{{missing[0]}: 1.08}})"
-        )
 
 
 def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, registry: Registry | None = None) -> None:
@@ -55,11 +48,11 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     views, and the built-in rules read the small tables derived from them (`covering_invoices`,
     `billing_active`, `tenant_activity`), so 35 M usage rows are aggregated once, not joined per rule.
     """
-    _check_currencies(con, project)
     con.execute(_DIV_MACRO)
-    rates = [(project.reporting_currency, 1), *project.fx_rates.items()]
-    con.execute("CREATE OR REPLACE TABLE fx_rates (currency VARCHAR, rate DECIMAL(18, 8))")
-    con.executemany("INSERT INTO fx_rates VALUES (?, ?)", [(c, r) for c, r in rates])
+    # The rates in effect on the as-of day: a day is converted at its own rates, so re-running it gives the
+    # same impact whatever rates later dates bring.
+    con.execute(f"CREATE OR REPLACE TABLE fx_rates (currency VARCHAR, rate {fx.RATE_SQL_TYPE})")
+    con.executemany("INSERT INTO fx_rates VALUES (?, ?)", list(project.fx_rates_on(as_of).items()))
     for system, table, id_column in (("crm", "crm_accounts", "account_id"),
                                      ("billing", "billing_customers", "customer_id"),
                                      ("ops", "ops_tenants", "tenant_id")):
@@ -68,7 +61,10 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     con.execute(f"""
         CREATE OR REPLACE TABLE contracts AS
         SELECT a.canonical_id, c.*,
-               tieout_div(c.annual_value * fx.rate, 12) AS monthly_value
+               tieout_div(c.annual_value * fx.rate, 12) AS monthly_value,
+               -- the same money in the contract's own currency, which the reports show beside the converted one
+               tieout_div(c.annual_value, 12) AS original_monthly_value,
+               coalesce(c.currency, '{project.reporting_currency}') AS original_currency
         FROM crm_contracts AS c
         LEFT JOIN accounts AS a ON a.account_id = c.account_id
         LEFT JOIN fx_rates AS fx ON fx.currency = coalesce(c.currency, '{project.reporting_currency}')
@@ -109,7 +105,8 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     con.execute(f"""
         CREATE OR REPLACE TABLE crm_active AS
         SELECT canonical_id, sum(monthly_value) AS monthly_value,
-               string_agg(contract_id, ', ' ORDER BY contract_id) AS contract_ids
+               string_agg(contract_id, ', ' ORDER BY contract_id) AS contract_ids,
+               {_one_currency("original_monthly_value")}
         FROM contracts
         WHERE canonical_id IS NOT NULL AND status = 'active' AND start_date <= {d}
           AND (end_date IS NULL OR end_date >= {d})
@@ -118,14 +115,15 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     con.execute(f"""
         CREATE OR REPLACE TABLE covering_invoices AS
         SELECT canonical_id, customer_id, invoice_id, period_start, period_end, amount_rc AS amount,
-               billed_fte
+               billed_fte, amount AS original_amount, currency AS original_currency
         FROM invoices
         WHERE status NOT IN ('void', 'draft') AND period_start <= {d} AND {d} <= period_end
     """)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TABLE billing_active AS
         SELECT canonical_id, sum(amount) AS amount, sum(billed_fte) AS billed_fte,
-               string_agg(invoice_id, ', ' ORDER BY invoice_id) AS invoice_ids
+               string_agg(invoice_id, ', ' ORDER BY invoice_id) AS invoice_ids,
+               {_one_currency("original_amount")}
         FROM covering_invoices WHERE canonical_id IS NOT NULL
         GROUP BY canonical_id
     """)

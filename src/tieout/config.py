@@ -9,11 +9,21 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from tieout import fx
 from tieout.errors import ConfigError
 
 CONFIG_FILE = "tieout.yml"
@@ -153,7 +163,9 @@ class Project(_Strict):
     # a SQLAlchemy URL (`postgresql://…`) for a shared server. `TIEOUT_STATE_URL` overrides it.
     state_url: str | None = None
     reporting_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    fx_rates: dict[str, Decimal] = Field(default_factory=dict)
+    # Per currency, the rate that turns one unit of it into the reporting currency: one rate, or a rate in effect
+    # from each date (`tieout.fx`).
+    fx_rates: dict[str, Annotated[fx.Rates, PlainValidator(fx.parse_rates)]] = Field(default_factory=dict)
     timezone: str = "UTC"
     severity: SeverityThresholds = SeverityThresholds()
     system_owners: dict[System, str] = Field(default_factory=lambda: dict(DEFAULT_OWNERS))
@@ -183,10 +195,12 @@ class Project(_Strict):
 
     @field_validator("fx_rates")
     @classmethod
-    def _positive_rates(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
-        for currency, rate in v.items():
-            if len(currency) != 3 or not currency.isupper() or rate <= 0:
-                raise ValueError(f"{currency}: expected a 3-letter currency code and a rate > 0")
+    def _currency_codes(cls, v: dict[str, fx.Rates], info: ValidationInfo) -> dict[str, fx.Rates]:
+        for currency, rates in v.items():
+            fx.check_code(currency)
+            # A rate for the reporting currency itself can only be 1: anything else converts it into itself.
+            if currency == info.data.get("reporting_currency") and any(r != 1 for r in fx.all_rates(rates)):
+                raise ValueError(f"{currency}: the reporting currency converts at 1 (leave it out of fx_rates)")
         return v
 
     @field_validator("timezone")
@@ -258,11 +272,32 @@ class Project(_Strict):
     def store_path(self) -> Path:
         return self.root / self.store
 
-    def fx_rate(self, currency: str) -> Decimal | None:
-        """Rate that turns one unit of `currency` into the reporting currency, or None if unknown."""
+    def fx_rate(self, currency: str, on: date | None = None) -> Decimal | None:
+        """Rate that turns one unit of `currency` into the reporting currency on as-of day `on`, or None if
+        there is none that day. Without `on`, the latest rate (the one in effect from the latest date)."""
         if currency == self.reporting_currency:
             return Decimal(1)
-        return self.fx_rates.get(currency)
+        rates = self.fx_rates.get(currency)
+        return None if rates is None else fx.rate_on(rates, on)
+
+    def fx_rates_on(self, on: date) -> dict[str, Decimal]:
+        """Every currency with a rate on as-of day `on` (the reporting currency at 1) and that rate."""
+        found = {c: fx.rate_on(rates, on) for c, rates in self.fx_rates.items() if c != self.reporting_currency}
+        return {self.reporting_currency: Decimal(1), **{c: r for c, r in found.items() if r is not None}}
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, except that a scalar shaped like a date but not one (`2026-13-01`) stays text: the
+    key it sits under then names the problem, instead of the YAML parser failing with no key at all."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[arg-type]
+        except ValueError:
+            return self.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 def _describe(error: Any) -> str:
@@ -284,7 +319,7 @@ def load_project(project_dir: Path | str = ".") -> Project:
     if not path.is_file():
         raise ConfigError(f"{path}: no tieout.yml here (create a project with `tieout init DIR`)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(raw, dict):

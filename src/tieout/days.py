@@ -49,7 +49,22 @@ _DAY_FILE = re.compile(r"^(state\.)?(\d{4}-\d{2}-\d{2})\.[0-9a-f]{16}\.parquet$"
 LEGACY_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 # The columns `evaluate` gives every finding, in their order; a day's file adds `day` and `present`.
 FINDING_COLUMNS = ("id", "rule", "canonical_id", "source_system", "source_id", "field", "impact", "severity",
-                   "team", "details")
+                   "team", "details", "original_amount", "original_currency")
+# Columns added after stores already held days without them, with their type: a file written before has none,
+# and reads them as NULL (`complete`). Adding one needs no migration and no rewrite of an immutable file.
+ADDED_COLUMNS = {"original_amount": "DECIMAL(20, 4)", "original_currency": "VARCHAR"}
+
+
+def complete(relation: str) -> str:
+    """`relation` (a table, or `read_parquet(…, union_by_name = true)` over day files of any age) as a
+    subquery holding every column of ADDED_COLUMNS: NULL where no row of it has the column."""
+    nulls = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in ADDED_COLUMNS.items())
+    return f"(SELECT * FROM {relation} UNION ALL BY NAME SELECT {nulls} WHERE false)"
+
+
+def read_sql(parameter: str) -> str:
+    """SQL reading the day files whose paths are in `$parameter`, old and new alike, every column there."""
+    return complete(f"read_parquet(${parameter}, union_by_name = true)")
 
 
 @dataclass(frozen=True)
@@ -159,12 +174,13 @@ def reading(read: Callable[[], T]) -> T:
 def _latest_state(con: duckdb.DuckDBPyConnection, name: str, paths: list[str]) -> None:
     """Temp table `name`: every finding reported on the last of the days whose change files are `paths`."""
     if not paths:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM new_findings LIMIT 0")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(FINDING_COLUMNS)} "
+                    f"FROM {complete('new_findings')} LIMIT 0")
         return
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
         SELECT {", ".join(FINDING_COLUMNS)} FROM (
-            SELECT * FROM read_parquet($paths)
+            SELECT * FROM {read_sql("paths")}
             QUALIFY row_number() OVER (PARTITION BY id ORDER BY day DESC) = 1
         ) WHERE present
     """, {"paths": paths})
@@ -230,8 +246,8 @@ def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: li
                     checkpoint: Checkpoint | None) -> None:
     """Temp table `previous`: every finding of the last day of `before`."""
     if before and checkpoint is not None and checkpoint.day == before[-1].day:
-        con.execute("CREATE OR REPLACE TEMP TABLE previous AS SELECT * FROM read_parquet($path)",
-                    {"path": str(days_dir(project) / checkpoint.file)})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE previous AS SELECT {', '.join(FINDING_COLUMNS)} "
+                    f"FROM {read_sql('path')}", {"path": [str(days_dir(project) / checkpoint.file)]})
     else:
         _latest_state(con, "previous", files(project, before))
 
@@ -246,7 +262,9 @@ def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple
     days_dir(project).mkdir(parents=True, exist_ok=True)
     with scratch() as con:
         con.register("new_findings", findings)
-        con.execute("CREATE TEMP TABLE reported AS SELECT * FROM new_findings")
+        # Findings of any age: a legacy day converted by `convert_legacy` has none of the added columns.
+        con.execute(f"CREATE TEMP TABLE reported AS SELECT {', '.join(FINDING_COLUMNS)} "
+                    f"FROM {complete('new_findings')}")
         _previous_state(con, project, before, checkpoint)
         _changes(con, "previous", "reported", as_of)
         stored = [*before, replace(_store_changes(con, project, as_of, findings.num_rows), anchors=anchors)]

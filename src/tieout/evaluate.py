@@ -26,7 +26,21 @@ def _identity_sql() -> str:
     )
 
 
-def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date) -> None:
+def _original_sql(columns: set[str], reporting_currency: str) -> str:
+    """The rule's `original_amount` and `original_currency` (the impact in the records' own currency), kept only
+    when both are there and the currency is not the reporting one: for money already in the reporting
+    currency the impact says it all, and the findings stay what they were before currencies were kept."""
+    if not {"original_amount", "original_currency"} <= columns:
+        return "CAST(NULL AS DECIMAL(20, 4)), CAST(NULL AS VARCHAR)"
+    # A user's rule may return anything there: a currency is kept only when it is a currency code.
+    code = "upper(CAST(original_currency AS VARCHAR))"
+    kept = (f"original_amount IS NOT NULL AND regexp_full_match(coalesce({code}, ''), '[A-Z]{{3}}') "
+            f"AND {code} <> '{reporting_currency}'")
+    return (f"CASE WHEN {kept} THEN CAST(original_amount AS DECIMAL(20, 4)) END, "
+            f"CASE WHEN {kept} THEN {code} END")
+
+
+def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date, reporting_currency: str = "USD") -> None:
     """Append `rule`'s findings to `raw_findings`."""
     params = rule.bound_params(as_of)
     try:
@@ -50,7 +64,7 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date) -> None:
     )
     con.execute(
         f"INSERT INTO raw_findings SELECT '{rule.name}', CAST(canonical_id AS VARCHAR), {optional}, "
-        "CAST(coalesce(impact, 0) AS DECIMAL(20, 4)) FROM rule_out"
+        f"CAST(coalesce(impact, 0) AS DECIMAL(20, 4)), {_original_sql(columns, reporting_currency)} FROM rule_out"
     )
 
 
@@ -62,11 +76,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, project: Project, rules: dict[str, 
     """Create table `findings` for `as_of`; return its row count. The canonical views must exist."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE raw_findings (rule VARCHAR, canonical_id VARCHAR, source_system VARCHAR, "
-        "source_id VARCHAR, field VARCHAR, details VARCHAR, impact DECIMAL(20, 4))"
+        "source_id VARCHAR, field VARCHAR, details VARCHAR, impact DECIMAL(20, 4), original_amount DECIMAL(20, 4), "
+        "original_currency VARCHAR)"
     )
     for rule in rules.values():
         if rule.enabled and all(_has_rows(con, table) for table in rule.needs_rows):
-            run_rule(con, rule, as_of)
+            run_rule(con, rule, as_of, project.reporting_currency)
     con.execute("DROP TABLE IF EXISTS rule_out")
     con.execute(f"""
         CREATE OR REPLACE TABLE findings AS
@@ -74,7 +89,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, project: Project, rules: dict[str, 
             SELECT *, {severity_sql("impact", project.severity)} AS severity FROM raw_findings
         )
         SELECT {_identity_sql()} AS id, rule, canonical_id, source_system, source_id, field, impact,
-               severity, {team_sql(rules, project)} AS team, details
+               severity, {team_sql(rules, project)} AS team, details, original_amount, original_currency
         FROM graded
         ORDER BY rule, canonical_id, source_system, source_id, field
     """)

@@ -6,7 +6,11 @@ the day, under the run lock, replaced by a re-run of the date like the day itsel
 state database (a run on a project without one stays free of SQLAlchemy).
 
     {"day": "2026-02-10", "rules": "<sha256>", "registry": "<sha256>",
-     "rule_hashes": {"FTE_THRESHOLD_DRIFT": "<sha256>", ...}}
+     "rule_hashes": {"FTE_THRESHOLD_DRIFT": "<sha256>", ...}, "fx_rates": {"EUR": "1.08"}}
+
+`fx_rates` are the exchange rates in effect that day (tieout.fx): a new rate changes every impact in that
+currency, and so the severities and the money at risk, without a rule or the registry changing. A record from
+before rates were kept has none, and the pack does not guess a change from it.
 """
 
 from __future__ import annotations
@@ -46,10 +50,11 @@ class Fingerprint:
     rules: str
     registry: str
     rule_hashes: dict[str, str]
+    fx_rates: dict[str, str] | None = None  # currency -> the day's rate into the reporting currency (its digits)
 
     def as_dict(self) -> dict[str, Any]:
         return {"day": self.day.isoformat(), "rules": self.rules, "registry": self.registry,
-                "rule_hashes": self.rule_hashes}
+                "rule_hashes": self.rule_hashes, "fx_rates": self.fx_rates}
 
 
 def fingerprint(project: Project, day: date, rules: dict[str, Rule]) -> Fingerprint:
@@ -60,7 +65,8 @@ def fingerprint(project: Project, day: date, rules: dict[str, Rule]) -> Fingerpr
     # Routing and system owners decide the team as much as a rule's own `team` does.
     registry_and_routing = {"registry": registry, "routing": [r.model_dump(mode="json") for r in project.routing],
                             "system_owners": project.system_owners}
-    return Fingerprint(day, _digest(hashes), _digest(registry_and_routing), hashes)
+    rates = {c: str(r) for c, r in sorted(project.fx_rates_on(day).items()) if c != project.reporting_currency}
+    return Fingerprint(day, _digest(hashes), _digest(registry_and_routing), hashes, rates)
 
 
 def runs_dir(project: Project) -> Path:
@@ -100,7 +106,9 @@ def recorded(project: Project, days: list[date]) -> dict[date, Fingerprint]:
             continue
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            found[day] = Fingerprint(day, raw["rules"], raw["registry"], dict(raw["rule_hashes"]))
+            rates = raw.get("fx_rates")
+            found[day] = Fingerprint(day, raw["rules"], raw["registry"], dict(raw["rule_hashes"]),
+                                     None if rates is None else {str(c): str(r) for c, r in rates.items()})
         except (ValueError, KeyError, TypeError):
             continue  # a damaged record is reported as missing, not guessed
     return found

@@ -30,6 +30,7 @@ from tieout.errors import InputError
 from tieout.run import resolve_day
 from tieout.source_history import RESOLUTION_COLUMNS
 from tieout.sources.layout import BY_TABLE
+from tieout.sources.read import past_day_unreadable
 from tieout.store import stored_days
 
 SYSTEMS = ("crm", "billing", "ops")
@@ -92,9 +93,9 @@ class DayReader:
 
     def get(self, day: date) -> duckdb.DuckDBPyConnection | str:
         if day not in self._open:
-            folder = self.project.export_dir(day)
-            if not folder.is_dir():
-                self._open[day] = f"no export for {day} ({folder})"
+            unreadable = past_day_unreadable(self.project, day)
+            if unreadable:
+                self._open[day] = unreadable
             else:
                 try:
                     self._open[day] = resolve_day(self.project, day)[0]

@@ -9,10 +9,12 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+from tieout.currencies import exponent
 from tieout.safe_text import for_spreadsheet, for_terminal
 
 _TOKEN = "\u0000dec:"
@@ -76,10 +78,50 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     return buf.getvalue()
 
 
+def digits(value: Decimal, at_least: int) -> str:
+    """`12,345.67`: thousands separators and at least `at_least` decimals — more when the value has them, so
+    that no digit is ever rounded away (`83,333.3333`)."""
+    places = max(at_least, -int(value.normalize().as_tuple().exponent))
+    return f"{value:,.{places}f}"
+
+
 def format_money(value: Decimal, currency: str) -> str:
-    """`12,345.67 USD`: thousands separators, the currency named, never rounded away."""
-    shown = money(value)
-    return f"{shown:,.{max(2, -shown.as_tuple().exponent)}f} {currency}"  # type: ignore[operator]
+    """`12,345.67 USD`, `1,500 JPY`, `12.345 KWD`: the currency's own decimals (ISO 4217 minor units,
+    `tieout.currencies`), thousands separators, the currency named; never rounded away."""
+    return f"{digits(value, exponent(currency))} {currency}"
+
+
+def format_reporting(value: Decimal, currency: str) -> str:
+    """An amount in the reporting currency (an impact, money at risk, a threshold): as `format_money`, with at
+    least two decimals whatever the currency (`1,500.00 JPY`) — a converted amount carries fractions of its
+    unit, and a column of impacts reads the same on every row."""
+    return f"{digits(value, max(2, exponent(currency)))} {currency}"
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An amount in a currency that is not the reporting currency, as a report cell: it reads as
+    `format_money` (`1,500 JPY`), and Excel writes it as a number in its currency's format."""
+
+    value: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return format_money(self.value, self.currency)
+
+
+def original(value: Decimal | None, currency: str | None) -> Amount | None:
+    """The original amount of an exception (`original_amount`, `original_currency`) as an Amount, or None."""
+    return None if value is None or currency is None else Amount(value, currency)
+
+
+def format_impact(impact: Decimal, currency: str, original_amount: Decimal | None = None,
+                  original_currency: str | None = None) -> str:
+    """An exception's impact, and beside it the amount in the records' own currency when it has one:
+    `10,800.00 USD (10,000.00 EUR)`, `10.05 USD (1,500 JPY)`."""
+    shown = format_reporting(impact, currency)
+    kept = original(original_amount, original_currency)
+    return f"{shown} ({kept})" if kept else shown
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,

@@ -27,7 +27,7 @@ from tieout.entities import install_normalisers, load_entity_map, resolve
 from tieout.errors import InputError
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
-from tieout.sources.read import read_day
+from tieout.sources.read import past_day_unreadable, read_day
 from tieout.state.anchors import current_heads
 from tieout.state.location import SQLITE_FILE
 from tieout.store import migrate, stored_days
@@ -66,7 +66,7 @@ def resolve_day(project: Project, as_of: date, *, stage: Stage = _quiet
 
 def reopen_day(project: Project, as_of: date) -> duckdb.DuckDBPyConnection | None:
     """`as_of`'s exports loaded and resolved, or None if they are gone or no longer readable."""
-    if not project.export_dir(as_of).is_dir():
+    if past_day_unreadable(project, as_of):
         return None
     try:
         return resolve_day(project, as_of)[0]

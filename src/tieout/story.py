@@ -29,10 +29,13 @@ from tieout.timeline import Causes, Episode, Exception_, causes, episodes
 # Exception ids are the first 16 hex digits of an md5 (evaluate._identity_sql); anything else is an entity.
 EXCEPTION_ID = re.compile(r"^[0-9a-f]{16}$")
 
-# The keys of contract §7, in its order; programs rely on them (`tieout exceptions`, the web API).
+# The keys of contract §7, in its order; programs rely on them (`tieout exceptions`, the web API). Keys added
+# later go at the end, so that a CSV read by column position keeps its columns where they were:
+# `original_amount` and `original_currency` are the impact in the currency of the records it comes from, when
+# that is not the reporting currency (null otherwise, and when those records are in several currencies).
 JSON_KEYS = ("id", "rule", "canonical_id", "source_system", "source_id", "field", "severity", "impact",
              "currency", "team", "status", "classification", "first_seen", "last_seen", "resolved_on",
-             "episodes", "details", "ownership_edits")
+             "episodes", "details", "ownership_edits", "original_amount", "original_currency")
 
 
 def exception_record(e: Exception_) -> dict[str, Any]:
@@ -44,7 +47,8 @@ def exception_record(e: Exception_) -> dict[str, Any]:
 def _episode(e: Episode, rules: dict[str, Rule], today: date, why: Causes) -> dict[str, Any]:
     return {"first_seen": e.first_seen, "last_seen": e.last_seen, "resolved_on": e.resolved_on,
             "severity": e.severity, "impact": e.impact, "classification": why.classify(e, rules, today),
-            "details": e.details, "ownership_edits": list(why.edits_of(e))}
+            "details": e.details, "ownership_edits": list(why.edits_of(e)),
+            "original_amount": e.original_amount, "original_currency": e.original_currency}
 
 
 def _as_exception(latest: Episode, count: int, project: Project, rules: dict[str, Rule],

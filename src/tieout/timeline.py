@@ -40,6 +40,10 @@ class Episode:
     first_seen: date
     last_seen: date
     resolved_on: date | None
+    # The impact in the currency of the records it comes from, when that is not the reporting currency (None
+    # otherwise, and for days stored before currencies were kept).
+    original_amount: Decimal | None
+    original_currency: str | None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +92,7 @@ WITH run_days AS (
     SELECT day, row_number() OVER (ORDER BY day) AS n FROM (SELECT unnest($days) AS day)
 ),
 changes AS (
-    SELECT c.*, d.n FROM read_parquet($files) AS c JOIN run_days AS d USING (day) WHERE __WHERE__
+    SELECT c.*, d.n FROM __FILES__ AS c JOIN run_days AS d USING (day) WHERE __WHERE__
 ),
 numbered AS (
     -- an episode starts with each change reporting an exception that the stored day before did not report
@@ -103,7 +107,7 @@ spans AS (
 ),
 episodes AS (
     SELECT c.id, c.rule, c.canonical_id, c.source_system, c.source_id, c.field, c.severity, c.impact, c.team,
-           c.details, s.start_n, s.end_n, f.day AS first_seen,
+           c.details, c.original_amount, c.original_currency, s.start_n, s.end_n, f.day AS first_seen,
            coalesce(l.day, (SELECT max(day) FROM run_days)) AS last_seen, r.day AS resolved_on
     FROM spans AS s
     JOIN changes AS c ON c.id = s.id AND c.n = s.attributes_n
@@ -119,7 +123,7 @@ latest AS (
     QUALIFY row_number() OVER (PARTITION BY id ORDER BY first_seen DESC) = 1
 )
 SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team,
-       first_seen, last_seen, resolved_on, episodes, details
+       first_seen, last_seen, resolved_on, episodes, details, original_amount, original_currency
 FROM latest
 ORDER BY rule, canonical_id NULLS LAST, source_system, source_id, field
 """
@@ -206,7 +210,8 @@ def _query(project: Project, sql: str, params: dict[str, Any], *, until: date | 
         days, files = _scope(project, until)
         if not days:
             return [], []
-        cur = connect().execute(sql.replace("__WHERE__", where), {**params, "days": days, "files": files})
+        sql_ = sql.replace("__WHERE__", where).replace("__FILES__", day_store.read_sql("files"))
+        cur = connect().execute(sql_, {**params, "days": days, "files": files})
         names = [c[0] for c in cur.description]
         return days, [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
@@ -245,7 +250,7 @@ def exceptions(
 
 _ALL_EPISODES_SQL = _EPISODES + """
 SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team, details,
-       first_seen, last_seen, resolved_on
+       first_seen, last_seen, resolved_on, original_amount, original_currency
 FROM episodes
 ORDER BY first_seen, rule, id
 """
@@ -268,7 +273,7 @@ def episodes(
         params["id"] = exception_id
     if canonical_id is not None:
         # by id, so that the changes ending its episodes (which carry only the id) come along
-        where.append("id IN (SELECT id FROM read_parquet($files) WHERE canonical_id = $canonical_id OR "
+        where.append("id IN (SELECT id FROM __FILES__ WHERE canonical_id = $canonical_id OR "
                      "(canonical_id IS NULL AND source_system || ':' || source_id IN (SELECT unnest($records))))")
         params["canonical_id"] = canonical_id
         params["records"] = [f"{s}:{i}" for s, i in records or []] or [""]

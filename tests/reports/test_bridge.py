@@ -112,4 +112,4 @@ def test_the_last_day_must_be_stored_and_its_exports_present(tmp_path: Path) -> 
         f.unlink()
     (project / "exports" / "2026-01-30").rmdir()
     gone = invoke("report", "monthly", "-p", str(project), "--as-of", "2026-01-30", "--format", "json")
-    assert gone.exit_code == 4 and "the exports of 2026-01-30 are gone" in gone.output
+    assert gone.exit_code == 4 and "no export for 2026-01-30" in gone.output and "re-reads the period" in gone.output

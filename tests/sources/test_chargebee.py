@@ -232,18 +232,26 @@ TIME = "unix seconds such as 1767225600, or an ISO 8601 date or date and time"
      f"Invoices.csv, row 2, column 'invoices.updated_at': 'yesterday' is not {TIME} (read as "
      "billing_invoices.updated_at)"),
     ("LineItems.csv", {"line_items.date_to": "1767225000", "line_items.date_from": "1767225600"}, 1,
-     "Invoices.csv, row 2, column 'line_items.date_to (LineItems.csv, row 3)': '1767225000' is not at or after its "
-     "line's date_from 1767225600 (date_to is exclusive) (read as billing_invoices.period_end)"),
+     f"LineItems.csv, row 3, column 'line_items.date_to': '1767225000' is not {TIME}, not before its line's "
+     "date_from (date_to is exclusive) (read for billing_invoices)"),
     ("LineItems.csv", {"line_items.date_from": "soon"}, 1,
-     f"Invoices.csv, row 2, column 'line_items.date_from (LineItems.csv, row 3)': 'soon' is not {TIME} (read as "
-     "billing_invoices.period_start)"),
+     f"LineItems.csv, row 3, column 'line_items.date_from': 'soon' is not {TIME} (read for billing_invoices)"),
     ("LineItems.csv", {"line_items.quantity": "fifty"}, 0,
-     "Invoices.csv, row 2, column 'line_items.quantity (LineItems.csv, row 2)': 'fifty' is not a number of seats "
-     "that is not negative, such as 12 (at most 4 decimals) (read as billing_invoices.billed_fte)"),
+     "LineItems.csv, row 2, column 'line_items.quantity': 'fifty' is not a number of seats that is not negative, "
+     "such as 12 (at most 4 decimals) on a plan line (read for billing_invoices)"),
+    ("LineItems.csv", {"line_items.quantity": "fifty"}, 1, None),  # an addon's quantity is not read
 ], ids=["date-dmy", "date-not-a-day", "total-decimal", "status", "currency-symbol", "currency-no-rate",
-        "updated-at", "date-to-before-from", "date-from", "quantity"])
+        "updated-at", "date-to-before-from", "date-from", "quantity", "addon-quantity"])
 def test_a_bad_csv_value_is_refused_with_its_file_row_and_column(tmp_path: Path, file: str, change: dict[str, str],
-                                                                 row: int, message: str) -> None:
+                                                                 row: int, message: str | None) -> None:
+    if message is None:
+        root = new_project(tmp_path / "p", {DAY: {}}, CHARGEBEE)
+        out = as_chargebee(root / "exports" / DAY)
+        rows = records((out / file).read_text())
+        rows[row].update(change)
+        write_csv(out / file, LINE_HEADER, rows)
+        assert typed(root)["billing_invoices"][0][8] == Decimal(50)
+        return
     out, error = _broken(tmp_path, file, change, row)
     assert str(error) == f"{out}/{message}"
 
@@ -257,7 +265,7 @@ def test_a_computed_value_the_standard_checks_refuse_is_shown_as_computed(tmp_pa
     rows[0]["line_items.quantity"] = "99999999999999"
     write_csv(out / "LineItems.csv", LINE_HEADER, rows)
     assert str(refusal(root)) == (
-        f"{out}/Invoices.csv, row 2, column \"billed_fte (computed from the invoice's line items)\": "
+        f"{out}/Invoices.csv, row 2, column \"billed_fte (the sum of its plan lines' quantities)\": "
         "'199999999999998.0000' is not a number that is not negative, such as 12 or 12.5 (digits and one point, "
         "at most 4 decimals)")
 
@@ -281,8 +289,8 @@ def test_missing_files_and_columns_are_named(tmp_path: Path) -> None:
     (out / "LineItems.csv").write_text(lines.replace("line_items.date_to", "Line_Items.Date_To", 1))
     assert str(refusal(root)) == (
         f"{out}/LineItems.csv, row 1, column 'Line_Items.Date_To': missing column 'line_items.date_to' (read for "
-        "billing_invoices) (expected columns: line_items.invoice_id, line_items.date_from, line_items.date_to, "
-        "line_items.quantity, line_items.entity_type) — is 'Line_Items.Date_To' this column renamed?")
+        "billing_invoices) (expected columns: line_items.invoice_id, line_items.entity_type, line_items.date_from, "
+        "line_items.date_to, line_items.quantity) — is 'Line_Items.Date_To' this column renamed?")
     (out / "LineItems.csv").write_text(lines)
     invoices = (out / "Invoices.csv").read_text()
     (out / "Invoices.csv").write_text(invoices.replace("invoices.currency_code", "invoices.currency", 1))

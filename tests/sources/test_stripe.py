@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import HEALTHY_DAY, SHARED, invoke, new_project, write_day
 from tests.store_checks import store_content
 from tieout.config import load_project
-from tieout.errors import ConfigError, InputError
+from tieout.errors import InputError
 from tieout.sources.read import read_day
 
 DAY = "2026-01-20"
@@ -311,13 +311,11 @@ def test_fields_name_other_stripe_fields_and_keep_their_conversion(tmp_path: Pat
     assert con.sql("SELECT issued_on, amount FROM billing_invoices").fetchall() == [(date(2026, 1, 7), Decimal(50))]
 
 
-def test_a_field_for_a_value_computed_from_the_lines_is_refused(tmp_path: Path) -> None:
-    root = stripe_project(tmp_path, [healthy_customer()], [healthy_invoice()],
+def test_a_field_for_a_value_computed_from_the_lines_replaces_it_whole(tmp_path: Path) -> None:
+    invoice = healthy_invoice(metadata={"seats": "12"})
+    root = stripe_project(tmp_path, [healthy_customer()], [invoice],
                           "    fields:\n      billing_invoices.billed_fte: metadata.seats\n")
-    with pytest.raises(ConfigError) as caught:
-        read_day(duckdb.connect(), load_project(root), date.fromisoformat(DAY))
-    assert str(caught.value) == ("sources.billing: billing_invoices.billed_fte is computed from the invoice's line "
-                                 "items in the stripe format, so it cannot be read from 'metadata.seats'")
+    assert typed(root)["billing_invoices"][0][8] == Decimal(12)
 
 
 def test_a_stripe_day_reconciles_like_the_standard_one(tmp_path: Path) -> None:

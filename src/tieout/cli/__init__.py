@@ -20,6 +20,7 @@ from tieout.cli.rules import rules
 from tieout.cli.run import backfill, run
 from tieout.cli.serve import serve
 from tieout.cli.show import show
+from tieout.cli.sources import sources
 from tieout.cli.timeline import timeline
 from tieout.cli.workflow import WORKFLOW_COMMANDS
 from tieout.errors import TieoutError
@@ -57,7 +58,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit, report, notify, serve, *WORKFLOW_COMMANDS):
+                ownership, golden, correct, corrections_cmd, audit, report, notify, serve, sources, *WORKFLOW_COMMANDS):
     cli.add_command(command)
 
 

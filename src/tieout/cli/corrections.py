@@ -53,7 +53,7 @@ def correct(canonical_id: str, system: str, field: str, old_value: str, new_valu
     """Record a hand correction in the append-only corrections log — or, when its impact is above
     `workflow.correction_approval_over`, ask a second person to approve it (`tieout approve CR-n`)."""
     from tieout.corrections import request_correction
-    from tieout.output import format_money
+    from tieout.output import format_reporting
 
     if not reason.strip():
         raise click.BadParameter("a correction needs a reason (it is what the next person reads)",
@@ -74,8 +74,8 @@ def correct(canonical_id: str, system: str, field: str, old_value: str, new_valu
         currency = project.reporting_currency
         click.echo(f"correction held for approval as {r.ref}: {r.canonical_id} {_record(r)} {r.field} "
                    f"{_shown(r.old_value)} → {_shown(r.new_value)} by {r.who}; its impact "
-                   f"{format_money(r.impact, currency)} is above the approval threshold "
-                   f"{format_money(done.threshold, currency)}. It enters the log once someone else approves it: "
+                   f"{format_reporting(r.impact, currency)} is above the approval threshold "
+                   f"{format_reporting(done.threshold, currency)}. It enters the log once someone else approves it: "
                    f"tieout approve {r.ref} --as NAME")
 
 
@@ -98,7 +98,7 @@ def correction_line(c: Correction) -> str:
 def corrections_cmd(project_dir: Path, canonical_id: str | None, pending: bool, fmt: str) -> None:
     """List the corrections log, oldest first (or, with --pending, the requests waiting for approval)."""
     from tieout.corrections import corrections_for, requests
-    from tieout.output import format_money
+    from tieout.output import format_reporting
 
     project = open_project(project_dir)
     if pending:
@@ -114,7 +114,7 @@ def corrections_cmd(project_dir: Path, canonical_id: str | None, pending: bool, 
                 ("Ref", "Requested (UTC)", "Entity", "System", "Field", "Old", "New", "Who", "Impact", "Reason"),
                 ((r["ref"], r["requested_at"][:19].replace("T", " "), r["canonical_id"], r["system"], r["field"],
                   _shown(r["old_value"]), _shown(r["new_value"]), r["who"],
-                  format_money(r["impact"], project.reporting_currency), r["reason"]) for r in found)))
+                  format_reporting(r["impact"], project.reporting_currency), r["reason"]) for r in found)))
         return
     rows = [c.as_dict() for c in corrections_for(project, canonical_id)]
     if fmt == "json":

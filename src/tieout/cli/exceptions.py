@@ -10,7 +10,7 @@ import click
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
 from tieout.config import SEVERITIES
 from tieout.errors import ExceptionsAtOrAbove
-from tieout.output import format_money, table, to_csv, to_json
+from tieout.output import format_reporting, original, table, to_csv, to_json
 from tieout.rules.registry import load_rules
 from tieout.severity import RANK, at_or_above
 from tieout.store import stored_days
@@ -61,13 +61,16 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
         click.echo(f"Nothing reconciled yet in {project.store_path}"
                    + (f" up to {as_of}" if as_of else "") + ": run `tieout run --as-of DATE` first.", err=True)
     else:
+        # The amount in the records' own currency, in a column of its own, only when some exception has one.
+        originals = any(e.original_currency for e in found)
         echo_rich(table(
             f"{len(found)} {status if status != 'all' else ''} exception(s)".replace("  ", " "),
-            ("ID", "Sev", "Rule", "Entity / record", "Impact", "Team", "Status", "Class", "First seen",
-             "Resolved"),
-            ((e.id, e.severity, e.rule, _subject(e), format_money(e.impact, e.currency), e.team, e.status,
+            ("ID", "Sev", "Rule", "Entity / record", "Impact", *(("Original",) if originals else ()), "Team",
+             "Status", "Class", "First seen", "Resolved"),
+            ((e.id, e.severity, e.rule, _subject(e), format_reporting(e.impact, e.currency),
+              *((original(e.original_amount, e.original_currency) or "",) if originals else ()), e.team, e.status,
               e.classification, e.first_seen, e.resolved_on or "") for e in found),
-            right=("Impact",),
+            right=("Impact", "Original"),
         ))
     if fail_on:
         worst = [e for e in found if e.status == "open" and at_or_above(e.severity, fail_on)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
-from tieout.output import format_money, table, to_json
+from tieout.output import format_reporting, table, to_json
 from tieout.patterns import (
     DEFAULT_EXAMPLES,
     DEFAULT_MIN_WEEKS,
@@ -41,7 +41,7 @@ def _render(report: Report) -> None:
     rows = []
     for n, p in enumerate(report.patterns, 1):
         rows.append((n, p.signature.rule, p.signature.classification, _signature_text(p), _origin_text(p),
-                     p.count, p.open, format_money(p.money_at_risk, p.currency),
+                     p.count, p.open, format_reporting(p.money_at_risk, p.currency),
                      " ".join(str(w.new) for w in p.trend), f"{p.week_over_week:+d}",
                      "yes" if p.recurring else ""))
     echo_rich(table(

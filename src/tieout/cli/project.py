@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,24 +20,66 @@ from tieout.state.location import SQLITE_FILE
 _SCAFFOLD = files("tieout") / "scaffold"
 
 
+# Examples for the help text only: the choices are the registered formats (`tieout.sources.scaffold`), checked
+# when the flag is used, so that `tieout --help` does not import every vendor.
+_EXAMPLES = {"crm": "salesforce, hubspot", "billing": "stripe, chargebee, zuora", "ops": "csv, json, parquet, sql"}
+
+
+def _format_option(system: str) -> Any:
+    return click.option(f"--{system}", metavar="FORMAT", default=None,
+                        help=f"Read the {system} system's exports as FORMAT (e.g. {_EXAMPLES[system]}, or standard): "
+                             "tieout.yml gets its `sources:` entry.")
+
+
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@_format_option("crm")
+@_format_option("billing")
+@_format_option("ops")
+def init(directory: Path, crm: str | None, billing: str | None, ops: str | None) -> None:
     """Create a project in DIRECTORY: a commented tieout.yml and ownership.yml, an empty rules/ and an example
-    entity map."""
+    entity map.
+
+    With --crm, --billing or --ops, tieout.yml also gets a `sources:` entry for each system named, every key
+    shown with the format's own files and column map (docs/sources/README.md); a system not named keeps the
+    standard layout."""
+    chosen = {system: name for system, name in (("crm", crm), ("billing", billing), ("ops", ops)) if name}
+    sources = ""
+    if chosen:
+        from tieout.sources import scaffold
+
+        for system, name in chosen.items():
+            problem = scaffold.refusal(system, name)
+            if problem:
+                raise click.BadParameter(problem, param_hint=f"--{system}")
+        sources = scaffold.sources_yaml(chosen)
     if (directory / "tieout.yml").exists():
         raise ConfigError(f"{directory / 'tieout.yml'}: a project already exists here; nothing changed")
     (directory / "rules").mkdir(parents=True, exist_ok=True)
     (directory / "exports").mkdir(exist_ok=True)
-    (directory / "tieout.yml").write_text(_SCAFFOLD.joinpath("tieout.yml").read_text(encoding="utf-8"))
+    (directory / "tieout.yml").write_text(_SCAFFOLD.joinpath("tieout.yml").read_text(encoding="utf-8") + sources)
     if not (directory / "ownership.yml").exists():
         (directory / "ownership.yml").write_text(_SCAFFOLD.joinpath("ownership.yml").read_text(encoding="utf-8"))
     if not (directory / "entity_map.csv").exists():
         (directory / "entity_map.csv").write_text(
             _SCAFFOLD.joinpath("entity_map.csv").read_text(encoding="utf-8"))
-    click.echo(f"Created a tieout project in {directory}.\n"
-               f"Next: put each day's exports in {directory}/exports/YYYY-MM-DD/ (six CSV files), fill in "
-               f"entity_map.csv, then run: tieout run --project {directory} --as-of YYYY-MM-DD")
+    if not chosen:
+        click.echo(f"Created a tieout project in {directory}.\n"
+                   f"Next: put each day's exports in {directory}/exports/YYYY-MM-DD/ (six CSV files), fill in "
+                   f"entity_map.csv, then run: tieout run --project {directory} --as-of YYYY-MM-DD")
+        return
+    from tieout.config import SYSTEMS
+
+    click.echo(f"Created a tieout project in {directory}, reading {', '.join(f'{s} as {n}' for s, n in chosen.items())}"
+               f".\nNext: put each day's exports in {directory}/exports/YYYY-MM-DD/:")
+    for system in SYSTEMS:
+        name = chosen.get(system, "standard")
+        folder = scaffold.folder_of(name)
+        files = scaffold.files_of(system, name)
+        click.echo(f"  {system + ':':<9}{folder + '/' if folder else '(the day folder) '}"
+                   f"{', '.join(files) if files else 'the tables named in tieout.yml'}")
+    click.echo(f"Fill in entity_map.csv, check a day with: tieout sources check --project {directory} --as-of "
+               f"YYYY-MM-DD\nthen run: tieout run --project {directory} --as-of YYYY-MM-DD")
 
 
 # What `tieout demo` writes at the top of its folder (generate_world, then the runs' store): a folder that
@@ -77,7 +120,10 @@ def _replace_with(directory: Path, staged: Path) -> None:
 @click.option("--companies", type=click.IntRange(20, 100_000), default=300, show_default=True)
 @click.option("--days", type=click.IntRange(20, 400), default=90, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-def demo(directory: Path, companies: int, days: int, seed: int) -> None:
+@click.option("--vendor", is_flag=True,
+              help="Write the same world as the systems export it (Salesforce Data Loader CSV, Stripe JSON, the "
+                   "product database's CSV) with a sources: block that reads it.")
+def demo(directory: Path, companies: int, days: int, seed: int, vendor: bool) -> None:
     """Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found.
 
     An earlier demo in DIRECTORY is replaced once the new one is written, unless it holds a state database
@@ -104,7 +150,7 @@ def demo(directory: Path, companies: int, days: int, seed: int) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staged = directory.with_name(f".{directory.name}.new-{os.getpid()}")
     try:
-        planted = generate_world(staged, companies=companies, days=days, seed=seed)
+        planted = generate_world(staged, companies=companies, days=days, seed=seed, vendor=vendor)
         _replace_with(directory, staged)
     finally:
         if staged.exists():
@@ -112,8 +158,9 @@ def demo(directory: Path, companies: int, days: int, seed: int) -> None:
     project = load_project(directory)
     rules = load_rules(project)
     dates = sorted(date.fromisoformat(p.name) for p in (directory / "exports").iterdir())
-    click.echo(f"Generated {companies} companies over {days} days ({dates[0]} to {dates[-1]}) in {directory}, "
-               f"with {len(planted)} planted cases (see planted.json).")
+    shapes = " as Salesforce, Stripe and product-database exports (see tieout.yml)" if vendor else ""
+    click.echo(f"Generated {companies} companies over {days} days ({dates[0]} to {dates[-1]}) in {directory}"
+               f"{shapes}, with {len(planted)} planted cases (see planted.json).")
     with run_lock(project):
         run_with_progress(project, rules, dates, jobs=min(2, os.cpu_count() or 1), progress=interactive())
     found = exceptions(project, rules, status="all")

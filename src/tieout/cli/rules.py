@@ -8,7 +8,7 @@ import click
 
 from tieout.cli.common import echo_rich, format_option, open_project, project_option
 from tieout.errors import NotFound
-from tieout.output import format_money, table, to_json
+from tieout.output import format_impact, table, to_json
 from tieout.rules.registry import SYSTEM_OWNER, get_rule, load_rules
 from tieout.timeline import exceptions
 
@@ -66,7 +66,8 @@ def explain(name: str, exception_id: str | None, project_dir: Path) -> None:
         click.echo(f"\nWhy {e.id} fired on {e.last_seen}: {e.details}")
         click.echo(f"entity: {e.canonical_id or '-'}   record: {e.source_system or '-'}:{e.source_id or '-'}"
                    f"   field: {e.field or '-'}")
-        click.echo(f"impact: {format_money(e.impact, e.currency)} → {e.severity}, routed to {e.team}")
+        click.echo(f"impact: {format_impact(e.impact, e.currency, e.original_amount, e.original_currency)} → "
+                   f"{e.severity}, routed to {e.team}")
         click.echo(f"open since {e.first_seen}" + (f", resolved on {e.resolved_on}" if e.resolved_on else "")
                    + f" ({e.classification})")
 

@@ -13,7 +13,7 @@ import click
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
 from tieout.errors import NotFound
 from tieout.history import SYSTEMS, day_reader
-from tieout.output import format_money, money, table, to_json
+from tieout.output import format_impact, money, table, to_json
 from tieout.rules.registry import load_rules
 from tieout.safe_text import for_terminal
 from tieout.store import stored_days
@@ -82,8 +82,8 @@ def _render_exception(data: dict[str, Any]) -> None:
     extra = " · ".join(x for x in (e["source_system"] if e["canonical_id"] else None, e["field"]) if x)
     click.echo(f"{e['id']}  {e['rule']}")
     click.echo(f"  entity / record: {subject}" + (f" · {extra}" if extra else ""))
-    click.echo(f"  severity {e['severity']}   impact {format_money(e['impact'], e['currency'])}   "
-               f"team {e['team'] or '-'}")
+    impact = format_impact(e["impact"], e["currency"], e["original_amount"], e["original_currency"])
+    click.echo(f"  severity {e['severity']}   impact {impact}   team {e['team'] or '-'}")
     click.echo(f"  status {e['status']}   classification {e['classification']}")
     if e["details"]:
         click.echo(f"  details: {e['details']}")
@@ -95,7 +95,8 @@ def _render_exception(data: dict[str, Any]) -> None:
     echo_rich(table(f"{len(data['episodes'])} episode(s)",
                     ("First seen", "Last seen", "Resolved on", "Severity", "Impact", "Class"),
                     ((x["first_seen"], x["last_seen"], x["resolved_on"] or "", x["severity"],
-                      format_money(x["impact"], e["currency"]), x["classification"]) for x in data["episodes"]),
+                      format_impact(x["impact"], e["currency"], x["original_amount"], x["original_currency"]),
+                      x["classification"]) for x in data["episodes"]),
                     right=("Impact",)))
     _render_records(data["records"])
     _render_first_day(data["first_day"])

@@ -8,13 +8,16 @@
 Most companies are healthy and raise nothing on any day; the rest are bent by `cases.PLANTERS` so that each
 built-in rule fires on known dates with a known severity. `planted.json` lists those cases and
 `natural_keys.json` the records that are left out of the map on purpose and must resolve by a natural key.
-Everything is a function of `seed`: the same arguments write byte-identical files.
+Everything is a function of `seed`: the same arguments write byte-identical files. With `vendor=True` the same
+world is written in the systems' own shapes (Salesforce, Stripe, the product database) with a `sources:` block
+that reads them (`tieout.demo.vendor`).
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -42,9 +45,10 @@ MAP_HEADER = "canonical_id,source_system,source_id,effective_from,effective_to,n
 
 
 def generate_world(project_dir: Path, *, companies: int = 300, start: date = date(2026, 1, 1), days: int = 90,
-                   seed: int = 7) -> list[PlantedCase]:
+                   seed: int = 7, vendor: bool = False) -> list[PlantedCase]:
     """Write a complete project into `project_dir` (created if needed; files are overwritten) and return the
-    planted cases."""
+    planted cases. `vendor`: each day's exports in the vendor shapes of `tieout.demo.vendor` instead of the
+    standard layout (the same world either way)."""
     if companies < MIN_COMPANIES:
         raise ValueError(f"companies must be at least {MIN_COMPANIES} (got {companies})")
     if days < MIN_DAYS:
@@ -52,7 +56,11 @@ def generate_world(project_dir: Path, *, companies: int = 300, start: date = dat
     rng = random.Random(seed)
     clock = Clock(start, start + timedelta(days=days - 1))
     tables, builder = _build(rng, clock, companies)
-    _write(Path(project_dir), clock, tables, builder)
+    if vendor:
+        from tieout.demo.vendor import VENDOR_CONFIG, VendorExports
+        _write(Path(project_dir), clock, tables, builder, VENDOR_CONFIG, VendorExports(tables).write_day)
+    else:
+        _write(Path(project_dir), clock, tables, builder, CONFIG, _standard_day(tables))
     return builder.cases
 
 
@@ -87,9 +95,20 @@ def _write_lines(path: Path, header: str, lines: list[str]) -> None:
             f.write("\r\n".join(lines) + "\r\n")
 
 
-def _write(root: Path, clock: Clock, tables: Tables, builder: Builder) -> None:
+DayWriter = Callable[[Path, date], None]  # (the day's folder, as-of date) -> that day's exports written
+
+
+def _standard_day(tables: Tables) -> DayWriter:
+    def write_day(folder: Path, d: date) -> None:
+        for spec in STANDARD_LAYOUT:
+            lines = tables.usage_on(d) if spec.table == "ops_usage" else tables.lines_on(spec.table, d)
+            _write_lines(folder / spec.filename, ",".join(spec.column_names), lines)
+    return write_day
+
+
+def _write(root: Path, clock: Clock, tables: Tables, builder: Builder, config: str, write_day: DayWriter) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "tieout.yml").write_text(CONFIG, encoding="utf-8")
+    (root / "tieout.yml").write_text(config, encoding="utf-8")
     _write_lines(root / "entity_map.csv", MAP_HEADER, sorted(tables.map_rows))
     (root / "planted.json").write_text(
         json.dumps([c.to_json() for c in builder.cases], indent=1) + "\n", encoding="utf-8")
@@ -98,7 +117,5 @@ def _write(root: Path, clock: Clock, tables: Tables, builder: Builder) -> None:
     while d <= clock.end:
         folder = root / "exports" / d.isoformat()
         folder.mkdir(parents=True, exist_ok=True)
-        for spec in STANDARD_LAYOUT:
-            lines = tables.usage_on(d) if spec.table == "ops_usage" else tables.lines_on(spec.table, d)
-            _write_lines(folder / spec.filename, ",".join(spec.column_names), lines)
+        write_day(folder, d)
         d += timedelta(days=1)

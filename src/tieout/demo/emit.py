@@ -135,13 +135,25 @@ def emit_contract(t: Tables, p: Plan, contract_id: str, start: date, end: date |
     t.add("crm_contracts", dated_versions(visible, None, {"status": status}, p.stamp, fmt))
 
 
+def sibling_contract_id(contract_id: str, k: int) -> str:
+    """The id of the company's k-th other contract (1: the earlier term, 2: the renewal).
+
+    Salesforce ids are 15 characters plus a 3-character case checksum, and the 15- and 18-character forms name
+    the same record: siblings must differ inside the first 15 characters (here the digit before the company
+    number), not only in the suffix — the suffix of an all-digit, lower-case id stays "AAA".
+    """
+    return contract_id[:8] + str(k) + contract_id[9:]
+
+
 def emit_contracts(t: Tables, p: Plan) -> None:
     if p.previous_contract:
         prev_start = add_years(p.contract_start, -1)
-        emit_contract(t, p, p.contract_id[:-1] + "P", prev_start, p.contract_start - ONE_DAY, prev_start)
+        emit_contract(t, p, sibling_contract_id(p.contract_id, 1), prev_start, p.contract_start - ONE_DAY,
+                      prev_start)
     emit_contract(t, p, p.contract_id, p.contract_start, p.contract_end, p.contract_visible)
     if p.renewal_visible is not None and p.contract_end is not None:
-        emit_contract(t, p, p.contract_id[:-1] + "R", p.contract_end + ONE_DAY, None, p.renewal_visible)
+        emit_contract(t, p, sibling_contract_id(p.contract_id, 2), p.contract_end + ONE_DAY, None,
+                      p.renewal_visible)
 
 
 def emit_customer(t: Tables, customer_id: str, created: date, names: Timeline, tax_ids: Timeline, email: str,

@@ -18,7 +18,7 @@ from tieout.config import Project
 from tieout.notify.deliver import channel_key, masked
 from tieout.notify.ledger import Entry, Ledger, Outcome, line, send
 from tieout.notify.log import DigestMarks, digest_marks, record_nothing_new
-from tieout.output import format_money
+from tieout.output import format_reporting
 from tieout.reports.data import (
     Item,
     changes,
@@ -60,7 +60,7 @@ def _body(team: str, entries: list[Entry], team_items: list[Item], since: date |
     p1 = sum(1 for i in still if i.severity == "P1")
     span = f"changes since {since}" if since is not None else "changes since the first stored day"
     lines = [f"Daily digest for {team}, as of {day} — {span}.",
-             f"{len(still)} open ({p1} P1), {format_money(money(still), currency)} at risk."]
+             f"{len(still)} open ({p1} P1), {format_reporting(money(still), currency)} at risk."]
     # The open P1s lead, whatever brought them here; the other sections list the rest.
     urgent = sorted(((i, s) for i, s in entries if s != "resolved" and i.severity == "P1"),
                     key=lambda e: (-e[0].impact, e[0].rule, e[0].id))

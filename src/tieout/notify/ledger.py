@@ -18,7 +18,7 @@ from typing import Any
 from tieout.config import Project
 from tieout.notify.deliver import channel_key, deliver, masked
 from tieout.notify.log import Told, delivered, record
-from tieout.output import format_money
+from tieout.output import format_impact
 from tieout.reports.data import Item
 from tieout.severity import RANK
 
@@ -77,8 +77,8 @@ def line(i: Item, currency: str) -> str:
     who = i.canonical_id or f"{i.source_system}:{i.source_id}"
     extra = f" ({i.source_system}{'.' + i.field if i.field else ''})" if i.canonical_id and i.source_system else ""
     again = f", reopened (episode {i.episode})" if i.episode > 1 else ""
-    return (f"[{i.severity}] {i.rule} {who}{extra}: {format_money(i.impact, currency)} at risk, first seen "
-            f"{i.first_seen}{again} — id {i.id}")
+    at_risk = format_impact(i.impact, currency, i.original_amount, i.original_currency)
+    return f"[{i.severity}] {i.rule} {who}{extra}: {at_risk} at risk, first seen {i.first_seen}{again} — id {i.id}"
 
 
 def send(project: Project, team: str, url: str, kind: str, title: str, body: str, entries: list[Entry],

@@ -6,8 +6,9 @@ value per entity, system and record with its owner that day.
 - `ownership_conditions (canonical_id, condition)`: the named conditions the registry uses that hold on
   the day (only those: the default registry uses none, so it costs nothing);
 - `field_values`: one row per (entity, field, system, record) — `value` as typed, `mapped` (a status in the
-  shared vocabulary, else `value`), `amount` (amounts in the reporting currency), `tolerance`, and
-  `owner_system`, the field's owner for that entity that day;
+  shared vocabulary, else `value`), `amount` (amounts in the reporting currency), `tolerance`,
+  `owner_system`, the field's owner for that entity that day, and `original_amount`, `original_currency` (an
+  amount as the record holds it, in its own currency);
 - `ownership (canonical_id, field, owner_system)`.
 """
 
@@ -78,10 +79,14 @@ def value_sql(name: str, f: OwnedField, col: Column, as_of: date, reporting_curr
     """One field's rows in one system (`all_rows`: every row of a child view, not the entity's chosen one)."""
     view, kind_class = col.view, col.view.columns[col.column]
     join = ""
+    # the amount in the record's own currency: what the exception shows beside the converted difference
+    original, original_currency = "CAST(NULL AS DECIMAL(20, 4))", "CAST(NULL AS VARCHAR)"
     if kind_class == MONEY:
         currency = CURRENCY_OF[(view.name, col.column)]
         amount = f"CAST(t.{col.column} * fx.rate AS DECIMAL(20, 4))"
         join = f" LEFT JOIN fx_rates AS fx ON fx.currency = coalesce(t.{currency}, {_lit(reporting_currency)})"
+        original = f"CAST(t.{col.column} AS DECIMAL(20, 4))"
+        original_currency = f"coalesce(t.{currency}, {_lit(reporting_currency)})"
     elif kind_class == MONEY_RC:
         amount = f"CAST(t.{col.column} AS DECIMAL(20, 4))"
     else:
@@ -92,7 +97,7 @@ def value_sql(name: str, f: OwnedField, col: Column, as_of: date, reporting_curr
         f"SELECT t.canonical_id, {_lit(name)} AS field, {_lit(f.kind)} AS kind, {_lit(col.system)} AS source_system, "
         f"t.{view.record_id} AS source_id, t.{view.row_id} AS row_id, {value} AS value, "
         f"{_mapped(f, col.system, value)} AS mapped, {amount} AS amount, {tolerance} AS tolerance, "
-        f"{owner_sql(f)} AS owner_system "
+        f"{owner_sql(f)} AS owner_system, {original} AS original_amount, {original_currency} AS original_currency "
         f"FROM {_source(col, as_of, all_rows=all_rows)} AS t{join}"
     )
 

@@ -110,11 +110,13 @@ def activity(con: duckdb.DuckDBPyConnection, day: date) -> Activity:
 
 def load_activity(project: Project, day: date, rules: dict[str, Rule]) -> Activity:
     from tieout.run import evaluate_day  # the whole pipeline, only when a pack is asked for
+    from tieout.sources.read import past_day_unreadable
 
-    folder = project.export_dir(day)
-    if not folder.is_dir():
-        raise InputError(f"the exports of {day} are gone, and the bridge re-reads the period's last day to count "
-                         "each system's active customers; restore that folder to build the pack", file=folder)
+    unreadable = past_day_unreadable(project, day)
+    if unreadable:
+        raise InputError(f"{unreadable}, and the bridge re-reads the period's last day to count each system's "
+                         "active customers; restore that day's exports to build the pack",
+                         file=project.export_dir(day))
     con, _ = evaluate_day(project, day, rules=rules)
     try:
         return activity(con, day)

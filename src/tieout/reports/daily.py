@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from tieout.config import Project
-from tieout.output import format_money
+from tieout.output import format_reporting
 from tieout.reports.data import (
     Item,
     by_team,
@@ -19,7 +19,15 @@ from tieout.reports.data import (
     report_day,
     worst_first,
 )
-from tieout.reports.sections import ITEM_COLUMNS, RESOLVED_COLUMNS, Document, Section
+from tieout.reports.sections import (
+    ITEM_COLUMNS,
+    RESOLVED_COLUMNS,
+    Column,
+    Document,
+    Section,
+    item_columns,
+    item_rows,
+)
 from tieout.rules.registry import Rule
 
 NO_TEAM = "(no team)"
@@ -66,8 +74,9 @@ def daily(project: Project, rules: dict[str, Rule], *, as_of: date | None = None
     }
 
 
-def _rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**i, "subject": _subject(i)} for i in items]
+def _section(sheet: str, title: str, columns: list[Column], items: list[dict[str, Any]]) -> Section:
+    rows = item_rows(items, _subject)
+    return Section(sheet, title, item_columns(columns, rows), rows)
 
 
 def _subject(i: dict[str, Any]) -> str:
@@ -85,13 +94,13 @@ def document(report: dict[str, Any]) -> Document:
         t = b["team"]
         short = t[:14]
         sections += [
-            Section(f"{short} new", f"{t}: new since the last run", ITEM_COLUMNS, _rows(b["new"])),
-            Section(f"{short} reopened", f"{t}: reopened", ITEM_COLUMNS, _rows(b["reopened"])),
-            Section(f"{short} resolved", f"{t}: resolved", RESOLVED_COLUMNS, _rows(b["resolved"])),
-            Section(f"{short} open P1", f"{t}: P1s still open", ITEM_COLUMNS, _rows(b["open_p1"])),
+            _section(f"{short} new", f"{t}: new since the last run", ITEM_COLUMNS, b["new"]),
+            _section(f"{short} reopened", f"{t}: reopened", ITEM_COLUMNS, b["reopened"]),
+            _section(f"{short} resolved", f"{t}: resolved", RESOLVED_COLUMNS, b["resolved"]),
+            _section(f"{short} open P1", f"{t}: P1s still open", ITEM_COLUMNS, b["open_p1"]),
         ]
         sections[-4].note = (f"{b['open']} open, {b['p1_open']} of them P1; money at risk "
-                             f"{format_money(b['money_at_risk'], report['currency'])}.")
+                             f"{format_reporting(b['money_at_risk'], report['currency'])}.")
     scope = f" — {report['team']}" if report["team"] else ""
     return Document(
         kind="daily",

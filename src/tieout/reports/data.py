@@ -40,6 +40,9 @@ class Item:
     resolved_on: date | None
     episode: int  # 1 for the exception's first episode, 2 once it reopened, …
     age_days: int  # from first_seen to the as-of date (or to resolved_on once resolved)
+    # the impact in the records' own currency, when that is not the reporting currency (tieout.timeline.Episode)
+    original_amount: Decimal | None = None
+    original_currency: str | None = None
 
     @property
     def open(self) -> bool:
@@ -60,7 +63,8 @@ class Item:
                 "severity": self.severity, "impact": self.impact, "team": self.team,
                 "classification": self.classification, "first_seen": self.first_seen,
                 "last_seen": self.last_seen, "resolved_on": self.resolved_on, "episode": self.episode,
-                "age_days": self.age_days}
+                "age_days": self.age_days, "original_amount": self.original_amount,
+                "original_currency": self.original_currency}
 
 
 def worst_first(items: list[Item]) -> list[Item]:
@@ -97,7 +101,8 @@ def _item(e: Episode, classification: str, number: int, as_of: date) -> Item:
     return Item(id=e.id, rule=e.rule, canonical_id=e.canonical_id, source_system=e.source_system,
                 source_id=e.source_id, field=e.field, severity=e.severity, impact=e.impact, team=e.team,
                 classification=classification, first_seen=e.first_seen, last_seen=e.last_seen,
-                resolved_on=e.resolved_on, episode=number, age_days=((e.resolved_on or as_of) - e.first_seen).days)
+                resolved_on=e.resolved_on, episode=number, age_days=((e.resolved_on or as_of) - e.first_seen).days,
+                original_amount=e.original_amount, original_currency=e.original_currency)
 
 
 def open_on(items: list[Item], day: date) -> list[Item]:

@@ -20,7 +20,7 @@ from tieout.days import read_manifest
 from tieout.errors import BadArgument, NotFound
 from tieout.reports import bridge as bridge_
 from tieout.reports.data import Item, items_until, money, open_on, worst_first
-from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section
+from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
 from tieout.store import stored_days
@@ -51,8 +51,25 @@ def _money_by_rule(still: list[Item]) -> list[dict[str, Any]]:
             for (r, s), v in sorted(groups.items(), key=lambda kv: (kv[0][0], RANK.get(kv[0][1], 9)))]
 
 
+def _rate_changes(before: dict[str, str], after: dict[str, str]) -> str:
+    """`EUR 1.08 → 1.10; GBP added (1.27)`: how the exchange rates in effect differ between two days."""
+    parts = []
+    for currency in sorted(before.keys() | after.keys()):
+        old, new = before.get(currency), after.get(currency)
+        if old == new:
+            continue
+        if old is None:
+            parts.append(f"{currency} added ({new})")
+        elif new is None:
+            parts.append(f"{currency} removed (was {old})")
+        else:
+            parts.append(f"{currency} {old} → {new}")
+    return "; ".join(parts)
+
+
 def _changes(project: Project, days: list[date], start: date, end: date) -> dict[str, Any]:
-    """The stored days of the period on which the rule set or the registry differed from the day before."""
+    """The stored days of the period on which the rule set, the registry or the exchange rates in effect differed
+    from the day before."""
     recorded = fingerprints.recorded(project, days)
     rows: list[dict[str, Any]] = []
     previous: fingerprints.Fingerprint | None = None
@@ -71,6 +88,9 @@ def _changes(project: Project, days: list[date], start: date, end: date) -> dict
             if fp.registry != previous.registry:
                 rows.append({"day": day, "what": "ownership registry and routing",
                              "detail": "the registry, routing or system owners differ", "since": previous.day})
+            if fp.fx_rates is not None and previous.fx_rates is not None and fp.fx_rates != previous.fx_rates:
+                rows.append({"day": day, "what": "exchange rates",
+                             "detail": _rate_changes(previous.fx_rates, fp.fx_rates), "since": previous.day})
         previous = fp
     missing = [d for d in days if start <= d <= end and d not in recorded]
     return {"changes": rows, "days_not_recorded": missing,
@@ -154,7 +174,7 @@ def document(report: dict[str, Any]) -> Document:
     change_note = (f"No fingerprint recorded for {len(changes['days_not_recorded'])} day(s) of the period "
                    "(stored by an older tieout): changes on those days are unknown."
                    if changes["days_not_recorded"] else "Every reconciled day of the period has its fingerprint.")
-    open_rows = [{**i, "subject": _subject(i)} for i in report["open_at_period_end"]]
+    open_rows = item_rows(report["open_at_period_end"], _subject)
     return Document(
         kind="monthly",
         title=f"Month-end audit pack — {report['period']['label']}",
@@ -187,7 +207,8 @@ def document(report: dict[str, Any]) -> Document:
                     [Column("rule", "Rule"), Column("severity", "Severity"), Column("open", "Open", "int"),
                      Column("money_at_risk", f"Money at risk ({cur})", "money")],
                     report["money_at_risk"]["by_rule_severity"], chart="money"),
-            Section("Open at period end", f"Exceptions open on {end}, with their age", ITEM_COLUMNS, open_rows),
+            Section("Open at period end", f"Exceptions open on {end}, with their age",
+                    item_columns(ITEM_COLUMNS, open_rows), open_rows),
             Section("Activity", "The period's activity",
                     [Column("what", "What"), Column("count", "Exceptions", "int")],
                     [{"what": k.replace("_", " "), "count": v} for k, v in report["activity"].items()]),

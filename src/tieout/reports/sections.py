@@ -6,10 +6,14 @@ Markdown table, one HTML table (with its chart, when it has one) and one Excel s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["text", "int", "money", "date", "decimal"]
+from tieout.output import original
+
+# money: in the reporting currency (Document.currency); amount: a tieout.output.Amount, in its own currency
+Kind = Literal["text", "int", "money", "amount", "date", "decimal"]
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,20 @@ ITEM_COLUMNS = [
 ]
 RESOLVED_COLUMNS = [c for c in ITEM_COLUMNS if c.key not in ("age_days",)] + [
     Column("resolved_on", "Resolved on", "date"), Column("age_days", "Days open", "int")]
+ORIGINAL_COLUMN = Column("original", "Original amount", "amount")
+
+
+def item_rows(items: list[dict[str, Any]], subject: Callable[[dict[str, Any]], str]) -> list[dict[str, Any]]:
+    """Report items (`Item.as_dict`) as table rows: with their `subject`, and their `original` amount (the
+    impact in the records' own currency) as an Amount."""
+    return [{**i, "subject": subject(i), "original": original(i.get("original_amount"), i.get("original_currency"))}
+            for i in items]
+
+
+def item_columns(columns: list[Column], rows: list[dict[str, Any]]) -> list[Column]:
+    """`columns`, with the original amount beside the impact when a row has one: a project in one currency
+    keeps the tables it always had."""
+    if not any(r.get("original") for r in rows):
+        return columns
+    at = next(n for n, c in enumerate(columns) if c.key == "impact") + 1
+    return [*columns[:at], ORIGINAL_COLUMN, *columns[at:]]

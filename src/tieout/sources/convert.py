@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from tieout.sources.origin import literal
+from tieout.sources.origin import literal as _sql_literal
+
+
+def literal(text: str) -> str:
+    """`text` as a SQL string inside a template: quoted, and its braces doubled for `str.format`."""
+    return _sql_literal(text).replace("{", "{{").replace("}", "}}")
+
 
 # Dates as the standard layout writes them; DuckDB's strftime of a TIMESTAMP.
 _DATE = "'%Y-%m-%d'"
@@ -27,6 +33,11 @@ class Conversion:
     inputs: tuple[str, ...]
     expected: str = ""  # what a vendor's value must look like; empty: the conversion cannot fail
     optional: bool = False  # a source without the column gives no value instead of being refused
+    # How a person reads it (`tieout init`, `tieout sources check`): "unix seconds as a date".
+    note: str = ""
+    # Made from several of the vendor's values or tables (an invoice's service period from its items): an
+    # org's own column named in `fields:` or `columns:` replaces it whole, read as the format reads the kind.
+    derived: bool = False
     # SQL true where the vendor holds a value for the column (default: the first input is not blank); a present
     # value whose result is NULL did not convert. For a value read from a list of line items, or one that may
     # rightly be empty.
@@ -35,17 +46,14 @@ class Conversion:
     # expected] (`lines.data[3].period.end` rather than the first input); NULL: the first input and `expected`.
     # Read on refusal only.
     culprit: str = ""
-    # Why `fields:` cannot name another vendor column for it (a value computed from a list of line items);
-    # empty: it can.
-    fixed: str = ""
 
     def sql(self, refs: list[str], tz: str) -> str:
-        return self.template.format(*refs, tz=literal(tz))
+        return self.template.format(*refs, tz=_sql_literal(tz))
 
     def present_sql(self, refs: list[str], tz: str) -> str:
         """SQL true where the vendor holds a value for the column."""
         if self.present:
-            return f"coalesce(({self.present.format(*refs, tz=literal(tz))}), false)"
+            return f"coalesce(({self.present.format(*refs, tz=_sql_literal(tz))}), false)"
         return f"coalesce(trim({refs[0]}), '') <> ''"
 
     def bad_sql(self, refs: list[str], tz: str, result: str | None = None) -> str | None:
@@ -56,7 +64,7 @@ class Conversion:
         return f"({self.present_sql(refs, tz)} AND ({result or self.sql(refs, tz)}) IS NULL)"
 
     def culprit_sql(self, refs: list[str], tz: str) -> str | None:
-        return self.culprit.format(*refs, tz=literal(tz)) if self.culprit else None
+        return self.culprit.format(*refs, tz=_sql_literal(tz)) if self.culprit else None
 
     def reading(self, column: str) -> Conversion:
         """The same conversion over another vendor column (`fields:` names an org's own column)."""
@@ -65,7 +73,7 @@ class Conversion:
 
 def text(column: str, *, optional: bool = False) -> Conversion:
     """The value as written."""
-    return Conversion("{0}", (column,), optional=optional)
+    return Conversion("{0}", (column,), optional=optional, note="as written")
 
 
 def iso_date(column: str, *, optional: bool = False) -> Conversion:
@@ -73,13 +81,15 @@ def iso_date(column: str, *, optional: bool = False) -> Conversion:
     return Conversion(
         "CASE WHEN regexp_full_match({0}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') THEN {0} "
         f"ELSE strftime(timezone({{tz}}, TRY_CAST({{0}} AS TIMESTAMPTZ)), {_DATE}) END",
-        (column,), "a date (YYYY-MM-DD) or an ISO 8601 date and time", optional)
+        (column,), "a date (YYYY-MM-DD) or an ISO 8601 date and time", optional,
+        "a date, or a date and time taken as its date in the project's time zone")
 
 
 def iso_timestamp(column: str, *, optional: bool = False) -> Conversion:
     """An ISO 8601 date and time; without a zone it is UTC (how warehouse loaders land them)."""
     return Conversion(f"strftime(timezone('UTC', TRY_CAST({{0}} AS TIMESTAMPTZ)), {_INSTANT})", (column,),
-                      "an ISO 8601 date and time such as 2026-01-31T23:00:00Z", optional)
+                      "an ISO 8601 date and time such as 2026-01-31T23:00:00Z", optional,
+                      "an ISO 8601 date and time (UTC without a zone)")
 
 
 _UNIX = "CASE WHEN regexp_full_match({0}, '-?[0-9]{{1,15}}') THEN %s END"
@@ -90,7 +100,8 @@ def unix_date(column: str, *, millis: bool = False, optional: bool = False) -> C
     instant = "make_timestamp(CAST({0} AS BIGINT) * %s)" % ("1000" if millis else "1000000")
     return Conversion(_UNIX % f"strftime(timezone({{tz}}, CAST({instant} AS TIMESTAMPTZ)), {_DATE})",
                       (column,), f"unix {'milliseconds' if millis else 'seconds'} such as "
-                      f"{'1767225600000' if millis else '1767225600'}", optional)
+                      f"{'1767225600000' if millis else '1767225600'}", optional,
+                      f"unix {'milliseconds' if millis else 'seconds'} as a date in the project's time zone")
 
 
 def unix_timestamp(column: str, *, millis: bool = False, optional: bool = False) -> Conversion:
@@ -98,7 +109,8 @@ def unix_timestamp(column: str, *, millis: bool = False, optional: bool = False)
     instant = "make_timestamp(CAST({0} AS BIGINT) * %s)" % ("1000" if millis else "1000000")
     return Conversion(_UNIX % f"strftime({instant}, {_INSTANT})", (column,),
                       f"unix {'milliseconds' if millis else 'seconds'} such as "
-                      f"{'1767225600000' if millis else '1767225600'}", optional)
+                      f"{'1767225600000' if millis else '1767225600'}", optional,
+                      f"unix {'milliseconds' if millis else 'seconds'} as an instant")
 
 
 def minor_units(column: str, currency: str, exponents: Mapping[str, int], *, optional: bool = False) -> Conversion:
@@ -115,7 +127,8 @@ def minor_units(column: str, currency: str, exponents: Mapping[str, int], *, opt
     return Conversion(
         "CASE WHEN regexp_full_match({0}, '-?[0-9]{{1,18}}') "
         f"THEN CAST(CAST({{0}} AS DECIMAL(18, 0)) * {factor} AS VARCHAR) END",
-        (column, currency), "a whole number of the currency's minor unit (cents), such as 123450", optional)
+        (column, currency), "a whole number of the currency's minor unit (cents), such as 123450", optional,
+        f"minor units (cents) of the currency in {currency}, as major units")
 
 
 def _unit(exponent: int) -> str:
@@ -126,7 +139,8 @@ def status(column: str, mapping: Mapping[str, str], *, optional: bool = False) -
     """A vendor's status word (any case, blanks around it ignored) mapped onto the standard vocabulary."""
     cases = " ".join(f"WHEN {literal(k.strip().lower())} THEN {literal(v)}" for k, v in mapping.items())
     return Conversion(f"CASE lower(trim({{0}})) {cases} END", (column,),
-                      "one of " + ", ".join(mapping) + " (map another under the table's `statuses:`)", optional)
+                      "one of " + ", ".join(mapping) + " (map another under the table's `statuses:`)", optional,
+                      "mapped: " + ", ".join(f"{k} -> {v}" for k, v in mapping.items()))
 
 
 def web_host(column: str, *, optional: bool = False) -> Conversion:
@@ -134,4 +148,14 @@ def web_host(column: str, *, optional: bool = False) -> Conversion:
     return Conversion(
         "nullif(regexp_extract(lower(trim({0})), "
         "'^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?(?:www[0-9]*\\.)?([^/:?#\\s]+)', 1), '')",
-        (column,), "a web address such as https://www.example.com", optional)
+        (column,), "a web address such as https://www.example.com", optional, "the host of a web address")
+
+
+def with_statuses(conversion: Conversion, mapping: Mapping[str, str]) -> Conversion:
+    """A format's own status conversion with a table's `statuses:` on top: the words `mapping` names are
+    mapped its way, every other word as the format says."""
+    cases = " ".join(f"WHEN {literal(k.strip().lower())} THEN {literal(v)}" for k, v in mapping.items())
+    mapped = ", ".join(f"{k} -> {v}" for k, v in mapping.items())
+    return replace(conversion, template=f"coalesce(CASE lower(trim({{0}})) {cases} END, {conversion.template})",
+                   expected=f"{conversion.expected}; or one of {', '.join(mapping)}",
+                   note=f"{mapped}; otherwise {conversion.note}" if conversion.note else mapped)

@@ -7,21 +7,32 @@ vendor's file, row (or object) and column (or field).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from tieout import fx
 from tieout.config import Project, Source
 from tieout.db import one
-from tieout.errors import ConfigError, InputError
+from tieout.errors import InputError
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
-from tieout.sources.formats import FORMATS, Format, TableMap
+from tieout.sources.formats import FORMATS, Format, Related, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
 from tieout.sources.origin import Origin, StandardCsv, literal, missing_column, quote_name
 from tieout.sources.standard import read_export
-from tieout.sources.vendor import CsvReader, JsonReader, ParquetReader, Reader, RowsReader, VendorTable
+from tieout.sources.vendor import (
+    FILE,
+    POSITION,
+    CsvReader,
+    JsonReader,
+    ParquetReader,
+    Reader,
+    RowsReader,
+    VendorTable,
+)
 
 _STATUS_KINDS = ("contract_status", "invoice_status")
 
@@ -29,15 +40,20 @@ _STATUS_KINDS = ("contract_status", "invoice_status")
 def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> dict[str, int]:
     """Load every standard table of `as_of`; return record counts per table. Raises `InputError` on bad input."""
     folder = project.export_dir(as_of)
-    if not folder.is_dir() and any(_reads_files(_source(project, s)) for s in STANDARD_LAYOUT):
+    if not folder.is_dir() and _reads_files(project):
         raise InputError("no export folder for this as-of date (a missing day is not a clean day)", file=folder)
-    counts = {}
-    for spec in STANDARD_LAYOUT:
-        source = origin(con, project, spec, folder)
-        counts[spec.table] = read_export(con, spec, source)
-        if "currency" in spec.column_names:
-            _check_rates(con, project, as_of, spec, source)
-    return counts
+    return {spec.table: read_table(con, project, spec, folder, as_of) for spec in STANDARD_LAYOUT}
+
+
+def read_table(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date
+               ) -> int:
+    """Load one standard table of `as_of` from its source, checked as `read_day` checks it (`tieout sources
+    check` reads each table so, one at a time); return its record count. Raises `InputError` on bad input."""
+    source = origin(con, project, spec, folder, as_of)
+    count = read_export(con, spec, source)
+    if "currency" in spec.column_names:
+        _check_rates(con, project, as_of, spec, source)
+    return count
 
 
 def _check_rates(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, spec: ExportFile,
@@ -46,35 +62,61 @@ def _check_rates(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, 
     and severity could not be stated, and a guessed rate would be a wrong number that looks right."""
     raw = f"{spec.table}__raw"
     found = con.execute(f"SELECT DISTINCT upper(currency) FROM {raw} WHERE currency IS NOT NULL").fetchall()
-    missing = sorted(c for (c,) in found if project.fx_rate(c) is None)
+    missing = sorted(c for (c,) in found if project.fx_rate(c, on=as_of) is None)
     if not missing:
         return
     first = one(con, f"SELECT min(rowid) FROM {raw} WHERE upper(currency) IN (SELECT unnest(?))", [missing])
     rowid = first[0]  # type: ignore[index]
     currency = source.text(con, raw, rowid, "currency")
-    raise source.error(con, raw, rowid, "currency",
-                       f"{currency!r}: no rate into the reporting currency {project.reporting_currency} for "
-                       f"{as_of} (add it to tieout.yml, e.g. fx_rates: {{{missing[0]}: 1.08}})")
+    code = missing[0] if len(missing) == 1 else str(currency).upper()
+    if code in project.fx_rates:  # a schedule that starts too late is a different mistake from no rate at all
+        why = (f"tieout.yml's fx_rates.{code} has no rate in effect on {as_of} (its first rate is from "
+               f"{fx.first_day(project.fx_rates[code])}; add a rate from a date on or before {as_of})")
+    else:
+        why = (f"no rate into the reporting currency {project.reporting_currency} for {as_of} (add it to "
+               f"tieout.yml, e.g. fx_rates: {{{code}: 1.08}})")
+    raise source.error(con, raw, rowid, "currency", f"{currency!r}: {why}")
 
 
 def _source(project: Project, spec: ExportFile) -> Source | None:
     return project.sources.get(spec.system)  # type: ignore[call-overload]
 
 
-def _reads_files(source: Source | None) -> bool:
-    return source is None or source.url is None
+def _reads_files(project: Project) -> bool:
+    return any((s := _source(project, spec)) is None or s.url is None for spec in STANDARD_LAYOUT)
 
 
-def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path) -> Origin:
-    """Where `spec` is read from on the day whose folder is `folder`."""
+def past_day_unreadable(project: Project, day: date) -> str | None:
+    """Why `day` cannot be read again, or None. A database source gives its tables as they are now unless
+    every query names `{date}` (a warehouse keeping history): reading it for a past day would pass today's
+    records off as that day's."""
+    for system, source in project.sources.items():
+        if source.url is None:
+            continue
+        fmt = FORMATS[source.format]
+        queries = [(source.tables[t].query if t in source.tables else None) or fmt.tables.get(t, TableMap()).query
+                   for t in (f.table for f in STANDARD_LAYOUT if f.system == system)]
+        if not all(q and "{date}" in q for q in queries):
+            return (f"sources.{system} reads a database as it is now (not every query names {{date}}), so "
+                    f"{day} is not read again")
+    folder = project.export_dir(day)
+    if _reads_files(project) and not folder.is_dir():
+        return f"no export for {day} ({folder})"
+    return None
+
+
+def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date
+           ) -> Origin:
+    """Where `spec` is read from on `as_of`, whose folder is `folder`."""
     source = _source(project, spec)
     if source is None or source.format == "standard":
         return StandardCsv(spec, folder / (source.path or "" if source else "") / spec.filename)
     fmt = _shape(FORMATS[source.format], source, spec, folder)
     default = fmt.tables.get(spec.table, TableMap())
     key = f"sources.{spec.system}"
-    return VendorTable(spec, _reader(con, source, fmt, default, spec, folder, key), columns(fmt, source, spec),
-                       tz=project.timezone, keep=default.keep, system_key=key, joins=bool(default.related))
+    reader = _reader(con, source, fmt, default, spec, folder, key, as_of, project.timezone)
+    return VendorTable(spec, reader, columns(fmt, source, spec), tz=project.timezone, keep=default.keep,
+                       system_key=key, joins=bool(default.related))
 
 
 def _shape(fmt: Format, source: Source, spec: ExportFile, folder: Path) -> Format:
@@ -102,14 +144,13 @@ def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversi
         if read is None and fmt.generic:
             read = col.name
         override = (given.columns.get(col.name) if given else None) or source.fields.get(f"{spec.table}.{col.name}")
-        if override is not None and isinstance(read, Conversion) and read.fixed:
-            raise ConfigError(f"sources.{spec.system}: {spec.table}.{col.name} is {read.fixed} in the {fmt.name} "
-                              f"format, so it cannot be read from {override!r}")
         if override is not None:
-            read = read.reading(override) if isinstance(read, Conversion) else override
+            read = read.reading(override) if isinstance(read, Conversion) and not read.derived else override
         if read is None:
             continue
-        if isinstance(read, str):
+        if isinstance(read, Conversion) and col.kind in _STATUS_KINDS and given and given.statuses:
+            read = convert.with_statuses(read, given.statuses)  # the table's own words over the format's
+        elif isinstance(read, str):
             if col.kind in _STATUS_KINDS and statuses:
                 read = convert.status(read, statuses)
             else:
@@ -122,45 +163,97 @@ def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversi
 
 
 def _optional(conversion: Conversion) -> Conversion:
-    return Conversion(conversion.template, conversion.inputs, conversion.expected, optional=True)
+    return replace(conversion, optional=True)
 
 
 def _reader(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, default: TableMap, spec: ExportFile,
-            folder: Path, key: str) -> Reader:
+            folder: Path, key: str, as_of: date, tz: str) -> Reader:
     given = source.tables.get(spec.table)
     query = (given.query if given else None) or default.query
     patterns = (given.file,) if given and given.file else default.files
-    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key, default.unwrap)
+    reader = _open(con, source, fmt, spec.table, spec.table, query, patterns, folder, key, as_of, default.unwrap)
     for name, related in default.related.items():
-        view = f"{spec.table}__{name}"
-        if related.optional and source.url is None and not _found(_base(folder, source, fmt), related.files):
-            columns = ", ".join(f"CAST(NULL AS {'JSON' if c == 'tieout__object' else 'VARCHAR'}) AS {quote_name(c)}"
-                                for c in related.columns) or "NULL AS nothing"
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {columns} WHERE false")
+        if related.sql:  # the format's own query over the related tables loaded so far
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.table}__{name} AS {related.sql}")
             continue
-        # Loaded as a view for the table's conversions to join; its header is checked like the table's.
-        other = _open(con, source, fmt, spec.table, view, related.query, related.files, folder, key)
-        other.check()
-        for column in related.columns:
-            if not other.has(column):
-                raise missing_column(other.paths[0] if other.paths else other.label, column, related.columns,
-                                     other.names(), f" (read for {spec.table})")
-        rows = other.rows(view)
-        if not other.positioned:  # every related view says where each row is, for a refusal to name it
-            rows = (f"(SELECT *, {literal(str(other.paths[0]))} AS tieout__file, row_number() OVER () - 1 AS "
-                    f"tieout__position FROM {rows})")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}")
+        if related.optional and source.url is None and not _found(_base(folder, source, fmt), related.files):
+            # Left out of this export: an empty table of the columns the conversions read.
+            empty = "".join(f"CAST(NULL AS VARCHAR) AS {quote_name(c)}, " for c in related.columns)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.table}__{name} AS SELECT {empty}"
+                        f"CAST(NULL AS VARCHAR) AS {FILE}, CAST(NULL AS BIGINT) AS {POSITION} WHERE false")
+            continue
+        other = _open(con, source, fmt, spec.table, f"{spec.table}__{name}", related.query, related.files, folder,
+                      key, as_of)
+        _load_related(con, other, related, f"{spec.table}__{name}", spec.table, tz)
     return reader
 
 
+_BAD_COLUMN = "tieout__unconverted"
+_BAD_TEXT = "tieout__unconverted_text"
+
+
+def _load_related(con: duckdb.DuckDBPyConnection, reader: Reader, related: Related, name: str, table: str,
+                  tz: str) -> None:
+    """Load a related vendor table once as the temp table `name` for the table's conversions to join: its
+    `columns` converted (a value that does not convert is refused in this table's own words), its rows where
+    `keep` is not true left out."""
+    reader.check()
+    wanted = [c for conversion in related.columns.values() for c in conversion.inputs if not conversion.optional]
+    for conversion in related.columns.values():
+        for column in conversion.inputs:
+            if not reader.has(column) and not conversion.optional:
+                raise missing_column(reader.paths[0] if reader.paths else reader.label, column,
+                                     list(dict.fromkeys(wanted)), reader.names(), f" (read for {table})")
+
+    def refs(conversion: Conversion) -> list[str]:
+        return [reader.ref(c) if reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
+
+    rows = reader.rows(name)
+    if not reader.positioned:  # one file read as it is: its rows are numbered here
+        rows = (f"(SELECT *, {literal(str(reader.paths[0]))} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
+                f"FROM {rows})")
+    present = set(reader.names())
+    replaced: list[str] = []
+    added: list[str] = []
+    flags: list[str] = []
+    texts: list[str] = []
+    for column, conversion in related.columns.items():
+        converted = f"{conversion.sql(refs(conversion), tz)} AS {quote_name(column)}"
+        (replaced if column in present else added).append(converted)
+        bad = conversion.bad_sql(refs(conversion), tz)
+        if bad and reader.has(conversion.inputs[0]):
+            flags.append(f"WHEN {bad} THEN {literal(conversion.inputs[0])}")
+            texts.append(f"WHEN {bad} THEN {refs(conversion)[0]}")
+    select = "*" + (f" REPLACE ({', '.join(replaced)})" if replaced else "")
+    select += "".join(f", {a}" for a in added)
+    select += (f", CASE {' '.join(flags)} END AS {_BAD_COLUMN}, CASE {' '.join(texts)} END AS {_BAD_TEXT}" if flags
+               else f", CAST(NULL AS VARCHAR) AS {_BAD_COLUMN}, CAST(NULL AS VARCHAR) AS {_BAD_TEXT}")
+    where = f" WHERE {related.keep.sql(refs(related.keep), tz)}" if related.keep is not None else ""
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM {rows}{where}")
+    except duckdb.Error as e:
+        raise reader.unreadable(str(e)) from e
+    reader.first_reject(con, name)
+    found = one(con, f"SELECT {FILE}, {POSITION}, {_BAD_COLUMN}, {_BAD_TEXT} FROM {name} "
+                     f"WHERE {_BAD_COLUMN} IS NOT NULL ORDER BY {FILE}, {POSITION} LIMIT 1")
+    if found is not None:
+        file, position, column, value = found
+        conversion = next(c for c in related.columns.values() if c.inputs[0] == column)
+        raise InputError(f"{value!r} is not {conversion.expected} (read for {table})", file=Path(file),
+                         row=reader.place(Path(file), position, con), column=column, column_word=reader.word)
+
+
 def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: str, name: str, query: str | None,
-          patterns: tuple[str, ...], folder: Path, key: str, unwrap: tuple[str, ...] = ()) -> Reader:
+          patterns: tuple[str, ...], folder: Path, key: str, as_of: date, unwrap: tuple[str, ...] = ()
+          ) -> Reader:
     if source.url is not None:
         from tieout.sources.database import fetch
 
         if not query:
             raise InputError(f"no query or table for {table} (set {key}.tables.{table}.query)", file=f"{key}.url")
         view = f"{name}__fetched"
+        # `{date}` in a query is the as-of date, as a SQL string (our own ISO text, never a vendor value).
+        query = query.replace("{date}", f"'{as_of.isoformat()}'")
         rows = fetch(source.url, query, key=f"{key}.url")
         con.register(view, rows)
         return RowsReader(rows, f"{key} ({query})", view)

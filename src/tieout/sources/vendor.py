@@ -38,6 +38,7 @@ from tieout.sources.origin import (
 UNCONVERTED = "tieout__unconverted"
 FILE = "tieout__file"
 POSITION = "tieout__position"
+INPUT = "tieout__input_"
 
 
 class Reader(ABC):
@@ -402,8 +403,21 @@ class VendorTable(Origin):
             # (Not the `keep` test's fields: DuckDB moves the filter below the parse, which it would then repeat.)
             reader.want([c for conversion in self.columns.values() for c in conversion.inputs])
 
+    def _inputs(self) -> list[str]:
+        """Every vendor column (field) a conversion or `keep` reads, in a fixed order."""
+        conversions = [*self.columns.values(), *([self.keep] if self.keep is not None else [])]
+        return list(dict.fromkeys(c for conversion in conversions for c in conversion.inputs if self.reader.has(c)))
+
     def _refs(self, conversion: Conversion) -> list[str]:
-        return [self.reader.ref(c) if self.reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
+        # Each input under a name of its own (`_input_rows`): a template's subquery over a related vendor table
+        # that has a column of the same name (an invoice item's `id`) still reads this row's value.
+        inputs = self._inputs()
+        return [quote_name(f"{INPUT}{inputs.index(c)}") if self.reader.has(c) else "CAST(NULL AS VARCHAR)"
+                for c in conversion.inputs]
+
+    def _input_rows(self, rejects: str) -> str:
+        refs = ", ".join(f"{self.reader.ref(c)} AS {quote_name(f'{INPUT}{i}')}" for i, c in enumerate(self._inputs()))
+        return f"(SELECT *{', ' + refs if refs else ''} FROM {self._rows(rejects)})"
 
     def check_shape(self) -> None:
         self.reader.check()
@@ -439,7 +453,8 @@ class VendorTable(Origin):
             out += [FILE, POSITION]
             inner += [FILE, POSITION]
         where = f" WHERE {self.keep.sql(self._refs(self.keep), self.tz)}" if self.keep is not None else ""
-        return f"(SELECT {', '.join(out)} FROM (SELECT {', '.join(inner)} FROM {self._rows(rejects)}{where}))"
+        return (f"(SELECT {', '.join(out)} FROM (SELECT {', '.join(inner)} FROM {self._input_rows(rejects)}"
+                f"{where}))")
 
     def _rows(self, rejects: str) -> str:
         rows = self.reader.rows(rejects)
@@ -470,8 +485,8 @@ class VendorTable(Origin):
 
     def column(self, name: str) -> tuple[str, str]:
         conversion = self.columns.get(name)
-        if conversion is not None and conversion.fixed:  # no one vendor column holds it
-            return f"{name} ({conversion.fixed})", self.reader.word
+        if conversion is not None and conversion.derived:  # no one vendor column holds it
+            return (f"{name} ({conversion.note})" if conversion.note else name), self.reader.word
         return (conversion.inputs[0] if conversion else name), self.reader.word
 
     def relation_text(self, con: duckdb.DuckDBPyConnection, rowid: int, name: str) -> str | None:
@@ -485,20 +500,26 @@ class VendorTable(Origin):
 
     def text(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int, name: str) -> str | None:
         conversion = self.columns.get(name)
-        if conversion is not None and conversion.fixed:
-            return self.relation_text(con, rowid, name)
-        if conversion is None or not self.reader.has(conversion.inputs[0]):
+        if conversion is None:
             return None
-        found = self._evaluate(con, raw, rowid, self.reader.ref(conversion.inputs[0]))
-        return None if found is None or found[0] is None else str(found[0])
+        if conversion.derived:  # made from several values (an invoice's lines): the value it gave
+            return self.relation_text(con, rowid, name)
+        found = (self._evaluate(con, raw, rowid, self.reader.ref(conversion.inputs[0]))
+                 if self.reader.has(conversion.inputs[0]) else None)
+        value = None if found is None or found[0] is None else str(found[0])
+        if (value is None or not value.strip()) and len(conversion.inputs) > 1:
+            # The value came from another of the vendor's values (an invoice's currency from its account's)
+            return self.relation_text(con, rowid, name)
+        return value
 
     def _evaluate(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int, sql: str) -> tuple[object, ...] | None:
-        """`sql` over the vendor's row that became `rowid` (read again: on refusal only)."""
+        """`sql` over the vendor's row that became `rowid`, its inputs under their own names as the conversions
+        read them (read again: on refusal only)."""
         file, position = self._where(con, raw, rowid)
+        rows = self._input_rows("tieout_again")
         if self.positioned:
-            return one(con, f"SELECT {sql} FROM {self._rows('tieout_again')} WHERE {FILE} = ? AND {POSITION} = ?",
-                       [str(file), position])
-        return one(con, f"SELECT {sql} FROM {self._rows('tieout_again')} LIMIT 1 OFFSET {position}")
+            return one(con, f"SELECT {sql} FROM {rows} WHERE {FILE} = ? AND {POSITION} = ?", [str(file), position])
+        return one(con, f"SELECT {sql} FROM {rows} LIMIT 1 OFFSET {position}")
 
     def check_converted(self, con: duckdb.DuckDBPyConnection, raw: str) -> None:
         found = one(con, f"SELECT rowid, {UNCONVERTED} FROM {raw} WHERE {UNCONVERTED} IS NOT NULL "
@@ -515,6 +536,12 @@ class VendorTable(Origin):
             shown = "no value" if value is None else repr(value)
             raise InputError(f"{shown} is not {expected} (read as {self.spec.table}.{name})", file=file, row=row,
                              column=field, column_word=self.reader.word)
-        value = self.text(con, raw, rowid, name)
-        raise self.error(con, raw, rowid, name,
-                         f"{value!r} is not {conversion.expected} (read as {self.spec.table}.{name})")
+        # The vendor's first input, as written (a derived value is named by it too: it is what did not convert).
+        found = (self._evaluate(con, raw, rowid, self.reader.ref(conversion.inputs[0]))
+                 if self.reader.has(conversion.inputs[0]) else None)
+        value = None if found is None or found[0] is None else str(found[0])
+        if (value is None or not value.strip()) and len(conversion.inputs) > 1 and not conversion.derived:
+            value = self.relation_text(con, rowid, name)
+        file, row = self.place(con, raw, rowid)
+        raise InputError(f"{value!r} is not {conversion.expected} (read as {self.spec.table}.{name})", file=file,
+                         row=row, column=conversion.inputs[0], column_word=self.reader.word)

@@ -35,8 +35,8 @@ def templates() -> Jinja2Templates:
     # Escape every template, whatever its file name: Starlette's default escapes only *.html, *.htm, *.xml,
     # so a template named otherwise would print names from the exports as markup.
     t.env.autoescape = True
-    t.env.filters.update(money=fmt.money, number=fmt.number, iso=fmt.iso, cell=fmt.cell, system=fmt.system,
-                         subject=fmt.subject, code=fmt.code_spans,
+    t.env.filters.update(money=fmt.money, amount=fmt.amount, original=fmt.original, number=fmt.number,
+                         iso=fmt.iso, cell=fmt.cell, system=fmt.system, subject=fmt.subject, code=fmt.code_spans,
                          breakable=fmt.breakable)
     t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, SYSTEM_NAMES=SYSTEM_NAMES, version=__version__)
     return t

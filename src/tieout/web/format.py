@@ -12,6 +12,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from tieout.currencies import exponent
+from tieout.output import digits
 from tieout.output import money as exact
 
 # Record columns holding an amount in the currency named by the row's `currency` column.
@@ -32,10 +34,29 @@ def number(value: Decimal | int | None) -> str:
 
 
 def money(value: Decimal | None, currency: str | None) -> str:
-    """`USD 12,500.00`: the currency first, as finance writes it in a table."""
+    """`USD 12,500.00`: the currency first, as finance writes it in a table. For amounts in the reporting
+    currency (impacts, totals), which keep at least two decimals (`tieout.output.format_reporting`)."""
     if value is None:
         return ""
     return f"{currency} {number(value)}" if currency else number(value)
+
+
+def amount(value: Decimal | None, currency: str | None) -> str:
+    """`JPY 1,500`, `KWD 12.345`, `EUR 10,000.00`: an amount in its own currency, with that currency's
+    decimals (ISO 4217), none rounded away."""
+    if value is None:
+        return ""
+    return f"{currency} {digits(value, exponent(currency))}" if currency else number(value)
+
+
+def original(e: dict[str, Any] | Any) -> Markup:
+    """Beneath an impact, the amount in the records' own currency when it has one (`EUR 10,000.00`)."""
+    get = e.get if isinstance(e, dict) else lambda k: getattr(e, k, None)
+    value, currency = get("original_amount"), get("original_currency")
+    if value is None or not currency:
+        return Markup("")
+    return Markup('<span class="original" title="in the records\' own currency">{}</span>').format(
+        amount(value, currency))
 
 
 def iso(value: date | datetime | str | None) -> str:
@@ -54,7 +75,7 @@ def cell(value: Any, column: str = "", row: dict[str, Any] | None = None) -> str
         return ""
     if isinstance(value, Decimal):
         if column in AMOUNT_COLUMNS and row is not None and row.get("currency"):
-            return money(value, row["currency"])
+            return amount(value, row["currency"])
         return number(value)
     if isinstance(value, date | datetime):
         return iso(value)

@@ -6,15 +6,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from tieout.output import money
+from tieout.output import Amount, digits
 
 
 def text(value: Any, kind: str) -> str:
     if value is None or value == "":
         return ""
-    if kind == "money" and isinstance(value, Decimal):
-        shown = money(value)
-        return f"{shown:,.{max(2, -int(shown.as_tuple().exponent))}f}"
+    if kind == "money" and isinstance(value, Decimal):  # the reporting currency, named in the column title
+        return digits(value, 2)
+    if isinstance(value, Amount):  # its own currency, with that currency's decimals: `1,500 JPY`
+        return str(value)
     if kind == "int" and isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, date):

@@ -16,7 +16,7 @@ from typing import Any
 from tieout.reports.render.cells import text
 from tieout.reports.sections import Document
 
-RIGHT = ("int", "money", "decimal")
+RIGHT = ("int", "money", "amount", "decimal")
 # What would run in a browser: a script or foreignObject element, an on* attribute, a script URL.
 _ACTIVE_ELEMENTS = frozenset({"script", "foreignobject", "iframe", "object", "embed"})
 _SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|data:text/html)", re.IGNORECASE)

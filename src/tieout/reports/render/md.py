@@ -6,7 +6,7 @@ from tieout.reports.render.cells import text
 from tieout.reports.sections import Document, Section
 from tieout.safe_text import for_markdown as _escape
 
-RIGHT = ("int", "money", "decimal")
+RIGHT = ("int", "money", "amount", "decimal")
 
 
 def _table(s: Section) -> list[str]:

@@ -17,6 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tieout.currencies import exponent
+from tieout.output import Amount
 from tieout.reports.sections import Document, Kind
 from tieout.safe_text import for_spreadsheet
 
@@ -42,11 +44,20 @@ def _text(ws: Any, row: int, col: int, value: str) -> Any:
     return cell
 
 
+def amount_format(currency: str) -> str:
+    """Excel's number format for an amount in `currency`: its own decimals (`#,##0 "JPY"`, `#,##0.000 "KWD"`)."""
+    places = exponent(currency)
+    return f'#,##0{"." + "0" * places if places else ""} "{currency}"'
+
+
 def _put(ws: Any, row: int, col: int, value: Any, kind: Kind, currency: str) -> None:
     if value == "":
         value = None
     if isinstance(value, str):
         _text(ws, row, col, value)
+        return
+    if isinstance(value, Amount):  # a number in its own currency (its code is letters: no injection)
+        ws.cell(row=row, column=col, value=value.value).number_format = amount_format(value.currency)
         return
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, date) or kind in FORMATS and value is not None:

@@ -4,6 +4,11 @@ SELECT
     r.source_system,
     r.source_id,
     coalesce(sum(i.amount), 0) AS impact,
+    -- the same money in the invoices' own currency, when they share one
+    CASE WHEN min(i.original_currency) = max(i.original_currency) THEN sum(i.original_amount) END
+        AS original_amount,
+    CASE WHEN min(i.original_currency) = max(i.original_currency) THEN min(i.original_currency) END
+        AS original_currency,
     r.resolved_by || ' ' || coalesce(r.matched_key, '') || ' matches '
         || array_to_string(r.candidates, ', ') AS details
 FROM source_records AS r

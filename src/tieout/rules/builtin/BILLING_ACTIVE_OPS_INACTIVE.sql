@@ -2,6 +2,8 @@
 SELECT
     b.canonical_id,
     b.amount AS impact,
+    b.original_amount,
+    b.original_currency,
     'invoice ' || b.invoice_ids || ' covers ' || CAST($as_of AS VARCHAR) || ', no active users in the '
         || CAST($window_days AS VARCHAR) || ' days to ' || CAST($as_of AS VARCHAR) AS details
 FROM billing_active AS b

@@ -16,6 +16,13 @@ SELECT
     r.canonical_id,
     r.source_system,
     coalesce(sum(i.amount) FILTER (WHERE r.position > 1), 0) AS impact,
+    -- the same money in the invoices' own currency, when they share one
+    CASE WHEN min(i.original_currency) FILTER (WHERE r.position > 1)
+              = max(i.original_currency) FILTER (WHERE r.position > 1)
+         THEN sum(i.original_amount) FILTER (WHERE r.position > 1) END AS original_amount,
+    CASE WHEN min(i.original_currency) FILTER (WHERE r.position > 1)
+              = max(i.original_currency) FILTER (WHERE r.position > 1)
+         THEN min(i.original_currency) FILTER (WHERE r.position > 1) END AS original_currency,
     CAST(max(r.records) AS VARCHAR) || ' ' || r.source_system || ' records: '
         || string_agg(DISTINCT r.source_id, ', ' ORDER BY r.source_id) AS details
 FROM records AS r

@@ -1,7 +1,7 @@
 -- Billed FTEs against the FTEs operations counts. An entity with no usage in the window is not compared:
 -- "no data" is BILLING_ACTIVE_OPS_INACTIVE's business, not a drift to zero.
 WITH billed AS (
-    SELECT canonical_id, billed_fte, amount
+    SELECT canonical_id, billed_fte, amount, original_amount, original_currency
     FROM billing_active
     WHERE billed_fte > 0
 ),
@@ -16,6 +16,8 @@ SELECT
     b.canonical_id,
     -- difference x billed price per FTE (amount / billed FTE), kept exact
     tieout_div(abs(b.billed_fte - o.ops_fte) * b.amount, b.billed_fte) AS impact,
+    tieout_div(abs(b.billed_fte - o.ops_fte) * b.original_amount, b.billed_fte) AS original_amount,
+    b.original_currency,
     'billed ' || CAST(b.billed_fte AS VARCHAR) || ' FTE, operations counts ' || CAST(o.ops_fte AS VARCHAR)
         AS details
 FROM billed AS b

@@ -7,14 +7,19 @@ WITH ops_active AS (
     GROUP BY canonical_id
 ),
 latest_contract AS (
-    SELECT canonical_id, arg_max(monthly_value, start_date) AS monthly_value
+    -- the latest to start of the contracts with a value (ties: the highest contract id)
+    SELECT canonical_id, monthly_value, original_monthly_value, original_currency
     FROM contracts
-    WHERE canonical_id IS NOT NULL AND status <> 'draft'
-    GROUP BY canonical_id
+    WHERE canonical_id IS NOT NULL AND status <> 'draft' AND monthly_value IS NOT NULL AND start_date IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY canonical_id ORDER BY start_date DESC, contract_id DESC) = 1
 )
 SELECT
     o.canonical_id,
     coalesce(c.monthly_value, l.monthly_value, 0) AS impact,
+    CASE WHEN c.monthly_value IS NOT NULL THEN c.original_monthly_value ELSE l.original_monthly_value END
+        AS original_amount,
+    CASE WHEN c.monthly_value IS NOT NULL THEN c.original_currency ELSE l.original_currency END
+        AS original_currency,
     'active users on ' || CAST(o.last_used AS VARCHAR) || ' and no invoice covering ' || CAST($as_of AS VARCHAR)
         AS details
 FROM ops_active AS o

@@ -6,7 +6,9 @@
 WITH differing AS MATERIALIZED (
     SELECT o.canonical_id, o.field, o.kind, o.source_system AS owner_system, v.source_system,
            o.value AS owner_value, v.value AS other_value, o.mapped AS owner_mapped, v.mapped AS other_mapped,
-           o.amount AS owner_amount, v.amount AS other_amount, o.tolerance
+           o.amount AS owner_amount, v.amount AS other_amount, o.tolerance,
+           o.original_amount AS owner_original, v.original_amount AS other_original,
+           o.original_currency AS owner_currency, v.original_currency AS other_currency
     FROM field_values AS o
     JOIN field_values AS v
         ON v.canonical_id = o.canonical_id AND v.field = o.field AND v.source_system <> o.source_system
@@ -28,6 +30,13 @@ SELECT
     source_system,
     field,
     CASE WHEN max(kind) = 'amount' THEN max(abs(owner_amount - other_amount)) ELSE 0 END AS impact,
+    -- the same difference in the records' own currency, when both systems hold the amount in one currency
+    CASE WHEN max(kind) = 'amount' AND min(owner_currency) = max(other_currency)
+              AND max(owner_currency) = min(other_currency)
+         THEN max(abs(owner_original - other_original)) END AS original_amount,
+    CASE WHEN max(kind) = 'amount' AND min(owner_currency) = max(other_currency)
+              AND max(owner_currency) = min(other_currency)
+         THEN min(owner_currency) END AS original_currency,
     owner_system || ' has ' || string_agg(DISTINCT owner_value, ' / ') || ', ' || source_system
         || ' has ' || string_agg(DISTINCT other_value, ' / ') AS details
 FROM compared

@@ -4,6 +4,11 @@ SELECT
     r.source_system,
     r.source_id,
     coalesce(sum(i.amount), 0) AS impact,
+    -- the same money in the invoices' own currency, when they share one
+    CASE WHEN min(i.original_currency) = max(i.original_currency) THEN sum(i.original_amount) END
+        AS original_amount,
+    CASE WHEN min(i.original_currency) = max(i.original_currency) THEN min(i.original_currency) END
+        AS original_currency,
     'no map row and no tax id, domain or legal name match' AS details
 FROM source_records AS r
 LEFT JOIN covering_invoices AS i

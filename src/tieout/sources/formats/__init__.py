@@ -15,7 +15,7 @@ from typing import Literal
 
 import duckdb
 
-from tieout.sources.convert import Conversion
+from tieout.sources.convert import Conversion, iso_timestamp
 
 ReaderKind = Literal["csv", "json", "parquet", "sql"]
 
@@ -23,14 +23,23 @@ ReaderKind = Literal["csv", "json", "parquet", "sql"]
 @dataclass(frozen=True)
 class Related:
     """Another of the vendor's tables that a table's conversions read (Zuora's invoice items for an invoice's
-    service period): loaded as the view `<standard table>__<name>`, every column text, for templates to join."""
+    service period): loaded once as the table `<standard table>__<name>`, every column text, for templates to
+    join. The columns named in `columns` must be there and hold the converted value (checked: a value that
+    does not convert is refused with this table's own file, row and column); rows where `keep` is not true
+    (a loader's deleted rows) are left out.
+
+    With `sql`, it is no vendor table but that query over the related tables loaded before it (in order): an
+    aggregate the conversions look up by key (an invoice's service period from its items) is computed once,
+    not once per row."""
 
     files: tuple[str, ...] = ()
     query: str = ""
+    columns: Mapping[str, Conversion] = field(default_factory=dict)
+    keep: Conversion | None = None
+    sql: str = ""
     # A file the vendor's export may leave out (Stripe's tax ids, listed apart from their customers): when none
-    # is there, the view is empty, with `columns` (every column its templates read) as text.
+    # is there, the table is empty, with its `columns` as text.
     optional: bool = False
-    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,16 +76,22 @@ class Format:
     alternatives: tuple[Format, ...] = ()
 
 
+# A date and time without a zone is UTC, as warehouse loaders and Parquet writers leave them.
+_GENERIC_KINDS = {"timestamp": iso_timestamp}
 FORMATS: dict[str, Format] = {
-    "csv": Format("csv", "csv", generic=True),
-    "json": Format("json", "json", generic=True),
-    "parquet": Format("parquet", "parquet", generic=True),
-    "sql": Format("sql", "sql", generic=True),
+    name: Format(name, reader, kinds=_GENERIC_KINDS, generic=True)  # type: ignore[arg-type]
+    for name, reader in (("csv", "csv"), ("json", "json"), ("parquet", "parquet"), ("sql", "sql"))
 }
 
 
 def register(fmt: Format) -> Format:
     FORMATS[fmt.name] = fmt
     return fmt
-import tieout.sources.formats.chargebee  # noqa: E402,F401
-import tieout.sources.formats.stripe  # noqa: E402,F401
+
+
+# One line per vendor: each module registers its Format.
+from tieout.sources.formats import (  # noqa: E402
+    chargebee,  # noqa: F401
+    stripe,  # noqa: F401
+    zuora,  # noqa: F401
+)

@@ -35,7 +35,6 @@ INVOICE_STATUSES = {
     "pending": "draft",  # not yet closed (metered charges may still be added)
 }
 PLAN_LINES = ("plan", "plan_item_price")  # the subscription's seats; addons and charges are not
-FROM_LINES = "computed from the invoice's line items"
 
 TIME = "unix seconds such as 1767225600, or an ISO 8601 date or date and time"
 
@@ -74,53 +73,45 @@ PLANS = "(" + ", ".join(f"'{p}'" for p in PLAN_LINES) + ")"
 
 # --- the CSV export: line items in their own file ---------------------------------------------------------------
 
-LINE_ITEMS = ("(SELECT \"line_items.invoice_id\" AS li_invoice, \"line_items.date_from\" AS li_from, "
-              "\"line_items.date_to\" AS li_to, nullif(trim(\"line_items.quantity\"), '') AS li_quantity, "
-              "\"line_items.entity_type\" AS li_type, tieout__file AS li_file, tieout__position AS li_position "
-              "FROM billing_invoices__line_items)")
-LINE_COLUMNS = ("line_items.invoice_id", "line_items.date_from", "line_items.date_to", "line_items.quantity",
-                "line_items.entity_type")
-
-
-def _csv_line(column: str) -> str:
-    return f"'{column} (' || parse_filename(li_file) || ', row ' || CAST(li_position + 2 AS VARCHAR) || ')'"
-
-
+# The line items file, loaded once with its values converted and checked (a bad one is refused with its own file,
+# row and column): each line's first and last second (date_to is exclusive; a one-off charge's date_to equals
+# its date_from, whose day it is), and a plan line's seats.
+_FROM, _TO = '"line_items.date_from"', '"line_items.date_to"'
+LINE_COLUMNS = {
+    "line_items.invoice_id": convert.text("line_items.invoice_id"),
+    "line_items.entity_type": convert.text("line_items.entity_type"),
+    "line_items.date_from": Conversion(sql(instant("@v"), "v"), ("line_items.date_from",), TIME,
+                                       note="its first second"),
+    "line_items.date_to": Conversion(
+        sql(f"CASE WHEN {instant('@to')} >= {instant('@from')} THEN greatest({instant('@from')}, {instant('@to')} - 1) "
+            "END", "to", "from"),
+        ("line_items.date_to", "line_items.date_from"),
+        f"{TIME}, not before its line's date_from (date_to is exclusive)", note="its last second"),
+    "line_items.quantity": Conversion(
+        sql(f"CASE WHEN @type IN {PLANS} THEN {quantity('nullif(trim(@q), ' + chr(39) * 2 + ')')} END", "q", "type"),
+        ("line_items.quantity", "line_items.entity_type"), f"{SEATS} on a plan line",
+        present=sql(f"@type IN {PLANS} AND coalesce(trim(@q), '') <> ''", "q", "type"), note="a plan line's seats"),
+}
+# ... and summed up per invoice once, for each invoice to look its own up.
+SUMMARY = ('SELECT "line_items.invoice_id" AS invoice_id, min("line_items.date_from") AS first_second, '
+           'max("line_items.date_to") AS last_second, sum("line_items.quantity") AS seats '
+           "FROM billing_invoices__line_items GROUP BY 1")
+_LOOKUP = "(SELECT {} FROM billing_invoices__summary AS s WHERE s.invoice_id = @id)"
 _NO_LINES = ("['invoices.id', @id, 'an invoice with line items in the line items file (LineItems.csv: its service "
              "period is read from them)']")
 
 
 def _csv_period(column: str) -> Conversion:
-    if column == "period_start":
-        value = (f"(SELECT CASE WHEN count(*) > 0 AND count(s) = count(*) THEN {day('min(s)')} END "
-                 f"FROM (SELECT {instant('li_from')} AS s FROM {LINE_ITEMS} WHERE li_invoice = @id))")
-        bad_line = f"{instant('li_from')} IS NULL"
-        culprit_line = f"[{_csv_line('line_items.date_from')}, li_from, '{TIME}']"
-    else:
-        value = (f"(SELECT CASE WHEN count(*) > 0 AND bool_and(coalesce(e >= s, false)) "
-                 f"THEN {day('max(greatest(s, e - 1))')} END FROM (SELECT {instant('li_from')} AS s, "
-                 f"{instant('li_to')} AS e FROM {LINE_ITEMS} WHERE li_invoice = @id))")
-        bad_line = f"coalesce({instant('li_to')} < {instant('li_from')}, {instant('li_to')} IS NULL)"
-        culprit_line = (f"CASE WHEN {instant('li_to')} IS NULL THEN [{_csv_line('line_items.date_to')}, li_to, "
-                        f"'{TIME}'] ELSE [{_csv_line('line_items.date_to')}, li_to, 'at or after its line''s "
-                        "date_from ' || li_from || ' (date_to is exclusive)'] END")
-    culprit = (f"coalesce((SELECT {culprit_line} FROM {LINE_ITEMS} WHERE li_invoice = @id AND {bad_line} "
-               f"ORDER BY li_file, li_position LIMIT 1), CASE WHEN NOT EXISTS (SELECT 1 FROM {LINE_ITEMS} "
-               f"WHERE li_invoice = @id) THEN {_NO_LINES} END)")
-    return Conversion(sql(value, "id"), ("invoices.id",), "an invoice with line items in the line items file",
-                      culprit=sql(culprit, "id"), fixed=FROM_LINES)
+    seconds = "s.first_second" if column == "period_start" else "s.last_second"
+    return Conversion(sql(_LOOKUP.format(day(seconds)), "id"), ("invoices.id",),
+                      "an invoice with line items in the line items file", culprit=sql(_NO_LINES, "id"),
+                      note=("the day of its line items' earliest date_from" if column == "period_start" else
+                            "the day of its line items' latest date_to, which is exclusive"), derived=True)
 
 
-_CSV_SEATS = f"FROM {LINE_ITEMS} WHERE li_invoice = @id AND li_type IN {PLANS} AND li_quantity IS NOT NULL"
 CSV_BILLED_FTE = Conversion(
-    sql(f"(SELECT CASE WHEN count(q) = count(*) THEN CAST(sum(q) AS VARCHAR) END FROM (SELECT "
-        f"{quantity('li_quantity')} AS q {_CSV_SEATS}))", "id"),
-    ("invoices.id",), SEATS,
-    present=sql(f"EXISTS (SELECT 1 {_CSV_SEATS})", "id"),
-    culprit=sql(f"(SELECT [{_csv_line('line_items.quantity')}, li_quantity, '{SEATS}'] {_CSV_SEATS} AND "
-                f"{quantity('li_quantity')} IS NULL ORDER BY li_file, li_position LIMIT 1)", "id"),
-    fixed=FROM_LINES,
-)
+    sql(_LOOKUP.format("CAST(s.seats AS VARCHAR)"), "id"), ("invoices.id",),
+    note="the sum of its plan lines' quantities", derived=True)
 
 CSV = Format(
     "chargebee", "csv",
@@ -141,10 +132,11 @@ CSV = Format(
                      "currency": "invoices.currency_code", "billed_fte": CSV_BILLED_FTE,
                      "updated_at": timestamp_of("invoices.updated_at", optional=True)},
             statuses=INVOICE_STATUSES,
-            related={"line_items": Related(
-                files=("LineItems.csv", "Line_Items.csv", "InvoiceLineItems.csv", "Invoice_Line_Items.csv",
-                       "line_items.csv"),
-                columns=LINE_COLUMNS)},
+            related={
+                "line_items": Related(files=("LineItems.csv", "Line_Items.csv", "InvoiceLineItems.csv",
+                                             "Invoice_Line_Items.csv", "line_items.csv"), columns=LINE_COLUMNS),
+                "summary": Related(sql=SUMMARY),
+            },
         ),
     },
     kinds={"date": date_of, "timestamp": timestamp_of,
@@ -188,7 +180,8 @@ def _json_period(column: str) -> Conversion:
     present = f"@froms IS NOT NULL OR {MORE}"
     return Conversion(sql(value, *JSON_ALIASES), JSON_PERIOD, "a list of line items with their dates (date_from, "
                       "date_to)", present=sql(present, *JSON_ALIASES), culprit=sql(culprit, *JSON_ALIASES),
-                      fixed=FROM_LINES)
+                      note=("the day of its line items' earliest date_from" if column == "period_start" else
+                            "the day of its line items' latest date_to, which is exclusive"), derived=True)
 
 
 # Seats: the plan lines' quantity_in_decimal, else quantity.
@@ -204,7 +197,7 @@ JSON_BILLED_FTE = Conversion(
         f"list_transform({_JSON_LINES}, lambda z, i: CASE WHEN {_JSON_PLAN} AND {quantity('coalesce(z[3], z[2])')} "
         f"IS NULL THEN [{_json_line('i', 'quantity')} || CASE WHEN z[3] IS NOT NULL THEN '_in_decimal' ELSE '' END, "
         f"coalesce(z[3], z[2]), '{SEATS}'] END)"), "type", "quantity", "decimal"),
-    fixed=FROM_LINES,
+    note="the sum of its plan lines' quantities (quantity_in_decimal first)", derived=True,
 )
 
 

@@ -47,7 +47,6 @@ def unix(v: str) -> str:
 PERIOD_START_INPUTS = ("period_start", "lines.data[*].period.start", "lines.data[*].period.end", "lines.has_more",
                        "period_end", "lines.data")
 PERIOD_ALIASES = ("own", "starts", "ends", "more", "other", "lines")
-FROM_LINES = "computed from the invoice's line items"
 MORE = "coalesce(@more, 'false') <> 'false'"
 NO_LINES = "coalesce(len(@starts), 0) = 0"
 
@@ -98,7 +97,8 @@ def period(column: str) -> Conversion:
         "period_end", *PERIOD_START_INPUTS[1:4], "period_start", "lines.data")
     return Conversion(sql(value, *PERIOD_ALIASES), inputs, "a list of line items with their periods",
                       present=sql(present, *PERIOD_ALIASES), culprit=sql(culprit, *PERIOD_ALIASES),
-                      fixed=FROM_LINES)
+                      note=("the day of the earliest line's period.start" if column == "period_start" else
+                            "the day of the latest line's period.end, which is exclusive"), derived=True)
 
 
 # billed_fte: the quantities of the subscription lines (`type` subscription before API version 2025-03-31,
@@ -121,7 +121,7 @@ BILLED_FTE = Conversion(
         f"{quantity('coalesce(z[3], z[4])')} IS NULL THEN [{_line_field('i', 'quantity')} "
         f"|| CASE WHEN z[3] IS NULL THEN '_decimal' ELSE '' END, coalesce(z[3], z[4]), '{SEATS}'] END)"),
         *SEAT_ALIASES),
-    fixed=FROM_LINES,
+    note="the sum of the subscription lines' quantities", derived=True,
 )
 
 # issued_on: the day the invoice was finalized (issued to the customer: a draft may be created days before),
@@ -147,14 +147,12 @@ LIVE = Conversion("coalesce({0}, 'false') <> 'true'", ("deleted",))
 
 # The customer's tax id: the first of its `tax_ids` (a customer listed with `expand[]=data.tax_ids`), else the
 # first tax_id object of `tax_ids.json` (`GET /v1/tax_ids`, or each customer's) whose owner is this customer.
-# (The view's columns are renamed: the customer's own fields, `{1}`, read the outer row's tieout__object.)
-_TAX_IDS = ("(SELECT tieout__object AS tax_id, tieout__file AS tax_file, tieout__position AS tax_position "
-            "FROM billing_customers__tax_ids)")
-_OWNER = "coalesce(json_extract_string(tax_id, '$.customer'), json_extract_string(tax_id, '$.owner.customer'))"
 TAX_ID = Conversion(
-    f"coalesce({{0}}, (SELECT first(json_extract_string(tax_id, '$.value') ORDER BY tax_file, tax_position) "
-    f"FROM {_TAX_IDS} WHERE {_OWNER} = {{1}}))",
-    ("tax_ids.data[0].value", "id"))
+    "coalesce({0}, (SELECT first(t.value ORDER BY t.tieout__file, t.tieout__position) "
+    "FROM billing_customers__tax_ids AS t WHERE t.customer = {1}))",
+    ("tax_ids.data[0].value", "id"), note="the first of its tax_ids, else its first in tax_ids.json")
+TAX_ID_COLUMNS = {"customer": Conversion("coalesce({0}, {1})", ("customer", "owner.customer")),
+                  "value": convert.text("value")}
 
 
 def _pages(name: str) -> tuple[str, ...]:
@@ -169,8 +167,7 @@ STRIPE = register(Format(
             files=_pages("customers"),
             columns={"customer_id": "id", "name": "name", "email": "email", "tax_id": TAX_ID},
             keep=LIVE,
-            related={"tax_ids": Related(files=_pages("tax_ids"), optional=True,
-                                        columns=("tieout__object", "tieout__file", "tieout__position"))},
+            related={"tax_ids": Related(files=_pages("tax_ids"), columns=TAX_ID_COLUMNS, optional=True)},
         ),
         "billing_invoices": TableMap(
             files=_pages("invoices"),
