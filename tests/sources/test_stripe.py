@@ -437,3 +437,59 @@ def test_a_refused_run_writes_nothing(tmp_path: Path) -> None:
     write_day(root, "2026-01-22")  # and the next good day still runs
     as_stripe(root / "exports" / "2026-01-22")
     assert invoke("run", "-p", str(root), "--as-of", "2026-01-22").exit_code == 0
+
+
+# --- the differential test, billing only --------------------------------------------------------------------------
+
+WORLD = {"companies": 60, "days": 60}
+FIRST, LAST = "2026-01-01", "2026-03-01"
+
+
+def _stripe_world(folder: Path) -> None:
+    """The demo world with its billing exports as Stripe list objects (`tieout demo --vendor`'s), the other
+    systems in the standard layout: what this format alone changes."""
+    from tieout.demo import generate_world
+
+    generate_world(folder / "standard", **WORLD)  # type: ignore[arg-type]
+    generate_world(folder, vendor=True, **WORLD)  # type: ignore[arg-type]
+    for day in (folder / "exports").iterdir():
+        for name in ("crm_accounts.csv", "crm_contracts.csv", "ops_tenants.csv", "ops_usage.csv"):
+            shutil.copy(folder / "standard" / "exports" / day.name / name, day / name)
+        for other in ("salesforce", "ops"):
+            shutil.rmtree(day / other)
+    shutil.rmtree(folder / "standard")
+    config = (folder / "tieout.yml").read_text()
+    (folder / "tieout.yml").write_text(config[:config.index("\nsources:\n") + 1] + STRIPE)
+
+
+def _backfilled(tmp_path_factory: pytest.TempPathFactory, stripe: bool) -> Path:
+    from tests.conftest import built_once
+    from tieout.demo import generate_world
+
+    def build(folder: Path) -> None:
+        if stripe:
+            _stripe_world(folder)
+        else:
+            generate_world(folder, **WORLD)  # type: ignore[arg-type]
+        result = invoke("backfill", "-p", str(folder), "--from", FIRST, "--to", LAST)
+        assert result.exit_code == 0, result.output
+
+    return built_once(tmp_path_factory, "stripe-world" if stripe else "standard-world", build)
+
+
+@pytest.mark.slow
+def test_the_demo_world_with_stripe_billing_raises_exactly_the_standard_worlds_exceptions(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    standard, stripe = _backfilled(tmp_path_factory, False), _backfilled(tmp_path_factory, True)
+    assert not (stripe / "exports" / FIRST / "billing_invoices.csv").exists()
+
+    def cli(project: Path, *args: str) -> object:
+        result = invoke(*args, "-p", str(project), "--format", "json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    found = cli(standard, "exceptions", "--status", "all")
+    assert found, "the demo world raises exceptions"
+    assert cli(stripe, "exceptions", "--status", "all") == found
+    assert cli(stripe, "timeline") == cli(standard, "timeline")
+    assert cli(stripe, "entities", "--as-of", LAST) == cli(standard, "entities", "--as-of", LAST)
