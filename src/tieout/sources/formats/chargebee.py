@@ -51,18 +51,20 @@ def instant(v: str) -> str:
 
 
 def date_of(column: str) -> Conversion:
-    return Conversion(sql(day(instant("@v")), "v"), (column,), TIME)
+    return Conversion(sql(day(instant("@v")), "v"), (column,), TIME,
+                      note="unix seconds (or an ISO 8601 date) as a date in the project's time zone")
 
 
 def timestamp_of(column: str, *, optional: bool = False) -> Conversion:
     return Conversion(sql(f"strftime(timezone('UTC', to_timestamp({instant('@v')})), '%Y-%m-%dT%H:%M:%S.%fZ')",
-                          "v"), (column,), TIME, optional)
+                          "v"), (column,), TIME, optional, "unix seconds (or ISO 8601) as an instant")
 
 
 def name(company: str, first_name: str, last_name: str) -> Conversion:
     """The company; a customer without one (a person) by first and last name."""
     return Conversion("coalesce(nullif(trim({0}), ''), nullif(trim(concat_ws(' ', nullif(trim({1}), ''), "
-                      "nullif(trim({2}), ''))), ''))", (company, first_name, last_name))
+                      "nullif(trim({2}), ''))), ''))", (company, first_name, last_name),
+                      note=f"the company, else {first_name} and {last_name}")
 
 
 def money(column: str, currency: str) -> Conversion:

@@ -136,11 +136,12 @@ ISSUED_ON = Conversion(
     present=sql("@created IS NOT NULL OR @finalized IS NOT NULL", "created", "finalized"),
     culprit=sql(f"CASE WHEN {_CREATED_BAD} THEN ['created', @created, '{SECONDS}'] WHEN {_FINALIZED_BAD} "
                 f"THEN ['status_transitions.finalized_at', @finalized, '{SECONDS}'] END", "created", "finalized"),
+    note="status_transitions.finalized_at, else created: unix seconds as a date in the project's time zone",
 )
 
 # A customer may be expanded in place of its id (`expand[]=data.customer`).
 CUSTOMER = Conversion("CASE WHEN starts_with(ltrim({0}), '{{') THEN json_extract_string({0}, '$.id') ELSE {0} END",
-                      ("customer",))
+                      ("customer",), note="as written (an expanded customer: its id)")
 
 # Stripe deletes customers (and draft invoices) in place: a deleted object is no live record.
 LIVE = Conversion("coalesce({0}, 'false') <> 'true'", ("deleted",))
