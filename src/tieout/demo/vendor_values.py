@@ -14,12 +14,11 @@ import zlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-# ISO 4217 minor-unit exponents that differ from 2 (the ones Stripe calls zero- and three-decimal).
-CURRENCY_EXPONENTS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-                     "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
+from tieout.sources.formats.stripe import EXPONENTS as STRIPE_EXPONENTS
+
+# Stripe's own minor units (its zero- and three-decimal lists, which differ from ISO 4217: ISK has two),
+# the ones its reader converts back with.
+CURRENCY_EXPONENTS = STRIPE_EXPONENTS
 # Standard contract status -> Salesforce Contract.STATUS spellings; the first is the usual one.
 SALESFORCE_CONTRACT_STATUS = {
     "active": ("Activated",),
