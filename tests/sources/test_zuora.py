@@ -326,7 +326,8 @@ def test_a_file_in_another_encoding_is_refused_unless_the_source_names_it(tmp_pa
     account.write_bytes(files["account"].replace("Acme Analytics Inc.", "Acmé Analytics Inc.").encode("latin-1"))
     error = _refusal(root)
     assert (_where(error), error.row) == (
-        "zuora/account.csv, row 2, column 'name': bytes that are not UTF-8 (save the export as UTF-8)", 2)
+        "zuora/account.csv, row 2, column 'name': bytes that are not UTF-8 (name the file's encoding as "
+        "`encoding:` in sources.billing, e.g. latin-1, or cp1252 for a Windows export)", 2)
     (root / "tieout.yml").write_text((root / "tieout.yml").read_text() + "    encoding: latin-1\n")
     for name in ("invoice", "invoice_item", "rate_plan_charge"):  # one encoding per source
         path = root / "exports" / DAY / "zuora" / f"{name}.csv"

@@ -8,6 +8,7 @@ The checks of `tieout.sources.standard` run over a loaded table whose rows are i
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -111,6 +112,21 @@ def _codec_label(encoding: str) -> str:
     return "UTF-8" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
 
 
+# Python codec (canonical name) -> the name DuckDB's CSV reader knows it by. DuckDB reads only these natively
+# (utf-16 too, but not every BOM and byte order Python's codec reads, so it is decoded in Python); any other
+# codec is decoded in Python (`tieout.sources.decode`).
+_DUCKDB_CODECS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "iso8859-1": "latin-1"}
+
+
+def duckdb_encoding(encoding: str) -> str | None:
+    """The name DuckDB's CSV reader gives Python codec `encoding` (`latin1`, `ISO-8859-1` -> `latin-1`), or
+    None when DuckDB cannot decode it."""
+    try:
+        return _DUCKDB_CODECS.get(codecs.lookup(encoding).name)
+    except LookupError:
+        return None
+
+
 def missing_column(path: Path, name: str, expected: list[str] | tuple[str, ...], header: list[str],
                    why: str = "") -> InputError:
     """A header without column `name`; a header cell that differs only in case or blanks is named as the likely
@@ -136,7 +152,10 @@ def csv_source(paths: list[Path], header: list[str], *, rejects: str, encoding: 
     stored in `rejects`__rejects rather than raised, so they can be named by line."""
     columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
     files = "[" + ", ".join(literal(str(p)) for p in paths) + "]" if len(paths) > 1 else literal(str(paths[0]))
-    options = f", encoding = {literal(encoding)}" if _codec_label(encoding) != "UTF-8" else ""
+    native = duckdb_encoding(encoding)
+    if native is None:
+        raise ValueError(f"DuckDB's CSV reader cannot decode {encoding!r}")
+    options = f", encoding = {literal(native)}" if native != "utf-8" else ""
     options += ", filename = true" if filename else ""
     return (f"read_csv({files}, header = true, auto_detect = false, columns = {columns}, delim = ',', "
             f"quote = '\"', escape = '\"', strict_mode = true, null_padding = false, store_rejects = true, "
@@ -144,8 +163,10 @@ def csv_source(paths: list[Path], header: list[str], *, rejects: str, encoding: 
 
 
 def first_csv_reject(con: duckdb.DuckDBPyConnection, rejects: str, *, encoding: str = "utf-8",
-                     file: Path | None = None, column_of: dict[str, str] | None = None) -> None:
-    """Refuse the first row DuckDB's CSV reader recorded in `rejects`__rejects, with its line and column."""
+                     file: Path | None = None, column_of: dict[str, str] | None = None,
+                     encoding_key: str | None = None) -> None:
+    """Refuse the first row DuckDB's CSV reader recorded in `rejects`__rejects, with its line and column.
+    `encoding_key` names where a source's encoding is set (`sources.crm.encoding`), for the hint."""
     row = one(
         con,
         "SELECT s.file_path, r.line, r.column_name, r.error_type, r.error_message "
@@ -157,8 +178,13 @@ def first_csv_reject(con: duckdb.DuckDBPyConnection, rejects: str, *, encoding: 
     path, line, column, error_type, message = row
     where = Path(path) if file is None else file
     if error_type == "INVALID ENCODING":
-        fix = ("save the export as UTF-8" if _codec_label(encoding) == "UTF-8"
-               else "is the source's `encoding:` right?")
+        if encoding_key is not None:
+            fix = (f"name the file's encoding as `encoding:` in {encoding_key.rpartition('.')[0]}, e.g. "
+                   "latin-1, or cp1252 for a Windows export" if _codec_label(encoding) == "UTF-8"
+                   else f"is {encoding_key}: {encoding} right?")
+        else:
+            fix = ("save the export as UTF-8" if _codec_label(encoding) == "UTF-8"
+                   else "is the source's `encoding:` right?")
         raise InputError(f"bytes that are not {_codec_label(encoding)} ({fix})", file=where, row=line,
                          column=column)
     if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):

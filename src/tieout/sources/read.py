@@ -265,7 +265,7 @@ def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: st
         return JsonReader(paths, label, unwrap)
     if fmt.reader == "parquet":
         return ParquetReader(paths, label)
-    return CsvReader(paths, label, source.encoding)
+    return CsvReader(paths, label, source.encoding, con, name=name, encoding_key=f"{key}.encoding")
 
 
 def _base(folder: Path, source: Source, fmt: Format) -> Path:

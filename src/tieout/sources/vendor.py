@@ -21,6 +21,7 @@ import pyarrow as pa
 from tieout.db import one
 from tieout.errors import InputError
 from tieout.sources.convert import Conversion
+from tieout.sources.decode import FILE, POSITION, cell_at, decode_csv
 from tieout.sources.diagnose import locate_unreadable
 from tieout.sources.layout import ExportFile
 from tieout.sources.origin import (
@@ -28,6 +29,7 @@ from tieout.sources.origin import (
     Origin,
     check_duplicated_header,
     csv_source,
+    duckdb_encoding,
     first_csv_reject,
     literal,
     missing_column,
@@ -36,8 +38,6 @@ from tieout.sources.origin import (
 )
 
 UNCONVERTED = "tieout__unconverted"
-FILE = "tieout__file"
-POSITION = "tieout__position"
 INPUT = "tieout__input_"
 
 
@@ -84,15 +84,29 @@ class Reader(ABC):
 
 
 class CsvReader(Reader):
-    """One or more CSV files with one header (a loader's export split into parts is one table)."""
+    """One or more CSV files with one header (a loader's export split into parts is one table).
 
-    def __init__(self, paths: list[Path], label: Path, encoding: str) -> None:
+    DuckDB's reader decodes UTF-8 and latin-1; a file in any other codec (`encoding: cp1252`) is decoded in
+    Python and read from an Arrow table registered on `con` (`tieout.sources.decode`)."""
+
+    def __init__(self, paths: list[Path], label: Path, encoding: str, con: duckdb.DuckDBPyConnection | None = None,
+                 *, name: str = "tieout_csv", encoding_key: str | None = None) -> None:
         super().__init__(paths, label)
         self.encoding = encoding
         self.header: list[str] = []
-        self.positioned = len(paths) > 1
+        self.native = duckdb_encoding(encoding) is not None
+        self.decoded = f"{name}__decoded"  # the Arrow table's name when decoded in Python
+        self.con = con
+        self.encoding_key = encoding_key  # where the encoding is set (sources.crm.encoding), for hints
+        self.positioned = len(paths) > 1 or not self.native
 
     def check(self) -> None:
+        if not self.native:
+            if self.con is None:
+                raise ValueError(f"decoding {self.encoding} in Python needs a connection")
+            self.header, table = decode_csv(self.paths, self.encoding)
+            self.con.register(self.decoded, table)
+            return
         for path in self.paths:
             header = read_header(path, encoding=self.encoding, missing="file is missing")
             check_duplicated_header(path, header)
@@ -111,6 +125,8 @@ class CsvReader(Reader):
         return quote_name(name)
 
     def rows(self, rejects: str) -> str:
+        if not self.native:
+            return f"(SELECT * FROM {self.decoded})"
         source = csv_source(self.paths, self.header, rejects=rejects, encoding=self.encoding,
                             filename=self.positioned)
         if not self.positioned:
@@ -119,12 +135,19 @@ class CsvReader(Reader):
         return f"(SELECT *, filename AS {FILE}, row_number() OVER () - 1 AS {POSITION} FROM {source})"
 
     def first_reject(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
-        first_csv_reject(con, rejects, encoding=self.encoding)
+        if self.native:
+            first_csv_reject(con, rejects, encoding=self.encoding, encoding_key=self.encoding_key)
 
     def unreadable(self, message: str) -> InputError:
+        if duckdb_encoding(self.encoding) == "latin-1" and "not latin-1 encoded" in message:
+            located = _c1_byte(self.paths, self.header)
+            if located is not None:
+                return located
         return locate_unreadable(self.paths[0], self.header, message)
 
     def place(self, file: Path, position: int, con: duckdb.DuckDBPyConnection) -> int | str:
+        if not self.native:
+            return position + FIRST_ROW  # decoded positions count in their own file
         # `position` counts the rows of every file before this one: take them away.
         before = 0
         for path in self.paths:
@@ -132,6 +155,22 @@ class CsvReader(Reader):
                 break
             before += one(con, f"SELECT count(*) FROM {csv_source([path], self.header, rejects='tieout_count', encoding=self.encoding)}")[0]  # type: ignore[index]  # noqa: E501
         return position - before + FIRST_ROW
+
+
+def _c1_byte(paths: list[Path], header: list[str]) -> InputError | None:
+    """DuckDB's latin-1 refuses bytes 0x80-0x9f (C1 control codes in ISO 8859-1) without saying where: the
+    first such byte, with its line and column. Those bytes are letters and quotes in Windows-1252."""
+    for path in paths:
+        with path.open("rb") as f:
+            for number, line in enumerate(f, 1):
+                at = next((i for i, b in enumerate(line) if 0x80 <= b <= 0x9F), None)
+                if at is None:
+                    continue
+                column = cell_at(line[:at].decode("latin-1"), header) if number > 1 else None
+                return InputError(f"byte 0x{line[at]:02x} is a control code in latin-1, not a character — a "
+                                  "Windows export is usually cp1252: set the source's `encoding: cp1252`",
+                                  file=path, row=number, column=column)
+    return None
 
 
 class JsonReader(Reader):
@@ -471,6 +510,9 @@ class VendorTable(Origin):
         self.reader.first_reject(con, rejects)
 
     def empty(self) -> InputError:
+        if self.keep is not None and self.keep.expected:
+            return InputError(f"holds no live records (read: {self.keep.expected}; a missing day is not a clean "
+                              "day)", file=self.file)
         return InputError("holds no records (a missing day is not a clean day)", file=self.file)
 
     def _where(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int) -> tuple[Path, int]:
