@@ -27,7 +27,7 @@ from tieout.entities import install_normalisers, load_entity_map, resolve
 from tieout.errors import InputError
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
-from tieout.sources.read import past_day_unreadable, read_day
+from tieout.sources.read import normalise_map_ids, past_day_unreadable, read_day
 from tieout.state.anchors import current_heads
 from tieout.state.location import SQLITE_FILE
 from tieout.store import migrate, stored_days
@@ -58,6 +58,7 @@ def resolve_day(project: Project, as_of: date, *, stage: Stage = _quiet
     stage("reading exports")
     records = read_day(con, project, as_of)
     load_entity_map(con, project.entity_map_path)
+    normalise_map_ids(con, project, project.entity_map_path)
     install_normalisers(con)
     stage("resolving entities")
     resolve(con, as_of)

@@ -13,6 +13,7 @@ from tieout.entities import propose, write_proposals
 from tieout.errors import ConfigError
 from tieout.output import table, to_csv, to_json
 from tieout.run import resolve_day
+from tieout.sources.read import proposals
 from tieout.store import stored_days
 
 COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key", "candidates")
@@ -60,6 +61,17 @@ def entities(ctx: click.Context, project_dir: Path, as_of: date | None, status: 
                         ("System", "Source id", "Canonical id", "Status", "Resolved by", "Key", "Candidates"),
                         ((r["source_system"], r["source_id"], r["canonical_id"], r["status"], r["resolved_by"],
                           r["matched_key"], ", ".join(r["candidates"])) for r in rows)))
+        # What the systems' own exports say about the map (e.g. Salesforce's merges): proposed, never applied.
+        for name, proposed in proposals(con, project, day).items():
+            if proposed:
+                echo_rich(table(f"{len(proposed)} map row(s) proposed from {_SOURCE_NAMES.get(name, name)} "
+                                "merges — review them with `tieout entities propose`",
+                                ("System", "Source id", "Canonical id", "From", "To", "Notes"),
+                                ((p["source_system"], p["source_id"], p["canonical_id"] or "?",
+                                  p["effective_from"], p["effective_to"], p["notes"]) for p in proposed)))
+
+
+_SOURCE_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
 
 
 @entities.command("propose")
@@ -69,15 +81,20 @@ def entities(ctx: click.Context, project_dir: Path, as_of: date | None, status: 
               show_default=True, help="CSV of candidate map rows, relative to the project folder.")
 @click.option("--min-score", type=click.IntRange(0, 100), default=80, show_default=True)
 def propose_cmd(project_dir: Path, as_of: date | None, out: Path, min_score: int) -> None:
-    """Write fuzzy candidate map rows for unmapped and ambiguous records, for a person to review.
+    """Write candidate map rows for a person to review: fuzzy matches for unmapped and ambiguous records, and
+    the rows a source's own export implies (a record Salesforce merged into another).
 
     A proposal never resolves anything: copy the rows you accept into the entity map.
     """
     project = open_project(project_dir)
     day = _default_as_of(project, as_of)
     con, _ = resolve_day(project, day)
-    rows = propose(con, day, min_score=min_score)
+    from_sources = [p for proposed in proposals(con, project, day).values() for p in proposed]
+    waiting = [p for p in from_sources if not p["canonical_id"]]
+    rows = [*(p for p in from_sources if p["canonical_id"]), *propose(con, day, min_score=min_score)]
     target = out if out.is_absolute() else project.root / out
     write_proposals(rows, target)
     click.echo(f"{len(rows)} candidate row(s) written to {target} — review them, then copy the ones you "
                f"accept into {project.entity_map_path}")
+    for p in waiting:  # a merge into a record that resolves to no entity: nothing to copy yet
+        click.echo(f"not written: {p['notes']}")

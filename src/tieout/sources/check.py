@@ -20,7 +20,7 @@ from tieout.errors import ConfigError, InputError, TieoutError
 from tieout.output import money
 from tieout.sources.formats import FORMATS, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.read import columns, read_table
+from tieout.sources.read import columns, read_table, shape
 
 SAMPLE_ROWS = 3
 
@@ -86,7 +86,7 @@ def check_sources(project: Project, as_of: date) -> SourcesCheck:
                 out.append(table)
                 continue
             table = TableCheck(spec.table, spec.system, source.format if source else "standard",
-                               _read_from(spec, source, folder), columns=_columns(spec, source))
+                               _read_from(spec, source, folder), columns=_columns(spec, source, folder))
             out.append(table)
             try:
                 if not folder.is_dir() and (source is None or source.url is None):
@@ -125,7 +125,7 @@ def _problem(error: TieoutError) -> Problem:
 def _read_from(spec: ExportFile, source: Source | None, folder: Path) -> str:
     if source is None or source.format == "standard":
         return str(folder / (source.path or "" if source else "") / spec.filename)
-    default = FORMATS[source.format].tables.get(spec.table, TableMap())
+    default = shape(FORMATS[source.format], source, spec, folder).tables.get(spec.table, TableMap())  # as read
     given = source.tables.get(spec.table)
     if source.url is not None:
         query = (given.query if given else None) or default.query
@@ -135,11 +135,12 @@ def _read_from(spec: ExportFile, source: Source | None, folder: Path) -> str:
     return " or ".join(str(base / f) for f in files) if files else str(base)
 
 
-def _columns(spec: ExportFile, source: Source | None) -> list[ColumnSource]:
+def _columns(spec: ExportFile, source: Source | None, folder: Path) -> list[ColumnSource]:
     if source is None or source.format == "standard":
         return [ColumnSource(c.name, (c.name,), "as written", "standard") for c in spec.columns]
     given = source.tables.get(spec.table)
-    mapped = columns(FORMATS[source.format], source, spec)
+    fmt = FORMATS[source.format]
+    mapped = columns(shape(fmt, source, spec, folder), source, spec)  # the shape the day is read in
     out = []
     for col in spec.columns:
         conversion = mapped.get(col.name)

@@ -113,6 +113,30 @@ def unix_timestamp(column: str, *, millis: bool = False, optional: bool = False)
                       f"unix {'milliseconds' if millis else 'seconds'} as an instant")
 
 
+_DIGITS = "regexp_full_match(trim({0}), '-?[0-9]{{1,15}}')"
+_MILLIS = "make_timestamp(CAST(trim({0}) AS BIGINT) * 1000)"
+
+
+def iso_or_unix_date(column: str, *, optional: bool = False) -> Conversion:
+    """A date, an ISO 8601 date and time, or unix milliseconds (a loader lands one API's times both ways), as
+    the date of that instant in the project's time zone."""
+    return Conversion(
+        f"CASE WHEN {_DIGITS} THEN strftime(timezone({{tz}}, CAST({_MILLIS} AS TIMESTAMPTZ)), {_DATE}) "
+        "WHEN regexp_full_match({0}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') THEN {0} "
+        f"ELSE strftime(timezone({{tz}}, TRY_CAST({{0}} AS TIMESTAMPTZ)), {_DATE}) END",
+        (column,), "a date (YYYY-MM-DD), an ISO 8601 date and time or unix milliseconds such as 1767225600000",
+        optional, "a date, an ISO 8601 date and time or unix milliseconds, as a date in the project's time zone")
+
+
+def iso_or_unix_timestamp(column: str, *, optional: bool = False) -> Conversion:
+    """An ISO 8601 date and time (without a zone: UTC) or unix milliseconds, as an ISO 8601 instant in UTC."""
+    return Conversion(
+        f"CASE WHEN {_DIGITS} THEN strftime({_MILLIS}, {_INSTANT}) "
+        f"ELSE strftime(timezone('UTC', TRY_CAST({{0}} AS TIMESTAMPTZ)), {_INSTANT}) END",
+        (column,), "an ISO 8601 date and time such as 2026-01-31T23:00:00Z or unix milliseconds such as "
+        "1767225600000", optional, "an ISO 8601 date and time (UTC without a zone) or unix milliseconds")
+
+
 def minor_units(column: str, currency: str, exponents: Mapping[str, int], *, optional: bool = False) -> Conversion:
     """An integer amount in the currency's minor unit (cents; yen have none) as a decimal in major units.
 
@@ -135,12 +159,23 @@ def _unit(exponent: int) -> str:
     return "1" if exponent == 0 else "0." + "0" * (exponent - 1) + "1"
 
 
-def status(column: str, mapping: Mapping[str, str], *, optional: bool = False) -> Conversion:
-    """A vendor's status word (any case, blanks around it ignored) mapped onto the standard vocabulary."""
+def status(column: str, mapping: Mapping[str, str], *, optional: bool = False,
+           otherwise: Conversion | None = None) -> Conversion:
+    """A vendor's status word (any case, blanks around it ignored) mapped onto the standard vocabulary; a word
+    the map does not list takes `otherwise`'s status (its template reads the word as {0}, its further inputs
+    from {1} on), if any."""
     cases = " ".join(f"WHEN {literal(k.strip().lower())} THEN {literal(v)}" for k, v in mapping.items())
-    return Conversion(f"CASE lower(trim({{0}})) {cases} END", (column,),
-                      "one of " + ", ".join(mapping) + " (map another under the table's `statuses:`)", optional,
-                      "mapped: " + ", ".join(f"{k} -> {v}" for k, v in mapping.items()))
+    listed = "one of " + ", ".join(mapping) + " (map another under the table's `statuses:`)" if mapping else ""
+    mapped = "mapped: " + ", ".join(f"{k} -> {v}" for k, v in mapping.items()) if mapping else ""
+    if otherwise is None:
+        return Conversion(f"CASE lower(trim({{0}})) {cases} END", (column,), listed, optional, mapped)
+    inputs = (column, *otherwise.inputs[1:])
+    expected = f"{listed} or {otherwise.expected}" if listed else otherwise.expected
+    note = f"{mapped}; otherwise {otherwise.note}" if mapped else otherwise.note
+    if not cases:
+        return Conversion(otherwise.template, inputs, expected, optional, note)
+    return Conversion(f"CASE lower(trim({{0}})) {cases} ELSE ({otherwise.template}) END", inputs, expected,
+                      optional, note)
 
 
 def web_host(column: str, *, optional: bool = False) -> Conversion:

@@ -7,6 +7,7 @@ vendor's file, row (or object) and column (or field).
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -53,6 +54,13 @@ def read_table(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFil
     count = read_export(con, spec, source)
     if "currency" in spec.column_names:
         _check_rates(con, project, as_of, spec, source)
+    system = _source(project, spec)
+    fmt = FORMATS.get(system.format) if system is not None else None
+    if isinstance(source, VendorTable) and fmt is not None and fmt.proposals is not None:
+        # The vendor's own rows, deleted records included, for the format's proposals (read again only when
+        # asked).
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {spec.table}__vendor AS SELECT * FROM "
+                    f"{source.reader.rows(f'{spec.table}__vendor')}")
     return count
 
 
@@ -111,7 +119,7 @@ def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, f
     source = _source(project, spec)
     if source is None or source.format == "standard":
         return StandardCsv(spec, folder / (source.path or "" if source else "") / spec.filename)
-    fmt = _shape(FORMATS[source.format], source, spec, folder)
+    fmt = shape(FORMATS[source.format], source, spec, folder)
     default = fmt.tables.get(spec.table, TableMap())
     key = f"sources.{spec.system}"
     reader = _reader(con, source, fmt, default, spec, folder, key, as_of, project.timezone)
@@ -119,13 +127,17 @@ def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, f
                        system_key=key, joins=bool(default.related))
 
 
-def _shape(fmt: Format, source: Source, spec: ExportFile, folder: Path) -> Format:
+def shape(fmt: Format, source: Source, spec: ExportFile, folder: Path) -> Format:
     """The shape of a vendor's exports that `spec` is read in (`Format.alternatives`)."""
     if not fmt.alternatives or source.url is not None:
         return fmt
     shapes = (fmt, *fmt.alternatives)
     given = source.tables.get(spec.table)
     if given and given.file:
+        named = next((s for s in shapes if any(fnmatch.fnmatch(given.file.lower(), pattern.lower())
+                                               for pattern in s.tables.get(spec.table, TableMap()).files)), None)
+        if named is not None:  # Opportunity.csv: the shape whose own file it is
+            return named
         suffix = given.file.rsplit(".", 1)[-1].lower()
         kind = {"json": "json", "jsonl": "json", "ndjson": "json", "parquet": "parquet"}.get(suffix, "csv")
         return next((s for s in shapes if s.reader == kind), fmt)
@@ -151,8 +163,8 @@ def columns(fmt: Format, source: Source, spec: ExportFile) -> dict[str, Conversi
         if isinstance(read, Conversion) and col.kind in _STATUS_KINDS and given and given.statuses:
             read = convert.with_statuses(read, given.statuses)  # the table's own words over the format's
         elif isinstance(read, str):
-            if col.kind in _STATUS_KINDS and statuses:
-                read = convert.status(read, statuses)
+            if col.kind in _STATUS_KINDS and (statuses or default.unmapped_status):
+                read = convert.status(read, statuses, otherwise=default.unmapped_status)
             else:
                 made = fmt.kinds.get(col.kind, convert.text)(read)
                 # A generic source's columns are the standard ones by default; an unmapped optional one may be
@@ -292,3 +304,48 @@ def _files(base: Path, patterns: tuple[str, ...]) -> tuple[list[Path], Path]:
     if any(ch in patterns[0] for ch in "*?["):
         raise InputError(f"no file matches {patterns[0]!r}", file=base)
     return [first], first
+
+
+def normalise_map_ids(con: duckdb.DuckDBPyConnection, project: Project, path: Path) -> None:
+    """Spell the loaded `entity_map`'s source ids of each system as its format spells its record ids
+    (`Format.source_id`: a Salesforce map row may name the 15- or the 18-character id). Two rows that then name
+    one record with overlapping effective ranges are refused, as the map's own check refuses them."""
+    for system, source in project.sources.items():
+        fmt = FORMATS.get(source.format)
+        conversion = fmt.source_id if fmt is not None else None
+        if conversion is None:
+            continue
+        spelt = conversion.sql(["source_id"], project.timezone)
+        overlap = con.execute(f"""
+            WITH r AS (
+                SELECT rowid + 2 AS row, {spelt} AS sid, source_id, effective_from AS f, effective_to AS t
+                FROM entity_map WHERE source_system = ?
+            ), repeated AS (SELECT sid FROM r GROUP BY sid HAVING count(*) > 1),
+            w AS (
+                SELECT *, lag(t) OVER k AS prev_t, lag(row) OVER k AS prev_row, lag(source_id) OVER k AS prev_id,
+                       row_number() OVER k AS n
+                FROM r SEMI JOIN repeated USING (sid) WINDOW k AS (PARTITION BY sid ORDER BY f, row)
+            )
+            SELECT greatest(row, prev_row), least(row, prev_row), sid, source_id, prev_id FROM w
+            WHERE n > 1 AND (prev_t IS NULL OR prev_t >= f) ORDER BY 1 LIMIT 1
+        """, [system]).fetchall()
+        if overlap:
+            row, other, sid, one_id, another = overlap[0]
+            spelling = f"{another!r} and {one_id!r} name" if one_id != another else f"{one_id!r} names"
+            raise InputError(f"rows {other} and {row} map {system} record {sid!r} ({spelling} the same "
+                             f"{source.format} record) with overlapping effective ranges: close one range before "
+                             "the next opens", file=path, row=row, column="source_id")
+        con.execute(f"UPDATE entity_map SET source_id = {spelt} WHERE source_system = ? AND source_id <> {spelt}",
+                    [system])
+
+
+def proposals(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> dict[str, list[dict[str, object]]]:
+    """Map rows each source's format proposes on `as_of` (e.g. from Salesforce's merges), by format name; for a
+    person to accept, never applied. `con` holds the day read and resolved (`tieout.run.resolve_day`)."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for source in project.sources.values():
+        fmt = FORMATS.get(source.format)
+        propose = fmt.proposals if fmt is not None else None
+        if propose is not None:
+            out[source.format] = propose(con, as_of, project.timezone)
+    return out

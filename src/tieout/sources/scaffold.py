@@ -135,6 +135,10 @@ def _vendor_tables(system: str, name: str, fmt: Format) -> list[str]:
             body.append(_line(f"        # file: {yaml_scalar(table.files[0])}",
                               "default: the first of " + ", ".join(table.files) + " found (several pages of one "
                               "pattern are one table)"))
+        others = [f for alt in fmt.alternatives for f in alt.tables.get(spec.table, TableMap()).files[:1]]
+        if others and table.files:
+            body.append(f"        # (without {table.files[0]}: {' or '.join(others)} is read instead — or name it as "
+                        "file:)")
         related = [f for r in table.related.values() for f in r.files[:1]]
         if related:
             body.append(f"        # (also reads {', '.join(related)} from the same folder)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 import duckdb
@@ -52,14 +53,19 @@ class TableMap:
     statuses: Mapping[str, str] = field(default_factory=dict)  # vendor status -> standard status
     keep: Conversion | None = None  # SQL true for the rows that are live records
     related: Mapping[str, Related] = field(default_factory=dict)
+    # The status of a vendor value that `statuses` does not list, e.g. from a deal stage's closed and won flags:
+    # its template reads the status column as {0} and its own further inputs from {1} on.
+    unmapped_status: Conversion | None = None
     # JSON: paths tried in order for the record inside each object (Chargebee's list entry {"customer": {...}},
     # a webhook event's content.customer); an object holding none of them is the record itself.
     unwrap: tuple[str, ...] = ()
 
 
-# Told a connection holding the day's typed tables and the source's own rows; returns proposed map rows
-# (canonical_id, source_system, source_id, reason) for a person to accept — e.g. Salesforce's merges.
-Proposals = Callable[[duckdb.DuckDBPyConnection], list[tuple[str, str, str, str]]]
+# Told a connection holding the day's typed tables, the resolved `source_records`, the `entity_map` and the
+# source's own rows (the view `<standard table>__vendor`, deleted records included), the as-of date and the
+# project's time zone; returns proposed map rows (dicts with entity_map.csv's columns, plus `matched_on`) for a
+# person to accept — e.g. Salesforce's merges. Never applied by tieout itself.
+Proposals = Callable[[duckdb.DuckDBPyConnection, date, str], list[dict[str, object]]]
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,16 @@ class Format:
     kinds: Mapping[str, Callable[[str], Conversion]] = field(default_factory=dict)
     # A generic format (csv, json, parquet, sql) reads a column named as the standard column unless mapped.
     generic: bool = False
-    # Other shapes of the same vendor's exports (Chargebee's API JSON beside its CSV export): each table is read
-    # in the shape a `tables:` file's suffix names (.json/.jsonl, .parquet, else CSV), else the first shape
-    # whose default files are in the source's folder.
+    # Other shapes of the same vendor's exports (Chargebee's API JSON beside its CSV export, Salesforce's
+    # opportunities where there are no contracts): each table is read in the shape whose default files a
+    # `tables:` file names, else the shape its suffix names (.json/.jsonl, .parquet, else CSV), else the first
+    # shape whose default files are in the source's folder.
     alternatives: tuple[Format, ...] = ()
+    proposals: Proposals | None = None
+    # The form a record id of the format takes, applied to the entity map's source ids of the format's system
+    # too, so that a map row may name a record in any of the vendor's spellings (Salesforce's 15-character ids
+    # are the 18-character ones): a template over {0}, the map's source_id.
+    source_id: Conversion | None = None
 
 
 # A date and time without a zone is UTC, as warehouse loaders and Parquet writers leave them.
