@@ -104,6 +104,7 @@ def register(fmt: Format) -> Format:
 # One line per vendor: each module registers its Format.
 from tieout.sources.formats import (  # noqa: E402
     chargebee,  # noqa: F401
+    hubspot,  # noqa: F401
     salesforce,  # noqa: F401
     stripe,  # noqa: F401
     zuora,  # noqa: F401
