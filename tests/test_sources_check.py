@@ -171,3 +171,15 @@ def test_a_database_url_is_never_printed(tmp_path: Path, monkeypatch: pytest.Mon
     billing = [t for t in got["tables"] if t["system"] == "billing"]
     assert billing[0]["read_from"] == "zuora.account (the database of sources.billing.url)"
     assert all("TIEOUT_TEST_NO_SUCH_URL is not set" in t["problems"][0]["message"] for t in billing)
+
+
+def test_the_file_read_is_named_not_every_name_the_format_would_try(tmp_path: Path) -> None:
+    from tieout.demo import generate_world
+
+    generate_world(tmp_path / "v", companies=60, days=60, vendor=True)
+    result = invoke("sources", "check", "-p", str(tmp_path / "v"), "--as-of", "2026-03-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    read_from = {t["table"]: t["read_from"] for t in json.loads(result.stdout)["tables"]}
+    folder = tmp_path / "v" / "exports" / "2026-03-01"
+    assert read_from["crm_accounts"] == str(folder / "salesforce" / "Account.csv")
+    assert read_from["billing_invoices"] == str(folder / "stripe" / "invoices.json")

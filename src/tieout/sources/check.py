@@ -20,7 +20,7 @@ from tieout.errors import ConfigError, InputError, TieoutError
 from tieout.output import money
 from tieout.sources.formats import FORMATS, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.read import columns, read_table, shape
+from tieout.sources.read import columns, find_files, read_table, shape
 
 SAMPLE_ROWS = 3
 
@@ -132,7 +132,12 @@ def _read_from(spec: ExportFile, source: Source | None, folder: Path) -> str:
         return f"{query or '(no query)'} (the database of sources.{spec.system}.url)"
     base = folder / (source.path if source.path is not None else source.format)
     files = (given.file,) if given and given.file else default.files
-    return " or ".join(str(base / f) for f in files) if files else str(base)
+    if not files:
+        return str(base)
+    try:  # the file the read takes (the first of the format's names found), or the pattern of its pages
+        return str(find_files(base, files)[1])
+    except InputError:
+        return str(base / files[0])
 
 
 def _columns(spec: ExportFile, source: Source | None, folder: Path) -> list[ColumnSource]:

@@ -272,7 +272,7 @@ def _open(con: duckdb.DuckDBPyConnection, source: Source, fmt: Format, table: st
     base = _base(folder, source, fmt)
     if not patterns:
         raise InputError(f"no file for {table} (set {key}.tables.{table}.file)", file=base)
-    paths, label = _files(base, patterns)
+    paths, label = find_files(base, patterns)
     if fmt.reader == "json":
         return JsonReader(paths, label, unwrap)
     if fmt.reader == "parquet":
@@ -290,7 +290,7 @@ def _found(base: Path, patterns: tuple[str, ...]) -> bool:
                else (base / pattern).is_file() for pattern in patterns)
 
 
-def _files(base: Path, patterns: tuple[str, ...]) -> tuple[list[Path], Path]:
+def find_files(base: Path, patterns: tuple[str, ...]) -> tuple[list[Path], Path]:
     """The files of the first pattern that finds any, sorted (pages in order); else the first pattern's path,
     which the reader refuses as missing."""
     for pattern in patterns:
