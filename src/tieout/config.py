@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -25,6 +25,9 @@ from pydantic import (
 
 from tieout import fx
 from tieout.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tieout.sources.layout import ExportFile
 
 CONFIG_FILE = "tieout.yml"
 SYSTEMS = ("crm", "billing", "ops")
@@ -223,23 +226,17 @@ class Project(_Strict):
 
     @model_validator(mode="after")
     def _sources_name_standard_tables(self) -> Project:
-        from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
+        from tieout.sources.layout import STANDARD_LAYOUT
 
         for system, source in self.sources.items():
             tables = {f.table: f for f in STANDARD_LAYOUT if f.system == system}
             key = f"sources.{system}"
-
-            def column(table: str, name: str, where: str, tables: dict[str, ExportFile] = tables) -> None:
-                if name not in tables[table].column_names:
-                    raise ValueError(f"{where}: {table} has no column {name!r} (expected one of "
-                                     f"{', '.join(tables[table].column_names)})")
-
             for table, given in source.tables.items():
                 if table not in tables:
                     raise ValueError(f"{key}.tables: unknown table {table!r} (the {system} tables are "
                                      f"{', '.join(tables)})")
                 for name in given.columns:
-                    column(table, name, f"{key}.tables.{table}.columns")
+                    _known_column(tables[table], name, f"{key}.tables.{table}.columns")
                 if given.query is not None and source.format != "sql" and source.url is None:
                     raise ValueError(f"{key}.tables.{table}.query: only a source with `url:` runs queries")
             for field in source.fields:
@@ -247,7 +244,7 @@ class Project(_Strict):
                 if table not in tables or not name:
                     raise ValueError(f"{key}.fields: {field!r} is not table.column of a {system} table (expected "
                                      f"e.g. {next(iter(tables))}.{tables[next(iter(tables))].column_names[1]})")
-                column(table, name, f"{key}.fields")
+                _known_column(tables[table], name, f"{key}.fields")
             if source.format in ("csv", "parquet", "json", "sql"):
                 missing = [t for t in tables if t not in source.tables or not (
                     source.tables[t].file or source.tables[t].query)]
@@ -284,6 +281,13 @@ class Project(_Strict):
         """Every currency with a rate on as-of day `on` (the reporting currency at 1) and that rate."""
         found = {c: fx.rate_on(rates, on) for c, rates in self.fx_rates.items() if c != self.reporting_currency}
         return {self.reporting_currency: Decimal(1), **{c: r for c, r in found.items() if r is not None}}
+
+
+def _known_column(spec: ExportFile, name: str, where: str) -> None:
+    """Refuse `name` unless it is a column of the standard table `spec`."""
+    if name not in spec.column_names:
+        raise ValueError(f"{where}: {spec.table} has no column {name!r} (expected one of "
+                         f"{', '.join(spec.column_names)})")
 
 
 class _Loader(yaml.SafeLoader):
