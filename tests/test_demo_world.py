@@ -22,9 +22,10 @@ import pytest
 import tldextract
 from unidecode import unidecode
 
+from tieout.config import load_project
 from tieout.demo import PlantedCase, generate_world
 from tieout.sources.layout import STANDARD_LAYOUT
-from tieout.sources.standard import read_day  # the standard layout, without a project
+from tieout.sources.read import read_day
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = {
@@ -89,7 +90,7 @@ def test_every_day_parses_with_the_products_reader(world) -> None:
     root, _ = world
     for folder in _days(root)[::7]:  # the reader is DuckDB-heavy: every 7th day is plenty
         with duckdb.connect() as con:
-            counts = read_day(con, folder)
+            counts = read_day(con, load_project(root), date.fromisoformat(folder.name))
             assert all(n > 0 for n in counts.values())
             # money as exact decimals with two places, never floats
             for table, col in (("billing_invoices", "amount"), ("crm_contracts", "annual_value")):
@@ -193,7 +194,7 @@ def test_bench_generator(tmp_path: Path) -> None:
         with (folder / spec.filename).open(encoding="utf-8", newline="") as f:
             assert next(csv.reader(f)) == list(spec.column_names)
     with duckdb.connect() as con:
-        counts = read_day(con, folder)
+        counts = read_day(con, load_project(out), date(2026, 3, 15))
         assert counts["crm_accounts"] >= 1000 and counts["ops_usage"] >= 1000 * 30
     assert "exports: exports/{date}" in (out / "tieout.yml").read_text()
     mapped = {(r["source_system"], r["source_id"]) for r in _rows(out / "entity_map.csv")}

@@ -14,21 +14,17 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first re
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
 from tieout.db import one
-from tieout.errors import InputError
 from tieout.sources.layout import (
     CONTRACT_STATUSES,
     INVOICE_STATUSES,
     KIND_TYPES,
-    STANDARD_LAYOUT,
     Column,
     ExportFile,
 )
-from tieout.sources.origin import Origin, StandardCsv, quote_name
+from tieout.sources.origin import Origin, quote_name
 
 _DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _DIGITS_DATE = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
@@ -268,12 +264,3 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin
     con.execute(_typed_view(spec, raw))
     return count
 
-
-def read_day(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
-    """Load every file of one as-of day's folder in the standard layout; return record counts per table."""
-    if not folder.is_dir():
-        raise InputError(
-            "no export folder for this as-of date (a missing day is not a clean day)", file=folder
-        )
-    return {spec.table: read_export(con, spec, StandardCsv(spec, folder / spec.filename))
-            for spec in STANDARD_LAYOUT}
