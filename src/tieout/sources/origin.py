@@ -72,6 +72,10 @@ class Origin(ABC):
     def text(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int, name: str) -> str | None:
         """The cell feeding standard column `name` on `rowid`, as written in the source."""
 
+    def stage(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
+        """Read what `relation` needs into temp tables first, where that is faster (vendor sources only)."""
+        return None
+
     def relation_text(self, con: duckdb.DuckDBPyConnection, rowid: int, name: str) -> str | None:
         """Standard column `name` of `rowid` as the relation gives it, before typing (read again: a typed
         column no longer holds its text; on refusal only)."""

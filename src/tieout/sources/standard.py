@@ -251,6 +251,7 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin
     raw = f"{spec.table}__raw"
     con.execute("SET TimeZone = 'UTC'")
     try:
+        origin.stage(con, spec.table)
         con.execute(_load_sql(spec, origin, raw))
     except duckdb.Error as e:
         raise origin.unreadable(str(e)) from e

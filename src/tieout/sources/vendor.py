@@ -63,9 +63,10 @@ class Reader(ABC):
         """SQL of the vendor's column (field) `name` as text, over `rows()`."""
 
     @abstractmethod
-    def rows(self, rejects: str) -> str:
-        """SQL of a relation of the vendor's rows in read order, with `tieout__file` and `tieout__position`
-        (0-based, in its file) when `positioned`."""
+    def rows(self, rejects: str, numbered: bool = True) -> str:
+        """SQL of a relation of the vendor's rows in read order, with `tieout__file` and (`numbered`)
+        `tieout__position` (0-based, in its file) when `positioned`. Numbering rows as they stream by keeps
+        DuckDB to one thread, so a table read whole is staged unnumbered (`VendorTable.stage`)."""
 
     positioned = True  # False: the raw table's rowid is the row's position in the one file
 
@@ -124,7 +125,7 @@ class CsvReader(Reader):
     def ref(self, name: str) -> str:
         return quote_name(name)
 
-    def rows(self, rejects: str) -> str:
+    def rows(self, rejects: str, numbered: bool = True) -> str:
         if not self.native:
             return f"(SELECT * FROM {self.decoded})"
         source = csv_source(self.paths, self.header, rejects=rejects, encoding=self.encoding,
@@ -132,7 +133,8 @@ class CsvReader(Reader):
         if not self.positioned:
             return source
         # Each file's rows in order; the position in the file is found on refusal only (`place`).
-        return f"(SELECT *, filename AS {FILE}, row_number() OVER () - 1 AS {POSITION} FROM {source})"
+        position = f", row_number() OVER () - 1 AS {POSITION}" if numbered else ""
+        return f"(SELECT *, filename AS {FILE}{position} FROM {source})"
 
     def first_reject(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
         if self.native:
@@ -234,40 +236,42 @@ class JsonReader(Reader):
             _insert(schema, segments)
         return json.dumps(schema)
 
-    def rows(self, rejects: str) -> str:
-        parts = [self._file_rows(i, path) for i, path in enumerate(self.paths)]
+    def rows(self, rejects: str, numbered: bool = True) -> str:
+        parts = [self._file_rows(path, numbered) for path in self.paths]
         rows = "(" + " UNION ALL ".join(parts) + ")"
         if self.unwrap:
             paths = "[" + ", ".join(literal(_json_path(p)) for p in self.unwrap) + "]"
             inner = f"list_filter(json_extract(tieout__object, {paths}), lambda w: json_type(w) = 'OBJECT')[1]"
-            rows = (f"(SELECT coalesce({inner}, tieout__object) AS tieout__object, {FILE}, {POSITION} "
-                    f"FROM {rows})")
+            rows = (f"(SELECT * REPLACE (coalesce({inner}, tieout__object) AS tieout__object) FROM {rows})")
         if not self.parsed:
             return rows
         return f"(SELECT *, json_transform(tieout__object, {literal(self._schema())}) AS tieout__fields FROM {rows})"
 
-    def _file_rows(self, index: int, path: Path) -> str:
+    def _file_rows(self, path: Path, numbered: bool) -> str:
         file = literal(str(path))
         size = max(path.stat().st_size + 1, 1 << 24)
+        position = f", row_number() OVER () - 1 AS {POSITION}" if numbered else ""
         if _first_char(path) == "[":
             objects = f"read_json_objects({file}, format = 'array', maximum_object_size = {size})"
-            return (f"SELECT json AS tieout__object, {file} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
-                    f"FROM {objects}")
+            return f"SELECT json AS tieout__object, {file} AS {FILE}{position} FROM {objects}"
         if _records_by_line(path):
-            # JSON Lines of records (the first line is a whole record): no line is looked into for a list.
-            objects = f"read_json_objects({file}, format = 'newline_delimited', maximum_object_size = {size})"
-            return (f"SELECT json AS tieout__object, {file} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
-                    f"FROM {objects}")
+            # JSON Lines of records (the first line is a whole record): no line is looked into for a list. Each
+            # line is one record, so DuckDB's buffers stay small and every thread parses (a buffer as large as
+            # the file would be parsed by one).
+            objects = f"read_json_objects({file}, format = 'newline_delimited')"
+            return f"SELECT json AS tieout__object, {file} AS {FILE}{position} FROM {objects}"
         objects = f"read_json_objects({file}, format = 'auto', maximum_object_size = {size})"
         # One object holding a list of objects is an API list (Stripe's {"object": "list", "data": [...]},
         # Chargebee's {"list": [...], "next_offset": ...} and nothing else); otherwise each line is an object.
         # One parse each (the keys are read only for an object holding a `list` array).
-        return (f"SELECT o.o AS tieout__object, {file} AS {FILE}, o.i - 1 AS {POSITION} FROM ("
-                f"SELECT CASE WHEN e[1] = '\"list\"' AND json_type(e[2]) = 'ARRAY' THEN CAST(e[2] AS JSON[]) "
-                f"WHEN e[1] IS NULL AND json_type(e[3]) = 'ARRAY' AND list_has_all(['list', 'next_offset'], "
-                f"json_keys(json)) THEN CAST(e[3] AS JSON[]) ELSE [json] END AS l, n "
-                f"FROM (SELECT json, json_extract(json, ['$.object', '$.data', '$.list']) AS e, "
-                f"row_number() OVER () AS n FROM {objects})), "
+        lists = (f"SELECT CASE WHEN e[1] = '\"list\"' AND json_type(e[2]) = 'ARRAY' THEN CAST(e[2] AS JSON[]) "
+                 f"WHEN e[1] IS NULL AND json_type(e[3]) = 'ARRAY' AND list_has_all(['list', 'next_offset'], "
+                 f"json_keys(json)) THEN CAST(e[3] AS JSON[]) ELSE [json] END AS l"
+                 f"{', row_number() OVER () AS n' if numbered else ''} "
+                 f"FROM (SELECT json, json_extract(json, ['$.object', '$.data', '$.list']) AS e FROM {objects})")
+        if not numbered:
+            return f"SELECT unnest(l) AS tieout__object, {file} AS {FILE} FROM ({lists})"
+        return (f"SELECT o.o AS tieout__object, {file} AS {FILE}, o.i - 1 AS {POSITION} FROM ({lists}), "
                 f"LATERAL (SELECT unnest(l) AS o, generate_subscripts(l, 1) + n - 1 AS i) AS o")
 
     def unreadable(self, message: str) -> InputError:
@@ -379,7 +383,7 @@ class ParquetReader(Reader):
     def ref(self, name: str) -> str:
         return f"CAST({quote_name(name)} AS VARCHAR)"
 
-    def rows(self, rejects: str) -> str:
+    def rows(self, rejects: str, numbered: bool = True) -> str:
         files = "[" + ", ".join(literal(str(p)) for p in self.paths) + "]"
         return (f"(SELECT *, filename AS {FILE}, file_row_number AS {POSITION} "
                 f"FROM read_parquet({files}, filename = true, file_row_number = true))")
@@ -417,9 +421,9 @@ class RowsReader(Reader):
     def ref(self, name: str) -> str:
         return f"CAST({quote_name(name)} AS VARCHAR)"
 
-    def rows(self, rejects: str) -> str:
-        return (f"(SELECT *, {literal(str(self.label))} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
-                f"FROM {self.view})")
+    def rows(self, rejects: str, numbered: bool = True) -> str:
+        position = f", row_number() OVER () - 1 AS {POSITION}" if numbered else ""
+        return f"(SELECT *, {literal(str(self.label))} AS {FILE}{position} FROM {self.view})"
 
     def place(self, file: Path, position: int, con: duckdb.DuckDBPyConnection) -> int | str:
         return f"row {position + 1} of the result"
@@ -438,9 +442,9 @@ class VendorTable(Origin):
         self.system_key = system_key  # e.g. sources.crm, to tell a person where a column map is set
         # Rows filtered, or joined to a related table (a join may reorder them): each carries its place.
         self.positioned = reader.positioned or keep is not None or joins
+        self.staged: str | None = None  # the temp table `stage` read the inputs into
         if isinstance(reader, JsonReader):
-            # (Not the `keep` test's fields: DuckDB moves the filter below the parse, which it would then repeat.)
-            reader.want([c for conversion in self.columns.values() for c in conversion.inputs])
+            reader.want(self._inputs())
 
     def _inputs(self) -> list[str]:
         """Every vendor column (field) a conversion or `keep` reads, in a fixed order."""
@@ -450,13 +454,42 @@ class VendorTable(Origin):
     def _refs(self, conversion: Conversion) -> list[str]:
         # Each input under a name of its own (`_input_rows`): a template's subquery over a related vendor table
         # that has a column of the same name (an invoice item's `id`) still reads this row's value.
+        return self._refs_as(conversion, [quote_name(f"{INPUT}{i}") for i in range(len(self._inputs()))])
+
+    def _refs_as(self, conversion: Conversion, names: list[str]) -> list[str]:
         inputs = self._inputs()
-        return [quote_name(f"{INPUT}{inputs.index(c)}") if self.reader.has(c) else "CAST(NULL AS VARCHAR)"
-                for c in conversion.inputs]
+        return [names[inputs.index(c)] if self.reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
 
     def _input_rows(self, rejects: str) -> str:
+        if self.staged:
+            return f"(SELECT *, rowid AS {POSITION} FROM {self.staged})"
+        return self._inputs_of(self._rows(rejects))
+
+    def _inputs_of(self, rows: str) -> str:
         refs = ", ".join(f"{self.reader.ref(c)} AS {quote_name(f'{INPUT}{i}')}" for i, c in enumerate(self._inputs()))
-        return f"(SELECT *{', ' + refs if refs else ''} FROM {self._rows(rejects)})"
+        return f"(SELECT *{', ' + refs if refs else ''} FROM {rows})"
+
+    def stage(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
+        """Read the vendor's rows once into a temp table of the inputs the conversions read: its rowid is each
+        row's place among all the files read (DuckDB keeps insertion order), so no row is numbered as it streams
+        by (which keeps DuckDB to one thread). Inputs read only to name a culprit are read again on refusal."""
+        if not self.positioned:
+            return
+        rows = self.reader.rows(rejects, numbered=False)
+        if not self.reader.positioned:
+            rows = f"(SELECT *, {literal(str(self.reader.paths[0]))} AS {FILE} FROM {rows})"
+        inputs = [quote_name(f"{INPUT}{i}") for i in self._computed_inputs()]
+        staged = f"{self.spec.table}__input"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join([FILE, *inputs])} "
+                    f"FROM {self._inputs_of(rows)}")
+        self.staged = staged
+
+    def _computed_inputs(self) -> list[int]:
+        """The indexes of the inputs that a value, a presence test or `keep` reads (not only a culprit)."""
+        names = [f"\x00{i}\x00" for i in range(len(self._inputs()))]
+        used = " ".join(c.sql(self._refs_as(c, names), self.tz) + c.present_sql(self._refs_as(c, names), self.tz)
+                        for c in [*self.columns.values(), *([self.keep] if self.keep is not None else [])])
+        return [i for i, name in enumerate(names) if name in used]
 
     def check_shape(self) -> None:
         self.reader.check()
@@ -516,9 +549,12 @@ class VendorTable(Origin):
         return InputError("holds no records (a missing day is not a clean day)", file=self.file)
 
     def _where(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int) -> tuple[Path, int]:
+        """The file and the position in it of the raw table's `rowid`."""
         if not self.positioned:
             return self.reader.paths[0], rowid
         file, position = one(con, f"SELECT {FILE}, {POSITION} FROM {raw} WHERE rowid = ?", [rowid])  # type: ignore[misc]
+        if self.staged:  # a place among every file's rows: less the rows of the files before
+            position -= one(con, f"SELECT min(rowid) FROM {self.staged} WHERE {FILE} = ?", [file])[0]  # type: ignore[index]
         return Path(file), position
 
     def place(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int) -> tuple[Path, int | str]:
@@ -535,9 +571,13 @@ class VendorTable(Origin):
         if not self.positioned:
             return super().relation_text(con, rowid, name)
         # A joined relation may come out in another order when read again: the row is found by its place.
-        file, position = self._where(con, f"{self.spec.table}__raw", rowid)  # (read_export's table)
-        found = one(con, f"SELECT {quote_name(name)} FROM {self.relation('tieout_again')} WHERE {FILE} = ? AND "
-                         f"{POSITION} = ?", [str(file), position])
+        raw = f"{self.spec.table}__raw"  # (read_export's table)
+        if self.staged:  # the relation's position is the staged rowid
+            where, args = f"{POSITION} = ?", [one(con, f"SELECT {POSITION} FROM {raw} WHERE rowid = ?", [rowid])[0]]  # type: ignore[index]
+        else:
+            file, position = self._where(con, raw, rowid)
+            where, args = f"{FILE} = ? AND {POSITION} = ?", [str(file), position]
+        found = one(con, f"SELECT {quote_name(name)} FROM {self.relation('tieout_again')} WHERE {where}", args)
         return found[0] if found else None
 
     def text(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int, name: str) -> str | None:
@@ -557,11 +597,11 @@ class VendorTable(Origin):
     def _evaluate(self, con: duckdb.DuckDBPyConnection, raw: str, rowid: int, sql: str) -> tuple[object, ...] | None:
         """`sql` over the vendor's row that became `rowid`, its inputs under their own names as the conversions
         read them (read again: on refusal only)."""
-        file, position = self._where(con, raw, rowid)
-        rows = self._input_rows("tieout_again")
+        rows = self._inputs_of(self._rows("tieout_again"))  # every input, culprits' too: read again
         if self.positioned:
+            file, position = self._where(con, raw, rowid)
             return one(con, f"SELECT {sql} FROM {rows} WHERE {FILE} = ? AND {POSITION} = ?", [str(file), position])
-        return one(con, f"SELECT {sql} FROM {rows} LIMIT 1 OFFSET {position}")
+        return one(con, f"SELECT {sql} FROM {rows} LIMIT 1 OFFSET {rowid}")
 
     def check_converted(self, con: duckdb.DuckDBPyConnection, raw: str) -> None:
         found = one(con, f"SELECT rowid, {UNCONVERTED} FROM {raw} WHERE {UNCONVERTED} IS NOT NULL "
