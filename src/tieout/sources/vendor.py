@@ -465,8 +465,10 @@ class VendorTable(Origin):
             return f"(SELECT *, rowid AS {POSITION} FROM {self.staged})"
         return self._inputs_of(self._rows(rejects))
 
-    def _inputs_of(self, rows: str) -> str:
-        refs = ", ".join(f"{self.reader.ref(c)} AS {quote_name(f'{INPUT}{i}')}" for i, c in enumerate(self._inputs()))
+    def _inputs_of(self, rows: str, only: list[int] | None = None) -> str:
+        """`rows` with each input (those at the indexes `only`, if given) under its own name."""
+        refs = ", ".join(f"{self.reader.ref(c)} AS {quote_name(f'{INPUT}{i}')}" for i, c in enumerate(self._inputs())
+                         if only is None or i in only)
         return f"(SELECT *{', ' + refs if refs else ''} FROM {rows})"
 
     def stage(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
@@ -475,13 +477,14 @@ class VendorTable(Origin):
         by (which keeps DuckDB to one thread). Inputs read only to name a culprit are read again on refusal."""
         if not self.positioned:
             return
+        computed = self._computed_inputs()
+        inputs = [quote_name(f"{INPUT}{i}") for i in computed]
         rows = self.reader.rows(rejects, numbered=False)
         if not self.reader.positioned:
             rows = f"(SELECT *, {literal(str(self.reader.paths[0]))} AS {FILE} FROM {rows})"
-        inputs = [quote_name(f"{INPUT}{i}") for i in self._computed_inputs()]
         staged = f"{self.spec.table}__input"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join([FILE, *inputs])} "
-                    f"FROM {self._inputs_of(rows)}")
+                    f"FROM {self._inputs_of(rows, computed)}")
         self.staged = staged
 
     def _computed_inputs(self) -> list[int]:
