@@ -10,11 +10,10 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import HEALTHY_DAY, invoke, new_project
+from tests.sources.generic_shape import renamed, write_json, write_parquet
 from tieout.config import load_project
 from tieout.errors import InputError
 from tieout.sources.read import read_day
@@ -24,6 +23,7 @@ DAY = "2026-01-20"
 TENANTS = {"tenant_id": "id", "display_name": "workspace", "domain": "primary_domain", "created_on": "created_at",
            "status": "state"}
 USAGE = {"tenant_id": "tenant_id", "date": "day", "active_users": "dau", "fte_count": "seats_in_use"}
+NUMBERS = {"dau": int, "seats_in_use": int}
 OPS_CSV = f"""\
 sources:
   ops:
@@ -89,19 +89,8 @@ def test_a_csv_day_reconciles_like_the_standard_one(tmp_path: Path) -> None:
 
 def _json_files(folder: Path, shape: str) -> None:
     for table, mapping, name in (("ops_tenants.csv", TENANTS, "tenants"), ("ops_usage.csv", USAGE, "usage")):
-        rows: list[dict[str, object]] = [dict(r) for r in _renamed(table, mapping)]
-        for r in rows:  # JSON numbers, as an API gives them
-            for k in ("dau", "seats_in_use"):
-                if k in r:
-                    r[k] = int(str(r[k]))
-        path = folder / "ops" / f"{name}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if shape == "array":
-            path.write_text(json.dumps(rows))
-        elif shape == "list":
-            path.write_text(json.dumps({"object": "list", "data": rows, "has_more": False}, indent=2))
-        else:
-            path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        # JSON numbers, as an API gives them
+        write_json(folder / "ops" / f"{name}.json", renamed(_records(table), mapping, NUMBERS), shape)
 
 
 @pytest.mark.parametrize("shape", ["array", "list", "lines"])
@@ -112,14 +101,10 @@ def test_json_in_every_shape_reads_as_the_standard_layout(tmp_path: Path, standa
 
 def test_parquet_reads_as_the_standard_layout(tmp_path: Path, standard) -> None:  # type: ignore[no-untyped-def]
     def write(folder: Path) -> None:
-        (folder / "ops").mkdir()
         for table, mapping, name in (("ops_tenants.csv", TENANTS, "tenants"), ("ops_usage.csv", USAGE, "usage")):
-            rows = _renamed(table, mapping)
-            columns = {k: [r[k] for r in rows] for k in rows[0]}
-            if "dau" in columns:  # typed columns, as a data pipeline writes them
-                columns["dau"] = [int(v) for v in columns["dau"]]  # type: ignore[misc]
-                columns["day"] = [date.fromisoformat(v) for v in columns["day"]]  # type: ignore[misc]
-            pq.write_table(pa.table(columns), folder / "ops" / f"{name}.parquet")
+            # typed columns, as a data pipeline writes them
+            write_parquet(folder / "ops" / f"{name}.parquet",
+                          renamed(_records(table), mapping, {"dau": int, "day": date.fromisoformat}))
 
     yml = OPS_CSV.replace("format: csv", "format: parquet").replace(".csv", ".parquet")
     assert _tables(_project(tmp_path, yml, write)) == standard
