@@ -24,11 +24,11 @@ HERE = Path(__file__).resolve().parent
 _READ = """
 import resource, sys, time
 from datetime import date
-import duckdb
 from tieout.config import load_project
+from tieout.db import connect
 from tieout.sources.read import read_day
 project = load_project(sys.argv[1])
-con = duckdb.connect()
+con = connect()
 started = time.perf_counter()
 counts = read_day(con, project, date.fromisoformat(sys.argv[2]))
 print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
