@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import invoke
-from tieout.config import load_project
+from tieout.config import Project, load_project
 from tieout.errors import ConfigError
 
 
@@ -138,3 +139,26 @@ sources:
         "salesforce", "latin-1", "TAX_ID__C")
     assert p.sources["billing"].path == "stripe"
     assert p.sources["ops"].tables["ops_usage"].columns["date"] == "day"
+
+
+# --- docs/configuration.md --------------------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+
+
+def test_every_key_of_tieout_yml_is_documented() -> None:
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", DOCS.read_text(), flags=re.MULTILINE))
+    keys = {name for name, field in Project.model_fields.items() if not field.exclude}
+    assert keys == documented
+
+
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    example = DOCS.read_text().split("```yaml\n")[1].split("```")[0]
+    (tmp_path / "tieout.yml").write_text(example)
+    project = load_project(tmp_path)
+    assert project.reporting_currency == "EUR" and project.sources["crm"].format == "salesforce"
+
+
+def test_the_scaffold_points_at_the_reference_that_exists() -> None:
+    scaffold = (Path(__file__).resolve().parents[1] / "src/tieout/scaffold/tieout.yml").read_text()
+    assert "docs/configuration.md" in scaffold and DOCS.is_file()
