@@ -185,3 +185,45 @@ def test_a_currency_without_a_rate_is_refused(project: Path) -> None:
     assert ("billing_invoices.csv, row 2, column 'currency': 'GBP': no rate into the reporting currency USD for "
             "2026-01-20 (add it to tieout.yml, e.g. fx_rates: {GBP: 1.08})") in result.output
     assert not (project / ".tieout").exists()
+
+
+# --- tables that fit the terminal -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+def test_the_table_fits_the_terminal_and_keeps_what_matters(broken: Path, width: int,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIEOUT_WIDTH", str(width))
+    result = invoke("exceptions", "-p", str(broken))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= width
+    ids = [e["id"] for e in rows(broken)]
+    header = next(line for line in lines if "ID" in line and "Sev" in line)
+    for column in ("Rule", "Impact"):
+        assert column in header
+    for ident in ids:  # never cut: `tieout show` takes what the table shows
+        assert any(ident in line for line in lines)
+    for rule in ("BILLING_ACTIVE_CRM_INACTIVE", "UNMAPPED_SOURCE_RECORD"):
+        assert any(rule in line for line in lines)
+    if width >= 120:
+        assert "Team" in header
+    if width >= 160:
+        assert "Status" in header
+
+
+def test_a_pipe_gets_the_whole_table_and_no_colour(broken: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # as test runners and cron set it: no guide for a pipe
+    out = invoke("exceptions", "-p", str(broken)).stdout
+    assert "\x1b[" not in out
+    assert all(c in out for c in ("Team", "Status", "Class", "First seen", "Resolved"))
+
+
+def test_severity_is_coloured_at_a_terminal() -> None:
+    from rich.console import Console
+
+    from tieout.output import table
+
+    console = Console(width=120, force_terminal=True, color_system="standard")
+    with console.capture() as captured:
+        console.print(table("t", ("ID", "Sev"), [("e1", "P1"), ("e2", "INFO")]))
+    assert "\x1b[1;31mP1" in captured.get()

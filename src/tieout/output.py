@@ -124,19 +124,73 @@ def format_impact(impact: Decimal, currency: str, original_amount: Decimal | Non
     return f"{shown} ({kept})" if kept else shown
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
-          right: Iterable[str] = ()) -> Any:
-    from rich.table import Table
-    from rich.text import Text
+# Severity in colour at a terminal (rich drops the style in a pipe or a file).
+SEVERITY_STYLES = {"P1": "bold red", "P2": "yellow", "P3": "cyan", "INFO": "dim"}
 
-    # Text, not str: rich reads a str as markup, and a name like `[link=https://…]` from an export would
-    # become a hyperlink; control characters are shown, never sent (`for_terminal`). A cell already Text is
-    # the caller's own styling and is kept.
-    t = Table(title=Text(for_terminal(title), style="table.title"), title_justify="left", header_style="bold",
-              pad_edge=False)
-    right = set(right)
-    for c in columns:
-        t.add_column(c, justify="right" if c in right else "left", no_wrap=c not in ("Details",))
-    for row in rows:
-        t.add_row(*(v if isinstance(v, Text) else Text("" if v is None else for_terminal(str(v))) for v in row))
-    return t
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, right: Iterable[str] = (),
+          whole: Iterable[str] = ("ID",), drop: Sequence[str] = ()) -> Any:
+    """A table for a person that fits the terminal: `whole` columns (ids people paste into `tieout show`) are
+    never cut; the `drop` columns, least useful first, are left out one by one while the table is wider than
+    the terminal; any other column wraps. A "Sev" column is coloured at a terminal."""
+    return FittingTable(title, tuple(columns), [tuple(r) for r in rows], frozenset(right), frozenset(whole),
+                        tuple(drop))
+
+
+@dataclass(frozen=True)
+class FittingTable:
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    right: frozenset[str]
+    whole: frozenset[str]
+    drop: tuple[str, ...]
+
+    def _texts(self) -> list[list[Any]]:
+        from rich.text import Text
+
+        # Text, not str: rich reads a str as markup, and a name like `[link=https://…]` from an export would
+        # become a hyperlink; control characters are shown, never sent (`for_terminal`). A cell already Text is
+        # the caller's own styling and is kept.
+        def cell(column: str, v: Any) -> Any:
+            if isinstance(v, Text):
+                return v
+            text = "" if v is None else for_terminal(str(v))
+            return Text(text, style=SEVERITY_STYLES.get(text, "") if column == "Sev" else "")
+
+        return [[cell(c, v) for c, v in zip(self.columns, row, strict=True)] for row in self.rows]
+
+    def fitted(self, console: Any, width: int) -> Any:
+        """The rich Table at `width` columns: droppable columns left out while it cannot fit, each of the
+        others wrapped at its longest word at most."""
+        from rich.measure import Measurement
+
+        cells = self._texts()
+        natural = {c: max([len(c), *(row[i].cell_len for row in cells)]) for i, c in enumerate(self.columns)}
+        shown = list(self.columns)
+        built = self._build(cells, shown, natural)
+        for column in self.drop:
+            if Measurement.get(console, console.options.update(max_width=10_000), built).minimum <= width:
+                break
+            if column in shown:
+                shown.remove(column)
+                built = self._build(cells, shown, natural)
+        return built
+
+    def _build(self, cells: list[list[Any]], shown: list[str], natural: dict[str, int]) -> Any:
+        from rich.table import Table
+        from rich.text import Text
+
+        t = Table(title=Text(for_terminal(self.title), style="table.title"), title_justify="left",
+                  header_style="bold", pad_edge=False)
+        for c in shown:
+            keep = c in self.whole
+            t.add_column(c, justify="right" if c in self.right else "left", no_wrap=keep, overflow="fold",
+                         min_width=natural[c] if keep else None)
+        index = [self.columns.index(c) for c in shown]
+        for row in cells:
+            t.add_row(*(row[i] for i in index))
+        return t
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield self.fitted(console, options.max_width)

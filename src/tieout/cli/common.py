@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -49,5 +50,8 @@ def interactive() -> bool:
 def echo_rich(renderable: Any) -> None:
     from rich.console import Console
 
-    # A pipe or a log file gets the whole table rather than one squeezed to 80 columns.
-    Console(soft_wrap=False, width=None if sys.stdout.isatty() else 240).print(renderable)
+    # A terminal gets its own width; a pipe or a log file the whole table rather than one squeezed to 80
+    # columns (COLUMNS is no guide there: test runners and cron set it), unless TIEOUT_WIDTH says how wide.
+    asked = os.environ.get("TIEOUT_WIDTH", "")
+    width = int(asked) if asked.isdigit() else None if sys.stdout.isatty() else 240
+    Console(soft_wrap=False, width=width).print(renderable)

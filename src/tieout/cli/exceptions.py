@@ -71,6 +71,9 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
               *((original(e.original_amount, e.original_currency) or "",) if originals else ()), e.team, e.status,
               e.classification, e.first_seen, e.resolved_on or "") for e in found),
             right=("Impact", "Original"),
+            # Left out in this order when the terminal is narrow; ID, severity, rule, subject and impact stay.
+            whole=("ID", "Rule"),
+            drop=("Resolved", "First seen", "Class", "Status", "Original", "Team"),
         ))
     if fail_on:
         worst = [e for e in found if e.status == "open" and at_or_above(e.severity, fail_on)]

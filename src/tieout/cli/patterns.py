@@ -50,6 +50,9 @@ def _render(report: Report) -> None:
         ("#", "Rule", "Class", "Changed on first day", "Records", "Count", "Open", "Money at risk",
          f"New per week (last {len(report.patterns[0].trend) if report.patterns else 0})", "WoW", "Recurring"),
         rows, right=("#", "Count", "Open", "Money at risk", "WoW"),
+        whole=("ID", "Rule"),
+        drop=("Recurring", "WoW", f"New per week (last {len(report.patterns[0].trend) if report.patterns else 0})",
+              "Records", "Changed on first day"),
     ))
     for n, p in enumerate(report.patterns, 1):
         click.echo(f"\n{n}. [{p.signature.id}] {p.sentence}")
