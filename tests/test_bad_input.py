@@ -168,3 +168,35 @@ def test_exit_code_reaches_the_shell(project: Path) -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 4
     assert "ops_tenants.csv, row 1" in proc.stderr
+
+
+def test_every_bad_export_of_a_day_is_named_in_one_run(project: Path) -> None:
+    """A run reads every table and names each problem it finds (the first row breaking each rule), so a person
+    fixes the day in one go; nothing is written."""
+    assert invoke("run", "--project", str(project), "--as-of", "2026-01-20").exit_code == 0
+    write_day(project, "2026-01-21", {
+        "crm_contracts.csv": CONTRACTS.replace("2025-06-01", "2025-02-30"),
+        "billing_invoices.csv": INVOICES.replace(",2026-01-01,2026-01-31,", ",01/01/2026,2026-01-31,")
+                                        .replace("10000.00", "10000.00001"),
+    })
+    before = tree_digest(project / ".tieout")
+    result = invoke("run", "--project", str(project), "--as-of", "2026-01-21")
+    assert result.exit_code == 4, result.output
+    assert "3 problems in the exports" in result.output, result.output
+    for where in ("crm_contracts.csv, row 2, column 'start_date'", "billing_invoices.csv, row 2, column 'period_start'",
+                  "billing_invoices.csv, row 2, column 'amount'"):
+        assert where in result.output, result.output
+    assert tree_digest(project / ".tieout") == before
+
+
+def test_many_problems_are_capped_and_say_so(tmp_path: Path) -> None:
+    from tieout.errors import MAX_INPUT_ERRORS, InputError, InputErrors, input_errors
+
+    errors = [InputError("bad", file=f"f{i}.csv", row=2) for i in range(MAX_INPUT_ERRORS + 5)]
+    combined = input_errors(errors + errors[:1])
+    assert isinstance(combined, InputErrors) and len(combined.errors) == MAX_INPUT_ERRORS
+    assert "there may be more" in str(combined) and combined.file == "f0.csv"
+    assert input_errors([errors[0], errors[0]]) is errors[0]  # the same problem twice is one
+    import pickle
+
+    assert str(pickle.loads(pickle.dumps(combined))) == str(combined)  # a parallel backfill sends it across

@@ -56,6 +56,39 @@ class InputError(TieoutError):
                        column_word=self.column_word), (self.problem,)
 
 
+class InputErrors(InputError):
+    """Several malformed exports (or several problems in one): every one found, up to `MAX_INPUT_ERRORS`, so a
+    person fixes them in one go rather than one run at a time. Its file, row and column are the first's."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        first = errors[0]
+        super().__init__(first.problem, file=first.file, row=first.row, column=first.column,
+                         column_word=first.column_word)
+        self.errors = errors
+        more = " (the first shown; there may be more)" if len(errors) >= MAX_INPUT_ERRORS else ""
+        self.args = (f"{len(errors)} problems in the exports{more}:\n" + "\n".join(f"  - {e}" for e in errors),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[object, tuple[list[InputError]]]:  # type: ignore[override]
+        return InputErrors, (self.errors,)
+
+
+MAX_INPUT_ERRORS = 20
+
+
+def input_errors(errors: list[InputError]) -> InputError:
+    """One error for `errors` (at least one): itself when alone, else all of them, at most `MAX_INPUT_ERRORS`;
+    an error found twice (one database down for two tables) is named once."""
+    unique = list({str(e): e for e in errors}.values())[:MAX_INPUT_ERRORS]
+    return unique[0] if len(unique) == 1 else InputErrors(unique)
+
+
+def each_input_error(error: InputError) -> list[InputError]:
+    return error.errors if isinstance(error, InputErrors) else [error]
+
+
 class ExceptionsAtOrAbove(TieoutError):
     """`--fail-on` found open exceptions at or above the given severity (not a failure of tieout)."""
 

@@ -216,7 +216,8 @@ def test_missing_files_and_columns_are_named(tmp_path: Path) -> None:
         "billing_invoices.amount; map another with sources.billing.fields)")
     (out / "Invoices.csv").unlink()
     (out / "Customers.csv").unlink()
-    assert str(refusal(root)) == f"{out}/Customers.csv: file is missing"
+    assert str(refusal(root)) == (f"2 problems in the exports:\n  - {out}/Customers.csv: file is missing\n"
+                                  f"  - {out}/Invoices.csv: file is missing")
 
 
 def test_a_refused_run_writes_nothing(tmp_path: Path) -> None:

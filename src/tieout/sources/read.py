@@ -17,7 +17,7 @@ import duckdb
 from tieout import fx
 from tieout.config import Project, Source
 from tieout.db import one
-from tieout.errors import InputError
+from tieout.errors import InputError, each_input_error, input_errors
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import FORMATS, Format, Related, TableMap
@@ -43,7 +43,16 @@ def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> d
     folder = project.export_dir(as_of)
     if not folder.is_dir() and _reads_files(project):
         raise InputError("no export folder for this as-of date (a missing day is not a clean day)", file=folder)
-    return {spec.table: read_table(con, project, spec, folder, as_of) for spec in STANDARD_LAYOUT}
+    counts: dict[str, int] = {}
+    errors: list[InputError] = []
+    for spec in STANDARD_LAYOUT:  # every table is read, so that every bad export is named in one go
+        try:
+            counts[spec.table] = read_table(con, project, spec, folder, as_of)
+        except InputError as e:
+            errors += each_input_error(e)
+    if errors:
+        raise input_errors(errors)
+    return counts
 
 
 def read_table(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date

@@ -17,6 +17,7 @@ from __future__ import annotations
 import duckdb
 
 from tieout.db import one
+from tieout.errors import MAX_INPUT_ERRORS, InputError, input_errors
 from tieout.sources.layout import (
     CONTRACT_STATUSES,
     INVOICE_STATUSES,
@@ -153,17 +154,22 @@ def _check_values(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Orig
         " UNION ALL ".join(f"SELECT {i} AS probe, min(rowid) AS first FROM {raw} WHERE {bad}"
                            for i, (_, _, bad) in enumerate(probes))
     ).fetchall()
-    failing = [(first, i) for i, first in firsts if first is not None]
-    if not failing:
-        return
-    rowid, i = min(failing)
-    column, problem, _ = probes[i]
+    failing = sorted((first, i) for i, first in firsts if first is not None)
+    if failing:  # the first row breaking each rule, in row order; one problem per cell
+        errors = [_cell_error(con, spec, origin, raw, rowid, probes[i]) for rowid, i in failing[:MAX_INPUT_ERRORS]]
+        cells = {(e.file, e.row, e.column): e for e in reversed(errors)}  # a cell that did not cast is not blank too
+        raise input_errors([e for e in errors if cells[(e.file, e.row, e.column)] is e])
+
+
+def _cell_error(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin, raw: str, rowid: int,
+                probe: tuple[Column | None, str, str]) -> InputError:
+    column, problem, _ = probe
     if column is None:
         column, value = _first_bad_typed(con, spec, origin, raw, rowid)
-        raise origin.error(con, raw, rowid, column.name, f"{value!r} is not {_TYPED[column.kind][1]}")
+        return origin.error(con, raw, rowid, column.name, f"{value!r} is not {_TYPED[column.kind][1]}")
     value = origin.text(con, raw, rowid, column.name)
     shown = "empty" if value is None or value.strip() == "" else repr(value)
-    raise origin.error(con, raw, rowid, column.name, f"{shown}: {problem}")
+    return origin.error(con, raw, rowid, column.name, f"{shown}: {problem}")
 
 
 def _by_id_and_date(spec: ExportFile) -> bool:
