@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 from decimal import Decimal
@@ -48,3 +50,10 @@ def test_money_shows_cents_unless_more_is_needed() -> None:
 
 def test_csv_keeps_money_exact() -> None:
     assert to_csv([{"a": Decimal("0.1000"), "b": None}], ["a", "b"]) == "a,b\n0.10,\n"
+
+
+def test_a_nested_value_is_a_json_cell_and_an_empty_one_no_value() -> None:
+    edits = ({"day": date(2026, 3, 1), "old": "=1+1", "amount": Decimal("1.50")},)
+    rows = list(csv.reader(io.StringIO(to_csv([{"e": edits, "none": ()}], ["e", "none"]))))
+    assert rows[1][1] == ""
+    assert json.loads(rows[1][0]) == [{"day": "2026-03-01", "old": "=1+1", "amount": 1.50}]

@@ -45,8 +45,8 @@ def to_json(value: Any, *, indent: int | None = 1) -> str:
 
 
 def csv_cell(value: Any) -> Any:
-    """One CSV cell: numbers as their digits, dates ISO, text neutralised against formula injection
-    (`tieout.safe_text.for_spreadsheet`: `=1+1` is written `'=1+1`)."""
+    """One CSV cell: numbers as their digits, dates ISO, lists and mappings as JSON (empty: no value), text
+    neutralised against formula injection (`tieout.safe_text.for_spreadsheet`: `=1+1` is written `'=1+1`)."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -55,7 +55,9 @@ def csv_cell(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, int | float):  # bool included: a number, never a formula
         return value
-    return for_spreadsheet(str(value))  # text, and anything else written as its text (a list, a dict)
+    if isinstance(value, list | tuple | dict):  # a nested value (an exception's ownership edits) as compact JSON
+        return for_spreadsheet(to_json(value, indent=None)) if value else ""
+    return for_spreadsheet(str(value))
 
 
 def write_csv(out: IO[str], rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
