@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+# For pydantic and mypy, which need the names spelled out; checked against the catalogue below.
+System = Literal["crm", "billing", "ops"]
+
 
 @dataclass(frozen=True)
 class SourceSystem:
-    name: str  # as exports, the entity map and findings spell it (`source_system`)
+    name: System  # as exports, the entity map and findings spell it (`source_system`)
     label: str  # as prose shows it: "in CRM", "billing-active", "the ops record"
     record_table: str  # the export table of its records, one row per source id
     id_column: str  # the source id, in the record table and in the child table
@@ -32,14 +35,15 @@ CATALOGUE: tuple[SourceSystem, ...] = (
     SourceSystem("ops", "ops", "ops_tenants", "tenant_id", "ops_usage", "product"),
 )
 BY_NAME: dict[str, SourceSystem] = {s.name: s for s in CATALOGUE}
-SYSTEMS: tuple[str, ...] = tuple(BY_NAME)
-
-# For pydantic and mypy, which need the names spelled out; checked against the catalogue just below.
-System = Literal["crm", "billing", "ops"]
+SYSTEMS: tuple[str, ...] = tuple(s.name for s in CATALOGUE)
 if get_args(System) != SYSTEMS:  # pragma: no cover - a system added to the catalogue and not here
     raise AssertionError(f"tieout.systems.System {get_args(System)} does not list the catalogue's {SYSTEMS}")
 
-DEFAULT_OWNERS: dict[str, str] = {s.name: s.default_owner for s in CATALOGUE}
+# The month-end bridge (tieout.reports.bridge) walks the systems in catalogue order, one step per neighbouring
+# pair, each named `<from>_<to>` as its `unexplained` count is.
+BRIDGE_STEPS: tuple[tuple[str, str], ...] = tuple(zip(SYSTEMS, SYSTEMS[1:], strict=False))
+
+DEFAULT_OWNERS: dict[System, str] = {s.name: s.default_owner for s in CATALOGUE}
 # Per system: (table, id column) of its records and of their rows.
 RECORD_TABLE: dict[str, tuple[str, str]] = {s.name: (s.record_table, s.id_column) for s in CATALOGUE}
 CHILD_TABLE: dict[str, tuple[str, str]] = {s.name: (s.child_table, s.id_column) for s in CATALOGUE}
