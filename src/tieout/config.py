@@ -25,14 +25,12 @@ from pydantic import (
 
 from tieout import fx
 from tieout.errors import ConfigError
+from tieout.systems import DEFAULT_OWNERS, SYSTEMS, System
 
 if TYPE_CHECKING:
     from tieout.sources.layout import ExportFile
 
 CONFIG_FILE = "tieout.yml"
-SYSTEMS = ("crm", "billing", "ops")
-System = Literal["crm", "billing", "ops"]
-DEFAULT_OWNERS: dict[System, str] = {"crm": "account_managers", "billing": "ar", "ops": "product"}
 SEVERITIES = ("P1", "P2", "P3", "INFO")
 STATE_URL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")
 
@@ -67,7 +65,7 @@ class RuleOverride(_Strict):
 class RouteCondition(_Strict):
     rule: str | list[str] | None = None
     severity: Literal["P1", "P2", "P3", "INFO"] | list[Literal["P1", "P2", "P3", "INFO"]] | None = None
-    source_system: Literal["crm", "billing", "ops"] | None = None
+    source_system: System | None = None
     field: str | None = None
     min_impact: Decimal | None = None
 

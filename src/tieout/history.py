@@ -32,13 +32,8 @@ from tieout.source_history import RESOLUTION_COLUMNS
 from tieout.sources.layout import BY_TABLE
 from tieout.sources.read import past_day_unreadable
 from tieout.store import stored_days
+from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
 
-SYSTEMS = ("crm", "billing", "ops")
-# Per system: the table of its records (one per source id) and the table of their rows (by the same id).
-RECORD_TABLE = {"crm": ("crm_accounts", "account_id"), "billing": ("billing_customers", "customer_id"),
-                "ops": ("ops_tenants", "tenant_id")}
-CHILD_TABLE = {"crm": ("crm_contracts", "account_id"), "billing": ("billing_invoices", "customer_id"),
-               "ops": ("ops_usage", "tenant_id")}
 # A timestamp of the last edit changes with every edit: shown beside a change, never a change by itself.
 IGNORED_FOR_CHANGE = frozenset({"updated_at"})
 

@@ -37,9 +37,11 @@ import pyarrow as pa
 from tieout import source_history
 from tieout.config import Project
 from tieout.db import connect
-from tieout.history import CHILD_TABLE, IGNORED_FOR_CHANGE, RECORD_TABLE, SYSTEMS
+from tieout.history import IGNORED_FOR_CHANGE
 from tieout.rules.registry import Rule
 from tieout.store import stored_days
+from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
+from tieout.systems import label as system_label
 from tieout.timeline import Episode, causes, episodes
 
 STATUSES = ("open", "resolved", "all")
@@ -57,7 +59,6 @@ COMPARED = "compared"  # its diff against the stored day before was read
 FIRST_DAY = "first_day"  # it began on the first day of the stored history: nothing to compare with
 UNAVAILABLE = "unavailable"  # no stored history covers that day
 
-SYSTEM_LABELS = {"crm": "CRM", "billing": "billing", "ops": "ops"}
 METHOD_TEXT = {"map": "the entity map", "tax_id": "tax id", "domain": "domain", "legal_name": "legal name"}
 
 
@@ -462,8 +463,8 @@ def _change_text(sig: Signature, many: bool) -> str:
     by_system: dict[str, list[str]] = defaultdict(list)
     for c in sig.changes:
         by_system[c.system].append(_change_phrase(c))
-    said = [f"in {SYSTEM_LABELS.get(s, s)} {_join(v)}" for s, v in by_system.items()]
-    quiet = [SYSTEM_LABELS[s] for s in SYSTEMS if s not in by_system]
+    said = [f"in {system_label(s)} {_join(v)}" for s, v in by_system.items()]
+    quiet = [system_label(s) for s in SYSTEMS if s not in by_system]
     tail = f", and {_join(quiet)} had no change" if quiet else ""
     return f"began on a day when {_join(said)}{tail}"
 
@@ -473,7 +474,7 @@ def _origin_text(sig: Signature) -> str:
         return ""
     by_how: dict[tuple[str, str], list[str]] = defaultdict(list)
     for o in sig.origins:
-        by_how[(o.method, o.lifecycle)].append(SYSTEM_LABELS.get(o.system, o.system))
+        by_how[(o.method, o.lifecycle)].append(system_label(o.system))
     parts = []
     for (method, lifecycle), systems in by_how.items():
         names = sorted(set(systems), key=systems.index)

@@ -47,7 +47,7 @@ def exception_record(e: Exception_) -> dict[str, Any]:
 def _episode(e: Episode, rules: dict[str, Rule], today: date, why: Causes) -> dict[str, Any]:
     return {"first_seen": e.first_seen, "last_seen": e.last_seen, "resolved_on": e.resolved_on,
             "severity": e.severity, "impact": e.impact, "classification": why.classify(e, rules, today),
-            "details": e.details, "ownership_edits": list(why.edits_of(e)),
+            "details": e.details, "ownership_edits": list(why.edits_of(e, rules)),
             "original_amount": e.original_amount, "original_currency": e.original_currency}
 
 
@@ -58,7 +58,7 @@ def _as_exception(latest: Episode, count: int, project: Project, rules: dict[str
     return Exception_(**d, currency=project.reporting_currency, episodes=count,
                       status="open" if latest.resolved_on is None else "resolved",
                       classification=why.classify(latest, rules, today),
-                      ownership_edits=why.edits_of(latest))
+                      ownership_edits=why.edits_of(latest, rules))
 
 
 def exception_story(reader: DayReader, rules: dict[str, Rule], ident: str, *,

@@ -147,24 +147,22 @@ def ownership_edits(project: Project, first_days: set[date] | None = None) -> Ed
     return {k: tuple(v) for k, v in found.items()}
 
 
-# Rules whose verdict follows contracts, invoices and usage (activity and FTE), not the records' own fields.
-_ACTIVITY_RULES = frozenset({"CRM_ACTIVE_BILLING_INACTIVE", "BILLING_ACTIVE_CRM_INACTIVE",
-                             "BILLING_ACTIVE_OPS_INACTIVE", "OPS_ACTIVE_BILLING_INACTIVE", "FTE_THRESHOLD_DRIFT"})
+# The canonical views of the records' rows: an edit there is an `activity` edit, elsewhere a `record` one.
 _ACTIVITY_VIEWS = frozenset({"contracts", "invoices", "usage"})
-_RECORD_RULES = frozenset({"OWNED_FIELD_MISMATCH", "DUPLICATE_SOURCE_RECORD", "UNMAPPED_SOURCE_RECORD",
-                           "AMBIGUOUS_ENTITY_MATCH", "CORRECTION_NOT_APPLIED"})
 
 
-def caused_by(rule: str, field: str | None, edit: dict[str, Any]) -> bool:
-    """Whether a forbidden edit on an exception's first day can be its cause: an edit of a contract, invoice
-    or usage row for the activity rules, of a record's own field (name, tax id…) for the record rules — the
-    very field for OWNED_FIELD_MISMATCH. A user's rule, whose inputs tieout cannot know, counts any edit."""
-    on_activity = edit["column"].split(".")[0] in _ACTIVITY_VIEWS
-    if rule == "OWNED_FIELD_MISMATCH":
+def caused_by(rule: Rule | None, field: str | None, edit: dict[str, Any]) -> bool:
+    """Whether a forbidden edit on an exception's first day can be its cause, as the rule's `caused_by` says:
+    an edit of a contract, invoice or usage row (`activity`), of a record's own field such as its name or tax
+    id (`record`), of the very field the exception names (`field`). A rule that does not say — a user's rule,
+    whose inputs tieout cannot know, or one no longer configured — counts any edit."""
+    cause = rule.caused_by if rule is not None else None
+    if cause == "field":
         return edit["field"] == field
-    if rule in _ACTIVITY_RULES:
+    on_activity = edit["column"].split(".")[0] in _ACTIVITY_VIEWS
+    if cause == "activity":
         return on_activity
-    if rule in _RECORD_RULES:
+    if cause == "record":
         return not on_activity
     return True
 
@@ -177,10 +175,11 @@ class Causes:
     edits: Edits
     corrected_on: dict[str, list[date]]  # canonical_id -> the business days its corrections were recorded
 
-    def edits_of(self, e: Episode) -> tuple[dict[str, Any], ...]:
+    def edits_of(self, e: Episode, rules: dict[str, Rule]) -> tuple[dict[str, Any], ...]:
         if e.canonical_id is None:
             return ()
-        return tuple(x for x in self.edits.get((e.canonical_id, e.first_seen), ()) if caused_by(e.rule, e.field, x))
+        rule = rules.get(e.rule)
+        return tuple(x for x in self.edits.get((e.canonical_id, e.first_seen), ()) if caused_by(rule, e.field, x))
 
     def corrected(self, e: Episode, as_of: date) -> bool:
         end = e.resolved_on or as_of
@@ -188,7 +187,7 @@ class Causes:
 
     def classify(self, e: Episode, rules: dict[str, Rule], as_of: date) -> str:
         return classify(rule=rules.get(e.rule), first_seen=e.first_seen, resolved_on=e.resolved_on, as_of=as_of,
-                        edited=bool(self.edits_of(e)), corrected=self.corrected(e, as_of))
+                        edited=bool(self.edits_of(e, rules)), corrected=self.corrected(e, as_of))
 
 
 def causes(project: Project, found: list[Episode]) -> Causes:
@@ -239,7 +238,7 @@ def exceptions(
             currency=project.reporting_currency,
             status="open" if r["resolved_on"] is None else "resolved",
             classification=why.classify(e, rules, as_of),
-            ownership_edits=why.edits_of(e),
+            ownership_edits=why.edits_of(e, rules),
         )
         for r, e in zip(rows, latest, strict=True)
     ]
@@ -326,16 +325,17 @@ ORDER BY ALL
 """
 
 
-def _edited_keys(project: Project, rule_names: list[str]) -> list[str]:
+def _edited_keys(project: Project, rules: dict[str, Rule], rule_names: list[str]) -> list[str]:
     """`canonical_id|first_seen|rule|field` of every exception an ownership break could cause (see `caused_by`);
-    fields only for OWNED_FIELD_MISMATCH, the one rule whose cause depends on its field."""
+    fields only for the rules whose cause depends on their field (`caused_by: field`)."""
     keys = [""]
     for (cid, day), edits in ownership_edits(project).items():
-        for rule in rule_names:
+        for name in rule_names:
+            rule = rules.get(name)
             for edit in edits:
-                field = edit["field"] if rule == "OWNED_FIELD_MISMATCH" else None
+                field = edit["field"] if rule is not None and rule.caused_by == "field" else None
                 if caused_by(rule, field, edit):
-                    keys.append("|".join(str(x) for x in (cid, day, rule, field) if x is not None))
+                    keys.append("|".join(str(x) for x in (cid, day, name, field) if x is not None))
     return keys
 
 
@@ -349,7 +349,7 @@ def daily_counts(project: Project, rules: dict[str, Rule], *, start: date | None
         "rule_names": names,
         "lags": [rules[n].expected_lag_days if n in rules else 30 for n in names],
         "ownership": [n in rules and rules[n].classification == "ownership" for n in names],
-        "edited": _edited_keys(project, names),
+        "edited": _edited_keys(project, rules, names),
     }
     # earlier days too: an episode may have begun before `start`
     days, rows = _query(project, _DAILY_SQL, params, until=end)

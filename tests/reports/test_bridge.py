@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import invoke, new_project, run_days
-from tieout.reports.bridge import UNEXPLAINED, Activity, Findings, bridge
+from tieout.reports.bridge import UNEXPLAINED, Activity, Findings, Plan, bridge, plan
+from tieout.rules.registry import load_rules
+
+BUILTIN: Plan = plan(load_rules())
 
 
 def _activity(crm: list[str], billing: list[str], ops: list[str]) -> Activity:
@@ -17,8 +22,8 @@ def _activity(crm: list[str], billing: list[str], ops: list[str]) -> Activity:
 def test_every_difference_is_named_and_the_walk_balances() -> None:
     act = _activity(["A", "B", "C"], ["A", "B", "D"], ["A", "D", "E"])
     found = Findings({"CRM_ACTIVE_BILLING_INACTIVE": {"C"}, "BILLING_ACTIVE_CRM_INACTIVE": {"D"},
-                      "BILLING_ACTIVE_OPS_INACTIVE": {"B"}, "OPS_ACTIVE_BILLING_INACTIVE": {"E"}}, set(), {})
-    out = bridge(act, found)
+                      "BILLING_ACTIVE_OPS_INACTIVE": {"B"}, "OPS_ACTIVE_BILLING_INACTIVE": {"E"}}, {}, {})
+    out = bridge(act, found, BUILTIN)
     assert out["active_customers"] == {"crm": 3, "billing": 3, "ops": 3}
     assert [(b["from"], b["to"], b["rule"], b["count"], b["effect"]) for b in out["bridge"]] == [
         ("crm", "billing", "CRM_ACTIVE_BILLING_INACTIVE", 1, -1),
@@ -31,7 +36,7 @@ def test_every_difference_is_named_and_the_walk_balances() -> None:
 
 def test_differences_without_an_exception_are_unexplained_and_never_cancel_out() -> None:
     # C only in CRM, D only in billing, neither reported: the counts agree, the customers do not
-    out = bridge(_activity(["A", "C"], ["A", "D"], ["A", "D"]), Findings({}, set(), {}))
+    out = bridge(_activity(["A", "C"], ["A", "D"], ["A", "D"]), Findings({}, {}, {}), BUILTIN)
     assert out["active_customers"] == {"crm": 2, "billing": 2, "ops": 2}
     assert out["unexplained"] == {"crm_billing": 2, "billing_ops": 0}
     lines = [(b["rule"], b["effect"], b["entities"]) for b in out["bridge"]]
@@ -41,18 +46,18 @@ def test_differences_without_an_exception_are_unexplained_and_never_cancel_out()
 def test_ops_active_8_to_30_days_ago_is_explained_only_by_a_named_exception() -> None:
     # E: ops-active over 30 days, not billing-active, not reported by the 7-day OPS rule
     act = _activity(["A", "E"], ["A"], ["A", "E"])
-    bare = bridge(act, Findings({"CRM_ACTIVE_BILLING_INACTIVE": {"E"}}, set(), {}))
+    bare = bridge(act, Findings({"CRM_ACTIVE_BILLING_INACTIVE": {"E"}}, {}, {}), BUILTIN)
     assert bare["unexplained"] == {"crm_billing": 0, "billing_ops": 0}
     assert [b["rule"] for b in bare["bridge"] if b["from"] == "billing"] == ["CRM_ACTIVE_BILLING_INACTIVE"]
     act = _activity(["A"], ["A"], ["A", "E"])
-    assert bridge(act, Findings({}, set(), {}))["unexplained"]["billing_ops"] == 1
+    assert bridge(act, Findings({}, {}, {}), BUILTIN)["unexplained"]["billing_ops"] == 1
 
 
 def test_records_bridge_to_entities_through_duplicates_and_unresolved_records() -> None:
     act = Activity({"crm": [("a1", "A"), ("a2", "A")], "billing": [("c1", "A"), ("c9", None), ("c8", None)],
                     "ops": [("t1", "A")]})
-    found = Findings({}, {("A", "crm")}, {("billing", "c9"): "UNMAPPED_SOURCE_RECORD"})
-    rows = {r["system"]: r for r in bridge(act, found)["records_to_entities"]}
+    found = Findings({}, {("A", "crm"): "DUPLICATE_SOURCE_RECORD"}, {("billing", "c9"): "UNMAPPED_SOURCE_RECORD"})
+    rows = {r["system"]: r for r in bridge(act, found, BUILTIN)["records_to_entities"]}
     assert rows["crm"] == {"system": "crm", "records": 2, "entities": 1, "unexplained": 0,
                            "lines": [{"rule": "DUPLICATE_SOURCE_RECORD", "count": 1}]}
     assert rows["billing"]["lines"] == [{"rule": UNEXPLAINED, "count": 1},
@@ -113,3 +118,27 @@ def test_the_last_day_must_be_stored_and_its_exports_present(tmp_path: Path) -> 
     (project / "exports" / "2026-01-30").rmdir()
     gone = invoke("report", "monthly", "-p", str(project), "--as-of", "2026-01-30", "--format", "json")
     assert gone.exit_code == 4 and "no export for 2026-01-30" in gone.output and "re-reads the period" in gone.output
+
+
+@pytest.mark.parametrize("window", [None, 10])
+def test_the_bridge_counts_ops_activity_over_the_window_of_its_rule(tmp_path: Path, window: int | None) -> None:
+    # ACME is billed for January and last active on 2026-01-20: on the 31st, ops-active over 30 days, not over 10.
+    # The bridge's ops count and BILLING_ACTIVE_OPS_INACTIVE must use the same window, the project's if it sets one.
+    yml = f"rules:\n  BILLING_ACTIVE_OPS_INACTIVE:\n    params: {{window_days: {window}}}\n" if window else ""
+    project = new_project(tmp_path / "p", {"2026-01-31": {}}, yml)
+    run_days(project, "2026-01-31")
+    fired = [e["rule"] for e in json.loads(invoke("exceptions", "-p", str(project), "--format", "json").stdout)]
+    pack = _pack(project, "--period", "2026-01")
+    assert pack["ops_window_days"] == (window or 30)
+    if window is None:
+        assert "BILLING_ACTIVE_OPS_INACTIVE" not in fired
+        assert pack["active_customers"] == {"crm": 1, "billing": 1, "ops": 1} and pack["bridge"] == []
+    else:
+        assert "BILLING_ACTIVE_OPS_INACTIVE" in fired
+        assert pack["active_customers"] == {"crm": 1, "billing": 1, "ops": 0}
+        assert [(b["from"], b["to"], b["rule"], b["effect"], b["why"]) for b in pack["bridge"]] == [
+            ("billing", "ops", "BILLING_ACTIVE_OPS_INACTIVE", -1, "billing-active, not ops-active over 10 days")]
+    assert pack["unexplained"] == {"crm_billing": 0, "billing_ops": 0}
+    text = invoke("report", "monthly", "-p", str(project), "--period", "2026-01", "--format", "md").stdout
+    assert f"Ops-active customers ({window or 30} days)" in text
+    assert f"ops-active: active users in the last {window or 30} days" in text

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import click
 
 from tieout.cli.common import echo_rich, format_option, open_project, project_option
-from tieout.config import SYSTEMS
 from tieout.errors import AuditBroken
 from tieout.output import table, to_csv, to_json
+from tieout.systems import SYSTEMS
 
 if TYPE_CHECKING:
     from tieout.corrections import Correction, CorrectionRequest

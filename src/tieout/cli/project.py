@@ -68,7 +68,7 @@ def init(directory: Path, crm: str | None, billing: str | None, ops: str | None)
                    f"Next: put each day's exports in {directory}/exports/YYYY-MM-DD/ (six CSV files), fill in "
                    f"entity_map.csv, then run: tieout run --project {directory} --as-of YYYY-MM-DD")
         return
-    from tieout.config import SYSTEMS
+    from tieout.systems import SYSTEMS
 
     click.echo(f"Created a tieout project in {directory}, reading {', '.join(f'{s} as {n}' for s, n in chosen.items())}"
                f".\nNext: put each day's exports in {directory}/exports/YYYY-MM-DD/:")

@@ -12,17 +12,16 @@ import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
 from tieout.errors import NotFound
-from tieout.history import SYSTEMS, day_reader
+from tieout.history import day_reader
 from tieout.output import format_impact, money, table, to_json
 from tieout.rules.registry import load_rules
 from tieout.safe_text import for_terminal
 from tieout.store import stored_days
 from tieout.story import entity_story, exception_story
+from tieout.systems import SYSTEMS, title
 
 if TYPE_CHECKING:
     from rich.text import Text
-
-SYSTEM_LABELS = {"crm": "CRM", "billing": "Billing", "ops": "Ops"}
 
 
 @click.command("show")
@@ -112,7 +111,7 @@ def _render_records(records: dict[str, Any]) -> None:
     cells = [Text("\n").join(_row_text(t, r) for t, rows in records[s].items() for r in rows) or "(no records)"
              for s in SYSTEMS]
     echo_rich(table(f"Records on {records['day']} (last seen), side by side",
-                    [SYSTEM_LABELS[s] for s in SYSTEMS], [cells]))
+                    [title(s) for s in SYSTEMS], [cells]))
 
 
 def _change_lines(c: dict[str, Any]) -> Iterable[str]:

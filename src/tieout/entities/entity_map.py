@@ -15,10 +15,10 @@ import pyarrow as pa
 
 from ..errors import InputError
 from ..sources.diagnose import locate_unreadable, read_first_line
+from ..systems import SYSTEMS
 
 COLUMNS = ("canonical_id", "source_system", "source_id", "effective_from", "effective_to", "notes")
 REQUIRED = COLUMNS[:5]  # notes may be left out of a hand-written map
-SYSTEMS = ("crm", "billing", "ops")
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 # Year 0 would be read as 1 BC; no map means it.
 _FIRST_YEAR = "0001"

@@ -37,9 +37,10 @@ from tieout.ownership.sql import agree_sql, value_sql
 from tieout.source_history import RESOLUTION_COLUMNS
 from tieout.sources.layout import BY_TABLE, KIND_TYPES
 from tieout.store import stored_days
+from tieout.systems import SYSTEMS
 
 _RECORD_TABLES = {v.system: v.table for v in VIEWS.values() if not v.is_child}
-_TABLES_OF = {s: [v for v in VIEWS.values() if v.system == s] for s in ("crm", "billing", "ops")}
+_TABLES_OF = {s: [v for v in VIEWS.values() if v.system == s] for s in SYSTEMS}
 
 
 @dataclass(frozen=True)

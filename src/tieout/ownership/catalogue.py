@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from tieout.sources.layout import CONTRACT_STATUSES, INVOICE_STATUSES
 
-SYSTEM_NAMES = {"crm": "CRM", "billing": "billing", "ops": "operations"}
-
 # A column's type class: which kinds may read it.
 TEXT, DATE, MONEY, MONEY_RC = "text", "date", "money", "money_rc"
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tieout.config import Project
-from tieout.ownership.catalogue import CONDITIONS, KINDS, SYSTEM_NAMES
+from tieout.ownership.catalogue import CONDITIONS, KINDS
 from tieout.ownership.model import OwnedField, Registry, approver, column, columns, stages
 from tieout.safe_text import for_markdown
+from tieout.systems import label as system_label
 
 TITLE = "Who owns what: the source of truth for shared customer fields"
 
@@ -44,7 +45,7 @@ class Handoff:
 
 
 def _name(system: str) -> str:
-    return SYSTEM_NAMES[system]
+    return system_label(system)
 
 
 def _compared(f: OwnedField) -> str:

@@ -25,9 +25,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tieout.config import SYSTEMS, Project
+from tieout.config import Project
 from tieout.errors import ConfigError
-from tieout.ownership.catalogue import CONDITIONS, KINDS, SYSTEM_NAMES, VIEWS, View
+from tieout.ownership.catalogue import CONDITIONS, KINDS, VIEWS, View
+from tieout.systems import SYSTEMS
+from tieout.systems import label as system_label
 
 REGISTRY_FILE = "ownership.yml"
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -134,7 +136,7 @@ def stages(f: OwnedField) -> list[Stage]:
         return tuple(s for s in SYSTEMS if s == owner or s in (listed or ()))
 
     def settled(owner: str, text: str | None) -> str:
-        return text or f"the {SYSTEM_NAMES[owner]} record ({column(f, owner).ref})"
+        return text or f"the {system_label(owner)} record ({column(f, owner).ref})"
 
     out = [Stage(None, f.owner, editors(f.owner, f.editors), settled(f.owner, f.settled_by), f.approver)]
     for h in f.after:
@@ -165,7 +167,7 @@ def _system(value: str, what: str) -> str | None:
         return None
     hint = (" ('it depends' must be written as a condition under `after:`)" if " " in value or value == "depends"
             else "")
-    return f"{what} {value!r} is not a system (crm, billing or ops){hint}"
+    return f"{what} {value!r} is not a system ({', '.join(SYSTEMS[:-1])} or {SYSTEMS[-1]}){hint}"
 
 
 def _problems(name: str, f: OwnedField) -> list[str]:

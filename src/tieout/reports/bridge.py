@@ -4,11 +4,14 @@ At the period's last day D, each system's own definition is applied to canonical
 
 - **CRM-active**: a live contract on D (`crm_active`);
 - **billing-active**: an invoice covering D, not void or draft (`billing_active`);
-- **ops-active over 30 days**: a usage row with active users in (D − 30, D] (`tenant_activity`).
+- **ops-active over W days**: a usage row with active users in (D − W, D] (`tenant_activity`), W the
+  parameter a rule names as the bridge's `ops_window_days` (BILLING_ACTIVE_OPS_INACTIVE's `window_days`, 30
+  unless the project says otherwise), so the bridge and that rule count the same ops-active customers.
 
-The bridge walks CRM → billing → ops. Each entity in one set and not the next is explained by a named
-exception reported on D that says exactly that (`EXPLAINED_BY`, first match wins, so nothing is counted
-twice); whatever no exception covers is an UNEXPLAINED line, never folded into another. So, line by line,
+The bridge walks CRM → billing → ops (`tieout.systems.BRIDGE_STEPS`). Each entity in one set and not the next
+is explained by a named exception reported on D that says exactly that: the rules whose metadata (`bridge:`,
+docs/rules.md) claim that step and side, tried in their order, first match wins, so nothing is counted twice;
+whatever no exception covers is an UNEXPLAINED line, never folded into another. So, line by line,
 `to = from + Σ effect`, and `unexplained` counts the entities no exception explains (both directions, so two
 unexplained differences in opposite directions never cancel out to a reassuring zero).
 
@@ -17,10 +20,11 @@ billing-active is ops-active but not reported by that rule. It is explained when
 names it (its missing billing is then a named exception), and is otherwise unexplained — on purpose: it is a
 gap between the rules and the definition that finance should see.
 
-Entities are counted, not records: a second CRM account of one entity (DUPLICATE_SOURCE_RECORD) is one
-customer, and a record that resolves to no entity (UNMAPPED_SOURCE_RECORD, AMBIGUOUS_ENTITY_MATCH) is in no
-entity count. `records_to_entities` bridges each system's own record count to its entity count with those
-exceptions, so the customers a system would count on its own are accounted for as well.
+Entities are counted, not records: a second CRM account of one entity (`bridge_records: duplicate`,
+DUPLICATE_SOURCE_RECORD) is one customer, and a record that resolves to no entity (`bridge_records:
+unresolved`, UNMAPPED_SOURCE_RECORD and AMBIGUOUS_ENTITY_MATCH) is in no entity count. `records_to_entities`
+bridges each system's own record count to its entity count with those exceptions, so the customers a system
+would count on its own are accounted for as well.
 
 The sets are computed from D's exports, re-read (`evaluate_day`); the explanations are the findings stored
 for D — what the run reported, not what today's rules would say.
@@ -39,24 +43,53 @@ from tieout.config import Project
 from tieout.days import findings_on
 from tieout.errors import InputError
 from tieout.rules.registry import Rule
+from tieout.systems import BRIDGE_STEPS, SYSTEMS
+from tieout.systems import label as system_label
 
-OPS_WINDOW_DAYS = 30
+# The ops-active window when no rule names one (a project that replaced BILLING_ACTIVE_OPS_INACTIVE with a rule
+# of its own that does not say): the contract's default.
+DEFAULT_OPS_WINDOW_DAYS = 30
 UNEXPLAINED = "UNEXPLAINED"
-STEPS = (("crm", "billing"), ("billing", "ops"))
-# (from, to, where the entity is) -> the rules whose exception on D explains it, tried in order
-EXPLAINED_BY: dict[tuple[str, str, str], tuple[str, ...]] = {
-    ("crm", "billing", "from"): ("CRM_ACTIVE_BILLING_INACTIVE",),
-    ("crm", "billing", "to"): ("BILLING_ACTIVE_CRM_INACTIVE",),
-    ("billing", "ops", "from"): ("BILLING_ACTIVE_OPS_INACTIVE",),
-    ("billing", "ops", "to"): ("OPS_ACTIVE_BILLING_INACTIVE", "CRM_ACTIVE_BILLING_INACTIVE"),
-}
-WHY = {
-    ("crm", "billing", "from"): "CRM-active, not billing-active",
-    ("crm", "billing", "to"): "billing-active, not CRM-active",
-    ("billing", "ops", "from"): f"billing-active, not ops-active over {OPS_WINDOW_DAYS} days",
-    ("billing", "ops", "to"): f"ops-active over {OPS_WINDOW_DAYS} days, not billing-active",
-}
-UNRESOLVED_RULES = ("UNMAPPED_SOURCE_RECORD", "AMBIGUOUS_ENTITY_MATCH")
+STEPS = BRIDGE_STEPS
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the loaded rules enter the bridge, read off their metadata (`bridge`, `bridge_records`,
+    `bridge_params`) — never off their names."""
+
+    # (from, to, where the entity is) -> the rules whose exception on D explains it, tried in order
+    explained_by: dict[tuple[str, str, str], tuple[str, ...]]
+    duplicate_rules: frozenset[str]  # a second record of an entity in one system
+    unresolved_rules: frozenset[str]  # a record that resolves to no entity
+    ops_window_days: int
+
+    def why(self, a: str, b: str, where: str) -> str:
+        """`CRM-active, not billing-active`: what the entities of a bridge line are."""
+        on, off = (a, b) if where == "from" else (b, a)
+        return f"{self.definition(on)}, not {self.definition(off)}"
+
+    def definition(self, system: str) -> str:
+        windowed = f" over {self.ops_window_days} days" if system == "ops" else ""
+        return f"{system_label(system)}-active{windowed}"
+
+
+def plan(rules: dict[str, Rule]) -> Plan:
+    """The bridge as the loaded rules describe it (the registry has checked no two claim the same place)."""
+    claims: dict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
+    window = DEFAULT_OPS_WINDOW_DAYS
+    for rule in rules.values():
+        for line in rule.bridge:
+            claims[(*line.systems, line.side)].append((line.order, rule.name))
+        if "ops_window_days" in rule.bridge_params:
+            window = rule.bridge_param("ops_window_days")
+    return Plan(
+        explained_by={(a, b, where): tuple(name for _, name in sorted(claims[(a, b, where)]))
+                      for a, b in STEPS for where in ("from", "to")},
+        duplicate_rules=frozenset(n for n, r in rules.items() if r.bridge_records == "duplicate"),
+        unresolved_rules=frozenset(n for n, r in rules.items() if r.bridge_records == "unresolved"),
+        ops_window_days=window,
+    )
 
 
 @dataclass(frozen=True)
@@ -64,19 +97,19 @@ class Findings:
     """What was reported on D, indexed the ways the bridge asks."""
 
     entities: dict[str, set[str]]  # rule -> canonical ids
-    duplicates: set[tuple[str, str]]  # (canonical id, system)
+    duplicates: dict[tuple[str, str], str]  # (canonical id, system) -> rule
     unresolved: dict[tuple[str, str], str]  # (system, source id) -> rule
 
 
-def stored_findings(project: Project, day: date) -> Findings:
+def stored_findings(project: Project, day: date, how: Plan) -> Findings:
     rows = findings_on(project, day).select(["rule", "canonical_id", "source_system", "source_id"]).to_pylist()
     entities: dict[str, set[str]] = defaultdict(set)
-    duplicates: set[tuple[str, str]] = set()
+    duplicates: dict[tuple[str, str], str] = {}
     unresolved: dict[tuple[str, str], str] = {}
     for r in rows:
-        if r["rule"] == "DUPLICATE_SOURCE_RECORD" and r["canonical_id"] and r["source_system"]:
-            duplicates.add((r["canonical_id"], r["source_system"]))
-        elif r["rule"] in UNRESOLVED_RULES and r["source_system"] and r["source_id"]:
+        if r["rule"] in how.duplicate_rules and r["canonical_id"] and r["source_system"]:
+            duplicates[(r["canonical_id"], r["source_system"])] = r["rule"]
+        elif r["rule"] in how.unresolved_rules and r["source_system"] and r["source_id"]:
             unresolved[(r["source_system"], r["source_id"])] = r["rule"]
         elif r["canonical_id"]:
             entities[r["rule"]].add(r["canonical_id"])
@@ -93,9 +126,9 @@ class Activity:
         return {cid for _, cid in self.records[system] if cid is not None}
 
 
-def activity(con: duckdb.DuckDBPyConnection, day: date) -> Activity:
+def activity(con: duckdb.DuckDBPyConnection, day: date, ops_window_days: int) -> Activity:
     """Each system's active records on `day` from the canonical tables of an evaluated day."""
-    since = day - timedelta(days=OPS_WINDOW_DAYS)
+    since = day - timedelta(days=ops_window_days)
     queries = {
         # the same conditions as the canonical crm_active / billing_active tables, kept per record
         "crm": ("SELECT DISTINCT account_id, canonical_id FROM contracts WHERE status = 'active' "
@@ -119,30 +152,32 @@ def load_activity(project: Project, day: date, rules: dict[str, Rule]) -> Activi
                          file=project.export_dir(day))
     con, _ = evaluate_day(project, day, rules=rules)
     try:
-        return activity(con, day)
+        return activity(con, day, plan(rules).ops_window_days)
     finally:
         con.close()
 
 
-def _step(sets: dict[str, set[str]], found: Findings, a: str, b: str) -> tuple[list[dict[str, Any]], int]:
+def _step(sets: dict[str, set[str]], found: Findings, how: Plan, a: str, b: str
+          ) -> tuple[list[dict[str, Any]], int]:
     lines: list[dict[str, Any]] = []
     unexplained = 0
     for where, only, sign in (("from", sets[a] - sets[b], -1), ("to", sets[b] - sets[a], 1)):
         left = set(only)
-        for rule in EXPLAINED_BY[(a, b, where)]:
+        why = how.why(a, b, where)
+        for rule in how.explained_by[(a, b, where)]:
             covered = left & found.entities.get(rule, set())
             left -= covered
             if covered:
-                lines.append(_line(a, b, rule, where, sign, covered))
+                lines.append(_line(a, b, rule, why, sign, covered))
         if left:
             unexplained += len(left)
-            lines.append(_line(a, b, UNEXPLAINED, where, sign, left))
+            lines.append(_line(a, b, UNEXPLAINED, why, sign, left))
     return lines, unexplained
 
 
-def _line(a: str, b: str, rule: str, where: str, sign: int, ids: set[str]) -> dict[str, Any]:
+def _line(a: str, b: str, rule: str, why: str, sign: int, ids: set[str]) -> dict[str, Any]:
     return {"from": a, "to": b, "rule": rule, "count": len(ids), "effect": sign * len(ids),
-            "why": WHY[(a, b, where)], "entities": sorted(ids)}
+            "why": why, "entities": sorted(ids)}
 
 
 def _records_to_entities(act: Activity, found: Findings) -> list[dict[str, Any]]:
@@ -157,23 +192,25 @@ def _records_to_entities(act: Activity, found: Findings) -> list[dict[str, Any]]
                 per_entity[cid] += 1
         for cid, n in per_entity.items():
             if n > 1:
-                lines["DUPLICATE_SOURCE_RECORD" if (cid, system) in found.duplicates else UNEXPLAINED] += n - 1
+                lines[found.duplicates.get((cid, system), UNEXPLAINED)] += n - 1
         out.append({"system": system, "records": len(records), "entities": len(per_entity),
                     "lines": [{"rule": r, "count": lines[r]} for r in sorted(lines)],
                     "unexplained": lines.get(UNEXPLAINED, 0)})
     return out
 
 
-def bridge(act: Activity, found: Findings) -> dict[str, Any]:
-    """The counts, the bridge lines and the unexplained remainder (pure: tested on hand-made sets)."""
-    sets = {s: act.entities(s) for s in ("crm", "billing", "ops")}
+def bridge(act: Activity, found: Findings, how: Plan) -> dict[str, Any]:
+    """The counts, the window of the ops-active count, the bridge lines and the unexplained remainder (pure:
+    tested on hand-made sets)."""
+    sets = {s: act.entities(s) for s in SYSTEMS}
     counts = {s: len(v) for s, v in sets.items()}
     lines: list[dict[str, Any]] = []
     unexplained: dict[str, int] = {}
     for a, b in STEPS:
-        step, left = _step(sets, found, a, b)
+        step, left = _step(sets, found, how, a, b)
         assert counts[a] + sum(line["effect"] for line in step) == counts[b], (a, b)  # the walk balances
         lines += step
         unexplained[f"{a}_{b}"] = left
-    return {"active_customers": counts, "bridge": lines, "unexplained": unexplained,
+    return {"active_customers": counts, "ops_window_days": how.ops_window_days, "bridge": lines,
+            "unexplained": unexplained,
             "records_to_entities": _records_to_entities(act, found)}

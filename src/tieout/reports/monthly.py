@@ -118,7 +118,9 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
     in_period = [d for d in days if d >= start]
     items = items_until(project, rules, end)
     still = worst_first(open_on(items, end))
-    counts = bridge_.bridge(bridge_.load_activity(project, end, rules), bridge_.stored_findings(project, end))
+    how = bridge_.plan(rules)
+    counts = bridge_.bridge(bridge_.load_activity(project, end, rules), bridge_.stored_findings(project, end, how),
+                            how)
     from tieout.corrections import corrections_for  # SQLAlchemy only when asked
 
     corrections = [c for c in corrections_for(project, until=end) if c.recorded_on(project.timezone) >= start]
@@ -155,6 +157,7 @@ def document(report: dict[str, Any]) -> Document:
     ac = report["active_customers"]
     un = report["unexplained"]
     end = report["period"]["end"]
+    window = report["ops_window_days"]
     bridge_rows: list[dict[str, Any]] = []
     for n, (a, b) in enumerate(bridge_.STEPS):
         if n == 0:  # each later step starts where the one before ended
@@ -181,7 +184,7 @@ def document(report: dict[str, Any]) -> Document:
         facts=[("Period", f"{report['period']['start']} to {end}", "text"),
                ("Reconciled days", report["period"]["days_reconciled"], "int"),
                ("CRM-active customers", ac["crm"], "int"), ("Billing-active customers", ac["billing"], "int"),
-               ("Ops-active customers (30 days)", ac["ops"], "int"),
+               (f"Ops-active customers ({window} days)", ac["ops"], "int"),
                ("Unexplained CRM ↔ billing", un["crm_billing"], "int"),
                ("Unexplained billing ↔ ops", un["billing_ops"], "int"),
                (f"Money at risk at period end ({cur})", report["money_at_risk"]["total"], "money"),
@@ -191,7 +194,7 @@ def document(report: dict[str, Any]) -> Document:
                     [Column("definition", "Definition"), Column("count", "Customers", "int")],
                     [{"definition": "CRM-active: a live contract", "count": ac["crm"]},
                      {"definition": "billing-active: an invoice covers the day", "count": ac["billing"]},
-                     {"definition": "ops-active: active users in the last 30 days", "count": ac["ops"]}],
+                     {"definition": f"ops-active: active users in the last {window} days", "count": ac["ops"]}],
                     note="Canonical entities are counted; records that resolve to no entity are in none of "
                          "these (see Records to entities)."),
             Section("Bridge", "Bridge: CRM → billing → ops, every difference named",

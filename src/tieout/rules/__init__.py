@@ -1,5 +1,5 @@
-"""Named, deterministic mismatch rules: SQL files over the canonical tables, each with its metadata."""
+"""Named, deterministic mismatch rules: SQL files over the canonical tables, each with its metadata.
 
-from tieout.rules.registry import Rule, load_rules
-
-__all__ = ["Rule", "load_rules"]
+`tieout.rules.registry` loads them (`Rule`, `load_rules`). This file imports nothing, so the modules of the
+package can import one another without running into their own package half-initialised.
+"""

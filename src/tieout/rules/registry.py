@@ -14,16 +14,46 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tieout.config import Project
 from tieout.errors import ConfigError, NotFound
 from tieout.rules.safety import CANONICAL_TABLES, check_rule_sql
+from tieout.systems import BRIDGE_STEPS
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # The team of a rule whose exceptions belong to the system they name (DUPLICATE_SOURCE_RECORD, ...).
 SYSTEM_OWNER = "system_owner"
+
+# What kind of source edit can cause a rule's exception (`caused_by`, docs/rules.md): an edit of a contract,
+# invoice or usage row; of a record's own fields; of the very field the exception names. No kind: any edit.
+Cause = Literal["activity", "record", "field"]
+# The parameters the month-end bridge may read from a rule (`bridge_params`): the window of its ops-active set.
+BridgeParam = Literal["ops_window_days"]
+_STEP_NAMES = {f"{a}_{b}": (a, b) for a, b in BRIDGE_STEPS}
+
+
+class BridgeLine(BaseModel):
+    """One bridge line a rule's exceptions explain: on `step`, the entities active on its `side` only (`from`:
+    active in the step's first system, not its second; `to`: the reverse); rules are tried by `order`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: str
+    side: Literal["from", "to"]
+    order: int = Field(default=1, ge=1)
+
+    @field_validator("step")
+    @classmethod
+    def _known_step(cls, v: str) -> str:
+        if v not in _STEP_NAMES:
+            raise ValueError(f"expected one of {', '.join(_STEP_NAMES)}, got {v!r}")
+        return v
+
+    @property
+    def systems(self) -> tuple[str, str]:
+        return _STEP_NAMES[self.step]
 
 
 class RuleMeta(BaseModel):
@@ -39,6 +69,11 @@ class RuleMeta(BaseModel):
     # Canonical tables the rule can find nothing without: on a day one of them is empty it is not run at all,
     # which spares planning its SQL (CORRECTION_NOT_APPLIED on a project with no corrections).
     needs_rows: list[str] = Field(default_factory=list)
+    # How the timeline and the month-end bridge read the rule's exceptions (docs/rules.md, "Metadata").
+    caused_by: Cause | None = None
+    bridge: list[BridgeLine] = Field(default_factory=list)
+    bridge_records: Literal["duplicate", "unresolved"] | None = None
+    bridge_params: dict[BridgeParam, str] = Field(default_factory=dict)
 
 
 class RuleOverrideMeta(BaseModel):
@@ -71,6 +106,14 @@ class Rule:
     needs_rows: tuple[str, ...] = ()
     # The $parameters the SQL uses, filled in once the SQL has passed the safety check.
     used: frozenset[str] = frozenset()
+    caused_by: str | None = None
+    bridge: tuple[BridgeLine, ...] = ()
+    bridge_records: str | None = None
+    bridge_params: dict[str, str] = field(default_factory=dict)
+
+    def bridge_param(self, name: str) -> Any:
+        """The value of the parameter the bridge reads as `name` (the project's override included)."""
+        return self.params[self.bridge_params[name]]
 
     def bound_params(self, as_of: Any) -> dict[str, Any]:
         """The values of the parameters the SQL uses; numbers become Decimal so comparisons stay exact."""
@@ -120,6 +163,14 @@ def _check_params(rule: Rule) -> Rule:
     if unread:
         raise ConfigError(f"{rule.source}: rule {rule.name}: needs_rows names {unread[0]!r}, not a canonical "
                           f"table (known: {', '.join(sorted(CANONICAL_TABLES))})")
+    for reads, param in sorted(rule.bridge_params.items()):
+        value = rule.params.get(param)
+        if param not in rule.params:
+            raise ConfigError(f"{rule.source}: rule {rule.name}: bridge_params.{reads} names {param!r}, not one of "
+                              f"its parameters ({', '.join(sorted(rule.params)) or 'none'})")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{rule.source}: rule {rule.name}: parameter {param!r} is the bridge's {reads}: "
+                              f"expected a whole number of days, at least 1, got {value!r}")
     unknown = sorted(used - set(rule.params) - {"as_of"})
     if unknown:
         raise ConfigError(
@@ -156,6 +207,10 @@ def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[st
             builtin=builtin,
             source=sql_path,
             needs_rows=tuple(meta.needs_rows),
+            caused_by=meta.caused_by,
+            bridge=tuple(meta.bridge),
+            bridge_records=meta.bridge_records,
+            bridge_params=dict(meta.bridge_params),
         )
     for sql_path in sorted(folder.glob("*.sql")):
         if not sql_path.with_suffix(".yml").is_file():
@@ -197,7 +252,22 @@ def load_rules(project: Project | None = None) -> dict[str, Rule]:
                 rules[name], where=f"{project.root / 'tieout.yml'}", params=override.params,
                 team=override.team, expected_lag_days=override.expected_lag_days, enabled=override.enabled,
             )
-    return {name: _check_params(rule) for name, rule in sorted(rules.items())}
+    checked = {name: _check_params(rule) for name, rule in sorted(rules.items())}
+    _check_bridge(checked)
+    return checked
+
+
+def _check_bridge(rules: dict[str, Rule]) -> None:
+    """Two rules may not claim the same place in the bridge, nor the same bridge parameter: the bridge would
+    depend on which was read first."""
+    claimed: dict[str, Rule] = {}
+    for rule in rules.values():
+        places = [f"bridge step {line.step}, side {line.side}, order {line.order}" for line in rule.bridge]
+        for what in places + [f"bridge_params.{name}" for name in rule.bridge_params]:
+            other = claimed.setdefault(what, rule)
+            if other is not rule:
+                raise ConfigError(f"{rule.source}: rule {rule.name} claims {what}, as rule {other.name} "
+                                  f"({other.source}) does: give it another place")
 
 
 def get_rule(rules: dict[str, Rule], name: str) -> Rule:

@@ -12,11 +12,12 @@ import json
 from collections.abc import Mapping
 from typing import get_args
 
-from tieout.config import SYSTEMS, Source, SourceFormat
+from tieout.config import Source, SourceFormat
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import FORMATS, Format, TableMap
 from tieout.sources.layout import BY_TABLE, STANDARD_LAYOUT, ExportFile
 from tieout.sources.read import columns
+from tieout.systems import SYSTEMS
 
 STANDARD = "standard"
 # Where a generic format's template reads each table from: the standard table's name.

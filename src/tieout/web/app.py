@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tieout import __version__
 from tieout.config import Project
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound, TieoutError
-from tieout.ownership.catalogue import SYSTEM_NAMES
+from tieout.systems import label as system_label
 from tieout.web import format as fmt
 from tieout.web.auth import CurrentUser
 from tieout.web.queue import BadFilter
@@ -38,7 +38,7 @@ def templates() -> Jinja2Templates:
     t.env.filters.update(money=fmt.money, amount=fmt.amount, original=fmt.original, number=fmt.number,
                          iso=fmt.iso, cell=fmt.cell, system=fmt.system, subject=fmt.subject, code=fmt.code_spans,
                          breakable=fmt.breakable)
-    t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, SYSTEM_NAMES=SYSTEM_NAMES, version=__version__)
+    t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, system_label=system_label, version=__version__)
     return t
 
 

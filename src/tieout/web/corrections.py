@@ -20,9 +20,9 @@ from fastapi import APIRouter, Body, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from tieout.config import SYSTEMS
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
 from tieout.output import to_json
+from tieout.systems import SYSTEMS
 from tieout.web.auth import CurrentUser, User, Writer, current_user
 from tieout.web.reads import Reads
 

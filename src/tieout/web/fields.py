@@ -16,11 +16,12 @@ from typing import Any
 import duckdb
 
 from tieout import canonical
-from tieout.config import SYSTEMS, Project
+from tieout.config import Project
 from tieout.errors import ConfigError
 from tieout.ownership.model import Registry, column
 from tieout.ownership.sql import agree_sql
 from tieout.sources.layout import BY_TABLE
+from tieout.systems import SYSTEMS
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from markupsafe import Markup, escape
 from tieout.currencies import exponent
 from tieout.output import digits
 from tieout.output import money as exact
+from tieout.systems import title
 
 # Record columns holding an amount in the currency named by the row's `currency` column.
 AMOUNT_COLUMNS = frozenset({"annual_value", "amount"})
 SEVERITY_CLASS = {"P1": "sev-p1", "P2": "sev-p2", "P3": "sev-p3", "INFO": "sev-info"}
-SYSTEM_LABELS = {"crm": "CRM", "billing": "Billing", "ops": "Ops"}
 
 
 def number(value: Decimal | int | None) -> str:
@@ -85,7 +85,7 @@ def cell(value: Any, column: str = "", row: dict[str, Any] | None = None) -> str
 
 
 def system(name: str | None) -> str:
-    return SYSTEM_LABELS.get(name or "", name or "")
+    return title(name)
 
 
 def subject(e: dict[str, Any] | Any) -> str:

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tieout.errors import NotFound
-from tieout.history import SYSTEMS
 from tieout.ownership.catalogue import CONDITIONS
 from tieout.ownership.doc import TITLE, handoffs, mermaid, rows
 from tieout.sources.layout import BY_TABLE
 from tieout.state.tables import KINDS
+from tieout.systems import SYSTEMS
 from tieout.web.auth import CurrentUser, User, current_user
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
 from tieout.web.queue import (
