@@ -17,8 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tieout.config import Project
+from tieout.engines import engine_functions
 from tieout.errors import ConfigError, NotFound
-from tieout.rules.safety import CANONICAL_TABLES, check_rule_sql
+from tieout.rules.safety import CANONICAL_TABLES, check_rule
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -39,6 +40,9 @@ class RuleMeta(BaseModel):
     # Canonical tables the rule can find nothing without: on a day one of them is empty it is not run at all,
     # which spares planning its SQL (CORRECTION_NOT_APPLIED on a project with no corrections).
     needs_rows: list[str] = Field(default_factory=list)
+    # The functions beyond SQL the rule calls, which the engine running it must provide (its capabilities,
+    # `tieout.engines`): `tieout rules check --dialect` names them.
+    requires: list[str] = Field(default_factory=list)
 
 
 class RuleOverrideMeta(BaseModel):
@@ -69,6 +73,9 @@ class Rule:
     builtin: bool = True
     source: Path | None = None
     needs_rows: tuple[str, ...] = ()
+    # The engine functions the SQL calls: those its .yml declares, and once the SQL has passed the safety
+    # check, any it calls undeclared (a project's rule written before `requires:` still runs on DuckDB).
+    requires: tuple[str, ...] = ()
     # The $parameters the SQL uses, filled in once the SQL has passed the safety check.
     used: frozenset[str] = frozenset()
 
@@ -114,8 +121,23 @@ def _validate(model: type[BaseModel], path: Path) -> Any:
         raise ConfigError(f"{path}: {problems}") from e
 
 
+def _check_requires(rule: Rule, called: set[str]) -> tuple[str, ...]:
+    """The engine functions `rule` calls; a declared one must be an engine's and called by the SQL."""
+    provided = engine_functions()
+    for function in rule.requires:
+        if function not in provided:
+            raise ConfigError(f"{rule.source}: rule {rule.name}: requires names {function!r}, not a function an "
+                              f"engine provides (known: {', '.join(provided)})")
+        if function not in called:
+            raise ConfigError(f"{rule.source}: rule {rule.name}: requires names {function!r}, which its SQL "
+                              "never calls")
+    undeclared = sorted((called & provided.keys()) - set(rule.requires))
+    return (*rule.requires, *undeclared)
+
+
 def _check_params(rule: Rule) -> Rule:
-    used = check_rule_sql(rule.sql, name=rule.name, path=rule.source)
+    used, called = check_rule(rule.sql, name=rule.name, path=rule.source)
+    requires = _check_requires(rule, called)
     unread = sorted(set(rule.needs_rows) - CANONICAL_TABLES)
     if unread:
         raise ConfigError(f"{rule.source}: rule {rule.name}: needs_rows names {unread[0]!r}, not a canonical "
@@ -126,7 +148,7 @@ def _check_params(rule: Rule) -> Rule:
             f"{rule.source}: rule {rule.name} uses ${unknown[0]} but declares no parameter {unknown[0]!r} "
             "(add it under params: in its .yml)"
         )
-    return replace(rule, used=frozenset(used))
+    return replace(rule, used=frozenset(used), requires=requires)
 
 
 def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[str, Rule], dict[str, Path]]:
@@ -156,6 +178,7 @@ def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[st
             builtin=builtin,
             source=sql_path,
             needs_rows=tuple(meta.needs_rows),
+            requires=tuple(meta.requires),
         )
     for sql_path in sorted(folder.glob("*.sql")):
         if not sql_path.with_suffix(".yml").is_file():

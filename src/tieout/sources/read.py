@@ -22,8 +22,9 @@ from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import FORMATS, Format, Related, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.origin import Origin, StandardCsv, literal, missing_column, quote_name
+from tieout.sources.origin import Origin, StandardCsv, missing_column
 from tieout.sources.standard import read_export
+from tieout.sql import literal, quote_name
 from tieout.sources.vendor import (
     FILE,
     POSITION,
