@@ -139,7 +139,8 @@ def test_the_lockdown_sample_is_drawn_from_the_corpus() -> None:
 def test_the_runtime_runs_one_statement_only(locked: duckdb.DuckDBPyConnection) -> None:
     # The lockdown cannot stop a DROP of the run's own table; the rule's runner refuses a second statement.
     with pytest.raises(ConfigError, match="holds 2 statements"):
-        run_rule(DuckDBEngine(locked), _unchecked("SELECT 1 AS canonical_id, 0 AS impact; DROP TABLE raw_findings"), AS_OF)
+        run_rule(DuckDBEngine(locked), _unchecked("SELECT 1 AS canonical_id, 0 AS impact; DROP TABLE raw_findings"),
+                 AS_OF)
     assert locked.execute("SELECT count(*) FROM raw_findings").fetchone() is not None
 
 

@@ -91,7 +91,8 @@ def value_sql(name: str, f: OwnedField, col: Column, as_of: date, reporting_curr
     value = f"CAST({amount} AS VARCHAR)" if f.kind == "amount" else f"CAST(t.{col.column} AS VARCHAR)"
     tolerance = f"CAST({f.tolerance or 0} AS DECIMAL(20, 4))" if f.kind == "amount" else "CAST(NULL AS DECIMAL(20, 4))"
     return (
-        f"SELECT t.canonical_id, {literal(name)} AS field, {literal(f.kind)} AS kind, {literal(col.system)} AS source_system, "
+        f"SELECT t.canonical_id, {literal(name)} AS field, {literal(f.kind)} AS kind, "
+        f"{literal(col.system)} AS source_system, "
         f"t.{view.record_id} AS source_id, t.{view.row_id} AS row_id, {value} AS value, "
         f"{_mapped(f, col.system, value)} AS mapped, {amount} AS amount, {tolerance} AS tolerance, "
         f"{owner_sql(f)} AS owner_system, {original} AS original_amount, {original_currency} AS original_currency "
