@@ -19,7 +19,7 @@ from tests.rules.test_builtin_rules import AS_OF, SCENARIOS
 from tests.state.pg import Cluster, start_cluster
 from tieout.config import load_project
 from tieout.engines import DuckDBEngine
-from tieout.rules.portability import DIALECTS, check_rule
+from tieout.rules.portability import DIALECTS, check_portability
 from tieout.rules.registry import load_rules
 from tieout.rules.safety import CANONICAL_TABLES
 from tieout.run import evaluate_day
@@ -118,7 +118,7 @@ def _runs_the_same_in_postgres(rule_name: str, sql: str, cluster: Cluster, tmp_p
 @pytest.mark.parametrize(("rule", "dialect", "reason"), list(_cases()))
 def test_a_builtin_rule_is_portable_or_names_its_blocker(rule: str, dialect: str, reason: str | None,
                                                          request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    result = check_rule(RULES[rule], dialect)
+    result = check_portability(RULES[rule], dialect)
     if not result.portable:
         # The exact reason: a blocker other than the listed one fails the test instead of being the xfail.
         assert "; ".join(result.blockers) == reason
@@ -173,3 +173,30 @@ def test_rules_check_json_and_exit_0_once_the_blocked_rules_are_off(project: Pat
     assert by_rule["FTE_THRESHOLD_DRIFT"]["requires"] == ["tieout_div"]
     assert by_rule["CRM_ACTIVE_BILLING_INACTIVE"]["portable"] is True
     assert "%(as_of)s" in by_rule["CRM_ACTIVE_BILLING_INACTIVE"]["sql"]
+
+
+_DIV_RULE = "SELECT canonical_id, tieout_div(amount, 3) AS impact FROM billing_active\n"
+
+
+@pytest.mark.parametrize(("requires", "refusal"), [
+    ("requires: [tieout_sqrt]\n", "requires names 'tieout_sqrt', not a function an engine provides"),
+    ("requires: [tieout_normalise]\n", "requires names 'tieout_normalise', which its SQL never calls"),
+])
+def test_requires_names_only_engine_functions_the_sql_calls(project: Path, requires: str, refusal: str) -> None:
+    from tieout.errors import ConfigError
+
+    (project / "rules").mkdir()
+    (project / "rules" / "THIRDS.sql").write_text(_DIV_RULE)
+    (project / "rules" / "THIRDS.yml").write_text("description: x\n" + requires)
+    with pytest.raises(ConfigError, match=refusal):
+        load_rules(load_project(project))
+
+
+def test_an_undeclared_engine_function_is_read_from_the_sql(project: Path) -> None:
+    # A project's rule written before requires: still loads, and rules check still names what it needs.
+    (project / "rules").mkdir()
+    (project / "rules" / "THIRDS.sql").write_text(_DIV_RULE)
+    (project / "rules" / "THIRDS.yml").write_text("description: x\n")
+    rule = load_rules(load_project(project))["THIRDS"]
+    assert rule.requires == ("tieout_div",)
+    assert check_portability(rule, "spark").blockers == (_DIV,)

@@ -87,10 +87,10 @@ def check(dialect: str, project_dir: Path, fmt: str) -> None:
     \b
     Exit code: 0 every enabled rule is portable; 3 an enabled rule is not (or a rule does not load).
     """
-    from tieout.rules.portability import check_rules
+    from tieout.rules.portability import check_portability_of
 
     found = load_rules(open_project(project_dir))
-    results = check_rules(found, dialect)
+    results = check_portability_of(found, dialect)
     blocked = [r for r in results if not r.portable and found[r.rule].enabled]
     if fmt == "json":
         click.echo(to_json({

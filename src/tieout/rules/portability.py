@@ -107,7 +107,7 @@ def _without_materialized(tree: exp.Expr) -> exp.Expr:
     return tree.transform(drop)
 
 
-def check_rule(rule: Rule, dialect: str) -> Portability:
+def check_portability(rule: Rule, dialect: str) -> Portability:
     """What blocks `rule` in `dialect` (one of DIALECTS), and its SQL there when sqlglot can write it."""
     tree = sqlglot.parse_one(rule.sql, read=_READ)
     blockers = _blockers(tree, rule, dialect)
@@ -124,5 +124,5 @@ def check_rule(rule: Rule, dialect: str) -> Portability:
     return Portability(rule.name, dialect, tuple(blockers), sql)
 
 
-def check_rules(rules: dict[str, Rule], dialect: str) -> list[Portability]:
-    return [check_rule(rule, dialect) for rule in rules.values()]
+def check_portability_of(rules: dict[str, Rule], dialect: str) -> list[Portability]:
+    return [check_portability(rule, dialect) for rule in rules.values()]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tieout.config import Project
 from tieout.engines import engine_functions
 from tieout.errors import ConfigError, NotFound
-from tieout.rules.safety import CANONICAL_TABLES, check_rule
+from tieout.rules.safety import CANONICAL_TABLES, inspect_rule_sql
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -136,7 +136,7 @@ def _check_requires(rule: Rule, called: set[str]) -> tuple[str, ...]:
 
 
 def _check_params(rule: Rule) -> Rule:
-    used, called = check_rule(rule.sql, name=rule.name, path=rule.source)
+    used, called = inspect_rule_sql(rule.sql, name=rule.name, path=rule.source)
     requires = _check_requires(rule, called)
     unread = sorted(set(rule.needs_rows) - CANONICAL_TABLES)
     if unread:

@@ -185,10 +185,10 @@ def _parse(sql: str, refuse: Refuse) -> exp.Expr:
 
 def check_rule_sql(sql: str, *, name: str, path: Path | None = None) -> set[str]:
     """Validate `sql` and return the names of the `$parameters` it uses."""
-    return check_rule(sql, name=name, path=path)[0]
+    return inspect_rule_sql(sql, name=name, path=path)[0]
 
 
-def check_rule(sql: str, *, name: str, path: Path | None = None) -> tuple[set[str], set[str]]:
+def inspect_rule_sql(sql: str, *, name: str, path: Path | None = None) -> tuple[set[str], set[str]]:
     """Validate `sql`; return the names of the `$parameters` it uses and of the functions it calls that
     sqlglot does not know (DuckDB's own and the engine's, lower case)."""
     refuse: Refuse = partial(_refuse, name, path)
