@@ -13,16 +13,9 @@ import duckdb
 from tieout import fx
 from tieout.config import Project
 from tieout.corrections import landed as corrections_landed
+from tieout.engines.duckdb import DuckDBEngine
 from tieout.ownership import sql as ownership_sql
 from tieout.ownership.model import Registry, load_registry
-
-# Exact division of money: round half up to four decimals in integer arithmetic, because DuckDB turns
-# DECIMAL / DECIMAL into a DOUBLE.
-_DIV_MACRO = """
-CREATE OR REPLACE MACRO tieout_div(x, y) AS
-    CAST((CAST(x * 10000 AS HUGEINT) * 20000 + CAST(y * 10000 AS HUGEINT))
-         // (2 * CAST(y * 10000 AS HUGEINT)) AS DECIMAL(38, 0)) * CAST(0.0001 AS DECIMAL(5, 4))
-"""
 
 
 def _one_currency(amount: str) -> str:
@@ -48,7 +41,7 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     views, and the built-in rules read the small tables derived from them (`covering_invoices`,
     `billing_active`, `tenant_activity`), so 35 M usage rows are aggregated once, not joined per rule.
     """
-    con.execute(_DIV_MACRO)
+    DuckDBEngine(con).define_functions()  # tieout_div, used below; tieout_normalise, for field_values' readers
     # The rates in effect on the as-of day: a day is converted at its own rates, so re-running it gives the
     # same impact whatever rates later dates bring.
     con.execute(f"CREATE OR REPLACE TABLE fx_rates (currency VARCHAR, rate {fx.RATE_SQL_TYPE})")

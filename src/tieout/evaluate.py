@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
-
 from tieout.config import Project
-from tieout.db import one
+from tieout.engines.base import Engine, EngineError, NotOneStatement
 from tieout.errors import ConfigError
 from tieout.routing import team_sql
 from tieout.rules.registry import Rule
@@ -40,19 +38,18 @@ def _original_sql(columns: set[str], reporting_currency: str) -> str:
             f"CASE WHEN {kept} THEN {code} END")
 
 
-def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date, reporting_currency: str = "USD") -> None:
+def run_rule(engine: Engine, rule: Rule, as_of: date, reporting_currency: str = "USD") -> None:
     """Append `rule`'s findings to `raw_findings`."""
     params = rule.bound_params(as_of)
     try:
-        # The rule check has already refused a second statement; this makes sure of it where it would do
+        # The rule check has already refused a second statement; the engine makes sure of it where it would do
         # harm the lockdown cannot stop (a DROP or INSERT on the run's own tables), so it never runs.
-        statements = con.extract_statements(f"CREATE OR REPLACE TEMP TABLE rule_out AS {rule.sql}")
-        if len(statements) != 1:
-            raise ConfigError(f"{rule.source}: rule {rule.name} refused: it holds {len(statements)} statements")
-        con.execute(statements[0], params)
-    except duckdb.Error as e:
+        engine.select_into("rule_out", rule.sql, params)
+    except NotOneStatement as e:
+        raise ConfigError(f"{rule.source}: rule {rule.name} refused: {e}") from e
+    except EngineError as e:
         raise ConfigError(f"{rule.source}: rule {rule.name} failed: {e}") from e
-    columns = {c[0] for c in con.execute("DESCRIBE rule_out").fetchall()}
+    columns = set(engine.columns("rule_out"))
     missing = {"canonical_id", "impact"} - columns
     if missing:
         raise ConfigError(
@@ -62,28 +59,28 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: date, reporting_
     optional = ", ".join(
         f"CAST({c} AS VARCHAR)" if c in columns else "CAST(NULL AS VARCHAR)" for c in _OPTIONAL
     )
-    con.execute(
+    engine.execute(
         f"INSERT INTO raw_findings SELECT '{rule.name}', CAST(canonical_id AS VARCHAR), {optional}, "
         f"CAST(coalesce(impact, 0) AS DECIMAL(20, 4)), {_original_sql(columns, reporting_currency)} FROM rule_out"
     )
 
 
-def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return one(con, f"SELECT EXISTS (SELECT 1 FROM {table})") == (True,)
+def _has_rows(engine: Engine, table: str) -> bool:
+    return engine.one(f"SELECT EXISTS (SELECT 1 FROM {table})") == (True,)
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, project: Project, rules: dict[str, Rule], as_of: date) -> int:
+def evaluate(engine: Engine, project: Project, rules: dict[str, Rule], as_of: date) -> int:
     """Create table `findings` for `as_of`; return its row count. The canonical views must exist."""
-    con.execute(
+    engine.execute(
         "CREATE OR REPLACE TEMP TABLE raw_findings (rule VARCHAR, canonical_id VARCHAR, source_system VARCHAR, "
         "source_id VARCHAR, field VARCHAR, details VARCHAR, impact DECIMAL(20, 4), original_amount DECIMAL(20, 4), "
         "original_currency VARCHAR)"
     )
     for rule in rules.values():
-        if rule.enabled and all(_has_rows(con, table) for table in rule.needs_rows):
-            run_rule(con, rule, as_of, project.reporting_currency)
-    con.execute("DROP TABLE IF EXISTS rule_out")
-    con.execute(f"""
+        if rule.enabled and all(_has_rows(engine, table) for table in rule.needs_rows):
+            run_rule(engine, rule, as_of, project.reporting_currency)
+    engine.execute("DROP TABLE IF EXISTS rule_out")
+    engine.execute(f"""
         CREATE OR REPLACE TABLE findings AS
         WITH graded AS (
             SELECT *, {severity_sql("impact", project.severity)} AS severity FROM raw_findings
@@ -93,10 +90,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, project: Project, rules: dict[str, 
         FROM graded
         ORDER BY rule, canonical_id, source_system, source_id, field
     """)
-    dup = one(con, "SELECT rule, id, count(*) FROM findings GROUP BY ALL HAVING count(*) > 1 LIMIT 1")
+    dup = engine.one("SELECT rule, id, count(*) FROM findings GROUP BY ALL HAVING count(*) > 1 LIMIT 1")
     if dup:
         raise ConfigError(
             f"rule {dup[0]} reported exception {dup[1]} {dup[2]} times on {as_of}: a rule must "
             "return one row per entity (or source record, field and system)"
         )
-    return one(con, "SELECT count(*) FROM findings")[0]  # type: ignore[index]
+    return engine.one("SELECT count(*) FROM findings")[0]  # type: ignore[index]

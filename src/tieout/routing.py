@@ -8,15 +8,12 @@ from collections.abc import Sequence
 
 from tieout.config import Project, RouteCondition
 from tieout.rules.registry import SYSTEM_OWNER, Rule
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from tieout.sql import literal
 
 
 def _in(column: str, values: Sequence[str] | str) -> str:
     items = [values] if isinstance(values, str) else values
-    return f"{column} IN ({', '.join(_lit(v) for v in items)})"
+    return f"{column} IN ({', '.join(literal(v) for v in items)})"
 
 
 def _condition(when: RouteCondition) -> str:
@@ -36,11 +33,11 @@ def _condition(when: RouteCondition) -> str:
 
 def default_team_sql(rules: dict[str, Rule], project: Project) -> str:
     owners = " ".join(
-        f"WHEN source_system = {_lit(system)} THEN {_lit(team)}" for system, team in project.system_owners.items()
+        f"WHEN source_system = {literal(system)} THEN {literal(team)}" for system, team in project.system_owners.items()
     )
     by_rule = " ".join(
-        f"WHEN rule = {_lit(r.name)} THEN "
-        + (f"CASE {owners} ELSE NULL END" if r.team == SYSTEM_OWNER else _lit(r.team))
+        f"WHEN rule = {literal(r.name)} THEN "
+        + (f"CASE {owners} ELSE NULL END" if r.team == SYSTEM_OWNER else literal(r.team))
         for r in rules.values()
     )
     return f"CASE {by_rule} ELSE NULL END"
@@ -48,6 +45,6 @@ def default_team_sql(rules: dict[str, Rule], project: Project) -> str:
 
 def team_sql(rules: dict[str, Rule], project: Project) -> str:
     """SQL for the team of a finding with columns rule, severity, source_system, field, impact."""
-    routes = " ".join(f"WHEN {_condition(r.when)} THEN {_lit(r.team)}" for r in project.routing)
+    routes = " ".join(f"WHEN {_condition(r.when)} THEN {literal(r.team)}" for r in project.routing)
     default = default_team_sql(rules, project)
     return f"CASE {routes} ELSE {default} END" if routes else default

@@ -23,7 +23,8 @@ from tieout import canonical, fingerprints, source_history
 from tieout.config import Project
 from tieout.days import commit_day
 from tieout.db import connect, share_cores
-from tieout.entities import install_normalisers, load_entity_map, resolve
+from tieout.engines import DuckDBEngine
+from tieout.entities import load_entity_map, resolve
 from tieout.errors import InputError
 from tieout.evaluate import evaluate
 from tieout.rules.registry import Rule, load_rules
@@ -54,12 +55,13 @@ def _quiet(stage: str) -> None:
 def resolve_day(project: Project, as_of: date, *, stage: Stage = _quiet
                 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
     """Load `as_of`'s exports and resolve every source record to its canonical entity."""
-    con = connect()
+    engine = DuckDBEngine.open()
+    con = engine.con
     stage("reading exports")
     records = read_day(con, project, as_of)
     load_entity_map(con, project.entity_map_path)
     normalise_map_ids(con, project, project.entity_map_path)
-    install_normalisers(con)
+    engine.install()
     stage("resolving entities")
     resolve(con, as_of)
     return con, records
@@ -89,10 +91,10 @@ def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None
     if loaded is not None:
         loaded(con)
     # From here on only rule SQL runs: no file, URL or setting may be reached from it.
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    engine = DuckDBEngine(con)
+    engine.lock_down()
     stage("running rules")
-    evaluate(con, project, rules, as_of)
+    evaluate(engine, project, rules, as_of)
     return con, records
 
 
@@ -101,8 +103,9 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
     """Evaluate `as_of` without storing it: its findings and their summary."""
     started = time.perf_counter()
     con, records = evaluate_day(project, as_of, rules=rules, stage=stage, loaded=loaded)
-    findings: pa.Table = con.sql("SELECT * FROM findings").to_arrow_table()
-    con.close()
+    engine = DuckDBEngine(con)
+    findings = engine.read_table("findings")
+    engine.close()
     severities = Counter(findings.column("severity").to_pylist())
     per_rule = Counter(findings.column("rule").to_pylist())
     return findings, DayResult(

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import invoke, new_project
 from tests.security.rule_sql_corpus import BENIGN, CORPUS, INERT, REASONS, Case
 from tieout.config import load_project
+from tieout.engines import DuckDBEngine
 from tieout.errors import ConfigError, UnsafeRuleError
 from tieout.evaluate import run_rule
 from tieout.rules import duckdb_view
@@ -128,7 +129,7 @@ _LOCKDOWN_SAMPLE = [case for case in CORPUS if case.sql in _LOCKDOWN_SQL]
 @pytest.mark.parametrize("case", _LOCKDOWN_SAMPLE, ids=_ids(_LOCKDOWN_SAMPLE))
 def test_the_runtime_lockdown_would_refuse_it_too(locked: duckdb.DuckDBPyConnection, case: Case) -> None:
     with pytest.raises(ConfigError, match="rule HOSTILE failed: Permission Error"):
-        run_rule(locked, _unchecked(case.sql), AS_OF)
+        run_rule(DuckDBEngine(locked), _unchecked(case.sql), AS_OF)
 
 
 def test_the_lockdown_sample_is_drawn_from_the_corpus() -> None:
@@ -138,7 +139,8 @@ def test_the_lockdown_sample_is_drawn_from_the_corpus() -> None:
 def test_the_runtime_runs_one_statement_only(locked: duckdb.DuckDBPyConnection) -> None:
     # The lockdown cannot stop a DROP of the run's own table; the rule's runner refuses a second statement.
     with pytest.raises(ConfigError, match="holds 2 statements"):
-        run_rule(locked, _unchecked("SELECT 1 AS canonical_id, 0 AS impact; DROP TABLE raw_findings"), AS_OF)
+        run_rule(DuckDBEngine(locked), _unchecked("SELECT 1 AS canonical_id, 0 AS impact; DROP TABLE raw_findings"),
+                 AS_OF)
     assert locked.execute("SELECT count(*) FROM raw_findings").fetchone() is not None
 
 
@@ -147,7 +149,7 @@ def test_a_statement_hidden_in_a_string_is_only_text(locked: duckdb.DuckDBPyConn
     check_rule_sql(case.sql, name="INERT")
     before = locked.execute("SELECT count(*) FROM raw_findings").fetchone()
     with pytest.raises(ConfigError, match="must return columns canonical_id and impact"):
-        run_rule(locked, _unchecked(case.sql), AS_OF)
+        run_rule(DuckDBEngine(locked), _unchecked(case.sql), AS_OF)
     assert locked.execute("SELECT count(*) FROM raw_findings").fetchone() == before
 
 

@@ -1,4 +1,4 @@
-"""`tieout rules list` and `tieout rules explain`."""
+"""`tieout rules list`, `tieout rules explain` and `tieout rules check`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tieout.cli.common import echo_rich, format_option, open_project, project_option
-from tieout.errors import NotFound
+from tieout.errors import ConfigError, NotFound
 from tieout.output import format_impact, table, to_json
 from tieout.rules.registry import SYSTEM_OWNER, get_rule, load_rules
 from tieout.timeline import exceptions
@@ -72,3 +72,41 @@ def explain(name: str, exception_id: str | None, project_dir: Path) -> None:
                    + f" ({e.classification})")
 
 
+
+
+@rules.command("check", short_help="Can each rule run in another SQL dialect? Names what blocks it.")
+@click.option("--dialect", required=True, type=click.Choice(["postgres", "spark", "snowflake", "bigquery"]),
+              help="The SQL dialect of the engine the rules would run on.")
+@project_option
+@format_option("text", "json")
+def check(dialect: str, project_dir: Path, fmt: str) -> None:
+    """Transpile every rule from DuckDB's SQL to --dialect with sqlglot and say, per rule, that it is portable
+    or what blocks it: a function only an engine provides (the rule's requires:), a DuckDB function or piece of
+    DuckDB syntax the dialect lacks, or what sqlglot cannot write. Reads the syntax only; nothing runs.
+
+    \b
+    Exit code: 0 every enabled rule is portable; 3 an enabled rule is not (or a rule does not load).
+    """
+    from tieout.rules.portability import check_portability_of
+
+    found = load_rules(open_project(project_dir))
+    results = check_portability_of(found, dialect)
+    blocked = [r for r in results if not r.portable and found[r.rule].enabled]
+    if fmt == "json":
+        click.echo(to_json({
+            "dialect": dialect, "portable": not blocked,
+            "rules": [{"rule": r.rule, "enabled": found[r.rule].enabled, "portable": r.portable,
+                       "blockers": list(r.blockers), "requires": list(found[r.rule].requires), "sql": r.sql}
+                      for r in results],
+        }))
+    else:
+        width = max((len(r.rule) for r in results), default=0)
+        click.echo(f"Rules in {dialect} (transpiled from DuckDB's SQL with sqlglot):")
+        for r in results:
+            off = "" if found[r.rule].enabled else " (off)"
+            verdict = "portable" if r.portable else "blocked by " + "; ".join(r.blockers)
+            click.echo(f"  {r.rule:<{width}}  {verdict}{off}")
+        portable = sum(r.portable for r in results)
+        click.echo(f"{portable} of {len(results)} rules portable to {dialect}.")
+    if blocked:
+        click.get_current_context().exit(ConfigError.exit_code)

@@ -29,6 +29,8 @@ from datetime import date
 
 import duckdb
 
+from tieout.sql import literal
+
 from . import normalise as n
 from .sql import fold_non_ascii, install_normalisers, registrable_domains_sql
 
@@ -59,12 +61,8 @@ _TEMP_TABLES = (
 )  # fmt: skip
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _sql_list(words) -> str:
-    return "(" + ", ".join(_sql_str(w) for w in sorted(words)) + ")"
+    return "(" + ", ".join(literal(w) for w in sorted(words)) + ")"
 
 
 # Every word of a legal form, and the forms that are one word (see `_mapped_names`).
@@ -271,7 +269,7 @@ def _mapped_names(con: duckdb.DuckDBPyConnection) -> None:
             SELECT name, canonical_id, t, split_part(t, ' ', -1) AS w1, split_part(t, ' ', -2) AS w2
             FROM (
                 SELECT name, canonical_id,
-                       trim(regexp_replace(lower(name), {_sql_str(n.NAME_DROP)}, ' ', 'g'), ' ') AS t
+                       trim(regexp_replace(lower(name), {literal(n.NAME_DROP)}, ' ', 'g'), ' ') AS t
                 FROM tieout_records WHERE mapped AND name IS NOT NULL AND strlen(name) = length(name)
             )
         ), guessed AS (

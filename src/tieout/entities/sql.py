@@ -23,14 +23,12 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from tieout.sql import literal
+
 from . import normalise as n
 from .psl import psl_tables
 
 _WS_SQL = " || ".join(f"chr({ord(c)})" for c in n.WHITESPACE)
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def fold_non_ascii(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -63,7 +61,7 @@ def fold_non_ascii(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 def _host_expr(x: str) -> str:
     h = f"trim(lower({x}), {_WS_SQL})"
     for pattern in n.HOST_STEPS:
-        h = f"regexp_replace({h}, {_lit(pattern)}, '')"
+        h = f"regexp_replace({h}, {literal(pattern)}, '')"
     return h
 
 
@@ -143,20 +141,20 @@ def install_normalisers(con: duckdb.DuckDBPyConnection) -> None:
 
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO tieout_tax_id(x) AS
-            nullif(upper(regexp_replace(x, {_lit(n.TAX_ID_DROP)}, '', 'g')), '')
+            nullif(upper(regexp_replace(x, {literal(n.TAX_ID_DROP)}, '', 'g')), '')
     """)
 
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO tieout__name_text(x) AS CASE
-            WHEN strlen(x) = length(x) THEN trim(regexp_replace(lower(x), {_lit(n.NAME_DROP)}, ' ', 'g'), ' ')
+            WHEN strlen(x) = length(x) THEN trim(regexp_replace(lower(x), {literal(n.NAME_DROP)}, ' ', 'g'), ' ')
             ELSE (SELECT f.name_text FROM tieout_fold f WHERE f.src = x)
         END
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO tieout_legal_name(x) AS CASE
             WHEN coalesce(tieout__name_text(x), '') = '' THEN NULL
-            WHEN regexp_full_match(tieout__name_text(x), {_lit(n.NAME_ALL_FORMS)}) THEN tieout__name_text(x)
-            ELSE regexp_replace(tieout__name_text(x), {_lit(n.NAME_TRAILING_FORMS)}, '')
+            WHEN regexp_full_match(tieout__name_text(x), {literal(n.NAME_ALL_FORMS)}) THEN tieout__name_text(x)
+            ELSE regexp_replace(tieout__name_text(x), {literal(n.NAME_TRAILING_FORMS)}, '')
         END
     """)
 
@@ -164,7 +162,7 @@ def install_normalisers(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO tieout_host(x) AS CASE
             WHEN strlen(x) <> length(x) THEN NULL
-            WHEN regexp_full_match({_host_expr("x")}, {_lit(n.HOST_SHAPE)}) THEN rtrim({_host_expr("x")}, '.')
+            WHEN regexp_full_match({_host_expr("x")}, {literal(n.HOST_SHAPE)}) THEN rtrim({_host_expr("x")}, '.')
         END
     """)
     con.execute(f"""

@@ -20,10 +20,7 @@ import duckdb
 
 from tieout.ownership.catalogue import CONDITIONS, CURRENCY_OF, KINDS, MONEY, MONEY_RC
 from tieout.ownership.model import Column, OwnedField, Registry, columns, stages
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from tieout.sql import literal
 
 
 def _day(as_of: date) -> str:
@@ -41,7 +38,7 @@ def used_conditions(registry: Registry) -> list[str]:
 
 
 def conditions_sql(registry: Registry, as_of: date) -> str:
-    parts = [f"SELECT canonical_id, {_lit(c)} AS condition FROM ({CONDITIONS[c].sql.format(d=_day(as_of))})"
+    parts = [f"SELECT canonical_id, {literal(c)} AS condition FROM ({CONDITIONS[c].sql.format(d=_day(as_of))})"
              for c in used_conditions(registry)]
     return " UNION ALL ".join(parts) or "SELECT NULL::VARCHAR AS canonical_id, NULL::VARCHAR AS condition WHERE false"
 
@@ -50,18 +47,18 @@ def owner_sql(f: OwnedField) -> str:
     """The field's owner for the row's entity: the last handover whose condition holds, else the base owner."""
     all_stages = stages(f)
     if len(all_stages) == 1:
-        return _lit(f.owner)
+        return literal(f.owner)
     whens = " ".join(
-        f"WHEN canonical_id IN (SELECT canonical_id FROM ownership_conditions WHERE condition = {_lit(s.when)}) "
-        f"THEN {_lit(s.owner)}" for s in reversed(all_stages[1:]) if s.when is not None)
-    return f"CASE {whens} ELSE {_lit(f.owner)} END"
+        f"WHEN canonical_id IN (SELECT canonical_id FROM ownership_conditions WHERE condition = {literal(s.when)}) "
+        f"THEN {literal(s.owner)}" for s in reversed(all_stages[1:]) if s.when is not None)
+    return f"CASE {whens} ELSE {literal(f.owner)} END"
 
 
 def _mapped(f: OwnedField, system: str, value: str) -> str:
     mapping = (f.statuses or {}).get(system)
     if not mapping:
         return value
-    whens = " ".join(f"WHEN {_lit(k.strip().lower())} THEN {_lit(v)}" for k, v in mapping.items())
+    whens = " ".join(f"WHEN {literal(k.strip().lower())} THEN {literal(v)}" for k, v in mapping.items())
     return f"CASE lower(trim({value})) {whens} ELSE {value} END"
 
 
@@ -84,9 +81,9 @@ def value_sql(name: str, f: OwnedField, col: Column, as_of: date, reporting_curr
     if kind_class == MONEY:
         currency = CURRENCY_OF[(view.name, col.column)]
         amount = f"CAST(t.{col.column} * fx.rate AS DECIMAL(20, 4))"
-        join = f" LEFT JOIN fx_rates AS fx ON fx.currency = coalesce(t.{currency}, {_lit(reporting_currency)})"
+        join = f" LEFT JOIN fx_rates AS fx ON fx.currency = coalesce(t.{currency}, {literal(reporting_currency)})"
         original = f"CAST(t.{col.column} AS DECIMAL(20, 4))"
-        original_currency = f"coalesce(t.{currency}, {_lit(reporting_currency)})"
+        original_currency = f"coalesce(t.{currency}, {literal(reporting_currency)})"
     elif kind_class == MONEY_RC:
         amount = f"CAST(t.{col.column} AS DECIMAL(20, 4))"
     else:
@@ -94,7 +91,8 @@ def value_sql(name: str, f: OwnedField, col: Column, as_of: date, reporting_curr
     value = f"CAST({amount} AS VARCHAR)" if f.kind == "amount" else f"CAST(t.{col.column} AS VARCHAR)"
     tolerance = f"CAST({f.tolerance or 0} AS DECIMAL(20, 4))" if f.kind == "amount" else "CAST(NULL AS DECIMAL(20, 4))"
     return (
-        f"SELECT t.canonical_id, {_lit(name)} AS field, {_lit(f.kind)} AS kind, {_lit(col.system)} AS source_system, "
+        f"SELECT t.canonical_id, {literal(name)} AS field, {literal(f.kind)} AS kind, "
+        f"{literal(col.system)} AS source_system, "
         f"t.{view.record_id} AS source_id, t.{view.row_id} AS row_id, {value} AS value, "
         f"{_mapped(f, col.system, value)} AS mapped, {amount} AS amount, {tolerance} AS tolerance, "
         f"{owner_sql(f)} AS owner_system, {original} AS original_amount, {original_currency} AS original_currency "
@@ -109,7 +107,6 @@ def field_values_sql(registry: Registry, as_of: date, reporting_currency: str) -
 
 def install(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: date, reporting_currency: str) -> None:
     """Create `ownership_conditions`, `field_values` and `ownership` on `con` (see the module docstring)."""
-    con.execute(normalise_macro_sql())
     con.execute(f"CREATE OR REPLACE TABLE ownership_conditions AS {conditions_sql(registry, as_of)}")
     con.execute(f"CREATE OR REPLACE VIEW field_values AS {field_values_sql(registry, as_of, reporting_currency)}")
     con.execute("CREATE OR REPLACE VIEW ownership AS "

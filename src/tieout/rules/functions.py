@@ -8,6 +8,8 @@ tests/security/test_rule_sql_corpus.py proves none of them is a table function.
 
 from __future__ import annotations
 
+from tieout.engines.duckdb import DuckDBEngine
+
 _AGGREGATES = """
     any_value approx_count_distinct arbitrary arg_max arg_min argmax argmin array_agg avg bit_and bit_or
     bit_xor bool_and bool_or count count_if countif first fsum group_concat kahan_sum last list
@@ -42,8 +44,9 @@ _LISTS_AND_STRUCTS = """
     struct_pack struct_extract row
 """
 _TYPES = "typeof"
-# tieout's own macros, created by the run before the rules (docs/rules.md).
-_TIEOUT = "tieout_div tieout_normalise"
+# The functions the engine provides beyond SQL (its capabilities; docs/rules.md): a rule that calls one
+# declares it under `requires:`.
+_TIEOUT = " ".join(DuckDBEngine.functions)
 
 ALLOWED_FUNCTIONS = frozenset(
     " ".join((_AGGREGATES, _WINDOW, _CONDITIONAL, _MATH, _TEXT, _DATES, _LISTS_AND_STRUCTS, _TYPES,

@@ -17,8 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tieout.config import Project
+from tieout.engines import engine_functions
 from tieout.errors import ConfigError, NotFound
-from tieout.rules.safety import CANONICAL_TABLES, check_rule_sql
+from tieout.rules.safety import CANONICAL_TABLES, inspect_rule_sql
 from tieout.systems import BRIDGE_STEPS
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
@@ -74,6 +75,9 @@ class RuleMeta(BaseModel):
     bridge: list[BridgeLine] = Field(default_factory=list)
     bridge_records: Literal["duplicate", "unresolved"] | None = None
     bridge_params: dict[BridgeParam, str] = Field(default_factory=dict)
+    # The functions beyond SQL the rule calls, which the engine running it must provide (its capabilities,
+    # `tieout.engines`): `tieout rules check --dialect` names them.
+    requires: list[str] = Field(default_factory=list)
 
 
 class RuleOverrideMeta(BaseModel):
@@ -104,6 +108,9 @@ class Rule:
     builtin: bool = True
     source: Path | None = None
     needs_rows: tuple[str, ...] = ()
+    # The engine functions the SQL calls: those its .yml declares, and once the SQL has passed the safety
+    # check, any it calls undeclared (a project's rule written before `requires:` still runs on DuckDB).
+    requires: tuple[str, ...] = ()
     # The $parameters the SQL uses, filled in once the SQL has passed the safety check.
     used: frozenset[str] = frozenset()
     caused_by: str | None = None
@@ -157,8 +164,23 @@ def _validate(model: type[BaseModel], path: Path) -> Any:
         raise ConfigError(f"{path}: {problems}") from e
 
 
+def _check_requires(rule: Rule, called: set[str]) -> tuple[str, ...]:
+    """The engine functions `rule` calls; a declared one must be an engine's and called by the SQL."""
+    provided = engine_functions()
+    for function in rule.requires:
+        if function not in provided:
+            raise ConfigError(f"{rule.source}: rule {rule.name}: requires names {function!r}, not a function an "
+                              f"engine provides (known: {', '.join(provided)})")
+        if function not in called:
+            raise ConfigError(f"{rule.source}: rule {rule.name}: requires names {function!r}, which its SQL "
+                              "never calls")
+    undeclared = sorted((called & provided.keys()) - set(rule.requires))
+    return (*rule.requires, *undeclared)
+
+
 def _check_params(rule: Rule) -> Rule:
-    used = check_rule_sql(rule.sql, name=rule.name, path=rule.source)
+    used, called = inspect_rule_sql(rule.sql, name=rule.name, path=rule.source)
+    requires = _check_requires(rule, called)
     unread = sorted(set(rule.needs_rows) - CANONICAL_TABLES)
     if unread:
         raise ConfigError(f"{rule.source}: rule {rule.name}: needs_rows names {unread[0]!r}, not a canonical "
@@ -177,7 +199,7 @@ def _check_params(rule: Rule) -> Rule:
             f"{rule.source}: rule {rule.name} uses ${unknown[0]} but declares no parameter {unknown[0]!r} "
             "(add it under params: in its .yml)"
         )
-    return replace(rule, used=frozenset(used))
+    return replace(rule, used=frozenset(used), requires=requires)
 
 
 def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[str, Rule], dict[str, Path]]:
@@ -211,6 +233,7 @@ def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[st
             bridge=tuple(meta.bridge),
             bridge_records=meta.bridge_records,
             bridge_params=dict(meta.bridge_params),
+            requires=tuple(meta.requires),
         )
     for sql_path in sorted(folder.glob("*.sql")):
         if not sql_path.with_suffix(".yml").is_file():

@@ -185,6 +185,12 @@ def _parse(sql: str, refuse: Refuse) -> exp.Expr:
 
 def check_rule_sql(sql: str, *, name: str, path: Path | None = None) -> set[str]:
     """Validate `sql` and return the names of the `$parameters` it uses."""
+    return inspect_rule_sql(sql, name=name, path=path)[0]
+
+
+def inspect_rule_sql(sql: str, *, name: str, path: Path | None = None) -> tuple[set[str], set[str]]:
+    """Validate `sql`; return the names of the `$parameters` it uses and of the functions it calls that
+    sqlglot does not know (DuckDB's own and the engine's, lower case)."""
     refuse: Refuse = partial(_refuse, name, path)
     try:
         return _check(sql, refuse)
@@ -194,7 +200,7 @@ def check_rule_sql(sql: str, *, name: str, path: Path | None = None) -> set[str]
         raise refuse(f"the rule check could not read it ({type(e).__name__}: {e})") from e
 
 
-def _check(sql: str, refuse: Refuse) -> set[str]:
+def _check(sql: str, refuse: Refuse) -> tuple[set[str], set[str]]:
     _check_characters(sql, refuse)
     tree = _parse(sql, refuse)
     if not isinstance(tree, exp.Query):
@@ -211,4 +217,5 @@ def _check(sql: str, refuse: Refuse) -> set[str]:
         if isinstance(node, exp.Func):
             _check_function(sql, node, refuse)
     duckdb_view.check(sql, refuse, tables=CANONICAL_TABLES)
-    return {p.name for p in tree.find_all(exp.Placeholder) if p.name}
+    return ({p.name for p in tree.find_all(exp.Placeholder) if p.name},
+            {f.name.lower() for f in tree.find_all(exp.Anonymous)})

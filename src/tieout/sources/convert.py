@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from tieout.sources.origin import literal as _sql_literal
+from tieout.sql import literal as _sql_literal
 
 
 def literal(text: str) -> str:

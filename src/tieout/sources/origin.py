@@ -22,17 +22,10 @@ from tieout.db import one
 from tieout.errors import InputError
 from tieout.sources.diagnose import locate_unreadable, read_first_line
 from tieout.sources.layout import ExportFile
+from tieout.sql import literal, quote_name
 
 # rowid 0 is the first record, on row 2 of a CSV file (the header is row 1).
 FIRST_ROW = 2
-
-
-def quote_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class Origin(ABC):

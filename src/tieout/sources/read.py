@@ -22,7 +22,7 @@ from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import FORMATS, Format, Related, TableMap
 from tieout.sources.layout import STANDARD_LAYOUT, ExportFile
-from tieout.sources.origin import Origin, StandardCsv, literal, missing_column, quote_name
+from tieout.sources.origin import Origin, StandardCsv, missing_column
 from tieout.sources.standard import read_export
 from tieout.sources.vendor import (
     FILE,
@@ -34,6 +34,7 @@ from tieout.sources.vendor import (
     RowsReader,
     VendorTable,
 )
+from tieout.sql import literal, quote_name
 
 _STATUS_KINDS = ("contract_status", "invoice_status")
 

@@ -25,7 +25,8 @@ from tieout.sources.layout import (
     Column,
     ExportFile,
 )
-from tieout.sources.origin import Origin, quote_name
+from tieout.sources.origin import Origin
+from tieout.sql import quote_name
 
 _DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _DIGITS_DATE = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"

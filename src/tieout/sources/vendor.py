@@ -31,11 +31,10 @@ from tieout.sources.origin import (
     csv_source,
     duckdb_encoding,
     first_csv_reject,
-    literal,
     missing_column,
-    quote_name,
     read_header,
 )
+from tieout.sql import literal, quote_name
 
 UNCONVERTED = "tieout__unconverted"
 INPUT = "tieout__input_"

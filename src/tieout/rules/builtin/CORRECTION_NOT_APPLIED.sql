@@ -6,14 +6,19 @@
 -- export has had a chance to show it.
 -- Every value is normalised in one place (`keyed`): DuckDB plans each call of tieout_normalise anew.
 WITH latest AS MATERIALIZED (
+    -- each field's newest correction (its column `newest` is 1, carried along unread)
     SELECT *
-    FROM corrections
-    WHERE recorded_on <= $as_of - CAST($grace_days AS INTEGER)
-    QUALIFY row_number() OVER (PARTITION BY canonical_id, field ORDER BY seq DESC) = 1
+    FROM (
+        SELECT *, row_number() OVER (PARTITION BY canonical_id, field ORDER BY seq DESC) AS newest
+        FROM corrections
+        WHERE recorded_on <= $as_of - CAST($grace_days AS INTEGER)
+    ) AS ranked
+    WHERE newest = 1
 ),
 held AS MATERIALIZED (
     -- the values of the corrected fields of the corrected entities, in every system
-    SELECT v.* FROM field_values AS v SEMI JOIN latest AS l ON v.canonical_id = l.canonical_id AND v.field = l.field
+    SELECT v.* FROM field_values AS v
+    WHERE EXISTS (SELECT 1 FROM latest AS l WHERE v.canonical_id = l.canonical_id AND v.field = l.field)
 ),
 keyed AS MATERIALIZED (
     SELECT kind, raw, tieout_normalise(kind, raw) AS key
@@ -59,8 +64,9 @@ missed AS (
     SELECT *, CASE WHEN record_id IS NULL THEN 'no record'
                    WHEN value_key IS NULL THEN 'no value'
                    ELSE '''' || value || '''' END AS shown
+    -- in_corrected and in_others have the same columns in the same order (wanted's, then the checked record's)
     FROM (SELECT * FROM in_corrected WHERE value_key IS DISTINCT FROM new_key
-          UNION ALL BY NAME SELECT * FROM in_others)
+          UNION ALL SELECT * FROM in_others)
 )
 SELECT
     canonical_id,

@@ -9,9 +9,14 @@ WITH ops_active AS (
 latest_contract AS (
     -- the latest to start of the contracts with a value (ties: the highest contract id)
     SELECT canonical_id, monthly_value, original_monthly_value, original_currency
-    FROM contracts
-    WHERE canonical_id IS NOT NULL AND status <> 'draft' AND monthly_value IS NOT NULL AND start_date IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY canonical_id ORDER BY start_date DESC, contract_id DESC) = 1
+    FROM (
+        SELECT canonical_id, monthly_value, original_monthly_value, original_currency,
+               row_number() OVER (PARTITION BY canonical_id ORDER BY start_date DESC, contract_id DESC) AS newest
+        FROM contracts
+        WHERE canonical_id IS NOT NULL AND status <> 'draft' AND monthly_value IS NOT NULL
+          AND start_date IS NOT NULL
+    ) AS ranked
+    WHERE newest = 1
 )
 SELECT
     o.canonical_id,

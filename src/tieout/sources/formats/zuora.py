@@ -20,7 +20,7 @@ from __future__ import annotations
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import Format, Related, TableMap, register
-from tieout.sources.origin import literal as _sql_literal
+from tieout.sql import literal as _sql_literal
 
 # A loader's delete marker: `TRUE`/`FALSE` in a CSV, `true`/`false` from a database; a source without the column
 # (a plain export) has only live rows.
