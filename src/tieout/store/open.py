@@ -20,7 +20,8 @@ from tieout.db import connect
 from tieout.entities import install_normalisers
 from tieout.entities.resolver import SOURCE_RECORDS_DDL
 from tieout.errors import NotFound, StoreError
-from tieout.sources.layout import BY_TABLE, KIND_TYPES
+from tieout.sources.layout import BY_TABLE
+from tieout.sources.standard import TYPED_KINDS
 from tieout.store import source_history
 from tieout.store.migrations import stored_days
 
@@ -33,11 +34,11 @@ def _quote(name: str) -> str:
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """The empty table with the types a run gives it: the export's typed columns, the resolver's own DDL."""
+    """The empty table with the types a run gives it: the typed export's columns, the resolver's own DDL."""
     if table == "source_records":
         con.execute(SOURCE_RECORDS_DDL)
         return
-    columns = ", ".join(f"{_quote(c.name)} {KIND_TYPES[c.kind]}" for c in BY_TABLE[table].columns)
+    columns = ", ".join(f"{_quote(c.name)} {TYPED_KINDS[c.kind]}" for c in BY_TABLE[table].columns)
     con.execute(f"CREATE TABLE {table} ({columns})")
 
 
