@@ -3,7 +3,7 @@
 The timeline is derived from the stored days, never kept as mutable state: an exception's episodes are
 the runs of consecutive stored as-of dates on which it was reported. That is what makes re-running a
 date idempotent and running dates in any order give the same result. Each stored day holds only what
-changed since the day before (`tieout.days`), so an episode is read off the changes directly: it starts
+changed since the day before (`tieout.store.days`), so an episode is read off the changes directly: it starts
 with a change that reports an exception the day before did not, and ends with the change that drops it.
 """
 
