@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 
 from tests.conftest import invoke
 from tieout.config import load_project
-from tieout.days import _DAY_FILE as DAY_FILE
-from tieout.days import MANIFEST, days_dir, named_files, read_checkpoint, read_manifest
-from tieout.source_history import history_dir
+from tieout.store.days import _DAY_FILE as DAY_FILE
+from tieout.store.manifest import MANIFEST, days_dir, named_files, read_checkpoint, read_manifest
+from tieout.store.source_history import history_dir
 
 
 def cli_json(*args: str) -> object:

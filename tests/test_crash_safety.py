@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import BRIEF_TIMING, invoke
 from tests.store_checks import assert_consistent, queue
 from tieout.config import load_project
-from tieout.days import days_dir, named_files
+from tieout.store.manifest import days_dir, named_files
 
 pytestmark = [
     pytest.mark.slow,

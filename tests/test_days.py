@@ -13,8 +13,9 @@ import pytest
 
 from tests.conftest import BRIEF_TIMING, invoke
 from tieout.config import load_project
-from tieout.days import FINDING_COLUMNS, days_dir, findings_on, named_files, read_checkpoint, read_manifest
 from tieout.run import reconcile_day
+from tieout.store.days import FINDING_COLUMNS, findings_on
+from tieout.store.manifest import days_dir, named_files, read_checkpoint, read_manifest
 
 pytestmark = pytest.mark.skipif(not BRIEF_TIMING.is_dir(), reason=f"{BRIEF_TIMING} is not here (../shared)")
 

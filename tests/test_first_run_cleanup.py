@@ -46,14 +46,14 @@ def test_a_failed_first_run_keeps_the_state_database(project: Path, monkeypatch:
 def test_a_failed_first_backfill_keeps_the_state_database(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_day(project, "2026-01-21")
     loaded = load_project(project)
-    real = run_module.record_history
+    real = run_module.prepare_history
 
-    def record_history(*args, **kwargs):  # type: ignore[no-untyped-def]
-        real(*args, **kwargs)
+    def prepare_history(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs).discard()  # the parent has written into the store by now
         add_user(loaded, "ana", "admin", "correct horse battery")
         raise InputError("refused for the test", file="exports/2026-01-21")
 
-    monkeypatch.setattr(run_module, "record_history", record_history)
+    monkeypatch.setattr(run_module, "prepare_history", prepare_history)
     with pytest.raises(InputError):
         run_module.run_days(loaded, [date(2026, 1, 20), date(2026, 1, 21)],
                             rules=run_module.load_rules(loaded), jobs=2)

@@ -17,9 +17,10 @@ from tests.conftest import HEALTHY_DAY, invoke, new_project, run_days
 from tieout import fx
 from tieout.config import load_project
 from tieout.currencies import exponent, known
-from tieout.days import ADDED_COLUMNS, days_dir
 from tieout.errors import ConfigError
 from tieout.output import format_impact, format_money, format_reporting
+from tieout.store.days import ADDED_COLUMNS
+from tieout.store.manifest import days_dir
 
 H = HEALTHY_DAY
 MINIMAL = "exports: exports/{date}\nentity_map: entity_map.csv\n"

@@ -162,23 +162,26 @@ def test_nothing_reconciled_exits_7(project: Path) -> None:
     assert invoke("show", "ACME", "-p", str(project)).exit_code == 7
 
 
-def test_missing_previous_export_is_said(project: Path) -> None:
+FIRST_DAY = "2026-01-20 is the first reconciled day: nothing is stored before it to compare with"
+
+
+def test_the_first_reconciled_day_has_nothing_to_compare_with(project: Path) -> None:
     write_day(project, "2026-01-20", RENAMED)
     _run(project, "2026-01-20")
     first = show(project, _id(project, "OWNED_FIELD_MISMATCH"))["first_day"]
     assert first["previous"] == "2026-01-19" and first["changes"] == []
-    assert first["unavailable"].startswith("no export for 2026-01-19")
-    assert "cannot tell — no export for 2026-01-19" in invoke(
-        "show", _id(project, "OWNED_FIELD_MISMATCH"), "-p", str(project)).stdout
+    assert first["unavailable"] == FIRST_DAY
+    shown = invoke("show", _id(project, "OWNED_FIELD_MISMATCH"), "-p", str(project)).stdout
+    assert f"cannot tell — {FIRST_DAY}" in shown
 
 
-def test_previous_export_folder_is_used_when_not_reconciled(project: Path) -> None:
+def test_an_export_folder_not_reconciled_is_never_compared_with(project: Path) -> None:
+    # What changed comes from the store alone: the day before's exports, never reconciled, are not read.
     write_day(project, "2026-01-19")
     write_day(project, "2026-01-20", RENAMED)
     _run(project, "2026-01-20")
     first = show(project, _id(project, "OWNED_FIELD_MISMATCH"))["first_day"]
-    assert first["previous"] == "2026-01-19" and first["unavailable"] is None
-    assert [c["key"] for c in first["changes"]] == [{"customer_id": "cus_1"}]
+    assert (first["previous"], first["unavailable"], first["changes"]) == ("2026-01-19", FIRST_DAY, [])
 
 
 def test_show_a_source_record_exception(project: Path) -> None:

@@ -22,9 +22,10 @@ import pytest
 
 from tests.conftest import BRIEF_TIMING, HEALTHY_DAY, invoke, new_project, run_days, write_day
 from tieout.config import load_project
-from tieout.days import commit_day, days_dir, findings_on
 from tieout.sources.layout import STANDARD_LAYOUT
 from tieout.store import SCHEMA_VERSION, stored_days
+from tieout.store.days import commit_day, findings_on
+from tieout.store.manifest import days_dir
 
 H = HEALTHY_DAY
 RENAMED = {"billing_customers.csv": H["billing_customers.csv"].replace(
@@ -314,8 +315,8 @@ MOVING = {
 
 
 def test_usage_rows_that_leave_the_window_are_not_stored_as_removals(tmp_path: Path) -> None:
-    from tieout import source_history
     from tieout.config import load_project
+    from tieout.store import source_history
 
     project = _new_project(tmp_path / "p", MOVING)
     _run(project, *MOVING)

@@ -101,6 +101,14 @@ class RunInProgress(TieoutError):
     exit_code = 6
 
 
+class StoreError(TieoutError):
+    """The project's store is damaged: a manifest, a stored Parquet file or the source history's state cannot be
+    read (or a stored day's source history cannot be replayed). Not a configuration error: tieout.yml is fine,
+    the files it wrote are not."""
+
+    exit_code = 11
+
+
 class UnsafeRuleError(ConfigError):
     """A rule's SQL is not one read-only SELECT over the canonical tables."""
 

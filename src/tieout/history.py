@@ -1,16 +1,15 @@
-"""An exception's source records: side by side on a day (re-read from the exports), and what changed on the
-day it first appeared (from the stored source history, else from the exports).
+"""An exception's source records, read from the store: side by side on a day, and what changed on the day it
+first appeared.
 
-The records behind a finding are read again from the day's export folder (`resolve_day`), which also says
-which records belong to an entity that day. What changed on a day comes from the store's source history
-(`source_history`) when that day's diff is current; a day with no stored base (the first stored day, whose
-file is the baseline) or a store without history falls back to comparing two days' exports. Record sets are
-tiny (one entity), so the comparison itself is plain Python over typed DuckDB values.
+Both come from the store's source history (`tieout.store`): a day's records from the day opened by
+`open_day`, which also says which records belonged to an entity that day; what changed on a day from that
+day's stored changes (its history file, based on the stored day before it). The exports are never read
+again. The first stored day has nothing stored before it, so what changed on it cannot be told. Record sets
+are tiny (one entity), so the shaping is plain Python over typed DuckDB values.
 
-Usage rows that merely left the trailing window are never a change here, whichever source is read: the
-export comparison drops them (`diff_table`), and the stored history does not hold them at all (store schema 3
-on; a file records where its window starts instead, see `source_history`) — older files that do are filtered
-the same way as the exports.
+Usage rows that merely left the trailing window are never a change here: the stored history does not hold
+them (store schema 3 on; a file records where its window starts instead, see `source_history`), and older
+files that do are filtered out.
 """
 
 from __future__ import annotations
@@ -23,15 +22,11 @@ from typing import Any
 
 import duckdb
 
-from tieout import source_history
 from tieout.config import Project
 from tieout.db import connect
-from tieout.errors import InputError
-from tieout.run import resolve_day
-from tieout.source_history import RESOLUTION_COLUMNS
+from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
-from tieout.sources.read import past_day_unreadable
-from tieout.store import stored_days
+from tieout.store import open_day, source_history, stored_days
 from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
 
 # A timestamp of the last edit changes with every edit: shown beside a change, never a change by itself.
@@ -79,8 +74,8 @@ class FirstDay:
 
 
 class DayReader:
-    """Each as-of day's exports resolved at most once per command; an unreadable day is a reason, not a crash
-    (the findings are stored, so a deleted or since-broken export must not hide them)."""
+    """Each stored day opened from the store at most once per command; a day the store cannot give back is a
+    reason, not a crash (its findings are stored, so a damaged source history must not hide them)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -88,14 +83,10 @@ class DayReader:
 
     def get(self, day: date) -> duckdb.DuckDBPyConnection | str:
         if day not in self._open:
-            unreadable = past_day_unreadable(self.project, day)
-            if unreadable:
-                self._open[day] = unreadable
-            else:
-                try:
-                    self._open[day] = resolve_day(self.project, day)[0]
-                except InputError as e:
-                    self._open[day] = f"the export for {day} cannot be read: {e}"
+            try:
+                self._open[day] = open_day(self.project, day)
+            except StoreError as e:
+                self._open[day] = f"the store cannot give back the records of {day}: {e}"
         return self._open[day]
 
     def close(self) -> None:
@@ -163,58 +154,12 @@ def records_on(con: duckdb.DuckDBPyConnection, day: date, ids: Ids) -> dict[str,
     return out
 
 
-def _all_rows(con: duckdb.DuckDBPyConnection, ids: Ids) -> dict[str, list[Row]]:
-    """Every row of the subject's records in every table, and how each record resolved: what a change could
-    have touched."""
-    out: dict[str, list[Row]] = {}
-    for system in SYSTEMS:
-        wanted = ids.get(system, [])
-        for table, key in (RECORD_TABLE[system], CHILD_TABLE[system]):
-            out[table] = _rows(con, _select(table, f"{key} IN (SELECT unnest($ids))"), {"ids": wanted})
-    pairs = [f"{s}:{i}" for s in SYSTEMS for i in ids.get(s, [])]
-    out["source_records"] = _rows(
-        con, f"SELECT {', '.join(RESOLUTION_COLUMNS)} FROM source_records "
-        "WHERE source_system || ':' || source_id IN (SELECT unnest($pairs)) ORDER BY source_system, source_id",
-        {"pairs": pairs})
-    return out
-
-
 def _primary_key(table: str) -> tuple[str, ...]:
     return ("source_system", "source_id") if table == "source_records" else BY_TABLE[table].primary_key
 
 
 def _system_of(table: str, row: Row) -> str:
     return str(row["source_system"]) if table == "source_records" else BY_TABLE[table].system
-
-
-def diff_table(table: str, old: list[Row], new: list[Row]) -> list[Change]:
-    """Rows compared by primary key: added, removed, or changed in a column other than `updated_at`."""
-    pk = _primary_key(table)
-    before = {tuple(r[c] for c in pk): r for r in old}
-    after = {tuple(r[c] for c in pk): r for r in new}
-    if table == "ops_usage" and after:
-        # The usage export is a trailing window: rows older than the new window left it, nobody removed them.
-        window_start = min(r["date"] for r in new)
-        before = {k: r for k, r in before.items() if r["date"] >= window_start or k in after}
-    changes = []
-    for k in sorted(before.keys() | after.keys(), key=lambda t: tuple(str(v) for v in t)):
-        key = dict(zip(pk, k, strict=True))
-        o, n = before.get(k), after.get(k)
-        if o is None and n is not None:
-            changes.append(Change(_system_of(table, n), table, key, "added", record=n))
-            continue
-        if n is None and o is not None:
-            changes.append(Change(_system_of(table, o), table, key, "removed", record=o))
-            continue
-        assert o is not None and n is not None
-        differing = {c: {"old": o[c], "new": n[c]} for c in n if c not in pk and o.get(c) != n[c]}
-        if differing.keys() - IGNORED_FOR_CHANGE:
-            changes.append(Change(_system_of(table, n), table, key, "changed", fields=differing))
-    return changes
-
-
-def _union(a: Ids, b: Ids) -> Ids:
-    return {s: sorted(set(a.get(s, [])) | set(b.get(s, []))) for s in SYSTEMS if a.get(s) or b.get(s)}
 
 
 def previous_day(project: Project, day: date) -> date:
@@ -232,12 +177,18 @@ def _sorted(changes: list[Change]) -> list[Change]:
                                           tuple(str(v) for v in c.key.values())))
 
 
-def stored_first_day(project: Project, subject: Subject, day: date) -> FirstDay | None:
-    """What changed on `day`, from the stored source history; None unless `day`'s diff is current and has a
-    base (the first stored day's file is the baseline: everything in it is 'added')."""
+def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
+    """What changed in the subject's records on stored `day`, from the day's stored changes against the stored
+    day before it — a record that joined or left the entity that day included (its edit may be the cause).
+    Unavailable for the first stored day (nothing before it to compare with), and for a day whose stored
+    changes do not follow on from the stored day before (the next run repairs them)."""
+    previous = previous_day(project, day)
     meta = source_history.current_diff(project, day, stored_days(project))
     if meta is None or meta.base is None:
-        return None
+        first = not stored_days(project, until=day - timedelta(days=1))
+        why = (f"{day} is the first reconciled day: nothing is stored before it to compare with" if first else
+               f"the stored source history of {day} does not follow on from {previous} (the next run repairs it)")
+        return FirstDay(day=day, previous=previous, unavailable=why, changes=[])
     con = connect()
     try:
         ids: dict[str, set[str]] = {}
@@ -249,7 +200,8 @@ def stored_first_day(project: Project, subject: Subject, day: date) -> FirstDay 
                                                 "canonical_id = $id AND status = 'resolved'",
                                                 {"id": subject.canonical_id})
                 if got is None:
-                    return None
+                    return FirstDay(day=day, previous=previous, changes=[],
+                                    unavailable=f"the stored source history of {on} cannot be replayed")
                 for r in got:
                     ids.setdefault(str(r["source_system"]), set()).add(str(r["source_id"]))
         path = str(source_history.history_path(project, day))
@@ -290,26 +242,6 @@ def stored_first_day(project: Project, subject: Subject, day: date) -> FirstDay 
         return FirstDay(day=day, previous=meta.base, unavailable=None, changes=_sorted(changes))
     finally:
         con.close()
-
-
-def first_day_changes(reader: DayReader, subject: Subject, day: date) -> FirstDay:
-    stored = stored_first_day(reader.project, subject, day)
-    if stored is not None:
-        return stored
-    previous = previous_day(reader.project, day)
-    new_con, old_con = reader.get(day), reader.get(previous)
-    for con in (old_con, new_con):
-        if isinstance(con, str):
-            return FirstDay(day=day, previous=previous, unavailable=con, changes=[])
-    assert not isinstance(new_con, str) and not isinstance(old_con, str)
-    # A record that joined or left the entity that day is compared too: its edit may be the cause.
-    ids = _union(subject_ids(old_con, subject), subject_ids(new_con, subject))
-    old_rows, new_rows = _all_rows(old_con, ids), _all_rows(new_con, ids)
-    order = {t: i for i, t in enumerate(
-        [t for s in SYSTEMS for t in (RECORD_TABLE[s][0], CHILD_TABLE[s][0])] + ["source_records"])}
-    changes = [c for t in old_rows for c in diff_table(t, old_rows[t], new_rows[t])]
-    changes.sort(key=lambda c: (SYSTEMS.index(c.system), order[c.table]))
-    return FirstDay(day=day, previous=previous, unavailable=None, changes=changes)
 
 
 def record_history(project: Project, ident: str) -> dict[str, Any] | None:

@@ -34,12 +34,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from tieout import source_history
 from tieout.config import Project
 from tieout.db import connect
 from tieout.history import IGNORED_FOR_CHANGE
 from tieout.rules.registry import Rule
-from tieout.store import stored_days
+from tieout.store import source_history, stored_days
 from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
 from tieout.systems import label as system_label
 from tieout.timeline import Episode, causes, episodes

@@ -8,8 +8,9 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -19,19 +20,16 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from tieout import canonical, fingerprints, source_history
+from tieout import canonical
 from tieout.config import Project
-from tieout.days import commit_day
 from tieout.db import connect, share_cores
 from tieout.engines import DuckDBEngine
-from tieout.entities import load_entity_map, resolve
-from tieout.errors import InputError
 from tieout.evaluate import evaluate
+from tieout.ingest import Stage, quiet, resolve_day
 from tieout.rules.registry import Rule, load_rules
-from tieout.sources.read import normalise_map_ids, past_day_unreadable, read_day
-from tieout.state.anchors import current_heads
 from tieout.state.location import SQLITE_FILE
-from tieout.store import migrate, stored_days
+from tieout.store import source_history, stored_days
+from tieout.store.commit import commit, prepare_history
 
 
 @dataclass
@@ -44,40 +42,7 @@ class DayResult:
     seconds: float = 0.0
 
 
-# Told the name of each stage as it starts, for a person watching a long run.
-Stage = Callable[[str], None]
-
-
-def _quiet(stage: str) -> None:
-    del stage
-
-
-def resolve_day(project: Project, as_of: date, *, stage: Stage = _quiet
-                ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
-    """Load `as_of`'s exports and resolve every source record to its canonical entity."""
-    engine = DuckDBEngine.open()
-    con = engine.con
-    stage("reading exports")
-    records = read_day(con, project, as_of)
-    load_entity_map(con, project.entity_map_path)
-    normalise_map_ids(con, project, project.entity_map_path)
-    engine.install()
-    stage("resolving entities")
-    resolve(con, as_of)
-    return con, records
-
-
-def reopen_day(project: Project, as_of: date) -> duckdb.DuckDBPyConnection | None:
-    """`as_of`'s exports loaded and resolved, or None if they are gone or no longer readable."""
-    if past_day_unreadable(project, as_of):
-        return None
-    try:
-        return resolve_day(project, as_of)[0]
-    except InputError:
-        return None
-
-
-def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet,
+def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = quiet,
                  loaded: Callable[[duckdb.DuckDBPyConnection], None] | None = None
                  ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
     """Load and evaluate `as_of` in a fresh in-memory DuckDB; return it with its `findings` table.
@@ -98,7 +63,7 @@ def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None
     return con, records
 
 
-def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet,
+def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = quiet,
                   loaded: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> tuple[pa.Table, DayResult]:
     """Evaluate `as_of` without storing it: its findings and their summary."""
     started = time.perf_counter()
@@ -118,33 +83,40 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
     )
 
 
-def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = _quiet
+def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = quiet
             ) -> DayResult:
     """Reconcile `as_of` and store its source history and findings; call under the run lock. Nothing is
     moved into place unless every stage succeeded, and the day's findings (its commit point) last."""
+    rules = load_rules(project) if rules is None else rules
     plans: list[source_history.Plan] = []
-    fresh = not project.store_path.exists()
 
     def history(con: duckdb.DuckDBPyConnection) -> None:
         # Only once the exports and the canonical tables are known good: a refused day writes nothing.
-        migrate(project)
         stage("recording source history")
-        plans.append(source_history.prepare(con, project, as_of, stored_days(project), partial(reopen_day, project)))
+        plans.append(prepare_history(con, project, as_of))
 
-    try:
-        findings, result = reconcile_day(project, as_of, rules=rules, stage=stage, loaded=history)
+    with _first_run(project):
+        try:
+            findings, result = reconcile_day(project, as_of, rules=rules, stage=stage, loaded=history)
+        except BaseException:
+            for plan in plans:
+                plan.discard()
+            raise
         stage("storing the day")
-        for plan in plans:
-            plan.commit()
-        commit_day(project, as_of, findings, current_heads(project))
+        commit(project, as_of, plans[0], findings, rules)
+    return result
+
+
+@contextmanager
+def _first_run(project: Project) -> Iterator[None]:
+    """Undo a project's first run (serial or parallel) that fails before any day is stored."""
+    fresh = not project.store_path.exists()
+    try:
+        yield
     except BaseException:
-        for plan in plans:
-            plan.discard()
         if fresh and not stored_days(project):
             discard_new_store(project)
         raise
-    _after_commit(project, as_of, rules)
-    return result
 
 
 def discard_new_store(project: Project) -> None:
@@ -168,26 +140,6 @@ def discard_new_store(project: Project) -> None:
         pass  # the state database is there
 
 
-def _after_commit(project: Project, as_of: date, rules: dict[str, Rule] | None) -> None:
-    """What a committed day records beside it: the fingerprint of the rules and registry it ran with. The day is
-    stored already: a fingerprint that cannot be written is reported missing later, never fails the run."""
-    try:
-        fingerprints.record(project, as_of, load_rules(project) if rules is None else rules)
-    except OSError:
-        pass
-
-
-def record_history(project: Project, as_of: date, staging: Path, con: duckdb.DuckDBPyConnection) -> None:
-    """Store `as_of`'s source history from the rows a worker staged in `staging`; call under the run lock."""
-    migrate(project)
-    source_history.staged(staging, as_of, con)
-    plan = source_history.prepare(con, project, as_of, stored_days(project), partial(reopen_day, project))
-    try:
-        plan.commit()
-    finally:
-        plan.discard()
-
-
 def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs: int = 1,
              on_day: Callable[[DayResult], None] | None = None) -> list[DayResult]:
     """Reconcile `days`, storing each in date order and stopping at the first that fails.
@@ -198,7 +150,6 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
     """
     done = on_day or (lambda result: None)
     results: list[DayResult] = []
-    fresh = not project.store_path.exists()
     if jobs <= 1 or len(days) < 2:
         for day in days:
             results.append(run_day(project, day, rules=rules))
@@ -206,23 +157,20 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
         return results
     # spawn, not fork: a forked child would inherit the parent's threads and locks half-held.
     # A worker cannot know its day's base (the day before may not be stored yet): it stages the day's rows
-    # outside the store and the parent records the history from them, in date order.
-    with tempfile.TemporaryDirectory(prefix="tieout-stage-") as staging, connect() as con, \
+    # outside the store and the parent stores each day from them, in date order, as a serial run does.
+    with _first_run(project), tempfile.TemporaryDirectory(prefix="tieout-stage-") as staging, connect() as con, \
             ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=share_cores,
                                 initargs=(jobs,)) as pool:
         try:
             for findings, result in pool.map(partial(_reconcile_staged, project, rules, Path(staging)), days):
-                record_history(project, result.as_of, Path(staging), con)
-                commit_day(project, result.as_of, findings, current_heads(project))
-                _after_commit(project, result.as_of, rules)
+                source_history.staged(Path(staging), result.as_of, con)
+                commit(project, result.as_of, prepare_history(con, project, result.as_of), findings, rules)
                 for staged_file in Path(staging).glob(f"{result.as_of}.*"):
                     staged_file.unlink()
                 results.append(result)
                 done(result)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
-            if fresh and not stored_days(project):
-                discard_new_store(project)
             raise
     return results
 

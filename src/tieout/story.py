@@ -2,7 +2,7 @@
 
 Moved out of `cli/show.py` so that the command and the web pages gather the same thing the same way; the
 renderers (text, JSON, HTML) stay with their callers. Both take a `DayReader`, so a caller that wants more
-from the same day (the web page's owned-field comparison) resolves that day's exports only once.
+from the same day (the web page's owned-field comparison) opens that stored day only once.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from typing import Any
 from tieout.config import Project
 from tieout.errors import NotFound
 from tieout.history import (
-    RESOLUTION_COLUMNS,
     DayReader,
     FirstDay,
     Subject,
-    first_day_changes,
     records_on,
     subject_ids,
+    what_changed,
 )
 from tieout.rules.registry import Rule
 from tieout.store import stored_days
+from tieout.store.source_history import RESOLUTION_COLUMNS
 from tieout.timeline import Causes, Episode, Exception_, causes, episodes
 
 # Exception ids are the first 16 hex digits of an md5 (evaluate._identity_sql); anything else is an entity.
@@ -81,7 +81,7 @@ def exception_story(reader: DayReader, rules: dict[str, Rule], ident: str, *,
     records: dict[str, Any] = {"day": latest.last_seen, "unavailable": con if isinstance(con, str) else None}
     if not isinstance(con, str):
         records.update(records_on(con, latest.last_seen, subject_ids(con, subject)))
-    first: FirstDay = first_day_changes(reader, subject, latest.first_seen)
+    first: FirstDay = what_changed(reader.project, subject, latest.first_seen)
     return {
         "kind": "exception",
         "exception": exception_record(e),

@@ -3,7 +3,7 @@
 The timeline is derived from the stored days, never kept as mutable state: an exception's episodes are
 the runs of consecutive stored as-of dates on which it was reported. That is what makes re-running a
 date idempotent and running dates in any order give the same result. Each stored day holds only what
-changed since the day before (`tieout.days`), so an episode is read off the changes directly: it starts
+changed since the day before (`tieout.store.days`), so an episode is read off the changes directly: it starts
 with a change that reports an exception the day before did not, and ends with the change that drops it.
 """
 
@@ -14,11 +14,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from tieout import days as day_store
 from tieout.config import Project
 from tieout.db import connect
 from tieout.rules.registry import Rule
-from tieout.store import stored_days
+from tieout.store import days as day_store
+from tieout.store import manifest, stored_days
 
 STATUSES = ("open", "resolved", "all")
 
@@ -81,8 +81,8 @@ def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, a
 def _scope(project: Project, until: date | None) -> tuple[list[date], list[str]]:
     """The stored days up to `until` and their changes files, as one consistent reading of the manifest."""
     stored_days(project)  # migrates a store from an older tieout
-    listed = [d for d in day_store.read_manifest(project) if until is None or d.day <= until]
-    return [d.day for d in listed], day_store.files(project, listed)
+    listed = [d for d in manifest.read_manifest(project) if until is None or d.day <= until]
+    return [d.day for d in listed], manifest.files(project, listed)
 
 
 # Every timeline query starts here: the stored days numbered in order, every change with its day's number,
@@ -192,7 +192,7 @@ class Causes:
 
 def causes(project: Project, found: list[Episode]) -> Causes:
     """The causes of the episodes `found`."""
-    from tieout.corrections import corrections_for  # SQLAlchemy only when there is a state database
+    from tieout.corrections.log import corrections_for  # SQLAlchemy only when there is a state database
 
     corrected: dict[str, list[date]] = {}
     for c in corrections_for(project):
@@ -214,7 +214,7 @@ def _query(project: Project, sql: str, params: dict[str, Any], *, until: date | 
         names = [c[0] for c in cur.description]
         return days, [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    return day_store.reading(read)
+    return manifest.reading(read)
 
 
 def exceptions(

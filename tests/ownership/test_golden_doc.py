@@ -38,7 +38,7 @@ def _by_field(rows: list[dict]) -> dict[str, dict]:
 def test_json_the_owner_wins_and_the_disagreement_is_named(world: Path) -> None:
     result = invoke("golden", "-p", str(world), "--format", "json")
     assert result.exit_code == 0
-    assert "as of 2026-01-21, read from exports/2026-01-21 (the latest reconciled day)" in result.stderr
+    assert "as of 2026-01-21, read from the store's 2026-01-21 (the latest reconciled day)" in result.stderr
     rows = _by_field(json.loads(result.stdout))
     assert {k: rows["legal_name"][k] for k in ("canonical_id", "value", "source_system", "owner_system",
                                                 "ruled_by", "disagreeing")} == {

@@ -21,9 +21,9 @@ from tieout.cli import cli
 from tieout.config import Project, load_project
 from tieout.corrections import record_correction
 from tieout.corrections.log import FIELDS, chained_fields
-from tieout.days import read_manifest
 from tieout.state import chain
 from tieout.state.tables import audit, corrections, log_heads
+from tieout.store.manifest import read_manifest
 from tieout.workflow.audit import record_alone
 
 START = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from tests.conftest import SHARED, invoke, new_project, tree_digest
 from tieout.config import load_project
 from tieout.demo import MIN_COMPANIES, MIN_DAYS, generate_world
 from tieout.errors import InputError
-from tieout.run import resolve_day
+from tieout.ingest import resolve_day
 from tieout.sources.formats.salesforce import id18
 from tieout.sources.read import read_day
 

@@ -48,6 +48,7 @@ def cli(ctx: click.Context) -> None:
                 5 --fail-on threshold reached · 6 another run in progress · 7 not found
                 8 audit verify: a hash-chained log was tampered with
                 9 conflict: someone acted on the exception first · 10 action not allowed
+                11 the store is damaged (an unreadable manifest, Parquet file or state.json)
     """
     # Every command records the OS account it runs from beside the names it is given (tieout.os_account)
     # — except the web server, whose people are the signed-in users.

@@ -11,10 +11,9 @@ from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, 
 from tieout.config import Project
 from tieout.entities import propose, write_proposals
 from tieout.errors import ConfigError
+from tieout.ingest import source_proposals
 from tieout.output import table, to_csv, to_json
-from tieout.run import resolve_day
-from tieout.sources.read import proposals
-from tieout.store import stored_days
+from tieout.store import open_or_read_day, stored_days
 
 COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key", "candidates")
 
@@ -29,7 +28,8 @@ def _default_as_of(project: Project, as_of: date | None) -> date:
 
 
 as_of_option = click.option("--as-of", "as_of", type=ISO_DATE,
-                            help="The as-of date (default: the latest reconciled day).")
+                            help="The as-of date (default: the latest reconciled day). A reconciled day is read "
+                                 "from the store; a day not reconciled yet, from its exports.")
 
 
 @click.group(invoke_without_command=True)
@@ -40,12 +40,16 @@ as_of_option = click.option("--as-of", "as_of", type=ISO_DATE,
 @format_option("table", "json", "csv")
 @click.pass_context
 def entities(ctx: click.Context, project_dir: Path, as_of: date | None, status: str, fmt: str) -> None:
-    """Every source record with its canonical entity and the key that resolved it."""
+    """Every source record with its canonical entity and the key that resolved it.
+
+    A reconciled day shows how the run resolved it (the store); a day not reconciled yet is read from its
+    exports and resolved with the entity map as it is now.
+    """
     if ctx.invoked_subcommand is not None:
         return
     project = open_project(project_dir)
     day = _default_as_of(project, as_of)
-    con, _ = resolve_day(project, day)
+    con = open_or_read_day(project, day)
     where = "" if status == "all" else f"WHERE status = '{status}'"
     cur = con.execute(f"SELECT {', '.join(COLUMNS)} FROM source_records {where} "
                       "ORDER BY source_system, source_id")
@@ -62,7 +66,7 @@ def entities(ctx: click.Context, project_dir: Path, as_of: date | None, status: 
                         ((r["source_system"], r["source_id"], r["canonical_id"], r["status"], r["resolved_by"],
                           r["matched_key"], ", ".join(r["candidates"])) for r in rows)))
         # What the systems' own exports say about the map (e.g. Salesforce's merges): proposed, never applied.
-        for name, proposed in proposals(con, project, day).items():
+        for name, proposed in source_proposals(project, day).items():
             if proposed:
                 echo_rich(table(f"{len(proposed)} map row(s) proposed from {_SOURCE_NAMES.get(name, name)} "
                                 "merges — review them with `tieout entities propose`",
@@ -88,8 +92,8 @@ def propose_cmd(project_dir: Path, as_of: date | None, out: Path, min_score: int
     """
     project = open_project(project_dir)
     day = _default_as_of(project, as_of)
-    con, _ = resolve_day(project, day)
-    from_sources = [p for proposed in proposals(con, project, day).values() for p in proposed]
+    con = open_or_read_day(project, day)
+    from_sources = [p for proposed in source_proposals(project, day).values() for p in proposed]
     waiting = [p for p in from_sources if not p["canonical_id"]]
     rows = [*(p for p in from_sources if p["canonical_id"]), *propose(con, day, min_score=min_score)]
     target = out if out.is_absolute() else project.root / out

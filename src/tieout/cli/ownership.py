@@ -53,7 +53,8 @@ def doc(project_dir: Path, output_dir: Path | None) -> None:
 @click.command()
 @project_option
 @click.option("--as-of", "as_of", type=ISO_DATE,
-              help="Read this day's exports (default: the latest reconciled day's).")
+              help="Read this day (default: the latest reconciled day): from the store once reconciled, "
+                   "else from its exports.")
 @format_option("csv", "json", "parquet")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output (required for parquet).")

@@ -34,7 +34,7 @@ def show(ident: str, project_dir: Path, as_of: date | None, fmt: str) -> None:
 
     \b
     An exception: its episodes, its records in each system on the day it was last seen, and what
-    changed in the exports on the day it first appeared.
+    changed in its records on the day it first appeared (both as the store holds them).
     An entity: how each of its source records resolved, and all its exception episodes by date.
     """
     project = open_project(project_dir)

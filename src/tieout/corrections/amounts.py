@@ -1,32 +1,16 @@
-"""What an amount correction really moves: its values checked as amounts, and measured against the record.
+"""An amount correction's values, checked as amounts: what the run compares amounts as.
 
-A correction's old value is what its requester *says* the record held; nothing stops them from saying
-4,999,999 when the record holds 0. So an amount field's movement is measured against the value the record
-actually held, read from the stored days' exports exactly as a run reads it (`field_values`, in the reporting
-currency), never against the claimed old value:
-
-- against the record's value on the **latest stored day**; and
-- against its value **before the same field's recent corrections**: on the latest stored day before the
-  earliest correction of that entity's field in that system recorded in the last `STEP_WINDOW_DAYS` days.
-  A large change split into small steps is measured as a whole: each step is measured from where the first
-  one started, so the last step carries the sum of them all.
-
-The larger difference counts. A record without a value there holds 0 (the correction creates the whole amount);
-so does a project with no stored day yet.
+How far a correction moves the field (measured against the record, never against the claimed old value) is
+tieout.corrections.movement.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from tieout.config import Project
 from tieout.errors import BadArgument
 
-# Recent corrections of a field are measured together: splitting a change over more days than this is a change
-# per window, each approved on its own merits.
-STEP_WINDOW_DAYS = 31
 # What the run compares amounts as: DECIMAL(20, 4) — at most 16 digits before the point, 4 after.
 _AMOUNT = re.compile(r"^[+-]?(\d{1,16}(\.\d{0,4})?|\.\d{1,4})$", re.ASCII)
 
@@ -41,53 +25,3 @@ def parse_amount(text: str | None, option: str) -> Decimal | None:
         raise BadArgument(f"{option}: {text.strip()[:40]!r} is not an amount (digits with an optional sign and "
                           "up to 4 decimals, at most 16 digits before the point, e.g. -1250.00)")
     return Decimal(plain)
-
-
-def movement(project: Project, *, canonical_id: str, system: str, field: str, source_id: str | None,
-             new_value: Decimal | None, now: datetime | None = None) -> Decimal:
-    """How far `new_value` moves the field from what the record held (see the module's docstring)."""
-    from tieout.store import stored_days
-
-    days = stored_days(project)
-    baselines = {days[-1]} if days else set()
-    earliest = _earliest_recent_correction(project, canonical_id, system, field, now or datetime.now(UTC))
-    if earliest is not None and days:
-        before = [d for d in days if d < earliest]
-        baselines.add(before[-1] if before else days[0])
-    target = new_value or Decimal(0)
-    held = [v for day in sorted(baselines)
-            for v in recorded_amounts(project, day, canonical_id=canonical_id, system=system, field=field,
-                                      source_id=source_id)]
-    return max((abs(target - v) for v in held or [Decimal(0)]), default=Decimal(0))
-
-
-def _earliest_recent_correction(project: Project, canonical_id: str, system: str, field: str,
-                                now: datetime) -> date | None:
-    from tieout.corrections.log import corrections_for
-
-    since = now - timedelta(days=STEP_WINDOW_DAYS)
-    recent = [c for c in corrections_for(project, canonical_id)
-              if c.system == system and c.field == field and c.recorded_at >= since]
-    return min((c.recorded_on(project.timezone) for c in recent), default=None)
-
-
-def recorded_amounts(project: Project, day: date, *, canonical_id: str, system: str, field: str,
-                     source_id: str | None) -> list[Decimal]:
-    """The field's amounts (reporting currency) in `system`'s records of the entity on stored `day` — of
-    `source_id` only, when given; a record without a value counts as 0. None found (or the day's exports are
-    gone): [0]."""
-    from tieout import canonical
-    from tieout.run import reopen_day
-
-    con = reopen_day(project, day)
-    if con is None:
-        return [Decimal(0)]
-    try:
-        canonical.build(con, project, day)
-        rows = con.execute(
-            "SELECT amount FROM field_values WHERE canonical_id = $c AND field = $f AND source_system = $s "
-            "AND ($r IS NULL OR source_id = $r)",
-            {"c": canonical_id, "f": field, "s": system, "r": source_id}).fetchall()
-    finally:
-        con.close()
-    return [Decimal(0) if a is None else Decimal(a) for (a,) in rows] or [Decimal(0)]

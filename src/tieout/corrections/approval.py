@@ -33,9 +33,10 @@ from sqlalchemy.engine import Connection
 
 from tieout import state
 from tieout.config import Project
-from tieout.corrections.amounts import movement, parse_amount
+from tieout.corrections.amounts import parse_amount
 from tieout.corrections.fields import field_spec
 from tieout.corrections.log import Correction, append, aware, validated
+from tieout.corrections.movement import movement
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
 from tieout.os_account import current as os_account
 from tieout.output import money
@@ -128,7 +129,7 @@ def correction_impact(project: Project, canonical_id: str, field: str, system: s
                       source_id: str | None = None) -> Decimal:
     """The money a correction can move (see the module's docstring), in the reporting currency. `found`: the
     exceptions of the latest reconciled day (any status), when the caller has them at hand (the web's cache).
-    An amount's movement is measured against the record, not against `old_value` (tieout.corrections.amounts);
+    An amount's movement is measured against the record, not against `old_value` (tieout.corrections.movement);
     `old_value` is only checked to be an amount."""
     if found is None:
         from tieout.rules.registry import load_rules

@@ -10,7 +10,7 @@ from datetime import date
 from tieout.config import SYSTEMS, Project
 from tieout.db import connect
 from tieout.entities import load_entity_map
-from tieout.errors import BadArgument, NotFound
+from tieout.errors import BadArgument, NotFound, StoreError
 from tieout.ownership.model import columns, load_registry
 
 
@@ -70,17 +70,15 @@ def check_entity(project: Project, canonical_id: str, system: str, source_id: st
 
 
 def _resolved_on_latest_day(project: Project, system: str, source_id: str) -> str | None:
-    from tieout.errors import InputError
-    from tieout.run import resolve_day
-    from tieout.store import stored_days
+    from tieout.store import open_day, stored_days
 
     days: list[date] = stored_days(project)
     if not days:
         return None
     try:
-        con, _ = resolve_day(project, days[-1])
-    except InputError:
-        return None  # that day's export is gone or changed: the map was the only other witness
+        con = open_day(project, days[-1], tables=("source_records",))
+    except StoreError:
+        return None  # that day's records cannot be read back: the map was the only other witness
     try:
         row = con.execute("SELECT canonical_id FROM source_records WHERE source_system = ? AND source_id = ?",
                           [system, source_id]).fetchall()

@@ -12,7 +12,7 @@ OWNED_FIELD_MISMATCH compares) is the handoff doing its job — the owner's chan
 Only edits of existing rows count (a new contract or invoice is not an edit of a field), and only on days
 whose history diff is current and has a base: the first stored day's file is a baseline, not a set of edits.
 
-The source history is read through `tieout.source_history`'s public functions and its documented file
+The source history is read through `tieout.store.source_history`'s public functions and its documented file
 layout; each day with candidate edits is rebuilt for just the entities concerned (their records, contracts,
 invoices and tenants replayed from the history) and run through `canonical.build`, so conditions and values
 mean exactly what they mean in a run.
@@ -27,16 +27,16 @@ from typing import Any
 
 import duckdb
 
-from tieout import canonical, source_history
+from tieout import canonical
 from tieout.config import Project
 from tieout.db import connect
 from tieout.entities import install_normalisers
 from tieout.ownership.catalogue import RAW_COLUMNS, VIEWS
 from tieout.ownership.model import Column, OwnedField, Registry, columns, load_registry, stage_for, stages
 from tieout.ownership.sql import agree_sql, value_sql
-from tieout.source_history import RESOLUTION_COLUMNS
 from tieout.sources.layout import BY_TABLE, KIND_TYPES
-from tieout.store import stored_days
+from tieout.store import source_history, stored_days
+from tieout.store.source_history import RESOLUTION_COLUMNS
 from tieout.systems import SYSTEMS
 
 _RECORD_TABLES = {v.system: v.table for v in VIEWS.values() if not v.is_child}

@@ -2,8 +2,9 @@
 
 The winner is the owner's record for that entity on that day (a handover's condition decides which system
 that is). When the owner holds no value, the first other system holding one stands in, and the row says so:
-`source_system` differs from `owner_system`. Values are read from one day's exports, resolved and built
-exactly as a run builds them, so the golden record of a day agrees with that day's OWNED_FIELD_MISMATCH.
+`source_system` differs from `owner_system`. Values are read from one reconciled day as the store holds it
+(`tieout.store.open_day`) and built exactly as a run builds them, so the golden record of a day agrees with that
+day's OWNED_FIELD_MISMATCH. A day not reconciled yet (`--as-of`) is read from its exports.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from tieout.errors import ConfigError
 from tieout.output import money
 from tieout.ownership.model import Registry, load_registry, stage_for
 from tieout.ownership.sql import agree_sql
-from tieout.run import resolve_day
-from tieout.store import stored_days
+from tieout.store import open_or_read_day, stored_days
 
 COLUMNS = ("as_of", "canonical_id", "field", "value", "source_system", "source_id", "row_id", "owner_system",
            "ruled_by", "disagreeing")
@@ -29,20 +29,21 @@ COLUMNS = ("as_of", "canonical_id", "field", "value", "source_system", "source_i
 @dataclass(frozen=True)
 class Golden:
     as_of: date
-    source: str  # what was read, for a person: "exports/2026-02-16 (the latest reconciled day)"
+    source: str  # what was read, for a person: "the store's 2026-02-16 (the latest reconciled day)"
     rows: list[dict[str, Any]]
 
 
 def golden_day(project: Project, as_of: date | None) -> tuple[date, str]:
-    """The day to read: `as_of`, else the latest stored day; and a sentence saying which and why."""
-    folder = project.exports
-    if as_of is not None:
-        return as_of, f"{folder.replace('{date}', as_of.isoformat())} (--as-of)"
+    """The day to read: `as_of`, else the latest stored day; and a sentence saying which, from where, and why."""
     days = stored_days(project)
+    if as_of is not None:
+        if as_of in days:
+            return as_of, f"the store's {as_of} (--as-of)"
+        return as_of, f"{project.exports.replace('{date}', as_of.isoformat())} (--as-of, not reconciled yet)"
     if not days:
         raise ConfigError(f"{project.store_path}: no day reconciled yet, so there is no latest day to read; "
                        "pass --as-of DATE to read that day's exports")
-    return days[-1], f"{folder.replace('{date}', days[-1].isoformat())} (the latest reconciled day)"
+    return days[-1], f"the store's {days[-1]} (the latest reconciled day)"
 
 
 def golden_records(project: Project, *, as_of: date | None = None, registry: Registry | None = None) -> Golden:
@@ -53,7 +54,7 @@ def golden_records(project: Project, *, as_of: date | None = None, registry: Reg
     """
     registry = load_registry(project) if registry is None else registry
     day, source = golden_day(project, as_of)
-    con, _ = resolve_day(project, day)
+    con = open_or_read_day(project, day)
     try:
         canonical.build(con, project, day, registry=registry)
         order = " ".join(f"WHEN {s!r} THEN {i}" for i, s in enumerate(SYSTEMS))

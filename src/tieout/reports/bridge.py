@@ -26,8 +26,8 @@ unresolved`, UNMAPPED_SOURCE_RECORD and AMBIGUOUS_ENTITY_MATCH) is in no entity 
 bridges each system's own record count to its entity count with those exceptions, so the customers a system
 would count on its own are accounted for as well.
 
-The sets are computed from D's exports, re-read (`evaluate_day`); the explanations are the findings stored
-for D — what the run reported, not what today's rules would say.
+The sets are computed from D as the store holds it (`tieout.store.open_day`, the canonical tables built again);
+the explanations are the findings stored for D — what the run reported, not what today's rules would say.
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ from typing import Any
 
 import duckdb
 
+from tieout import canonical
 from tieout.config import Project
-from tieout.days import findings_on
-from tieout.errors import InputError
 from tieout.rules.registry import Rule
+from tieout.store import open_day
+from tieout.store.days import findings_on
 from tieout.systems import BRIDGE_STEPS, SYSTEMS
 from tieout.systems import label as system_label
 
@@ -142,16 +143,13 @@ def activity(con: duckdb.DuckDBPyConnection, day: date, ops_window_days: int) ->
 
 
 def load_activity(project: Project, day: date, rules: dict[str, Rule]) -> Activity:
-    from tieout.run import evaluate_day  # the whole pipeline, only when a pack is asked for
-    from tieout.sources.read import past_day_unreadable
-
-    unreadable = past_day_unreadable(project, day)
-    if unreadable:
-        raise InputError(f"{unreadable}, and the bridge re-reads the period's last day to count each system's "
-                         "active customers; restore that day's exports to build the pack",
-                         file=project.export_dir(day))
-    con, _ = evaluate_day(project, day, rules=rules)
+    """Each system's active records on stored `day`: its canonical tables built again on the day as the store
+    holds it (`open_day`), never on its exports — a pack still builds once they are archived. The activity
+    reads only canonical tables, so the rules need not run again (their findings are stored): `rules` give the
+    ops window only."""
+    con = open_day(project, day)
     try:
+        canonical.build(con, project, day)
         return activity(con, day, plan(rules).ops_window_days)
     finally:
         con.close()

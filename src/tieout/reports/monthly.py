@@ -14,16 +14,15 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from tieout import fingerprints
 from tieout.config import Project
-from tieout.days import read_manifest
 from tieout.errors import BadArgument, NotFound
 from tieout.reports import bridge as bridge_
 from tieout.reports.data import Item, items_until, money, open_on, worst_first
 from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
-from tieout.store import stored_days
+from tieout.store import fingerprints, stored_days
+from tieout.store.manifest import read_manifest
 
 SIGN_OFF_ROLES = ("Prepared by", "Reviewed by", "Approved by")
 

@@ -351,7 +351,8 @@ def normalise_map_ids(con: duckdb.DuckDBPyConnection, project: Project, path: Pa
 
 def proposals(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> dict[str, list[dict[str, object]]]:
     """Map rows each source's format proposes on `as_of` (e.g. from Salesforce's merges), by format name; for a
-    person to accept, never applied. `con` holds the day read and resolved (`tieout.run.resolve_day`)."""
+    person to accept, never applied. `con` holds the day read and resolved (`tieout.ingest.resolve_day`): the
+    vendor's own rows these read (deleted records, merges) are in the exports only, never in the store."""
     out: dict[str, list[dict[str, object]]] = {}
     for source in project.sources.values():
         fmt = FORMATS.get(source.format)

@@ -232,6 +232,10 @@ def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin:
         raise origin.error(con, raw, second, spec.primary_key[0], f"duplicate {label} {value} (also at {also})")
 
 
+# Each kind's type in the typed table (`_typed_view`), what every reader of a day sees: timestamps as UTC wall time.
+TYPED_KINDS = {**KIND_TYPES, "timestamp": "TIMESTAMP"}
+
+
 def _typed_view(spec: ExportFile, raw: str) -> str:
     """The typed table as a view over the loaded rows: a copy of 35 M usage rows costs more than casting
     the one text-read column again in each rule that reads it."""
@@ -244,7 +248,7 @@ def _typed_view(spec: ExportFile, raw: str) -> str:
             out.append(f"upper({v}) AS {v}")
         elif col.kind == "timestamp":
             # Stored as UTC wall time: the business time zone only matters for as-of dates.
-            out.append(f"CAST(timezone('UTC', {v}) AS TIMESTAMP) AS {v}")
+            out.append(f"CAST(timezone('UTC', {v}) AS {TYPED_KINDS[col.kind]}) AS {v}")
         elif col.kind == "money":
             out.append(f"CAST({v} AS {KIND_TYPES[col.kind]}) AS {v}")
         else:

@@ -3,7 +3,7 @@
 A hash chain proves a log was not changed piecemeal; it cannot prove that it was not cut short (delete the last
 entries, copy the surviving hash into `log_heads`) or rewritten from some entry on, every hash recomputed. So
 each committed day writes the head (seq and hash) of every log into the day store's manifest, in the same
-`os.replace` that commits the day (tieout.days), and the monthly pack prints them. `verify` checks that every
+`os.replace` that commits the day (tieout.store.manifest), and the monthly pack prints them. `verify` checks that every
 anchored entry is still there with the anchored hash: an entry removed, a log re-chained or emptied after a day
 was committed no longer matches its anchor.
 

@@ -80,7 +80,7 @@ def _chain(project: Project, log: str) -> chain.Verdict:
 
 def verify_logs(project: Project, logs: Iterable[str] = VERIFIED_LOGS) -> list[LogCheck]:
     """Check each of `logs`: its chain, and every anchor the day store holds of it."""
-    from tieout.days import anchored
+    from tieout.store.manifest import anchored
 
     chosen = list(logs)
     anchors = anchored(project)

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tieout.config import CONFIG_FILE, Project
-from tieout.days import MANIFEST, days_dir
 from tieout.history import DayReader, day_reader
 from tieout.ownership.model import REGISTRY_FILE, Registry, load_registry
 from tieout.rules.registry import Rule, load_rules
 from tieout.store import stored_days
+from tieout.store.manifest import MANIFEST, days_dir
 from tieout.story import entity_story, exception_story
 from tieout.timeline import DayCounts, Exception_, daily_counts, exceptions
 from tieout.web.fields import OwnedFields, owned_fields

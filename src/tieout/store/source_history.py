@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 
 from tieout.config import Project
 from tieout.db import connect
+from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
 
 RESOLUTION_COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key",
@@ -412,8 +413,10 @@ def _read_state(project: Project) -> State:
     folder = _state_dir(project)
     try:
         manifest = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return State()
+    except (OSError, ValueError) as e:  # written by one os.replace: half a file is damage, not a crash
+        raise StoreError(f"{folder / 'state.json'}: not a tieout source history state ({e})") from e
     tables: dict[str, dict[str, list[str]]] = manifest.get("tables") or {
         t: {"": [tok, f"{t}.{tok.replace(':', '-')}.parquet"]} for t, tok in manifest.get("tokens", {}).items()
         if t not in WINDOWS}
@@ -423,6 +426,13 @@ def _read_state(project: Project) -> State:
             state.parts[table] = {p: tok for p, (tok, _) in parts.items()}
             state.files[table] = {p: name for p, (_, name) in parts.items()}
     return state
+
+
+def day_relations(project: Project, day: date) -> dict[str, str | None] | None:
+    """Per table, a relation (SQL) of stored `day`'s rows with their hash (`__h`): the latest state's files
+    where their token is the day's, else the replay of the day's chain; None for a table with no rows in the
+    state, and None altogether if the day's history is missing or broken. What `tieout.store.open_day` loads."""
+    return _base_rels(project, _metas(project), day)
 
 
 def _base_rels(project: Project, metas: dict[date, Meta], base: date) -> dict[str, str | None] | None:

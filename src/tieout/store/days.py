@@ -5,8 +5,9 @@ away (`present = false`) since the previous stored day; the first day holds ever
 grows by what changed, and the timeline (episodes, first_seen, resolved_on) is read straight from the
 changes, at a cost that follows the changes rather than days × findings.
 
-Files are immutable and named after their content (`<date>.<hash>.parquet`). `manifest.json` lists the
-stored days in date order with the file of each; replacing it (one `os.replace`) commits a day. Storing a
+Files are immutable and named after their content (`<date>.<hash>.parquet`). `manifest.json`
+(tieout.store.manifest) lists the stored days in date order with the file of each; replacing it (one
+`os.replace`) commits a day. Storing a
 date between two stored days rewrites the next day's changes against it in the same commit, so every file
 is always relative to the day listed just before it — whatever order the dates were run in. Files the
 manifest no longer names are removed by the next run (under the run lock); a reader that lost that race
@@ -25,14 +26,11 @@ short or rewritten after a day was committed no longer matches that day's anchor
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -40,10 +38,19 @@ import pyarrow.parquet as pq
 
 from tieout.config import Project
 from tieout.db import connect, scratch
-from tieout.errors import ConfigError
 from tieout.state.anchors import Anchor
+from tieout.store.manifest import (
+    Checkpoint,
+    StoredDay,
+    days_dir,
+    files,
+    named_files,
+    read,
+    read_manifest,
+    reading,
+    write_manifest,
+)
 
-MANIFEST = "manifest.json"
 _DAY_FILE = re.compile(r"^(state\.)?(\d{4}-\d{2}-\d{2})\.[0-9a-f]{16}\.parquet$")
 # The layout before schema 3: every finding of a day in `<date>.parquet`.
 LEGACY_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
@@ -66,106 +73,6 @@ def read_sql(parameter: str) -> str:
     """SQL reading the day files whose paths are in `$parameter`, old and new alike, every column there."""
     return complete(f"read_parquet(${parameter}, union_by_name = true)")
 
-
-@dataclass(frozen=True)
-class StoredDay:
-    day: date
-    file: str
-    findings: int  # reported that day
-    changes: int  # rows in its file
-    anchors: tuple[Anchor, ...] = ()  # the head of every log with entries, when the day was committed
-
-
-def days_dir(project: Project) -> Path:
-    return project.store_path / "days"
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    day: date  # the last stored day
-    file: str  # every finding reported that day
-
-
-def _read(project: Project) -> tuple[list[StoredDay], Checkpoint | None]:
-    path = days_dir(project) / MANIFEST
-    if not path.is_file():
-        return [], None
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        days = [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
-                          changes=d["changes"], anchors=_anchors(d.get("anchors") or {})) for d in raw["days"]]
-        latest = raw.get("checkpoint")
-        checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
-    except (ValueError, KeyError, TypeError) as e:
-        raise ConfigError(f"{path}: not a tieout day manifest ({e})") from e
-    return days, checkpoint
-
-
-def _anchors(raw: dict[str, Any]) -> tuple[Anchor, ...]:
-    return tuple(Anchor(log, int(h["seq"]), str(h["hash"])) for log, h in sorted(raw.items()))
-
-
-def _day_entry(d: StoredDay) -> dict[str, object]:
-    entry: dict[str, object] = {"day": d.day.isoformat(), "file": d.file, "findings": d.findings,
-                                "changes": d.changes}
-    if d.anchors:  # a project without a state database writes the manifest it always wrote
-        entry["anchors"] = {a.log: {"seq": a.seq, "hash": a.hash} for a in d.anchors}
-    return entry
-
-
-def read_manifest(project: Project) -> list[StoredDay]:
-    """The stored days in date order (no migration: see `tieout.store.stored_days`)."""
-    return _read(project)[0]
-
-
-def read_checkpoint(project: Project) -> Checkpoint | None:
-    """The checkpoint the manifest names: every finding of the last stored day (None in a store from before
-    checkpoints, until its next commit)."""
-    return _read(project)[1]
-
-
-def anchored(project: Project) -> list[tuple[date, Anchor]]:
-    """Every stored day's anchors, oldest day first."""
-    return [(d.day, a) for d in read_manifest(project) for a in d.anchors]
-
-
-def named_files(project: Project) -> set[str]:
-    """Every file of the day store the manifest names, the manifest included."""
-    days, checkpoint = _read(project)
-    return {d.file for d in days} | ({checkpoint.file} if checkpoint else set()) | {MANIFEST}
-
-
-def _write_manifest(project: Project, days: list[StoredDay], checkpoint: Checkpoint | None) -> None:
-    path = days_dir(project) / MANIFEST
-    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    body: dict[str, object] = {"days": [_day_entry(d) for d in days]}
-    if checkpoint is not None:
-        body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(body, f, indent=1)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def files(project: Project, days: list[StoredDay]) -> list[str]:
-    return [str(days_dir(project) / d.file) for d in days]
-
-
-T = TypeVar("T")
-
-
-def reading(read: Callable[[], T]) -> T:
-    """Call `read` (which reads the manifest and then its files), again if a run removed a file it had
-    listed in between — the manifest it reads the second time names only files that exist."""
-    try:
-        return read()
-    except (duckdb.IOException, FileNotFoundError):
-        return read()
 
 
 # --- writing a day -----------------------------------------------------------------------------------------
@@ -256,7 +163,7 @@ def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple
     """Store `findings` as the observations of `as_of`, replacing an earlier run of that date, with the heads
     of the logs (`anchors`, tieout.state.anchors.current_heads) at this moment. Call under the run lock. The
     manifest's replacement is the commit: until then, readers see the store as it was."""
-    days, checkpoint = _read(project)
+    days, checkpoint = read(project)
     before = [d for d in days if d.day < as_of]
     after = [d for d in days if d.day > as_of]
     days_dir(project).mkdir(parents=True, exist_ok=True)
@@ -276,7 +183,7 @@ def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple
             stored += [rebased, *after[1:]]
         new_checkpoint = checkpoint if after else _store_checkpoint(con, project, as_of)
     if (stored, new_checkpoint) != (days, checkpoint):
-        _write_manifest(project, stored, new_checkpoint)
+        write_manifest(project, stored, new_checkpoint)
     if checkpoint is not None and checkpoint != new_checkpoint:
         # Only a commit reads a checkpoint, under the run lock: the one replaced can go at once.
         (days_dir(project) / checkpoint.file).unlink(missing_ok=True)
@@ -314,10 +221,13 @@ def convert_legacy(project: Project) -> None:
 
 def findings_on(project: Project, day: date) -> pa.Table:
     """Every finding reported on stored `day` (the full list, rebuilt from the changes)."""
-    days = [d for d in read_manifest(project) if d.day <= day]
-    if not days or days[-1].day != day:
-        raise KeyError(day)
-    with connect() as con:
-        _latest_state(con, "day_findings", files(project, days))
-        return con.sql("SELECT * FROM day_findings ORDER BY rule, canonical_id, source_system, source_id, "
+    def read() -> pa.Table:
+        days = [d for d in read_manifest(project) if d.day <= day]
+        if not days or days[-1].day != day:
+            raise KeyError(day)
+        with connect() as con:
+            _latest_state(con, "day_findings", files(project, days))
+            return con.sql("SELECT * FROM day_findings ORDER BY rule, canonical_id, source_system, source_id, "
                            "field").to_arrow_table()
+
+    return reading(read)

@@ -1,0 +1,129 @@
+"""The day manifest (`days/manifest.json`): the stored days in date order, the file of each, the anchors each
+was committed with, and the checkpoint (every finding of the last stored day). Replacing it in one `os.replace`
+is what commits a day (tieout.store.days writes the files it names).
+
+A manifest that cannot be read is a damaged store (`StoreError`), never a configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+
+from tieout.config import Project
+from tieout.errors import StoreError
+from tieout.state.anchors import Anchor
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class StoredDay:
+    day: date
+    file: str
+    findings: int  # reported that day
+    changes: int  # rows in its file
+    anchors: tuple[Anchor, ...] = ()  # the head of every log with entries, when the day was committed
+
+
+def days_dir(project: Project) -> Path:
+    return project.store_path / "days"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    day: date  # the last stored day
+    file: str  # every finding reported that day
+
+
+def read(project: Project) -> tuple[list[StoredDay], Checkpoint | None]:
+    path = days_dir(project) / MANIFEST
+    if not path.is_file():
+        return [], None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        days = [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
+                          changes=d["changes"], anchors=_anchors(d.get("anchors") or {})) for d in raw["days"]]
+        latest = raw.get("checkpoint")
+        checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
+    except (ValueError, KeyError, TypeError) as e:
+        raise StoreError(f"{path}: not a tieout day manifest ({e})") from e
+    return days, checkpoint
+
+
+def _anchors(raw: dict[str, Any]) -> tuple[Anchor, ...]:
+    return tuple(Anchor(log, int(h["seq"]), str(h["hash"])) for log, h in sorted(raw.items()))
+
+
+def _day_entry(d: StoredDay) -> dict[str, object]:
+    entry: dict[str, object] = {"day": d.day.isoformat(), "file": d.file, "findings": d.findings,
+                                "changes": d.changes}
+    if d.anchors:  # a project without a state database writes the manifest it always wrote
+        entry["anchors"] = {a.log: {"seq": a.seq, "hash": a.hash} for a in d.anchors}
+    return entry
+
+
+def read_manifest(project: Project) -> list[StoredDay]:
+    """The stored days in date order (no migration: see `tieout.store.stored_days`)."""
+    return read(project)[0]
+
+
+def read_checkpoint(project: Project) -> Checkpoint | None:
+    """The checkpoint the manifest names: every finding of the last stored day (None in a store from before
+    checkpoints, until its next commit)."""
+    return read(project)[1]
+
+
+def anchored(project: Project) -> list[tuple[date, Anchor]]:
+    """Every stored day's anchors, oldest day first."""
+    return [(d.day, a) for d in read_manifest(project) for a in d.anchors]
+
+
+def named_files(project: Project) -> set[str]:
+    """Every file of the day store the manifest names, the manifest included."""
+    days, checkpoint = read(project)
+    return {d.file for d in days} | ({checkpoint.file} if checkpoint else set()) | {MANIFEST}
+
+
+def write_manifest(project: Project, days: list[StoredDay], checkpoint: Checkpoint | None) -> None:
+    path = days_dir(project) / MANIFEST
+    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
+    body: dict[str, object] = {"days": [_day_entry(d) for d in days]}
+    if checkpoint is not None:
+        body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(body, f, indent=1)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def files(project: Project, days: list[StoredDay]) -> list[str]:
+    return [str(days_dir(project) / d.file) for d in days]
+
+
+T = TypeVar("T")
+
+
+def reading(read: Callable[[], T]) -> T:
+    """Call `read` (which reads the manifest and then its files), again if a run removed a file it had
+    listed in between — the manifest it reads the second time names only files that exist. A file that is
+    there and still cannot be read is a damaged store."""
+    try:
+        try:
+            return read()
+        except (duckdb.IOException, FileNotFoundError):
+            return read()
+    except (duckdb.IOException, duckdb.InvalidInputException, FileNotFoundError) as e:
+        raise StoreError(f"a file of the day store cannot be read: {e}") from e
