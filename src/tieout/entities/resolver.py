@@ -29,7 +29,8 @@ from datetime import date
 
 import duckdb
 
-from . import normalise as n
+import tieout.entities.normalise as n
+
 from .sql import fold_non_ascii, install_normalisers, registrable_domains_sql
 
 SOURCE_RECORDS_DDL = """

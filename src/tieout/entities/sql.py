@@ -23,7 +23,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from . import normalise as n
+import tieout.entities.normalise as n
+
 from .psl import psl_tables
 
 _WS_SQL = " || ".join(f"chr({ord(c)})" for c in n.WHITESPACE)
