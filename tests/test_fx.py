@@ -344,7 +344,7 @@ def test_a_users_rule_may_report_an_original_amount(tmp_path: Path) -> None:
 def test_the_web_queue_and_exception_page_show_the_original(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from tieout.web import create_app
+    from tieout.web.app import create_app
 
     project = new_project(tmp_path / "web", {
         "2026-01-31": {"crm_contracts.csv": NO_CONTRACT, "billing_invoices.csv": invoice("3000.125", "KWD")}},

@@ -23,7 +23,7 @@ from tieout.cli import cli
 from tieout.config import Project, load_project
 from tieout.corrections import corrections_for, request_correction, requests
 from tieout.errors import BadArgument
-from tieout.web import create_app
+from tieout.web.app import create_app
 
 AMOUNT = ("--entity", "ACME", "--system", "billing", "--field", "amount", "--reason", "credit note")
 NOT_AMOUNTS = ("NaN", "nan", "-NaN", "sNaN", "+snan", "Infinity", "-infinity", "inf", "-Inf", "1e3", "abc",

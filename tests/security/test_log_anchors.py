@@ -198,7 +198,7 @@ def test_the_web_verdict_checks_the_anchors_too(anchored: Project, backend: str 
 
     from tests.web.flow import PASSWORD, sign_in
     from tieout.people import add_user
-    from tieout.web import create_app
+    from tieout.web.app import create_app
 
     with state.engine_for(anchored).begin() as connection:
         _unguard(connection)

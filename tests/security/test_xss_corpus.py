@@ -62,7 +62,7 @@ def _missing(text: str, payloads: list[str]) -> list[str]:
 def web(hostile_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The signed-in app (`tieout serve`) over a copy of the world (signing in writes sessions)."""
     from tieout import state
-    from tieout.web import create_app
+    from tieout.web.app import create_app
 
     folder = tmp_path_factory.mktemp("xss-web") / "world"
     shutil.copytree(hostile_world.root, folder)

@@ -16,7 +16,7 @@ from tests.web.conftest import world  # noqa: F401 - the demo world, shared with
 from tests.web.flow import add_people, guarded, state_env
 from tieout import state
 from tieout.config import Project, load_project
-from tieout.web import create_app
+from tieout.web.app import create_app
 
 
 @dataclass

@@ -26,7 +26,7 @@ from tieout.demo import MIN_COMPANIES, generate_world
 from tieout.rules.registry import load_rules
 from tieout.run import run_days
 from tieout.store import run_lock
-from tieout.web import create_app
+from tieout.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import invoke
 from tieout.config import load_project
 from tieout.story import JSON_KEYS
-from tieout.web import create_app
+from tieout.web.app import create_app
 
 
 def _cli(world: Path, *args: str) -> list[dict]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tieout.config import load_project
-from tieout.web import create_app
+from tieout.web.app import create_app
 
 
 def test_pages_and_api_answer_while_a_run_writes(world: Path, tmp_path: Path) -> None:

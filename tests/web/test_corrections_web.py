@@ -24,7 +24,7 @@ from tieout.config import Project, load_project
 from tieout.corrections import corrections_for, requests
 from tieout.people import set_disabled
 from tieout.state.tables import sessions
-from tieout.web import create_app
+from tieout.web.app import create_app
 from tieout.workflow.audit import entries
 
 

@@ -20,7 +20,7 @@ from tests.web.flow import LATER, THRESHOLD, add_people, guarded, sign_in, state
 from tieout import state
 from tieout.config import Project, load_project
 from tieout.state.tables import KINDS, actions, exception_state, sessions
-from tieout.web import create_app
+from tieout.web.app import create_app
 from tieout.workflow.audit import entries
 
 

@@ -27,7 +27,7 @@ def serve(project_dir: Path, host: str, port: int, idle_minutes: int) -> None:
     """
     import uvicorn  # only this command needs the server
 
-    from tieout.web import create_app
+    from tieout.web.app import create_app
 
     app = create_app(open_project(project_dir), idle_minutes=idle_minutes)
     click.echo(f"tieout serving {app.state.project.root} on http://{host}:{port}/ (Ctrl+C stops it)", err=True)

@@ -29,9 +29,9 @@ from datetime import date
 
 import duckdb
 
+import tieout.entities.normalise as n
 from tieout.sql import literal
 
-from . import normalise as n
 from .sql import fold_non_ascii, install_normalisers, registrable_domains_sql
 
 SOURCE_RECORDS_DDL = """

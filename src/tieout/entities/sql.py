@@ -23,9 +23,9 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+import tieout.entities.normalise as n
 from tieout.sql import literal
 
-from . import normalise as n
 from .psl import psl_tables
 
 _WS_SQL = " || ".join(f"chr({ord(c)})" for c in n.WHITESPACE)

@@ -14,9 +14,9 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+import tieout.reports.bridge as bridge_
 from tieout.config import Project
 from tieout.errors import BadArgument, NotFound
-from tieout.reports import bridge as bridge_
 from tieout.reports.data import Item, items_until, money, open_on, worst_first
 from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
 from tieout.rules.registry import Rule

@@ -14,10 +14,11 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+import tieout.store.fingerprints as fingerprints
+import tieout.store.source_history as source_history
 from tieout.config import Project
 from tieout.rules.registry import Rule
 from tieout.state.anchors import current_heads
-from tieout.store import fingerprints, source_history
 from tieout.store.days import commit_day
 from tieout.store.migrations import migrate, stored_days
 

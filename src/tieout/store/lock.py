@@ -11,9 +11,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import tieout.store.days as days
 from tieout.config import Project
 from tieout.errors import RunInProgress
-from tieout.store import days
 from tieout.store.version import MANIFEST, schema_version
 
 _locked_here = False  # this process holds the run lock
@@ -27,7 +27,7 @@ def held_here() -> bool:
 def _sweep(project: Project) -> None:
     """A killed run's leftovers (SIGKILL skips every `finally`): temporary files that nothing would ever replace
     or remove again. The source history sweeps its own when the next run prepares a day (`repair`)."""
-    from tieout.store import fingerprints  # imports the rule registry, which a store reader needs not load
+    import tieout.store.fingerprints as fingerprints  # imports the rule registry, which a store reader needs not load
 
     days.sweep(project)
     fingerprints.sweep(project)

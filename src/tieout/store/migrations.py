@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import tieout.store.days as days
+import tieout.store.source_history as source_history
 from tieout.config import Project
-from tieout.store import days, source_history
 from tieout.store.lock import held_here, run_lock
 from tieout.store.manifest import read_manifest
 from tieout.store.version import SCHEMA_VERSION, schema_version, write_version

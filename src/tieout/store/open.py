@@ -15,6 +15,7 @@ from datetime import date
 
 import duckdb
 
+import tieout.store.source_history as source_history
 from tieout.config import Project
 from tieout.db import connect
 from tieout.entities import install_normalisers
@@ -22,7 +23,6 @@ from tieout.entities.resolver import SOURCE_RECORDS_DDL
 from tieout.errors import NotFound, StoreError
 from tieout.sources.layout import BY_TABLE
 from tieout.sources.standard import TYPED_KINDS
-from tieout.store import source_history
 from tieout.store.migrations import stored_days
 
 # Every table a stored day holds, in the order they are loaded.

@@ -7,48 +7,22 @@ No GET changes anything: a refused read is logged to the application log, never 
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
+from tieout.errors import BadArgument, Conflict, NotAllowed
 from tieout.output import to_json
 from tieout.web.auth import CurrentUser, User, Writer
+from tieout.web.exception_workflow import target_for
+from tieout.web.pages import exception_page
 from tieout.web.reads import Reads
 
 router = APIRouter(default_response_class=HTMLResponse)
 log = logging.getLogger("tieout.web")
-
-
-def target_for(request: Request, ident: str) -> Any:
-    """The exception's latest episode as the workflow sees it (from the cached queue). Raises NotFound."""
-    from tieout.workflow import target_of
-
-    reads: Reads = request.app.state.reads
-    for e in reads.exceptions():
-        if e.id == ident:
-            return target_of(e)
-    raise NotFound(f"no exception {ident!r}")
-
-
-def workflow_context(request: Request, ident: str, user: User) -> dict[str, Any]:
-    """What the exception page shows of the workflow: status, history by episode, the form's choices."""
-    from tieout import state
-    from tieout.workflow import REASON_CODES, Status, history, status_of
-
-    target = target_for(request, ident)
-    project = request.app.state.project
-    if state.exists(project):
-        st, actions = status_of(project, target), history(project, ident)
-    else:  # nothing recorded yet, and a read must not create the database
-        st, actions = Status(ident, 0, "open"), []
-    return {"wf": st, "wf_target": target, "reason_codes": REASON_CODES,
-            "current_actions": [a for a in actions if a["episode_first_seen"] == target.first_seen],
-            "earlier_actions": [a for a in actions if a["episode_first_seen"] != target.first_seen],
-            "min_until": (date.today() + timedelta(days=1)).isoformat(), "csrf": request.state.csrf}
 
 
 def _opt_date(text: str | None) -> date | None:
@@ -67,7 +41,6 @@ def act_form(request: Request, ident: str, user: Writer, kind: Annotated[str, Fo
              until: Annotated[str | None, Form()] = None) -> Response:
     """The exception page's forms. Success: back to the page (POST/redirect/GET); a refusal or a conflict:
     the page again, with the message and the current state, and what was typed kept in the form."""
-    from tieout.web.pages import exception_page
     from tieout.workflow import act
 
     try:

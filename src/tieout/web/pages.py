@@ -20,6 +20,7 @@ from tieout.state.tables import KINDS
 from tieout.systems import SYSTEMS
 from tieout.web.auth import CurrentUser, User, current_user
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
+from tieout.web.exception_workflow import workflow_context
 from tieout.web.queue import (
     AGE_LABELS,
     NO_FLOW,
@@ -74,8 +75,6 @@ def exception_route(request: Request, ident: str, user: CurrentUser) -> Response
 def exception_page(request: Request, ident: str, user: User, *, flash: dict[str, Any] | None = None,
                    status_code: int = 200) -> Response:
     """The exception's story and its workflow; `flash` carries a refused action's message back to the form."""
-    from tieout.web.flow import workflow_context
-
     as_of = parse_as_of(request.query_params.get("as_of"))
     found = request.app.state.reads.exception(ident, as_of)
     if found is None:

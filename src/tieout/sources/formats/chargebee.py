@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
-from tieout.sources.formats import Format, Related, TableMap, register
+from tieout.sources.formats.base import Format, Related, TableMap, register
 from tieout.sources.formats.templates import SEATS, bind, day, first, quantity, seat_sum, sql
 
 # ISO 4217 minor units that are not hundredths (Chargebee: "as per the ISO definition").

@@ -39,7 +39,7 @@ from tieout.sources.convert import (
     text,
     web_host,
 )
-from tieout.sources.formats import Format, Related, TableMap, register
+from tieout.sources.formats.base import Format, Related, TableMap, register
 
 _TRUE = "('true', '1', 't', 'yes')"
 

@@ -35,7 +35,7 @@ from datetime import date, timedelta
 import duckdb
 
 from tieout.sources.convert import Conversion, iso_date, iso_timestamp, text, web_host
-from tieout.sources.formats import Format, TableMap, register
+from tieout.sources.formats.base import Format, TableMap, register
 from tieout.sources.layout import CONTRACT_STATUSES
 
 _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
-from tieout.sources.formats import Format, Related, TableMap, register
+from tieout.sources.formats.base import Format, Related, TableMap, register
 from tieout.sources.formats.templates import SEATS, bind, day, first, quantity, seat_sum, sql
 
 # https://docs.stripe.com/currencies: amounts of these are whole units (500 JPY is 500)...

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
-from tieout.sources.formats import Format, Related, TableMap, register
+from tieout.sources.formats.base import Format, Related, TableMap, register
 from tieout.sql import literal as _sql_literal
 
 # A loader's delete marker: `TRUE`/`FALSE` in a CSV, `true`/`false` from a database; a source without the column
