@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,20 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
             build(folder)
             ready.touch()
     return folder
+
+
+# The demo world most slow suites share (60 companies over 60 days, backfilled): built once per test run.
+DEMO_FIRST, DEMO_LAST = "2026-01-01", "2026-03-01"
+
+
+def backfilled_demo(tmp_path_factory: pytest.TempPathFactory, *, vendor: bool = False) -> Path:
+    """The small demo world (`vendor`: its exports in the systems' own shapes) backfilled from DEMO_FIRST to
+    DEMO_LAST; shared by every worker, so a test that changes it works on a copy."""
+    from tieout.demo import MIN_COMPANIES, generate_world
+
+    def build(folder: Path) -> None:
+        generate_world(folder, companies=MIN_COMPANIES, days=60, start=date.fromisoformat(DEMO_FIRST), vendor=vendor)
+        result = invoke("backfill", "-p", str(folder), "--from", DEMO_FIRST, "--to", DEMO_LAST, "--jobs", "2")
+        assert result.exit_code == 0, result.output
+
+    return built_once(tmp_path_factory, "vendor-demo-world" if vendor else "demo-world", build)

@@ -1,5 +1,5 @@
 """What a store must look like after any crash, and what a person sees of it: shared by the crash tests
-(tests/test_crash_safety.py, tests/security/test_kill_points.py, tests/security/test_concurrent_runs.py)."""
+(tests/security/test_kill_points.py, tests/security/test_concurrent_runs.py)."""
 
 from __future__ import annotations
 

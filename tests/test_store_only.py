@@ -17,28 +17,21 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import built_once, invoke
+from tests.conftest import DEMO_FIRST, DEMO_LAST, backfilled_demo, invoke
 from tieout.config import load_project
-from tieout.demo import MIN_COMPANIES, generate_world
 from tieout.ingest import resolve_day
 from tieout.store import DAY_TABLES, open_day
-from tieout.web import create_app
+from tieout.web.app import create_app
 
 pytestmark = pytest.mark.slow
 
-FIRST, LAST = "2026-01-01", "2026-03-01"
-
-
-def _backfill(folder: Path) -> None:
-    generate_world(folder, companies=MIN_COMPANIES, days=60, start=date.fromisoformat(FIRST))
-    result = invoke("backfill", "-p", str(folder), "--from", FIRST, "--to", LAST, "--jobs", "2")
-    assert result.exit_code == 0, result.output
+FIRST, LAST = DEMO_FIRST, DEMO_LAST
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the backfilled demo world of its own: this module deletes its exports."""
-    built = built_once(tmp_path_factory, "store-only-world", _backfill)
+    built = backfilled_demo(tmp_path_factory)
     copy = tmp_path_factory.mktemp("store-only") / "world"
     shutil.copytree(built, copy)
     return copy
@@ -128,7 +121,7 @@ def test_deleting_the_exports_changes_no_read(project: Path) -> None:
 
 
 def test_a_stored_day_opens_as_its_exports_load(tmp_path_factory: pytest.TempPathFactory) -> None:
-    world = load_project(built_once(tmp_path_factory, "store-only-world", _backfill))
+    world = load_project(backfilled_demo(tmp_path_factory))
     for day in (date.fromisoformat(FIRST), date(2026, 2, 1), date.fromisoformat(LAST)):
         read, _ = resolve_day(world, day)
         stored = open_day(world, day)

@@ -10,27 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import built_once, invoke
-from tieout.demo import generate_world
+from tests.conftest import DEMO_FIRST, DEMO_LAST, backfilled_demo, invoke
 
 pytestmark = pytest.mark.slow
 
-WORLD = {"companies": 60, "days": 60}
-FIRST, LAST = "2026-01-01", "2026-03-01"
-
-
-def _backfilled(tmp_path_factory: pytest.TempPathFactory, vendor: bool) -> Path:
-    def build(folder: Path) -> None:
-        generate_world(folder, vendor=vendor, **WORLD)  # type: ignore[arg-type]
-        result = invoke("backfill", "-p", str(folder), "--from", FIRST, "--to", LAST)
-        assert result.exit_code == 0, result.output
-
-    return built_once(tmp_path_factory, "vendor-world" if vendor else "standard-world", build)
+FIRST, LAST = DEMO_FIRST, DEMO_LAST
 
 
 @pytest.fixture(scope="module")
 def worlds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return _backfilled(tmp_path_factory, False), _backfilled(tmp_path_factory, True)
+    return backfilled_demo(tmp_path_factory), backfilled_demo(tmp_path_factory, vendor=True)
 
 
 def _json(project: Path, *args: str) -> object:
