@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import invoke, new_project
 from tieout.config import load_project
-from tieout.notify.log import history
+from tieout.notify.log import deliveries
 from tieout.store import stored_days
 
 # A P1: CRM-active at 60,000 a month and nothing billed on the day (last month's invoice only).
@@ -83,7 +83,7 @@ def test_a_p1_goes_out_right_after_the_run_and_only_once(tmp_path: Path, receive
     # nor in the digest: there is nothing the team has not been told
     digest = invoke("notify", "digest", "-p", str(project), "--format", "json")
     assert digest.exit_code == 0 and json.loads(digest.stdout) == []
-    rows = history(load_project(project))
+    rows = deliveries(load_project(project))
     # the P1s, and the digest marked as had with nothing new (no message, no exception)
     assert {(r["kind"], r["team"], r["outcome"], r["attempts"], r["exception_id"] == "") for r in rows} == {
         ("p1", "ar", "sent", 1, False), ("digest", "ar", "sent", 0, True)}
@@ -149,7 +149,7 @@ def test_a_failing_endpoint_is_retried_recorded_and_never_fails_the_run(tmp_path
         assert "warning: P1 notification to ar" in result.stderr and "failed after 2 attempt(s)" in result.stderr
         loaded = load_project(project)
         assert [str(d) for d in stored_days(loaded)] == ["2026-01-20"]
-        rows = history(loaded)
+        rows = deliveries(loaded)
         assert rows and {(r["outcome"], r["attempts"]) for r in rows} == {("failed", 2)}
         assert all(r["error"] for r in rows)
         if status == 500:

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import invoke, new_project, run_days
 from tests.test_notify import P1_DAY, Receiver, _yml
 from tieout.config import load_project
-from tieout.notify.log import history
+from tieout.notify.log import deliveries
 from tieout.store import stored_days
 
 DAYS = ["2026-01-20", "2026-01-21", "2026-01-22", "2026-01-23", "2026-01-24"]
@@ -116,7 +116,7 @@ def test_a_failed_digest_leaves_its_days_to_the_next(tmp_path: Path, receiver: R
     assert [(o["since"], o["ok"]) for o in later] == [(DAYS[0], True)]
     assert _sections(receiver.posts[-1]["message"]) == {
         "New": ["UNMAPPED_SOURCE_RECORD"], "Resolved": ["CRM_ACTIVE_BILLING_INACTIVE", "OPS_ACTIVE_BILLING_INACTIVE"]}
-    rows = history(load_project(project))
+    rows = deliveries(load_project(project))
     assert {(r["as_of"].isoformat(), r["outcome"]) for r in rows} == {(DAYS[1], "failed"), (DAYS[3], "sent")}
 
 
@@ -148,7 +148,7 @@ def test_a_backfill_announces_the_p1s_open_at_its_end_only(tmp_path: Path, recei
     result = invoke("backfill", "-p", str(project), "--from", DAYS[0], "--to", DAYS[4])
     assert result.exit_code == 0, result.output
     assert len(receiver.posts) == 2 and all("reopened (episode 2)" in p["message"] for p in receiver.posts)
-    assert {(r["kind"], r["first_seen"].isoformat(), r["as_of"].isoformat()) for r in history(load_project(project))
+    assert {(r["kind"], r["first_seen"].isoformat(), r["as_of"].isoformat()) for r in deliveries(load_project(project))
             } == {("p1", DAYS[3], DAYS[4])}
     # the same backfill again, in parallel this time: nothing new to tell
     assert invoke("backfill", "-p", str(project), "--from", DAYS[0], "--to", DAYS[4], "--jobs", "2").exit_code == 0
@@ -161,7 +161,7 @@ def test_a_backfill_of_history_does_not_announce_what_is_resolved_since(tmp_path
     run_days(project, DAYS[4])
     # P1s open on the backfill's last day, resolved by the latest stored day: old news, not sent
     assert invoke("backfill", "-p", str(project), "--from", DAYS[0], "--to", DAYS[1], "--jobs", "1").exit_code == 0
-    assert receiver.posts == [] and history(load_project(project)) == []
+    assert receiver.posts == [] and deliveries(load_project(project)) == []
 
 
 def test_a_backfill_stopped_by_a_bad_day_announces_the_p1s_of_the_days_it_stored(tmp_path: Path,
@@ -170,7 +170,7 @@ def test_a_backfill_stopped_by_a_bad_day_announces_the_p1s_of_the_days_it_stored
     result = invoke("backfill", "-p", str(project), "--from", DAYS[0], "--to", DAYS[2], "--jobs", "1")
     assert result.exit_code == 4  # day 3 is missing
     assert [str(d) for d in stored_days(load_project(project))] == DAYS[:2]
-    assert len(receiver.posts) == 2 and {r["as_of"].isoformat() for r in history(load_project(project))} == {DAYS[1]}
+    assert len(receiver.posts) == 2 and {r["as_of"].isoformat() for r in deliveries(load_project(project))} == {DAYS[1]}
 
 
 def test_an_episode_run_further_back_is_not_announced_again(tmp_path: Path, receiver: Receiver) -> None:
@@ -192,7 +192,7 @@ def test_a_failed_p1_is_sent_by_the_next_run(tmp_path: Path, receiver: Receiver)
     receiver.status = 200
     run_days(project, DAYS[1])
     assert len(receiver.posts) == 6
-    rows = history(load_project(project))
+    rows = deliveries(load_project(project))
     assert sorted((r["outcome"], r["attempts"]) for r in rows) == [("failed", 2)] * 2 + [("sent", 1)] * 2
     run_days(project, DAYS[1])
     assert len(receiver.posts) == 6

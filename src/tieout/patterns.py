@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from tieout.config import Project
 from tieout.db import connect
-from tieout.history import IGNORED_FOR_CHANGE
+from tieout.record_versions import IGNORED_FOR_CHANGE
 from tieout.rules.registry import Rule
 from tieout.store import source_history, stored_days
 from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS

@@ -13,7 +13,7 @@ from typing import Any
 
 from tieout.config import Project
 from tieout.errors import NotFound
-from tieout.history import (
+from tieout.record_versions import (
     DayReader,
     FirstDay,
     Subject,
@@ -24,7 +24,7 @@ from tieout.history import (
 from tieout.rules.registry import Rule
 from tieout.store import stored_days
 from tieout.store.source_history import RESOLUTION_COLUMNS
-from tieout.timeline import Causes, Episode, Exception_, causes, episodes
+from tieout.timeline import Causes, Episode, QueuedException, causes, episodes
 
 # Exception ids are the first 16 hex digits of an md5 (evaluate._identity_sql); anything else is an entity.
 EXCEPTION_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -38,7 +38,7 @@ JSON_KEYS = ("id", "rule", "canonical_id", "source_system", "source_id", "field"
              "episodes", "details", "ownership_edits", "original_amount", "original_currency")
 
 
-def exception_record(e: Exception_) -> dict[str, Any]:
+def exception_record(e: QueuedException) -> dict[str, Any]:
     """`e` as `tieout exceptions --format json` lists it."""
     d = e.as_dict()
     return {k: d[k] for k in JSON_KEYS}
@@ -52,10 +52,10 @@ def _episode(e: Episode, rules: dict[str, Rule], today: date, why: Causes) -> di
 
 
 def _as_exception(latest: Episode, count: int, project: Project, rules: dict[str, Rule],
-                  today: date, why: Causes) -> Exception_:
+                  today: date, why: Causes) -> QueuedException:
     """The same record `tieout exceptions` lists for this id (its latest episode)."""
     d = latest.as_dict()
-    return Exception_(**d, currency=project.reporting_currency, episodes=count,
+    return QueuedException(**d, currency=project.reporting_currency, episodes=count,
                       status="open" if latest.resolved_on is None else "resolved",
                       classification=why.classify(latest, rules, today),
                       ownership_edits=why.edits_of(latest, rules))

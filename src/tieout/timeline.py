@@ -50,7 +50,7 @@ class Episode:
 
 
 @dataclass(frozen=True)
-class Exception_(Episode):
+class QueuedException(Episode):
     """An exception as the queue shows it: its latest episode, with its status and classification."""
 
     currency: str
@@ -223,7 +223,7 @@ def exceptions(
     *,
     as_of: date | None = None,
     status: str = "open",
-) -> list[Exception_]:
+) -> list[QueuedException]:
     """Every exception's latest episode as it stood on `as_of` (default: the latest stored day)."""
     days, rows = _query(project, _LATEST_SQL, {}, until=as_of)
     if not days:
@@ -233,7 +233,7 @@ def exceptions(
     latest = [Episode(**{k: v for k, v in r.items() if k != "episodes"}) for r in rows]
     why = causes(project, latest)
     return [
-        Exception_(
+        QueuedException(
             **r,
             currency=project.reporting_currency,
             status="open" if r["resolved_on"] is None else "resolved",

@@ -13,7 +13,7 @@ from tieout.config import Project
 from tieout.errors import BadArgument, Conflict, NotAllowed
 from tieout.people import list_users
 from tieout.people.passwords import check_password, hash_password
-from tieout.workflow import act, history, status_of
+from tieout.workflow import act, actions_on, status_of
 from tieout.workflow.audit import entries, verify_audit
 
 LATER = date.today() + timedelta(days=30)
@@ -42,9 +42,9 @@ def test_a_full_flow_with_maker_checker(people_project: Project) -> None:
         act(p, "bob", AR.id, "approve", expected_version=3, target=AR)
     st = act(p, "carol", AR.id, "approve", expected_version=3, target=AR)
     assert (st.status, st.suppressed_until, st.pending) == ("suppressed", LATER, None)
-    kinds = [(a["kind"], a["actor"]) for a in history(p, AR.id)]
+    kinds = [(a["kind"], a["actor"]) for a in actions_on(p, AR.id)]
     assert kinds == [("ack", "alice"), ("assign", "alice"), ("suppress", "bob"), ("approve", "carol")]
-    suppress = history(p, AR.id)[2]
+    suppress = actions_on(p, AR.id)[2]
     assert (suppress["approved_by"], suppress["decision"]) == ("carol", "approved")
     log = entries(p, object=f"exception:{AR.id}")
     assert [(e["actor"], e["action"], e["outcome"]) for e in log][:2] == [("carol", "approve", "allowed"),
@@ -67,7 +67,7 @@ def test_reopening_starts_a_new_episode_with_the_old_actions_as_history(people_p
     st = status_of(p, back)
     assert (st.status, st.reopened, st.version) == ("open", True, 1)
     act(p, "alice", AR.id, "ack", expected_version=1, target=back)
-    episodes = [a["episode_first_seen"] for a in history(p, AR.id)]
+    episodes = [a["episode_first_seen"] for a in actions_on(p, AR.id)]
     assert episodes == [date(2026, 1, 10), date(2026, 2, 1)]
 
 
@@ -108,7 +108,7 @@ def test_two_people_on_one_version_one_wins_the_other_gets_a_conflict(people_pro
     assert sorted(v == "ok" for v in outcomes.values()) == [False, True]
     loser = next(w for w, v in outcomes.items() if v != "ok")
     assert "changed since version 0" in outcomes[loser]
-    assert len(history(p, AR.id)) == 1 and status_of(p, AR).version == 1
+    assert len(actions_on(p, AR.id)) == 1 and status_of(p, AR).version == 1
     log = {(e["actor"], e["outcome"]) for e in entries(p, object=f"exception:{AR.id}")}
     assert (loser, "conflict") in log
     # nothing lost: the losing comment's text is in the audit log

@@ -15,12 +15,12 @@ from tieout.rules.registry import load_rules
 from tieout.severity import RANK, at_or_above
 from tieout.store import stored_days
 from tieout.story import JSON_KEYS, exception_record
-from tieout.timeline import STATUSES, Exception_, exceptions
+from tieout.timeline import STATUSES, QueuedException, exceptions
 
 _record = exception_record
 
 
-def _subject(e: Exception_) -> str:
+def _subject(e: QueuedException) -> str:
     parts = [e.canonical_id or f"{e.source_system}:{e.source_id}"]
     if e.canonical_id and e.source_system:
         parts.append(e.source_system)

@@ -11,8 +11,8 @@ import click
 from tieout.cli.common import format_option, open_project, project_option
 from tieout.cli.show import _cell
 from tieout.errors import NotFound
-from tieout.history import record_history
 from tieout.output import to_json
+from tieout.record_versions import record_history
 
 
 @click.command("history")

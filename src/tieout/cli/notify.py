@@ -69,9 +69,9 @@ def digest(project_dir: Path, as_of: date | None, team: str | None, fmt: str) ->
 @format_option("table", "json")
 def log_cmd(project_dir: Path, limit: int, fmt: str) -> None:
     """What was sent to which channel, newest first, with failures and their errors."""
-    from tieout.notify.log import history
+    from tieout.notify.log import deliveries
 
-    rows = history(open_project(project_dir), limit=limit)
+    rows = deliveries(open_project(project_dir), limit=limit)
     if fmt == "json":
         click.echo(to_json(rows))
         return

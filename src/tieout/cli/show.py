@@ -12,8 +12,8 @@ import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
 from tieout.errors import NotFound
-from tieout.history import day_reader
 from tieout.output import format_impact, money, table, to_json
+from tieout.record_versions import day_reader
 from tieout.rules.registry import load_rules
 from tieout.safe_text import for_terminal
 from tieout.store import stored_days

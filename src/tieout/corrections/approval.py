@@ -43,7 +43,7 @@ from tieout.output import money
 from tieout.people.users import User, get_user
 from tieout.state import chain
 from tieout.state.tables import correction_requests
-from tieout.timeline import Exception_
+from tieout.timeline import QueuedException
 from tieout.workflow.audit import record, record_alone
 from tieout.workflow.rules import authorise_correction
 
@@ -125,7 +125,7 @@ class Submitted:
 
 
 def correction_impact(project: Project, canonical_id: str, field: str, system: str, old_value: str | None,
-                      new_value: str | None, found: Iterable[Exception_] | None = None, *,
+                      new_value: str | None, found: Iterable[QueuedException] | None = None, *,
                       source_id: str | None = None) -> Decimal:
     """The money a correction can move (see the module's docstring), in the reporting currency. `found`: the
     exceptions of the latest reconciled day (any status), when the caller has them at hand (the web's cache).
@@ -153,7 +153,7 @@ def approval_threshold(project: Project) -> Decimal | None:
 def request_correction(project: Project, *, canonical_id: str, system: str, field: str, old_value: str | None,
                        new_value: str | None, reason: str, who: str, ticket: str | None = None,
                        source_id: str | None = None, signed_in: User | None = None,
-                       found: Iterable[Exception_] | None = None) -> Submitted:
+                       found: Iterable[QueuedException] | None = None) -> Submitted:
     """Record a correction, or hold it for approval when its impact is above the threshold.
 
     `signed_in`: the web's user, whose role must allow corrections (`who` is then their name); the command line

@@ -87,7 +87,7 @@ def record(project: Project, rows: list[dict[str, Any]]) -> None:
         connection.execute(insert(notifications), [{**r, "attempted_at": now} for r in rows])
 
 
-def history(project: Project, *, limit: int = 200) -> list[dict[str, Any]]:
+def deliveries(project: Project, *, limit: int = 200) -> list[dict[str, Any]]:
     if not state.exists(project):
         return []
     query = select(notifications).order_by(notifications.c.id.desc()).limit(limit)

@@ -24,7 +24,7 @@ same history.
 The common case — the next day in order — never replays: `history/state/` keeps the latest stored day's
 rows with their hashes, and `state.json` the token of every *part* of every table and the file holding it.
 A table is one part, except a windowed table, whose parts are its dates: a moving window adds one part and
-drops one, so the next day compares and writes one date's rows, not the whole window. State files are named
+drops one, so the next day compares and writes one date's rows, not the whole window. LatestDay files are named
 by the token of their content and never rewritten; one is deleted once no part refers to it.
 
 Write order (each step a temporary file and `os.replace`): the day's diff, then the next stored day's
@@ -51,6 +51,7 @@ from tieout.config import Project
 from tieout.db import connect
 from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
+from tieout.sql import literal, quote_name
 
 RESOLUTION_COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key",
                       "candidates")
@@ -79,16 +80,8 @@ def _state_dir(project: Project) -> Path:
     return history_dir(project) / "state"
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _files(paths: Iterable[Path]) -> str:
-    return "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
 
 
 @dataclass(frozen=True)
@@ -136,7 +129,7 @@ def _read_meta(path: Path) -> Meta | None:
 # --- relations (SQL text) -----------------------------------------------------------------------------------
 
 def _cols(table: str, alias: str = "") -> str:
-    return ", ".join(f"{alias}{_q(c)}" for c in TABLES[table][0])
+    return ", ".join(f"{alias}{quote_name(c)}" for c in TABLES[table][0])
 
 
 def _hash(table: str) -> str:
@@ -145,8 +138,8 @@ def _hash(table: str) -> str:
 
 def _in_parts(table: str, parts: Iterable[str], alias: str = "") -> str:
     """A condition: the row is in one of `parts` of windowed `table`."""
-    values = ", ".join(f"DATE {_lit(p)}" for p in sorted(parts))
-    return f"{alias}{_q(WINDOWS[table])} IN ({values})" if values else "false"
+    values = ", ".join(f"DATE {literal(p)}" for p in sorted(parts))
+    return f"{alias}{quote_name(WINDOWS[table])} IN ({values})" if values else "false"
 
 
 def current(table: str, parts: Iterable[str] | None = None) -> str:
@@ -175,38 +168,39 @@ def _replay(table: str, chain: list[Path], metas: dict[date, Meta]) -> str:
         branches = []
         for i, d in enumerate(days):
             if later[i] is not None and (i + 1 == len(days) or later[i + 1] != later[i]):
-                branches.append(f"WHEN r.day <= DATE {_lit(d.isoformat())} "
-                                f"THEN r.{_q(table)}.{_q(column)} < DATE {_lit(str(later[i]))}")
+                branches.append(f"WHEN r.day <= DATE {literal(d.isoformat())} "
+                                f"THEN r.{quote_name(table)}.{quote_name(column)} < DATE {literal(str(later[i]))}")
         if branches:
             dropped = f" AND NOT coalesce(CASE {' '.join(branches)} END, false)"
-    return (f"(SELECT unnest(r.{_q(table)}), r.h AS __h FROM (SELECT {_q(table)}, h, change, day "
-            f"FROM read_parquet({_files(chain)}) WHERE \"table\" = {_lit(table)} "
+    return (f"(SELECT unnest(r.{quote_name(table)}), r.h AS __h FROM (SELECT {quote_name(table)}, h, change, day "
+            f"FROM read_parquet({_files(chain)}) WHERE \"table\" = {literal(table)} "
             "QUALIFY row_number() OVER (PARTITION BY key ORDER BY day DESC) = 1) r "
             f"WHERE r.change <> 'removed'{dropped})")
 
 
 def _key(table: str, alias: str) -> str:
-    return "[" + ", ".join(f"CAST({alias}.{_q(c)} AS VARCHAR)" for c in TABLES[table][1]) + "]"
+    return "[" + ", ".join(f"CAST({alias}.{quote_name(c)} AS VARCHAR)" for c in TABLES[table][1]) + "]"
 
 
 def _row(table: str, alias: str) -> str:
-    return "struct_pack(" + ", ".join(f"{_q(c)} := {alias}.{_q(c)}" for c in TABLES[table][0]) + ")"
+    return "struct_pack(" + ", ".join(f"{quote_name(c)} := {alias}.{quote_name(c)}" for c in TABLES[table][0]) + ")"
 
 
 def _added(table: str, day: date, new: str) -> str:
     """Every row of relation `new` as added: a projection, no join (a baseline, a date that arrived)."""
     return f"""
-    SELECT DATE {_lit(day.isoformat())} AS day, {_lit(table)} AS "table", {_key(table, 'n')} AS key,
-        'added' AS change, CAST(NULL AS VARCHAR[]) AS fields, n.__h AS h, {_row(table, 'n')} AS {_q(table)},
-        CASE WHEN false THEN {_row(table, 'n')} END AS {_q(table + '__old')}
+    SELECT DATE {literal(day.isoformat())} AS day, {literal(table)} AS "table", {_key(table, 'n')} AS key,
+        'added' AS change, CAST(NULL AS VARCHAR[]) AS fields, n.__h AS h, {_row(table, 'n')} AS {quote_name(table)},
+        CASE WHEN false THEN {_row(table, 'n')} END AS {quote_name(table + '__old')}
     FROM {new} n"""
 
 
 def _diff(table: str, day: date, old: str, new: str) -> str:
     """The changes of `table` from relation `old` to relation `new`, as history rows."""
     cols, pk = TABLES[table]
-    on = " AND ".join(f"n.{_q(c)} = o.{_q(c)}" for c in pk)
-    differs = ", ".join(f"CASE WHEN n.{_q(c)} IS DISTINCT FROM o.{_q(c)} THEN {_lit(c)} END" for c in cols)
+    on = " AND ".join(f"n.{quote_name(c)} = o.{quote_name(c)}" for c in pk)
+    differs = ", ".join(f"CASE WHEN n.{quote_name(c)} IS DISTINCT FROM o.{quote_name(c)} THEN {literal(c)} END"
+                        for c in cols)
     # Rows whose hash (which covers the key) is on both sides are unchanged: two anti-joins on one integer
     # leave the few that differ, and only those are matched by primary key.
     return f"""
@@ -216,14 +210,14 @@ def _diff(table: str, day: date, old: str, new: str) -> str:
          nn AS (SELECT x.* FROM {new} x SEMI JOIN odd ON x.__h = odd.nh),
          oo AS (SELECT y.* FROM {old} y SEMI JOIN odd ON y.__h = odd.oh)
     SELECT * FROM (
-        SELECT DATE {_lit(day.isoformat())} AS day, {_lit(table)} AS "table",
+        SELECT DATE {literal(day.isoformat())} AS day, {literal(table)} AS "table",
             CASE WHEN o.__h IS NULL THEN {_key(table, 'n')} ELSE {_key(table, 'o')} END AS key,
             CASE WHEN o.__h IS NULL THEN 'added' WHEN n.__h IS NULL THEN 'removed' ELSE 'changed' END AS change,
             CASE WHEN o.__h IS NOT NULL AND n.__h IS NOT NULL
                  THEN list_filter([{differs}], lambda x: x IS NOT NULL) END AS fields,
             n.__h AS h,
-            CASE WHEN n.__h IS NOT NULL THEN {_row(table, 'n')} END AS {_q(table)},
-            CASE WHEN o.__h IS NOT NULL THEN {_row(table, 'o')} END AS {_q(table + '__old')}
+            CASE WHEN n.__h IS NOT NULL THEN {_row(table, 'n')} END AS {quote_name(table)},
+            CASE WHEN o.__h IS NOT NULL THEN {_row(table, 'o')} END AS {quote_name(table + '__old')}
         FROM nn n FULL OUTER JOIN oo o ON {on}
         WHERE n.__h IS DISTINCT FROM o.__h
     ) WHERE change <> 'changed' OR len(fields) > 0"""
@@ -232,8 +226,8 @@ def _diff(table: str, day: date, old: str, new: str) -> str:
 def part_tokens(con: duckdb.DuckDBPyConnection, rels: dict[str, str]) -> Parts:
     """Per table, the token of each part of relation `rels[table]` (one pass over each)."""
     union = " UNION ALL ".join(
-        f"SELECT {_lit(t)} AS t, CAST(p AS VARCHAR) AS p, n, x FROM (SELECT "
-        f"{_q(WINDOWS[t]) if t in WINDOWS else _lit('')} AS p, count(*) AS n, bit_xor(__h) AS x "
+        f"SELECT {literal(t)} AS t, CAST(p AS VARCHAR) AS p, n, x FROM (SELECT "
+        f"{quote_name(WINDOWS[t]) if t in WINDOWS else literal('')} AS p, count(*) AS n, bit_xor(__h) AS x "
         f"FROM {rel} GROUP BY ALL)" for t, rel in rels.items())
     out: Parts = {t: {} for t in rels}
     for t, p, n, x in con.execute(union).fetchall():
@@ -262,7 +256,7 @@ def _windows_of(parts: Parts) -> dict[str, str]:
 def _window_query(con: duckdb.DuckDBPyConnection, rels: dict[str, str]) -> dict[str, str]:
     out = {}
     for t, column in WINDOWS.items():
-        got = con.execute(f"SELECT CAST(min({_q(column)}) AS VARCHAR) FROM {rels[t]}").fetchall()
+        got = con.execute(f"SELECT CAST(min({quote_name(column)}) AS VARCHAR) FROM {rels[t]}").fetchall()
         if got and got[0][0] is not None:
             out[t] = got[0][0]
     return out
@@ -282,7 +276,7 @@ def _write_diff(con: duckdb.DuckDBPyConnection, target: Path, day: date, base: d
         before = old[table] if old is not None else None
         if before is not None and table in WINDOWS and table in windows:
             # Rows older than the new window left it: not removals (see the module docstring).
-            before = f"(SELECT * FROM {before} WHERE {_q(WINDOWS[table])} >= DATE {_lit(windows[table])})"
+            before = f"(SELECT * FROM {before} WHERE {quote_name(WINDOWS[table])} >= DATE {literal(windows[table])})"
         parts[table] = _added(table, day, new[table]) if before is None else _diff(table, day, before, new[table])
     kv = {"tieout_base": base.isoformat() if base else "",
           "tieout_base_tokens": json.dumps(base_tokens, sort_keys=True),
@@ -370,7 +364,7 @@ _IN_HISTORY = "history:"
 
 
 @dataclass
-class State:
+class LatestDay:
     """The latest stored day's rows: per table, each part's token and where it is (a state file's name, or
     a baseline history file as `history:<day>:<token>`)."""
 
@@ -391,8 +385,8 @@ class State:
         for name in names:
             if name.startswith(_IN_HISTORY):
                 path = history_path(project, date.fromisoformat(name.split(":")[1]))
-                rels.append(f"(SELECT unnest({_q(table)}), h AS __h FROM read_parquet({_lit(str(path))}) "
-                            f"WHERE \"table\" = {_lit(table)})")
+                rels.append(f"(SELECT unnest({quote_name(table)}), h AS __h FROM read_parquet({literal(str(path))}) "
+                            f"WHERE \"table\" = {literal(table)})")
         rel = rels[0] if len(rels) == 1 else "(" + " UNION ALL ".join(f"SELECT * FROM {r}" for r in rels) + ")"
         return f"(SELECT * FROM {rel} WHERE {_in_parts(table, held)})" if table in WINDOWS else rel
 
@@ -407,20 +401,20 @@ def _there(project: Project, table: str, name: str) -> bool:
     return m is not None and m.base is None and m.tokens.get(table) == f"{count}:{xor}"
 
 
-def _read_state(project: Project) -> State:
+def _read_latest(project: Project) -> LatestDay:
     """The state as `state.json` describes it, keeping only the tables whose parts are all where it says. A
     manifest from before parts (`tokens`, one file per table) still serves its unwindowed tables."""
     folder = _state_dir(project)
     try:
         manifest = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return State()
+        return LatestDay()
     except (OSError, ValueError) as e:  # written by one os.replace: half a file is damage, not a crash
         raise StoreError(f"{folder / 'state.json'}: not a tieout source history state ({e})") from e
     tables: dict[str, dict[str, list[str]]] = manifest.get("tables") or {
         t: {"": [tok, f"{t}.{tok.replace(':', '-')}.parquet"]} for t, tok in manifest.get("tokens", {}).items()
         if t not in WINDOWS}
-    state = State()
+    state = LatestDay()
     for table, parts in tables.items():
         if all(_there(project, table, name) for name in {name for _, name in parts.values()}):
             state.parts[table] = {p: tok for p, (tok, _) in parts.items()}
@@ -441,7 +435,7 @@ def _base_rels(project: Project, metas: dict[date, Meta], base: date) -> dict[st
     m = metas.get(base)
     if m is None:
         return None
-    state = _read_state(project)
+    state = _read_latest(project)
     files = chain(metas, project, base)
     out: dict[str, str | None] = {}
     for table in TABLES:
@@ -462,7 +456,7 @@ class Plan:
 
     project: Project
     moves: list[tuple[Path, Path]] = field(default_factory=list)
-    state: State | None = None  # the latest day's state, when it moves to it
+    state: LatestDay | None = None  # the latest day's state, when it moves to it
 
     def commit(self) -> None:
         for tmp, target in self.moves:
@@ -518,7 +512,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
     parts = part_tokens(con, cur)
     tokens = {t: _combine(p.values()) for t, p in parts.items()}
     windows = _windows_of(parts)
-    state = _read_state(project)
+    state = _read_latest(project)
     folder = history_dir(project)
     folder.mkdir(parents=True, exist_ok=True)
     pid = os.getpid()
@@ -550,17 +544,17 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
             os.replace(tmp, pending)  # staged: promoted after this day's diff, or by repair() after a crash
             plan.moves.append((pending, history_path(project, following)))
     if following is None and state.parts != parts:
-        plan.state = _stage_state(con, plan, state, parts, day if baseline else None)
+        plan.state = _stage_latest(con, plan, state, parts, day if baseline else None)
     return plan
 
 
-def _stage_state(con: duckdb.DuckDBPyConnection, plan: Plan, state: State, parts: Parts,
-                 baseline: date | None) -> State:
+def _stage_latest(con: duckdb.DuckDBPyConnection, plan: Plan, state: LatestDay, parts: Parts,
+                 baseline: date | None) -> LatestDay:
     """Write the rows of every part that is not in the state already, one file per table (named by the token
     of what it holds) — or, when the day's history file is a baseline, point at it; return the new state."""
     folder = _state_dir(plan.project)
     folder.mkdir(parents=True, exist_ok=True)
-    new = State(parts={t: dict(p) for t, p in parts.items()})
+    new = LatestDay(parts={t: dict(p) for t, p in parts.items()})
     for table, wanted in parts.items():
         kept = {p: state.files[table][p] for p, tok in wanted.items() if state.parts.get(table, {}).get(p) == tok}
         missing = {p: tok for p, tok in wanted.items() if p not in kept}
@@ -576,7 +570,7 @@ def _stage_state(con: duckdb.DuckDBPyConnection, plan: Plan, state: State, parts
             continue  # the same content is there already (names are content tokens)
         rel = current(table, missing) if table in WINDOWS else current(table)
         tmp = folder / f".{name}.{os.getpid()}.tmp"
-        con.execute(f"COPY (SELECT * FROM {rel}) TO {_lit(str(tmp))} (FORMAT parquet)")
+        con.execute(f"COPY (SELECT * FROM {rel}) TO {literal(str(tmp))} (FORMAT parquet)")
         plan.moves.append((tmp, folder / name))
     return new
 
@@ -585,13 +579,13 @@ def stage_snapshot(folder: Path, day: date, con: duckdb.DuckDBPyConnection) -> N
     """Write `day`'s rows of every history table to `folder` (a backfill worker, for `prepare_staged`)."""
     for table in TABLES:
         target = folder / f"{day}.{table}.parquet"
-        con.execute(f"COPY (SELECT {_cols(table)} FROM {table}) TO {_lit(str(target))} (FORMAT parquet)")
+        con.execute(f"COPY (SELECT {_cols(table)} FROM {table}) TO {literal(str(target))} (FORMAT parquet)")
 
 
 def staged(folder: Path, day: date, con: duckdb.DuckDBPyConnection) -> None:
     """Point `con`'s history tables at `day`'s rows staged by `stage_snapshot`."""
     for table in TABLES:
-        source = _lit(str(folder / f"{day}.{table}.parquet"))
+        source = literal(str(folder / f"{day}.{table}.parquet"))
         con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet({source})")
 
 
@@ -643,7 +637,7 @@ def _sweep_state(project: Project) -> None:
     folder = _state_dir(project)
     if not folder.is_dir():
         return
-    named = {name for names in _read_state(project).files.values() for name in names.values()}
+    named = {name for names in _read_latest(project).files.values() for name in names.values()}
     for path in folder.glob("*.parquet"):
         if path.name not in named:
             path.unlink(missing_ok=True)
@@ -708,10 +702,10 @@ def versions(con: duckdb.DuckDBPyConnection, project: Project, day: date, table:
     files = chain(_metas(project), project, day)
     if files is None:
         return None
-    order = ", ".join(f"r.{_q(c)}" for c in TABLES[table][1])
+    order = ", ".join(f"r.{quote_name(c)}" for c in TABLES[table][1])
     return rows(con, f"""
         SELECT day, change, fields, new, old, r FROM (
-            SELECT day, change, fields, {_q(table)} AS new, {_q(table + '__old')} AS old,
-                   coalesce({_q(table)}, {_q(table + '__old')}) AS r
-            FROM read_parquet({_files(files)}) WHERE "table" = {_lit(table)})
+            SELECT day, change, fields, {quote_name(table)} AS new, {quote_name(table + '__old')} AS old,
+                   coalesce({quote_name(table)}, {quote_name(table + '__old')}) AS r
+            FROM read_parquet({_files(files)}) WHERE "table" = {literal(table)})
         WHERE {where} ORDER BY {order}, day""", params)

@@ -30,12 +30,12 @@ def target_for(request: Request, ident: str) -> Any:
 def workflow_context(request: Request, ident: str, user: User) -> dict[str, Any]:
     """What the exception page shows of the workflow: status, history by episode, the form's choices."""
     from tieout import state
-    from tieout.workflow import REASON_CODES, Status, history, status_of
+    from tieout.workflow import REASON_CODES, Status, actions_on, status_of
 
     target = target_for(request, ident)
     project = request.app.state.project
     if state.exists(project):
-        st, actions = status_of(project, target), history(project, ident)
+        st, actions = status_of(project, target), actions_on(project, ident)
     else:  # nothing recorded yet, and a read must not create the database
         st, actions = Status(ident, 0, "open"), []
     return {"wf": st, "wf_target": target, "reason_codes": REASON_CODES,

@@ -82,11 +82,11 @@ def act_api(request: Request, ident: str, user: Writer, body: Annotated[ActionIn
 @router.get("/api/exceptions/{ident}/actions", tags=["api"], response_class=JSON,
             summary="The exception's workflow status and every action taken on it")
 def actions_api(request: Request, ident: str, user: CurrentUser) -> JSON:
-    from tieout.workflow import history, status_of
+    from tieout.workflow import actions_on, status_of
 
     project = request.app.state.project
     st = status_of(project, target_for(request, ident))
-    return JSON(to_json({"status": st.as_dict(), "actions": history(project, ident)}, indent=None))
+    return JSON(to_json({"status": st.as_dict(), "actions": actions_on(project, ident)}, indent=None))
 
 
 @router.get("/api/session", tags=["api"], response_class=JSON,

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from tieout.config import SEVERITIES, Project
 from tieout.severity import RANK
-from tieout.timeline import STATUSES, Exception_
+from tieout.timeline import STATUSES, QueuedException
 
 if TYPE_CHECKING:
     from tieout.workflow.core import Status
@@ -71,7 +71,7 @@ def flow_of(st: Status) -> Flow:
     return Flow(state if state in WORKFLOW_STATES else "open", st.assignee, st.suppressed_until)
 
 
-def flows(project: Project, found: Iterable[Exception_]) -> dict[str, Flow]:
+def flows(project: Project, found: Iterable[QueuedException]) -> dict[str, Flow]:
     """The workflow of each exception anybody acted on, by id (the others have NO_FLOW): read afresh for every
     request — it changes with every action, unlike the store's cached readings."""
     from tieout.workflow import statuses, target_of
@@ -79,7 +79,7 @@ def flows(project: Project, found: Iterable[Exception_]) -> dict[str, Flow]:
     return {ident: flow_of(st) for ident, st in statuses(project, (target_of(e) for e in found)).items()}
 
 
-def age(e: Exception_, as_of: date) -> int:
+def age(e: QueuedException, as_of: date) -> int:
     """Days the exception has been open: to `as_of`, or to the day it resolved."""
     return ((e.resolved_on or as_of) - e.first_seen).days
 
@@ -131,7 +131,8 @@ class Filters:
 
     # --- applying ----------------------------------------------------------------------------------------
 
-    def matches(self, e: Exception_, as_of: date, *, ignore: str | None = None, flows: Flows | None = None) -> bool:
+    def matches(self, e: QueuedException, as_of: date, *, ignore: str | None = None,
+                flows: Flows | None = None) -> bool:
         """Whether `e` passes every filter but `ignore` (a facet whose counts are being taken). `flows`: the
         workflow of the exceptions anybody acted on, by id."""
         flow = (flows or {}).get(e.id, NO_FLOW)
@@ -147,7 +148,7 @@ class Filters:
         }
         return all(ok for name, ok in checks.items() if name != ignore)
 
-    def apply(self, found: Sequence[Exception_], as_of: date, flows: Flows | None = None) -> list[Exception_]:
+    def apply(self, found: Sequence[QueuedException], as_of: date, flows: Flows | None = None) -> list[QueuedException]:
         return sort(self.sort, [e for e in found if self.matches(e, as_of, flows=flows)], as_of)
 
     # --- links -------------------------------------------------------------------------------------------
@@ -182,12 +183,12 @@ class Filters:
         return replace(self, **{facet: getattr(Filters(), facet)})
 
 
-def _haystack(e: Exception_, flow: Flow) -> str:
+def _haystack(e: QueuedException, flow: Flow) -> str:
     return " ".join(str(x) for x in (e.id, e.rule, e.canonical_id, e.source_system, e.source_id, e.field, e.team,
                                      e.details, flow.assignee) if x).lower()
 
 
-def sort(order: str, found: list[Exception_], as_of: date) -> list[Exception_]:
+def sort(order: str, found: list[QueuedException], as_of: date) -> list[QueuedException]:
     keys = {
         "impact": lambda e: (-e.impact, RANK[e.severity], e.rule, e.id),
         "severity": lambda e: (RANK[e.severity], -e.impact, e.rule, e.id),  # `tieout exceptions`' order
@@ -204,7 +205,7 @@ class Facet:
     values: list[tuple[str, str, int, bool]]  # value, label, count with the other filters, selected
 
 
-def facets(filters: Filters, found: Sequence[Exception_], as_of: date, flows: Flows | None = None) -> list[Facet]:
+def facets(filters: Filters, found: Sequence[QueuedException], as_of: date, flows: Flows | None = None) -> list[Facet]:
     """Per filter, each value with how many exceptions it would show. Values come from every exception of
     the as-of day (any status), so the choices stay put as filters change."""
     def values_of(name: str) -> list[tuple[str, str]]:
@@ -221,7 +222,7 @@ def facets(filters: Filters, found: Sequence[Exception_], as_of: date, flows: Fl
         present = sorted({getattr(e, name) for e in found if getattr(e, name)})
         return [(v, v) for v in present]
 
-    def value_of(e: Exception_, name: str) -> str:
+    def value_of(e: QueuedException, name: str) -> str:
         if name == "workflow":
             return (flows or {}).get(e.id, NO_FLOW).state
         return age_bucket(age(e, as_of)) if name == "age" else str(getattr(e, name))
@@ -241,5 +242,5 @@ def facets(filters: Filters, found: Sequence[Exception_], as_of: date, flows: Fl
     return out
 
 
-def total_impact(found: Iterable[Exception_]) -> Decimal:
+def total_impact(found: Iterable[QueuedException]) -> Decimal:
     return sum((e.impact for e in found), Decimal(0))

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tieout.config import CONFIG_FILE, Project
-from tieout.history import DayReader, day_reader
 from tieout.ownership.model import REGISTRY_FILE, Registry, load_registry
+from tieout.record_versions import DayReader, day_reader
 from tieout.rules.registry import Rule, load_rules
 from tieout.store import stored_days
 from tieout.store.manifest import MANIFEST, days_dir
 from tieout.story import entity_story, exception_story
-from tieout.timeline import DayCounts, Exception_, daily_counts, exceptions
+from tieout.timeline import DayCounts, QueuedException, daily_counts, exceptions
 from tieout.web.fields import OwnedFields, owned_fields
 
 T = TypeVar("T")
@@ -79,7 +79,7 @@ class Reads:
     def registry(self) -> Registry:
         return self._cached(("registry",), lambda: load_registry(self.project))
 
-    def exceptions(self, as_of: date | None = None) -> list[Exception_]:
+    def exceptions(self, as_of: date | None = None) -> list[QueuedException]:
         """Every exception's latest episode as of `as_of` (default: the latest stored day), any status."""
         return self._cached(("exceptions", as_of),
                             lambda: exceptions(self.project, self.rules(), as_of=as_of, status="all"))
@@ -103,7 +103,7 @@ class Reads:
         """`tieout show CANONICAL_ID` as data, with the entity's records side by side and its owned fields on
         the same day. Raises NotFound."""
         def read() -> tuple[dict[str, Any], dict[str, Any], OwnedFields]:
-            from tieout.history import Subject, records_on, subject_ids
+            from tieout.record_versions import Subject, records_on, subject_ids
 
             with day_reader(self.project) as reader:
                 story = entity_story(reader, self.rules(), canonical_id, as_of=as_of)

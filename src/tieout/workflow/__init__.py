@@ -7,8 +7,19 @@ and its audit entry in one transaction — and records a refusal or a conflict i
 
 from __future__ import annotations
 
-from tieout.workflow.core import KINDS, REASON_CODES, Status, Target, act, find, history, status_of, statuses, target_of
+from tieout.workflow.core import (
+           KINDS,
+           REASON_CODES,
+           Status,
+           Target,
+           act,
+           actions_on,
+           find,
+           status_of,
+           statuses,
+           target_of,
+)
 from tieout.workflow.rules import authorise
 
-__all__ = ["KINDS", "REASON_CODES", "Status", "Target", "act", "authorise", "find", "history", "status_of",
+__all__ = ["KINDS", "REASON_CODES", "Status", "Target", "act", "authorise", "find", "actions_on", "status_of",
            "statuses", "target_of"]

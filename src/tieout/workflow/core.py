@@ -1,4 +1,4 @@
-"""`act`, `history` and `status_of`: the workflow's state, kept per exception with a version.
+"""`act`, `actions_on` and `status_of`: the workflow's state, kept per exception with a version.
 
 Optimistic concurrency: every action names the version it was based on (`expected_version`); the version is
 bumped by an UPDATE that only matches that version, so of two people acting on one state the second finds
@@ -25,7 +25,7 @@ from tieout.config import Project
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
 from tieout.people.users import get_user, team_members
 from tieout.state.tables import KINDS, actions, exception_state
-from tieout.timeline import Exception_
+from tieout.timeline import QueuedException
 from tieout.workflow.audit import record, record_alone
 from tieout.workflow.rules import authorise
 
@@ -43,7 +43,7 @@ class Target:
     resolved_on: date | None = None
 
 
-def target_of(e: Exception_ | dict[str, Any]) -> Target:
+def target_of(e: QueuedException | dict[str, Any]) -> Target:
     if isinstance(e, dict):
         return Target(e["id"], e.get("team"), _day(e["first_seen"]), _day(e.get("resolved_on")))
     return Target(e.id, e.team, e.first_seen, e.resolved_on)
@@ -137,7 +137,7 @@ def status_of(project: Project, target: Target) -> Status:
         return _status(connection, target, _today(project))
 
 
-def history(project: Project, exception_id: str) -> list[dict[str, Any]]:
+def actions_on(project: Project, exception_id: str) -> list[dict[str, Any]]:
     """Every action taken on the exception, oldest first, each naming the episode (first seen) it belongs to."""
     with state.open(project) as connection:
         rows = connection.execute(select(actions).where(actions.c.exception_id == exception_id)
