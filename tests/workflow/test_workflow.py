@@ -73,7 +73,7 @@ def test_reopening_starts_a_new_episode_with_the_old_actions_as_history(people_p
 
 @pytest.mark.parametrize(("kind", "kwargs", "message"), [
     ("resolve", {"reason_code": "because"}, "reason code"),
-    ("suppress", {"until": date.today()}, "after today"),
+    ("suppress", {"until": date.today()}, "after the latest reconciled day"),
     ("assign", {"assignee": "olga"}, "not a member of the routed team"),
     ("comment", {"comment": "  "}, "needs text"),
     ("approve", {}, "nothing is waiting"),
@@ -113,3 +113,20 @@ def test_two_people_on_one_version_one_wins_the_other_gets_a_conflict(people_pro
     assert (loser, "conflict") in log
     # nothing lost: the losing comment's text is in the audit log
     assert any(f"from {loser}" in e["detail"] for e in entries(p) if e["outcome"] == "conflict")
+
+
+def test_a_suppression_runs_to_an_as_of_day_not_the_wall_clock(people_project: Project) -> None:
+    """The project's today is its latest reconciled day (a demo's or a lagging export's dates are not the
+    wall clock's): a date after it is accepted, and the suppression runs out once a later day is stored."""
+    from tests.conftest import run_days, write_day
+
+    p = people_project
+    run_days(p.root, "2026-01-20")
+    with pytest.raises(BadArgument, match=r"after the latest reconciled day \(2026-01-20\)"):
+        act(p, "root", AR.id, "suppress", expected_version=0, until=date(2026, 1, 20), target=AR)
+    act(p, "root", AR.id, "suppress", expected_version=0, until=date(2026, 1, 25), target=AR)
+    st = act(p, "carol", AR.id, "approve", expected_version=1, target=AR)
+    assert (st.status, st.suppressed_until) == ("suppressed", date(2026, 1, 25))
+    write_day(p.root, "2026-01-26")
+    run_days(p.root, "2026-01-26")
+    assert status_of(p, AR).status == "open"  # it ran out on the 25th

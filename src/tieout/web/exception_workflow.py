@@ -6,7 +6,7 @@ again when one is refused) reads the same episode: `flow` imports `pages`, and n
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
@@ -31,6 +31,7 @@ def workflow_context(request: Request, ident: str, user: User) -> dict[str, Any]
     """What the exception page shows of the workflow: status, history by episode, the form's choices."""
     from tieout import state
     from tieout.workflow import REASON_CODES, Status, actions_on, status_of
+    from tieout.workflow.core import as_of_day
 
     target = target_for(request, ident)
     project = request.app.state.project
@@ -41,4 +42,4 @@ def workflow_context(request: Request, ident: str, user: User) -> dict[str, Any]
     return {"wf": st, "wf_target": target, "reason_codes": REASON_CODES,
             "current_actions": [a for a in actions if a["episode_first_seen"] == target.first_seen],
             "earlier_actions": [a for a in actions if a["episode_first_seen"] != target.first_seen],
-            "min_until": (date.today() + timedelta(days=1)).isoformat(), "csrf": request.state.csrf}
+            "min_until": (as_of_day(project) + timedelta(days=1)).isoformat(), "csrf": request.state.csrf}

@@ -25,6 +25,7 @@ from tieout.config import Project
 from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
 from tieout.people.users import get_user, team_members
 from tieout.state.tables import KINDS, actions, exception_state
+from tieout.store import stored_days
 from tieout.timeline import QueuedException
 from tieout.workflow.audit import record, record_alone
 from tieout.workflow.rules import authorise
@@ -81,8 +82,12 @@ class Status:
                 "reopened": self.reopened, "assignable_to": self.members}
 
 
-def _today(project: Project) -> date:
-    return datetime.now(ZoneInfo(project.timezone)).date()
+def as_of_day(project: Project) -> date:
+    """The project's today: its latest reconciled day. A suppression runs to an as-of date — the exports'
+    dates, which may lag the wall clock or be a demo's — so it is checked, and runs out, against the day the
+    queue shows; before any day is stored, the wall clock in the project's time zone."""
+    days = stored_days(project)
+    return days[-1] if days else datetime.now(ZoneInfo(project.timezone)).date()
 
 
 def _action(row: Any) -> dict[str, Any]:
@@ -127,14 +132,14 @@ def statuses(project: Project, targets: Iterable[Target]) -> dict[str, Status]:
         waiting = [r.pending_action_id for r in rows if r.pending_action_id is not None]
         pending = {a.id: _action(a) for a in connection.execute(select(actions).where(actions.c.id.in_(waiting)))} \
             if waiting else {}
-    today = _today(project)
+    today = as_of_day(project)
     return {r.exception_id: _from_row(r, pending.get(r.pending_action_id), wanted[r.exception_id], today, [])
             for r in rows}
 
 
 def status_of(project: Project, target: Target) -> Status:
     with state.open(project) as connection:
-        return _status(connection, target, _today(project))
+        return _status(connection, target, as_of_day(project))
 
 
 def actions_on(project: Project, exception_id: str) -> list[dict[str, Any]]:
@@ -158,7 +163,7 @@ def _validate(kind: str, st: Status, today: date, *, assignee: str | None, reaso
         raise BadArgument("a comment needs text")
     if kind == "suppress":
         if until is None or until <= today:
-            raise BadArgument(f"suppress needs a date after today ({today.isoformat()})")
+            raise BadArgument(f"suppress needs a date after the latest reconciled day ({today.isoformat()})")
         if st.pending is not None:
             raise BadArgument("a suppression is already waiting for approval")
     if kind in ("approve", "reject") and st.pending is None:
@@ -176,7 +181,7 @@ def act(project: Project, actor: str, exception_id: str, kind: str, *, expected_
              "comment": comment, "until": until}
     try:
         with state.open(project, write=True) as connection:
-            today = _today(project)
+            today = as_of_day(project)
             st = _status(connection, target, today)
             user = get_user(connection, actor)
             refusal = authorise(user, kind, target.team, st.pending)
