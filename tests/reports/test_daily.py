@@ -39,3 +39,21 @@ def test_a_gap_in_the_stored_days_loses_no_event(tmp_path: Path) -> None:
         ("new", "CRM_ACTIVE_BILLING_INACTIVE", DAYS[1]), ("new", "OPS_ACTIVE_BILLING_INACTIVE", DAYS[1]),
         ("new", "UNMAPPED_SOURCE_RECORD", DAYS[3]),
         ("resolved", "CRM_ACTIVE_BILLING_INACTIVE", DAYS[3]), ("resolved", "OPS_ACTIVE_BILLING_INACTIVE", DAYS[3])])
+
+
+def test_a_team_heading_holds_its_figures_and_names_what_is_quiet(tmp_path: Path) -> None:
+    """Each team's figures stand under its own heading, parts with nothing in them are said in one line there
+    (no heading or sheet of their own saying "None."), and sheets carry the team's whole name."""
+    import openpyxl
+
+    project = new_project(tmp_path / "p", {DAYS[0]: {}, DAYS[1]: UNBILLED},
+                          yml="rules:\n  CRM_ACTIVE_BILLING_INACTIVE: {team: accounts_receivable}\n")
+    run_days(project, DAYS[0], DAYS[1])
+    md = invoke("report", "daily", "-p", str(project), "--as-of", DAYS[1], "--format", "md").stdout
+    assert "_None._" not in md
+    assert "## accounts_receivable\n\n" in md and "Nothing reopened or resolved since the last run." in md
+    out = tmp_path / "d.xlsx"
+    assert invoke("report", "daily", "-p", str(project), "--as-of", DAYS[1], "--format", "xlsx",
+                  "-o", str(out)).exit_code == 0
+    sheets = openpyxl.load_workbook(out).sheetnames
+    assert "accounts_receivable new" in sheets and not any("reopened" in s or "resolved" in s for s in sheets)

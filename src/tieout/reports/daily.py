@@ -88,19 +88,28 @@ def _subject(i: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _listed(words: list[str]) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def document(report: dict[str, Any]) -> Document:
     sections: list[Section] = []
     for b in report["teams"]:
         t = b["team"]
-        short = t[:14]
-        sections += [
-            _section(f"{short} new", f"{t}: new since the last run", ITEM_COLUMNS, b["new"]),
-            _section(f"{short} reopened", f"{t}: reopened", ITEM_COLUMNS, b["reopened"]),
-            _section(f"{short} resolved", f"{t}: resolved", RESOLVED_COLUMNS, b["resolved"]),
-            _section(f"{short} open P1", f"{t}: P1s still open", ITEM_COLUMNS, b["open_p1"]),
-        ]
-        sections[-4].note = (f"{b['open']} open, {b['p1_open']} of them P1; money at risk "
-                             f"{format_reporting(b['money_at_risk'], report['currency'])}.")
+        parts = [("new", f"{t}: new since the last run", ITEM_COLUMNS, b["new"]),
+                 ("reopened", f"{t}: reopened", ITEM_COLUMNS, b["reopened"]),
+                 ("resolved", f"{t}: resolved", RESOLVED_COLUMNS, b["resolved"]),
+                 ("open P1", f"{t}: P1s still open", ITEM_COLUMNS, b["open_p1"])]
+        # The team's figures under its own heading; a part with nothing in it is said there in one line rather
+        # than as a heading (and a sheet) of its own saying "None."
+        quiet = [word for word, _, _, rows in parts[:3] if not rows]
+        note = (f"{b['open']} open, {b['p1_open']} of them P1; money at risk "
+                f"{format_reporting(b['money_at_risk'], report['currency'])}.")
+        if quiet:
+            note += f" Nothing {_listed(quiet)} since the last run."
+        sections.append(Section(t, t, [], [], note=note, empty=""))
+        sections += [_section(f"{t} {word}", title, columns, rows) for word, title, columns, rows in parts if rows]
     scope = f" — {report['team']}" if report["team"] else ""
     return Document(
         kind="daily",

@@ -30,7 +30,7 @@ class Section:
     columns: list[Column]
     rows: list[dict[str, Any]]
     note: str = ""
-    empty: str = "None."  # said instead of an empty table
+    empty: str = "None."  # said instead of an empty table; "": nothing (a heading with its note only)
     chart: str | None = None  # a chart's name in `Document.charts`
 
 

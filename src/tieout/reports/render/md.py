@@ -21,7 +21,6 @@ def render(doc: Document) -> str:
     out += [f"- **{_escape(label)}:** {_escape(text(value, kind)) or '—'}" for label, value, kind in doc.facts]
     for s in doc.sections:
         out += ["", f"## {_escape(s.title)}", ""]
-        if s.note:
-            out += [_escape(s.note), ""]
-        out += _table(s) if s.rows else [f"_{_escape(s.empty)}_"]
+        body = _table(s) if s.rows else [f"_{_escape(s.empty)}_"] if s.empty else []
+        out += ([_escape(s.note)] + ([""] if body else []) if s.note else []) + body
     return "\n".join(out) + "\n"

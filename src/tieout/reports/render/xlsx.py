@@ -95,7 +95,7 @@ def write(doc: Document, path: Path) -> None:
         for i, r in enumerate(s.rows, start=start + 1):
             for j, c in enumerate(s.columns, start=1):
                 _put(ws, i, j, r.get(c.key), c.kind, doc.currency)
-        if not s.rows:
+        if not s.rows and s.empty:
             _text(ws, start + 1, 1, s.empty)
         ws.freeze_panes = ws.cell(row=start + 1, column=1)
     wb.save(path)
