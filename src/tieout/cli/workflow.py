@@ -170,8 +170,8 @@ def resolve(exception_id: str, actor: str, expected_version: int | None, project
 
 @click.command()
 @_options
-@click.option("--until", type=ISO_DATE, required=True, help="The suppression's last day (after the project's latest reconciled day: the day the "
-                   "queue shows).")
+@click.option("--until", type=ISO_DATE, required=True,
+              help="The suppression's last day (after the project's latest reconciled day: the day the queue shows).")
 @click.option("--comment", help="Why.")
 def suppress(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
              until: date, comment: str | None) -> None:
