@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from tieout.config import Project
 from tieout.db import connect
+from tieout.exposure import at_risk
 from tieout.record_versions import IGNORED_FOR_CHANGE
 from tieout.rules.registry import Rule
 from tieout.store import source_history, stored_days
@@ -395,15 +396,15 @@ def patterns(
     if trend_weeks is None:
         trend_weeks = DEFAULT_TREND_WEEKS if since is None else (_monday(today) - _monday(since)).days // 7 + 1
     trend_weeks = max(trend_weeks, of_weeks, 1)
-    out = [_pattern(sig, occs, project.reporting_currency, today, trend_weeks, min_weeks, of_weeks, examples)
+    out = [_pattern(sig, occs, rules, project.reporting_currency, today, trend_weeks, min_weeks, of_weeks, examples)
            for sig, occs in groups.items()]
     out.sort(key=lambda p: (not p.recurring, -p.recurring_weeks, -p.count, -p.money_at_risk, p.signature.rule,
                             p.signature.id))
     return Report(today, since, status, min_weeks, of_weeks, out)
 
 
-def _pattern(sig: Signature, occs: list[Occurrence], currency: str, today: date, trend_weeks: int,
-             min_weeks: int, of_weeks: int, examples: int) -> Pattern:
+def _pattern(sig: Signature, occs: list[Occurrence], rules: dict[str, Rule], currency: str, today: date,
+             trend_weeks: int, min_weeks: int, of_weeks: int, examples: int) -> Pattern:
     occs.sort(key=lambda o: (o.episode.first_seen, o.episode.id))
     per_week: dict[date, int] = defaultdict(int)
     for o in occs:
@@ -418,7 +419,7 @@ def _pattern(sig: Signature, occs: list[Occurrence], currency: str, today: date,
         first_seen=occs[0].episode.first_seen,
         last_seen=max(o.episode.last_seen for o in occs),
         last_new=occs[-1].episode.first_seen,
-        money_at_risk=sum((o.episode.impact for o in occs if o.open), Decimal(0)),
+        money_at_risk=at_risk((o.episode for o in occs if o.open), rules),
         currency=currency,
         trend=trend,
         week_over_week=trend[-1].new - (trend[-2].new if len(trend) > 1 else 0),

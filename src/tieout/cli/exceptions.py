@@ -10,8 +10,9 @@ import click
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
 from tieout.config import SEVERITIES
 from tieout.errors import ExceptionsAtOrAbove
+from tieout.exposure import at_risk
 from tieout.output import format_reporting, original, table, to_csv, to_json
-from tieout.rules.registry import load_rules
+from tieout.rules.registry import Rule, load_rules
 from tieout.severity import RANK, at_or_above
 from tieout.store import stored_days
 from tieout.story import JSON_KEYS, exception_record
@@ -27,6 +28,15 @@ def _subject(e: QueuedException) -> str:
     if e.field:
         parts.append(e.field)
     return " · ".join(parts)
+
+
+def _at_risk(found: list[QueuedException], rules: dict[str, Rule]) -> str:
+    """The money at risk of the open ones listed, each gap once (docs/rules.md, "Money at risk")."""
+    still = [e for e in found if e.status == "open"]
+    if not still:
+        return ""
+    money = format_reporting(at_risk(still, rules), still[0].currency)
+    return f", {money} at risk" + ("" if len(still) == len(found) else f" in the {len(still)} open")
 
 
 @click.command("exceptions")
@@ -64,7 +74,8 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
         # The amount in the records' own currency, in a column of its own, only when some exception has one.
         originals = any(e.original_currency for e in found)
         echo_rich(table(
-            f"{len(found)} {status if status != 'all' else ''} exception(s)".replace("  ", " "),
+            f"{len(found)} {status if status != 'all' else ''} exception(s)".replace("  ", " ")
+            + _at_risk(found, rules),
             ("ID", "Sev", "Rule", "Entity / record", "Impact", *(("Original",) if originals else ()), "Team",
              "Status", "Class", "First seen", "Resolved"),
             ((e.id, e.severity, e.rule, _subject(e), format_reporting(e.impact, e.currency),

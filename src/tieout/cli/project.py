@@ -188,7 +188,10 @@ def demo(directory: Path, companies: int, days: int, seed: int, vendor: bool) ->
             click.echo(f"  {p.sentence}")
     example = timing[0].id if timing else "ID"
     # After `make demo` the command is .venv/bin/tieout, not yet on PATH: show what will work.
-    cmd = "tieout" if shutil.which("tieout") else os.path.relpath(sys.argv[0])
+    # Run as `python -m tieout`, argv[0] is the package's __main__.py: show the same module call.
+    cmd = ("tieout" if shutil.which("tieout")
+           else f"{os.path.relpath(sys.executable)} -m tieout" if sys.argv[0].endswith("__main__.py")
+           else os.path.relpath(sys.argv[0]))
     click.echo(f"""
 Try next:
   {cmd} exceptions -p {directory}                        the open queue, worst first

@@ -28,7 +28,7 @@ def list_rules(project_dir: Path, fmt: str) -> None:
         click.echo(to_json([
             {"name": r.name, "description": r.description, "impact": r.impact, "team": r.team,
              "expected_lag_days": r.expected_lag_days, "params": r.params, "enabled": r.enabled,
-             "builtin": r.builtin} for r in found.values()
+             "builtin": r.builtin, "exposure": r.exposure} for r in found.values()
         ]))
         return
     echo_rich(table(
@@ -51,6 +51,10 @@ def explain(name: str, exception_id: str | None, project_dir: Path) -> None:
     rule = get_rule(found, name)
     click.echo(f"{rule.name} — {rule.description}")
     click.echo(f"impact: {rule.impact}")
+    if rule.exposure:
+        shared = sorted(r.name for r in found.values() if r.exposure == rule.exposure and r is not rule)
+        click.echo(f"exposure: {rule.exposure}" + (f" — shared with {', '.join(shared)}: on one entity, counted "
+                                                  "once in money at risk" if shared else ""))
     click.echo(f"team: {rule.team}    expected lag: {rule.expected_lag_days} days")
     click.echo(f"source: {rule.source}")
     click.echo("parameters: " + (", ".join(f"${k} = {v}" for k, v in rule.params.items()) or "none")

@@ -86,13 +86,18 @@ def brief_timing(b: Builder) -> None:
 
 
 def never_billed(b: Builder) -> None:
+    """One missing invoice seen by two rules: the CRM and the product both say active. Each exception carries
+    the monthly value; every total of money at risk counts it once (docs/rules.md, "Money at risk")."""
     x = b.clock.at(1 / 3)
     p = b.company(fte=600, price=Decimal(100), account_created=x - timedelta(days=60), contract_start=x,
                   contract_visible=x - timedelta(days=7), contract_end=None, previous_contract=False,
-                  billing_from=None, tenant_created=None, usage_from=None)
+                  billing_from=None, tenant_created=x, usage_from=x, noise=False)
     b.case("enterprise_never_billed", "CRM_ACTIVE_BILLING_INACTIVE", canonical_id=p.canonical_id,
            impact=p.monthly_value, team="ar", first=x, last=None,
            description="new enterprise contract starts mid-period; billing never sets the customer up")
+    b.case("enterprise_in_use_unbilled", "OPS_ACTIVE_BILLING_INACTIVE", canonical_id=p.canonical_id,
+           impact=p.monthly_value, team="ar", first=x, last=None,
+           description="the product onboards the same customer on its start date: the same missing invoice")
 
 
 def late_renewal(b: Builder) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 from tieout.config import Project
+from tieout.exposure import at_risk
 from tieout.notify.deliver import channel_key, masked
 from tieout.notify.ledger import Entry, Ledger, Outcome, line, send
 from tieout.notify.log import DigestMarks, digest_marks, record_nothing_new
@@ -23,7 +24,6 @@ from tieout.reports.data import (
     Item,
     changes,
     items_until,
-    money,
     open_on,
     previous_stored_day,
     report_day,
@@ -55,12 +55,12 @@ def _window(items: list[Item], since: date | None, day: date, before: dict[tuple
 
 
 def _body(team: str, entries: list[Entry], team_items: list[Item], since: date | None, day: date,
-          currency: str) -> str:
+          currency: str, rules: dict[str, Rule]) -> str:
     still = open_on(team_items, day)
     p1 = sum(1 for i in still if i.severity == "P1")
     span = f"changes since {since}" if since is not None else "changes since the first stored day"
     lines = [f"Daily digest for {team}, as of {day} — {span}.",
-             f"{len(still)} open ({p1} P1), {format_reporting(money(still), currency)} at risk."]
+             f"{len(still)} open ({p1} P1), {format_reporting(at_risk(still, rules), currency)} at risk."]
     # The open P1s lead, whatever brought them here; the other sections list the rest.
     urgent = sorted(((i, s) for i, s in entries if s != "resolved" and i.severity == "P1"),
                     key=lambda e: (-e[0].impact, e[0].rule, e[0].id))
@@ -108,6 +108,6 @@ def send_digests(project: Project, rules: dict[str, Rule], *, as_of: date | None
         if not due:
             record_nothing_new(project, team=t, channel=masked(url), key=channel_key(url), as_of=day)
         else:
-            body = _body(t, due, [i for i in items if i.team == t], since, day, project.reporting_currency)
+            body = _body(t, due, [i for i in items if i.team == t], since, day, project.reporting_currency, rules)
             out.append(send(project, t, url, "digest", f"tieout daily digest — {t} — {day}", body, due, day, since))
     return out

@@ -13,6 +13,7 @@ from typing import Any
 
 from tieout.config import Project
 from tieout.errors import NotFound
+from tieout.exposure import at_risk
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
 from tieout.store import stored_days
@@ -141,17 +142,13 @@ def previous_stored_day(days: list[date], day: date) -> date | None:
     return earlier[-1] if earlier else None
 
 
-def money(items: list[Item]) -> Decimal:
-    return sum((i.impact for i in items), Decimal(0))
-
-
-def aging(items: list[Item], as_of: date) -> list[dict[str, Any]]:
+def aging(items: list[Item], as_of: date, rules: dict[str, Rule]) -> list[dict[str, Any]]:
     """Open items by age in days on `as_of`: 0–1, 2–7, 8–30, over 30."""
     out = []
     for name, low, high in AGING_BUCKETS:
         inside = [i for i in items if (as_of - i.first_seen).days >= low
                   and (high is None or (as_of - i.first_seen).days <= high)]
-        out.append({"bucket": name, "open": len(inside), "money_at_risk": money(inside)})
+        out.append({"bucket": name, "open": len(inside), "money_at_risk": at_risk(inside, rules)})
     return out
 
 

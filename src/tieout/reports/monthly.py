@@ -17,7 +17,8 @@ from typing import Any
 import tieout.reports.bridge as bridge_
 from tieout.config import Project
 from tieout.errors import BadArgument, NotFound
-from tieout.reports.data import Item, items_until, money, open_on, worst_first
+from tieout.exposure import at_risk
+from tieout.reports.data import Item, items_until, open_on, worst_first
 from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
@@ -42,11 +43,11 @@ def period_bounds(period: str | None, as_of: date | None, days: list[date]) -> t
     return end.replace(day=1), end, f"{end:%Y-%m}" if whole else f"{end:%Y-%m} to {end}"
 
 
-def _money_by_rule(still: list[Item]) -> list[dict[str, Any]]:
+def _money_by_rule(still: list[Item], rules: dict[str, Rule]) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for i in still:
         groups[(i.rule, i.severity)].append(i)
-    return [{"rule": r, "severity": s, "open": len(v), "money_at_risk": money(v)}
+    return [{"rule": r, "severity": s, "open": len(v), "money_at_risk": at_risk(v, rules)}
             for (r, s), v in sorted(groups.items(), key=lambda kv: (kv[0][0], RANK.get(kv[0][1], 9)))]
 
 
@@ -130,7 +131,7 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
         "as_of": end,
         "currency": project.reporting_currency,
         **counts,
-        "money_at_risk": {"total": money(still), "by_rule_severity": _money_by_rule(still)},
+        "money_at_risk": {"total": at_risk(still, rules), "by_rule_severity": _money_by_rule(still, rules)},
         "open_at_period_end": [i.as_dict() for i in still],
         "activity": {"opened": sum(1 for i in items if start <= i.first_seen <= end),
                      "resolved": sum(1 for i in items if i.resolved_on and start <= i.resolved_on <= end),

@@ -11,8 +11,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from tieout.config import Project
+from tieout.exposure import at_risk
 from tieout.patterns import patterns
-from tieout.reports.data import Item, aging, by_team, items_until, mean_days, money, open_on, report_day
+from tieout.reports.data import Item, aging, by_team, items_until, mean_days, open_on, report_day
 from tieout.reports.sections import Column, Document, Section
 from tieout.rules.registry import Rule
 
@@ -20,7 +21,7 @@ TREND_WEEKS = 8
 TOP_PATTERNS = 5
 
 
-def _by_rule_team(items: list[Item], start: date, end: date) -> list[dict[str, Any]]:
+def _by_rule_team(items: list[Item], start: date, end: date, rules: dict[str, Rule]) -> list[dict[str, Any]]:
     keys = sorted({(i.rule, i.team or "") for i in items
                    if start <= i.first_seen <= end or (i.resolved_on and start <= i.resolved_on <= end)
                    or (i.first_seen <= end and (i.resolved_on is None or i.resolved_on > end))})
@@ -31,7 +32,7 @@ def _by_rule_team(items: list[Item], start: date, end: date) -> list[dict[str, A
         rows.append({"rule": rule, "team": team or None,
                      "new": sum(1 for i in mine if start <= i.first_seen <= end),
                      "resolved": sum(1 for i in mine if i.resolved_on and start <= i.resolved_on <= end),
-                     "open": len(still), "money_at_risk": money(still)})
+                     "open": len(still), "money_at_risk": at_risk(still, rules)})
     return rows
 
 
@@ -47,13 +48,14 @@ def _mttr(items: list[Item], start: date, end: date) -> dict[str, Any]:
     }
 
 
-def _trend(items: list[Item], days: list[date], end: date) -> list[dict[str, Any]]:
+def _trend(items: list[Item], days: list[date], end: date, rules: dict[str, Rule]) -> list[dict[str, Any]]:
     first = end - timedelta(weeks=TREND_WEEKS) + timedelta(days=1)
     out = []
     for d in (d for d in days if first <= d <= end):
         still = open_on(items, d)
         out.append({"date": d, "open": len(still), "opened": sum(1 for i in items if i.first_seen == d),
-                    "resolved": sum(1 for i in items if i.resolved_on == d), "money_at_risk": money(still)})
+                    "resolved": sum(1 for i in items if i.resolved_on == d),
+                    "money_at_risk": at_risk(still, rules)})
     return out
 
 
@@ -76,17 +78,17 @@ def weekly(project: Project, rules: dict[str, Rule], *, as_of: date | None = Non
             "reopened": sum(1 for i in items if start <= i.first_seen <= end and i.episode > 1),
             "resolved": sum(1 for i in items if i.resolved_on and start <= i.resolved_on <= end),
             "open": len(still),
-            "money_at_risk": money(still),
+            "money_at_risk": at_risk(still, rules),
         },
-        "by_rule_team": _by_rule_team(items, start, end),
-        "aging": aging(still, end),
+        "by_rule_team": _by_rule_team(items, start, end, rules),
+        "aging": aging(still, end, rules),
         "mean_time_to_resolve": _mttr(items, start, end),
         # Patterns group by cause across teams (docs/patterns.md), so they are not filtered by --team.
         "patterns": [{"id": p.signature.id, "rule": p.signature.rule, "classification": p.signature.classification,
                       "count": p.count, "open": p.open, "recurring": p.recurring,
                       "recurring_weeks": p.recurring_weeks, "money_at_risk": p.money_at_risk,
                       "last_new": p.last_new, "sentence": p.sentence} for p in top],
-        "trend": _trend(items, days, end),
+        "trend": _trend(items, days, end, rules),
     }
 
 

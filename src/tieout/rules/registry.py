@@ -75,6 +75,9 @@ class RuleMeta(BaseModel):
     bridge: list[BridgeLine] = Field(default_factory=list)
     bridge_records: Literal["duplicate", "unresolved"] | None = None
     bridge_params: dict[BridgeParam, str] = Field(default_factory=dict)
+    # The gap its exceptions measure: on one entity, rules naming the same gap count once in every total of
+    # money at risk, at the largest impact (`tieout.exposure`).
+    exposure: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     # The functions beyond SQL the rule calls, which the engine running it must provide (its capabilities,
     # `tieout.engines`): `tieout rules check --dialect` names them.
     requires: list[str] = Field(default_factory=list)
@@ -117,6 +120,7 @@ class Rule:
     bridge: tuple[BridgeLine, ...] = ()
     bridge_records: str | None = None
     bridge_params: dict[str, str] = field(default_factory=dict)
+    exposure: str | None = None
 
     def bridge_param(self, name: str) -> Any:
         """The value of the parameter the bridge reads as `name` (the project's override included)."""
@@ -233,6 +237,7 @@ def _load_dir(folder: Path, *, builtin: bool, default_lag: int) -> tuple[dict[st
             bridge=tuple(meta.bridge),
             bridge_records=meta.bridge_records,
             bridge_params=dict(meta.bridge_params),
+            exposure=meta.exposure,
             requires=tuple(meta.requires),
         )
     for sql_path in sorted(folder.glob("*.sql")):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tieout.errors import NotFound
+from tieout.exposure import at_risk
 from tieout.ownership.catalogue import CONDITIONS
 from tieout.ownership.doc import TITLE, handoffs, mermaid, rows
 from tieout.sources.layout import BY_TABLE
@@ -30,7 +31,6 @@ from tieout.web.queue import (
     facets,
     flows,
     parse_as_of,
-    total_impact,
 )
 from tieout.web.reads import Reads
 
@@ -57,12 +57,15 @@ def queue(request: Request, user: CurrentUser) -> Response:
     every = reads.exceptions(filters.as_of) if day is not None else []
     flow = flows(reads.project, every)
     shown = filters.apply(every, day, flow) if day is not None else []
+    # money at risk is the open exceptions' (each gap once), whatever else the view shows
+    still = [e for e in shown if e.status == "open"]
     partial = (request.headers.get("HX-Target") == PANEL
                and request.headers.get("HX-History-Restore-Request") != "true")
     return _render(request, "queue_panel.html" if partial else "queue.html", user, "queue",
                    filters=filters, shown=shown, facets=facets(filters, every, day, flow) if day else [],
                    flows=flow, no_flow=NO_FLOW,
-                   ages={e.id: age(e, day) for e in shown} if day else {}, total=total_impact(shown),
+                   ages={e.id: age(e, day) for e in shown} if day else {},
+                   total=at_risk(still, reads.rules()), open_shown=len(still),
                    currency=reads.project.reporting_currency, sorts=SORTS, age_labels=AGE_LABELS, panel=PANEL,
                    as_of=day, days=reads.days())
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -241,6 +240,3 @@ def facets(filters: Filters, found: Sequence[QueuedException], as_of: date, flow
         out.append(Facet(name, label, [(v, text, counts.get(v, 0), v in chosen) for v, text in values_of(name)]))
     return out
 
-
-def total_impact(found: Iterable[QueuedException]) -> Decimal:
-    return sum((e.impact for e in found), Decimal(0))
