@@ -115,6 +115,18 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
     return folder
 
 
+def full_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`tieout demo` as a new user runs it (300 companies × 90 days) and what it printed; built once per test
+    run and shared by every worker, so tests only read it."""
+    def build(folder: Path) -> None:
+        result = invoke("demo", str(folder))
+        assert result.exit_code == 0, result.output
+        folder.with_suffix(".out").write_text(result.output, encoding="utf-8")
+
+    folder = built_once(tmp_path_factory, "full-demo", build)
+    return folder, folder.with_suffix(".out").read_text(encoding="utf-8")
+
+
 # The demo world most slow suites share (60 companies over 60 days, backfilled): built once per test run.
 DEMO_FIRST, DEMO_LAST = "2026-01-01", "2026-03-01"
 

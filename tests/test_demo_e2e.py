@@ -9,20 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import invoke
+from tests.conftest import full_demo, invoke
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo") / "world"
-    result = invoke("demo", str(folder))
-    assert result.exit_code == 0, result.output
-    assert "Try next" in result.output
+    folder, output = full_demo(tmp_path_factory)
+    assert "Try next" in output
     # the brief's timing example, told in the summary as closing by itself
-    assert "CRM_ACTIVE_BILLING_INACTIVE  C00020   open 2026-01-01 → resolved 2026-01-15" in result.output
-    assert "Timeline — open exceptions at the end of each week" in result.output
+    assert "CRM_ACTIVE_BILLING_INACTIVE  C00020   open 2026-01-01 → resolved 2026-01-15" in output
+    assert "Timeline — open exceptions at the end of each week" in output
     return folder
 
 
