@@ -183,6 +183,13 @@ def _parse(sql: str, refuse: Refuse) -> exp.Expr:
     return statements[0]
 
 
+# The verdict depends on the SQL text alone, so a text that passed once passes again: a long-lived process
+# (the web server, a test run) checks each rule once, not on every load of the rules (~40 ms a rule).
+# Refusals are not kept: each one is raised again with the name and file of the rule that brings it.
+_PASSED: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+_PASSED_MAX = 512
+
+
 def check_rule_sql(sql: str, *, name: str, path: Path | None = None) -> set[str]:
     """Validate `sql` and return the names of the `$parameters` it uses."""
     return inspect_rule_sql(sql, name=name, path=path)[0]
@@ -191,13 +198,20 @@ def check_rule_sql(sql: str, *, name: str, path: Path | None = None) -> set[str]
 def inspect_rule_sql(sql: str, *, name: str, path: Path | None = None) -> tuple[set[str], set[str]]:
     """Validate `sql`; return the names of the `$parameters` it uses and of the functions it calls that
     sqlglot does not know (DuckDB's own and the engine's, lower case)."""
+    passed = _PASSED.get(sql)
+    if passed is not None:
+        return set(passed[0]), set(passed[1])
     refuse: Refuse = partial(_refuse, name, path)
     try:
-        return _check(sql, refuse)
+        used, called = _check(sql, refuse)
     except UnsafeRuleError:
         raise
     except Exception as e:  # noqa: BLE001 - hostile input: a check that trips over it refuses, never lets it by
         raise refuse(f"the rule check could not read it ({type(e).__name__}: {e})") from e
+    if len(_PASSED) >= _PASSED_MAX:
+        _PASSED.clear()
+    _PASSED[sql] = (frozenset(used), frozenset(called))
+    return used, called
 
 
 def _check(sql: str, refuse: Refuse) -> tuple[set[str], set[str]]:
