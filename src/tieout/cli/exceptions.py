@@ -17,9 +17,8 @@ from tieout.rules.registry import load_rules
 from tieout.severity import RANK, at_or_above
 from tieout.store import stored_days
 from tieout.story import JSON_KEYS, exception_record
-from tieout.web.queue import WORKFLOW_STATES
 from tieout.timeline import STATUSES, QueuedException, exceptions
-
+from tieout.web.queue import WORKFLOW_STATES
 
 
 def _record(e: QueuedException, due: Due) -> dict[str, Any]:

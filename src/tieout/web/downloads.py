@@ -3,7 +3,8 @@
 
 The rows are `tieout exceptions --format json`'s records, then where each stands in the workflow and its age and
 due date. Both files go through the project's writers of untrusted text: `tieout.output.write_csv` and the
-reports' Excel writer neutralise any cell a spreadsheet would read as a formula (`=HYPERLINK(...)` → `'=HYPERLINK(...)`).
+reports' Excel writer neutralise any cell a spreadsheet would read as a formula (`=HYPERLINK(...)` is written
+`'=HYPERLINK(...)`).
 """
 
 from __future__ import annotations

@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tieout.due import due_of
 from tieout.errors import NotFound
+from tieout.links import record_url
 from tieout.ownership.catalogue import CONDITIONS
 from tieout.ownership.doc import TITLE, handoffs, mermaid, rows
 from tieout.sources.layout import BY_TABLE
 from tieout.state.tables import KINDS
 from tieout.systems import SYSTEMS
 from tieout.web.auth import CurrentUser, User, current_user
+from tieout.web.bulk_report import BulkReport, bulk_choices, done_report
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
 from tieout.web.exception_workflow import workflow_context
-from tieout.due import due_of
-from tieout.links import record_url
-from tieout.web.bulk_report import BulkReport, bulk_choices, done_report
 from tieout.web.queue import (
     AGE_LABELS,
     NO_FLOW,
