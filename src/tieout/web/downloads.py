@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from tieout.due import DUE_KEYS
-from tieout.output import original, to_csv, to_json
+from tieout.output import original, to_csv
 from tieout.reports.sections import Column, Document, Section
 from tieout.story import JSON_KEYS, exception_record
 from tieout.web.auth import CurrentUser, current_user
@@ -68,8 +68,7 @@ def queue_xlsx(request: Request, user: CurrentUser) -> Response:
     view = read_view(request, user)
     project = request.app.state.project
     sheet = [{**r, "original": original(r["original_amount"], r["original_currency"]),
-              "overdue": "overdue" if r["overdue"] else "",
-              "episodes": r["episodes"], "ownership_edits": to_json(r["ownership_edits"], indent=None)}
+              "overdue": "overdue" if r["overdue"] else ""}
              for r in rows(view)]
     filters = ", ".join(f"{k}={v}" for k, v in view.filters.params() if k not in ("view", "as_of")) or "none"
     doc = Document(

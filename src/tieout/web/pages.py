@@ -31,7 +31,6 @@ from tieout.web.queue import (
     SORTS,
     VIEWS,
     Filters,
-    age,
     facets,
     parse_as_of,
     total_impact,
@@ -72,7 +71,7 @@ def queue_page(request: Request, user: User, *, bulk: BulkReport | None = None, 
     return _render(request, "queue_panel.html" if partial else "queue.html", user, "queue", status_code=status_code,
                    filters=filters, shown=shown, facets=facets(filters, view.scoped, day, flow) if day else [],
                    flows=flow, no_flow=NO_FLOW, view=view, views=VIEWS, bulk=bulk or done_report(request),
-                   ages={e.id: age(e, day) for e in shown} if day else {}, total=total_impact(shown),
+                   total=total_impact(shown),
                    currency=reads.project.reporting_currency, sorts=SORTS, age_labels=AGE_LABELS, panel=PANEL,
                    as_of=day, days=reads.days(), **bulk_choices(reads.project, user))
 

@@ -7,7 +7,7 @@ which pattern); the handlers only render what `read_view` returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -16,7 +16,7 @@ from fastapi import Request
 from tieout.due import Due, due_of
 from tieout.timeline import QueuedException
 from tieout.web.auth import User
-from tieout.web.queue import Filters, Flow, Me, flows
+from tieout.web.queue import Filters, Flow, Me, flows, sort
 from tieout.web.reads import Reads
 
 
@@ -43,8 +43,6 @@ class QueueView:
             return (ids[at - 1] if at else None, ids[at + 1] if at + 1 < len(ids) else None, at + 1)
         if current is None or self.day is None:
             return None, None, None
-        from tieout.web.queue import sort
-
         placed = [e.id for e in sort(self.filters.sort, [*self.shown, current], self.day)]
         at = placed.index(ident)
         return (placed[at - 1] if at else None, placed[at + 1] if at + 1 < len(placed) else None, None)
@@ -57,7 +55,7 @@ def read_view(request: Request, user: User, params: Any = None, *, default_view:
     params = request.query_params if params is None else params
     filters = Filters.parse(params, rules=reads.rules())
     if default_view is not None and not params.getlist("view"):
-        filters = Filters(**{**filters.__dict__, "view": default_view})
+        filters = replace(filters, view=default_view)
     day = filters.as_of or reads.latest()
     every = reads.exceptions(filters.as_of) if day is not None else []
     flow = flows(reads.project, every)
