@@ -227,3 +227,55 @@ def test_severity_is_coloured_at_a_terminal() -> None:
     with console.capture() as captured:
         console.print(table("t", ("ID", "Sev"), [("e1", "P1"), ("e2", "INFO")]))
     assert "\x1b[1;31mP1" in captured.get()
+
+
+def test_age_and_due_date_on_the_as_of_day_in_json_and_csv(broken: Path) -> None:
+    """The SLA's due date (first seen + days of its severity) and the age on the as-of day, never the wall clock."""
+    got = {e["rule"]: e for e in rows(broken)}
+    p2 = got["BILLING_ACTIVE_CRM_INACTIVE"]
+    assert (p2["age_days"], p2["due_on"], p2["overdue"]) == (0, "2026-01-25", False)  # P2: 5 days
+    info = got["UNMAPPED_SOURCE_RECORD"]
+    assert (info["age_days"], info["due_on"], info["overdue"]) == (0, None, False)  # INFO: no SLA by default
+    result = invoke("exceptions", "-p", str(broken), "--format", "csv")
+    header = next(csv.reader(io.StringIO(result.stdout)))
+    assert header[-3:] == ["age_days", "due_on", "overdue"] and header[:3] == ["id", "rule", "canonical_id"]
+
+
+def test_overdue_once_the_as_of_day_is_past_the_due_date(broken: Path) -> None:
+    with open(broken / "tieout.yml", "a", encoding="utf-8") as config:
+        config.write("sla: {P2: 0, INFO: 0}\n")
+    write_day(broken, "2026-01-21", BROKEN)
+    assert invoke("run", "-p", str(broken), "--as-of", "2026-01-21").exit_code == 0
+    got = {e["rule"]: e for e in rows(broken)}
+    assert [(e["age_days"], e["due_on"], e["overdue"]) for e in got.values()] == [(1, "2026-01-20", True)] * 2
+    earlier = {e["rule"]: e for e in rows(broken, "--as-of", "2026-01-20")}
+    assert [(e["age_days"], e["overdue"]) for e in earlier.values()] == [(0, False)] * 2
+
+
+def test_filter_by_assignee_and_workflow_state(broken: Path) -> None:
+    from tieout.config import load_project
+    from tieout.people import add_user
+
+    project = load_project(broken)
+    for name in ("alice", "bob"):
+        add_user(project, name, "team_member", "correct horse battery", ("ar",))
+    p2, info = (e["id"] for e in rows(broken))
+    assert invoke("assign", p2, "--as", "alice", "--to", "bob", "-p", str(broken)).exit_code == 0
+    assert invoke("ack", info, "--as", "alice", "-p", str(broken)).exit_code == 0
+
+    def ids(*args: str) -> list[str]:
+        return [e["id"] for e in rows(broken, *args)]
+
+    assert ids("--assignee", "bob") == [p2]
+    assert ids("--assignee", "alice") == []
+    assert ids("--unassigned") == [info]
+    assert ids("--assignee", "bob", "--unassigned") == [p2, info]
+    assert ids("--state", "assigned") == [p2]
+    assert ids("--state", "acknowledged") == [info]
+    assert ids("--state", "open") == []  # open in the workflow: nobody acted on it yet
+    assert ids("--state", "assigned", "--state", "acknowledged") == [p2, info]
+    assert ids("--state", "acknowledged", "--assignee", "bob") == []
+    table = invoke("exceptions", "-p", str(broken), "--state", "assigned")
+    assert table.exit_code == 0 and p2 in table.stdout and info not in table.stdout
+    bad = invoke("exceptions", "-p", str(broken), "--state", "done")
+    assert bad.exit_code == 2 and "acknowledged" in bad.output

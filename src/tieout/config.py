@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from tieout import fx
+from tieout.due import Sla
 from tieout.errors import ConfigError
 from tieout.systems import DEFAULT_OWNERS, SYSTEMS, System
 
@@ -176,6 +177,10 @@ class Project(_Strict):
     notifications: Notifications = Notifications()
     workflow: Workflow = Workflow()
     sources: dict[System, Source] = Field(default_factory=dict)
+    # Days from first seen to due, per severity (tieout.due); the queue's ages and overdue flags.
+    sla: Sla = Sla()
+    # URL templates to each source record in its own system, by system or table (tieout.links).
+    links: dict[str, str] = Field(default_factory=dict)
 
     # Set by `load_project`, not by the file.
     root: Path = Field(default=Path("."), exclude=True)
@@ -203,6 +208,13 @@ class Project(_Strict):
             if currency == info.data.get("reporting_currency") and any(r != 1 for r in fx.all_rates(rates)):
                 raise ValueError(f"{currency}: the reporting currency converts at 1 (leave it out of fx_rates)")
         return v
+
+    @field_validator("links")
+    @classmethod
+    def _safe_links(cls, v: dict[str, str]) -> dict[str, str]:
+        from tieout.links import check_links
+
+        return check_links(v)
 
     @field_validator("timezone")
     @classmethod

@@ -60,7 +60,8 @@ CORRECTION = {"system": "billing", "field": "legal_name", "old_value": "Old Name
 # Every POST route the matrix below exercises; test_the_matrix_covers_every_post_route keeps it complete.
 COVERED = {"/login", "/logout", "/exceptions/{ident}/actions", "/api/exceptions/{ident}/actions", "/corrections",
            "/api/corrections", "/corrections/requests/{ref_text}/{decision}",
-           "/api/corrections/requests/{ref_text}/{decision}"}
+           "/api/corrections/requests/{ref_text}/{decision}", "/queue/actions", "/api/exceptions/actions"}
+BULK_KINDS = ("ack", "assign", "comment", "resolve")
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +151,36 @@ def test_workflow_actions(app: FastAPI, fresh: Project, target: Any, role: str, 
     if who.name is None:
         assert entries(fresh) == audit_before  # no session: nothing written, not even the refusal
         return
+    last = entries(fresh, object=f"exception:{target.id}")[0]
+    assert (last["actor"], last["action"], last["outcome"]) == (who.name, kind, "allowed" if allowed else "refused")
+
+
+@pytest.mark.parametrize("channel", ["form", "api"])
+@pytest.mark.parametrize("kind", BULK_KINDS)
+@pytest.mark.parametrize("role", list(AS))
+def test_bulk_workflow_actions(app: FastAPI, fresh: Project, target: Any, role: str, kind: str, channel: str) -> None:
+    """A bulk action is the single action per exception: the same rights, the same effect, the same audit entry.
+    The form answers as the single form does (303, or the refusal's code); the API answers 200 with each
+    exception's outcome (a refusal carries the single action's code)."""
+    who = _as(app, fresh, AS[role])
+    before, audit_before = _workflow_state(fresh), entries(fresh)
+    if channel == "api":
+        response = who.client.post("/api/exceptions/actions", headers={"X-CSRF-Token": who.csrf}, json={
+            "kind": kind, "items": [{"id": target.id, "expected_version": 0}], **ARGS[kind]})
+    else:
+        response = who.client.post("/queue/actions", data={"kind": kind, "item": f"{target.id}:0", "csrf": who.csrf,
+                                                           **ARGS[kind]})
+    allowed = kind in WORKFLOW_ALLOWED[role]
+    if who.name is None:
+        assert response.status_code == 401 and entries(fresh) == audit_before and _workflow_state(fresh) == before
+        return
+    if channel == "api":
+        got = response.json()
+        assert response.status_code == 200 and len(got["applied"]) == int(allowed), response.text[:300]
+        assert [r["status_code"] for r in got["refused"]] == ([] if allowed else [403])
+    else:
+        assert response.status_code == (303 if allowed else 403), response.text[:300]
+    assert _workflow_state(fresh) == ((before[0] + 1, before[1] + 1) if allowed else before)
     last = entries(fresh, object=f"exception:{target.id}")[0]
     assert (last["actor"], last["action"], last["outcome"]) == (who.name, kind, "allowed" if allowed else "refused")
 

@@ -206,3 +206,42 @@ def test_a_hostile_text_cell_is_written_as_a_string_even_without_its_prefix(tmp_
     assert {c.value for c in cells} >= {"'=title", "'=label", "'=value", "'=section", "'=col", "'=1+1", "'=note"}
     assert wb["Summary"]["B4"].value == Decimal("-5.25") or float(wb["Summary"]["B4"].value) == -5.25
     assert wb["Summary"]["B4"].data_type == "n"
+
+
+# -- the web queue's downloads ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def queue_downloads(hostile_world: World, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`/queue.csv` and `/queue.xlsx` of every team's exceptions, any status, signed in on a copy of the world."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+    from openpyxl import load_workbook
+
+    from tests.security.hostile import ADMIN, PASSWORD
+    from tests.web.flow import sign_in
+    from tieout import state
+    from tieout.config import load_project
+    from tieout.web.app import create_app
+
+    folder = tmp_path_factory.mktemp("downloads") / "world"
+    shutil.copytree(hostile_world.root, folder)
+    client = TestClient(create_app(load_project(folder)))
+    sign_in(client, ADMIN, PASSWORD)
+    out = {"csv": client.get("/queue.csv?view=all&status=all").text,
+           "xlsx": load_workbook(io.BytesIO(client.get("/queue.xlsx?view=all&status=all").content))}
+    state.dispose_all()
+    return out
+
+
+def test_the_queue_downloads_neutralise_every_exported_payload(queue_downloads: dict[str, Any]) -> None:
+    rows = _csv_cells(queue_downloads["csv"])
+    assert len(rows) > 1 and [c for row in rows for c in row if _live(c) and not _is_number(c)] == []
+    cells = {c for row in rows for c in row}
+    assert [h for h in EXPORTED_FORMULAS if "'" + h.strip() not in cells and "'" + h not in cells] == []
+    sheet = _cells(queue_downloads["xlsx"])
+    assert [c.coordinate for c in sheet if c.data_type == "f"] == []
+    assert [c.value for c in sheet if c.data_type == "s" and _live(c.value)] == []
+    texts = {c.value for c in sheet if c.data_type == "s"}
+    assert [h for h in EXPORTED_FORMULAS if "'" + h.strip() not in texts and "'" + h not in texts] == []

@@ -93,7 +93,7 @@ def web_pages(web: TestClient, hostile_world: World) -> dict[str, str]:
         pages[f"login failed {h}"] = failed.text
     everything = web.get("/api/exceptions?status=all").json()
     pages |= {url: _get(web, url) for url in ("/", "/?status=all", "/?assignee=%40evil", "/timeline", "/ownership",
-                                             "/corrections", "/audit")}
+                                             "/corrections", "/audit", "/?view=all&status=all", "/patterns")}
     # An exception page takes seconds: one of each rule and status, and those with comments and assignees.
     one_each = {(e["rule"], e["status"]): e["id"] for e in everything}
     for ident in sorted(set(one_each.values()) | set(acted_on(hostile_world))):

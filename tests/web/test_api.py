@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import invoke
 from tieout.config import load_project
+from tieout.due import DUE_KEYS
 from tieout.story import JSON_KEYS
 from tieout.web.app import create_app
 
@@ -50,7 +51,8 @@ def test_the_queue_is_what_tieout_exceptions_prints(client: TestClient, world: P
 def test_keys_in_the_contract_order_and_exact_decimal_impacts(client: TestClient) -> None:
     text = client.get("/api/exceptions?status=all").text
     found = json.loads(text)
-    assert found and all(tuple(e) == JSON_KEYS for e in found)
+    # then each exception's age and due date on the as-of day (tieout.due), as `tieout exceptions` adds them
+    assert found and all(tuple(e) == (*JSON_KEYS, *DUE_KEYS) for e in found)
     # written from the Decimal's digits: 60000.00, never 60000.0 or a string
     assert re.search(r'"impact": 60000\.00[,}]', text)
     assert not re.search(r'"impact": "', text)

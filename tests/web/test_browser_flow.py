@@ -38,11 +38,11 @@ def test_assign_suppress_and_a_second_person_approves(browser: Any, auth_server:
         assert "alice · team member" in page.locator(".topbar .user").inner_text()
         page.locator("#f-team-ar").click()
         page.wait_for_url(re.compile(r"\?team=ar$"))
-        page.wait_for_function("[...document.querySelectorAll('.queue-table tbody td:nth-child(5)')]"
+        page.wait_for_function("[...document.querySelectorAll('.queue-table tbody td.team')]"
                                ".every(td => td.textContent.trim() === 'ar')")
         screenshot(page, "flow-queue-team-ar")
         page.locator(".queue-table tbody .rule a").first.click()
-        page.wait_for_url(re.compile(r"/exceptions/[0-9a-f]{16}$"))
+        page.wait_for_url(re.compile(r"/exceptions/[0-9a-f]{16}\?team=ar$"))  # the queue's view, carried
         url = page.url
         page.select_option("#assignee", "bob")
         page.locator("#assign-form button").click()

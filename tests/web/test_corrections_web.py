@@ -166,32 +166,32 @@ def test_the_queue_shows_and_filters_workflow_state_and_assignee(app: FastAPI, p
                                                                  ar: object) -> None:
     ident = ar.id  # type: ignore[attr-defined]
     alice, csrf = client_for(app, "alice")
-    before = alice.get("/").text
+    before = alice.get("/?view=all").text
     assert '<th scope="col">Status</th>' in before and '<th scope="col">Assignee</th>' in before
     assert 'class="chip wf' not in _rows(before)[ident] and _facet_count(before, "workflow", "assigned") == 0
     opened = _facet_count(before, "workflow", "open")
 
     assert _post(alice, csrf, ident, "assign", 0, assignee="bob").status_code == 200  # type: ignore[attr-defined]
-    page = alice.get("/").text
+    page = alice.get("/?view=all").text
     row = _rows(page)[ident]
     assert "wf-assigned" in row and '<td class="assignee">bob</td>' in row
     assert _facet_count(page, "workflow", "assigned") == 1 and _facet_count(page, "workflow", "open") == opened - 1
-    only = alice.get("/?workflow=assigned").text
+    only = alice.get("/?view=all&workflow=assigned").text
     assert list(_rows(only)) == [ident]
     assert [e["id"] for e in alice.get("/api/exceptions?workflow=assigned").json()] == [ident]
-    assert ident not in _rows(alice.get("/?workflow=open").text)
-    assert list(_rows(alice.get("/?q=bob").text)) == [ident]  # the assignee is searchable
+    assert ident not in _rows(alice.get("/?view=all&workflow=open").text)
+    assert list(_rows(alice.get("/?view=all&q=bob").text)) == [ident]  # the assignee is searchable
 
     assert _post(alice, csrf, ident, "suppress", 1, until=LATER).status_code == 200  # type: ignore[attr-defined]
-    waiting = alice.get("/?workflow=pending_approval").text
+    waiting = alice.get("/?view=all&workflow=pending_approval").text
     assert list(_rows(waiting)) == [ident] and "pending approval" in _rows(waiting)[ident]
     carol, carol_csrf = client_for(app, "carol")
     assert _post(carol, carol_csrf, ident, "approve", 2).status_code == 200  # type: ignore[attr-defined]
     # Suppressed, and resolved and timeline status combine: the workflow filter ANDs with the status filter.
-    suppressed = alice.get("/?workflow=suppressed&status=all").text
+    suppressed = alice.get("/?view=all&workflow=suppressed&status=all").text
     assert list(_rows(suppressed)) == [ident]
     assert "wf-suppressed" in _rows(suppressed)[ident] and f"to {LATER}" in _rows(suppressed)[ident]
-    assert alice.get("/?workflow=suppressed&status=resolved").text.count('class="id mono"') == 0
+    assert alice.get("/?view=all&workflow=suppressed&status=resolved").text.count('class="id mono"') == 0
     assert alice.get("/?workflow=bogus").status_code == 422
     assert alice.get("/api/exceptions?workflow=bogus").status_code == 422
 

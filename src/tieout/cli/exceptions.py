@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
-from tieout.config import SEVERITIES
+from tieout.config import SEVERITIES, Project
+from tieout.due import DUE_KEYS, Due, due_of
 from tieout.errors import ExceptionsAtOrAbove
 from tieout.exposure import at_risk
 from tieout.output import format_reporting, original, table, to_csv, to_json
@@ -17,8 +19,12 @@ from tieout.severity import RANK, at_or_above
 from tieout.store import stored_days
 from tieout.story import JSON_KEYS, exception_record
 from tieout.timeline import STATUSES, QueuedException, exceptions
+from tieout.web.queue import WORKFLOW_STATES
 
-_record = exception_record
+
+def _record(e: QueuedException, due: Due) -> dict[str, Any]:
+    """`exception_record`, then its age and due date on the as-of day (tieout.due)."""
+    return {**exception_record(e), **due.as_dict()}
 
 
 def _subject(e: QueuedException) -> str:
@@ -46,11 +52,16 @@ def _at_risk(found: list[QueuedException], rules: dict[str, Rule]) -> str:
 @click.option("--severity", multiple=True, type=click.Choice(SEVERITIES), help="Only these severities.")
 @click.option("--rule", multiple=True, help="Only these rules (repeatable).")
 @click.option("--as-of", "as_of", type=ISO_DATE, help="The queue as it stood on this date.")
+@click.option("--assignee", multiple=True, help="Only exceptions assigned to this user (repeatable).")
+@click.option("--unassigned", is_flag=True, help="Only exceptions assigned to nobody (with --assignee: or to them).")
+@click.option("--state", "states", multiple=True, type=click.Choice(tuple(WORKFLOW_STATES)),
+              help="Only exceptions in this workflow state (repeatable); open = nobody acted on it yet.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 5 if a listed open exception is at or above this severity.")
 @format_option("table", "json", "csv")
 def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severity: tuple[str, ...],
-                   rule: tuple[str, ...], as_of: date | None, fail_on: str | None, fmt: str) -> None:
+                   rule: tuple[str, ...], as_of: date | None, assignee: tuple[str, ...], unassigned: bool,
+                   states: tuple[str, ...], fail_on: str | None, fmt: str) -> None:
     """List exceptions: by default the open ones on the latest reconciled day."""
     project = open_project(project_dir)
     rules = load_rules(project)
@@ -62,12 +73,16 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
         if (not team or e.team in team) and (not severity or e.severity in severity)
         and (not rule or e.rule in rule)
     ]
+    if assignee or unassigned or states:
+        found = _by_workflow(project, found, assignee, unassigned, states)
     found.sort(key=lambda e: (RANK[e.severity], -e.impact, e.rule, e.id))
-    if fmt == "json":
-        click.echo(to_json([_record(e) for e in found]))
-    elif fmt == "csv":
-        click.echo(to_csv([_record(e) for e in found], JSON_KEYS), nl=False)
-    elif not stored_days(project, until=as_of):
+    days = stored_days(project, until=as_of)
+    day = as_of or (days[-1] if days else None)
+    if fmt in ("json", "csv"):
+        records = [_record(e, due_of(e, project.sla, day)) for e in found] if day else []
+        click.echo(to_json(records) if fmt == "json" else to_csv(records, (*JSON_KEYS, *DUE_KEYS)),
+                   nl=fmt == "json")
+    elif not days:
         click.echo(f"Nothing reconciled yet in {project.store_path}"
                    + (f" up to {as_of}" if as_of else "") + ": run `tieout run --as-of DATE` first.", err=True)
     else:
@@ -90,3 +105,19 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
         worst = [e for e in found if e.status == "open" and at_or_above(e.severity, fail_on)]
         if worst:
             raise ExceptionsAtOrAbove(f"{len(worst)} open exception(s) at or above {fail_on}")
+
+
+def _by_workflow(project: Project, found: list[QueuedException], assignee: tuple[str, ...], unassigned: bool,
+                 states: tuple[str, ...]) -> list[QueuedException]:
+    """`found` narrowed by where each stands in the workflow (the web queue's Workflow column): its assignee,
+    nobody, or its state. The state database is read, never created."""
+    from tieout.web.queue import NO_FLOW, flows
+
+    flow = flows(project, found)
+    out = []
+    for e in found:
+        f = flow.get(e.id, NO_FLOW)
+        whose = not (assignee or unassigned) or f.assignee in assignee or (unassigned and f.assignee is None)
+        if whose and (not states or f.state in states):
+            out.append(e)
+    return out

@@ -25,14 +25,14 @@ from tieout.rules.registry import load_rules
 from tieout.store import stored_days
 
 
-def _signature_text(p: Pattern) -> str:
+def signature_text(p: Pattern) -> str:
     sig = p.signature
     if sig.history != "compared":
         return "(first stored day)" if sig.history == "first_day" else "(no history)"
     return ", ".join(c.label() for c in sig.changes) or "(nothing changed)"
 
 
-def _origin_text(p: Pattern) -> str:
+def origin_text(p: Pattern) -> str:
     return ", ".join(f"{o.system}:{o.method}" + ("" if o.lifecycle in ("existing", "first_day") else f"+{o.lifecycle}")
                      for o in p.signature.origins)
 
@@ -40,7 +40,7 @@ def _origin_text(p: Pattern) -> str:
 def _render(report: Report) -> None:
     rows = []
     for n, p in enumerate(report.patterns, 1):
-        rows.append((n, p.signature.rule, p.signature.classification, _signature_text(p), _origin_text(p),
+        rows.append((n, p.signature.rule, p.signature.classification, signature_text(p), origin_text(p),
                      p.count, p.open, format_reporting(p.money_at_risk, p.currency),
                      " ".join(str(w.new) for w in p.trend), f"{p.week_over_week:+d}",
                      "yes" if p.recurring else ""))

@@ -21,9 +21,10 @@ from tieout.cli.timeline import day_record
 from tieout.errors import NotFound
 from tieout.output import to_json
 from tieout.story import exception_record
-from tieout.web.auth import current_user
+from tieout.web.auth import CurrentUser, current_user
 from tieout.web.fields import OwnedFields
-from tieout.web.queue import Filters, flows, parse_as_of
+from tieout.web.queue import parse_as_of
+from tieout.web.queue_view import read_view
 from tieout.web.reads import Reads
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
@@ -49,6 +50,7 @@ def fields_json(owned: OwnedFields) -> dict[str, Any]:
 @router.get("/exceptions", summary="The exception queue, filtered and sorted")
 def list_exceptions(
     request: Request,
+    user: CurrentUser,
     status: Annotated[str, Query(description="open, resolved or all")] = "open",
     workflow: Annotated[list[str] | None, Query(description="open (not acted on), acknowledged, assigned, "
                                                 "pending_approval, suppressed, resolved (repeatable)")] = None,
@@ -61,16 +63,15 @@ def list_exceptions(
     q: Annotated[str, Query(description="text in the id, rule, entity, record, field, team or details")] = "",
     sort: Annotated[str, Query(description="impact, severity, age or newest")] = "impact",
     as_of: Annotated[str | None, Query(description="the queue as it stood on this day (YYYY-MM-DD)")] = None,
+    view: Annotated[str, Query(description="all (every team's) or mine (the signed-in user's teams, assigned "
+                                           "to them or to nobody)")] = "all",
+    pattern: Annotated[str | None, Query(description="only the exceptions of this `tieout patterns` id")] = None,
 ) -> JSON:
-    """The keys of `tieout exceptions --format json`, in its order; `impact` an exact decimal number. The
-    parameters above document the query string; it is parsed once, by the queue's own `Filters.parse`."""
-    reads = _reads(request)
-    filters = Filters.parse(request.query_params, rules=reads.rules())
-    day = filters.as_of or reads.latest()
-    if day is None:
-        return _json([])
-    every = reads.exceptions(filters.as_of)
-    return _json([exception_record(e) for e in filters.apply(every, day, flows(reads.project, every))])
+    """The keys of `tieout exceptions --format json`, in its order (`age_days`, `due_on` and `overdue`
+    included); `impact` an exact decimal number. The parameters above document the query string; it is parsed
+    once, by the queue's own `Filters.parse`."""
+    found = read_view(request, user, default_view="all")
+    return _json([{**exception_record(e), **found.due[e.id].as_dict()} for e in found.shown])
 
 
 @router.get("/exceptions/{ident}", summary="One exception's story")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from tieout.output import to_json
 from tieout.web.auth import CurrentUser, User, Writer
 from tieout.web.exception_workflow import target_for
 from tieout.web.pages import exception_page
+from tieout.web.queue import Filters
 from tieout.web.reads import Reads
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -51,7 +53,10 @@ def act_form(request: Request, ident: str, user: Writer, kind: Annotated[str, Fo
         code = 409 if isinstance(e, Conflict) else 403 if isinstance(e, NotAllowed) else 422
         return exception_page(request, ident, user, flash={"error": str(e), "kind": kind, "comment": comment},
                               status_code=code)
-    return RedirectResponse(f"/exceptions/{ident}?done={kind}#actions", status_code=status.HTTP_303_SEE_OTHER)
+    # Back to the page in the queue's view it was opened in (the form's action carries it), for Previous / Next.
+    view = Filters.parse(request.query_params, rules=request.app.state.reads.rules()).params()
+    return RedirectResponse(f"/exceptions/{ident}?{urlencode([*view, ('done', kind)])}#actions",
+                            status_code=status.HTTP_303_SEE_OTHER)
 
 
 class ActionIn(BaseModel):

@@ -7,32 +7,39 @@ panel alone, and any other request with the whole page — so every filter is an
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tieout.due import due_of
 from tieout.errors import NotFound
 from tieout.exposure import at_risk
+from tieout.links import record_url
 from tieout.ownership.catalogue import CONDITIONS
 from tieout.ownership.doc import TITLE, handoffs, mermaid, rows
 from tieout.sources.layout import BY_TABLE
 from tieout.state.tables import KINDS
 from tieout.systems import SYSTEMS
 from tieout.web.auth import CurrentUser, User, current_user
+from tieout.web.bulk_report import BulkReport, bulk_choices, done_report
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
 from tieout.web.exception_workflow import workflow_context
 from tieout.web.queue import (
     AGE_LABELS,
     NO_FLOW,
     SORTS,
+    VIEWS,
     Filters,
-    age,
     facets,
-    flows,
     parse_as_of,
 )
+from tieout.web.queue_view import read_view
 from tieout.web.reads import Reads
+
+if TYPE_CHECKING:
+    from tieout.patterns import Pattern
 
 router = APIRouter(dependencies=[Depends(current_user)], default_response_class=HTMLResponse)
 PANEL = "queue-panel"
@@ -51,23 +58,24 @@ def _render(request: Request, name: str, user: User, nav: str | None, status_cod
 
 @router.get("/", name="queue")
 def queue(request: Request, user: CurrentUser) -> Response:
+    return queue_page(request, user)
+
+
+def queue_page(request: Request, user: User, *, bulk: BulkReport | None = None, status_code: int = 200) -> Response:
+    """The queue of the request's view and filters; `bulk`: what a bulk action just did, shown above the table."""
     reads: Reads = request.app.state.reads
-    filters = Filters.parse(request.query_params, rules=reads.rules())
-    day = filters.as_of or reads.latest()
-    every = reads.exceptions(filters.as_of) if day is not None else []
-    flow = flows(reads.project, every)
-    shown = filters.apply(every, day, flow) if day is not None else []
+    view = read_view(request, user)
+    filters, day, flow, shown = view.filters, view.day, view.flows, view.shown
     # money at risk is the open exceptions' (each gap once), whatever else the view shows
     still = [e for e in shown if e.status == "open"]
     partial = (request.headers.get("HX-Target") == PANEL
                and request.headers.get("HX-History-Restore-Request") != "true")
-    return _render(request, "queue_panel.html" if partial else "queue.html", user, "queue",
-                   filters=filters, shown=shown, facets=facets(filters, every, day, flow) if day else [],
-                   flows=flow, no_flow=NO_FLOW,
-                   ages={e.id: age(e, day) for e in shown} if day else {},
+    return _render(request, "queue_panel.html" if partial else "queue.html", user, "queue", status_code=status_code,
+                   filters=filters, shown=shown, facets=facets(filters, view.scoped, day, flow) if day else [],
+                   flows=flow, no_flow=NO_FLOW, view=view, views=VIEWS, bulk=bulk or done_report(request),
                    total=at_risk(still, reads.rules()), open_shown=len(still),
                    currency=reads.project.reporting_currency, sorts=SORTS, age_labels=AGE_LABELS, panel=PANEL,
-                   as_of=day, days=reads.days())
+                   as_of=day, days=reads.days(), **bulk_choices(reads.project, user))
 
 
 @router.get("/exceptions/{ident}", name="exception")
@@ -84,10 +92,18 @@ def exception_page(request: Request, ident: str, user: User, *, flash: dict[str,
         raise NotFound(f"no exception {ident!r}" + (f" on or before {as_of}" if as_of else ""))
     story, owned = found
     done = request.query_params.get("done")
+    reads: Reads = request.app.state.reads
+    view = read_view(request, user)
+    current = next((x for x in reads.exceptions(view.filters.as_of) if x.id == ident), None)
+    before, after, position = view.neighbours(ident, current)
+    e = story["exception"]
     return _render(request, "exception.html", user, "queue", status_code=status_code, story=story,
-                   e=story["exception"], owned=owned, systems=SYSTEMS, row_id=ROW_ID,
-                   as_of=as_of or request.app.state.reads.latest(), flash=flash or {},
-                   done=done if done in KINDS else None, **workflow_context(request, ident, user))
+                   e=e, owned=owned, systems=SYSTEMS, row_id=ROW_ID,
+                   as_of=as_of or reads.latest(), flash=flash or {},
+                   done=done if done in KINDS else None, filters=view.filters, views=VIEWS, view=view,
+                   before=before, after=after, position=position,
+                   due=due_of(current, reads.project.sla, view.day) if current is not None and view.day else None,
+                   links=reads.project.links, record_url=record_url, **workflow_context(request, ident, user))
 
 
 @router.get("/entities/{canonical_id:path}", name="entity")
@@ -96,6 +112,7 @@ def entity_page(request: Request, canonical_id: str, user: CurrentUser) -> Respo
     story, records, owned = request.app.state.reads.entity(canonical_id, as_of)
     return _render(request, "entity.html", user, "queue", story=story, records=records, owned=owned,
                    systems=SYSTEMS, row_id=ROW_ID, currency=request.app.state.reads.project.reporting_currency,
+                   links=request.app.state.reads.project.links, record_url=record_url,
                    as_of=as_of or request.app.state.reads.latest())
 
 
@@ -113,6 +130,23 @@ def timeline_page(request: Request, user: CurrentUser) -> Response:
     return _render(request, "timeline.html", user, "timeline", daily=daily, by_rule=by_rule, by_class=by_class,
                    rule_chart=stacked_bars(dates, by_rule, label="Open exceptions per day, by rule"),
                    class_chart=stacked_bars(dates, by_class, label="Open exceptions per day, by classification"))
+
+
+@router.get("/patterns", name="patterns")
+def patterns_page(request: Request, user: CurrentUser) -> Response:
+    """What `tieout patterns` shows, each pattern linking to its exceptions in the queue."""
+    from tieout.cli.patterns import origin_text, signature_text
+
+    reads: Reads = request.app.state.reads
+    as_of = parse_as_of(request.query_params.get("as_of"))
+    report = reads.patterns(as_of)
+    return _render(request, "patterns.html", user, "patterns", report=report, as_of=report.as_of,
+                   changed=signature_text, origins=origin_text, queue_link=lambda p: pattern_queue(p, as_of))
+
+
+def pattern_queue(p: Pattern, as_of: date | None) -> str:
+    """The queue of a pattern's exceptions: every team's, open or resolved, as of the page's day."""
+    return "/" + Filters(view="all", status="all", pattern=p.signature.id, as_of=as_of).query()
 
 
 @router.get("/ownership", name="ownership")

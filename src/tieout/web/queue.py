@@ -7,6 +7,7 @@ other filter applied, so each number says how many rows clicking that value woul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -32,6 +33,13 @@ MULTI = ("workflow", "severity", "team", "rule", "classification", "age")
 # `pending_approval`, whatever the status beside it.
 WORKFLOW_STATES = {"open": "not acted on", "acknowledged": "acknowledged", "assigned": "assigned",
                    "pending_approval": "pending approval", "suppressed": "suppressed", "resolved": "marked resolved"}
+# Whose work the queue shows: "mine" (the default) is the signed-in user's teams, assigned to them or to nobody;
+# "all" is every team's. A user with no team (an admin, an approver) sees, as theirs, what is assigned to them
+# or to nobody, across teams.
+VIEWS = {"mine": "my queue", "all": "all teams"}
+
+
+PATTERN_ID = re.compile(r"^[0-9a-f]{12}$")
 
 
 class BadFilter(ValueError):
@@ -55,6 +63,7 @@ class Flow:
     state: str = "open"  # one of WORKFLOW_STATES
     assignee: str | None = None
     suppressed_until: date | None = None
+    version: int = 0  # what a bulk action names as its expected version (tieout.workflow's optimistic check)
 
     @property
     def label(self) -> str:
@@ -67,7 +76,7 @@ Flows = Mapping[str, Flow]
 
 def flow_of(st: Status) -> Flow:
     state = "pending_approval" if st.pending is not None else st.status
-    return Flow(state if state in WORKFLOW_STATES else "open", st.assignee, st.suppressed_until)
+    return Flow(state if state in WORKFLOW_STATES else "open", st.assignee, st.suppressed_until, st.version)
 
 
 def flows(project: Project, found: Iterable[QueuedException]) -> dict[str, Flow]:
@@ -91,7 +100,20 @@ def age_bucket(days: int) -> str:
 
 
 @dataclass(frozen=True)
+class Me:
+    """Whose queue "my queue" is: a user's name and teams."""
+
+    name: str
+    teams: tuple[str, ...] = ()
+
+    def owns(self, e: QueuedException, flow: Flow) -> bool:
+        """In my queue: routed to one of my teams (any team, when I have none), and assigned to me or to nobody."""
+        return (not self.teams or e.team in self.teams) and flow.assignee in (None, self.name)
+
+
+@dataclass(frozen=True)
 class Filters:
+    view: str = "mine"
     status: str = "open"
     workflow: tuple[str, ...] = ()
     severity: tuple[str, ...] = ()
@@ -102,6 +124,7 @@ class Filters:
     q: str = ""
     sort: str = "impact"
     as_of: date | None = None
+    pattern: str = ""  # a `tieout patterns` signature id: only that pattern's exceptions
 
     @classmethod
     def parse(cls, params: Any, *, rules: Iterable[str]) -> Filters:
@@ -121,12 +144,26 @@ class Filters:
             bad = [v for v in got[name] if v not in allowed]
             if bad:
                 raise BadFilter(f"{name}: unknown value {bad[0]!r} (expected one of {', '.join(allowed)})")
-        status, sort = one("status", "open"), one("sort", "impact")
+        status, sort, view = one("status", "open"), one("sort", "impact"), one("view", "mine")
+        if view not in VIEWS:
+            raise BadFilter(f"view: unknown value {view!r} (expected one of {', '.join(VIEWS)})")
         if status not in STATUSES:
             raise BadFilter(f"status: unknown value {status!r} (expected one of {', '.join(STATUSES)})")
         if sort not in SORTS:
             raise BadFilter(f"sort: unknown value {sort!r} (expected one of {', '.join(SORTS)})")
-        return cls(status=status, q=one("q", "").strip(), sort=sort, as_of=parse_as_of(one("as_of", "")), **got)
+        pattern = one("pattern", "").strip()
+        if pattern and not PATTERN_ID.match(pattern):
+            raise BadFilter(f"pattern: {pattern!r} is not a pattern id (12 hex digits, as `tieout patterns` shows)")
+        return cls(view=view, status=status, q=one("q", "").strip(), sort=sort, as_of=parse_as_of(one("as_of", "")),
+                   pattern=pattern, **got)
+
+    def in_view(self, found: Iterable[QueuedException], me: Me | None, flows: Flows | None = None
+                ) -> list[QueuedException]:
+        """`found` narrowed to the view: all of it for "all" (or nobody to call "me"), else `me`'s queue.
+        Applied before the other filters, so the facets count within the view."""
+        if self.view == "all" or me is None:
+            return list(found)
+        return [e for e in found if me.owns(e, (flows or {}).get(e.id, NO_FLOW))]
 
     # --- applying ----------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tieout.config import CONFIG_FILE, Project
 from tieout.ownership.model import REGISTRY_FILE, Registry, load_registry
@@ -25,6 +25,9 @@ from tieout.store.manifest import MANIFEST, days_dir
 from tieout.story import entity_story, exception_story
 from tieout.timeline import DayCounts, QueuedException, daily_counts, exceptions
 from tieout.web.fields import OwnedFields, owned_fields
+
+if TYPE_CHECKING:
+    from tieout.patterns import Report
 
 T = TypeVar("T")
 _CACHED = 32  # readings kept: a handful of as-of days of the queue, the timeline, a few stories
@@ -83,6 +86,22 @@ class Reads:
         """Every exception's latest episode as of `as_of` (default: the latest stored day), any status."""
         return self._cached(("exceptions", as_of),
                             lambda: exceptions(self.project, self.rules(), as_of=as_of, status="all"))
+
+    def patterns(self, as_of: date | None = None) -> Report:
+        """`tieout patterns` as of `as_of` (default: the latest stored day), every episode counted."""
+        from tieout.patterns import patterns
+
+        return self._cached(("patterns", as_of), lambda: patterns(self.project, self.rules(), as_of=as_of))
+
+    def pattern_members(self, pattern_id: str, as_of: date | None = None) -> set[str]:
+        """The ids of the exceptions with an episode in pattern `pattern_id`. Raises BadFilter if there is none."""
+        from tieout.web.queue import BadFilter
+
+        for p in self.patterns(as_of).patterns:
+            if p.signature.id == pattern_id:
+                return {o.episode.id for o in p.occurrences}
+        raise BadFilter(f"pattern: no pattern {pattern_id!r}" + (f" as of {as_of}" if as_of else "")
+                        + " (see /patterns)")
 
     def daily(self) -> list[DayCounts]:
         return self._cached(("daily",), lambda: daily_counts(self.project, self.rules()))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tieout.currencies import exponent
 from tieout.output import Amount
@@ -65,7 +65,7 @@ def _put(ws: Any, row: int, col: int, value: Any, kind: Kind, currency: str) -> 
         cell.number_format = f'{fmt} "{currency}"' if kind == "money" else fmt
 
 
-def write(doc: Document, path: Path) -> None:
+def write(doc: Document, path: Path | IO[bytes]) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
