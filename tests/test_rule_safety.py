@@ -171,4 +171,12 @@ def test_a_check_that_trips_over_the_sql_refuses_it(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr("tieout.rules.duckdb_view.check", trips)
     with pytest.raises(UnsafeRuleError, match=r"rule ODD refused: the rule check could not read it \(TypeError"):
-        check_rule_sql("SELECT canonical_id, 0 AS impact FROM entities", name="ODD")
+        # a text no other test checks: one that passed before in this process is not checked again
+        check_rule_sql("SELECT canonical_id, 0 AS odd_impact FROM entities", name="ODD")
+
+
+def test_a_refused_text_is_refused_every_time_with_the_rule_that_brings_it() -> None:
+    sql = "SELECT canonical_id, 0 AS impact FROM entities; DROP TABLE entities"
+    for name in ("FIRST", "SECOND"):
+        with pytest.raises(UnsafeRuleError, match=f"rule {name} refused"):
+            check_rule_sql(sql, name=name)
