@@ -31,7 +31,7 @@ def test_every_page_loads_under_the_policy_without_a_violation(browser: Any, aut
         page.evaluate("window.__kept = 'same page'")
         page.locator("#f-severity-P1").click()
         page.wait_for_url(re.compile(r"\?severity=P1$"))
-        page.wait_for_function("[...document.querySelectorAll('.queue-table tbody td:first-child')]"
+        page.wait_for_function("[...document.querySelectorAll('.queue-table tbody td.sev')]"
                                ".every(td => td.textContent.trim() === 'P1')")
         assert page.evaluate("window.__kept") == "same page"
         exception = page.locator(".queue-table tbody .rule a").first.get_attribute("href")
