@@ -10,6 +10,7 @@ import click
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
 from tieout.config import Project
 from tieout.entities import propose, write_proposals
+from tieout.entities.candidates import explain_ties
 from tieout.errors import ConfigError
 from tieout.ingest import source_proposals
 from tieout.output import table, to_csv, to_json
@@ -95,10 +96,14 @@ def propose_cmd(project_dir: Path, as_of: date | None, out: Path, min_score: int
     con = open_or_read_day(project, day)
     from_sources = [p for proposed in source_proposals(project, day).values() for p in proposed]
     waiting = [p for p in from_sources if not p["canonical_id"]]
-    rows = [*(p for p in from_sources if p["canonical_id"]), *propose(con, day, min_score=min_score)]
+    fuzzy = propose(con, day, min_score=min_score)
+    ties = explain_ties(con, day, fuzzy)  # equal scores are explained, never offered silently
+    rows = [*(p for p in from_sources if p["canonical_id"]), *fuzzy]
     target = out if out.is_absolute() else project.root / out
     write_proposals(rows, target)
     click.echo(f"{len(rows)} candidate row(s) written to {target} — review them, then copy the ones you "
-               f"accept into {project.entity_map_path}")
+               f"accept into {project.entity_map_path}, or ask for one: tieout entities map SYSTEM SOURCE_ID --to ID")
+    for line in ties:
+        click.echo(f"tie: {line}")
     for p in waiting:  # a merge into a record that resolves to no entity: nothing to copy yet
         click.echo(f"not written: {p['notes']}")
