@@ -60,6 +60,7 @@ def append_row(path: Path, row: dict[str, str]) -> None:
     unknown = set(row) - set(COLUMNS)
     if unknown:
         raise ValueError(f"not entity map columns: {', '.join(sorted(unknown))}")
+    row = {**row, "notes": one_line(row.get("notes"))}  # free text: one line, whoever wrote it
     with map_lock(path):
         data = path.read_bytes()
         newline = b"\r\n" if b"\r\n" in data else b"\n"

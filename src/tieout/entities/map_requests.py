@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from tieout import state
 from tieout.config import Project
 from tieout.db import connect
-from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound, StoreError
+from tieout.errors import BadArgument, Conflict, InputError, NotAllowed, NotFound, StoreError
 from tieout.os_account import current as os_account
 from tieout.people.users import User, get_user
 from tieout.state import chain
@@ -86,7 +86,9 @@ class MapRequest:
 
     @property
     def target(self) -> str:
-        return self.canonical_id or "a new entity" if self.new_entity else self.canonical_id or "?"
+        if self.canonical_id:
+            return self.canonical_id
+        return "a new entity" if self.new_entity else "?"
 
     def as_dict(self) -> dict[str, Any]:
         return {"ref": self.ref, **asdict(self), "requested_at": chain.utc_text(self.requested_at),
@@ -259,7 +261,10 @@ def decide_mapping(project: Project, request_id: int, actor: str, decision: str,
                     connection.execute(update(map_requests).where(map_requests.c.id == request_id)
                                        .values(canonical_id=canonical_id))
                 # Last, inside the transaction: a refused row (the map changed since) rolls the approval back.
-                append_row(project.entity_map_path, row)
+                try:
+                    append_row(project.entity_map_path, row)
+                except InputError as e:
+                    raise Conflict(f"{request.ref} cannot be applied: {e}") from None
             record(connection, actor=actor, action=action, object=obj, outcome="allowed", reason=comment or "",
                    detail={"requested_by": request.who, "map_row": row})
             return _get(connection, request_id)

@@ -21,6 +21,7 @@ from tieout.systems import SYSTEMS
 from tieout.web.auth import CurrentUser, User, current_user
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
 from tieout.web.exception_workflow import workflow_context
+from tieout.web.mapping import entity_mapping_context, mapping_context
 from tieout.web.queue import (
     AGE_LABELS,
     NO_FLOW,
@@ -84,7 +85,8 @@ def exception_page(request: Request, ident: str, user: User, *, flash: dict[str,
     return _render(request, "exception.html", user, "queue", status_code=status_code, story=story,
                    e=story["exception"], owned=owned, systems=SYSTEMS, row_id=ROW_ID,
                    as_of=as_of or request.app.state.reads.latest(), flash=flash or {},
-                   done=done if done in KINDS else None, **workflow_context(request, ident, user))
+                   done=done if done in KINDS else None, **workflow_context(request, ident, user),
+                   **mapping_context(request, user, story["exception"]), mapped=request.query_params.get("mapped"))
 
 
 @router.get("/entities/{canonical_id:path}", name="entity")
@@ -93,7 +95,8 @@ def entity_page(request: Request, canonical_id: str, user: CurrentUser) -> Respo
     story, records, owned = request.app.state.reads.entity(canonical_id, as_of)
     return _render(request, "entity.html", user, "queue", story=story, records=records, owned=owned,
                    systems=SYSTEMS, row_id=ROW_ID, currency=request.app.state.reads.project.reporting_currency,
-                   as_of=as_of or request.app.state.reads.latest())
+                   as_of=as_of or request.app.state.reads.latest(), mapped=request.query_params.get("mapped"),
+                   **entity_mapping_context(request, user, canonical_id))
 
 
 @router.get("/timeline", name="timeline")
