@@ -92,7 +92,8 @@ def test_candidates_show_the_evidence_on_both_sides(p: Path) -> None:
 def test_explain_names_what_puts_one_candidate_first() -> None:
     def candidate(cid: str, *keys: str, score: float = 0) -> Candidate:
         evidence = [Evidence(k, "k", "a", "b", "crm X") for k in keys]
-        return Candidate(cid, None, evidence + ([Evidence("fuzzy:legal_name", "", "a", "b", "", score)] if score else []))
+        fuzzy = [Evidence("fuzzy:legal_name", "", "a", "b", "", score)] if score else []
+        return Candidate(cid, None, evidence + fuzzy)
 
     assert explain([candidate("A", "tax_id", "domain"), candidate("B", "domain")]) == (
         "A ranks first: it shares the tax id with this record and B does not")
@@ -177,8 +178,8 @@ def test_new_ids_follow_the_maps_own_pattern() -> None:
 
 def test_appends_are_atomic_keep_line_endings_and_never_clobber_each_other(tmp_path: Path) -> None:
     path = tmp_path / "entity_map.csv"
-    original = ("canonical_id,source_system,source_id,effective_from,effective_to,notes\r\n"
-                "ACME,crm,A1,2025-01-01,,\"hand note, kept\"\r\n").encode()
+    original = (b"canonical_id,source_system,source_id,effective_from,effective_to,notes\r\n"
+                b"ACME,crm,A1,2025-01-01,,\"hand note, kept\"\r\n")
     path.write_bytes(original)
     path.chmod(0o640)
     rows = [{"canonical_id": "ACME", "source_system": "billing", "source_id": f"cus_{i}",

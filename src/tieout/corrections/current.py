@@ -15,22 +15,20 @@ as a run builds it (`tieout.canonical.build`), never by re-reading an export:
   names the record (`--source-id`);
 - with no stored day yet there is nothing to check against: the claim is recorded as given.
 
-Values are checked by kind as well: an amount in its currency's decimals (JPY none, USD two), an FTE a
-non-negative number, a date ISO `YYYY-MM-DD`, a status one of the layout's words.
+How values are compared and checked by kind is tieout.corrections.kinds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from tieout import canonical
 from tieout.config import Project
-from tieout.corrections.amounts import parse_amount
 from tieout.corrections.fields import FieldSpec
+from tieout.corrections.kinds import check_currency, normalised, plain, shown_value
 from tieout.currencies import exponent
-from tieout.entities.normalise import legal_name, registrable_domain, tax_id
 from tieout.errors import BadArgument, Conflict, StoreError
 from tieout.ownership.model import column
 from tieout.ownership.sql import value_sql
@@ -60,75 +58,6 @@ class Held:
             raise BadArgument(f"--old: the entity's records hold different values ({shown}); name the record "
                               "with --source-id, or give --old")
         return next(iter(distinct.values()), None)
-
-
-def shown_value(value: str | None) -> str:
-    return "no value" if value is None else repr(value)
-
-
-def _plain(value: Decimal) -> str:
-    """`12.0000` → `12`, `1250.5000` → `1250.5`: a stored DECIMAL as a person writes it."""
-    return format(value.normalize(), "f")
-
-
-def normalised(kind: str, value: str | None) -> object:
-    """`value` in the form two values of `kind` are compared in (Python's twin of `tieout_normalise`)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if kind in ("amount", "fte"):
-        try:
-            return Decimal(text.replace(",", ""))
-        except InvalidOperation:
-            return text
-    if kind == "name":
-        return legal_name(text)
-    if kind == "tax_id":
-        return tax_id(text)
-    if kind == "domain":
-        return registrable_domain(text) or text.lower()
-    if kind == "date":
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return text
-    return text.lower()
-
-
-def check_kind(spec: FieldSpec, system: str, value: str | None, option: str) -> None:
-    """Refuse a value `spec`'s kind cannot hold (BadArgument naming `option`). Blank is always "no value"."""
-    if value is None or not value.strip():
-        return
-    text = value.strip()
-    if spec.kind == "amount":
-        parse_amount(text, option)
-    elif spec.kind == "fte":
-        number = parse_amount(text, option)
-        if number is not None and number < 0:
-            raise BadArgument(f"{option}: an FTE count is not negative (got {text[:40]!r})")
-    elif spec.kind == "date":
-        try:
-            date.fromisoformat(text)
-            if len(text) != 10:
-                raise ValueError
-        except ValueError:
-            raise BadArgument(f"{option}: {text[:40]!r} is not a date (YYYY-MM-DD)") from None
-    elif spec.kind == "status" and spec.owned is not None:
-        held = column(spec.owned, system)
-        words = (held.view.vocabulary or {}).get(held.column)
-        if words and text.lower() not in words:
-            raise BadArgument(f"{option}: {text[:40]!r} is not a {held.ref} value (expected {', '.join(words)})")
-
-
-def check_currency(spec: FieldSpec, value: str | None, currency: str | None, option: str) -> None:
-    """An amount has no more decimals than its currency (JPY none, USD two, KWD three): `1250.505` USD is a
-    typo, not an amount. A shared amount is stated in the reporting currency."""
-    if spec.kind != "amount" or currency is None:
-        return
-    amount = parse_amount(value, option)
-    places = exponent(currency)
-    if amount is not None and amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise BadArgument(f"{option}: {value!r} has more decimals than {currency} has ({places})")
 
 
 def held_values(project: Project, *, canonical_id: str, system: str, spec: FieldSpec,
@@ -161,7 +90,7 @@ def held_values(project: Project, *, canonical_id: str, system: str, spec: Field
             value = None if amount is None else format(Decimal(amount).quantize(
                 Decimal(1).scaleb(-exponent(currency or project.reporting_currency))), "f")
         elif spec.kind == "fte" and value is not None:
-            value = _plain(Decimal(value))
+            value = plain(Decimal(value))
         out.append(HeldValue(sid, row_id, value, currency if spec.kind == "amount" else None))
     return Held(day, out)
 

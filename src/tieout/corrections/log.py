@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from tieout import state
 from tieout.config import Project
-from tieout.corrections.current import check_kind
 from tieout.corrections.fields import check_entity, field_spec
+from tieout.corrections.kinds import check_kind
 from tieout.errors import BadArgument
 from tieout.os_account import current as os_account
 from tieout.state import chain

@@ -132,9 +132,10 @@ def candidates_for(con: duckdb.DuckDBPyConnection, as_of: Any, system: str, sour
         theirs = _keys(their_name, their_dom, their_tax, sys)
         their_raw = {"tax_id": their_tax, "domain": their_dom, "legal_name": their_name}
         for key, _ in KEYS:
-            if ours[key] is not None and ours[key] == theirs[key]:
+            shared = ours[key]
+            if shared is not None and shared == theirs[key]:
                 by_id.setdefault(cid, Candidate(cid, None)).evidence.append(
-                    Evidence(key, ours[key], raw[key] or "", their_raw[key] or "", f"{sys} {sid}"))
+                    Evidence(key, shared, raw[key] or "", their_raw[key] or "", f"{sys} {sid}"))
     # Fuzzy: what `propose` offers for this record.
     for p in propose(con, as_of, limit_per_record=5, min_score=70):
         if p["source_system"] != system or p["source_id"] != source_id:
@@ -144,7 +145,7 @@ def candidates_for(con: duckdb.DuckDBPyConnection, as_of: Any, system: str, sour
         compared, _, pair = note.partition(": ")
         left, _, right = pair.partition(" ~ ")
         by_id.setdefault(cid, Candidate(cid, None)).evidence.append(
-            Evidence(f"fuzzy:{compared}", pair, left.strip("'"), right.strip("'"), "a resolved record",
+            Evidence(f"fuzzy:{compared}", pair, left.strip("'"), right.strip("'"), "the closest resolved record",
                      float(p["score"])))  # type: ignore[arg-type]
     names = _names(con, sorted(by_id))
     ranked = sorted(by_id.values(), key=lambda c: tuple(-int(v) if isinstance(v, bool) else -v

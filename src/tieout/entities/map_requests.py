@@ -165,7 +165,8 @@ def request_mapping(project: Project, *, source_system: str, source_id: str, can
         if refusal:
             record_alone(project, actor=signed_in.name, action="map.request", object=f"record:{source_system}:"
                          f"{source_id}", outcome="refused", reason=refusal, detail={"canonical_id": canonical_id})
-            raise NotAllowed(f"{signed_in.name} may not change the entity map: {refusal.replace('correction', 'map change')}")
+            why = refusal.replace("correction", "map change")
+            raise NotAllowed(f"{signed_in.name} may not change the entity map: {why}")
         who = signed_in.name
     if source_system not in SYSTEMS:
         raise BadArgument(f"source system: expected one of {', '.join(SYSTEMS)}, got {source_system!r}")

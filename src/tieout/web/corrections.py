@@ -53,11 +53,9 @@ def _may(user: User, kind: str) -> bool:
 
 def _state(request: Request) -> dict[str, Any]:
     from tieout.corrections import corrections_for, requests
-    from tieout.corrections.fields import registry_fields
-    from tieout.state.integrity import verify_logs
-
-    from tieout.corrections.fields import correctable_fields
+    from tieout.corrections.fields import correctable_fields, registry_fields
     from tieout.entities.map_requests import map_requests_list
+    from tieout.state.integrity import verify_logs
 
     project = request.app.state.project
     every = requests(project)
