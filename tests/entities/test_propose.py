@@ -43,6 +43,7 @@ def test_proposals_for_unmapped_and_csv(con, tmp_path):
         "notes",
         "score",
         "matched_on",
+        "explanation",
     ]
     assert first[3] == "2026-01-20" and first[4] == "" and first[5].startswith("proposed: score ")
 

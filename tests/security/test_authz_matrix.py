@@ -55,13 +55,19 @@ OBJECT_KIND = {"ack": "exception", "assign": "exception", "resolve": "exception"
                "suppress": "suppression", "approve": "suppression", "reject": "suppression"}
 ARGS = {"assign": {"assignee": "bob"}, "resolve": {"reason_code": "fixed_in_source"}, "suppress": {"until": LATER},
         "comment": {"comment": "looked at it"}, "ack": {}, "approve": {}, "reject": {}}
-CORRECTION = {"system": "billing", "field": "legal_name", "old_value": "Old Name", "new_value": "New Name",
+# The target entity has no billing customer on the latest day: the record holds no value, so the old value is ''
+# (a claimed one would be a conflict, tieout.corrections.current).
+CORRECTION = {"system": "billing", "field": "legal_name", "old_value": "", "new_value": "New Name",
               "reason": "typo", "ticket": "FIN-1"}
 # Every POST route the matrix below exercises; test_the_matrix_covers_every_post_route keeps it complete.
 COVERED = {"/login", "/logout", "/exceptions/{ident}/actions", "/api/exceptions/{ident}/actions", "/corrections",
            "/api/corrections", "/corrections/requests/{ref_text}/{decision}",
-           "/api/corrections/requests/{ref_text}/{decision}", "/queue/actions", "/api/exceptions/actions"}
+           "/api/corrections/requests/{ref_text}/{decision}", "/queue/actions", "/api/exceptions/actions",
+           "/map-requests", "/api/map-requests", "/map-requests/{ref_text}/{decision}",
+           "/api/map-requests/{ref_text}/{decision}"}
 BULK_KINDS = ("ack", "assign", "comment", "resolve")
+# Map requests follow the corrections' roles: who may record a correction may ask for a map row.
+MAP_ALLOWED = {role: {"ask" if k == "correct" else k for k in kinds} for role, kinds in CORRECTION_ALLOWED.items()}
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +222,46 @@ def test_correction_actions(app: FastAPI, fresh: Project, target: Any, role: str
     action = f"correction.{kind}" if kind != "correct" else "correction.request" if allowed else "correct"
     last = entries(fresh)[0]
     assert (last["actor"], last["action"], last["outcome"]) == (who.name, action, "allowed" if allowed else "refused")
+
+
+@pytest.mark.parametrize("channel", ["form", "api"])
+@pytest.mark.parametrize("kind", ["ask", "approve", "reject"])
+@pytest.mark.parametrize("role", list(AS))
+def test_map_actions(app: FastAPI, fresh: Project, target: Any, role: str, kind: str, channel: str,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking for a map row and deciding one, as corrections. The shared world's map is never written: an approved
+    row is caught on its way to the file (the file itself: tests/entities/test_map_from_records.py)."""
+    from tieout.entities import map_requests
+
+    appended: list[dict[str, str]] = []
+    monkeypatch.setattr(map_requests, "append_row", lambda path, row: appended.append(row))
+    unmapped = next(e for e in app.state.reads.exceptions()
+                    if e.rule == "UNMAPPED_SOURCE_RECORD" and e.status == "open")
+    ask = {"source_system": unmapped.source_system, "source_id": unmapped.source_id,
+           "canonical_id": target.canonical_id, "reason": "same company"}
+    if kind != "ask":  # a request by someone else
+        held = _post(_as(app, fresh, "bob"), "api", "/map-requests", ask)
+        assert held.status_code == 200 and held.json()["request"]["ref"] == "MR-1", held.text
+    who = _as(app, fresh, AS[role])
+    audit_before = entries(fresh)
+    response = _post(who, channel, "/map-requests", {**ask, "back": "/"}) if kind == "ask" else \
+        _post(who, channel, f"/map-requests/MR-1/{kind}", {"comment": "ok"})
+    allowed = kind in MAP_ALLOWED[role]
+    assert response.status_code == _expected_code(allowed, who.name is not None, channel), response.text[:300]
+    pending = [r.ref for r in map_requests.map_requests_list(fresh, status="pending")]
+    if kind == "ask":
+        assert pending == (["MR-1"] if allowed else []) and appended == []
+    elif allowed and kind == "approve":
+        assert pending == [] and [(r["source_id"], r["canonical_id"]) for r in appended] == [
+            (unmapped.source_id, target.canonical_id)]
+    else:
+        assert pending == ([] if allowed else ["MR-1"]) and appended == []
+    if who.name is None:
+        assert entries(fresh) == audit_before
+        return
+    last = entries(fresh)[0]
+    assert (last["actor"], last["action"], last["outcome"]) == (
+        who.name, f"map.{'request' if kind == 'ask' else kind}", "allowed" if allowed else "refused")
 
 
 @pytest.mark.parametrize("role", list(AS))

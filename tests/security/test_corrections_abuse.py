@@ -50,11 +50,16 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_a_claimed_old_value_does_not_shrink_the_impact(folder: Path) -> None:
-    """The record holds 10,000.00: 4,999,999 → 5,000,000 moves it by 4,990,000, not by 1."""
-    done = _cli("correct", "-p", str(folder), *AMOUNT, "--old", "4999999", "--new", "5000000", "--who", "ana",
-                "--format", "json")
+    """The record holds 10,000.00: a claimed old value of 4,999,999 is refused (a conflict naming both values),
+    and 10,000.00 → 5,000,000 — the old value left out, so the stored one is recorded — moves it by 4,990,000."""
+    claimed = _cli("correct", "-p", str(folder), *AMOUNT, "--old", "4999999", "--new", "5000000", "--who", "ana")
+    assert claimed.exit_code == 9, claimed.output
+    assert "'4999999'" in claimed.output and "'10000.00' USD" in claimed.output
+    assert corrections_for(load_project(folder)) == [] and requests(load_project(folder)) == []
+    done = _cli("correct", "-p", str(folder), *AMOUNT, "--new", "5000000", "--who", "ana", "--format", "json")
     assert done.exit_code == 0, done.output
     held = json.loads(done.output)
+    assert held["old_value"] == "10000.00"
     assert held["applied"] is False and held["ref"] == "CR-1" and held["impact"] == 4990000
     assert corrections_for(load_project(folder)) == []
 
@@ -131,9 +136,11 @@ def test_the_web_refuses_bad_amounts_with_a_client_error(signed_in: tuple[TestCl
 
 def test_the_api_measures_against_the_record_too(signed_in: tuple[TestClient, str, Project]) -> None:
     client, csrf, project = signed_in
-    done = client.post("/api/corrections", headers={"X-CSRF-Token": csrf}, json={
-        "canonical_id": "ACME", "system": "billing", "field": "amount", "reason": "credit note",
-        "old_value": "4999999", "new_value": "5000000"})
+    fields = {"canonical_id": "ACME", "system": "billing", "field": "amount", "reason": "credit note"}
+    claimed = client.post("/api/corrections", headers={"X-CSRF-Token": csrf},
+                          json={**fields, "old_value": "4999999", "new_value": "5000000"})
+    assert claimed.status_code == 409 and "'4999999'" in claimed.text and "'10000.00' USD" in claimed.text
+    done = client.post("/api/corrections", headers={"X-CSRF-Token": csrf}, json={**fields, "new_value": "5000000"})
     assert done.status_code == 200, done.text
     assert done.json()["applied"] is False and done.json()["impact"] == 4990000
     for bad in ("cr-99999999999999999999999", "CR-0"):

@@ -91,7 +91,11 @@ def test_a_correction_above_the_threshold_is_approved_by_a_second_person(browser
         form.locator("input[name=canonical_id]").fill(entity)
         form.locator("select[name=system]").select_option("billing")
         form.locator("select[name=field]").select_option("legal_name")
-        form.locator("input[name=old_value]").fill("Globex Analytix Inc")
+        # The old value is the record's, filled in from the store when the field is chosen: nobody types it.
+        stored = page.request.get(f"/api/corrections/current?entity={entity}&system=billing&field=legal_name")
+        assert stored.ok, stored.text()
+        page.wait_for_function("v => document.querySelector('form.correct-form [name=old_value]').value === v",
+                               arg=stored.json()["value"] or "")
         form.locator("input[name=new_value]").fill("Globex Analytics Inc.")
         form.locator("input[name=reason]").fill("typo at onboarding, confirmed with the customer")
         form.locator("input[name=ticket]").fill("FIN-1042")

@@ -8,6 +8,7 @@ Each test's people and state live in a database of its own (`TIEOUT_STATE_URL`),
 from __future__ import annotations
 
 import csv
+import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,8 @@ from tests.web.flow import LATER, add_people, guarded, sign_in, state_env
 from tieout import state
 from tieout.config import Project, load_project
 from tieout.corrections import corrections_for, requests
+from tieout.corrections.current import held_values
+from tieout.corrections.fields import field_spec
 from tieout.people import set_disabled
 from tieout.state.tables import sessions
 from tieout.web.app import create_app
@@ -62,8 +65,16 @@ def client_for(app: FastAPI, name: str) -> tuple[TestClient, str]:
     return c, sign_in(c, name)
 
 
-def _form(entity: str, **extra: str) -> dict[str, str]:
-    return {"canonical_id": entity, "system": "billing", "field": "legal_name", "old_value": "Old Name Inc",
+def _stored_name(project: Project, entity: str) -> str:
+    """The entity's billing name on the latest stored day: the old value a correction of it must give."""
+    spec = field_spec(project, "billing", "legal_name")
+    held = held_values(project, canonical_id=entity, system="billing", spec=spec, source_id=None)
+    return held.agreed("name") or ""
+
+
+def _form(project: Project, entity: str, **extra: str) -> dict[str, str]:
+    return {"canonical_id": entity, "system": "billing", "field": "legal_name",
+            "old_value": _stored_name(project, entity) if entity != "NO-SUCH-ENTITY" else "Old Name Inc",
             "new_value": "New Name Inc.", "reason": "typo at onboarding", "ticket": "FIN-77", **extra}
 
 
@@ -71,7 +82,7 @@ def test_a_request_waits_on_the_page_and_a_second_person_approves_it(app: FastAP
                                                                      ar: object) -> None:
     entity = ar.canonical_id  # type: ignore[attr-defined]
     bob, bob_csrf = client_for(app, "bob")
-    posted = bob.post("/corrections", data={"csrf": bob_csrf, **_form(entity)})
+    posted = bob.post("/corrections", data={"csrf": bob_csrf, **_form(project, entity)})
     assert posted.status_code == 303 and posted.headers["location"] == "/corrections?done=held-CR-1"
     page = bob.get(posted.headers["location"]).text
     assert "Held for approval as\n  CR-1" in page and 'id="CR-1"' in page
@@ -83,7 +94,7 @@ def test_a_request_waits_on_the_page_and_a_second_person_approves_it(app: FastAP
     assert 'action="/corrections/requests/CR-1/approve"' in page and "Record a correction" not in page
     row = page.split('id="CR-1"')[1].split("</tr>")[0]
     assert "USD " in row and re.search(r"USD \d{1,3}(,\d{3})+\.\d\d", row)  # the impact, with its currency
-    assert "Old Name Inc" in row and "New Name Inc." in row and ">bob<" in row
+    assert html.escape(_stored_name(project, entity)) in row and "New Name Inc." in row and ">bob<" in row
     done = carol.post("/corrections/requests/CR-1/approve", data={"csrf": carol_csrf, "comment": "checked"})
     assert done.status_code == 303 and done.headers["location"] == "/corrections?done=approved-CR-1#requests"
     page = carol.get("/corrections?done=approved-CR-1").text
@@ -101,7 +112,7 @@ def test_a_request_waits_on_the_page_and_a_second_person_approves_it(app: FastAP
 
 def test_under_the_threshold_the_form_records_at_once(app: FastAPI, project: Project, quiet_entity: str) -> None:
     alice, csrf = client_for(app, "alice")
-    posted = alice.post("/corrections", data={"csrf": csrf, **_form(quiet_entity)})
+    posted = alice.post("/corrections", data={"csrf": csrf, **_form(project, quiet_entity)})
     assert posted.status_code == 303 and posted.headers["location"] == "/corrections?done=recorded-1"
     assert "Correction #1 recorded." in alice.get(posted.headers["location"]).text
     assert [(c.canonical_id, c.who, c.approved_by) for c in corrections_for(project)] == [
@@ -111,9 +122,10 @@ def test_under_the_threshold_the_form_records_at_once(app: FastAPI, project: Pro
 
 def test_a_refused_form_keeps_what_was_typed(app: FastAPI, project: Project, ar: object) -> None:
     alice, csrf = client_for(app, "alice")
-    blank = alice.post("/corrections", data={"csrf": csrf, **_form(ar.canonical_id, reason=" ")})  # type: ignore
+    blank = alice.post("/corrections",
+                       data={"csrf": csrf, **_form(project, ar.canonical_id, reason=" ")})  # type: ignore
     assert blank.status_code == 422 and "needs a reason" in blank.text and 'value="New Name Inc."' in blank.text
-    unknown = alice.post("/corrections", data={"csrf": csrf, **_form("NO-SUCH-ENTITY")})
+    unknown = alice.post("/corrections", data={"csrf": csrf, **_form(project, "NO-SUCH-ENTITY")})
     assert unknown.status_code == 404 and "no entity &#39;NO-SUCH-ENTITY&#39;" in unknown.text
     assert corrections_for(project) == [] and requests(project) == []
 
@@ -121,7 +133,8 @@ def test_a_refused_form_keeps_what_was_typed(app: FastAPI, project: Project, ar:
 def test_deciding_needs_the_csrf_token_and_an_existing_request(app: FastAPI, project: Project, ar: object) -> None:
     bob, bob_csrf = client_for(app, "bob")
     assert bob.post("/api/corrections", headers={"X-CSRF-Token": bob_csrf}, json={
-        k: v for k, v in _form(ar.canonical_id).items()}).json()["applied"] is False  # type: ignore[attr-defined]
+        k: v for k, v in _form(project, ar.canonical_id).items()  # type: ignore[attr-defined]
+    }).json()["applied"] is False
     carol, csrf = client_for(app, "carol")
     assert carol.post("/corrections/requests/CR-1/approve", data={"comment": "no token"}).status_code == 403
     assert carol.post("/api/corrections/requests/CR-1/approve", json={}).status_code == 403

@@ -94,7 +94,7 @@ CORRECTION_ALLOWED = {
 
 def _correct(c: TestClient, csrf: str, canonical_id: str) -> object:
     return c.post("/api/corrections", headers={"X-CSRF-Token": csrf}, json={
-        "canonical_id": canonical_id, "system": "billing", "field": "legal_name", "old_value": "Old Name",
+        "canonical_id": canonical_id, "system": "billing", "field": "legal_name",  # old value: the stored one
         "new_value": "New Name", "reason": "typo", "ticket": "FIN-1"})
 
 

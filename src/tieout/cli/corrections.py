@@ -39,8 +39,12 @@ def _shown(value: str | None) -> str:
 @click.command()
 @click.option("--entity", "canonical_id", required=True, help="The canonical id of the corrected entity.")
 @click.option("--system", type=click.Choice(SYSTEMS), required=True, help="The system where the value was changed.")
-@click.option("--field", required=True, help="A field of the ownership registry (e.g. legal_name, tax_id).")
-@click.option("--old", "old_value", required=True, help="The value before the correction ('' for none).")
+@click.option("--field", required=True,
+              help="A field the system owns: of the ownership registry (legal_name, tax_id) or of its records "
+                   "(e.g. billed_fte, amount, annual_value, contracted_fte).")
+@click.option("--old", "old_value", default=None,
+              help="The value before the correction ('' for none); checked against the stored record (exit 9 if "
+                   "it does not match). Left out: the stored value is recorded.")
 @click.option("--new", "new_value", required=True, help="The value after the correction ('' for none).")
 @click.option("--reason", required=True, help="Why it was corrected (required, not empty).")
 @click.option("--who", default=_os_user, show_default="the OS user", help="Who made the correction.")
@@ -48,7 +52,7 @@ def _shown(value: str | None) -> str:
 @click.option("--source-id", "source_id", help="The corrected record in that system (default: the entity's).")
 @project_option
 @format_option("text", "json")
-def correct(canonical_id: str, system: str, field: str, old_value: str, new_value: str, reason: str, who: str,
+def correct(canonical_id: str, system: str, field: str, old_value: str | None, new_value: str, reason: str, who: str,
             ticket: str | None, source_id: str | None, project_dir: Path, fmt: str) -> None:
     """Record a hand correction in the append-only corrections log — or, when its impact is above
     `workflow.correction_approval_over`, ask a second person to approve it (`tieout approve CR-n`)."""

@@ -1,4 +1,4 @@
-"""`tieout entities` and `tieout entities propose`."""
+"""`tieout entities`, `tieout entities propose`, `tieout entities candidates` and `tieout entities map`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import click
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
 from tieout.config import Project
 from tieout.entities import propose, write_proposals
-from tieout.errors import ConfigError
+from tieout.entities.candidates import explain_ties
+from tieout.errors import ConfigError, NotFound
 from tieout.ingest import source_proposals
 from tieout.output import table, to_csv, to_json
-from tieout.store import open_or_read_day, stored_days
+from tieout.store import open_day, open_or_read_day, stored_days
+from tieout.systems import SYSTEMS
 
 COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key", "candidates")
 
@@ -95,10 +97,96 @@ def propose_cmd(project_dir: Path, as_of: date | None, out: Path, min_score: int
     con = open_or_read_day(project, day)
     from_sources = [p for proposed in source_proposals(project, day).values() for p in proposed]
     waiting = [p for p in from_sources if not p["canonical_id"]]
-    rows = [*(p for p in from_sources if p["canonical_id"]), *propose(con, day, min_score=min_score)]
+    fuzzy = propose(con, day, min_score=min_score)
+    ties = explain_ties(con, day, fuzzy)  # equal scores are explained, never offered silently
+    rows = [*(p for p in from_sources if p["canonical_id"]), *fuzzy]
     target = out if out.is_absolute() else project.root / out
     write_proposals(rows, target)
     click.echo(f"{len(rows)} candidate row(s) written to {target} — review them, then copy the ones you "
-               f"accept into {project.entity_map_path}")
+               f"accept into {project.entity_map_path}, or ask for one: tieout entities map SYSTEM SOURCE_ID --to ID")
+    for line in ties:
+        click.echo(f"tie: {line}")
     for p in waiting:  # a merge into a record that resolves to no entity: nothing to copy yet
         click.echo(f"not written: {p['notes']}")
+
+
+@entities.command("candidates")
+@project_option
+@click.argument("system", type=click.Choice(SYSTEMS))
+@click.argument("source_id")
+@format_option("text", "json")
+def candidates_cmd(project_dir: Path, system: str, source_id: str, fmt: str) -> None:
+    """The entities a source record may belong to on the latest reconciled day, with the evidence for each
+    (which key matched, and the values on both sides) and why one ranks above another — or that nothing tells
+    them apart."""
+    from tieout.entities.candidates import candidates_for
+
+    project = open_project(project_dir)
+    day = _default_as_of(project, None)
+    con = open_day(project, day)
+    try:
+        found = candidates_for(con, day, system, source_id)
+    finally:
+        con.close()
+    if found.status is None:
+        raise NotFound(f"no {system} record {source_id!r} on {day}")
+    if fmt == "json":
+        click.echo(to_json({"as_of": day.isoformat(), **found.as_dict()}))
+        return
+    click.echo(f"{system} {source_id} on {day}: {found.status}")
+    if not found.candidates:
+        click.echo("no candidate: nothing in the records matches it — map it to a new entity "
+                   f"(tieout entities map {system} {source_id} --new-entity --reason …)")
+    for c in found.candidates:
+        click.echo(f"  {c.canonical_id}" + (f" ({c.name})" if c.name else ""))
+        for e in c.evidence:
+            click.echo(f"    - {e.describe()}")
+    if found.explanation:
+        click.echo(found.explanation)
+
+
+def _os_user() -> str:
+    from tieout.os_account import os_user
+
+    return os_user()
+
+
+@entities.command("map")
+@project_option
+@click.argument("system", type=click.Choice(SYSTEMS))
+@click.argument("source_id")
+@click.option("--to", "canonical_id", help="The entity to map the record to.")
+@click.option("--new-entity", is_flag=True, help="Map it to a new entity (its id is chosen on approval).")
+@click.option("--from", "effective_from", type=ISO_DATE,
+              help="The first day the row applies (default: the day after the latest reconciled day).")
+@click.option("--reason", required=True, help="Why (required): what the approver reads.")
+@click.option("--who", default=_os_user, show_default="the OS user", help="Who asks for it.")
+@format_option("text", "json")
+def map_cmd(project_dir: Path, system: str, source_id: str, canonical_id: str | None, new_entity: bool,
+            effective_from: date | None, reason: str, who: str, fmt: str) -> None:
+    """Ask to map a source record to an entity (or a new one). The row enters the entity map once a second
+    person approves it (`tieout approve MR-n --as NAME`), and takes effect from the next run."""
+    from tieout.entities.candidates import candidates_for
+    from tieout.entities.map_requests import request_mapping
+
+    project = open_project(project_dir)
+    evidence = None
+    days = stored_days(project)
+    if days and canonical_id:
+        con = open_day(project, days[-1])
+        try:
+            chosen = [c for c in candidates_for(con, days[-1], system, source_id).candidates
+                      if c.canonical_id == canonical_id]
+        finally:
+            con.close()
+        evidence = "; ".join(e.describe() for c in chosen for e in c.evidence) or "no matching key"
+    request = request_mapping(project, source_system=system, source_id=source_id, canonical_id=canonical_id,
+                              new_entity=new_entity, effective_from=effective_from, reason=reason, who=who,
+                              evidence=evidence)
+    if fmt == "json":
+        click.echo(to_json(request.as_dict()))
+    else:
+        click.echo(f"map request {request.ref}: {system} {source_id} → {request.target} from "
+                   f"{request.effective_from}, by {request.who}. It enters {project.entity_map_path} once someone "
+                   f"else approves it: tieout approve {request.ref} --as NAME")
+

@@ -193,13 +193,33 @@ def _decide_correction(project_dir: Path, actor: str, request_id: int, decision:
         click.echo(f"{request.ref} rejected by {actor}: it will not enter the corrections log")
 
 
+def _decide_mapping(project_dir: Path, actor: str, request_id: int, decision: str, fmt: str,
+                    comment: str | None) -> None:
+    from tieout.entities.map_requests import decide_mapping
+
+    project = open_project(project_dir)
+    request = decide_mapping(project, request_id, actor, decision, comment=comment)
+    if fmt == "json":
+        click.echo(to_json(request.as_dict()))
+    elif request.status == "approved":
+        click.echo(f"{request.ref} approved by {actor}: {project.entity_map_path} maps {request.source_system} "
+                   f"{request.source_id} to {request.canonical_id} from {request.effective_from} (the next run "
+                   "resolves it)")
+    else:
+        click.echo(f"{request.ref} rejected by {actor}: the entity map is unchanged")
+
+
 def _approve_or_reject(kind: str, exception_id: str, actor: str, expected_version: int | None, project_dir: Path,
                        fmt: str, comment: str | None) -> None:
     from tieout.corrections.approval import parse_ref
+    from tieout.entities.map_requests import parse_ref as parse_map_ref
 
     request_id = parse_ref(exception_id)
+    map_request_id = parse_map_ref(exception_id)
     if request_id is not None:  # CR-<n>: a correction request, not an exception
         _decide_correction(project_dir, actor, request_id, kind, fmt, comment)
+    elif map_request_id is not None:  # MR-<n>: a map request
+        _decide_mapping(project_dir, actor, map_request_id, kind, fmt, comment)
     else:
         _run(project_dir, actor, exception_id, kind, expected_version, fmt, comment=comment)
 
@@ -209,7 +229,8 @@ def _approve_or_reject(kind: str, exception_id: str, actor: str, expected_versio
 @click.option("--comment", help="Why.")
 def approve(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
             comment: str | None) -> None:
-    """Approve the suppression waiting on an exception, or a correction request CR-n (not your own)."""
+    """Approve the suppression waiting on an exception, a correction request CR-n or a map request MR-n (not
+    your own)."""
     _approve_or_reject("approve", exception_id, actor, expected_version, project_dir, fmt, comment)
 
 
@@ -218,7 +239,8 @@ def approve(exception_id: str, actor: str, expected_version: int | None, project
 @click.option("--comment", help="Why.")
 def reject(exception_id: str, actor: str, expected_version: int | None, project_dir: Path, fmt: str,
            comment: str | None) -> None:
-    """Reject the suppression waiting on an exception, or a correction request CR-n (not your own)."""
+    """Reject the suppression waiting on an exception, a correction request CR-n or a map request MR-n (not
+    your own)."""
     _approve_or_reject("reject", exception_id, actor, expected_version, project_dir, fmt, comment)
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from tieout import state
 from tieout.config import Project
 from tieout.corrections.amounts import parse_amount
+from tieout.corrections.current import settle_old_value
 from tieout.corrections.fields import field_spec
 from tieout.corrections.log import Correction, append, aware, validated
 from tieout.corrections.movement import movement
@@ -156,6 +157,9 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
                        found: Iterable[QueuedException] | None = None) -> Submitted:
     """Record a correction, or hold it for approval when its impact is above the threshold.
 
+    `old_value` None (omitted) records the value the store holds; given, it must match it (Conflict otherwise;
+    tieout.corrections.current). '' is "no value".
+
     `signed_in`: the web's user, whose role must allow corrections (`who` is then their name); the command line
     passes None: `who` is whatever name it was given, and the OS account it runs from is recorded beside it."""
     if signed_in is not None:
@@ -167,6 +171,11 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
         who = signed_in.name
     fields = validated(project, canonical_id=canonical_id, system=system, field=field, old_value=old_value,
                        new_value=new_value, reason=reason, who=who, ticket=ticket, source_id=source_id)
+    # The old value is what the record held, not what the requester says it held (tieout.corrections.current).
+    fields["old_value"] = settle_old_value(
+        project, canonical_id=fields["canonical_id"], system=system, spec=field_spec(project, system, field),
+        source_id=fields["source_id"], old_value=fields["old_value"], omitted=old_value is None,
+        new_value=fields["new_value"])
     threshold = approval_threshold(project)
     # Without a threshold the impact decides nothing: not measured (it reads every stored day's changes).
     impact = None if threshold is None else money(correction_impact(

@@ -1,5 +1,7 @@
 """The run's view of the corrections log: a DuckDB table `corrections` that CORRECTION_NOT_APPLIED reads to
-check that each correction landed in the source system, and that the other systems holding the field agree.
+check that each correction landed in the source system, and that the other systems holding the field agree —
+and the view `corrected_values` it reads the records' values from: the registry's `field_values`, and the
+values of the record fields (billing's `billed_fte`, …) that corrections name.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pyarrow as pa
 from tieout.config import Project
 
 if TYPE_CHECKING:
+    from tieout.corrections.fields import FieldSpec
     from tieout.corrections.log import Correction
 
 SCHEMA = pa.schema([
@@ -33,28 +36,59 @@ SCHEMA = pa.schema([
 
 
 def load(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> int:
-    """Create table `corrections` holding the corrections recorded on or before `as_of`; return how many.
+    """Create table `corrections` holding the corrections recorded on or before `as_of`, and the view
+    `corrected_values` the rule compares them with; return how many corrections.
 
     Read-only on the state database, and a project that has none yet gets an empty table without one being
     created: a run must not leave files behind when it stores nothing.
     """
-    from tieout.corrections.fields import registry_fields
     from tieout.state.location import may_exist
 
-    kinds = {name: spec.kind for name, spec in registry_fields(project).items()}
-    rows = [] if not may_exist(project) else [
+    recorded = [] if not may_exist(project) else _recorded(project, as_of)
+    specs = {(c.system, c.field): _spec(project, c.system, c.field) for c in recorded}
+    rows = [
         {"seq": c.seq, "recorded_at": c.recorded_at.replace(tzinfo=None),
          "recorded_on": c.recorded_on(project.timezone), "canonical_id": c.canonical_id, "source_system": c.system,
-         "source_id": c.source_id, "field": c.field, "kind": kinds.get(c.field), "old_value": c.old_value,
+         "source_id": c.source_id, "field": c.field,
+         "kind": spec.kind if (spec := specs[(c.system, c.field)]) else None, "old_value": c.old_value,
          "new_value": c.new_value, "reason": c.reason, "who": c.who, "ticket": c.ticket}
-        for c in _recorded(project, as_of)
+        for c in recorded
     ]
     con.register("staged_corrections", pa.Table.from_pylist(rows, schema=SCHEMA))
     try:
         con.execute("CREATE OR REPLACE TABLE corrections AS SELECT * FROM staged_corrections")
     finally:
         con.unregister("staged_corrections")
+    con.execute(f"CREATE OR REPLACE VIEW corrected_values AS {_values_sql(project, as_of, specs)}")
     return len(rows)
+
+
+def _spec(project: Project, system: str, field: str) -> FieldSpec | None:
+    from tieout.corrections.fields import field_spec
+    from tieout.errors import BadArgument
+
+    try:
+        return field_spec(project, system, field)
+    except BadArgument:
+        return None  # a field the registry no longer lists: its correction is checked against nothing
+
+
+def _values_sql(project: Project, as_of: date, specs: dict[tuple[str, str], FieldSpec | None]) -> str:
+    """`field_values` (the registry's shared fields) and the record fields that corrections name. A record's own
+    amount is compared as the record holds it, in its own currency: the value the person corrected."""
+    from tieout.ownership.model import column
+    from tieout.ownership.sql import value_sql
+
+    parts = ["SELECT * FROM field_values"]
+    for (system, _), spec in sorted(specs.items()):
+        if spec is None or spec.shared or spec.owned is None:
+            continue
+        sql = value_sql(spec.name, spec.owned, column(spec.owned, system), as_of, project.reporting_currency)
+        if spec.own_currency:
+            own = "CAST(original_amount AS VARCHAR)"
+            sql = f"SELECT * REPLACE ({own} AS value, {own} AS mapped) FROM ({sql})"
+        parts.append(sql)
+    return " UNION ALL ".join(parts)
 
 
 def _recorded(project: Project, as_of: date) -> list[Correction]:

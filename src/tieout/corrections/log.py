@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from tieout import state
 from tieout.config import Project
-from tieout.corrections.amounts import parse_amount
 from tieout.corrections.fields import check_entity, field_spec
+from tieout.corrections.kinds import check_kind
 from tieout.errors import BadArgument
 from tieout.os_account import current as os_account
 from tieout.state import chain
@@ -103,9 +103,9 @@ def validated(project: Project, *, canonical_id: str, system: str, field: str, o
     if not who or not who.strip():
         raise BadArgument("--who: a correction needs the name of whoever made it")
     spec = field_spec(project, system, field)
-    if spec.kind == "amount":  # refused here, whichever way it came: CLI, web form or API
-        parse_amount(old_value, "--old")
-        parse_amount(new_value, "--new")
+    # refused here, whichever way it came: CLI, web form or API
+    check_kind(spec, system, old_value, "--old")
+    check_kind(spec, system, new_value, "--new")
     source_id = _blank_to_none(source_id)
     check_entity(project, canonical_id, system, source_id)
     return {"canonical_id": canonical_id, "system": system, "field": spec.name, "source_id": source_id,

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from tieout import canonical
 from tieout.config import Project
+from tieout.corrections.fields import field_spec
 from tieout.corrections.log import corrections_for
 from tieout.errors import StoreError
+from tieout.ownership.model import column
+from tieout.ownership.sql import value_sql
 from tieout.store import open_day, stored_days
 
 # Recent corrections of a field are measured together: splitting a change over more days than this is a change
@@ -33,7 +37,9 @@ STEP_WINDOW_DAYS = 31
 
 def movement(project: Project, *, canonical_id: str, system: str, field: str, source_id: str | None,
              new_value: Decimal | None, now: datetime | None = None) -> Decimal:
-    """How far `new_value` moves the field from what the record held (see the module's docstring)."""
+    """How far `new_value` moves the field from what the record held (see the module's docstring). A record's
+    own amount (`tieout.corrections.fields.FieldSpec.own_currency`) is stated in its currency: converted at the
+    rate of the day it is measured against."""
     days = stored_days(project)
     baselines = {days[-1]} if days else set()
     earliest = _earliest_recent_correction(project, canonical_id, system, field, now or datetime.now(UTC))
@@ -41,10 +47,11 @@ def movement(project: Project, *, canonical_id: str, system: str, field: str, so
         before = [d for d in days if d < earliest]
         baselines.add(before[-1] if before else days[0])
     target = new_value or Decimal(0)
-    held = [v for day in sorted(baselines)
-            for v in recorded_amounts(project, day, canonical_id=canonical_id, system=system, field=field,
-                                      source_id=source_id)]
-    return max((abs(target - v) for v in held or [Decimal(0)]), default=Decimal(0))
+    moves = [abs(target * rate - held)
+             for day in sorted(baselines)
+             for held, rate in recorded_amounts(project, day, canonical_id=canonical_id, system=system, field=field,
+                                                source_id=source_id, with_rates=True)]
+    return max(moves or [abs(target)])
 
 
 def _earliest_recent_correction(project: Project, canonical_id: str, system: str, field: str,
@@ -56,20 +63,29 @@ def _earliest_recent_correction(project: Project, canonical_id: str, system: str
 
 
 def recorded_amounts(project: Project, day: date, *, canonical_id: str, system: str, field: str,
-                     source_id: str | None) -> list[Decimal]:
+                     source_id: str | None, with_rates: bool = False) -> list[Any]:
     """The field's amounts (reporting currency) in `system`'s records of the entity on stored `day` — of
     `source_id` only, when given; a record without a value counts as 0. None found (or the day's records
-    cannot be read back from the store): [0]."""
+    cannot be read back from the store): [0]. `with_rates`: (amount, rate) pairs, the rate converting a value
+    stated as the person states it (a record's own amount: in its currency) into the reporting currency."""
+    spec = field_spec(project, system, field)
+    found: list[tuple[Decimal, Decimal]] = []
     try:
         con = open_day(project, day)
     except StoreError:
-        return [Decimal(0)]
-    try:
-        canonical.build(con, project, day)
-        rows = con.execute(
-            "SELECT amount FROM field_values WHERE canonical_id = $c AND field = $f AND source_system = $s "
-            "AND ($r IS NULL OR source_id = $r)",
-            {"c": canonical_id, "f": field, "s": system, "r": source_id}).fetchall()
-    finally:
-        con.close()
-    return [Decimal(0) if a is None else Decimal(a) for (a,) in rows] or [Decimal(0)]
+        con = None
+    if con is not None and spec.owned is not None:
+        try:
+            canonical.build(con, project, day)
+            sql = value_sql(spec.name, spec.owned, column(spec.owned, system), day, project.reporting_currency)
+            rows = con.execute(
+                f"SELECT amount, original_currency FROM ({sql}) WHERE canonical_id = $c AND ($r IS NULL OR "
+                "source_id = $r)", {"c": canonical_id, "r": source_id}).fetchall()
+        finally:
+            con.close()
+        rates = project.fx_rates_on(day)
+        for amount, currency in rows:
+            rate = rates.get(currency or project.reporting_currency, Decimal(1)) if spec.own_currency else Decimal(1)
+            found.append((Decimal(0) if amount is None else Decimal(amount), rate))
+    found = found or [(Decimal(0), Decimal(1))]
+    return found if with_rates else [amount for amount, _ in found]

@@ -10,10 +10,19 @@ Run after `resolve`. Reference names come from the records resolved on the same 
   legal names and the domain labels ("initech" of initech.co.uk) of resolved records.
 - domains: the registrable domain's label ("acme" of acme.co.uk), or the host's last-but-one label when
   it has none (".example" test domains), against the same domain labels, with `ratio`.
+
+Names are compared in `fuzzy_name`'s form, wider than the resolver's legal-name key because it only proposes:
+the legal forms that lead a name in Japan and the former USSR (株式会社, ООО, …) are dropped as the trailing ones
+are, Cyrillic and kana are transliterated to ASCII (unidecode), and German umlauts match both of their ASCII
+spellings ("Grünwald", "Grunwald" and "Gruenwald" are one name).
+
+Several entities scoring the same for one record is a tie: `tieout.entities.candidates.explain` says what tells
+them apart (another key, a closer name), or that nothing does and a person must choose (the `explanation` column).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -26,7 +35,34 @@ from tieout.output import write_csv
 from .entity_map import COLUMNS
 from .normalise import host, legal_name, registrable_domain
 
-PROPOSAL_COLUMNS = (*COLUMNS, "score", "matched_on")
+PROPOSAL_COLUMNS = (*COLUMNS, "score", "matched_on", "explanation")
+
+# Legal forms written before the name (the former USSR; in Japan and Korea before or after it): dropped like the
+# trailing ones, here only. The transliterated ones are matched in capitals only ("Too Good Foods" keeps "Too").
+LEADING_FORMS = ("ООО", "ОАО", "ЗАО", "ПАО", "АО", "ИП", "ТОО", "OOO", "OAO", "ZAO", "PAO", "AO", "TOO")
+CJK_FORMS = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "(株)", "（株）", "㈱", "주식회사")
+_LEADING = re.compile("^(?:" + "|".join(re.escape(f) for f in sorted(LEADING_FORMS, key=len, reverse=True))
+                      + r")\s+")
+_CJK = "|".join(re.escape(f) for f in CJK_FORMS)
+_CJK_FORM = re.compile(f"^\\s*(?:{_CJK})\\s*|\\s*(?:{_CJK})\\s*$")
+_UMLAUT_DIGRAPHS = re.compile(r"(?<=[a-z])(ae|oe|ue)")
+
+
+def fuzzy_name(name: str | None) -> str | None:
+    """A name in the form proposals compare: leading legal forms dropped, then the legal-name key (folded to
+    ASCII, trailing forms dropped), then German umlaut digraphs folded (`gruenwald` → `grunwald`, as `grünwald`
+    folds). Fuzzy matching only; never a resolution key.
+
+    >>> fuzzy_name("Grünwald Robotics AG") == fuzzy_name("Gruenwald Robotics GmbH") == "grunwald robotics"
+    True
+    >>> fuzzy_name("ООО Ромашка"), fuzzy_name("株式会社トヨタ")
+    ('romashka', 'toyota')
+    """
+    if name is None:
+        return None
+    stripped = _CJK_FORM.sub("", _LEADING.sub("", name.strip(), count=1)).strip(" \"'«»「」")
+    key = legal_name(stripped or name)
+    return _UMLAUT_DIGRAPHS.sub(lambda m: m.group(1)[0], key) if key else key
 
 _RAW = """
 SELECT 'crm' AS sys, account_id AS sid, legal_name AS name, NULL AS display, domain AS dom FROM crm_accounts
@@ -66,7 +102,7 @@ def propose(
     for _sys, _sid, name, _display, dom, status, cid in rows:
         if status != "resolved":
             continue
-        if (key := legal_name(name)) is not None:
+        if (key := fuzzy_name(name)) is not None:
             names.setdefault(key, set()).add(cid)
         if (label := _domain_label(dom)) is not None:
             labels.setdefault(label, set()).add(cid)
@@ -75,11 +111,11 @@ def propose(
     for sys, sid, name, display, dom, _status, _cid in open_rows:
         best: dict[str, tuple[float, str]] = {}
         queries = [
-            (legal_name(name), names, fuzz.token_sort_ratio, "legal_name"),
+            (fuzzy_name(name), names, fuzz.token_sort_ratio, "legal_name"),
             (_domain_label(dom), labels, fuzz.ratio, "domain"),
         ]
         if display:
-            display_key = legal_name(display)
+            display_key = fuzzy_name(display)
             queries += [
                 (display_key, names, fuzz.token_set_ratio, "display_name~legal_name"),
                 (display_key, labels, fuzz.token_set_ratio, "display_name~domain"),
@@ -106,6 +142,7 @@ def propose(
                     "notes": f"proposed: score {round(score)} on {matched}",
                     "score": round(score, 1),
                     "matched_on": field,
+                    "explanation": "",
                 }
             )
     return proposals

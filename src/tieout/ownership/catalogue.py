@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tieout.sources.layout import CONTRACT_STATUSES, INVOICE_STATUSES
 
 # A column's type class: which kinds may read it.
-TEXT, DATE, MONEY, MONEY_RC = "text", "date", "money", "money_rc"
+TEXT, DATE, MONEY, MONEY_RC, FTE = "text", "date", "money", "money_rc", "fte"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ VIEWS: dict[str, View] = {v.name: v for v in (
          {"legal_name": TEXT, "domain": TEXT, "tax_id": TEXT, "owner": TEXT}),
     View("contracts", "crm", "crm_contracts", "contract_id", "account_id",
          {"status": TEXT, "start_date": DATE, "end_date": DATE, "annual_value": MONEY, "monthly_value": MONEY_RC,
-          "currency": TEXT},
+          "currency": TEXT, "contracted_fte": FTE},
          # The contract that is live on the day, else the latest one to start.
          pick_where="true",
          pick_order="(status = 'active' AND start_date <= {d} AND (end_date IS NULL OR end_date >= {d})) DESC, "
@@ -54,7 +54,7 @@ VIEWS: dict[str, View] = {v.name: v for v in (
          {"name": TEXT, "email": TEXT, "tax_id": TEXT}),
     View("invoices", "billing", "billing_invoices", "invoice_id", "customer_id",
          {"status": TEXT, "period_start": DATE, "period_end": DATE, "issued_on": DATE, "amount": MONEY,
-          "amount_rc": MONEY_RC, "currency": TEXT},
+          "amount_rc": MONEY_RC, "currency": TEXT, "billed_fte": FTE},
          # The latest invoice that is not a draft and whose period has started.
          pick_where="status <> 'draft' AND period_start <= {d}",
          pick_order="period_start DESC, issued_on DESC NULLS LAST, invoice_id DESC",
@@ -83,6 +83,8 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "date": ("CAST(try_cast(%s AS DATE) AS VARCHAR)", (DATE,), "compared as calendar dates"),
     "amount": ("CAST(try_cast(trim(%s) AS DECIMAL(20, 4)) AS VARCHAR)", (MONEY, MONEY_RC),
                "in the reporting currency; equal within `tolerance` (default 0)"),
+    "fte": ("CAST(try_cast(trim(%s) AS DECIMAL(20, 4)) AS VARCHAR)", (FTE,),
+            "a head count (FTE), compared as a number (`12` equals `12.0`)"),
 }
 
 

@@ -26,7 +26,7 @@ from tieout.rules.functions import ALLOWED_FUNCTIONS
 CANONICAL_TABLES = frozenset({
     "accounts", "contracts", "customers", "invoices", "tenants", "usage",
     "source_records", "entities", "crm_active", "billing_active", "covering_invoices",
-    "field_values", "ownership", "ownership_conditions", "tenant_activity", "corrections",
+    "field_values", "ownership", "ownership_conditions", "tenant_activity", "corrections", "corrected_values",
     "crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage",
 })
 

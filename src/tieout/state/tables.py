@@ -228,3 +228,29 @@ correction_requests = Table(
     Index("ix_correction_requests_status", "status"),
     sqlite_autoincrement=True,
 )
+
+# Map changes waiting for a second person (migration 0007): a source record to map to an entity (or to a new one,
+# whose id is chosen on approval). Approved, the row is appended to entity_map.csv (tieout.entities.map_requests).
+map_requests = Table(
+    "map_requests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("source_system", String(16), nullable=False),
+    Column("source_id", String(200), nullable=False),
+    Column("canonical_id", String(200)),  # the entity; for a new entity, set on approval
+    Column("new_entity", Boolean, nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("evidence", Text),  # what the requester saw: the matching keys and values
+    Column("who", String(200), nullable=False),
+    Column("os_user", String(100)),
+    Column("status", String(20), nullable=False),
+    Column("decided_by", String(100)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision_comment", Text),
+    Column("decided_os_user", String(100)),
+    CheckConstraint("source_system IN ('crm', 'billing', 'ops')", name="system"),
+    CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    Index("ix_map_requests_status", "status"),
+    sqlite_autoincrement=True,
+)

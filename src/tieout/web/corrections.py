@@ -53,12 +53,17 @@ def _may(user: User, kind: str) -> bool:
 
 def _state(request: Request) -> dict[str, Any]:
     from tieout.corrections import corrections_for, requests
-    from tieout.corrections.fields import registry_fields
+    from tieout.corrections.fields import correctable_fields, registry_fields
+    from tieout.entities.map_requests import map_requests_list
     from tieout.state.integrity import verify_logs
 
     project = request.app.state.project
     every = requests(project)
+    maps = map_requests_list(project)
     return {"log": corrections_for(project)[::-1], "pending": [r for r in every if r.status == "pending"],
+            "map_pending": [r for r in maps if r.status == "pending"],
+            "map_decided": [r for r in maps if r.status != "pending"][:20],
+            "by_system": {s: correctable_fields(project, s) for s in SYSTEMS},
             "decided": [r for r in every if r.status != "pending"][:20],
             "verdict": verify_logs(project, ["corrections"])[0],  # the chain and the day store's anchors
             "threshold": project.workflow.correction_approval_over, "currency": project.reporting_currency,
@@ -69,7 +74,7 @@ def _page(request: Request, user: User, *, flash: dict[str, Any] | None = None, 
     reads: Reads = request.app.state.reads
     typed = dict(flash.get("typed", {})) if flash else {}
     if not typed and request.query_params.get("entity"):
-        typed["canonical_id"] = request.query_params["entity"]  # "Record a correction" from an entity's page
+        typed = _prefilled(request)  # "Record a correction" from an entity's page, or "Look up the current value"
     open_entities = sorted({e.canonical_id for e in reads.exceptions() if e.status == "open" and e.canonical_id})
     return request.app.state.templates.TemplateResponse(request, "corrections.html", {
         "user": user, "nav": "corrections", "project_name": reads.project.root.name, "as_of": reads.latest(),
@@ -77,6 +82,27 @@ def _page(request: Request, user: User, *, flash: dict[str, Any] | None = None, 
         "flash": flash or {}, "done": request.query_params.get("done"), "typed": typed, "systems": SYSTEMS,
         "entities": open_entities, "may_correct": _may(user, "correct"), "may_decide": _may(user, "approve"),
     }, status_code=status_code)
+
+
+def _prefilled(request: Request) -> dict[str, Any]:
+    """The form as the link or the look-up asked for it, with the old value read from the store (the record on
+    the latest stored day, tieout.corrections.current) — never typed by the person."""
+    from tieout.corrections.current import held_values
+    from tieout.corrections.fields import field_spec
+
+    q = request.query_params
+    typed: dict[str, Any] = {"canonical_id": q.get("entity", ""), **{k: q.get(k, "") for k in (
+        "system", "field", "source_id", "new_value", "reason", "ticket")}}
+    if typed["system"] and typed["field"]:
+        try:
+            spec = field_spec(request.app.state.project, typed["system"], typed["field"])
+            held = held_values(request.app.state.project, canonical_id=typed["canonical_id"], system=typed["system"],
+                               spec=spec, source_id=typed["source_id"] or None)
+            typed["old_value"] = held.agreed(spec.kind) or ""
+            typed["held"] = held
+        except (BadArgument, NotFound) as e:
+            typed["lookup_error"] = str(e)
+    return typed
 
 
 @router.get("/corrections", name="corrections")
@@ -140,6 +166,24 @@ def corrections_api(request: Request, user: CurrentUser) -> JSON:
     return JSON(to_json({"approval_over": found["threshold"], "currency": found["currency"],
                          "verify": _verdict(found["verdict"]), "corrections": [c.as_dict() for c in log],
                          "requests": [r.as_dict() for r in found["pending"] + found["decided"]]}, indent=None))
+
+
+@router.get("/api/corrections/current", tags=["api"], response_class=JSON,
+            summary="A field's current value in the records of an entity (the old value of a correction)")
+def current_api(request: Request, user: CurrentUser, entity: str, system: str, field: str,
+                source_id: str | None = None) -> JSON:
+    """`value` (the one value the records hold, None for no value), `day` (the stored day read; None: nothing
+    stored), and every record's value; 422 when the records hold different values (name the record)."""
+    from tieout.corrections.current import held_values
+    from tieout.corrections.fields import check_entity, field_spec
+
+    project = request.app.state.project
+    spec = field_spec(project, system, field)
+    check_entity(project, entity, system, source_id or None)
+    held = held_values(project, canonical_id=entity, system=system, spec=spec, source_id=source_id or None)
+    return JSON(to_json({"entity": entity, "system": system, "field": spec.name, "kind": spec.kind,
+                         "day": held.day, "value": held.agreed(spec.kind),
+                         "records": [v.__dict__ for v in held.values]}, indent=None))
 
 
 class CorrectionIn(BaseModel):

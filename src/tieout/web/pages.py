@@ -26,6 +26,7 @@ from tieout.web.auth import CurrentUser, User, current_user
 from tieout.web.bulk_report import BulkReport, bulk_choices, done_report
 from tieout.web.chart import CLASS_COLOURS, PALETTE, Series, stacked_bars
 from tieout.web.exception_workflow import workflow_context
+from tieout.web.mapping import entity_mapping_context, mapping_context
 from tieout.web.queue import (
     AGE_LABELS,
     NO_FLOW,
@@ -103,7 +104,8 @@ def exception_page(request: Request, ident: str, user: User, *, flash: dict[str,
                    done=done if done in KINDS else None, filters=view.filters, views=VIEWS, view=view,
                    before=before, after=after, position=position,
                    due=due_of(current, reads.project.sla, view.day) if current is not None and view.day else None,
-                   links=reads.project.links, record_url=record_url, **workflow_context(request, ident, user))
+                   links=reads.project.links, record_url=record_url, **workflow_context(request, ident, user),
+                   **mapping_context(request, user, e), mapped=request.query_params.get("mapped"))
 
 
 @router.get("/entities/{canonical_id:path}", name="entity")
@@ -113,7 +115,8 @@ def entity_page(request: Request, canonical_id: str, user: CurrentUser) -> Respo
     return _render(request, "entity.html", user, "queue", story=story, records=records, owned=owned,
                    systems=SYSTEMS, row_id=ROW_ID, currency=request.app.state.reads.project.reporting_currency,
                    links=request.app.state.reads.project.links, record_url=record_url,
-                   as_of=as_of or request.app.state.reads.latest())
+                   as_of=as_of or request.app.state.reads.latest(), mapped=request.query_params.get("mapped"),
+                   **entity_mapping_context(request, user, canonical_id))
 
 
 @router.get("/timeline", name="timeline")

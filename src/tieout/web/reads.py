@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tieout.config import CONFIG_FILE, Project
+from tieout.entities.candidates import RecordCandidates
 from tieout.ownership.model import REGISTRY_FILE, Registry, load_registry
 from tieout.record_versions import DayReader, day_reader
 from tieout.rules.registry import Rule, load_rules
@@ -141,3 +142,45 @@ class Reads:
         if isinstance(con, str):
             return OwnedFields(day=day, unavailable=con, fields=[])
         return owned_fields(con, self.project, day, canonical_id, self.registry())
+
+    def candidates(self, system: str, source_id: str) -> RecordCandidates | None:
+        """The entities a source record may belong to on the latest stored day, with their evidence
+        (tieout.entities.candidates); None when nothing is stored or that day cannot be read back."""
+        def read() -> RecordCandidates | None:
+            from tieout.entities.candidates import candidates_for
+
+            day = self.latest()
+            con = self._day(day)
+            if con is None or day is None:
+                return None
+            try:
+                return candidates_for(con, day, system, source_id)
+            finally:
+                con.close()
+        return self._cached(("candidates", system, source_id), read)
+
+    def ambiguous_with(self, canonical_id: str) -> list[tuple[str, str]]:
+        """The (system, source id) of the latest stored day's ambiguous records that have `canonical_id` among
+        their candidates."""
+        def read() -> list[tuple[str, str]]:
+            con = self._day(self.latest(), tables=("source_records",))
+            if con is None:
+                return []
+            try:
+                return [(s, i) for s, i in con.execute(
+                    "SELECT source_system, source_id FROM source_records WHERE status = 'ambiguous' AND "
+                    "list_contains(candidates, ?) ORDER BY ALL", [canonical_id]).fetchall()]
+            finally:
+                con.close()
+        return self._cached(("ambiguous_with", canonical_id), read)
+
+    def _day(self, day: date | None, **kwargs: Any) -> Any:
+        from tieout.errors import StoreError
+        from tieout.store import open_day
+
+        if day is None:
+            return None
+        try:
+            return open_day(self.project, day, **kwargs)
+        except StoreError:
+            return None

@@ -16,8 +16,9 @@ WITH latest AS MATERIALIZED (
     WHERE newest = 1
 ),
 held AS MATERIALIZED (
-    -- the values of the corrected fields of the corrected entities, in every system
-    SELECT v.* FROM field_values AS v
+    -- the values of the corrected fields of the corrected entities, in every system (the registry's
+    -- field_values, and the record fields corrections name)
+    SELECT v.* FROM corrected_values AS v
     WHERE EXISTS (SELECT 1 FROM latest AS l WHERE v.canonical_id = l.canonical_id AND v.field = l.field)
 ),
 keyed AS MATERIALIZED (
