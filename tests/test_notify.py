@@ -175,4 +175,5 @@ def test_a_severity_rising_to_p1_is_sent(tmp_path: Path, receiver: Receiver) -> 
     assert receiver.posts == []  # a P2 waits for the digest
     assert invoke("run", "-p", str(project), "--as-of", "2026-01-21").exit_code == 0
     assert {p["title"].split(" — ")[1] for p in receiver.posts} == {
-        "CRM_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME)", "OPS_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME)"}
+        "CRM_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME)",
+        "OPS_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME)"}

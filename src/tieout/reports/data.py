@@ -94,7 +94,8 @@ def items_until(project: Project, rules: dict[str, Rule], as_of: date) -> list[I
         numbered[e.id] = numbered.get(e.id, 0) + 1
         out.append(_item(e, why.classify(e, rules, as_of), numbered[e.id], as_of))
     # named as on the as-of date, which every report and notification reads at
-    return named(sorted(out, key=lambda i: (i.first_seen, i.rule, i.id)), names_for(project, out, stored_day_of(project, as_of)))
+    names = names_for(project, out, stored_day_of(project, as_of))
+    return named(sorted(out, key=lambda i: (i.first_seen, i.rule, i.id)), names)
 
 
 def _item(e: Episode, classification: str, number: int, as_of: date) -> Item:
