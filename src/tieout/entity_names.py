@@ -272,14 +272,25 @@ def clipped(name: str | None, width: int = TABLE_NAME_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+def _getter(e: Any) -> Any:
+    return e.get if isinstance(e, dict) else lambda k, d=None: getattr(e, k, d)
+
+
+def label(e: Any, *, width: int | None = None) -> str:
+    """The entity (or record) by its name and id, on one line: `Acme Inc. (C00042)`, `Grünwald AG
+    (billing:cus_1)`, `C00042` without a name; the name cut to `width` characters when given. `e`: an object or
+    a dict with `canonical_id`, `source_system`, `source_id` and perhaps `entity_name`."""
+    get = _getter(e)
+    ident = get("canonical_id") or f"{get('source_system')}:{get('source_id')}"
+    name = clipped(get("entity_name", ""), width) if width else " ".join((get("entity_name", "") or "").split())
+    return f"{name} ({ident})" if name else ident
+
+
 def subject(e: Any) -> str:
     """What an exception is about, in one line, for a person: `Acme Inc. (C00042) · billing · legal_name`,
-    `Grünwald AG (billing:cus_1)`, `C00042` without a name. `e`: an object or a dict with `canonical_id`,
-    `source_system`, `source_id`, `field` and perhaps `entity_name`."""
-    get = e.get if isinstance(e, dict) else lambda k, d=None: getattr(e, k, d)
-    ident = get("canonical_id") or f"{get('source_system')}:{get('source_id')}"
-    name = get("entity_name", "") or ""
-    parts = [f"{name} ({ident})" if name else ident]
+    `Grünwald AG (billing:cus_1)`: its `label`, then the system and field. `e` as for `label`, with `field`."""
+    get = _getter(e)
+    parts = [label(e)]
     if get("canonical_id") and get("source_system"):
         parts.append(get("source_system"))
     if get("field"):

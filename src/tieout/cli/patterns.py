@@ -3,14 +3,13 @@ day and how the records came to be — with their weekly trend and the recurring
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
-from tieout.entity_names import clipped, subject
+from tieout.entity_names import TABLE_NAME_WIDTH, label
 from tieout.output import format_reporting, table, to_json
 from tieout.patterns import (
     DEFAULT_EXAMPLES,
@@ -61,8 +60,7 @@ def _render(report: Report) -> None:
         click.echo(f"\n{n}. [{p.signature.id}] {p.sentence}")
         click.echo(f"   first seen {p.first_seen}, last new {p.last_new}, last seen {p.last_seen}")
         click.echo("   e.g. " + ", ".join(
-            f"{e.id} ({for_terminal(subject(replace(e, field=None, entity_name=clipped(e.entity_name))))}, "
-            f"{e.first_seen})" for e in p.examples))
+            f"{e.id} ({for_terminal(label(e, width=TABLE_NAME_WIDTH))}, {e.first_seen})" for e in p.examples))
 
 
 @click.command("patterns")

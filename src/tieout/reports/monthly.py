@@ -16,7 +16,7 @@ from typing import Any
 
 import tieout.reports.bridge as bridge_
 from tieout.config import Project
-from tieout.entity_names import entity_names
+from tieout.entity_names import entity_names, label
 from tieout.errors import BadArgument, NotFound
 from tieout.reports.data import Item, items_until, money, open_on, worst_first
 from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
@@ -160,7 +160,7 @@ def _subject(i: dict[str, Any]) -> str:
 
 def _named(ids: list[str], names: list[str]) -> str:
     """`Acme Inc. (C00042), C00043`: a bridge line's entities, each by its name and id."""
-    return ", ".join(f"{name} ({cid})" if name else cid for cid, name in zip(ids, names, strict=True))
+    return ", ".join(label({"canonical_id": cid, "entity_name": name}) for cid, name in zip(ids, names, strict=True))
 
 
 def document(report: dict[str, Any]) -> Document:
