@@ -63,4 +63,4 @@ def test_initech_resolves_by_tax_id(backfilled: Path) -> None:
     initech = [r for r in got if r["source_id"] == "cus_initech"]
     assert initech == [{"source_system": "billing", "source_id": "cus_initech", "canonical_id": "INITECH",
                         "status": "resolved", "resolved_by": "tax_id", "matched_key": "551234567",
-                        "candidates": ["INITECH"]}]
+                        "candidates": ["INITECH"], "entity_name": "Initech Systems Ltd"}]

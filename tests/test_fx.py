@@ -194,7 +194,8 @@ def test_the_original_amount_in_json_csv_the_table_and_show(eur_project: Path) -
     run_days(eur_project, "2026-01-31")
     found = exceptions_json(eur_project)
     keys = list(found[0])
-    assert keys[-2:] == ["original_amount", "original_currency"]  # added at the end, nothing renamed
+    # added at the end, nothing renamed; the entity's name (added later still) after them
+    assert keys[-3:] == ["original_amount", "original_currency", "entity_name"]
     table = list(csv.DictReader(io.StringIO(invoke("exceptions", "-p", str(eur_project), "--format", "csv").stdout)))
     assert (table[0]["impact"], table[0]["original_amount"], table[0]["original_currency"]) == (
         "10800.00", "10000.00", "EUR")

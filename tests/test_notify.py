@@ -75,7 +75,8 @@ def test_a_p1_goes_out_right_after_the_run_and_only_once(tmp_path: Path, receive
     assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
     titles = sorted(p["title"] for p in receiver.posts)
     assert len(titles) == 2 and all(t.startswith("tieout P1 — ") for t in titles)
-    assert any("CRM_ACTIVE_BILLING_INACTIVE ACME — 60,000.00 USD" in t for t in titles)
+    # the entity by its name, its id beside it
+    assert any("CRM_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME) — 60,000.00 USD" in t for t in titles)
     # the next day and a re-run: the same episodes at the same severity are not sent again
     assert invoke("run", "-p", str(project), "--as-of", "2026-01-21").exit_code == 0
     assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
@@ -128,7 +129,8 @@ def test_the_digest_by_email_to_a_local_smtp_server(tmp_path: Path) -> None:
         assert (sender, to) == ("tieout@example.com", ["ar@example.com"])
         mail = email.message_from_string(raw, policy=email.policy.default)
         content = f"{mail['subject']}\n{mail.get_content()}"  # type: ignore[union-attr]
-        assert "tieout daily digest — ar — 2026-01-20" in content and "CRM_ACTIVE_BILLING_INACTIVE ACME" in content
+        assert "tieout daily digest — ar — 2026-01-20" in content and (
+            "CRM_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME)" in content)
         again = invoke("notify", "digest", "-p", str(project))
         assert "nothing new to send" in again.output and len(inbox.mails) == 1
     finally:
@@ -172,5 +174,6 @@ def test_a_severity_rising_to_p1_is_sent(tmp_path: Path, receiver: Receiver) -> 
     assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
     assert receiver.posts == []  # a P2 waits for the digest
     assert invoke("run", "-p", str(project), "--as-of", "2026-01-21").exit_code == 0
-    assert {p["title"].split(" — ")[1] for p in receiver.posts} == {"CRM_ACTIVE_BILLING_INACTIVE ACME",
-                                                                     "OPS_ACTIVE_BILLING_INACTIVE ACME"}
+    assert {p["title"].split(" — ")[1] for p in receiver.posts} == {
+        "CRM_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME)",
+        "OPS_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME)"}

@@ -134,7 +134,8 @@ def test_a_digest_repeats_a_reopening_and_a_rise_but_not_a_fall(tmp_path: Path, 
     assert crm in sent[0]["New"]
     # risen to P1: it leads the digest, in the P1 list
     assert sent[1] == {"P1": [crm, "OPS_ACTIVE_BILLING_INACTIVE"]}
-    assert "CRM_ACTIVE_BILLING_INACTIVE ACME: 60,000.00 USD at risk" in receiver.posts[1]["message"]
+    assert ("CRM_ACTIVE_BILLING_INACTIVE Acme Analytics Inc. (ACME): 60,000.00 USD at risk"
+            in receiver.posts[1]["message"])
     assert "(more severe)" in receiver.posts[1]["message"]
     assert crm not in sum(sent[2].values(), [])  # back to P2: told at P1 already
     assert crm in sent[3]["Resolved"]

@@ -159,7 +159,7 @@ def test_json_shape_and_filters(world: Path) -> None:
         "last_new", "money_at_risk", "currency", "trend", "week_over_week", "recurring_weeks", "recurring",
         "examples", "sentence"]
     assert list(data["patterns"][0]["examples"][0]) == [
-        "id", "canonical_id", "source_system", "source_id", "field", "first_seen", "resolved_on"]
+        "id", "canonical_id", "source_system", "source_id", "field", "first_seen", "resolved_on", "entity_name"]
     assert sum(p["count"] for p in data["patterns"]) == 10
     # --status open: only the open episodes count (one rename, the tax id, one void twice, the duplicate)
     assert sum(p["count"] for p in _patterns(world, "--status", "open")["patterns"]) == 5

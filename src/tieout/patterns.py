@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from tieout.config import Project
 from tieout.db import connect
+from tieout.entity_names import named, names_for
 from tieout.exposure import at_risk
 from tieout.record_versions import IGNORED_FOR_CHANGE
 from tieout.rules.registry import Rule
@@ -398,6 +399,9 @@ def patterns(
     trend_weeks = max(trend_weeks, of_weeks, 1)
     out = [_pattern(sig, occs, rules, project.reporting_currency, today, trend_weeks, min_weeks, of_weeks, examples)
            for sig, occs in groups.items()]
+    names = names_for(project, [e for p in out for e in p.examples], days[-1])
+    for p in out:
+        p.examples = named(p.examples, names)
     out.sort(key=lambda p: (not p.recurring, -p.recurring_weeks, -p.count, -p.money_at_risk, p.signature.rule,
                             p.signature.id))
     return Report(today, since, status, min_weeks, of_weeks, out)
@@ -526,7 +530,8 @@ def sentence(p: Pattern, of_weeks: int) -> str:
 
 def example_record(e: Episode) -> dict[str, Any]:
     return {"id": e.id, "canonical_id": e.canonical_id, "source_system": e.source_system,
-            "source_id": e.source_id, "field": e.field, "first_seen": e.first_seen, "resolved_on": e.resolved_on}
+            "source_id": e.source_id, "field": e.field, "first_seen": e.first_seen, "resolved_on": e.resolved_on,
+            "entity_name": e.entity_name}
 
 
 def pattern_record(p: Pattern) -> dict[str, Any]:

@@ -12,7 +12,9 @@ from datetime import date
 from typing import Any
 
 from tieout.config import Project
+from tieout.entity_names import EntityNames, named, read_names
 from tieout.errors import NotFound
+from tieout.ownership.model import load_registry
 from tieout.record_versions import (
     DayReader,
     FirstDay,
@@ -32,16 +34,30 @@ EXCEPTION_ID = re.compile(r"^[0-9a-f]{16}$")
 # The keys of contract §7, in its order; programs rely on them (`tieout exceptions`, the web API). Keys added
 # later go at the end, so that a CSV read by column position keeps its columns where they were:
 # `original_amount` and `original_currency` are the impact in the currency of the records it comes from, when
-# that is not the reporting currency (null otherwise, and when those records are in several currencies).
+# that is not the reporting currency (null otherwise, and when those records are in several currencies);
+# `entity_name` the entity's display name (tieout.entity_names; "" when there is none).
 JSON_KEYS = ("id", "rule", "canonical_id", "source_system", "source_id", "field", "severity", "impact",
              "currency", "team", "status", "classification", "first_seen", "last_seen", "resolved_on",
-             "episodes", "details", "ownership_edits", "original_amount", "original_currency")
+             "episodes", "details", "ownership_edits", "original_amount", "original_currency", "entity_name")
 
 
 def exception_record(e: QueuedException) -> dict[str, Any]:
     """`e` as `tieout exceptions --format json` lists it."""
     d = e.as_dict()
     return {k: d[k] for k in JSON_KEYS}
+
+
+def _names(reader: DayReader, day: date, subjects: list[Episode], entities: tuple[str, ...] = (),
+           records: tuple[tuple[str, str], ...] = ()) -> EntityNames:
+    """The names of the entities and records of `subjects`, and of `entities` and `records`, on stored `day`,
+    read from the day `reader` opened (a day the store cannot give back has no names)."""
+    con = reader.get(day)
+    if isinstance(con, str):
+        return EntityNames(day)
+    return read_names(con, load_registry(reader.project), day=day,
+                      entities={*entities, *(e.canonical_id for e in subjects if e.canonical_id)},
+                      records={*records, *((e.source_system, e.source_id) for e in subjects
+                                           if not e.canonical_id and e.source_system and e.source_id)})
 
 
 def _episode(e: Episode, rules: dict[str, Rule], today: date, why: Causes) -> dict[str, Any]:
@@ -75,6 +91,8 @@ def exception_story(reader: DayReader, rules: dict[str, Rule], ident: str, *,
     today = days[-1] if as_of is None else as_of
     latest = found[-1]
     why = causes(reader.project, found)
+    # named as on the day it was last seen, the day its records are shown for
+    (latest,) = named([latest], _names(reader, latest.last_seen, [latest]))
     e = _as_exception(latest, len(found), reader.project, rules, today, why)
     subject = Subject(latest.canonical_id, latest.source_system, latest.source_id)
     con = reader.get(latest.last_seen)
@@ -115,12 +133,17 @@ def entity_story(reader: DayReader, rules: dict[str, Rule], canonical_id: str, *
     if not resolved and not found:
         raise NotFound(f"no exception or entity {canonical_id!r} in {reader.project.store_path}"
                        + (f" (and no record resolves to it on {day})" if not isinstance(con, str) else f" ({con})"))
+    names = _names(reader, day, found, (canonical_id,), tuple(pairs))
+    for r in resolved:  # each record's own name: an ambiguous record's may be another entity's
+        r["record_name"] = names.records.get((r["source_system"], r["source_id"]), "")
     return {
         "kind": "entity",
         "canonical_id": canonical_id,
+        "entity_name": names.name(canonical_id),
         "as_of": day,
         "unavailable": con if isinstance(con, str) else None,
         "source_records": resolved,
         "episodes": [{"id": e.id, "rule": e.rule, "source_system": e.source_system, "source_id": e.source_id,
-                      "field": e.field, "team": e.team, **_episode(e, rules, today, why)} for e in found],
+                      "field": e.field, "team": e.team, "entity_name": e.entity_name,
+                      **_episode(e, rules, today, why)} for e in named(found, names)],
     }

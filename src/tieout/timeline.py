@@ -9,6 +9,7 @@ with a change that reports an exception the day before did not, and ends with th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -44,6 +45,9 @@ class Episode:
     # otherwise, and for days stored before currencies were kept).
     original_amount: Decimal | None
     original_currency: str | None
+    # The entity's display name (of the record, for one that resolves to no entity), for people: set by
+    # `tieout.entity_names.named`, "" until then and when there is none.
+    entity_name: str = dataclasses.field(default="", kw_only=True)  # `field`: a column of the exception
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +63,9 @@ class QueuedException(Episode):
     episodes: int
     # The forbidden edits of owned fields made on its first day (which make it an `ownership` exception).
     ownership_edits: tuple[dict[str, Any], ...] = ()
+    # What the queue's search looks in besides the exception's own fields: its entity's names, ids, domains and
+    # tax ids, folded (`tieout.entity_names`); set with `entity_name`.
+    search_text: str = dataclasses.field(default="", kw_only=True, repr=False, compare=False)
 
 
 def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, as_of: date,

@@ -93,7 +93,10 @@ def test_open_an_entity(page: Any) -> None:
     page.goto("/")
     page.locator(".queue-table tbody td.subject a").first.click()
     page.wait_for_url(re.compile(r"/entities/C\d+$"))
-    assert page.locator("h1").inner_text().startswith("Entity C")
+    # headed by the entity's name, its id beside it
+    heading = page.locator("h1")
+    assert heading.locator(".entity-name").inner_text().strip()
+    assert heading.inner_text().endswith(page.url.rsplit("/", 1)[1])
     assert page.locator(".sides .side").count() == 3
     screenshot(page, "entity")
 

@@ -73,7 +73,10 @@ def test_an_exception_page_shows_each_episode_and_the_first_day(client: TestClie
 
 def test_an_entity_page_is_its_360(client: TestClient) -> None:
     html = client.get("/entities/C00004").text
-    assert "Entity C00004" in html and "CRM_ACTIVE_BILLING_INACTIVE" in html
+    name = client.get("/api/entities/C00004").json()["entity_name"]
+    assert name  # headed by the entity's name, its id beside it (was "Entity C00004")
+    assert f'<h1><span class="entity-name">{name}</span> <span class="muted mono id">C00004</span></h1>' in html
+    assert "CRM_ACTIVE_BILLING_INACTIVE" in html
     assert "How each source record resolved" in html and "Records side by side" in html
 
 

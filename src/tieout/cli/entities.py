@@ -11,13 +11,17 @@ from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, 
 from tieout.config import Project
 from tieout.entities import propose, write_proposals
 from tieout.entities.candidates import explain_ties
+from tieout.entity_names import clipped, read_names
 from tieout.errors import ConfigError, NotFound
 from tieout.ingest import source_proposals
 from tieout.output import table, to_csv, to_json
+from tieout.ownership.model import load_registry
 from tieout.store import open_day, open_or_read_day, stored_days
 from tieout.systems import SYSTEMS
 
-COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key", "candidates")
+# `entity_name`: the entity's display name, for a record of no entity its own name (tieout.entity_names).
+COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key", "candidates",
+           "entity_name")
 
 
 def _default_as_of(project: Project, as_of: date | None) -> date:
@@ -53,20 +57,23 @@ def entities(ctx: click.Context, project_dir: Path, as_of: date | None, status: 
     day = _default_as_of(project, as_of)
     con = open_or_read_day(project, day)
     where = "" if status == "all" else f"WHERE status = '{status}'"
-    cur = con.execute(f"SELECT {', '.join(COLUMNS)} FROM source_records {where} "
-                      "ORDER BY source_system, source_id")
-    rows = [dict(zip(COLUMNS, r, strict=True)) for r in cur.fetchall()]
+    read = COLUMNS[:-1]
+    cur = con.execute(f"SELECT {', '.join(read)} FROM source_records {where} ORDER BY source_system, source_id")
+    rows = [dict(zip(read, r, strict=True)) for r in cur.fetchall()]
+    names = read_names(con, load_registry(project), day=day)
     for r in rows:
         r["candidates"] = list(r["candidates"] or [])
+        r["entity_name"] = names.name(r["canonical_id"], r["source_system"], r["source_id"])
     if fmt == "json":
         click.echo(to_json(rows))
     elif fmt == "csv":
         click.echo(to_csv([{**r, "candidates": " ".join(r["candidates"])} for r in rows], COLUMNS), nl=False)
     else:
         echo_rich(table(f"{len(rows)} source records on {day}",
-                        ("System", "Source id", "Canonical id", "Status", "Resolved by", "Key", "Candidates"),
-                        ((r["source_system"], r["source_id"], r["canonical_id"], r["status"], r["resolved_by"],
-                          r["matched_key"], ", ".join(r["candidates"])) for r in rows)))
+                        ("System", "Source id", "Canonical id", "Name", "Status", "Resolved by", "Key", "Candidates"),
+                        ((r["source_system"], r["source_id"], r["canonical_id"], clipped(r["entity_name"]),
+                          r["status"], r["resolved_by"], r["matched_key"], ", ".join(r["candidates"])) for r in rows),
+                        whole=("Source id", "Canonical id"), drop=("Key", "Resolved by", "Name")))
         # What the systems' own exports say about the map (e.g. Salesforce's merges): proposed, never applied.
         for name, proposed in source_proposals(project, day).items():
             if proposed:

@@ -11,6 +11,7 @@ import click
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
 from tieout.config import SEVERITIES, Project
 from tieout.due import DUE_KEYS, Due, due_of
+from tieout.entity_names import clipped, exception_text, matches, with_names
 from tieout.errors import ExceptionsAtOrAbove
 from tieout.exposure import at_risk
 from tieout.output import format_reporting, original, table, to_csv, to_json
@@ -51,6 +52,10 @@ def _at_risk(found: list[QueuedException], rules: dict[str, Rule]) -> str:
 @click.option("--team", multiple=True, help="Only these teams (repeatable).")
 @click.option("--severity", multiple=True, type=click.Choice(SEVERITIES), help="Only these severities.")
 @click.option("--rule", multiple=True, help="Only these rules (repeatable).")
+@click.option("--search", "search", metavar="TEXT",
+              help="Only exceptions whose entity or record has TEXT in a name (any case, accents or not), its "
+                   "canonical id, a source id, domain or tax id — or in the exception's id, rule, field, team "
+                   "or details.")
 @click.option("--as-of", "as_of", type=ISO_DATE, help="The queue as it stood on this date.")
 @click.option("--assignee", multiple=True, help="Only exceptions assigned to this user (repeatable).")
 @click.option("--unassigned", is_flag=True, help="Only exceptions assigned to nobody (with --assignee: or to them).")
@@ -60,8 +65,8 @@ def _at_risk(found: list[QueuedException], rules: dict[str, Rule]) -> str:
               help="Exit 5 if a listed open exception is at or above this severity.")
 @format_option("table", "json", "csv")
 def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severity: tuple[str, ...],
-                   rule: tuple[str, ...], as_of: date | None, assignee: tuple[str, ...], unassigned: bool,
-                   states: tuple[str, ...], fail_on: str | None, fmt: str) -> None:
+                   rule: tuple[str, ...], search: str | None, as_of: date | None, assignee: tuple[str, ...],
+                   unassigned: bool, states: tuple[str, ...], fail_on: str | None, fmt: str) -> None:
     """List exceptions: by default the open ones on the latest reconciled day."""
     project = open_project(project_dir)
     rules = load_rules(project)
@@ -75,6 +80,7 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
     ]
     if assignee or unassigned or states:
         found = _by_workflow(project, found, assignee, unassigned, states)
+    found = [e for e in with_names(project, found, as_of) if not search or matches(search, exception_text(e))]
     found.sort(key=lambda e: (RANK[e.severity], -e.impact, e.rule, e.id))
     days = stored_days(project, until=as_of)
     day = as_of or (days[-1] if days else None)
@@ -91,15 +97,16 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
         echo_rich(table(
             f"{len(found)} {status if status != 'all' else ''} exception(s)".replace("  ", " ")
             + _at_risk(found, rules),
-            ("ID", "Sev", "Rule", "Entity / record", "Impact", *(("Original",) if originals else ()), "Team",
-             "Status", "Class", "First seen", "Resolved"),
-            ((e.id, e.severity, e.rule, _subject(e), format_reporting(e.impact, e.currency),
+            ("ID", "Sev", "Rule", "Entity / record", "Name", "Impact", *(("Original",) if originals else ()),
+             "Team", "Status", "Class", "First seen", "Resolved"),
+            ((e.id, e.severity, e.rule, _subject(e), clipped(e.entity_name), format_reporting(e.impact, e.currency),
               *((original(e.original_amount, e.original_currency) or "",) if originals else ()), e.team, e.status,
               e.classification, e.first_seen, e.resolved_on or "") for e in found),
             right=("Impact", "Original"),
-            # Left out in this order when the terminal is narrow; ID, severity, rule, subject and impact stay.
-            whole=("ID", "Rule"),
-            drop=("Resolved", "First seen", "Class", "Status", "Original", "Team"),
+            # Left out in this order when the terminal is narrow; ID, severity, rule, subject and impact stay. The
+            # name goes last: the subject beside it still says which entity (its id) the row is about.
+            whole=("ID", "Rule", "Team"),  # a team is a word people type into --team
+            drop=("Resolved", "First seen", "Class", "Status", "Original", "Team", "Name"),
         ))
     if fail_on:
         worst = [e for e in found if e.status == "open" and at_or_above(e.severity, fail_on)]

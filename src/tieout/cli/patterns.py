@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
+from tieout.entity_names import TABLE_NAME_WIDTH, label
 from tieout.output import format_reporting, table, to_json
 from tieout.patterns import (
     DEFAULT_EXAMPLES,
@@ -22,6 +23,7 @@ from tieout.patterns import (
     window_start,
 )
 from tieout.rules.registry import load_rules
+from tieout.safe_text import for_terminal
 from tieout.store import stored_days
 
 
@@ -58,7 +60,7 @@ def _render(report: Report) -> None:
         click.echo(f"\n{n}. [{p.signature.id}] {p.sentence}")
         click.echo(f"   first seen {p.first_seen}, last new {p.last_new}, last seen {p.last_seen}")
         click.echo("   e.g. " + ", ".join(
-            f"{e.id} ({e.canonical_id or f'{e.source_system}:{e.source_id}'}, {e.first_seen})" for e in p.examples))
+            f"{e.id} ({for_terminal(label(e, width=TABLE_NAME_WIDTH))}, {e.first_seen})" for e in p.examples))
 
 
 @click.command("patterns")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
+from tieout.entity_names import clipped, subject
 from tieout.errors import NotFound
 from tieout.output import format_impact, money, table, to_json
 from tieout.record_versions import day_reader
@@ -77,15 +78,13 @@ def _row_text(table_name: str, row: dict[str, Any]) -> Text:
 
 def _render_exception(data: dict[str, Any]) -> None:
     e = data["exception"]
-    subject = e["canonical_id"] or f"{e['source_system']}:{e['source_id']}"
-    extra = " · ".join(x for x in (e["source_system"] if e["canonical_id"] else None, e["field"]) if x)
     click.echo(f"{e['id']}  {e['rule']}")
-    click.echo(f"  entity / record: {subject}" + (f" · {extra}" if extra else ""))
+    click.echo(f"  entity / record: {for_terminal(subject(e))}")
     impact = format_impact(e["impact"], e["currency"], e["original_amount"], e["original_currency"])
     click.echo(f"  severity {e['severity']}   impact {impact}   team {e['team'] or '-'}")
     click.echo(f"  status {e['status']}   classification {e['classification']}")
     if e["details"]:
-        click.echo(f"  details: {e['details']}")
+        click.echo(f"  details: {for_terminal(e['details'])}")
     for edit in e["ownership_edits"]:
         click.echo(f"  ownership break: {edit['system']} edited {edit['field']} of {edit['source_id']} on "
                    f"{edit['day']}: {_cell(edit['old'])!r} → {_cell(edit['new'])!r} "
@@ -141,14 +140,16 @@ def _render_first_day(first: dict[str, Any]) -> None:
 
 
 def _render_entity(data: dict[str, Any]) -> None:
-    click.echo(f"Entity {data['canonical_id']}")
+    name = data["entity_name"]
+    click.echo(f"{for_terminal(name)} — entity {data['canonical_id']}" if name else f"Entity {data['canonical_id']}")
     if data["unavailable"]:
         click.echo(f"  its records on {data['as_of']}: unavailable — {data['unavailable']}")
     else:
         echo_rich(table(f"{len(data['source_records'])} source record(s) on {data['as_of']}",
-                        ("System", "Source id", "Status", "Resolved by", "Key", "Candidates"),
-                        ((r["source_system"], r["source_id"], r["status"], r["resolved_by"], r["matched_key"],
-                          _cell(r["candidates"])) for r in data["source_records"])))
+                        ("System", "Source id", "Name", "Status", "Resolved by", "Key", "Candidates"),
+                        ((r["source_system"], r["source_id"], clipped(r["record_name"]), r["status"],
+                          r["resolved_by"], r["matched_key"], _cell(r["candidates"])) for r in data["source_records"]),
+                        whole=("Source id",), drop=("Key", "Resolved by", "Name")))
     click.echo("")
     echo_rich(table(f"{len(data['episodes'])} exception episode(s), by date",
                     ("First seen", "Last seen", "Resolved on", "Rule", "ID", "System", "Field", "Severity",

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from tieout.config import Project
+from tieout.entity_names import label
 from tieout.notify.deliver import channel_key, deliver, masked
 from tieout.notify.log import Told, delivered, record
 from tieout.output import format_impact
@@ -74,11 +75,10 @@ class Ledger:
 
 
 def line(i: Item, currency: str) -> str:
-    who = i.canonical_id or f"{i.source_system}:{i.source_id}"
     extra = f" ({i.source_system}{'.' + i.field if i.field else ''})" if i.canonical_id and i.source_system else ""
     again = f", reopened (episode {i.episode})" if i.episode > 1 else ""
     at_risk = format_impact(i.impact, currency, i.original_amount, i.original_currency)
-    return f"[{i.severity}] {i.rule} {who}{extra}: {at_risk} at risk, first seen {i.first_seen}{again} — id {i.id}"
+    return f"[{i.severity}] {i.rule} {label(i)}{extra}: {at_risk} at risk, first seen {i.first_seen}{again} — id {i.id}"
 
 
 def send(project: Project, team: str, url: str, kind: str, title: str, body: str, entries: list[Entry],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from tieout.config import Project
+from tieout.entity_names import label
 from tieout.notify.deliver import channel_key
 from tieout.notify.ledger import Ledger, Outcome, line, send
 from tieout.output import format_reporting
@@ -36,6 +37,6 @@ def notify_p1s(project: Project, rules: dict[str, Rule], last_run: date) -> list
         for url in urls:
             for i in p1s:
                 if i.team == team and ledger.due(i, "p1", channel_key(url)):
-                    title = f"tieout P1 — {i.rule} {i.canonical_id or i.source_id} — {format_reporting(i.impact, cur)}"
+                    title = f"tieout P1 — {i.rule} {label(i, width=60)} — {format_reporting(i.impact, cur)}"
                     out.append(send(project, team, url, "p1", title, line(i, cur), [(i, "p1")], days[-1]))
     return out

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from tieout.config import Project
+from tieout.entity_names import named, names_for, stored_day_of
+from tieout.entity_names import subject as subject_of
 from tieout.errors import NotFound
 from tieout.exposure import at_risk
 from tieout.rules.registry import Rule
@@ -44,6 +46,7 @@ class Item:
     # the impact in the records' own currency, when that is not the reporting currency (tieout.timeline.Episode)
     original_amount: Decimal | None = None
     original_currency: str | None = None
+    entity_name: str = ""  # the entity's display name on the as-of date (tieout.entity_names)
 
     @property
     def open(self) -> bool:
@@ -51,12 +54,8 @@ class Item:
 
     @property
     def subject(self) -> str:
-        parts = [self.canonical_id or f"{self.source_system}:{self.source_id}"]
-        if self.canonical_id and self.source_system:
-            parts.append(self.source_system)
-        if self.field:
-            parts.append(self.field)
-        return " · ".join(parts)
+        """`Acme Inc. (C00042) · billing · legal_name`: the entity's name and id, the system, the field."""
+        return subject_of(self)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "rule": self.rule, "canonical_id": self.canonical_id,
@@ -65,7 +64,7 @@ class Item:
                 "classification": self.classification, "first_seen": self.first_seen,
                 "last_seen": self.last_seen, "resolved_on": self.resolved_on, "episode": self.episode,
                 "age_days": self.age_days, "original_amount": self.original_amount,
-                "original_currency": self.original_currency}
+                "original_currency": self.original_currency, "entity_name": self.entity_name}
 
 
 def worst_first(items: list[Item]) -> list[Item]:
@@ -95,7 +94,9 @@ def items_until(project: Project, rules: dict[str, Rule], as_of: date) -> list[I
     for e in sorted(found, key=lambda e: (e.id, e.first_seen)):
         numbered[e.id] = numbered.get(e.id, 0) + 1
         out.append(_item(e, why.classify(e, rules, as_of), numbered[e.id], as_of))
-    return sorted(out, key=lambda i: (i.first_seen, i.rule, i.id))
+    # named as on the as-of date, which every report and notification reads at
+    names = names_for(project, out, stored_day_of(project, as_of))
+    return named(sorted(out, key=lambda i: (i.first_seen, i.rule, i.id)), names)
 
 
 def _item(e: Episode, classification: str, number: int, as_of: date) -> Item:

@@ -16,6 +16,7 @@ from typing import Any
 
 import tieout.reports.bridge as bridge_
 from tieout.config import Project
+from tieout.entity_names import entity_names, label
 from tieout.errors import BadArgument, NotFound
 from tieout.exposure import at_risk
 from tieout.reports.data import Item, items_until, open_on, worst_first
@@ -124,6 +125,11 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
     from tieout.corrections import corrections_for  # SQLAlchemy only when asked
 
     corrections = [c for c in corrections_for(project, until=end) if c.recorded_on(project.timezone) >= start]
+    # The bridge's entities and the corrected ones by name too, as on the period's last day.
+    names = entity_names(project, end, entities={*(cid for line in counts["bridge"] for cid in line["entities"]),
+                                                 *(c.canonical_id for c in corrections)}, records=())
+    for line in counts["bridge"]:
+        line["entity_names"] = [names.name(cid) for cid in line["entities"]]
     return {
         "report": "monthly",
         "period": {"label": label, "start": start, "end": end, "days_reconciled": len(in_period),
@@ -139,7 +145,8 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
                      if any(d < start for d in days) else 0,
                      "open_at_end": len(still)},
         "corrections": [{"recorded_at": c.recorded_at, "recorded_on": c.recorded_on(project.timezone),
-                         "canonical_id": c.canonical_id, "system": c.system, "field": c.field,
+                         "canonical_id": c.canonical_id, "entity_name": names.name(c.canonical_id),
+                         "system": c.system, "field": c.field,
                          "source_id": c.source_id, "old_value": c.old_value, "new_value": c.new_value,
                          "reason": c.reason, "who": c.who, "ticket": c.ticket, "seq": c.seq} for c in corrections],
         "configuration_changes": _changes(project, days, start, end),
@@ -150,6 +157,11 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
 
 def _subject(i: dict[str, Any]) -> str:
     return i["canonical_id"] or f"{i['source_system']}:{i['source_id']}"
+
+
+def _named(ids: list[str], names: list[str]) -> str:
+    """`Acme Inc. (C00042), C00043`: a bridge line's entities, each by its name and id."""
+    return ", ".join(label({"canonical_id": cid, "entity_name": name}) for cid, name in zip(ids, names, strict=True))
 
 
 def document(report: dict[str, Any]) -> Document:
@@ -163,7 +175,7 @@ def document(report: dict[str, Any]) -> Document:
         if n == 0:  # each later step starts where the one before ended
             bridge_rows.append({"step": f"{a} active customers", "rule": "", "count": ac[a], "effect": None})
         bridge_rows += [{"step": f"  {line['why']}", "rule": line["rule"], "count": line["count"],
-                         "effect": line["effect"], "entities": ", ".join(line["entities"])}
+                         "effect": line["effect"], "entities": _named(line["entities"], line["entity_names"])}
                         for line in report["bridge"] if line["from"] == a]
         bridge_rows.append({"step": f"→ {b} active customers", "rule": "", "count": ac[b], "effect": None,
                             "entities": f"unexplained: {un[f'{a}_{b}']}"})
@@ -217,6 +229,7 @@ def document(report: dict[str, Any]) -> Document:
                     [{"what": k.replace("_", " "), "count": v} for k, v in report["activity"].items()]),
             Section("Corrections", "Corrections recorded in the period (tieout correct)",
                     [Column("recorded_on", "Recorded on", "date"), Column("canonical_id", "Entity"),
+                     Column("entity_name", "Name"),
                      Column("system", "System"), Column("field", "Field"), Column("old_value", "Old"),
                      Column("new_value", "New"), Column("reason", "Reason"), Column("who", "Who"),
                      Column("ticket", "Ticket"), Column("seq", "Log seq", "int")], report["corrections"]),

@@ -45,9 +45,10 @@ class Document:
 
 
 ITEM_COLUMNS = [
-    Column("severity", "Severity"), Column("rule", "Rule"), Column("subject", "Entity / record"),
-    Column("impact", "Impact", "money"), Column("team", "Team"), Column("classification", "Class"),
-    Column("first_seen", "First seen", "date"), Column("age_days", "Age (days)", "int"), Column("id", "ID"),
+    Column("severity", "Severity"), Column("rule", "Rule"), Column("entity_name", "Name"),
+    Column("subject", "Entity / record"), Column("impact", "Impact", "money"), Column("team", "Team"),
+    Column("classification", "Class"), Column("first_seen", "First seen", "date"),
+    Column("age_days", "Age (days)", "int"), Column("id", "ID"),
 ]
 RESOLVED_COLUMNS = [c for c in ITEM_COLUMNS if c.key not in ("age_days",)] + [
     Column("resolved_on", "Resolved on", "date"), Column("age_days", "Days open", "int")]

@@ -60,7 +60,8 @@ def list_exceptions(
     classification: Annotated[list[str] | None,
                               Query(description="pending, structural, timing, ownership (repeatable)")] = None,
     age: Annotated[list[str] | None, Query(description="0-1, 2-7, 8-30, 31+ days open (repeatable)")] = None,
-    q: Annotated[str, Query(description="text in the id, rule, entity, record, field, team or details")] = "",
+    q: Annotated[str, Query(description="text in the id, rule, field, team or details, or in the entity: a name "
+                                        "(any case, accents or not), canonical id, source id, domain or tax id")] = "",
     sort: Annotated[str, Query(description="impact, severity, age or newest")] = "impact",
     as_of: Annotated[str | None, Query(description="the queue as it stood on this day (YYYY-MM-DD)")] = None,
     view: Annotated[str, Query(description="all (every team's) or mine (the signed-in user's teams, assigned "

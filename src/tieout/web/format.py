@@ -13,6 +13,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from tieout.currencies import exponent
+from tieout.entity_names import subject as entity_subject
 from tieout.output import digits
 from tieout.output import money as exact
 from tieout.systems import title
@@ -89,14 +90,9 @@ def system(name: str | None) -> str:
 
 
 def subject(e: dict[str, Any] | Any) -> str:
-    """What an exception is about, in one line: `C00042 · billing · legal_name` or `billing:cus_1`."""
-    get = e.get if isinstance(e, dict) else lambda k: getattr(e, k)
-    parts = [get("canonical_id") or f"{get('source_system')}:{get('source_id')}"]
-    if get("canonical_id") and get("source_system"):
-        parts.append(get("source_system"))
-    if get("field"):
-        parts.append(get("field"))
-    return " · ".join(parts)
+    """What an exception is about, in one line: `Acme Inc. (C00042) · billing · legal_name` or
+    `billing:cus_1` (tieout.entity_names.subject)."""
+    return entity_subject(e)
 
 
 def code_spans(text: str) -> Markup:

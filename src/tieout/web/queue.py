@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from tieout.config import SEVERITIES, Project
+from tieout.entity_names import exception_text, fold, matches
 from tieout.severity import RANK
 from tieout.timeline import STATUSES, QueuedException
 
@@ -180,7 +181,7 @@ class Filters:
             "rule": not self.rule or e.rule in self.rule,
             "classification": not self.classification or e.classification in self.classification,
             "age": not self.age or age_bucket(age(e, as_of)) in self.age,
-            "q": not self.q or self.q.lower() in _haystack(e, flow),
+            "q": not self.q or matches(self.q, _haystack(e, flow)),
         }
         return all(ok for name, ok in checks.items() if name != ignore)
 
@@ -220,8 +221,9 @@ class Filters:
 
 
 def _haystack(e: QueuedException, flow: Flow) -> str:
-    return " ".join(str(x) for x in (e.id, e.rule, e.canonical_id, e.source_system, e.source_id, e.field, e.team,
-                                     e.details, flow.assignee) if x).lower()
+    """What the search box looks in: the exception's own fields, its entity's names, ids, domains and tax ids
+    (tieout.entity_names), and its assignee — folded, so any case and accents match."""
+    return f"{exception_text(e)} {fold(flow.assignee)}"
 
 
 def sort(order: str, found: list[QueuedException], as_of: date) -> list[QueuedException]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tieout.config import CONFIG_FILE, Project
 from tieout.entities.candidates import RecordCandidates
+from tieout.entity_names import with_names
 from tieout.ownership.model import REGISTRY_FILE, Registry, load_registry
 from tieout.record_versions import DayReader, day_reader
 from tieout.rules.registry import Rule, load_rules
@@ -84,9 +85,10 @@ class Reads:
         return self._cached(("registry",), lambda: load_registry(self.project))
 
     def exceptions(self, as_of: date | None = None) -> list[QueuedException]:
-        """Every exception's latest episode as of `as_of` (default: the latest stored day), any status."""
-        return self._cached(("exceptions", as_of),
-                            lambda: exceptions(self.project, self.rules(), as_of=as_of, status="all"))
+        """Every exception's latest episode as of `as_of` (default: the latest stored day), any status, with
+        its entity's name and search text (tieout.entity_names)."""
+        return self._cached(("exceptions", as_of), lambda: with_names(
+            self.project, exceptions(self.project, self.rules(), as_of=as_of, status="all"), as_of))
 
     def patterns(self, as_of: date | None = None) -> Report:
         """`tieout patterns` as of `as_of` (default: the latest stored day), every episode counted."""
