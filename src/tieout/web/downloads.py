@@ -29,7 +29,8 @@ QUEUE_KEYS = (*JSON_KEYS, *WORKFLOW_KEYS, *DUE_KEYS)
 # The Excel sheet's columns: a person's reading of the same rows (the CSV keeps every key, for programs).
 SHEET_COLUMNS = [
     Column("severity", "Severity"), Column("rule", "Rule"), Column("canonical_id", "Entity"),
-    Column("source_system", "System"), Column("source_id", "Record"), Column("field", "Field"),
+    Column("entity_name", "Name"), Column("source_system", "System"), Column("source_id", "Record"),
+    Column("field", "Field"),
     Column("impact", "Impact", "money"), Column("original", "Original amount", "amount"), Column("team", "Team"),
     Column("status", "Status"), Column("workflow", "Workflow"), Column("assignee", "Assignee"),
     Column("classification", "Class"), Column("first_seen", "First seen", "date"),
