@@ -195,7 +195,7 @@ def test_the_original_amount_in_json_csv_the_table_and_show(eur_project: Path) -
     found = exceptions_json(eur_project)
     keys = list(found[0])
     # added at the end, nothing renamed; the entity's name (added later still) after them
-    assert keys[-3:] == ["original_amount", "original_currency", "entity_name"]
+    assert keys[-6:] == ["original_amount", "original_currency", "entity_name", "age_days", "due_on", "overdue"]
     table = list(csv.DictReader(io.StringIO(invoke("exceptions", "-p", str(eur_project), "--format", "csv").stdout)))
     assert (table[0]["impact"], table[0]["original_amount"], table[0]["original_currency"]) == (
         "10800.00", "10000.00", "EUR")
