@@ -45,6 +45,11 @@ class Seen:
         return Seen([{k: v for k, v in e.items() if k != "ownership_edits"} for e in self.exceptions],
                     self.timeline, self.manifest)
 
+    def without_entity_names(self) -> Seen:
+        """The same, less each exception's entity name (read from the stored records)."""
+        return Seen([{k: v for k, v in e.items() if k != "entity_name"} for e in self.exceptions],
+                    self.timeline, self.manifest)
+
 
 def seen(project: Path) -> Seen:
     manifest = days_dir(load_project(project)) / MANIFEST

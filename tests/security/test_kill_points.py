@@ -36,6 +36,10 @@ pytestmark = pytest.mark.slow
 # ("not yet repaired") and the queue lists no ownership edits for it until the next run repairs the history.
 # The battery holds everything else of the queue to the exact state; test_known_gap_... keeps the gap in view.
 KNOWN_GAP = "ownership edits of the next day hidden until the next run"
+# Known gap (docs/security.md, "Not guaranteed"): a stored day run again moves its own new source history into
+# place before its commit; killed in between, the names read from the store are the new exports' while the
+# findings are the old run's. The battery holds everything else of that state to the exact commit.
+NAMES_AHEAD = "entity names of a re-run day read from its new source history before its commit"
 # A day commit: the day manifest's temporary file moved into place (days.py).
 COMMIT = re.compile(r"os\.replace .*/\.tieout/days/\.manifest\.json\.\d+\.tmp")
 CHANGED_22 = WORLD["2026-01-23"]  # the 22nd's exports corrected after it was stored: its findings change
@@ -51,6 +55,8 @@ class Scenario:
     exports: tuple[tuple[str, dict[str, str]], ...] = ()  # exports replaced once the days are stored
     # The command re-bases the next stored day's source history before its commit: see KNOWN_GAP.
     rebases_next_day: bool = False
+    # The command replaces a stored day's own source history before its commit: see NAMES_AHEAD.
+    replaces_own_history: bool = False
     # Kill at every `every`-th distinct point (the first and the last always). A daily run's first and next
     # day are killed at every point; the other commands' points are mostly those points again, so `make test`
     # samples them to stay within its time (≈ 3 of the 9.5 minutes all points take on 2 cores);
@@ -70,7 +76,7 @@ SCENARIOS = [
     Scenario("first run of a fresh store", (), _run("2026-01-20")),
     Scenario("the next day", ("2026-01-20", "2026-01-21"), _run("2026-01-22")),
     Scenario("a stored day run again on corrected exports", ("2026-01-20", "2026-01-21", "2026-01-22"),
-             _run("2026-01-22"), exports=(("2026-01-22", CHANGED_22),), every=2),
+             _run("2026-01-22"), exports=(("2026-01-22", CHANGED_22),), replaces_own_history=True, every=2),
     Scenario("an earlier day out of order", ("2026-01-20", "2026-01-22"), _run("2026-01-21"),
              rebases_next_day=True, every=2),
     Scenario("backfill --jobs 1", ("2026-01-20",), _backfill("2026-01-21", "2026-01-22", 1),
@@ -156,6 +162,9 @@ class Battery:
         now = assert_consistent(project)
         if self.scenario.rebases_next_day and now not in self.allowed:  # KNOWN_GAP, and nothing else
             now, allowed = now.without_ownership_edits(), [a.without_ownership_edits() for a in self.allowed]
+            self.gaps.append(where)
+        elif self.scenario.replaces_own_history and now not in self.allowed:  # NAMES_AHEAD, and nothing else
+            now, allowed = now.without_entity_names(), [a.without_entity_names() for a in self.allowed]
             self.gaps.append(where)
         else:
             allowed = self.allowed
