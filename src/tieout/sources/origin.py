@@ -75,6 +75,11 @@ class Origin(ABC):
         row = one(con, f"SELECT {quote_name(name)} FROM {self.relation('tieout_again')} LIMIT 1 OFFSET {rowid}")
         return row[0] if row else None
 
+    def keep_records(self, con: duckdb.DuckDBPyConnection, raw: str) -> None:
+        """Delete the loaded rows that are no records (a vendor's deleted ones) from `raw`, whose rowids the
+        remaining rows keep (nothing by default)."""
+        return None
+
     def empty(self) -> InputError:
         return InputError("header only: the export holds no records (a missing day is not a clean day)",
                           file=self.file, row=2)

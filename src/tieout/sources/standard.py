@@ -267,6 +267,7 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin
     except duckdb.Error as e:
         raise origin.unreadable(str(e)) from e
     origin.first_reject(con, spec.table)
+    origin.keep_records(con, raw)
     count = one(con, f"SELECT count(*) FROM {raw}")[0]  # type: ignore[index]
     if count == 0:
         raise origin.empty()

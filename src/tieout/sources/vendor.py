@@ -37,6 +37,7 @@ from tieout.sources.origin import (
 from tieout.sql import literal, quote_name
 
 UNCONVERTED = "tieout__unconverted"
+LIVE = "tieout__live"  # a row `keep` keeps, where the loaded table holds every row (`VendorTable.live`)
 INPUT = "tieout__input_"
 
 
@@ -67,7 +68,12 @@ class Reader(ABC):
         `tieout__position` (0-based, in its file) when `positioned`. Numbering rows as they stream by keeps
         DuckDB to one thread, so a table read whole is staged unnumbered (`VendorTable.stage`)."""
 
-    positioned = True  # False: the raw table's rowid is the row's position in the one file
+    # False: one file whose rows, read unnumbered, come in their order (its rowid is the row's position)
+    positioned = True
+
+    def placed_rows(self, rejects: str, numbered: bool = True) -> str:
+        """`rows`, with `tieout__file` and (`numbered`) `tieout__position` whether or not `positioned`."""
+        return self.rows(rejects, numbered)
 
     def first_reject(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
         return None
@@ -135,6 +141,13 @@ class CsvReader(Reader):
         position = f", row_number() OVER () - 1 AS {POSITION}" if numbered else ""
         return f"(SELECT *, filename AS {FILE}{position} FROM {source})"
 
+    def placed_rows(self, rejects: str, numbered: bool = True) -> str:
+        rows = self.rows(rejects, numbered)
+        if self.positioned:
+            return rows
+        position = f", row_number() OVER () - 1 AS {POSITION}" if numbered else ""
+        return f"(SELECT *, {literal(str(self.paths[0]))} AS {FILE}{position} FROM {rows})"
+
     def first_reject(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
         if self.native:
             first_csv_reject(con, rejects, encoding=self.encoding, encoding_key=self.encoding_key)
@@ -182,6 +195,8 @@ class JsonReader(Reader):
 
     def __init__(self, paths: list[Path], label: Path, unwrap: tuple[str, ...] = ()) -> None:
         super().__init__(paths, label)
+        # Each file's objects come in order; their `tieout__file` is always there (`placed_rows` is `rows`).
+        self.positioned = len(paths) > 1
         self.parsed: dict[str, tuple[Segment, ...]] = {}  # field -> its path in `tieout__fields`
         # Paths tried in order for the record inside each object (an API list entry {"customer": {...}}, a
         # webhook event's content.customer); an object holding none of them is the record itself.
@@ -439,8 +454,12 @@ class VendorTable(Origin):
         self.tz = tz
         self.keep = keep  # rows the vendor keeps but that are not live records (Salesforce's deleted ones)
         self.system_key = system_key  # e.g. sources.crm, to tell a person where a column map is set
-        # Rows filtered, or joined to a related table (a join may reorder them): each carries its place.
-        self.positioned = reader.positioned or keep is not None or joins
+        # Rows of several files, or joined to a related table (a join may reorder them): each carries its place.
+        self.positioned = reader.positioned or joins
+        # One file read in order with `keep`: every row is loaded, `keep` as the column LIVE, and the rows it
+        # leaves out are deleted from the loaded table (`keep_records`), whose rowid stays each row's position
+        # — a filter would renumber them, and numbering them as they stream by keeps DuckDB to one thread.
+        self.live = keep is not None and not self.positioned
         self.staged: str | None = None  # the temp table `stage` read the inputs into
         if isinstance(reader, JsonReader):
             reader.want(self._inputs())
@@ -478,9 +497,7 @@ class VendorTable(Origin):
             return
         computed = self._computed_inputs()
         inputs = [quote_name(f"{INPUT}{i}") for i in computed]
-        rows = self.reader.rows(rejects, numbered=False)
-        if not self.reader.positioned:
-            rows = f"(SELECT *, {literal(str(self.reader.paths[0]))} AS {FILE} FROM {rows})"
+        rows = self.reader.placed_rows(rejects, numbered=False)
         staged = f"{self.spec.table}__input"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join([FILE, *inputs])} "
                     f"FROM {self._inputs_of(rows, computed)}")
@@ -526,17 +543,25 @@ class VendorTable(Origin):
         if self.positioned:
             out += [FILE, POSITION]
             inner += [FILE, POSITION]
-        where = f" WHERE {self.keep.sql(self._refs(self.keep), self.tz)}" if self.keep is not None else ""
+        where = ""
+        if self.keep is not None:
+            keep = self.keep.sql(self._refs(self.keep), self.tz)
+            if self.live:
+                out.append(LIVE)
+                inner.append(f"coalesce({keep}, false) AS {LIVE}")
+            else:
+                where = f" WHERE {keep}"
         return (f"(SELECT {', '.join(out)} FROM (SELECT {', '.join(inner)} FROM {self._input_rows(rejects)}"
                 f"{where}))")
 
     def _rows(self, rejects: str) -> str:
-        rows = self.reader.rows(rejects)
-        if self.positioned and not self.reader.positioned:
-            # One file whose rows are filtered: the rowid no longer tells a row's place, so it is carried.
-            rows = (f"(SELECT *, {literal(str(self.reader.paths[0]))} AS {FILE}, row_number() OVER () - 1 AS "
-                    f"{POSITION} FROM {rows})")
-        return rows
+        # Positioned: each row carries its place (a joined one file's rows are numbered here). Otherwise the
+        # rows of the one file in order, every row (LIVE ones or not): the rowid is the place.
+        return self.reader.placed_rows(rejects) if self.positioned else self.reader.rows(rejects, numbered=False)
+
+    def keep_records(self, con: duckdb.DuckDBPyConnection, raw: str) -> None:
+        if self.live:  # a deleted row keeps the rowid of every row after it
+            con.execute(f"DELETE FROM {raw} WHERE NOT {LIVE}")
 
     def unreadable(self, message: str) -> InputError:
         return self.reader.unreadable(message)
