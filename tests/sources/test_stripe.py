@@ -328,10 +328,14 @@ def test_a_stripe_day_reconciles_like_the_standard_one(tmp_path: Path) -> None:
 
 # --- what is refused, and how it is named ------------------------------------------------------------------
 
-def _message(tmp_path: Path, invoice: dict[str, object]) -> str:
+def _message(tmp_path: Path, invoice: dict[str, object], json_lines: bool = False) -> str:
     root = stripe_project(tmp_path, [healthy_customer()], [healthy_invoice(id="in_0"), invoice])
-    error = refusal(root)
     invoices = root / "exports" / DAY / "stripe" / "invoices.json"
+    if json_lines:  # the same invoices, one object a line
+        invoices.unlink()
+        invoices = invoices.with_suffix(".jsonl")
+        invoices.write_text(json.dumps(healthy_invoice(id="in_0")) + "\n" + json.dumps(invoice) + "\n")
+    error = refusal(root)
     text = str(error)
     assert text.startswith(f"{invoices}, object 1 (in_1), field ")
     return text.removeprefix(f"{invoices}, object 1 (in_1), ")
@@ -381,11 +385,12 @@ SECONDS = "unix seconds such as 1767225600"
 ], ids=["created-iso", "created-fraction", "finalized", "total-fraction", "total-comma", "status", "currency",
         "end-before-start", "start-iso", "end-missing", "quantity-negative", "quantity-5-decimals", "has-more",
         "no-lines"])
+@pytest.mark.parametrize("json_lines", [False, True], ids=["list", "json-lines"])
 def test_a_bad_value_is_refused_with_its_object_and_field(tmp_path: Path, invoice: dict[str, object],
-                                                          message: str) -> None:
+                                                          message: str, json_lines: bool) -> None:
     invoice = json.loads(json.dumps(invoice))
     invoice["id"] = "in_1"
-    assert _message(tmp_path, invoice) == message
+    assert _message(tmp_path, invoice, json_lines) == message
 
 
 def test_a_bad_second_line_is_named_by_its_index(tmp_path: Path) -> None:
@@ -419,6 +424,65 @@ def test_a_missing_file_and_invalid_json_are_refused(tmp_path: Path) -> None:
     assert str(refusal(root)) == f"{folder / 'invoices.json'}: file is missing"
     (folder / "invoices.json").write_text('{"object": "list", "data": [{"id": "in_1",')
     assert str(refusal(root)).startswith(f"{folder / 'invoices.json'}: is not valid JSON: ")
+
+
+# JSON Lines of records are parsed by DuckDB's JSON reader straight into the fields read
+# (`JsonReader.field_rows`); a file that reader stops at is read again as each record's text. Either way a day
+# reads as it always did: the outcome of each file below, read so, equals its outcome read as text only.
+HEALTHY_LINE = json.dumps(healthy_invoice(id="in_1"))
+JSON_LINES = {
+    "healthy": [HEALTHY_LINE, json.dumps(healthy_invoice(id="in_2", deleted=True))],
+    "bad-value": [HEALTHY_LINE, json.dumps(with_line(healthy_invoice(id="in_2"), period={"start": "x", "end": 1}))],
+    "lines-not-a-list": [HEALTHY_LINE, json.dumps(healthy_invoice(id="in_2", lines="none"))],
+    "line-not-an-object": [HEALTHY_LINE, json.dumps(healthy_invoice(id="in_2", lines={"data": [7]}))],
+    "key-twice": [HEALTHY_LINE, '{"id": "in_2", "id": "in_3", "customer": "cus_1"}'],
+    "array-line": [HEALTHY_LINE, "[1, 2]"],
+    "malformed-line": [HEALTHY_LINE, '{"id": "in_2", "customer":'],
+    "blank-lines-and-crlf": ["", HEALTHY_LINE + "\r", "  ", json.dumps(healthy_invoice(id="in_2")) + "\r"],
+}
+
+
+@pytest.mark.parametrize("name", list(JSON_LINES))
+def test_json_lines_read_into_their_fields_read_as_their_text_does(tmp_path: Path, name: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from tieout.sources.vendor import JsonReader, VendorTable
+
+    root = stripe_project(tmp_path, [healthy_customer()], [])
+    folder = root / "exports" / DAY / "stripe"
+    (folder / "invoices.json").unlink()
+    (folder / "invoices.jsonl").write_text("\n".join(JSON_LINES[name]) + "\n")
+
+    def outcome() -> object:
+        try:
+            return typed(root)
+        except InputError as e:
+            return str(e)
+
+    plainly: list[bool] = []
+    read_plainly = VendorTable.read_plainly
+    monkeypatch.setattr(VendorTable, "read_plainly", lambda self: plainly.append(read_plainly(self)) or plainly[-1])
+    fields = outcome()
+    assert (True in plainly) == (name not in ("healthy", "bad-value", "blank-lines-and-crlf"))  # read again
+    monkeypatch.setattr(JsonReader, "reads_fields", lambda self, names: False)
+    assert outcome() == fields
+    if name == "healthy":
+        assert [r[0] for r in fields["billing_invoices"]] == ["in_1"]  # type: ignore[index]
+
+
+def test_pages_of_json_lines_read_into_their_fields_name_each_page(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tieout.sources.vendor import JsonReader
+
+    root = stripe_project(tmp_path, [healthy_customer()], [])
+    folder = root / "exports" / DAY / "stripe"
+    (folder / "invoices.json").unlink()
+    (folder / "invoices_1.jsonl").write_text(HEALTHY_LINE + "\n" + json.dumps(healthy_invoice(id="in_2")) + "\n")
+    (folder / "invoices_2.jsonl").write_text(json.dumps(healthy_invoice(id="in_3")) + "\n" + HEALTHY_LINE + "\n")
+    fields = str(refusal(root))
+    assert fields == (f"{folder / 'invoices_2.jsonl'}, object 1 (in_1), field 'id': duplicate invoice_id in_1 (also "
+                      f"at object 0 (in_1) of {folder / 'invoices_1.jsonl'})")
+    monkeypatch.setattr(JsonReader, "reads_fields", lambda self, names: False)
+    assert str(refusal(root)) == fields
 
 
 def test_a_refused_run_writes_nothing(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ class Conversion:
         """SQL true where the vendor holds a value for the column."""
         if self.present:
             return f"coalesce(({self.present.format(*refs, tz=_sql_literal(tz))}), false)"
-        return f"coalesce(trim({refs[0]}), '') <> ''"
+        return not_blank(refs[0])
 
     def bad_sql(self, refs: list[str], tz: str, result: str | None = None) -> str | None:
         """SQL true where the vendor's values did not convert: present, and the result (`result` where it is
@@ -69,6 +69,12 @@ class Conversion:
     def reading(self, column: str) -> Conversion:
         """The same conversion over another vendor column (`fields:` names an org's own column)."""
         return replace(self, inputs=(column, *self.inputs[1:]), optional=False)
+
+
+def not_blank(v: str) -> str:
+    """SQL true where the text `v` holds more than blanks (`trim` removes). A value that starts with a printable
+    ASCII character (most) is not blank: `trim`, which copies the text, is asked only of the others."""
+    return f"coalesce({v} >= '!' AND {v} < chr(128) OR trim({v}) <> '', false)"
 
 
 def text(column: str, *, optional: bool = False) -> Conversion:
@@ -178,11 +184,26 @@ def status(column: str, mapping: Mapping[str, str], *, optional: bool = False,
                       optional, note)
 
 
+# A plain web address: lower case, http(s)://, one `www.`, a host that does not start with `www` (RE2 has no
+# look-ahead: a first label of `w`, `ww`, or anything else) and at most a trailing slash. `_HOST_AT` is where its
+# host starts.
+_PLAIN_HOST = "(?:[a-vx-z0-9.-][a-z0-9.-]*|w(?:[a-vx-z0-9.-][a-z0-9.-]*|w(?:[a-vx-z0-9.-][a-z0-9.-]*)?)?)"
+_PLAIN_ADDRESS = f"'(?:https?://)?(?:www\\.)?{_PLAIN_HOST}/?'"
+_HOST_AT = ("CASE WHEN starts_with({0}, 'https://www.') THEN 13 WHEN starts_with({0}, 'http://www.') THEN 12 "
+            "WHEN starts_with({0}, 'https://') THEN 9 WHEN starts_with({0}, 'http://') THEN 8 "
+            "WHEN starts_with({0}, 'www.') THEN 5 ELSE 1 END")
+
+
 def web_host(column: str, *, optional: bool = False) -> Conversion:
-    """A web address (`https://www.acme.com/about`, `acme.com`) as its host, without a leading `www.`."""
+    """A web address (`https://www.acme.com/about`, `acme.com`) as its host, without a leading `www.`.
+
+    A plain address is cut with string functions, a fraction of the cost of the pattern that reads any other
+    (upper case, blanks, a path, a port, user@, `www2.`); both give the same host (fuzzed)."""
     return Conversion(
-        "nullif(regexp_extract(lower(trim({0})), "
-        "'^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?(?:www[0-9]*\\.)?([^/:?#\\s]+)', 1), '')",
+        f"CASE WHEN regexp_full_match({{0}}, {_PLAIN_ADDRESS}) THEN substring({{0}}, {_HOST_AT}, "
+        f"length({{0}}) + 1 - ({_HOST_AT}) - CASE WHEN ends_with({{0}}, '/') THEN 1 ELSE 0 END) "
+        "ELSE nullif(regexp_extract(lower(trim({0})), "
+        "'^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?(?:www[0-9]*\\.)?([^/:?#\\s]+)', 1), '') END",
         (column,), "a web address such as https://www.example.com", optional, "the host of a web address")
 
 

@@ -75,6 +75,16 @@ class Origin(ABC):
         row = one(con, f"SELECT {quote_name(name)} FROM {self.relation('tieout_again')} LIMIT 1 OFFSET {rowid}")
         return row[0] if row else None
 
+    def read_plainly(self) -> bool:
+        """After the load failed: whether the origin has a plainer way to read the source, now taken (a faster
+        reader that stops where the plain one would read on, or refuse in other words); False by default."""
+        return False
+
+    def keep_records(self, con: duckdb.DuckDBPyConnection, raw: str) -> None:
+        """Delete the loaded rows that are no records (a vendor's deleted ones) from `raw`, whose rowids the
+        remaining rows keep (nothing by default)."""
+        return None
+
     def empty(self) -> InputError:
         return InputError("header only: the export holds no records (a missing day is not a clean day)",
                           file=self.file, row=2)

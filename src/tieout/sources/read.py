@@ -230,10 +230,7 @@ def _load_related(con: duckdb.DuckDBPyConnection, reader: Reader, related: Relat
     def refs(conversion: Conversion) -> list[str]:
         return [reader.ref(c) if reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
 
-    rows = reader.rows(name)
-    if not reader.positioned:  # one file read as it is: its rows are numbered here
-        rows = (f"(SELECT *, {literal(str(reader.paths[0]))} AS {FILE}, row_number() OVER () - 1 AS {POSITION} "
-                f"FROM {rows})")
+    rows = reader.placed_rows(name)
     present = set(reader.names())
     replaced: list[str] = []
     added: list[str] = []

@@ -261,12 +261,16 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin
     origin.check_shape()
     raw = f"{spec.table}__raw"
     con.execute("SET TimeZone = 'UTC'")
-    try:
-        origin.stage(con, spec.table)
-        con.execute(_load_sql(spec, origin, raw))
-    except duckdb.Error as e:
-        raise origin.unreadable(str(e)) from e
+    while True:
+        try:
+            origin.stage(con, spec.table)
+            con.execute(_load_sql(spec, origin, raw))
+            break
+        except duckdb.Error as e:
+            if not origin.read_plainly():  # else read again, the plain way
+                raise origin.unreadable(str(e)) from e
     origin.first_reject(con, spec.table)
+    origin.keep_records(con, raw)
     count = one(con, f"SELECT count(*) FROM {raw}")[0]  # type: ignore[index]
     if count == 0:
         raise origin.empty()

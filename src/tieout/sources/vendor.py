@@ -37,6 +37,7 @@ from tieout.sources.origin import (
 from tieout.sql import literal, quote_name
 
 UNCONVERTED = "tieout__unconverted"
+LIVE = "tieout__live"  # a row `keep` keeps, where the loaded table holds every row (`VendorTable.live`)
 INPUT = "tieout__input_"
 
 
@@ -67,7 +68,12 @@ class Reader(ABC):
         `tieout__position` (0-based, in its file) when `positioned`. Numbering rows as they stream by keeps
         DuckDB to one thread, so a table read whole is staged unnumbered (`VendorTable.stage`)."""
 
-    positioned = True  # False: the raw table's rowid is the row's position in the one file
+    # False: one file whose rows, read unnumbered, come in their order (its rowid is the row's position)
+    positioned = True
+
+    def placed_rows(self, rejects: str, numbered: bool = True) -> str:
+        """`rows`, with `tieout__file` and (`numbered`) `tieout__position` whether or not `positioned`."""
+        return self.rows(rejects, numbered)
 
     def first_reject(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
         return None
@@ -135,6 +141,13 @@ class CsvReader(Reader):
         position = f", row_number() OVER () - 1 AS {POSITION}" if numbered else ""
         return f"(SELECT *, filename AS {FILE}{position} FROM {source})"
 
+    def placed_rows(self, rejects: str, numbered: bool = True) -> str:
+        rows = self.rows(rejects, numbered)
+        if self.positioned:
+            return rows
+        position = f", row_number() OVER () - 1 AS {POSITION}" if numbered else ""
+        return f"(SELECT *, {literal(str(self.paths[0]))} AS {FILE}{position} FROM {rows})"
+
     def first_reject(self, con: duckdb.DuckDBPyConnection, rejects: str) -> None:
         if self.native:
             first_csv_reject(con, rejects, encoding=self.encoding, encoding_key=self.encoding_key)
@@ -182,6 +195,8 @@ class JsonReader(Reader):
 
     def __init__(self, paths: list[Path], label: Path, unwrap: tuple[str, ...] = ()) -> None:
         super().__init__(paths, label)
+        # Each file's objects come in order; their `tieout__file` is always there (`placed_rows` is `rows`).
+        self.positioned = len(paths) > 1
         self.parsed: dict[str, tuple[Segment, ...]] = {}  # field -> its path in `tieout__fields`
         # Paths tried in order for the record inside each object (an API list entry {"customer": {...}}, a
         # webhook event's content.customer); an object holding none of them is the record itself.
@@ -229,11 +244,30 @@ class JsonReader(Reader):
         # exports write keys plainly.
         return f"CASE WHEN contains(tieout__object, {literal(json.dumps(last[-1][0]))}) THEN {extract} END"
 
-    def _schema(self) -> str:
+    def _schema(self) -> dict[str, object]:
         schema: dict[str, object] = {}
         for segments in self.parsed.values():
             _insert(schema, segments)
-        return json.dumps(schema)
+        return schema
+
+    def reads_fields(self, names: list[str]) -> bool:
+        """Whether `field_rows` can give fields `names`: each is parsed, and every file is JSON Lines of records
+        with nothing to unwrap."""
+        return (bool(self.parsed) and not self.unwrap and all(n in self.parsed for n in names)
+                and all(p.is_file() and _records_by_line(p) for p in self.paths))
+
+    def field_rows(self) -> str:
+        """The rows as `rows(numbered=False)` gives them, but only `tieout__fields` (and `tieout__file`): DuckDB's
+        JSON reader parses each record once into the fields, where `rows` reads each record's text and then
+        parses that again. Where the two would differ — a value of another kind than a field's path says (an
+        object where a list of line items belongs), a key twice, a line that is no object — this one stops with
+        an error and the table is read again by `rows` (`VendorTable.read_plainly`)."""
+        columns = "{'tieout__fields': " + literal(_struct_type(self._schema())) + "}"
+        files = literal(str(self.paths[0])) if len(self.paths) == 1 else (
+            "[" + ", ".join(literal(str(p)) for p in self.paths) + "]")
+        file = literal(str(self.paths[0])) if len(self.paths) == 1 else "filename"
+        return (f"(SELECT tieout__fields, {file} AS {FILE} FROM read_json({files}, format = 'newline_delimited', "
+                f"records = false, columns = {columns}{', filename = true' if len(self.paths) > 1 else ''}))")
 
     def rows(self, rejects: str, numbered: bool = True) -> str:
         parts = [self._file_rows(path, numbered) for path in self.paths]
@@ -244,7 +278,8 @@ class JsonReader(Reader):
             rows = (f"(SELECT * REPLACE (coalesce({inner}, tieout__object) AS tieout__object) FROM {rows})")
         if not self.parsed:
             return rows
-        return f"(SELECT *, json_transform(tieout__object, {literal(self._schema())}) AS tieout__fields FROM {rows})"
+        schema = literal(json.dumps(self._schema()))
+        return f"(SELECT *, json_transform(tieout__object, {schema}) AS tieout__fields FROM {rows})"
 
     def _file_rows(self, path: Path, numbered: bool) -> str:
         file = literal(str(path))
@@ -319,6 +354,16 @@ def _insert(node: dict[str, object], segments: tuple[Segment, ...]) -> None:
         _insert(node.setdefault(key, [{}])[0], rest)  # type: ignore[index]
     else:
         node[key] = ["VARCHAR"]
+
+
+def _struct_type(node: object) -> str:
+    """DuckDB's type of a json_transform schema (`_insert`)."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, list):
+        return _struct_type(node[0]) + "[]"
+    assert isinstance(node, dict)
+    return "STRUCT(" + ", ".join(f'"{key}" {_struct_type(value)}' for key, value in node.items()) + ")"
 
 
 def _access(expr: str, segments: tuple[Segment, ...], depth: int = 0) -> str:
@@ -439,9 +484,14 @@ class VendorTable(Origin):
         self.tz = tz
         self.keep = keep  # rows the vendor keeps but that are not live records (Salesforce's deleted ones)
         self.system_key = system_key  # e.g. sources.crm, to tell a person where a column map is set
-        # Rows filtered, or joined to a related table (a join may reorder them): each carries its place.
-        self.positioned = reader.positioned or keep is not None or joins
+        # Rows of several files, or joined to a related table (a join may reorder them): each carries its place.
+        self.positioned = reader.positioned or joins
+        # One file read in order with `keep`: every row is loaded, `keep` as the column LIVE, and the rows it
+        # leaves out are deleted from the loaded table (`keep_records`), whose rowid stays each row's position
+        # — a filter would renumber them, and numbering them as they stream by keeps DuckDB to one thread.
+        self.live = keep is not None and not self.positioned
         self.staged: str | None = None  # the temp table `stage` read the inputs into
+        self.plainly = False  # `read_plainly`: the rows as `reader.rows` gives them, never `field_rows`
         if isinstance(reader, JsonReader):
             reader.want(self._inputs())
 
@@ -462,7 +512,27 @@ class VendorTable(Origin):
     def _input_rows(self, rejects: str) -> str:
         if self.staged:
             return f"(SELECT *, rowid AS {POSITION} FROM {self.staged})"
+        fields = self._field_rows()
+        if fields is not None:
+            return self._inputs_of(fields, self._computed_inputs())
         return self._inputs_of(self._rows(rejects))
+
+    def _field_rows(self) -> str | None:
+        """The JSON reader's rows of only the fields that values, presence tests and `keep` read, where it has
+        such rows (`JsonReader.field_rows`) and they did not fail (`read_plainly`); else None. Inputs read only to
+        name a culprit are read on refusal, from `reader.rows`."""
+        if self.plainly or not isinstance(self.reader, JsonReader):
+            return None
+        inputs = self._inputs()
+        if not self.reader.reads_fields([inputs[i] for i in self._computed_inputs()]):
+            return None
+        return self.reader.field_rows()
+
+    def read_plainly(self) -> bool:
+        if self.plainly or self._field_rows() is None:
+            return False
+        self.plainly = True
+        return True
 
     def _inputs_of(self, rows: str, only: list[int] | None = None) -> str:
         """`rows` with each input (those at the indexes `only`, if given) under its own name."""
@@ -478,9 +548,7 @@ class VendorTable(Origin):
             return
         computed = self._computed_inputs()
         inputs = [quote_name(f"{INPUT}{i}") for i in computed]
-        rows = self.reader.rows(rejects, numbered=False)
-        if not self.reader.positioned:
-            rows = f"(SELECT *, {literal(str(self.reader.paths[0]))} AS {FILE} FROM {rows})"
+        rows = self._field_rows() or self.reader.placed_rows(rejects, numbered=False)
         staged = f"{self.spec.table}__input"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join([FILE, *inputs])} "
                     f"FROM {self._inputs_of(rows, computed)}")
@@ -526,17 +594,25 @@ class VendorTable(Origin):
         if self.positioned:
             out += [FILE, POSITION]
             inner += [FILE, POSITION]
-        where = f" WHERE {self.keep.sql(self._refs(self.keep), self.tz)}" if self.keep is not None else ""
+        where = ""
+        if self.keep is not None:
+            keep = self.keep.sql(self._refs(self.keep), self.tz)
+            if self.live:
+                out.append(LIVE)
+                inner.append(f"coalesce({keep}, false) AS {LIVE}")
+            else:
+                where = f" WHERE {keep}"
         return (f"(SELECT {', '.join(out)} FROM (SELECT {', '.join(inner)} FROM {self._input_rows(rejects)}"
                 f"{where}))")
 
     def _rows(self, rejects: str) -> str:
-        rows = self.reader.rows(rejects)
-        if self.positioned and not self.reader.positioned:
-            # One file whose rows are filtered: the rowid no longer tells a row's place, so it is carried.
-            rows = (f"(SELECT *, {literal(str(self.reader.paths[0]))} AS {FILE}, row_number() OVER () - 1 AS "
-                    f"{POSITION} FROM {rows})")
-        return rows
+        # Positioned: each row carries its place (a joined one file's rows are numbered here). Otherwise the
+        # rows of the one file in order, every row (LIVE ones or not): the rowid is the place.
+        return self.reader.placed_rows(rejects) if self.positioned else self.reader.rows(rejects, numbered=False)
+
+    def keep_records(self, con: duckdb.DuckDBPyConnection, raw: str) -> None:
+        if self.live:  # a deleted row keeps the rowid of every row after it
+            con.execute(f"DELETE FROM {raw} WHERE NOT {LIVE}")
 
     def unreadable(self, message: str) -> InputError:
         return self.reader.unreadable(message)

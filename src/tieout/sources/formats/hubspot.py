@@ -49,8 +49,10 @@ def _deleted(column: str) -> str:
 
 
 # The company's main domain, else the first of its additional ones, as a host.
+# (The address is bound once: the host's template reads its input many times.)
 _DOMAIN = Conversion(
-    web_host("x").template.replace("{0}", "coalesce(nullif(trim({0}), ''), trim(split_part({1}, ';', 1)))"),
+    "list_transform([coalesce(nullif(trim({0}), ''), trim(split_part({1}, ';', 1)))], lambda tieout__address: "
+    + web_host("x").template.replace("{0}", "tieout__address") + ")[1]",
     ("property_domain", "property_hs_additional_domains"), optional=True,
     note="the host of property_domain, else of the first of property_hs_additional_domains")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats.base import Format, Related, TableMap, register
-from tieout.sources.formats.templates import SEATS, bind, day, first, quantity, seat_sum, sql
+from tieout.sources.formats.templates import SEATS, day, first, quantity, sql
 
 # https://docs.stripe.com/currencies: amounts of these are whole units (500 JPY is 500)...
 ZERO_DECIMAL = ("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF",
@@ -33,10 +33,22 @@ MORE_LINES = ("false (the export holds only the first page of this invoice's lin
               "false)")
 
 
+def seconds(v: str) -> str:
+    """SQL true where the text `v` is a whole, non-negative number of unix seconds (at most 11 digits: up to the
+    year 5138, so every value is a date); NULL where `v` is NULL."""
+    return f"regexp_full_match({v}, '[0-9]{{1,11}}')"
+
+
 def unix(v: str) -> str:
-    """Unix seconds as text -> BIGINT, or NULL where the text is not a whole, non-negative number of seconds
-    (at most 11 digits: up to the year 5138, so every value is a date)."""
-    return f"(CASE WHEN regexp_full_match({v}, '[0-9]{{1,11}}') THEN CAST({v} AS BIGINT) END)"
+    """Unix seconds as text -> BIGINT, or NULL where the text is not `seconds`."""
+    return f"(CASE WHEN {seconds(v)} THEN CAST({v} AS BIGINT) END)"
+
+
+def _day(v: str) -> str:
+    """`day` of unix seconds read by `seconds` (1970 to 5138). In UTC, the default time zone, the date is the
+    instant's own — a third of the cost of applying a zone's rules; DuckDB keeps only the branch of the zone."""
+    return (f"CASE WHEN @tz = 'UTC' THEN CAST(CAST(make_timestamp({v} * 1000000) AS DATE) AS VARCHAR) "
+            f"ELSE {day(v)} END")
 
 
 # --- invoices: the line items -----------------------------------------------------------------------------------
@@ -50,12 +62,15 @@ PERIOD_ALIASES = ("own", "starts", "ends", "more", "other", "lines")
 MORE = "coalesce(@more, 'false') <> 'false'"
 NO_LINES = "coalesce(len(@starts), 0) = 0"
 
-# Each line's first and last second: its period.end is exclusive, and a one-off item's period is one instant
-# (end = start, as in Stripe's fixtures), whose one day is the start's. NULL where a bound is not unix seconds or
-# the end is before the start.
-_FIRSTS = f"list_transform(@starts, lambda v: {unix('v')})"
-_LASTS = (f"list_transform(list_transform(list_zip(@starts, @ends), lambda p: [{unix('p[1]')}, {unix('p[2]')}]), "
-          "lambda b: CASE WHEN b[2] >= b[1] THEN greatest(b[1], b[2] - 1) END)")
+# Each line's last second: its period.end is exclusive, and a one-off item's period is one instant (end = start,
+# as in Stripe's fixtures), whose one day is the start's — greatest(start, end - 1). The lines are first checked
+# (every start unix seconds; for the end, every end too and not before its start), then read as whole lists:
+# the latest last second is greatest(the latest start, the latest end - 1).
+_STARTS_READ = f"list_bool_and(list_transform(@starts, lambda v: coalesce({seconds('v')}, false)))"
+_LINES_READ = (f"list_bool_and(list_transform(list_zip(@starts, @ends), lambda p: coalesce({seconds('p[1]')} AND "
+               f"{seconds('p[2]')} AND TRY_CAST(p[2] AS BIGINT) >= TRY_CAST(p[1] AS BIGINT), false)))")
+_FIRST = "list_min(CAST(@starts AS BIGINT[]))"
+_LAST = "greatest(list_max(CAST(@starts AS BIGINT[])), list_max(CAST(@ends AS BIGINT[])) - 1)"
 
 
 def _own(column: str) -> str:
@@ -73,9 +88,8 @@ def _line_field(i: str, name: str) -> str:
 def period(column: str) -> Conversion:
     """period_start: the day of the earliest line start; period_end: the day of the latest line's last second.
     An invoice without lines (a draft being built) is read by its own period_start and period_end."""
-    seconds, pick = (_FIRSTS, "list_min") if column == "period_start" else (_LASTS, "list_max")
-    value = (f"CASE WHEN {MORE} THEN NULL WHEN {NO_LINES} THEN {day(_own(column))} ELSE "
-             + bind(seconds, "s", f"CASE WHEN list_count(s) = len(s) THEN {day(f'{pick}(s)')} END") + " END")
+    read, pick = (_STARTS_READ, _FIRST) if column == "period_start" else (_LINES_READ, _LAST)
+    value = f"CASE WHEN {MORE} THEN NULL WHEN {NO_LINES} THEN {_day(_own(column))} WHEN {read} THEN {_day(pick)} END"
     # A value is there where the invoice has lines (even none: an empty list) or a period of its own.
     present = f"@starts IS NOT NULL OR @own IS NOT NULL OR {MORE}"
     if column == "period_start":
@@ -109,13 +123,14 @@ SEAT_INPUTS = ("lines.data[*].type", "lines.data[*].parent.type", "lines.data[*]
 SEAT_ALIASES = ("type", "parent", "quantity", "decimal")
 _SUBSCRIPTION = "(z[1] = 'subscription' OR z[2] = 'subscription_item_details')"
 _LINES = "list_zip(@type, @parent, @quantity, @decimal)"
-_SEATS = (f"list_transform(list_filter({_LINES}, lambda z: {_SUBSCRIPTION} AND coalesce(z[3], z[4]) IS NOT NULL), "
-          "lambda z: coalesce(z[3], z[4]))")
+# Each line's seats: NULL for a line that is no subscription line or has no quantity, -1 where the quantity is
+# not a number of seats. The value and the presence test read the same list: DuckDB computes it once.
+_SEATS = (f"list_transform({_LINES}, lambda z: CASE WHEN {_SUBSCRIPTION} AND coalesce(z[3], z[4]) IS NOT NULL "
+          f"THEN coalesce({quantity('coalesce(z[3], z[4])')}, -1) END)")
 BILLED_FTE = Conversion(
-    sql(seat_sum(_SEATS), *SEAT_ALIASES),
+    sql(f"CASE WHEN list_min({_SEATS}) >= 0 THEN CAST(list_sum({_SEATS}) AS VARCHAR) END", *SEAT_ALIASES),
     SEAT_INPUTS, SEATS,
-    present=sql(f"list_bool_or(list_transform({_LINES}, lambda z: {_SUBSCRIPTION} AND coalesce(z[3], z[4]) IS NOT "
-                "NULL))", *SEAT_ALIASES),
+    present=sql(f"list_count({_SEATS}) > 0", *SEAT_ALIASES),
     culprit=sql(first(
         f"list_transform({_LINES}, lambda z, i: CASE WHEN {_SUBSCRIPTION} AND coalesce(z[3], z[4]) IS NOT NULL AND "
         f"{quantity('coalesce(z[3], z[4])')} IS NULL THEN [{_line_field('i', 'quantity')} "
@@ -129,9 +144,8 @@ BILLED_FTE = Conversion(
 _CREATED_BAD = f"(@created IS NOT NULL AND {unix('@created')} IS NULL)"
 _FINALIZED_BAD = f"(@finalized IS NOT NULL AND {unix('@finalized')} IS NULL)"
 ISSUED_ON = Conversion(
-    sql(bind(f"[{unix('@created')}, {unix('@finalized')}]", "u",
-             "CASE WHEN (@created IS NOT NULL AND u[1] IS NULL) OR (@finalized IS NOT NULL AND u[2] IS NULL) "
-             f"THEN NULL ELSE {day('coalesce(u[2], u[1])')} END"), "created", "finalized"),
+    sql(f"CASE WHEN (@created IS NULL OR {seconds('@created')}) AND (@finalized IS NULL OR {seconds('@finalized')}) "
+        f"THEN {_day('CAST(coalesce(@finalized, @created) AS BIGINT)')} END", "created", "finalized"),
     ("created", "status_transitions.finalized_at"), SECONDS,
     present=sql("@created IS NOT NULL OR @finalized IS NOT NULL", "created", "finalized"),
     culprit=sql(f"CASE WHEN {_CREATED_BAD} THEN ['created', @created, '{SECONDS}'] WHEN {_FINALIZED_BAD} "
