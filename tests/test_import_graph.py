@@ -158,3 +158,15 @@ def test_only_the_cli_imports_run() -> None:
         if "tieout.run" in targets and not any(name == a or name.startswith(a + ".") for a in allowed)
     )
     assert not importers, f"imports tieout.run from outside the CLI: {importers}"
+
+
+def test_loading_a_renderer_keeps_the_render_function() -> None:
+    """`tieout.reports.render` is a function and a package of renderers: the web loads one renderer
+    (`tieout.reports.render.xlsx`) directly, and the name must stay the function for every later importer."""
+    import subprocess
+    import sys
+
+    code = ("import tieout.reports; import tieout.reports.render.xlsx; "
+            "from tieout.reports import render; assert callable(render), render")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -19,6 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+# The renderers' package is loaded before `render()` below is defined: loading it later (the first render, or
+# `tieout.reports.render.xlsx` from the web) would rebind `tieout.reports.render` from the function to the package.
+import tieout.reports.render  # noqa: F401  (its __init__ imports nothing)
 from tieout.config import Project
 from tieout.errors import BadArgument
 from tieout.output import to_json
