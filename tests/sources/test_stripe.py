@@ -311,6 +311,24 @@ def test_fields_name_other_stripe_fields_and_keep_their_conversion(tmp_path: Pat
     assert con.sql("SELECT issued_on, amount FROM billing_invoices").fetchall() == [(date(2026, 1, 7), Decimal(50))]
 
 
+def test_a_deleted_invoice_is_no_record_whatever_its_values(tmp_path: Path) -> None:
+    # 15 digits of unix seconds are too many for a time (a live invoice's would stop the read); a deleted
+    # invoice's values are nobody's, and never read.
+    yml = "    fields:\n      billing_invoices.updated_at: effective_at\n"
+    gone = healthy_invoice(id="in_gone", deleted=True, effective_at=999999999999999, total="lots")
+    invoice = healthy_invoice(effective_at=_unix("2026-01-07", "UTC", time(12)))
+    root = stripe_project(tmp_path, [healthy_customer()], [gone, invoice], yml)
+    folder = root / "exports" / DAY / "stripe"
+    for json_lines in (False, True):
+        if json_lines:  # one file read in order: its deleted rows are loaded, then deleted
+            (folder / "invoices.json").unlink()
+            (folder / "invoices.jsonl").write_text(json.dumps(gone) + "\n" + json.dumps(invoice) + "\n")
+        con = duckdb.connect()
+        read_day(con, load_project(root), date.fromisoformat(DAY))
+        assert con.sql("SELECT invoice_id, CAST(updated_at AS VARCHAR) FROM billing_invoices").fetchall() == [
+            ("in_1", "2026-01-07 12:00:00")]
+
+
 def test_a_field_for_a_value_computed_from_the_lines_replaces_it_whole(tmp_path: Path) -> None:
     invoice = healthy_invoice(metadata={"seats": "12"})
     root = stripe_project(tmp_path, [healthy_customer()], [invoice],

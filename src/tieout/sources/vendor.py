@@ -594,16 +594,21 @@ class VendorTable(Origin):
         if self.positioned:
             out += [FILE, POSITION]
             inner += [FILE, POSITION]
-        where = ""
+        rows, where = self._input_rows(rejects), ""
         if self.keep is not None:
             keep = self.keep.sql(self._refs(self.keep), self.tz)
             if self.live:
+                # The rows `keep` leaves out are converted from no values: whatever they hold is no record's,
+                # and never stops the read (a value too large for a cast).
+                cleared = ", ".join(f"CASE WHEN {LIVE} THEN {quote_name(f'{INPUT}{i}')} END AS "
+                                    f"{quote_name(f'{INPUT}{i}')}" for i in self._computed_inputs())
+                rows = (f"(SELECT *{' REPLACE (' + cleared + ')' if cleared else ''} FROM "
+                        f"(SELECT *, coalesce({keep}, false) AS {LIVE} FROM {rows}))")
                 out.append(LIVE)
-                inner.append(f"coalesce({keep}, false) AS {LIVE}")
+                inner.append(LIVE)
             else:
                 where = f" WHERE {keep}"
-        return (f"(SELECT {', '.join(out)} FROM (SELECT {', '.join(inner)} FROM {self._input_rows(rejects)}"
-                f"{where}))")
+        return f"(SELECT {', '.join(out)} FROM (SELECT {', '.join(inner)} FROM {rows}{where}))"
 
     def _rows(self, rejects: str) -> str:
         # Positioned: each row carries its place (a joined one file's rows are numbered here). Otherwise the
