@@ -43,7 +43,8 @@ def _build(project: Path, companies: int, days: int) -> None:
 def _env(src: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     # One bytecode cache per checkout: two checkouts' modules share their names.
-    env["PYTHONPYCACHEPREFIX"] = str(HERE / "out" / "pycache" / hashlib.sha1(str(src.resolve()).encode()).hexdigest()[:12])
+    checkout = hashlib.sha1(str(src.resolve()).encode()).hexdigest()[:12]
+    env["PYTHONPYCACHEPREFIX"] = str(HERE / "out" / "pycache" / checkout)
     env["PYTHONPATH"] = str(src)
     env["TIEOUT_WIDTH"] = "240"
     return env
