@@ -47,9 +47,11 @@ def _order(table: str) -> str:
     return ", ".join(_quote(c) for c in key)
 
 
-def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
+def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None,
+             normalisers: bool = True) -> duckdb.DuckDBPyConnection:
     """A new connection holding stored `day`'s tables (`tables`, default every one of `DAY_TABLES`), rows in
-    primary key order. The caller closes it.
+    primary key order, and the natural-key normalisers unless `normalisers` is False (for a reader that calls
+    none of them: installing them costs more than loading a small day). The caller closes it.
 
     Raises NotFound when `day` is not a stored day, StoreError when its source history cannot be replayed
     (missing — a store migrated after its exports were gone — or damaged).
@@ -77,7 +79,8 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
             if rel is not None:  # None: no row that day
                 columns = ", ".join(_quote(c) for c in source_history.TABLES[table][0])
                 con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {rel} ORDER BY {_order(table)}")
-        install_normalisers(con)
+        if normalisers:
+            install_normalisers(con)
     except duckdb.IOException as e:
         con.close()
         raise StoreError(f"{source_history.history_dir(project)}: the source history of {day} cannot be read "
