@@ -91,12 +91,13 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
     return con
 
 
-def open_or_read_day(project: Project, day: date) -> duckdb.DuckDBPyConnection:
-    """`day` as the store holds it; a day not reconciled yet, read from its exports and resolved (what `tieout
-    entities --as-of` and `tieout golden --as-of` offer for a day before running it). Raises InputError when
-    such a day's exports cannot be read."""
+def open_or_read_day(project: Project, day: date, *, tables: Iterable[str] | None = None,
+                     normalisers: bool = True) -> duckdb.DuckDBPyConnection:
+    """`day` as the store holds it (`tables` and `normalisers` as `open_day` takes them); a day not reconciled
+    yet, read from its exports and resolved, every table (what `tieout entities --as-of` and `tieout golden
+    --as-of` offer for a day before running it). Raises InputError when such a day's exports cannot be read."""
     if day in stored_days(project):
-        return open_day(project, day)
+        return open_day(project, day, tables=tables, normalisers=normalisers)
     from tieout.ingest import resolve_day  # the exports' readers, only for a day the store does not hold
 
     return resolve_day(project, day)[0]
