@@ -7,10 +7,13 @@ import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
+from tests.conftest import run_days
 from tieout.cli import COMMANDS, cli
 
 # What a command that does not use it must never import: the web server, the reports' spreadsheet and charts,
@@ -18,23 +21,27 @@ from tieout.cli import COMMANDS, cli
 NOT_FOR_HELP = ("fastapi", "starlette", "jinja2", "openpyxl", "matplotlib", "sqlalchemy", "sqlglot", "duckdb",
                 "pyarrow", "pydantic", "yaml", "requests", "rapidfuzz", "tieout.config")
 
-# Runs `tieout ARGS...` in this interpreter and prints the modules it imported, as JSON, on the last line.
+# Runs `tieout ARGS...` in this interpreter and prints its exit code and the modules it imported, as JSON, on the
+# last line.
 _LOADED = """
 import json, sys
 from tieout.cli import main
 sys.argv = ["tieout", *sys.argv[1:]]
+code = 0
 try:
     main()
-except SystemExit:
-    pass
-print("\\n" + json.dumps(sorted(sys.modules)))
+except SystemExit as e:
+    code = e.code
+print("\\n" + json.dumps([code, sorted(sys.modules)]))
 """
 
 
 def loaded_by(*args: str) -> set[str]:
-    """The modules a fresh interpreter has imported once `tieout ARGS` is done."""
+    """The modules a fresh interpreter has imported once `tieout ARGS` is done (which must succeed)."""
     out = subprocess.run([sys.executable, "-c", _LOADED, *args], capture_output=True, text=True, check=True).stdout
-    return set(json.loads(out.splitlines()[-1]))
+    code, modules = json.loads(out.splitlines()[-1])
+    assert code in (0, None), out
+    return set(modules)
 
 
 def imported(modules: set[str], package: str) -> list[str]:
@@ -46,6 +53,22 @@ def test_help_imports_no_command_stack() -> None:
     assert "click" in modules  # the probe works: what --help does use is there
     assert {p: imported(modules, p) for p in NOT_FOR_HELP if imported(modules, p)} == {}
     assert [m for m in modules if m.startswith("tieout.cli.")] == []
+
+
+# What no read command needs on a project without a state database: the web server, the spreadsheet and charts,
+# the state database's ORM, the SQL checker (the built-in rules' verdicts are shipped), an HTTP client, fuzzy
+# matching.
+NOT_FOR_READS = ("fastapi", "starlette", "openpyxl", "matplotlib", "sqlalchemy", "sqlglot", "requests", "rapidfuzz",
+                 "tldextract")
+
+
+@pytest.mark.parametrize("command", [("exceptions", "--format", "json"), ("timeline",), ("patterns",),
+                                     ("show", "ACME"), ("entities",), ("report", "daily")])
+def test_a_read_imports_no_stack_it_does_not_use(project: Path, command: tuple[str, ...]) -> None:
+    run_days(project, "2026-01-20")
+    modules = loaded_by(*command, "-p", str(project))
+    assert "duckdb" in modules  # the probe works: the read did read the store
+    assert {p: imported(modules, p) for p in NOT_FOR_READS if imported(modules, p)} == {}
 
 
 def test_a_command_loads_its_own_module_only() -> None:
