@@ -196,7 +196,7 @@ def entity_names(project: Project, day: date | None, *, entities: Iterable[str] 
     if day is None:
         return NO_NAMES
     try:
-        con = open_day(project, day, tables=TABLES)
+        con = open_day(project, day, tables=TABLES, normalisers=False)  # the names are read as they are
     except (NotFound, StoreError):
         return EntityNames(day)
     try:

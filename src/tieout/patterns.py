@@ -43,7 +43,7 @@ from tieout.rules.registry import Rule
 from tieout.store import source_history, stored_days
 from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
 from tieout.systems import label as system_label
-from tieout.timeline import Episode, causes, episodes
+from tieout.timeline import Causes, Episode, causes, episodes
 
 STATUSES = ("open", "resolved", "all")
 DEFAULT_TREND_WEEKS = 8
@@ -379,20 +379,23 @@ def patterns(
     min_weeks: int = DEFAULT_MIN_WEEKS,
     of_weeks: int = DEFAULT_OF_WEEKS,
     examples: int = DEFAULT_EXAMPLES,
+    found: list[Episode] | None = None,
+    why: Causes | None = None,
 ) -> Report:
     """The patterns among the episodes first seen on or after `since` (default: all) up to `as_of` (default:
-    the latest stored day), most recurring first, then by count and by money at risk."""
+    the latest stored day), most recurring first, then by count and by money at risk. `found` and `why`: every
+    episode up to `as_of` and the causes of (at least) those, when the caller has read them already."""
     days = stored_days(project, until=as_of)
     if not days:
         return Report(None, since, status, min_weeks, of_weeks, [])
     today = days[-1] if as_of is None else as_of
-    chosen = [e for e in episodes(project, until=as_of)
+    chosen = [e for e in (episodes(project, until=as_of) if found is None else found)
               if (status == "all" or (e.resolved_on is None) == (status == "open"))
               and (since is None or e.first_seen >= since) and (not rule_names or e.rule in rule_names)]
-    why = causes(project, chosen)
-    found = [(e, why.classify(e, rules, today)) for e in chosen]
+    why = causes(project, chosen) if why is None else why
+    classified = [(e, why.classify(e, rules, today)) for e in chosen]
     groups: dict[Signature, list[Occurrence]] = defaultdict(list)
-    for occ in signatures(project, found, today):
+    for occ in signatures(project, classified, today):
         groups[occ.signature].append(occ)
     if trend_weeks is None:
         trend_weeks = DEFAULT_TREND_WEEKS if since is None else (_monday(today) - _monday(since)).days // 7 + 1

@@ -75,16 +75,19 @@ class FirstDay:
 
 class DayReader:
     """Each stored day opened from the store at most once per command; a day the store cannot give back is a
-    reason, not a crash (its findings are stored, so a damaged source history must not hide them)."""
+    reason, not a crash (its findings are stored, so a damaged source history must not hide them). `normalisers`:
+    whether a day's connection gets the natural-key normalisers (`open_day`): a caller that builds the canonical
+    tables on it needs them, one that only reads records and names does not."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, *, normalisers: bool = True) -> None:
         self.project = project
+        self.normalisers = normalisers
         self._open: dict[date, duckdb.DuckDBPyConnection | str] = {}
 
     def get(self, day: date) -> duckdb.DuckDBPyConnection | str:
         if day not in self._open:
             try:
-                self._open[day] = open_day(self.project, day)
+                self._open[day] = open_day(self.project, day, normalisers=self.normalisers)
             except StoreError as e:
                 self._open[day] = f"the store cannot give back the records of {day}: {e}"
         return self._open[day]
@@ -97,8 +100,8 @@ class DayReader:
 
 
 @contextmanager
-def day_reader(project: Project) -> Iterator[DayReader]:
-    reader = DayReader(project)
+def day_reader(project: Project, *, normalisers: bool = True) -> Iterator[DayReader]:
+    reader = DayReader(project, normalisers=normalisers)
     try:
         yield reader
     finally:

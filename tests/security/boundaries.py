@@ -19,6 +19,7 @@ Only this module's standard-library imports load in the server before the fork; 
 from __future__ import annotations
 
 import builtins
+import importlib
 import io
 import json
 import os
@@ -327,8 +328,11 @@ def serve() -> None:
     at once when `barrier` is set)."""
     import sqlalchemy.engine  # noqa: F401 - preload: every child starts from here
 
-    import tieout.cli  # noqa: F401
+    import tieout.cli
     import tieout.run  # noqa: F401
+
+    for module, _command, _summary in tieout.cli.COMMANDS.values():  # the CLI imports them as each command runs
+        importlib.import_module(module)
 
     for line in sys.stdin:
         batch = [Request(**r) for r in json.loads(line)]

@@ -1,33 +1,98 @@
-"""The `tieout` command. Each subcommand is thin: it parses, calls one function of the package and
-renders. Every `TieoutError` is caught in one place and becomes its documented exit code.
+"""The `tieout` command. Each subcommand is thin: it parses, calls one function of the package and renders. Every
+`TieoutError` is caught in one place and becomes its documented exit code.
+
+A subcommand's module is imported only when that subcommand runs: `tieout --help` lists them from `COMMANDS`
+without importing one, so that it, and every command, starts without loading the stacks other commands need
+(the web server, the reports' spreadsheets, the state database, the SQL checker).
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from tieout import __version__
-from tieout.cli.corrections import audit, correct, corrections_cmd
-from tieout.cli.entities import entities
-from tieout.cli.exceptions import exceptions_cmd
-from tieout.cli.history import history
-from tieout.cli.notify import notify
-from tieout.cli.ownership import golden, ownership
-from tieout.cli.patterns import patterns_cmd
-from tieout.cli.project import demo, init
-from tieout.cli.report import report
-from tieout.cli.rules import rules
-from tieout.cli.run import backfill, run
-from tieout.cli.serve import serve
-from tieout.cli.show import show
-from tieout.cli.sources import sources
-from tieout.cli.timeline import timeline
-from tieout.cli.workflow import WORKFLOW_COMMANDS
 from tieout.errors import TieoutError
+
+# Every subcommand: its name -> (its module, the command's name there, its summary for `tieout --help`: the
+# first sentence of its own help; tests/test_cli_startup.py keeps the two the same).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "ack": ("tieout.cli.workflow", "ack", "Acknowledge an exception."),
+    "approve": ("tieout.cli.workflow", "approve", "Approve the suppression waiting on an exception, a correction "
+                "request CR-n or a map request MR-n (not your own)."),
+    "assign": ("tieout.cli.workflow", "assign", "Assign an exception to a member of its routed team."),
+    "audit": ("tieout.cli.corrections", "audit",
+              "Check the hash-chained logs (corrections, audit) and read the audit log."),
+    "backfill": ("tieout.cli.run", "backfill",
+                 "Reconcile every as-of date from --from to --to; stops at the first bad or missing day."),
+    "comment": ("tieout.cli.workflow", "comment", "Comment on an exception."),
+    "correct": ("tieout.cli.corrections", "correct", "Record a hand correction in the append-only corrections log "
+                "— or, when its impact is above `workflow.correction_approval_over`, ask a second person to approve "
+                "it (`tieout approve CR-n`)."),
+    "corrections": ("tieout.cli.corrections", "corrections_cmd", "List the corrections log, oldest first (or, "
+                    "with --pending, the requests waiting for approval)."),
+    "demo": ("tieout.cli.project", "demo",
+             "Generate a sample world in DIRECTORY, reconcile every day of it, and show what was found."),
+    "entities": ("tieout.cli.entities", "entities",
+                 "Every source record with its canonical entity and the key that resolved it."),
+    "exceptions": ("tieout.cli.exceptions", "exceptions_cmd",
+                   "List exceptions: by default the open ones on the latest reconciled day."),
+    "golden": ("tieout.cli.ownership", "golden",
+               "Per canonical entity and registry field, the winning value under the ownership registry."),
+    "history": ("tieout.cli.history", "history", "Each version of the source records of an entity (canonical id) "
+                "or of one record (SYSTEM:SOURCE_ID)."),
+    "init": ("tieout.cli.project", "init", "Create a project in DIRECTORY: a commented tieout.yml and "
+             "ownership.yml, an empty rules/ and an example entity map."),
+    "notify": ("tieout.cli.notify", "notify",
+               "Team notifications: the daily digest, and the log of what was sent."),
+    "ownership": ("tieout.cli.ownership", "ownership",
+                  "The ownership registry (ownership.yml): check it, or write it as a one-page document."),
+    "patterns": ("tieout.cli.patterns", "patterns_cmd",
+                 "Exceptions grouped by shared cause, not by team; the ones that recur weekly flagged."),
+    "reject": ("tieout.cli.workflow", "reject", "Reject the suppression waiting on an exception, a correction "
+               "request CR-n or a map request MR-n (not your own)."),
+    "report": ("tieout.cli.report", "report",
+               "Write the daily digest, the weekly review or the month-end audit pack."),
+    "resolve": ("tieout.cli.workflow", "resolve", "Resolve an exception with a reason code."),
+    "rules": ("tieout.cli.rules", "rules", "The mismatch rules: built-in and your own."),
+    "run": ("tieout.cli.run", "run",
+            "Reconcile one as-of date and store its snapshot (re-running a date replaces it)."),
+    "serve": ("tieout.cli.serve", "serve", "Serve the web interface: the queue, each exception's story, entities, "
+              "the timeline and ownership."),
+    "show": ("tieout.cli.show", "show",
+             "One exception (by its id) or one entity (by its canonical id), with its history."),
+    "sources": ("tieout.cli.sources", "sources", "The systems' own exports and databases that tieout.yml's "
+                "`sources:` names (docs/sources/README.md)."),
+    "suppress": ("tieout.cli.workflow", "suppress",
+                 "Ask to suppress an exception until a date (a second person approves)."),
+    "timeline": ("tieout.cli.timeline", "timeline", "Per reconciled day: the exceptions open that day, by rule and "
+                 "by classification as of that day."),
+    "users": ("tieout.cli.workflow", "users", "People who may sign in to `tieout serve` (and be named with --as)."),
+}
 
 
 class _Tieout(click.Group):
-    """Turns every `TieoutError` into its message on stderr and its documented exit code."""
+    """Loads a subcommand's module when it is asked for, and turns every `TieoutError` into its message on stderr
+    and its documented exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _summary = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own listing, with each summary shortened as click shortens a command's help, but read from
+        # COMMANDS rather than from the command, which would import every module.
+        listed = [click.Command(name, help=summary) for name, (_, _, summary) in sorted(COMMANDS.items())]
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        with formatter.section("Commands"):
+            formatter.write_dl([(c.name or "", c.get_short_help_str(limit)) for c in listed])
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -56,11 +121,6 @@ def cli(ctx: click.Context) -> None:
         from tieout.os_account import on_the_command_line
 
         ctx.with_resource(on_the_command_line())
-
-
-for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit, report, notify, serve, sources, *WORKFLOW_COMMANDS):
-    cli.add_command(command)
 
 
 def main() -> None:

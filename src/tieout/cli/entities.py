@@ -11,6 +11,7 @@ from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, 
 from tieout.config import Project
 from tieout.entities import propose, write_proposals
 from tieout.entities.candidates import explain_ties
+from tieout.entity_names import TABLES as NAME_TABLES
 from tieout.entity_names import clipped, read_names
 from tieout.errors import ConfigError, NotFound
 from tieout.ingest import source_proposals
@@ -55,7 +56,8 @@ def entities(ctx: click.Context, project_dir: Path, as_of: date | None, status: 
         return
     project = open_project(project_dir)
     day = _default_as_of(project, as_of)
-    con = open_or_read_day(project, day)
+    # the records and their names: no contract, invoice or usage row, no normaliser
+    con = open_or_read_day(project, day, tables=NAME_TABLES, normalisers=False)
     where = "" if status == "all" else f"WHERE status = '{status}'"
     read = COLUMNS[:-1]
     cur = con.execute(f"SELECT {', '.join(read)} FROM source_records {where} ORDER BY source_system, source_id")

@@ -43,7 +43,7 @@ def show(ident: str, project_dir: Path, as_of: date | None, fmt: str) -> None:
         raise NotFound(f"no exception or entity {ident!r}: nothing reconciled in {project.store_path}"
                        + (f" on or before {as_of}" if as_of else ""))
     rules = load_rules(project)
-    with day_reader(project) as reader:
+    with day_reader(project, normalisers=False) as reader:  # the stories read records and names only
         data = exception_story(reader, rules, ident, as_of=as_of)
         if data is not None:
             click.echo(to_json(data)) if fmt == "json" else _render_exception(data)

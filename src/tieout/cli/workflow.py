@@ -244,4 +244,3 @@ def reject(exception_id: str, actor: str, expected_version: int | None, project_
     _approve_or_reject("reject", exception_id, actor, expected_version, project_dir, fmt, comment)
 
 
-WORKFLOW_COMMANDS = (users, ack, assign, comment, resolve, suppress, approve, reject)

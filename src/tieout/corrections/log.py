@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
 
 from tieout import state
 from tieout.config import Project
@@ -20,8 +17,13 @@ from tieout.corrections.fields import check_entity, field_spec
 from tieout.corrections.kinds import check_kind
 from tieout.errors import BadArgument
 from tieout.os_account import current as os_account
-from tieout.state import chain
-from tieout.state.tables import corrections, log_heads
+
+# SQLAlchemy (and the chain and tables built on it) is imported by the functions that open the database: every
+# read of the timeline asks for the corrections, and a project that never recorded one has no database to open.
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from tieout.state.chain import Verdict
 
 LOG = "corrections"
 # The fields a correction's hash covers, besides its seq; each is a column of `corrections`.
@@ -57,6 +59,8 @@ class Correction:
         return self.recorded_at.astimezone(ZoneInfo(timezone)).date()
 
     def as_dict(self) -> dict[str, Any]:
+        from tieout.state import chain
+
         return {**asdict(self), "recorded_at": chain.utc_text(self.recorded_at)}
 
 
@@ -116,6 +120,9 @@ def validated(project: Project, *, canonical_id: str, system: str, field: str, o
 def append(connection: Connection, fields: dict[str, Any]) -> Correction:
     """Append one correction inside the caller's write transaction. `fields` holds FIELDS (with an aware
     `recorded_at`) and, for an approved request, OPTIONAL_FIELDS."""
+    from tieout.state import chain
+    from tieout.state.tables import corrections
+
     # Microseconds are what both SQLite and Postgres keep; the hash must cover exactly what is stored.
     chained = {k: fields[k] for k in FIELDS} | {k: fields[k] for k in OPTIONAL_FIELDS if fields.get(k) is not None}
     row = chain.append(connection, corrections, LOG, chained)
@@ -126,8 +133,12 @@ def corrections_for(project: Project, canonical_id: str | None = None, *, until:
                     ) -> list[Correction]:
     """The recorded corrections (of one entity, or all), oldest first; with `until`, only those recorded
     on or before that business date. An absent state database has none (and is not created)."""
-    if not state.exists(project):
+    if not state.may_exist(project) or not state.exists(project):
         return []
+    from sqlalchemy import select
+
+    from tieout.state.tables import corrections
+
     query = select(corrections).order_by(corrections.c.seq)
     if canonical_id is not None:
         query = query.where(corrections.c.canonical_id == canonical_id)
@@ -138,15 +149,22 @@ def corrections_for(project: Project, canonical_id: str | None = None, *, until:
     return found
 
 
-def verify_corrections(project: Project) -> chain.Verdict:
+def verify_corrections(project: Project) -> Verdict:
     """Recompute the corrections log's hash chain; the verdict names the first broken entry, if any."""
+    from tieout.state import chain
+
     if not state.exists(project):
         return chain.verify(LOG, [], (0, chain.GENESIS))
     with state.open(project) as connection:
         return _verify(connection)
 
 
-def _verify(connection: Connection) -> chain.Verdict:
+def _verify(connection: Connection) -> Verdict:
+    from sqlalchemy import select
+
+    from tieout.state import chain
+    from tieout.state.tables import corrections, log_heads
+
     rows = connection.execute(select(corrections).order_by(corrections.c.seq, corrections.c.id)).all()
     entries = [chain.Entry(id=r.id, seq=r.seq, body=r.body, prev_hash=r.prev_hash, hash=r.hash,
                            fields=chained_fields(r)) for r in rows]

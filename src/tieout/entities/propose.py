@@ -28,7 +28,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-from rapidfuzz import fuzz, process
 
 from tieout.output import write_csv
 
@@ -95,6 +94,8 @@ def propose(
     open_rows = [r for r in rows if r[5] in ("unmapped", "ambiguous")]
     if not open_rows:
         return []
+    # Only proposals match fuzzily: every read of a stored day imports this package, never needs rapidfuzz.
+    from rapidfuzz import fuzz, process
 
     # Reference choices: normalised key -> the canonical ids resolved records carry it for.
     names: dict[str, set[str]] = {}

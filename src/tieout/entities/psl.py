@@ -14,10 +14,19 @@ labels before matching, so the two meet.
 
 from __future__ import annotations
 
-import pkgutil
+import importlib.util
+import re
 from functools import cache
+from pathlib import Path
 
 import idna
+
+# tldextract's own reading of its snapshot (`tldextract.suffix_list.extract_tlds_from_suffix_list`: the rules are
+# the lines' first words, the public section ends at this marker), done here so that the snapshot is read without
+# importing tldextract, whose package imports `requests` — a tenth of a second of every read command's start — for
+# the downloads tieout never asks for. tests/entities/test_psl.py keeps the two readings the same.
+_PRIVATE_SECTION = "// ===BEGIN PRIVATE DOMAINS==="
+_RULE = re.compile(r"^(?P<suffix>[.*!]*\w[\S]*)", re.UNICODE | re.MULTILINE)
 
 
 def _ascii(rule: str) -> str | None:
@@ -33,16 +42,19 @@ def _ascii(rule: str) -> str | None:
     return ".".join(labels)
 
 
+def snapshot_path() -> Path:
+    """tldextract's bundled snapshot of the Public Suffix List, found without importing tldextract."""
+    spec = importlib.util.find_spec("tldextract")
+    if spec is None or spec.origin is None:  # pragma: no cover - a dependency of tieout
+        raise RuntimeError("tldextract is not installed")
+    return Path(spec.origin).parent / ".tld_set_snapshot"
+
+
 @cache
 def public_rules() -> tuple[str, ...]:
-    """The public-section rules of tldextract's bundled snapshot, parsed by tldextract itself."""
-    from tldextract.suffix_list import extract_tlds_from_suffix_list
-
-    data = pkgutil.get_data("tldextract", ".tld_set_snapshot")
-    if data is None:  # pragma: no cover - the package guarantees the file
-        raise RuntimeError("tldextract's bundled .tld_set_snapshot is missing")
-    public, _private = extract_tlds_from_suffix_list(data.decode("utf-8"))
-    return tuple(public)
+    """The public-section rules of tldextract's bundled snapshot, read as tldextract reads them."""
+    public, _, _private = snapshot_path().read_text(encoding="utf-8").partition(_PRIVATE_SECTION)
+    return tuple(m.group("suffix") for m in _RULE.finditer(public))
 
 
 @cache

@@ -19,7 +19,7 @@ from tieout.exposure import at_risk
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
 from tieout.store import stored_days
-from tieout.timeline import Episode, causes, episodes
+from tieout.timeline import Causes, Episode, causes, episodes
 
 AGING_BUCKETS = (("0-1", 0, 1), ("2-7", 2, 7), ("8-30", 8, 30), ("over 30", 31, None))
 
@@ -85,10 +85,12 @@ def report_day(project: Project, as_of: date | None) -> tuple[date, list[date]]:
     return as_of, [d for d in days if d <= as_of]
 
 
-def items_until(project: Project, rules: dict[str, Rule], as_of: date) -> list[Item]:
-    """Every exception episode that began on or before `as_of`, as it stood that day, classified that day."""
-    found = episodes(project, until=as_of)
-    why = causes(project, found)
+def items_until(project: Project, rules: dict[str, Rule], as_of: date, *, found: list[Episode] | None = None,
+                why: Causes | None = None) -> list[Item]:
+    """Every exception episode that began on or before `as_of`, as it stood that day, classified that day.
+    `found` and `why`: those episodes and their causes, when the caller has read them already."""
+    found = episodes(project, until=as_of) if found is None else found
+    why = causes(project, found) if why is None else why
     numbered: dict[str, int] = {}
     out = []
     for e in sorted(found, key=lambda e: (e.id, e.first_seen)):

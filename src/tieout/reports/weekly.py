@@ -16,6 +16,7 @@ from tieout.patterns import patterns
 from tieout.reports.data import Item, aging, by_team, items_until, mean_days, open_on, report_day
 from tieout.reports.sections import Column, Document, Section
 from tieout.rules.registry import Rule
+from tieout.timeline import causes, episodes
 
 TREND_WEEKS = 8
 TOP_PATTERNS = 5
@@ -63,10 +64,14 @@ def weekly(project: Project, rules: dict[str, Rule], *, as_of: date | None = Non
            ) -> dict[str, Any]:
     end, days = report_day(project, as_of)
     start = end - timedelta(days=6)
-    items = by_team(items_until(project, rules, end), team)
+    # The items and the patterns are read off the same episodes and causes: read once (the causes are the
+    # ownership breaks of every first day, replayed from the source history).
+    found = episodes(project, until=end)
+    why = causes(project, found)
+    items = by_team(items_until(project, rules, end, found=found, why=why), team)
     still = open_on(items, end)
-    found = patterns(project, rules, as_of=end)
-    top = [p for p in found.patterns if p.recurring][:TOP_PATTERNS] or found.patterns[:TOP_PATTERNS]
+    grouped = patterns(project, rules, as_of=end, found=found, why=why)
+    top = [p for p in grouped.patterns if p.recurring][:TOP_PATTERNS] or grouped.patterns[:TOP_PATTERNS]
     return {
         "report": "weekly",
         "as_of": end,

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tieout.config import Project
 from tieout.engines import engine_functions
 from tieout.errors import ConfigError, NotFound
-from tieout.rules.safety import CANONICAL_TABLES, inspect_rule_sql
+from tieout.rules.checked import inspect_rule_sql
+from tieout.rules.tables import CANONICAL_TABLES
 from tieout.systems import BRIDGE_STEPS
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"

@@ -21,14 +21,7 @@ from tieout.errors import UnsafeRuleError
 from tieout.rules import duckdb_view
 from tieout.rules.duckdb_view import Refuse
 from tieout.rules.functions import ALLOWED_FUNCTIONS
-
-# What a rule may read: the canonical views the run builds (docs/rules.md describes each).
-CANONICAL_TABLES = frozenset({
-    "accounts", "contracts", "customers", "invoices", "tenants", "usage",
-    "source_records", "entities", "crm_active", "billing_active", "covering_invoices",
-    "field_values", "ownership", "ownership_conditions", "tenant_activity", "corrections", "corrected_values",
-    "crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage",
-})
+from tieout.rules.tables import CANONICAL_TABLES
 
 # Tables and views the run keeps beside the canonical ones (the findings being collected, loading's
 # scratch tables, each named `<export table>__<purpose>`). A CTE may not take one of these names either:

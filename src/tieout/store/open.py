@@ -47,9 +47,11 @@ def _order(table: str) -> str:
     return ", ".join(_quote(c) for c in key)
 
 
-def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
+def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None,
+             normalisers: bool = True) -> duckdb.DuckDBPyConnection:
     """A new connection holding stored `day`'s tables (`tables`, default every one of `DAY_TABLES`), rows in
-    primary key order. The caller closes it.
+    primary key order, and the natural-key normalisers unless `normalisers` is False (for a reader that calls
+    none of them: installing them costs more than loading a small day). The caller closes it.
 
     Raises NotFound when `day` is not a stored day, StoreError when its source history cannot be replayed
     (missing — a store migrated after its exports were gone — or damaged).
@@ -77,7 +79,8 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
             if rel is not None:  # None: no row that day
                 columns = ", ".join(_quote(c) for c in source_history.TABLES[table][0])
                 con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {rel} ORDER BY {_order(table)}")
-        install_normalisers(con)
+        if normalisers:
+            install_normalisers(con)
     except duckdb.IOException as e:
         con.close()
         raise StoreError(f"{source_history.history_dir(project)}: the source history of {day} cannot be read "
@@ -88,12 +91,13 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
     return con
 
 
-def open_or_read_day(project: Project, day: date) -> duckdb.DuckDBPyConnection:
-    """`day` as the store holds it; a day not reconciled yet, read from its exports and resolved (what `tieout
-    entities --as-of` and `tieout golden --as-of` offer for a day before running it). Raises InputError when
-    such a day's exports cannot be read."""
+def open_or_read_day(project: Project, day: date, *, tables: Iterable[str] | None = None,
+                     normalisers: bool = True) -> duckdb.DuckDBPyConnection:
+    """`day` as the store holds it (`tables` and `normalisers` as `open_day` takes them); a day not reconciled
+    yet, read from its exports and resolved, every table (what `tieout entities --as-of` and `tieout golden
+    --as-of` offer for a day before running it). Raises InputError when such a day's exports cannot be read."""
     if day in stored_days(project):
-        return open_day(project, day)
+        return open_day(project, day, tables=tables, normalisers=normalisers)
     from tieout.ingest import resolve_day  # the exports' readers, only for a day the store does not hold
 
     return resolve_day(project, day)[0]
