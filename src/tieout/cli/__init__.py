@@ -11,6 +11,7 @@ from tieout.cli.corrections import audit, correct, corrections_cmd
 from tieout.cli.entities import entities
 from tieout.cli.exceptions import exceptions_cmd
 from tieout.cli.history import history
+from tieout.cli.month import month
 from tieout.cli.notify import notify
 from tieout.cli.ownership import golden, ownership
 from tieout.cli.patterns import patterns_cmd
@@ -59,7 +60,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit, report, notify, serve, sources, *WORKFLOW_COMMANDS):
+                ownership, golden, correct, corrections_cmd, audit, report, month, notify, serve, sources, *WORKFLOW_COMMANDS):
     cli.add_command(command)
 
 
