@@ -18,6 +18,7 @@ at once one wins and the other gets Conflict (a month's rows are numbered, the n
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import os
@@ -80,6 +81,7 @@ class MonthState:
     period: str
     state: str  # open, prepared, closed, reopened
     signatures: tuple[Signature, ...]  # every step, oldest first
+    complete: bool = True  # its last day is reconciled: it has a pack to sign (`months` says; else assumed)
 
     @property
     def locked(self) -> bool:
@@ -102,7 +104,7 @@ class MonthState:
                 for role, step in (("prepared_by", "prepare"), ("reviewed_by", "review"))}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"period": self.period, "state": self.state, "locked": self.locked,
+        return {"period": self.period, "state": self.state, "locked": self.locked, "complete": self.complete,
                 "signatures": [s.as_dict() for s in self.signatures]}
 
 
@@ -144,15 +146,25 @@ def month_state(project: Project, period: str) -> MonthState:
 
 
 def months(project: Project) -> list[MonthState]:
-    """Every month with a stored day or a signature, newest first."""
+    """Every month with a stored day or a signature, newest first; `complete` when its last day is stored."""
+    from dataclasses import replace
+
     from tieout.store import stored_days
 
-    periods = {period_of(d) for d in stored_days(project)}
+    days = set(stored_days(project))
+    periods = {period_of(d) for d in days}
     if state.exists(project):
         with state.open(project) as connection:
             periods |= {r[0] for r in connection.execute(select(month_signoffs.c.period).distinct())}
-            return [_state(p, _signatures(connection, p)) for p in sorted(periods, reverse=True)]
-    return [MonthState(p, "open", ()) for p in sorted(periods, reverse=True)]
+            found = [_state(p, _signatures(connection, p)) for p in sorted(periods, reverse=True)]
+    else:
+        found = [MonthState(p, "open", ()) for p in sorted(periods, reverse=True)]
+    return [replace(m, complete=last_day(m.period) in days) for m in found]
+
+
+def last_day(period: str) -> date:
+    year, month = (int(x) for x in period.split("-"))
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def refuse_closed(project: Project, days: list[date]) -> None:

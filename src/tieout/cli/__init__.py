@@ -60,7 +60,8 @@ def cli(ctx: click.Context) -> None:
 
 
 for command in (init, demo, run, backfill, exceptions_cmd, show, history, timeline, patterns_cmd, entities, rules,
-                ownership, golden, correct, corrections_cmd, audit, report, month, notify, serve, sources, *WORKFLOW_COMMANDS):
+                ownership, golden, correct, corrections_cmd, audit, report, month, notify, serve, sources,
+                *WORKFLOW_COMMANDS):
     cli.add_command(command)
 
 
