@@ -14,6 +14,8 @@ The steps, each one row of `month_signoffs` (never changed) and one audit entry 
 
 A month's state is its last row: open (no row), prepared, closed, reopened. Of two people signing the same month
 at once one wins and the other gets Conflict (a month's rows are numbered, the number unique).
+
+Signing itself — the checks, the row, the audit entry and the frozen pack — is `tieout.reports.signoff.sign`.
 """
 
 from __future__ import annotations
@@ -21,25 +23,21 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from tieout import state
 from tieout.config import Project
-from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
-from tieout.os_account import current as os_account
+from tieout.errors import BadArgument, NotAllowed
 from tieout.output import money
-from tieout.people.users import User, get_user
+from tieout.people.users import User
 from tieout.state.tables import month_signoffs
-from tieout.workflow.audit import record, record_alone
 
 STEPS = ("prepare", "review", "reopen")
 # The month's state after each step; a month without any is open.
@@ -125,14 +123,14 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _signatures(connection: Connection, period: str) -> tuple[Signature, ...]:
+def signatures_of(connection: Connection, period: str) -> tuple[Signature, ...]:
     rows = connection.execute(select(month_signoffs).where(month_signoffs.c.period == period)
                               .order_by(month_signoffs.c.seq))
     return tuple(Signature(seq=r.seq, step=r.step, who=r.who, at=_aware(r.at), reason=r.reason, os_user=r.os_user,
                            digests=json.loads(r.digests) if r.digests else {}) for r in rows)
 
 
-def _state(period: str, signatures: tuple[Signature, ...]) -> MonthState:
+def state_of(period: str, signatures: tuple[Signature, ...]) -> MonthState:
     return MonthState(period, STATE_AFTER[signatures[-1].step] if signatures else "open", signatures)
 
 
@@ -142,7 +140,7 @@ def month_state(project: Project, period: str) -> MonthState:
     if not state.exists(project):
         return MonthState(period, "open", ())
     with state.open(project) as connection:
-        return _state(period, _signatures(connection, period))
+        return state_of(period, signatures_of(connection, period))
 
 
 def months(project: Project) -> list[MonthState]:
@@ -156,7 +154,7 @@ def months(project: Project) -> list[MonthState]:
     if state.exists(project):
         with state.open(project) as connection:
             periods |= {r[0] for r in connection.execute(select(month_signoffs.c.period).distinct())}
-            found = [_state(p, _signatures(connection, p)) for p in sorted(periods, reverse=True)]
+            found = [state_of(p, signatures_of(connection, p)) for p in sorted(periods, reverse=True)]
     else:
         found = [MonthState(p, "open", ()) for p in sorted(periods, reverse=True)]
     return [replace(m, complete=last_day(m.period) in days) for m in found]
@@ -174,7 +172,7 @@ def refuse_closed(project: Project, days: list[date]) -> None:
     wanted = sorted({period_of(d) for d in days})
     with state.open(project) as connection:
         for period in wanted:
-            month = _state(period, _signatures(connection, period))
+            month = state_of(period, signatures_of(connection, period))
             if month.locked:
                 last = month.signatures[-1]
                 raise NotAllowed(
@@ -183,7 +181,7 @@ def refuse_closed(project: Project, days: list[date]) -> None:
                     f"— tieout month reopen --period {period} --as NAME --reason TEXT")
 
 
-def _refusal(user: User | None, step: str, month: MonthState, account: str | None) -> str | None:
+def refusal_of(user: User | None, step: str, month: MonthState, account: str | None) -> str | None:
     """Why `user` may not take `step` on `month` now, or None."""
     if user is None or user.anonymous:
         return "unknown or disabled user"
@@ -202,7 +200,7 @@ def _refusal(user: User | None, step: str, month: MonthState, account: str | Non
     return None
 
 
-def _store_folder(project: Project, period: str) -> Path:
+def pack_folder(project: Project, period: str) -> Path:
     return project.store_path / "closed" / period
 
 
@@ -219,7 +217,7 @@ def _frozen_file(project: Project, period: str, review: Signature, fmt: str) -> 
     a damaged store."""
     from tieout.errors import StoreError
 
-    path = _store_folder(project, period) / f"{review.seq}.{fmt}"
+    path = pack_folder(project, period) / f"{review.seq}.{fmt}"
     try:
         body = path.read_bytes()
     except OSError as e:
@@ -228,40 +226,6 @@ def _frozen_file(project: Project, period: str, review: Signature, fmt: str) -> 
         raise StoreError(f"{path}: not the pack reviewed for {period} (its sha256 differs from the one recorded "
                          "at sign-off)")
     return body
-
-
-def _write(path: Path, body: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(body)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _freeze(project: Project, period: str, seq: int, report: dict[str, Any]) -> dict[str, str]:
-    """Write the pack in every format as closed month `period`'s review `seq`; the sha256 of each file."""
-    from tieout.reports import render, write_xlsx
-
-    folder = _store_folder(project, period)
-    digests = {}
-    for fmt in PACK_FORMATS:
-        target = folder / f"{seq}.{fmt}"
-        if fmt == "xlsx":
-            tmp = folder / f".{seq}.building.xlsx"
-            folder.mkdir(parents=True, exist_ok=True)
-            write_xlsx(report, tmp)
-            body = tmp.read_bytes()
-            tmp.unlink()
-        else:
-            body = render(report, fmt).encode("utf-8")
-        _write(target, body)
-        digests[fmt] = hashlib.sha256(body).hexdigest()
-    return digests
 
 
 def adjustments(project: Project, month: MonthState, report: dict[str, Any]) -> dict[str, Any] | None:
@@ -280,63 +244,3 @@ def adjustments(project: Project, month: MonthState, report: dict[str, Any]) -> 
     return {"signed": {"reviewed_by": review.who, "at": review.at.isoformat(timespec="seconds")},
             "reopened": {"by": reopened.who, "at": reopened.at.isoformat(timespec="seconds"),
                          "reason": reopened.reason}, "lines": lines}
-
-
-def sign(project: Project, period: str, step: str, actor: str, *, reason: str | None = None) -> MonthState:
-    """Take `step` (prepare, review, reopen) on `period` as `actor`. Raises BadArgument (no such step, a reopen
-    without a reason), NotFound (the month's last day is not reconciled), NotAllowed (role, maker-checker, a
-    step the month's state does not allow), Conflict (someone signed the month at the same moment)."""
-    from tieout.store import run_lock
-
-    if step not in STEPS:
-        raise BadArgument(f"a month is prepared, reviewed or reopened, not {step!r}")
-    period = check_period(period)
-    reason = (reason or "").strip() or None
-    if step == "reopen" and reason is None:
-        raise BadArgument("--reason: reopening a signed month needs a reason (it is what the auditor reads)")
-    action, obj = f"month.{step}", f"month:{period}"
-    account = os_account()
-    # Under the run lock: no run changes the month's days while it is signed (and refuse_closed runs under it).
-    with run_lock(project):
-        try:
-            with state.open(project, write=True) as connection:
-                month = _state(period, _signatures(connection, period))
-                if step not in ALLOWED[month.state]:
-                    raise NotAllowed(f"{actor} may not {step} {period}: it is {month.state} (next: "
-                                     f"{' or '.join(ALLOWED[month.state])})")
-                refusal = _refusal(get_user(connection, actor), step, month, account)
-                if refusal:
-                    raise NotAllowed(f"{actor} may not {step} {period}: {refusal}")
-                report = _pack(project, period) if step != "reopen" else None
-                seq = (connection.execute(select(func.max(month_signoffs.c.seq))
-                                          .where(month_signoffs.c.period == period)).scalar() or 0) + 1
-                now = datetime.now(UTC)
-                row = {"period": period, "seq": seq, "step": step, "who": actor, "os_user": account, "at": now,
-                       "reason": reason, "digests": None}
-                if step == "review":
-                    assert report is not None
-                    signed = _state(period, (*month.signatures, Signature(seq, step, actor, now, reason, account, {})))
-                    report["sign_off"] = signed.sign_off()
-                    row["digests"] = json.dumps(_freeze(project, period, seq, report), sort_keys=True)
-                try:
-                    connection.execute(insert(month_signoffs).values(**row))
-                except IntegrityError:
-                    raise Conflict(f"{period} was signed by someone else at the same moment: nothing changed") from None
-                record(connection, actor=actor, action=action, object=obj, outcome="allowed", reason=reason or "",
-                       detail={"seq": seq, "state": STATE_AFTER[step], "digests": row["digests"]})
-                return _state(period, _signatures(connection, period))
-        except (NotAllowed, Conflict) as e:
-            record_alone(project, actor=actor, action=action, object=obj,
-                         outcome="conflict" if isinstance(e, Conflict) else "refused", reason=str(e), detail={})
-            raise
-
-
-def _pack(project: Project, period: str) -> dict[str, Any]:
-    """The month's pack as it stands (NotFound when its last day is not reconciled)."""
-    from tieout.reports import build
-    from tieout.rules.registry import load_rules
-
-    report = build(project, load_rules(project), "monthly", period=period)
-    if report["period"]["label"] != period:
-        raise NotFound(f"{period} is not a whole reconciled month")
-    return report

@@ -276,11 +276,12 @@ def test_month_signoff(app: FastAPI, fresh: Project, role: str, step: str, monke
     — nor locked: the other workers sign it at the same time, each in a state database of its own."""
     import tieout.store
     from tieout import month_close
+    from tieout.reports import signoff
 
-    monkeypatch.setattr(month_close, "_freeze", lambda project, period, seq, report: {"json": "caught"})
+    monkeypatch.setattr(signoff, "_freeze", lambda project, period, seq, report: {"json": "caught"})
     monkeypatch.setattr(tieout.store, "run_lock", lambda project: contextlib.nullcontext())
     for before, actor in (("prepare", "bob"), ("review", "carol"))[:("prepare", "review", "reopen").index(step)]:
-        month_close.sign(fresh, "2026-01", before, actor)
+        signoff.sign(fresh, "2026-01", before, actor)
     who = _as(app, fresh, AS[role])
     audit_before = entries(fresh)
     response = _post(who, "form", f"/months/2026-01/{step}", {"reason": "late credit note"})

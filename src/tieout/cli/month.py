@@ -56,7 +56,7 @@ def status(period: str | None, project_dir: Path, fmt: str) -> None:
 
 
 def _sign(step: str, period: str, actor: str, project_dir: Path, fmt: str, reason: str | None = None) -> None:
-    from tieout.month_close import sign
+    from tieout.reports.signoff import sign
 
     _show(sign(open_project(project_dir), period, step, actor, reason=reason), fmt)
 

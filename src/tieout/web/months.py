@@ -47,7 +47,7 @@ def months_page(request: Request, user: CurrentUser) -> Response:
 @router.post("/months/{period}/{step}")
 def sign_form(request: Request, period: str, step: Literal["prepare", "review", "reopen"], user: Writer,
               reason: Annotated[str, Form()] = "") -> Response:
-    from tieout.month_close import sign
+    from tieout.reports.signoff import sign
 
     month = sign(request.app.state.project, period, step, user.name, reason=reason)
     return RedirectResponse(f"/months?done={step}-{month.period}#m-{month.period}",
