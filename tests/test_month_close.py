@@ -182,3 +182,11 @@ def test_a_reopened_month_runs_again_and_shows_what_moved_against_the_signed_fig
     assert now["sign_off"]["prepared_by"] is None and now["sign_off"]["reviewed_by"] is None
     md = _run("report", "monthly", "--period", "2026-01", "--format", "md", "-p", p).output
     assert "## Post-close adjustments" in md and "invoice in_1 voided after close" in md
+
+
+def test_only_a_month_whose_last_day_is_reconciled_is_signed(p: str) -> None:
+    february = _run("month", "prepare", "--period", "2026-02", "--as", "ana", "-p", p)
+    assert february.exit_code == 7 and "2026-02-28, the last day of 2026-02, is not a reconciled day" in february.output
+    status = json.loads(_run("month", "status", "-p", p, "--format", "json").output)
+    assert [(m["period"], m["state"], m["complete"]) for m in status] == [("2026-02", "open", False),
+                                                                         ("2026-01", "open", True)]

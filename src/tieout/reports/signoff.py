@@ -24,6 +24,7 @@ from tieout.month_close import (
     MonthState,
     Signature,
     check_period,
+    last_day,
     pack_folder,
     refusal_of,
     signatures_of,
@@ -60,7 +61,9 @@ def sign(project: Project, period: str, step: str, actor: str, *, reason: str | 
                 refusal = refusal_of(get_user(connection, actor), step, month, account)
                 if refusal:
                     raise NotAllowed(f"{actor} may not {step} {period}: {refusal}")
-                report = _pack(project, period) if step != "reopen" else None
+                if step == "prepare":
+                    _reconciled(project, period)
+                report = _pack(project, period) if step == "review" else None
                 seq = (connection.execute(select(func.max(month_signoffs.c.seq))
                                           .where(month_signoffs.c.period == period)).scalar() or 0) + 1
                 now = datetime.now(UTC)
@@ -85,15 +88,21 @@ def sign(project: Project, period: str, step: str, actor: str, *, reason: str | 
             raise
 
 
+def _reconciled(project: Project, period: str) -> None:
+    """NotFound unless the month's last day is reconciled: a month to date has no pack to sign."""
+    from tieout.store import stored_days
+
+    if last_day(period) not in stored_days(project):
+        raise NotFound(f"{last_day(period)}, the last day of {period}, is not a reconciled day: run it before "
+                       "signing the month")
+
+
 def _pack(project: Project, period: str) -> dict[str, Any]:
-    """The month's pack as it stands (NotFound when its last day is not reconciled)."""
+    """The month's pack as it stands."""
     from tieout.reports import build
     from tieout.rules.registry import load_rules
 
-    report = build(project, load_rules(project), "monthly", period=period)
-    if report["period"]["label"] != period:
-        raise NotFound(f"{period} is not a whole reconciled month")
-    return report
+    return build(project, load_rules(project), "monthly", period=period)
 
 
 def _write(path: Path, body: bytes) -> None:
