@@ -228,7 +228,7 @@ def document(report: dict[str, Any]) -> Document:
                     [Column("step", "Step"), Column("rule", "Explained by"), Column("count", "Customers", "int"),
                      Column("effect", "Effect", "int"), Column("entities", "Entities")], bridge_rows,
                     note="UNEXPLAINED lines are differences no exception reported on the period's last day "
-                         "covers.", chart="bridge"),
+                         "covers.", chart="bridge", chart_data={"waterfall": bridge_.waterfall(report)}),
             Section("Records to entities", "Each system's active records, bridged to its active customers",
                     [Column("system", "System"), Column("rule", "Line"), Column("count", "Count", "int")],
                     records_rows, note="Duplicate records of one customer and records that resolve to no "
@@ -236,7 +236,9 @@ def document(report: dict[str, Any]) -> Document:
             Section("Money at risk", f"Money at risk on {end}, by rule and severity",
                     [Column("rule", "Rule"), Column("severity", "Severity"), Column("open", "Open", "int"),
                      Column("money_at_risk", f"Money at risk ({cur})", "money")],
-                    report["money_at_risk"]["by_rule_severity"], chart="money"),
+                    report["money_at_risk"]["by_rule_severity"], chart="money",
+                    chart_data={"bars": [{"label": f"{r['rule']} {r['severity']}", "value": r["money_at_risk"]}
+                                         for r in report["money_at_risk"]["by_rule_severity"]]}),
             Section("Open at period end", f"Exceptions open on {end}, with their age",
                     item_columns(ITEM_COLUMNS, open_rows), open_rows),
             Section("Activity", "The period's activity",
