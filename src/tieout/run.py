@@ -87,6 +87,9 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
             ) -> DayResult:
     """Reconcile `as_of` and store its source history and findings; call under the run lock. Nothing is
     moved into place unless every stage succeeded, and the day's findings (its commit point) last."""
+    from tieout.month_close import refuse_closed  # SQLAlchemy only when there is a state database
+
+    refuse_closed(project, [as_of])
     rules = load_rules(project) if rules is None else rules
     plans: list[source_history.Plan] = []
 
@@ -148,6 +151,9 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
     evaluated in parallel processes; the parent still stores them strictly in order, so a bad day leaves
     exactly the days before it stored — as a one-by-one backfill would.
     """
+    from tieout.month_close import refuse_closed
+
+    refuse_closed(project, days)  # before any day: a backfill across a signed month stores nothing
     done = on_day or (lambda result: None)
     results: list[DayResult] = []
     if jobs <= 1 or len(days) < 2:

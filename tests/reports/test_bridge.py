@@ -144,3 +144,27 @@ def test_the_bridge_counts_ops_activity_over_the_window_of_its_rule(tmp_path: Pa
     text = invoke("report", "monthly", "-p", str(project), "--period", "2026-01", "--format", "md").stdout
     assert f"Ops-active customers ({window or 30} days)" in text
     assert f"ops-active: active users in the last {window or 30} days" in text
+
+
+def test_the_waterfall_walks_the_bridge_from_a_floor_below_its_smallest_count() -> None:
+    from tieout.reports.bridge import waterfall
+
+    act = _activity(["A", "B", "C"], ["A", "B", "D"], ["A", "D", "E", "F"])
+    found = Findings({"CRM_ACTIVE_BILLING_INACTIVE": {"C"}, "BILLING_ACTIVE_CRM_INACTIVE": {"D"},
+                      "BILLING_ACTIVE_OPS_INACTIVE": {"B"}}, {}, {})
+    shape = waterfall(bridge(act, found, BUILTIN))
+    steps = shape["steps"]
+    assert [s["kind"] for s in steps] == ["total", "down", "up", "total", "down", "up", "total"]
+    # an unexplained difference on each side of one step: one label each
+    assert [s["label"] for s in steps][4:6] == ["BILLING_ACTIVE_OPS_INACTIVE -1", "UNEXPLAINED +2"]
+    assert [(s["start"], s["end"]) for s in steps if s["kind"] != "total"] == [(3, 2), (2, 3), (3, 2), (2, 4)]
+    assert [s["end"] for s in steps if s["kind"] == "total"] == [3, 3, 4]
+    # each step starts where the one before ended; each total is where the steps before it arrived
+    running = steps[0]["end"]
+    for s in steps[1:]:
+        if s["kind"] == "total":
+            assert s["end"] == running
+        else:
+            assert s["start"] == running
+            running = s["end"]
+    assert shape["floor"] < 2 and all(s["start"] == shape["floor"] for s in steps if s["kind"] == "total")

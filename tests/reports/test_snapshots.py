@@ -126,3 +126,24 @@ def test_xlsx_has_a_sheet_per_section_and_real_numbers(reports: dict[str, dict],
                                  "Log anchors", "Sign-off"]
         money = wb["Money at risk"]
         assert money.cell(row=3, column=4).number_format == '#,##0.00 "USD"'
+        # columns fit what they hold: the longest rule name, a count with its separators
+        rules = [r["rule"] for r in reports[kind]["money_at_risk"]["by_rule_severity"]]
+        assert money.column_dimensions["A"].width >= max(map(len, rules))
+        _assert_native_charts(path, reports[kind])
+
+
+def _assert_native_charts(path: Path, report: dict) -> None:
+    """The workbook's own charts (openpyxl does not read them back: the chart XML itself): a stacked waterfall
+    of the bridge whose value axis starts at the waterfall's floor, and the money at risk by rule."""
+    import re
+    import zipfile
+
+    from tieout.reports.bridge import waterfall
+
+    with zipfile.ZipFile(path) as z:
+        charts = sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n))
+        assert len(charts) == 2, charts
+        bridge_xml, money_xml = (z.read(n).decode() for n in charts)
+    assert re.search(r'<(c:)?grouping val="stacked" ?/>', bridge_xml)
+    assert re.search(rf'<(c:)?min val="{waterfall(report)["floor"]}" ?/>', bridge_xml)
+    assert "'Bridge'!" in bridge_xml and "'Money at risk'!" in money_xml

@@ -12,6 +12,7 @@ the same way. Sign-in itself is tests/security/test_signin.py.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,8 +65,11 @@ COVERED = {"/login", "/logout", "/exceptions/{ident}/actions", "/api/exceptions/
            "/api/corrections", "/corrections/requests/{ref_text}/{decision}",
            "/api/corrections/requests/{ref_text}/{decision}", "/queue/actions", "/api/exceptions/actions",
            "/map-requests", "/api/map-requests", "/map-requests/{ref_text}/{decision}",
-           "/api/map-requests/{ref_text}/{decision}"}
+           "/api/map-requests/{ref_text}/{decision}", "/months/{period}/{step}"}
 BULK_KINDS = ("ack", "assign", "comment", "resolve")
+# Month-end sign-off: anyone who may act prepares; an approver or an admin reviews (not their own) and reopens.
+MONTH_ALLOWED = {"admin": {"prepare", "review", "reopen"}, "team_member": {"prepare"}, "outsider": {"prepare"},
+                 "approver": {"prepare", "review", "reopen"}, "auditor": set(), "no session": set()}
 # Map requests follow the corrections' roles: who may record a correction may ask for a map row.
 MAP_ALLOWED = {role: {"ask" if k == "correct" else k for k in kinds} for role, kinds in CORRECTION_ALLOWED.items()}
 
@@ -262,6 +266,36 @@ def test_map_actions(app: FastAPI, fresh: Project, target: Any, role: str, kind:
     last = entries(fresh)[0]
     assert (last["actor"], last["action"], last["outcome"]) == (
         who.name, f"map.{'request' if kind == 'ask' else kind}", "allowed" if allowed else "refused")
+
+
+@pytest.mark.parametrize("step", ["prepare", "review", "reopen"])
+@pytest.mark.parametrize("role", list(AS))
+def test_month_signoff(app: FastAPI, fresh: Project, role: str, step: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preparing, reviewing (bob prepared) and reopening (bob prepared, carol reviewed) January. The shared
+    world's store is never written — a review's pack is caught on its way (the files: tests/test_month_close.py)
+    — nor locked: the other workers sign it at the same time, each in a state database of its own."""
+    import tieout.store
+    from tieout import month_close
+    from tieout.reports import signoff
+
+    monkeypatch.setattr(signoff, "_freeze", lambda project, period, seq, report: {"json": "caught"})
+    monkeypatch.setattr(tieout.store, "run_lock", lambda project: contextlib.nullcontext())
+    for before, actor in (("prepare", "bob"), ("review", "carol"))[:("prepare", "review", "reopen").index(step)]:
+        signoff.sign(fresh, "2026-01", before, actor)
+    who = _as(app, fresh, AS[role])
+    audit_before = entries(fresh)
+    response = _post(who, "form", f"/months/2026-01/{step}", {"reason": "late credit note"})
+    allowed = step in MONTH_ALLOWED[role]
+    assert response.status_code == _expected_code(allowed, who.name is not None, "form"), response.text[:300]
+    expected = month_close.STATE_AFTER[step] if allowed else \
+        {"prepare": "open", "review": "prepared", "reopen": "closed"}[step]
+    assert month_close.month_state(fresh, "2026-01").state == expected
+    if who.name is None:
+        assert entries(fresh) == audit_before
+        return
+    last = entries(fresh)[0]
+    assert (last["actor"], last["action"], last["object"], last["outcome"]) == (
+        who.name, f"month.{step}", "month:2026-01", "allowed" if allowed else "refused")
 
 
 @pytest.mark.parametrize("role", list(AS))

@@ -36,7 +36,7 @@ def _get_paths(app: FastAPI) -> list[str]:
     """Every GET route of the app with its path parameters filled in (a real object, and an unknown one)."""
     e = next(e for e in app.state.reads.exceptions() if e.team == "ar" and e.canonical_id)
     values = {"ident": [e.id, "ffffffffffffffff"], "canonical_id": [e.canonical_id, "NO-SUCH-ENTITY"],
-              "system": ["billing", "no-such-system"]}
+              "system": ["billing", "no-such-system"], "period": ["2026-01", "1999-13"], "fmt": ["json", "exe"]}
     paths = []
     for route in app_routes(app, "GET"):
         params = re.findall(r"{(\w+)}", route)

@@ -18,10 +18,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import built_once
-from tieout.config import load_project
+from tests.web.flow import add_people, guarded, state_env
+from tieout import state
+from tieout.config import Project, load_project
 from tieout.demo import MIN_COMPANIES, generate_world
 from tieout.rules.registry import load_rules
 from tieout.run import run_days
@@ -98,6 +101,22 @@ def _serve(app: object) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+
+
+@pytest.fixture(scope="module")
+def app(world: Path) -> FastAPI:
+    """The signed-in app over the shared world, maker-checker on (tests.web.flow.guarded): one per module."""
+    return create_app(guarded(load_project(world)), auth=True)
+
+
+@pytest.fixture
+def project(app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    """`app`'s project, its people (tests.web.flow.PEOPLE) and workflow in a state database of this test's own."""
+    monkeypatch.setenv(state.ENV_URL, state_env(tmp_path))
+    project: Project = app.state.project
+    add_people(project)
+    yield project
+    state.dispose_all()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tieout.config import Project, Workflow
@@ -55,3 +56,9 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
 
 def state_env(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+def client_for(app: FastAPI, name: str) -> tuple[TestClient, str]:
+    """A client of `app` signed in as `name`, and its session's CSRF token."""
+    client = TestClient(app, follow_redirects=False)
+    return client, sign_in(client, name)

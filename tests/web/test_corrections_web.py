@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,30 +18,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.web.flow import LATER, add_people, guarded, sign_in, state_env
+from tests.web.flow import LATER, client_for
 from tieout import state
-from tieout.config import Project, load_project
+from tieout.config import Project
 from tieout.corrections import corrections_for, requests
 from tieout.corrections.current import held_values
 from tieout.corrections.fields import field_spec
 from tieout.people import set_disabled
 from tieout.state.tables import sessions
-from tieout.web.app import create_app
 from tieout.workflow.audit import entries
-
-
-@pytest.fixture(scope="module")
-def app(world: Path) -> FastAPI:
-    return create_app(guarded(load_project(world)), auth=True)
-
-
-@pytest.fixture
-def project(app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    monkeypatch.setenv(state.ENV_URL, state_env(tmp_path))
-    project: Project = app.state.project
-    add_people(project)
-    yield project
-    state.dispose_all()
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +42,6 @@ def quiet_entity(app: FastAPI, world: Path) -> str:
     busy = {e.canonical_id for e in app.state.reads.exceptions() if e.status == "open"}
     with open(world / "entity_map.csv", newline="") as f:
         return next(r["canonical_id"] for r in csv.DictReader(f) if r["canonical_id"] not in busy)
-
-
-def client_for(app: FastAPI, name: str) -> tuple[TestClient, str]:
-    c = TestClient(app, follow_redirects=False)
-    return c, sign_in(c, name)
 
 
 def _stored_name(project: Project, entity: str) -> str:

@@ -7,45 +7,23 @@ its own (`TIEOUT_STATE_URL` pointed at the test's folder).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from tests.web.flow import LATER, THRESHOLD, add_people, guarded, sign_in, state_env
+from tests.web.flow import LATER, THRESHOLD, client_for, sign_in
 from tieout import state
-from tieout.config import Project, load_project
+from tieout.config import Project
 from tieout.state.tables import KINDS, actions, exception_state, sessions
-from tieout.web.app import create_app
 from tieout.workflow.audit import entries
-
-
-@pytest.fixture(scope="module")
-def app(world: Path) -> FastAPI:
-    return create_app(guarded(load_project(world)), auth=True)
-
-
-@pytest.fixture
-def project(app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    monkeypatch.setenv(state.ENV_URL, state_env(tmp_path))
-    project: Project = app.state.project
-    add_people(project)
-    yield project
-    state.dispose_all()
 
 
 @pytest.fixture(scope="module")
 def ar_id(app: FastAPI) -> str:
     return next(e.id for e in app.state.reads.exceptions() if e.team == "ar" and e.resolved_on is None)
-
-
-def client_for(app: FastAPI, name: str) -> tuple[TestClient, str]:
-    c = TestClient(app, follow_redirects=False)
-    return c, sign_in(c, name)
 
 
 def _post(c: TestClient, csrf: str, ident: str, kind: str, version: int, **extra: str) -> object:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.web.flow import add_people, guarded, sign_in, state_env
+from tests.web.flow import client_for, state_env
 from tieout import state
 from tieout.config import Project, load_project
 from tieout.due import DUE_KEYS
@@ -29,25 +28,6 @@ from tieout.story import JSON_KEYS
 from tieout.web.app import create_app
 from tieout.workflow import statuses, target_of
 from tieout.workflow.audit import entries
-
-
-@pytest.fixture(scope="module")
-def app(world: Path) -> FastAPI:
-    return create_app(guarded(load_project(world)), auth=True)
-
-
-@pytest.fixture
-def project(app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    monkeypatch.setenv(state.ENV_URL, state_env(tmp_path))
-    project: Project = app.state.project
-    add_people(project)
-    yield project
-    state.dispose_all()
-
-
-def client_for(app: FastAPI, name: str) -> tuple[TestClient, str]:
-    c = TestClient(app, follow_redirects=False)
-    return c, sign_in(c, name)
 
 
 def _ids(html: str) -> list[str]:

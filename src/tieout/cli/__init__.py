@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "or of one record (SYSTEM:SOURCE_ID)."),
     "init": ("tieout.cli.project", "init", "Create a project in DIRECTORY: a commented tieout.yml and "
              "ownership.yml, an empty rules/ and an example entity map."),
+    "month": ("tieout.cli.month", "month", "Sign the month-end pack: a preparer, then a reviewer (a second "
+              "person); a reviewed month is closed."),
     "notify": ("tieout.cli.notify", "notify",
                "Team notifications: the daily digest, and the log of what was sent."),
     "ownership": ("tieout.cli.ownership", "ownership",

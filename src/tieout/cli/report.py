@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tieout.cli.common import ISO_DATE, open_project, project_option
+from tieout.config import Project
 from tieout.reports import FORMATS, KINDS, build, default_filename, render, write_xlsx
 from tieout.rules.registry import load_rules
 
@@ -33,6 +34,10 @@ def report(kind: str, project_dir: Path, period: str | None, as_of: date | None,
     tieout report monthly --period 2026-01 --format json
     """
     project = open_project(project_dir)
+    signed = _signed_pack(project, kind, period, fmt)
+    if signed is not None:
+        _write_signed(signed, fmt, output, f"tieout-monthly-{period}.{fmt}")
+        return
     data = build(project, load_rules(project), kind, as_of=as_of, period=period, team=team)
     if fmt == "xlsx":
         target = output or Path(default_filename(data, "xlsx"))
@@ -45,3 +50,21 @@ def report(kind: str, project_dir: Path, period: str | None, as_of: date | None,
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+def _signed_pack(project: Project, kind: str, period: str | None, fmt: str) -> bytes | None:
+    """A closed month's pack as it was signed (tieout.month_close), byte for byte; None otherwise."""
+    if kind != "monthly" or period is None:
+        return None
+    from tieout.month_close import frozen_pack, month_state
+
+    return frozen_pack(project, month_state(project, period), fmt)
+
+
+def _write_signed(body: bytes, fmt: str, output: Path | None, default: str) -> None:
+    if output is None and fmt != "xlsx":
+        click.echo(body.decode("utf-8"), nl=False)
+        return
+    target = output or Path(default)
+    target.write_bytes(body)
+    click.echo(f"wrote {target} (the pack as signed)", err=True)

@@ -21,14 +21,13 @@ is never appended. Every request, decision and refusal is in the audit log.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 
 from tieout import state
@@ -38,35 +37,22 @@ from tieout.corrections.current import settle_old_value
 from tieout.corrections.fields import field_spec
 from tieout.corrections.log import Correction, append, aware, validated
 from tieout.corrections.movement import movement
-from tieout.errors import BadArgument, Conflict, NotAllowed, NotFound
+from tieout.errors import NotAllowed
 from tieout.os_account import current as os_account
 from tieout.output import money
-from tieout.people.users import User, get_user
+from tieout.people.users import User
 from tieout.state import chain
 from tieout.state.tables import correction_requests
 from tieout.timeline import QueuedException
+from tieout.workflow import maker_checker
 from tieout.workflow.audit import record, record_alone
 from tieout.workflow.rules import authorise_correction
 
-_REF = re.compile(r"^CR-(\d+)$", re.IGNORECASE)
-DECISIONS = ("approve", "reject")
 REQUEST_FIELDS = ("canonical_id", "system", "field", "source_id", "old_value", "new_value", "reason", "who",
                   "ticket")
-
-
-def ref(request_id: int) -> str:
-    """How a request is named to people and on the command line: `CR-3`."""
-    return f"CR-{request_id}"
-
-
-def parse_ref(text: str) -> int | None:
-    """`CR-3` (any case) → 3; anything else (an exception id, say) → None. An absurdly long number is one no
-    request has (Python refuses to read more than 4,300 digits as an int)."""
-    found = _REF.match(text.strip())
-    if not found:
-        return None
-    digits = found.group(1).lstrip("0") or "0"
-    return int(digits) if len(digits) <= 30 else 10**30
+KIND = maker_checker.Kind(prefix="CR", noun="correction request", table=correction_requests, audit="correction",
+                          change="a correction", applied="correction_seq")
+ref, parse_ref = KIND.ref, KIND.parse_ref
 
 
 @dataclass(frozen=True)
@@ -200,81 +186,27 @@ def request_correction(project: Project, *, canonical_id: str, system: str, fiel
         return Submitted(impact, threshold, request=held)
 
 
-# Request ids are INTEGER columns (32-bit on Postgres): a larger number names no request, and must not reach the
-# driver (SQLite raises OverflowError past 64 bits).
-_LARGEST_ID = 2**31 - 1
-
-
 def _get(connection: Connection, request_id: int) -> CorrectionRequest:
-    if not 0 < request_id <= _LARGEST_ID:
-        raise NotFound(f"no correction request {ref(request_id)}")
-    row = connection.execute(select(correction_requests).where(correction_requests.c.id == request_id)).first()
-    if row is None:
-        raise NotFound(f"no correction request {ref(request_id)}")
-    return _request(row)
+    return _request(KIND.get(connection, request_id))
 
 
 def decide(project: Project, request_id: int, actor: str, decision: str, *,
            comment: str | None = None) -> tuple[CorrectionRequest, Correction | None]:
-    """Approve (append it to the log, naming `actor` as approver) or reject a pending request, as `actor`.
+    """Approve (append it to the log, naming `actor` as approver) or reject a pending request, as `actor`, by
+    the rules of tieout.workflow.maker_checker. Raises NotFound, NotAllowed, Conflict, BadArgument."""
+    def apply(connection: Connection, request: CorrectionRequest, now: datetime,
+              account: str | None) -> tuple[int, Correction]:
+        correction = append(connection, {**{k: getattr(request, k) for k in REQUEST_FIELDS}, "recorded_at": now,
+                                         "approved_by": actor, "request_id": request_id,
+                                         "os_user": request.os_user, "approved_os_user": account})
+        connection.execute(update(correction_requests).where(correction_requests.c.id == request_id)
+                           .values(correction_seq=correction.seq))
+        return correction.seq, correction
 
-    Raises NotFound (no such request), NotAllowed (role, or maker-checker: nobody decides their own request),
-    Conflict (already decided — by someone faster, perhaps), BadArgument (no such decision). Refusals and
-    conflicts are audited in a transaction of their own.
-
-    Maker-checker compares names without regard to case (`ana` never approves `ANA`'s request) and, on the
-    command line, OS accounts: a request made from one account is never decided from the same one, whatever
-    name `--as` claims (tieout.os_account). The web's people are signed in, so their names are the identity."""
-    if decision not in DECISIONS:
-        raise BadArgument(f"a correction request is approved or rejected, not {decision!r}")
-    action, obj = f"correction.{decision}", f"correction:{ref(request_id)}"
-    comment = (comment or "").strip() or None
-    account = os_account()
-    try:
-        with state.open(project, write=True) as connection:
-            request = _get(connection, request_id)
-            refusal = authorise_correction(get_user(connection, actor), decision, request.who) or \
-                _same_account(request, account)
-            if refusal:
-                raise NotAllowed(f"{actor} may not {decision} {request.ref}: {refusal}")
-            now = datetime.now(UTC)
-            done = connection.execute(update(correction_requests).where(
-                correction_requests.c.id == request_id, correction_requests.c.status == "pending"
-            ).values(status="approved" if decision == "approve" else "rejected", decided_by=actor, decided_at=now,
-                     decision_comment=comment, decided_os_user=account))
-            if done.rowcount != 1:
-                raise Conflict(f"{request.ref} was already {request.status} by {request.decided_by}: nothing changed")
-            correction = None
-            if decision == "approve":
-                correction = append(connection, {**{k: getattr(request, k) for k in REQUEST_FIELDS},
-                                                 "recorded_at": now, "approved_by": actor, "request_id": request_id,
-                                                 "os_user": request.os_user, "approved_os_user": account})
-                connection.execute(update(correction_requests).where(correction_requests.c.id == request_id)
-                                   .values(correction_seq=correction.seq))
-            record(connection, actor=actor, action=action, object=obj, outcome="allowed", reason=comment or "",
-                   detail={"requested_by": request.who, "correction_seq": correction.seq if correction else None})
-            return _get(connection, request_id), correction
-    except (NotAllowed, Conflict) as e:
-        record_alone(project, actor=actor, action=action, object=obj,
-                     outcome="conflict" if isinstance(e, Conflict) else "refused", reason=str(e),
-                     detail={"comment": comment})
-        raise
-
-
-def _same_account(request: CorrectionRequest, account: str | None) -> str | None:
-    """Why the command line's OS account may not decide `request`: it is the account that asked for it."""
-    if account is not None and request.os_user is not None and account == request.os_user:
-        return (f"maker-checker: {request.ref} was requested from the OS account {account!r}; a second person "
-                "decides it from an account of their own (whatever name --as gives)")
-    return None
+    return maker_checker.decide(project, KIND, request_id, actor, decision, comment=comment, load=_request,
+                                apply=apply)
 
 
 def requests(project: Project, *, status: str | None = None) -> list[CorrectionRequest]:
     """The correction requests (of one status, or all), newest first. No state database: none (and not created)."""
-    if not state.exists(project):
-        return []
-    query = select(correction_requests).order_by(correction_requests.c.id.desc())
-    if status is not None:
-        query = query.where(correction_requests.c.status == status)
-    with state.open(project) as connection:
-        return [_request(r) for r in connection.execute(query)]
+    return [_request(r) for r in KIND.listed(project, status)]

@@ -33,32 +33,20 @@ from tieout.config import Project
 from tieout.db import connect
 from tieout.errors import BadArgument, Conflict, InputError, NotAllowed, NotFound, StoreError
 from tieout.os_account import current as os_account
-from tieout.people.users import User, get_user
+from tieout.people.users import User
 from tieout.state import chain
 from tieout.state.tables import map_requests
 from tieout.systems import SYSTEMS
+from tieout.workflow import maker_checker
 from tieout.workflow.audit import record, record_alone
 from tieout.workflow.rules import authorise_correction
 
 from .entity_map import load_entity_map
 from .map_file import append_row, one_line
 
-_REF = re.compile(r"^MR-(\d+)$", re.IGNORECASE)
-_LARGEST_ID = 2**31 - 1  # an INTEGER column (32-bit on Postgres)
-DECISIONS = ("approve", "reject")
-
-
-def ref(request_id: int) -> str:
-    return f"MR-{request_id}"
-
-
-def parse_ref(text: str) -> int | None:
-    """`MR-3` (any case) → 3; anything else → None."""
-    found = _REF.match(text.strip())
-    if not found:
-        return None
-    digits = found.group(1).lstrip("0") or "0"
-    return int(digits) if len(digits) <= 30 else 10**30
+KIND = maker_checker.Kind(prefix="MR", noun="map request", table=map_requests, audit="map", change="a map change",
+                          applied="map_row")
+ref, parse_ref = KIND.ref, KIND.parse_ref
 
 
 @dataclass(frozen=True)
@@ -109,12 +97,7 @@ def _request(row: Any) -> MapRequest:
 
 
 def _get(connection: Connection, request_id: int) -> MapRequest:
-    if not 0 < request_id <= _LARGEST_ID:
-        raise NotFound(f"no map request {ref(request_id)}")
-    row = connection.execute(select(map_requests).where(map_requests.c.id == request_id)).first()
-    if row is None:
-        raise NotFound(f"no map request {ref(request_id)}")
-    return _request(row)
+    return _request(KIND.get(connection, request_id))
 
 
 def _map_rows(project: Project) -> list[tuple[str, str, str, date, date | None]]:
@@ -227,61 +210,29 @@ def new_canonical_id(existing: set[str]) -> str:
 
 def decide_mapping(project: Project, request_id: int, actor: str, decision: str, *,
                    comment: str | None = None) -> MapRequest:
-    """Approve (append the row to the entity map) or reject a pending map request, as `actor`. Raises NotFound,
-    NotAllowed (role; maker-checker by name and, on the command line, by OS account), Conflict (decided already),
-    InputError (the map with the row would not be valid: nothing changes). Refusals and conflicts are audited."""
-    if decision not in DECISIONS:
-        raise BadArgument(f"a map request is approved or rejected, not {decision!r}")
-    action, obj = f"map.{decision}", f"map:{ref(request_id)}"
-    comment = (comment or "").strip() or None
-    account = os_account()
-    try:
-        with state.open(project, write=True) as connection:
-            request = _get(connection, request_id)
-            refusal = authorise_correction(get_user(connection, actor), decision, request.who)
-            if refusal is None and account is not None and request.os_user == account:
-                refusal = (f"maker-checker: {request.ref} was requested from the OS account {account!r}; a second "
-                           "person decides it from an account of their own (whatever name --as gives)")
-            if refusal:
-                raise NotAllowed(f"{actor} may not {decision} {request.ref}: "
-                                 f"{refusal.replace('a correction', 'a map change')}")
-            done = connection.execute(update(map_requests).where(
-                map_requests.c.id == request_id, map_requests.c.status == "pending"
-            ).values(status="approved" if decision == "approve" else "rejected", decided_by=actor,
-                     decided_at=datetime.now(UTC), decision_comment=comment, decided_os_user=account))
-            if done.rowcount != 1:
-                raise Conflict(f"{request.ref} was already {request.status} by {request.decided_by}: nothing changed")
-            row = None
-            if decision == "approve":
-                canonical_id = request.canonical_id or new_canonical_id({r[0] for r in _map_rows(project)})
-                row = {"canonical_id": canonical_id, "source_system": request.source_system,
-                       "source_id": request.source_id, "effective_from": request.effective_from.isoformat(),
-                       "effective_to": "",
-                       "notes": one_line(f"{request.ref} by {request.who}, approved by {actor}: {request.reason}")}
-                if request.new_entity:
-                    connection.execute(update(map_requests).where(map_requests.c.id == request_id)
-                                       .values(canonical_id=canonical_id))
-                # Last, inside the transaction: a refused row (the map changed since) rolls the approval back.
-                try:
-                    append_row(project.entity_map_path, row)
-                except InputError as e:
-                    raise Conflict(f"{request.ref} cannot be applied: {e}") from None
-            record(connection, actor=actor, action=action, object=obj, outcome="allowed", reason=comment or "",
-                   detail={"requested_by": request.who, "map_row": row})
-            return _get(connection, request_id)
-    except (NotAllowed, Conflict) as e:
-        record_alone(project, actor=actor, action=action, object=obj,
-                     outcome="conflict" if isinstance(e, Conflict) else "refused", reason=str(e),
-                     detail={"comment": comment})
-        raise
+    """Approve (append the row to the entity map) or reject a pending map request, as `actor`, by the rules of
+    tieout.workflow.maker_checker. Raises NotFound, NotAllowed, Conflict (decided already; or the map with the
+    row would not be valid: nothing changes), BadArgument."""
+    def apply(connection: Connection, request: MapRequest, now: datetime,
+              account: str | None) -> tuple[dict[str, str], None]:
+        canonical_id = request.canonical_id or new_canonical_id({r[0] for r in _map_rows(project)})
+        row = {"canonical_id": canonical_id, "source_system": request.source_system, "source_id": request.source_id,
+               "effective_from": request.effective_from.isoformat(), "effective_to": "",
+               "notes": one_line(f"{request.ref} by {request.who}, approved by {actor}: {request.reason}")}
+        if request.new_entity:
+            connection.execute(update(map_requests).where(map_requests.c.id == request_id)
+                               .values(canonical_id=canonical_id))
+        # Last, inside the transaction: a refused row (the map changed since) rolls the approval back.
+        try:
+            append_row(project.entity_map_path, row)
+        except InputError as e:
+            raise Conflict(f"{request.ref} cannot be applied: {e}") from None
+        return row, None
+
+    return maker_checker.decide(project, KIND, request_id, actor, decision, comment=comment, load=_request,
+                                apply=apply)[0]
 
 
 def map_requests_list(project: Project, *, status: str | None = None) -> list[MapRequest]:
     """The map requests (of one status, or all), newest first. No state database: none (and not created)."""
-    if not state.exists(project):
-        return []
-    query = select(map_requests).order_by(map_requests.c.id.desc())
-    if status is not None:
-        query = query.where(map_requests.c.status == status)
-    with state.open(project) as connection:
-        return [_request(r) for r in connection.execute(query)]
+    return [_request(r) for r in KIND.listed(project, status)]

@@ -212,3 +212,37 @@ def bridge(act: Activity, found: Findings, how: Plan) -> dict[str, Any]:
     return {"active_customers": counts, "ops_window_days": how.ops_window_days, "bridge": lines,
             "unexplained": unexplained,
             "records_to_entities": _records_to_entities(act, found)}
+
+
+def waterfall(report: dict[str, Any]) -> dict[str, Any]:
+    """The bridge of a monthly pack as a waterfall: each system's count a total, each bridge line a step up or
+    down from the count before it. `floor`: where the value axis starts, a little below the smallest value, so
+    that a difference of one customer in three hundred can be seen (an axis from 0 shows nothing)."""
+    counts = report["active_customers"]
+    steps: list[dict[str, Any]] = []
+    taken: set[str] = set()
+
+    def add(label: str, start: int, end: int, kind: str) -> None:
+        unique, n = label, 2
+        while unique in taken:  # the same rule on both sides of one step
+            unique, n = f"{label} ({n})", n + 1
+        taken.add(unique)
+        steps.append({"label": unique, "start": start, "end": end, "kind": kind})
+
+    for n, (a, b) in enumerate(STEPS):
+        if n == 0:
+            add(f"{system_label(a)}-active", 0, counts[a], "total")
+        running = counts[a]
+        for line in report["bridge"]:
+            if line["from"] == a:
+                add(f"{line['rule']} {line['effect']:+d}", running, running + line["effect"],
+                    "up" if line["effect"] > 0 else "down")
+                running += line["effect"]
+        add(f"{system_label(b)}-active", 0, counts[b], "total")
+    values = [v for s in steps for v in (s["start"], s["end"]) if not (s["kind"] == "total" and v == 0)]
+    low, high = min(values, default=0), max(values, default=0)
+    floor = max(0, low - max(5, (high - low) // 2))
+    for s in steps:
+        if s["kind"] == "total":
+            s["start"] = floor
+    return {"steps": steps, "floor": floor}

@@ -45,6 +45,24 @@ def bars(rows: list[dict[str, Any]], *, label: str, value: str, title: str, colo
     return dict(chart.to_dict())
 
 
+KIND_COLOURS = {"total": "#4c78a8", "up": "#54a24b", "down": "#e45756"}
+
+
+def waterfall(shape: dict[str, Any], *, title: str) -> dict[str, Any]:
+    """`tieout.reports.bridge.waterfall` as bars from each step's start to its end, the axis from its floor."""
+    alt = _alt()
+    steps = shape["steps"]
+    top = max((max(s["start"], s["end"]) for s in steps), default=0)
+    chart = alt.Chart(alt.Data(values=steps)).mark_bar(clip=True).encode(
+        x=alt.X("label:N", title=None, sort=[s["label"] for s in steps], axis=alt.Axis(labelAngle=-30, labelLimit=220)),
+        y=alt.Y("start:Q", title="customers", scale=alt.Scale(domain=[shape["floor"], top + 1], zero=False)),
+        y2="end:Q",
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=list(KIND_COLOURS),
+                                                               range=list(KIND_COLOURS.values()))),
+    ).properties(width=WIDTH, height=220, title=f"{title} (axis from {shape['floor']})")
+    return dict(chart.to_dict())
+
+
 def charts_for(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The report's charts as Vega-Lite specs, by the name its sections refer to."""
     kind = report["report"]
@@ -53,13 +71,11 @@ def charts_for(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "aging": bars(report["aging"], label="bucket", value="open", title="Open exceptions by age (days)",
                               sort=[b["bucket"] for b in report["aging"]])}
     if kind == "monthly":
-        ac = report["active_customers"]
-        steps = [{"label": "CRM-active", "value": ac["crm"]}, {"label": "billing-active", "value": ac["billing"]},
-                 {"label": "ops-active (30 days)", "value": ac["ops"]}]
+        from tieout.reports.bridge import waterfall as bridge_waterfall
+
         money = [{"label": r["rule"], "value": r["money_at_risk"], "color": r["severity"]}
                  for r in report["money_at_risk"]["by_rule_severity"]]
-        return {"bridge": bars(steps, label="label", value="value", title="Active customers by definition",
-                               sort=[s["label"] for s in steps]),
+        return {"bridge": waterfall(bridge_waterfall(report), title="Active customers: CRM → billing → ops"),
                 "money": bars(money, label="label", value="value", color="color",
                               title=f"Money at risk by rule ({report['currency']})")}
     return {}

@@ -130,7 +130,7 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
                                                  *(c.canonical_id for c in corrections)}, records=())
     for line in counts["bridge"]:
         line["entity_names"] = [names.name(cid) for cid in line["entities"]]
-    return {
+    report = {
         "report": "monthly",
         "period": {"label": label, "start": start, "end": end, "days_reconciled": len(in_period),
                    "calendar_days": (end - start).days + 1},
@@ -153,6 +153,21 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
         "log_anchors": _anchors(project, start, end),
         "sign_off": {role.lower().replace(" ", "_"): None for role in SIGN_OFF_ROLES},
     }
+    return _signed(project, report, label)
+
+
+def _signed(project: Project, report: dict[str, Any], label: str) -> dict[str, Any]:
+    """`report` with who prepared and reviewed its month (tieout.month_close) and, for a month closed and then
+    reopened, its figures against the ones signed (`adjustments`)."""
+    from tieout.month_close import adjustments, month_state
+
+    if " to " in label:  # a month to date is never signed
+        report["adjustments"] = None
+        return report
+    month = month_state(project, label)
+    report["sign_off"].update(month.sign_off())
+    report["adjustments"] = adjustments(project, month, report)
+    return report
 
 
 def _subject(i: dict[str, Any]) -> str:
@@ -213,7 +228,7 @@ def document(report: dict[str, Any]) -> Document:
                     [Column("step", "Step"), Column("rule", "Explained by"), Column("count", "Customers", "int"),
                      Column("effect", "Effect", "int"), Column("entities", "Entities")], bridge_rows,
                     note="UNEXPLAINED lines are differences no exception reported on the period's last day "
-                         "covers.", chart="bridge"),
+                         "covers.", chart="bridge", chart_data={"waterfall": bridge_.waterfall(report)}),
             Section("Records to entities", "Each system's active records, bridged to its active customers",
                     [Column("system", "System"), Column("rule", "Line"), Column("count", "Count", "int")],
                     records_rows, note="Duplicate records of one customer and records that resolve to no "
@@ -221,7 +236,9 @@ def document(report: dict[str, Any]) -> Document:
             Section("Money at risk", f"Money at risk on {end}, by rule and severity",
                     [Column("rule", "Rule"), Column("severity", "Severity"), Column("open", "Open", "int"),
                      Column("money_at_risk", f"Money at risk ({cur})", "money")],
-                    report["money_at_risk"]["by_rule_severity"], chart="money"),
+                    report["money_at_risk"]["by_rule_severity"], chart="money",
+                    chart_data={"bars": [{"label": f"{r['rule']} {r['severity']}", "value": r["money_at_risk"]}
+                                         for r in report["money_at_risk"]["by_rule_severity"]]}),
             Section("Open at period end", f"Exceptions open on {end}, with their age",
                     item_columns(ITEM_COLUMNS, open_rows), open_rows),
             Section("Activity", "The period's activity",
@@ -248,9 +265,32 @@ def document(report: dict[str, Any]) -> Document:
             Section("Sign-off", "Sign-off",
                     [Column("role", "Role"), Column("name", "Name"), Column("date", "Date"),
                      Column("signature", "Signature")],
-                    [{"role": r, "name": "", "date": "", "signature": ""} for r in SIGN_OFF_ROLES],
+                    [_signature(r, report["sign_off"]) for r in SIGN_OFF_ROLES],
                     note=f"The undersigned reviewed this pack for {report['period']['label']}: the active customer "
-                         "counts, the bridge and its unexplained remainder, and the exceptions open at period end."),
+                         "counts, the bridge and its unexplained remainder, and the exceptions open at period end. "
+                         "Prepared and reviewed are signed in tieout (tieout month prepare|review); a reviewed "
+                         "month is closed, and this pack is kept as it was signed."),
+            *_adjustments(report),
         ],
         currency=cur,
     )
+
+
+def _signature(role: str, sign_off: dict[str, Any]) -> dict[str, str]:
+    signed = sign_off.get(role.lower().replace(" ", "_"))
+    if not signed:
+        return {"role": role, "name": "", "date": "", "signature": ""}
+    return {"role": role, "name": signed["name"], "date": signed["at"], "signature": "signed in tieout"}
+
+
+def _adjustments(report: dict[str, Any]) -> list[Section]:
+    """Of a month closed and reopened: its figures now against the ones signed."""
+    moved = report.get("adjustments")
+    if not moved:
+        return []
+    signed, reopened = moved["signed"], moved["reopened"]
+    return [Section("Post-close adjustments", "Post-close adjustments: this pack against the one signed",
+                    [Column("figure", "Figure"), Column("signed", "Signed"), Column("now", "Now"),
+                     Column("change", "Change")], moved["lines"],
+                    note=f"Reviewed by {signed['reviewed_by']} on {signed['at']}; reopened by {reopened['by']} on "
+                         f"{reopened['at']}: {reopened['reason']}")]

@@ -32,6 +32,9 @@ class Section:
     note: str = ""
     empty: str = "None."  # said instead of an empty table; "": nothing (a heading with its note only)
     chart: str | None = None  # a chart's name in `Document.charts`
+    # What the spreadsheet's own chart of the section draws: {"waterfall": tieout.reports.bridge.waterfall(…)}
+    # or {"bars": [{"label", "value"}]}; empty: none.
+    chart_data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

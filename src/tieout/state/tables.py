@@ -254,3 +254,24 @@ map_requests = Table(
     Index("ix_map_requests_status", "status"),
     sqlite_autoincrement=True,
 )
+
+# Month-end sign-off (migration 0008): each step of closing a month — prepared, reviewed (the month is then
+# closed, its pack frozen), reopened with a reason — is one row, never changed; a month's state is its last
+# row. `seq` numbers a month's rows, unique per month: of two people signing the same month at once, one wins
+# and the other gets Conflict. `digests`: on a review, the sha256 of each frozen pack file (JSON, by format).
+SIGNOFF_STEPS = ("prepare", "review", "reopen")
+month_signoffs = Table(
+    "month_signoffs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("period", String(7), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("step", String(10), nullable=False),
+    Column("who", String(100), nullable=False),
+    Column("os_user", String(100)),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text),
+    Column("digests", Text),
+    CheckConstraint("step IN ('prepare', 'review', 'reopen')", name="step"),
+    Index("ux_month_signoffs_period_seq", "period", "seq", unique=True),
+    sqlite_autoincrement=True,
+)

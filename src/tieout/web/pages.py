@@ -48,7 +48,7 @@ PANEL = "queue-panel"
 ROW_ID = {t: spec.primary_key[0] for t, spec in BY_TABLE.items()}
 
 
-def _render(request: Request, name: str, user: User, nav: str | None, status_code: int = 200,
+def render_page(request: Request, name: str, user: User, nav: str | None, status_code: int = 200,
             **context: Any) -> Response:
     reads: Reads = request.app.state.reads
     context.setdefault("as_of", reads.latest())
@@ -71,7 +71,7 @@ def queue_page(request: Request, user: User, *, bulk: BulkReport | None = None, 
     still = [e for e in shown if e.status == "open"]
     partial = (request.headers.get("HX-Target") == PANEL
                and request.headers.get("HX-History-Restore-Request") != "true")
-    return _render(request, "queue_panel.html" if partial else "queue.html", user, "queue", status_code=status_code,
+    return render_page(request, "queue_panel.html" if partial else "queue.html", user, "queue", status_code=status_code,
                    filters=filters, shown=shown, facets=facets(filters, view.scoped, day, flow) if day else [],
                    flows=flow, no_flow=NO_FLOW, view=view, views=VIEWS, bulk=bulk or done_report(request),
                    total=at_risk(still, reads.rules()), open_shown=len(still),
@@ -98,7 +98,7 @@ def exception_page(request: Request, ident: str, user: User, *, flash: dict[str,
     current = next((x for x in reads.exceptions(view.filters.as_of) if x.id == ident), None)
     before, after, position = view.neighbours(ident, current)
     e = story["exception"]
-    return _render(request, "exception.html", user, "queue", status_code=status_code, story=story,
+    return render_page(request, "exception.html", user, "queue", status_code=status_code, story=story,
                    e=e, owned=owned, systems=SYSTEMS, row_id=ROW_ID,
                    as_of=as_of or reads.latest(), flash=flash or {},
                    done=done if done in KINDS else None, filters=view.filters, views=VIEWS, view=view,
@@ -112,7 +112,7 @@ def exception_page(request: Request, ident: str, user: User, *, flash: dict[str,
 def entity_page(request: Request, canonical_id: str, user: CurrentUser) -> Response:
     as_of = parse_as_of(request.query_params.get("as_of"))
     story, records, owned = request.app.state.reads.entity(canonical_id, as_of)
-    return _render(request, "entity.html", user, "queue", story=story, records=records, owned=owned,
+    return render_page(request, "entity.html", user, "queue", story=story, records=records, owned=owned,
                    systems=SYSTEMS, row_id=ROW_ID, currency=request.app.state.reads.project.reporting_currency,
                    links=request.app.state.reads.project.links, record_url=record_url,
                    as_of=as_of or request.app.state.reads.latest(), mapped=request.query_params.get("mapped"),
@@ -130,7 +130,7 @@ def timeline_page(request: Request, user: CurrentUser) -> Response:
     # Timing never counts as open (it needs a resolution), so it is not a series here.
     by_class = [Series(c, [d.by_classification.get(c, 0) for d in daily], CLASS_COLOURS[c])
                 for c in ("structural", "pending", "ownership")]
-    return _render(request, "timeline.html", user, "timeline", daily=daily, by_rule=by_rule, by_class=by_class,
+    return render_page(request, "timeline.html", user, "timeline", daily=daily, by_rule=by_rule, by_class=by_class,
                    rule_chart=stacked_bars(dates, by_rule, label="Open exceptions per day, by rule"),
                    class_chart=stacked_bars(dates, by_class, label="Open exceptions per day, by classification"))
 
@@ -143,7 +143,7 @@ def patterns_page(request: Request, user: CurrentUser) -> Response:
     reads: Reads = request.app.state.reads
     as_of = parse_as_of(request.query_params.get("as_of"))
     report = reads.patterns(as_of)
-    return _render(request, "patterns.html", user, "patterns", report=report, as_of=report.as_of,
+    return render_page(request, "patterns.html", user, "patterns", report=report, as_of=report.as_of,
                    changed=signature_text, origins=origin_text, queue_link=lambda p: pattern_queue(p, as_of))
 
 
@@ -159,6 +159,6 @@ def ownership_page(request: Request, user: CurrentUser) -> Response:
     used = sorted({h.when for f in registry.fields.values() for h in f.after})
     source = (str(registry.path.relative_to(reads.project.root)) if registry.path is not None
               and registry.path.is_relative_to(reads.project.root) else registry.source)
-    return _render(request, "ownership.html", user, "ownership", title=TITLE, rows=rows(registry, reads.project),
+    return render_page(request, "ownership.html", user, "ownership", title=TITLE, rows=rows(registry, reads.project),
                    handoffs=handoffs(registry), mermaid=mermaid(registry), source=source,
                    conditions=[(c, CONDITIONS[c].description) for c in used])

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from tieout.currencies import exponent
 from tieout.output import Amount
-from tieout.reports.sections import Document, Kind
+from tieout.reports.render.xlsx_charts import chart_for
+from tieout.reports.sections import Column, Document, Kind
 from tieout.safe_text import for_spreadsheet
 
 FORMATS: dict[str, str] = {"int": "#,##0", "money": "#,##0.00", "decimal": "0.0", "date": "yyyy-mm-dd"}
@@ -91,11 +93,29 @@ def write(doc: Document, path: Path | IO[bytes]) -> None:
             start = 3
         for j, c in enumerate(s.columns, start=1):
             _text(ws, start, j, c.title).font = Font(bold=True)
-            ws.column_dimensions[get_column_letter(j)].width = max(12, min(60, len(c.title) + 4))
+            ws.column_dimensions[get_column_letter(j)].width = _width(c, s.rows, doc.currency)
         for i, r in enumerate(s.rows, start=start + 1):
             for j, c in enumerate(s.columns, start=1):
                 _put(ws, i, j, r.get(c.key), c.kind, doc.currency)
         if not s.rows and s.empty:
             _text(ws, start + 1, 1, s.empty)
         ws.freeze_panes = ws.cell(row=start + 1, column=1)
+        if s.chart_data:
+            chart_for(ws, s.title, s.chart_data, row=start + len(s.rows) + 3)
     wb.save(path)
+
+
+def _width(column: Column, rows: list[dict[str, Any]], currency: str) -> float:
+    """A column as wide as its widest cell as Excel shows it (numbers with their separators and currency), within
+    8–60 characters: a 27-character rule name fits, a long reason wraps at the edge of the screen."""
+    def shown(value: Any) -> int:
+        if value is None or value == "":
+            return 0
+        if isinstance(value, Amount):
+            return len(f"{value.value:,}") + len(value.currency) + 1
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return len(f"{value:,}") + (len(currency) + 1 if column.kind == "money" else 0)
+        return max((len(part) for part in str(value).splitlines()), default=0)
+
+    widest = max([len(column.title), *(shown(r.get(column.key)) for r in rows)])
+    return max(8, min(60, widest + 2))
