@@ -168,3 +168,23 @@ def test_the_waterfall_walks_the_bridge_from_a_floor_below_its_smallest_count() 
             assert s["start"] == running
             running = s["end"]
     assert shape["floor"] < 2 and all(s["start"] == shape["floor"] for s in steps if s["kind"] == "total")
+
+
+def test_the_roll_forward_balances_and_finds_who_came_back() -> None:
+    from tieout.entity_names import EntityNames
+    from tieout.reports.rollforward import roll
+
+    names = EntityNames(None, entities={"A": "Acme", "E": "Echo"})
+    january = _activity(["A", "E"], ["A"], ["A"])
+    february = _activity(["A", "B"], ["A", "B"], ["B"])  # E left CRM
+    march = _activity(["A", "C", "E"], ["A", "B", "C"], ["B", "A"])  # E is back; A back in ops
+    got = roll(february, march, [january], names)
+    crm = got["crm"]
+    assert (crm["opening"], crm["new"], crm["reactivated"], crm["churned"], crm["closing"]) == (2, 2, 1, 1, 3)
+    assert crm["reactivated_customers"] == [{"canonical_id": "E", "entity_name": "Echo"}]
+    assert crm["new_customers"] == [{"canonical_id": "C", "entity_name": ""}]
+    assert crm["churned_customers"] == [{"canonical_id": "B", "entity_name": ""}]
+    assert got["ops"]["reactivated_customers"] == [{"canonical_id": "A", "entity_name": "Acme"}]
+    for r in got.values():
+        assert r["opening"] + r["new"] - r["churned"] == r["closing"]
+        assert r["new"] == len(r["new_customers"]) + len(r["reactivated_customers"])

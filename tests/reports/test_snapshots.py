@@ -121,9 +121,10 @@ def test_xlsx_has_a_sheet_per_section_and_real_numbers(reports: dict[str, dict],
                     dated += 1
     assert numeric and dated
     if kind == "monthly":
-        assert wb.sheetnames == ["Summary", "Active customers", "Bridge", "Records to entities", "Money at risk",
-                                 "Open at period end", "Activity", "Corrections", "Rule and registry changes",
-                                 "Log anchors", "Sign-off"]
+        assert wb.sheetnames == ["Summary", "Active customers", "Roll-forward", "Bridge", "Records to entities",
+                                 "Money at risk", "Open at period end", "Activity", "Corrections",
+                                 "Rule and registry changes", "Log anchors", "CRM-active customers",
+                                 "Billing-active customers", "Ops-active customers", "Sign-off"]
         money = wb["Money at risk"]
         assert money.cell(row=3, column=4).number_format == '#,##0.00 "USD"'
         # columns fit what they hold: the longest rule name, a count with its separators
@@ -147,3 +148,26 @@ def _assert_native_charts(path: Path, report: dict) -> None:
     assert re.search(r'<(c:)?grouping val="stacked" ?/>', bridge_xml)
     assert re.search(rf'<(c:)?min val="{waterfall(report)["floor"]}" ?/>', bridge_xml)
     assert "'Bridge'!" in bridge_xml and "'Money at risk'!" in money_xml
+
+
+def test_the_lists_and_the_roll_forward_recompute_from_two_packs(world: Path) -> None:
+    """February's and March's packs: each system's list is its count, by name and with its records, and March
+    rolls forward from February's closing list — new, churned and reactivated are the differences of the lists."""
+    project = load_project(world)
+    rules = load_rules(project)
+    feb, mar = (build(project, rules, "monthly", period=p) for p in ("2026-02", "2026-03"))
+    assert feb["roll_forward"]["from"] == date(2026, 1, 31) and mar["roll_forward"]["from"] == date(2026, 2, 28)
+    for system in ("crm", "billing", "ops"):
+        before = {c["canonical_id"] for c in feb["active_customer_lists"][system]}
+        after = {c["canonical_id"] for c in mar["active_customer_lists"][system]}
+        assert len(after) == mar["active_customers"][system] == len(mar["active_customer_lists"][system])
+        assert all(c["records"] and c["entity_name"] for c in mar["active_customer_lists"][system])
+        r = mar["roll_forward"]["systems"][system]
+        assert (r["opening"], r["closing"]) == (feb["active_customers"][system], mar["active_customers"][system])
+        came = {c["canonical_id"] for c in r["new_customers"] + r["reactivated_customers"]}
+        assert came == after - before and r["new"] == len(came)
+        assert {c["canonical_id"] for c in r["churned_customers"]} == before - after
+        assert r["opening"] + r["new"] - r["churned"] == r["closing"]
+    # the demo's customers come and go between February and March
+    assert any(mar["roll_forward"]["systems"][s]["new"] + mar["roll_forward"]["systems"][s]["churned"]
+               for s in ("crm", "billing", "ops"))

@@ -20,11 +20,13 @@ from tieout.entity_names import entity_names, label
 from tieout.errors import BadArgument, NotFound
 from tieout.exposure import at_risk
 from tieout.reports.data import Item, items_until, open_on, worst_first
+from tieout.reports.rollforward import customer_lists, roll_forward
 from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
 from tieout.store import fingerprints, stored_days
 from tieout.store.manifest import read_manifest
+from tieout.systems import title as system_title
 
 SIGN_OFF_ROLES = ("Prepared by", "Reviewed by", "Approved by")
 
@@ -116,18 +118,18 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
         raise NotFound(f"{end}, the last day of period {label}, is not a reconciled day (stored: {all_days[0]} to "
                        f"{all_days[-1]}); run `tieout run --as-of {end}` first")
     days = [d for d in all_days if d <= end]
+    period_whole = " to " not in label  # a month to date rolls forward from nothing: it is not a month yet
     in_period = [d for d in days if d >= start]
     items = items_until(project, rules, end)
     still = worst_first(open_on(items, end))
     how = bridge_.plan(rules)
-    counts = bridge_.bridge(bridge_.load_activity(project, end, rules), bridge_.stored_findings(project, end, how),
-                            how)
+    activity = bridge_.load_activity(project, end, rules)
+    counts = bridge_.bridge(activity, bridge_.stored_findings(project, end, how), how)
     from tieout.corrections import corrections_for  # SQLAlchemy only when asked
 
     corrections = [c for c in corrections_for(project, until=end) if c.recorded_on(project.timezone) >= start]
-    # The bridge's entities and the corrected ones by name too, as on the period's last day.
-    names = entity_names(project, end, entities={*(cid for line in counts["bridge"] for cid in line["entities"]),
-                                                 *(c.canonical_id for c in corrections)}, records=())
+    # Every entity by name, as on the period's last day: the lists, the bridge, the roll-forward, the corrections.
+    names = entity_names(project, end)
     for line in counts["bridge"]:
         line["entity_names"] = [names.name(cid) for cid in line["entities"]]
     report = {
@@ -137,6 +139,8 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
         "as_of": end,
         "currency": project.reporting_currency,
         **counts,
+        "active_customer_lists": customer_lists(activity, names),
+        "roll_forward": roll_forward(project, rules, activity, start, all_days, names) if period_whole else None,
         "money_at_risk": {"total": at_risk(still, rules), "by_rule_severity": _money_by_rule(still, rules)},
         "open_at_period_end": [i.as_dict() for i in still],
         "activity": {"opened": sum(1 for i in items if start <= i.first_seen <= end),
@@ -224,6 +228,7 @@ def document(report: dict[str, Any]) -> Document:
                      {"definition": f"ops-active: active users in the last {window} days", "count": ac["ops"]}],
                     note="Canonical entities are counted; records that resolve to no entity are in none of "
                          "these (see Records to entities)."),
+            _roll_forward(report),
             Section("Bridge", "Bridge: CRM → billing → ops, every difference named",
                     [Column("step", "Step"), Column("rule", "Explained by"), Column("count", "Customers", "int"),
                      Column("effect", "Effect", "int"), Column("entities", "Entities")], bridge_rows,
@@ -262,6 +267,7 @@ def document(report: dict[str, Any]) -> Document:
                          "cut short or rewritten since no longer shows these hashes. Keep this pack apart from "
                          "the project folder: it is the copy nobody with access to the folder can change.",
                     empty="No log had an entry when the period's days were committed."),
+            *_customer_lists(report, end),
             Section("Sign-off", "Sign-off",
                     [Column("role", "Role"), Column("name", "Name"), Column("date", "Date"),
                      Column("signature", "Signature")],
@@ -294,3 +300,36 @@ def _adjustments(report: dict[str, Any]) -> list[Section]:
                      Column("change", "Change")], moved["lines"],
                     note=f"Reviewed by {signed['reviewed_by']} on {signed['at']}; reopened by {reopened['by']} on "
                          f"{reopened['at']}: {reopened['reason']}")]
+
+
+def _names(customers: list[dict[str, str]]) -> str:
+    return ", ".join(label(c) for c in customers)
+
+
+def _roll_forward(report: dict[str, Any]) -> Section:
+    roll = report["roll_forward"]
+    columns = [Column("system", "System"), Column("opening", "Opening", "int"), Column("new", "New", "int"),
+               Column("reactivated", "of which reactivated", "int"), Column("churned", "Churned", "int"),
+               Column("closing", "Closing", "int"), Column("who", "Who")]
+    if roll is None:
+        return Section("Roll-forward", "Roll-forward from the previous month", columns, [],
+                       empty="The previous month's last day is not reconciled: nothing to roll forward from.")
+    rows = [{"system": system_title(system), **{k: v for k, v in r.items() if isinstance(v, int)},
+             "who": "; ".join(f"{what}: {_names(r[key])}" for what, key in (
+                 ("new", "new_customers"), ("reactivated", "reactivated_customers"),
+                 ("churned", "churned_customers")) if r[key])}
+            for system, r in roll["systems"].items()]
+    return Section("Roll-forward", f"Roll-forward of active customers from {roll['from']}", columns, rows,
+                   note="Opening + new − churned = closing, per system; reactivated: new this month, active at an "
+                        "earlier month end. Each list of names is in the system's sheet of active customers.")
+
+
+def _customer_lists(report: dict[str, Any], end: date) -> list[Section]:
+    """One section per system: the customers it counts active on `end`, with the records that made them so."""
+    columns = [Column("canonical_id", "Entity"), Column("entity_name", "Name"), Column("records", "Active records")]
+    return [Section(f"{system_title(system)}-active customers"[:31],
+                    f"{system_title(system)}-active customers on {end}",
+                    columns, [{**c, "records": ", ".join(c["records"])} for c in customers],
+                    note="Every customer the count above includes, with the source records that made it active: "
+                         "the list to sample.")
+            for system, customers in report["active_customer_lists"].items()]
