@@ -5,20 +5,26 @@ the runs of consecutive stored as-of dates on which it was reported. That is wha
 date idempotent and running dates in any order give the same result. Each stored day holds only what
 changed since the day before (`tieout.store.days`), so an episode is read off the changes directly: it starts
 with a change that reports an exception the day before did not, and ends with the change that drops it.
+Each commit keeps those episodes in the stored timeline (`tieout.store.episodes`), updated by what the day
+changed, so a read costs what it returns rather than the length of the history.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from tieout.config import Project
-from tieout.db import connect
+from tieout.db import scratch
 from tieout.rules.registry import Rule
 from tieout.store import days as day_store
+from tieout.store import episodes as stored_episodes
 from tieout.store import manifest, stored_days
 
 STATUSES = ("open", "resolved", "all")
@@ -85,45 +91,27 @@ def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, a
     return "pending"
 
 
-def _scope(project: Project, until: date | None) -> tuple[list[date], list[str]]:
-    """The stored days up to `until` and their changes files, as one consistent reading of the manifest."""
+@dataclass(frozen=True)
+class _Scope:
+    """One consistent reading of the manifest: the stored days up to a date, and where their timeline is."""
+
+    days: list[date]
+    files: list[str]  # each day's changes
+    stored: str | None  # the stored timeline (of every stored day), None in a store from before it
+
+
+def _scope(project: Project, until: date | None) -> _Scope:
     stored_days(project)  # migrates a store from an older tieout
-    listed = [d for d in manifest.read_manifest(project) if until is None or d.day <= until]
-    return [d.day for d in listed], manifest.files(project, listed)
+    listed, _, stored = manifest.read(project)
+    listed = [d for d in listed if until is None or d.day <= until]
+    return _Scope([d.day for d in listed], manifest.files(project, listed),
+                  str(manifest.days_dir(project) / stored) if stored else None)
 
 
-# Every timeline query starts here: the stored days numbered in order, every change with its day's number,
-# and the episodes read off the changes — one row per episode with the attributes of its last report.
-_EPISODES = """
-WITH run_days AS (
-    SELECT day, row_number() OVER (ORDER BY day) AS n FROM (SELECT unnest($days) AS day)
-),
-changes AS (
-    SELECT c.*, d.n FROM __FILES__ AS c JOIN run_days AS d USING (day) WHERE __WHERE__
-),
-numbered AS (
-    -- an episode starts with each change reporting an exception that the stored day before did not report
-    SELECT *, sum(CASE WHEN present AND NOT coalesce(was_present, false) THEN 1 ELSE 0 END)
-              OVER (PARTITION BY id ORDER BY n ROWS UNBOUNDED PRECEDING) AS episode
-    FROM (SELECT *, lag(present) OVER (PARTITION BY id ORDER BY n) AS was_present FROM changes)
-),
-spans AS (
-    SELECT id, episode, min(n) AS start_n, min(n) FILTER (WHERE NOT present) AS end_n,
-           max(n) FILTER (WHERE present) AS attributes_n
-    FROM numbered GROUP BY id, episode
-),
-episodes AS (
-    SELECT c.id, c.rule, c.canonical_id, c.source_system, c.source_id, c.field, c.severity, c.impact, c.team,
-           c.details, c.original_amount, c.original_currency, s.start_n, s.end_n, f.day AS first_seen,
-           coalesce(l.day, (SELECT max(day) FROM run_days)) AS last_seen, r.day AS resolved_on
-    FROM spans AS s
-    JOIN changes AS c ON c.id = s.id AND c.n = s.attributes_n
-    JOIN run_days AS f ON f.n = s.start_n
-    LEFT JOIN run_days AS r ON r.n = s.end_n  -- resolved on the stored day that no longer reports it
-    LEFT JOIN run_days AS l ON l.n = s.end_n - 1
-)"""
-
-_LATEST_SQL = _EPISODES + """,
+# Every timeline query starts from `episodes`: one row per episode with the attributes of its last report, as
+# it stood on the last stored day in scope. Read from the stored timeline, or derived from the day files in a
+# store from before it (tieout.store.episodes).
+_LATEST_SQL = """,
 latest AS (
     SELECT *, count(*) OVER (PARTITION BY id) AS episodes
     FROM episodes
@@ -210,16 +198,36 @@ def causes(project: Project, found: list[Episode]) -> Causes:
 _Rows = tuple[list[date], list[dict[str, Any]]]
 
 
+_deriving: ContextVar[bool] = ContextVar("deriving", default=False)
+
+
+@contextmanager
+def derived() -> Iterator[None]:
+    """Within it, every timeline query derives the episodes from the day files, as a store without the stored
+    timeline is read: the oracle the tests hold the stored timeline to."""
+    token = _deriving.set(True)
+    try:
+        yield
+    finally:
+        _deriving.reset(token)
+
+
 def _query(project: Project, sql: str, params: dict[str, Any], *, until: date | None, where: str = "true") -> _Rows:
-    """The stored days up to `until` and the rows of `sql` over them."""
+    """The stored days up to `until` and the rows of `sql` (which follows the `episodes` CTE) over them."""
     def read() -> _Rows:
-        days, files = _scope(project, until)
-        if not days:
+        scope = _scope(project, until)
+        if not scope.days:
             return [], []
-        sql_ = sql.replace("__WHERE__", where).replace("__FILES__", day_store.read_sql("files"))
-        cur = connect().execute(sql_, {**params, "days": days, "files": files})
-        names = [c[0] for c in cur.description]
-        return days, [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        if scope.stored is None or _deriving.get():
+            head, files = stored_episodes.DERIVED, day_store.read_sql("files")
+            params_ = {**params, "days": scope.days, "files": scope.files}
+        else:
+            head, files = stored_episodes.STORED, stored_episodes.STORED_FILES
+            params_ = {**params, "days": scope.days, "episodes": scope.stored}
+        with scratch() as con:  # a cursor of the process's database: a new database costs tens of ms
+            cur = con.execute((head + sql).replace("__WHERE__", where).replace("__FILES__", files), params_)
+            names = [c[0] for c in cur.description]
+            return scope.days, [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     return manifest.reading(read)
 
@@ -254,7 +262,7 @@ def exceptions(
 # --- Every episode, and the open queue of every stored day (`tieout show`, `tieout timeline`) ---------------
 
 
-_ALL_EPISODES_SQL = _EPISODES + """
+_ALL_EPISODES_SQL = """
 SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team, details,
        first_seen, last_seen, resolved_on, original_amount, original_currency
 FROM episodes
@@ -305,14 +313,15 @@ class DayCounts:
 # An exception open on day D is in its episode containing D, with resolved_on unknown as of D, so `classify`
 # reduces to: ownership, else structural past the lag, else pending (timing needs a resolution). Episodes up
 # to D do not depend on later days, so the episodes of all stored days serve every D.
-_DAILY_SQL = _EPISODES + """,
+_DAILY_SQL = """,
 rules AS (
     SELECT unnest($rule_names) AS rule, unnest($lags) AS lag, unnest($ownership) AS ownership
 ),
 open_days AS (
-    SELECT e.rule, e.first_seen, d.day, d.n = e.start_n AS opened,
+    SELECT e.rule, e.first_seen, d.day, d.day = e.first_seen AS opened,
            concat_ws('|', e.canonical_id, e.first_seen, e.rule, e.field) IN (SELECT unnest($edited)) AS edited
-    FROM episodes AS e JOIN run_days AS d ON d.n >= e.start_n AND (e.end_n IS NULL OR d.n < e.end_n)
+    FROM episodes AS e
+    JOIN run_days AS d ON d.day >= e.first_seen AND (e.resolved_on IS NULL OR d.day < e.resolved_on)
 ),
 classified AS (
     SELECT o.day, o.rule, o.opened,
@@ -322,7 +331,7 @@ classified AS (
     FROM open_days AS o LEFT JOIN rules AS r ON r.rule = o.rule
 ),
 resolved AS (
-    SELECT d.day, count(*) AS resolved FROM episodes AS e JOIN run_days AS d ON d.n = e.end_n GROUP BY d.day
+    SELECT d.day, count(*) AS resolved FROM episodes AS e JOIN run_days AS d ON d.day = e.resolved_on GROUP BY d.day
 )
 SELECT 'count' AS kind, day, rule, classification, count(*) AS n, count(*) FILTER (WHERE opened) AS opened
 FROM classified GROUP BY ALL

@@ -1,6 +1,7 @@
 """The day manifest (`days/manifest.json`): the stored days in date order, the file of each, the anchors each
-was committed with, and the checkpoint (every finding of the last stored day). Replacing it in one `os.replace`
-is what commits a day (tieout.store.days writes the files it names).
+was committed with, the checkpoint (every finding of the last stored day) and the stored timeline (every
+episode of every exception, tieout.store.episodes). Replacing it in one `os.replace` is what commits a day
+(tieout.store.days writes the files it names).
 
 A manifest that cannot be read is a damaged store (`StoreError`), never a configuration error.
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import duckdb
 
@@ -43,19 +44,30 @@ class Checkpoint:
     file: str  # every finding reported that day
 
 
-def read(project: Project) -> tuple[list[StoredDay], Checkpoint | None]:
+class Manifest(NamedTuple):
+    days: list[StoredDay]
+    checkpoint: Checkpoint | None
+    # The stored timeline of `days` (tieout.store.episodes): None in a store from before it, until its next
+    # commit; readers then derive the timeline from the day files.
+    episodes: str | None = None
+
+
+def read(project: Project) -> Manifest:
     path = days_dir(project) / MANIFEST
     if not path.is_file():
-        return [], None
+        return Manifest([], None)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         days = [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
                           changes=d["changes"], anchors=_anchors(d.get("anchors") or {})) for d in raw["days"]]
         latest = raw.get("checkpoint")
         checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
+        episodes = raw.get("episodes")
+        if episodes is not None and not isinstance(episodes, str):
+            raise TypeError(f"episodes: {episodes!r}")
     except (ValueError, KeyError, TypeError) as e:
         raise StoreError(f"{path}: not a tieout day manifest ({e})") from e
-    return days, checkpoint
+    return Manifest(days, checkpoint, episodes)
 
 
 def _anchors(raw: dict[str, Any]) -> tuple[Anchor, ...]:
@@ -88,16 +100,20 @@ def anchored(project: Project) -> list[tuple[date, Anchor]]:
 
 def named_files(project: Project) -> set[str]:
     """Every file of the day store the manifest names, the manifest included."""
-    days, checkpoint = read(project)
-    return {d.file for d in days} | ({checkpoint.file} if checkpoint else set()) | {MANIFEST}
+    days, checkpoint, episodes = read(project)
+    extra = {checkpoint.file} if checkpoint else set()
+    return {d.file for d in days} | extra | ({episodes} if episodes else set()) | {MANIFEST}
 
 
-def write_manifest(project: Project, days: list[StoredDay], checkpoint: Checkpoint | None) -> None:
+def write_manifest(project: Project, manifest: Manifest) -> None:
+    days, checkpoint, episodes = manifest
     path = days_dir(project) / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
     body: dict[str, object] = {"days": [_day_entry(d) for d in days]}
     if checkpoint is not None:
         body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
+    if episodes is not None:
+        body["episodes"] = episodes
     try:
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(body, f, indent=1)
