@@ -24,6 +24,7 @@ from tieout.config import Project
 from tieout.db import scratch
 from tieout.rules.registry import Rule
 from tieout.store import days as day_store
+from tieout.store import breaks as stored_breaks
 from tieout.store import episodes as stored_episodes
 from tieout.store import manifest, stored_days
 
@@ -102,10 +103,10 @@ class _Scope:
 
 def _scope(project: Project, until: date | None) -> _Scope:
     stored_days(project)  # migrates a store from an older tieout
-    listed, _, stored = manifest.read(project)
-    listed = [d for d in listed if until is None or d.day <= until]
+    read = manifest.read(project)
+    listed = [d for d in read.days if until is None or d.day <= until]
     return _Scope([d.day for d in listed], manifest.files(project, listed),
-                  str(manifest.days_dir(project) / stored) if stored else None)
+                  str(manifest.days_dir(project) / read.episodes) if read.episodes else None)
 
 
 # Every timeline query starts from `episodes`: one row per episode with the attributes of its last report, as
@@ -130,15 +131,24 @@ Edits = dict[tuple[str, date], tuple[dict[str, Any], ...]]
 def ownership_edits(project: Project, first_days: set[date] | None = None) -> Edits:
     """The ownership breaks of the stored source history (on `first_days`, default every stored day), by
     (entity, day): an exception of that entity first seen that day is caused by them — the brief's "sales
-    can edit billing fields after finance owns the record", not a timing lag."""
-    from tieout.ownership.breaks import ownership_breaks  # it builds on canonical, which builds on us
+    can edit billing fields after finance owns the record", not a timing lag. Stored at commit
+    (tieout.store.breaks); found in the history for a day stored without them or with another registry."""
+    stored_days(project)  # migrates a store from an older tieout
 
+    def read() -> tuple[list[date], stored_breaks.Stored]:
+        listed = manifest.read(project)
+        return [d.day for d in listed.days], stored_breaks.read(project, listed.ownership)
+
+    days, stored = manifest.reading(read)
+    wanted = set(days) if first_days is None else set(first_days) & set(days)
+    registry = stored_breaks.registry_digest(project) if stored and wanted else ""
+    again = {d for d in wanted if d not in stored or stored[d][0] != stored_breaks.basis(project, registry, d)}
+    by_day = {d: stored[d][1] for d in wanted - again} | (stored_breaks.find(project, again) if again else {})
     found: dict[tuple[str, date], list[dict[str, Any]]] = {}
-    for b in ownership_breaks(project, days=first_days):
-        if b.canonical_id is not None:
-            found.setdefault((b.canonical_id, b.day), []).append(
-                {"day": b.day, "system": b.system, "field": b.field, "column": b.column, "source_id": b.source_id,
-                 "old": b.old, "new": b.new, "owner_system": b.owner_system})
+    for day in sorted(by_day):
+        for edit in by_day[day]:
+            cid, rest = edit["canonical_id"], {k: v for k, v in edit.items() if k != "canonical_id"}
+            found.setdefault((cid, day), []).append(rest)
     return {k: tuple(v) for k, v in found.items()}
 
 

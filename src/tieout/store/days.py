@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 from tieout.config import Project
 from tieout.db import connect, scratch
 from tieout.state.anchors import Anchor
-from tieout.store import episodes
+from tieout.store import breaks, episodes
 from tieout.store.manifest import (
     Checkpoint,
     Manifest,
@@ -53,8 +53,10 @@ from tieout.store.manifest import (
     write_manifest,
 )
 
-# A day's changes, the checkpoint, the stored timeline (tieout.store.episodes): content-named, immutable.
-_DAY_FILE = re.compile(r"^(?:(?:state\.)?\d{4}-\d{2}-\d{2}|episodes)\.[0-9a-f]{16}\.parquet$")
+# A day's changes, the checkpoint, the stored timeline (tieout.store.episodes), the ownership breaks
+# (tieout.store.breaks): content-named, immutable.
+_DAY_FILE = re.compile(r"^(?:(?:state\.)?\d{4}-\d{2}-\d{2}|episodes)\.[0-9a-f]{16}\.parquet$"
+                       r"|^ownership\.[0-9a-f]{16}\.json$")
 # The layout before schema 3: every finding of a day in `<date>.parquet`.
 LEGACY_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 # The columns `evaluate` gives every finding, in their order; a day's file adds `day` and `present`.
@@ -173,10 +175,13 @@ def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: li
         _latest_state(con, "previous", files(project, before))
 
 
-def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple[Anchor, ...] = ()) -> None:
+def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple[Anchor, ...] = (),
+               find_breaks: breaks.Finder | None = None) -> None:
     """Store `findings` as the observations of `as_of`, replacing an earlier run of that date, with the heads
-    of the logs (`anchors`, tieout.state.anchors.current_heads) at this moment. Call under the run lock. The
-    manifest's replacement is the commit: until then, readers see the store as it was."""
+    of the logs (`anchors`, tieout.state.anchors.current_heads) at this moment, and the ownership breaks of
+    the days whose source history was just moved (`find_breaks`; without it the store keeps none, and readers
+    find them in the history). Call under the run lock. The manifest's replacement is the commit: until then,
+    readers see the store as it was."""
     old = read(project)
     days, checkpoint = old.days, old.checkpoint
     before = [d for d in days if d.day < as_of]
@@ -197,7 +202,9 @@ def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple
             rebased = replace(_store_changes(con, project, after[0].day, after[0].findings), anchors=after[0].anchors)
             stored += [rebased, *after[1:]]
         new_checkpoint = checkpoint if after else _store_checkpoint(con, project, as_of)
-        new = Manifest(stored, new_checkpoint, _store_episodes(con, project, old, stored))
+        ownership = None if find_breaks is None else breaks.write(
+            project, old.ownership, [d.day for d in stored], [as_of, *(d.day for d in after[:1])], find_breaks)
+        new = Manifest(stored, new_checkpoint, _store_episodes(con, project, old, stored), ownership)
     if new != old:
         write_manifest(project, new)
     if checkpoint is not None and checkpoint != new_checkpoint:

@@ -47,9 +47,10 @@ class Checkpoint:
 class Manifest(NamedTuple):
     days: list[StoredDay]
     checkpoint: Checkpoint | None
-    # The stored timeline of `days` (tieout.store.episodes): None in a store from before it, until its next
-    # commit; readers then derive the timeline from the day files.
+    # The stored timeline of `days` (tieout.store.episodes) and their ownership breaks (tieout.store.breaks):
+    # None in a store from before them, until its next commit; readers then derive them as before.
     episodes: str | None = None
+    ownership: str | None = None
 
 
 def read(project: Project) -> Manifest:
@@ -62,12 +63,12 @@ def read(project: Project) -> Manifest:
                           changes=d["changes"], anchors=_anchors(d.get("anchors") or {})) for d in raw["days"]]
         latest = raw.get("checkpoint")
         checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
-        episodes = raw.get("episodes")
-        if episodes is not None and not isinstance(episodes, str):
-            raise TypeError(f"episodes: {episodes!r}")
+        named = [raw.get(key) for key in ("episodes", "ownership")]
+        if any(name is not None and not isinstance(name, str) for name in named):
+            raise TypeError(f"episodes, ownership: {named!r}")
     except (ValueError, KeyError, TypeError) as e:
         raise StoreError(f"{path}: not a tieout day manifest ({e})") from e
-    return Manifest(days, checkpoint, episodes)
+    return Manifest(days, checkpoint, *named)
 
 
 def _anchors(raw: dict[str, Any]) -> tuple[Anchor, ...]:
@@ -100,29 +101,34 @@ def anchored(project: Project) -> list[tuple[date, Anchor]]:
 
 def named_files(project: Project) -> set[str]:
     """Every file of the day store the manifest names, the manifest included."""
-    days, checkpoint, episodes = read(project)
+    days, checkpoint, episodes, ownership = read(project)
     extra = {checkpoint.file} if checkpoint else set()
-    return {d.file for d in days} | extra | ({episodes} if episodes else set()) | {MANIFEST}
+    return {d.file for d in days} | extra | {f for f in (episodes, ownership) if f} | {MANIFEST}
 
 
-def write_manifest(project: Project, manifest: Manifest) -> None:
-    days, checkpoint, episodes = manifest
-    path = days_dir(project) / MANIFEST
-    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    body: dict[str, object] = {"days": [_day_entry(d) for d in days]}
-    if checkpoint is not None:
-        body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
-    if episodes is not None:
-        body["episodes"] = episodes
+def write_text(path: Path, text: str) -> None:
+    """Write `path` whole or not at all: a temporary file, durable, moved into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(body, f, indent=1)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_manifest(project: Project, manifest: Manifest) -> None:
+    days, checkpoint, episodes, ownership = manifest
+    body: dict[str, object] = {"days": [_day_entry(d) for d in days]}
+    if checkpoint is not None:
+        body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
+    if episodes is not None:
+        body["episodes"] = episodes
+    if ownership is not None:
+        body["ownership"] = ownership
+    write_text(days_dir(project) / MANIFEST, json.dumps(body, indent=1) + "\n")
 
 
 def files(project: Project, days: list[StoredDay]) -> list[str]:
