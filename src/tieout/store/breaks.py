@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from tieout.config import Project
+from tieout.errors import StoreError
 from tieout.store.manifest import days_dir, write_text
 
 FORMAT = 1
@@ -88,25 +89,33 @@ def _day_entry(basis_: str, edits: list[Edit]) -> dict[str, Any] | None:
 
 
 def _raw(project: Project, name: str | None) -> dict[str, Any] | None:
-    path = days_dir(project) / name if name is not None else None
-    if path is None or not path.is_file():
+    """The days of file `name` as stored (a file the manifest names and is gone: FileNotFoundError)."""
+    if name is None:
         return None
-    days: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["days"]
+    days = json.loads((days_dir(project) / name).read_text(encoding="utf-8"))["days"]
+    if not isinstance(days, dict):
+        raise TypeError("days")
     return days
 
 
 def read(project: Project, name: str | None) -> Stored:
     """The stored edits of file `name` (none when there is no such file yet)."""
-    return {date.fromisoformat(day): (entry["basis"],
-                                      [{**e, "day": date.fromisoformat(e["day"]), "old": _decode(e["old"]),
-                                        "new": _decode(e["new"])} for e in entry["edits"]])
-            for day, entry in (_raw(project, name) or {}).items()}
+    try:
+        return {date.fromisoformat(day): (entry["basis"],
+                                          [{**e, "day": date.fromisoformat(e["day"]), "old": _decode(e["old"]),
+                                            "new": _decode(e["new"])} for e in entry["edits"]])
+                for day, entry in (_raw(project, name) or {}).items()}
+    except (ValueError, KeyError, TypeError, ArithmeticError) as e:
+        raise StoreError(f"{days_dir(project) / str(name)}: not tieout's stored ownership breaks ({e})") from e
 
 
 def write(project: Project, before: str | None, stored: list[date], touched: Iterable[date], find: Finder) -> str:
     """Store the edits of the days `stored`: found again for the `touched` ones (every one if there is no file
     `before`), carried over from `before` for the others. Returns the file's name."""
-    old = _raw(project, before)
+    try:
+        old = _raw(project, before) if before is not None and (days_dir(project) / before).is_file() else None
+    except (ValueError, KeyError, TypeError):
+        old = None  # damaged: every day's are found again
     again = set(stored) if old is None else set(touched) & set(stored)
     found = find(again, stored) if again else {}
     registry = registry_digest(project)

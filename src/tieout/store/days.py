@@ -210,6 +210,9 @@ def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple
     if checkpoint is not None and checkpoint != new_checkpoint:
         # Only a commit reads a checkpoint, under the run lock: the one replaced can go at once.
         (days_dir(project) / checkpoint.file).unlink(missing_ok=True)
+    for replaced in {old.episodes, old.ownership} - {new.episodes, new.ownership, None}:
+        # A reader that read the manifest before reads it again (`reading`), which names the new ones.
+        (days_dir(project) / str(replaced)).unlink(missing_ok=True)
 
 
 def sweep(project: Project) -> None:
