@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -66,3 +68,22 @@ def test_a_registry_edited_since_is_read_from_the_history(world: Path, tmp_path:
     p = load_project(project)
     assert breaks.read(p, read(p).ownership)[RENAMED_ON][1]  # stored with the registry of the run…
     assert ownership_edits(p) == {} == _found_in_history(project)  # …and not read with this one
+
+
+def test_stored_values_read_back_as_the_history_gives_them(tmp_path: Path) -> None:
+    p = load_project(new_project(tmp_path / "p", {}))
+    days_dir(p).mkdir(parents=True)
+    values = ["Acme", 50, Decimal("120000.0000"), date(2026, 1, 20), None, True,
+              datetime(2026, 1, 20, 23, 0, tzinfo=ZoneInfo("Europe/Berlin"))]
+    edits = [{"canonical_id": "ACME", "day": RENAMED_ON, "system": "billing", "field": "legal_name",
+              "column": "customers.name", "source_id": "cus_1", "old": v, "new": values[0], "owner_system": "crm"}
+             for v in values]
+    name = breaks.write(p, None, [RENAMED_ON], [RENAMED_ON], lambda days, stored: {RENAMED_ON: edits})
+    _, got = breaks.read(p, name)[RENAMED_ON]
+    assert got == edits
+    assert [type(e["old"]) for e in got] == [type(v) for v in values]
+    assert [list(e) for e in got] == [list(e) for e in edits]  # in the order the edits list their keys
+    # A value tieout could not write back exactly is not stored: readers find that day in the history.
+    odd = breaks.write(p, name, [RENAMED_ON], [RENAMED_ON], lambda days, stored: {RENAMED_ON: [
+        {**edits[0], "old": 1.5 + 0j}]})
+    assert breaks.read(p, odd) == {}

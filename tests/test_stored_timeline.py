@@ -24,7 +24,8 @@ from tieout.timeline import daily_counts, derived, episodes, exceptions
 
 START = date(2026, 1, 1)
 # A small pool of exceptions, so that they come and go, change and come back across a few days.
-IDENTITIES = [(rule, cid) for rule in ("CRM_ACTIVE_BILLING_INACTIVE", "FTE_THRESHOLD_DRIFT") for cid in ("C1", "C2", "C3")]
+IDENTITIES = [(rule, cid) for rule in ("CRM_ACTIVE_BILLING_INACTIVE", "FTE_THRESHOLD_DRIFT")
+              for cid in ("C1", "C2", "C3")]
 _TYPES = pa.schema([(c, pa.decimal128(20, 4) if c in ("impact", "original_amount") else pa.string())
                     for c in FINDING_COLUMNS])
 

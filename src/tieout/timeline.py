@@ -23,8 +23,8 @@ from typing import Any
 from tieout.config import Project
 from tieout.db import scratch
 from tieout.rules.registry import Rule
-from tieout.store import days as day_store
 from tieout.store import breaks as stored_breaks
+from tieout.store import days as day_store
 from tieout.store import episodes as stored_episodes
 from tieout.store import manifest, stored_days
 

@@ -73,11 +73,15 @@ def _encode(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+_DECODERS: dict[str, Callable[[str], Any]] = {"decimal": Decimal, "datetime": datetime.fromisoformat,
+                                              "date": date.fromisoformat}
+
+
 def _decode(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     (kind, text), = value.items()
-    return {"decimal": Decimal, "datetime": datetime.fromisoformat, "date": date.fromisoformat}[kind](text)
+    return _DECODERS[kind](text)
 
 
 def _day_entry(basis_: str, edits: list[Edit]) -> dict[str, Any] | None:
