@@ -113,14 +113,14 @@ def _scope(project: Project, until: date | None) -> _Scope:
 # it stood on the last stored day in scope. Read from the stored timeline, or derived from the day files in a
 # store from before it (tieout.store.episodes).
 _LATEST_SQL = """,
-latest AS (
-    SELECT *, count(*) OVER (PARTITION BY id) AS episodes
-    FROM episodes
-    QUALIFY row_number() OVER (PARTITION BY id ORDER BY first_seen DESC) = 1
+counted AS (SELECT id, max(first_seen) AS first_seen, count(*) AS episodes FROM episodes GROUP BY id),
+latest AS (  -- each exception's latest episode, and how many it had
+    SELECT e.*, c.episodes FROM episodes AS e JOIN counted AS c USING (id, first_seen)
 )
 SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team,
        first_seen, last_seen, resolved_on, episodes, details, original_amount, original_currency
 FROM latest
+WHERE $status = 'all' OR (resolved_on IS NULL) = ($status = 'open')  -- only what is asked for reaches Python
 ORDER BY rule, canonical_id NULLS LAST, source_system, source_id, field
 """
 
@@ -250,11 +250,10 @@ def exceptions(
     status: str = "open",
 ) -> list[QueuedException]:
     """Every exception's latest episode as it stood on `as_of` (default: the latest stored day)."""
-    days, rows = _query(project, _LATEST_SQL, {}, until=as_of)
+    days, rows = _query(project, _LATEST_SQL, {"status": status}, until=as_of)
     if not days:
         return []
     as_of = days[-1] if as_of is None else as_of
-    rows = [r for r in rows if status == "all" or (r["resolved_on"] is None) == (status == "open")]
     latest = [Episode(**{k: v for k, v in r.items() if k != "episodes"}) for r in rows]
     why = causes(project, latest)
     return [
@@ -327,18 +326,19 @@ _DAILY_SQL = """,
 rules AS (
     SELECT unnest($rule_names) AS rule, unnest($lags) AS lag, unnest($ownership) AS ownership
 ),
-open_days AS (
-    SELECT e.rule, e.first_seen, d.day, d.day = e.first_seen AS opened,
-           concat_ws('|', e.canonical_id, e.first_seen, e.rule, e.field) IN (SELECT unnest($edited)) AS edited
-    FROM episodes AS e
-    JOIN run_days AS d ON d.day >= e.first_seen AND (e.resolved_on IS NULL OR d.day < e.resolved_on)
+flagged AS (  -- what classifies an episode on each of its days, worked out once per episode
+    SELECT e.rule, e.first_seen, e.resolved_on, coalesce(r.lag, 30) AS lag,
+           coalesce(r.ownership, false)
+           OR concat_ws('|', e.canonical_id, e.first_seen, e.rule, e.field) IN (SELECT unnest($edited)) AS owned
+    FROM episodes AS e LEFT JOIN rules AS r ON r.rule = e.rule
 ),
 classified AS (
-    SELECT o.day, o.rule, o.opened,
-           CASE WHEN coalesce(r.ownership, false) OR o.edited THEN 'ownership'
-                WHEN o.day - o.first_seen > coalesce(r.lag, 30) THEN 'structural'
+    SELECT d.day, f.rule, d.day = f.first_seen AS opened,
+           CASE WHEN f.owned THEN 'ownership'
+                WHEN d.day - f.first_seen > f.lag THEN 'structural'
                 ELSE 'pending' END AS classification
-    FROM open_days AS o LEFT JOIN rules AS r ON r.rule = o.rule
+    FROM flagged AS f
+    JOIN run_days AS d ON d.day >= f.first_seen AND (f.resolved_on IS NULL OR d.day < f.resolved_on)
 ),
 resolved AS (
     SELECT d.day, count(*) AS resolved FROM episodes AS e JOIN run_days AS d ON d.day = e.resolved_on GROUP BY d.day

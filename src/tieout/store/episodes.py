@@ -80,8 +80,9 @@ episodes AS (
            CASE WHEN resolved_on <= (SELECT max(day) FROM run_days) THEN last_seen
                 ELSE (SELECT max(day) FROM run_days) END AS last_seen,
            CASE WHEN resolved_on <= (SELECT max(day) FROM run_days) THEN resolved_on END AS resolved_on
-    FROM changes
-    QUALIFY row_number() OVER (PARTITION BY id, first_seen ORDER BY day DESC) = 1
+    -- the episode's latest version: a join on its day, several times faster than a window over every column
+    FROM changes SEMI JOIN (SELECT id, first_seen, max(day) AS day FROM changes GROUP BY id, first_seen)
+         USING (id, first_seen, day)
 )"""
 # What `__FILES__` (every change row in scope, for a filter by entity) reads in STORED.
 STORED_FILES = "stored"
