@@ -98,7 +98,7 @@ class _Scope:
 
     days: list[date]
     files: list[str]  # each day's changes
-    stored: str | None  # the stored timeline (of every stored day), None in a store from before it
+    stored: list[str] | None  # the stored timeline's segments (of every stored day), None in a store from before it
 
 
 def _scope(project: Project, until: date | None) -> _Scope:
@@ -106,7 +106,7 @@ def _scope(project: Project, until: date | None) -> _Scope:
     read = manifest.read(project)
     listed = [d for d in read.days if until is None or d.day <= until]
     return _Scope([d.day for d in listed], manifest.files(project, listed),
-                  str(manifest.days_dir(project) / read.episodes) if read.episodes else None)
+                  [str(manifest.days_dir(project) / s) for s in read.episodes] if read.episodes else None)
 
 
 # Every timeline query starts from `episodes`: one row per episode with the attributes of its last report, as

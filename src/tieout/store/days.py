@@ -47,6 +47,7 @@ from tieout.store.manifest import (
     days_dir,
     files,
     named_files,
+    names,
     read,
     read_manifest,
     reading,
@@ -55,7 +56,7 @@ from tieout.store.manifest import (
 
 # A day's changes, the checkpoint, the stored timeline (tieout.store.episodes), the ownership breaks
 # (tieout.store.breaks): content-named, immutable.
-_DAY_FILE = re.compile(r"^(?:(?:state\.)?\d{4}-\d{2}-\d{2}|episodes)\.[0-9a-f]{16}\.parquet$"
+_DAY_FILE = re.compile(r"^(?:(?:state\.)?\d{4}-\d{2}-\d{2}|episodes\.(?:open|\d{4}-\d{2}))\.[0-9a-f]{16}\.parquet$"
                        r"|^ownership\.[0-9a-f]{16}\.json$")
 # The layout before schema 3: every finding of a day in `<date>.parquet`.
 LEGACY_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
@@ -155,14 +156,14 @@ def _store_checkpoint(con: duckdb.DuckDBPyConnection, project: Project, day: dat
     return Checkpoint(day, name)
 
 
-def _store_episodes(con: duckdb.DuckDBPyConnection, project: Project, old: Manifest, stored: list[StoredDay]) -> str:
+def _store_episodes(con: duckdb.DuckDBPyConnection, project: Project, old: Manifest,
+                    stored: list[StoredDay]) -> tuple[str, ...]:
     """Write the stored timeline of the days `stored` (tieout.store.episodes), updated from `old`'s."""
-    name = episodes.file_name(stored)
-    if not (days_dir(project) / name).is_file():
-        select, params = episodes.build(con, days_dir(project), old.days, old.episodes, stored, read_sql("files"),
-                                        FINDING_COLUMNS)
+    def write(name: str, select: str, params: dict[str, object]) -> None:
         _write_file(con, project, name, select, params)
-    return name
+
+    return episodes.store(con, days_dir(project), old.days, old.episodes, stored, read_sql("files"),
+                          FINDING_COLUMNS, write)
 
 
 def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: list[StoredDay],
@@ -210,9 +211,10 @@ def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple
     if checkpoint is not None and checkpoint != new_checkpoint:
         # Only a commit reads a checkpoint, under the run lock: the one replaced can go at once.
         (days_dir(project) / checkpoint.file).unlink(missing_ok=True)
-    for replaced in {old.episodes, old.ownership} - {new.episodes, new.ownership, None}:
-        # A reader that read the manifest before reads it again (`reading`), which names the new ones.
-        (days_dir(project) / str(replaced)).unlink(missing_ok=True)
+    for replaced in names(old) - names(new) - {d.file for d in days}:
+        # The stored timeline and breaks replaced (day files go with the next run's sweep): a reader that read
+        # the manifest before reads it again (`reading`), which names the new ones.
+        (days_dir(project) / replaced).unlink(missing_ok=True)
 
 
 def sweep(project: Project) -> None:

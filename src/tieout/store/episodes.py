@@ -22,6 +22,8 @@ in; it is written before the manifest and committed by its replacement, like eve
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -99,10 +101,23 @@ LEFT JOIN run_days AS l ON l.n = s.end_n - 1
 WHERE c.present"""
 
 
-def file_name(days: list[StoredDay]) -> str:
-    """The stored timeline of `days`, named after their files (named after their content)."""
-    listed = "\n".join([f"format {FORMAT}", *(f"{d.day}:{d.file}" for d in days)])
-    return f"episodes.{hashlib.sha256(listed.encode()).hexdigest()[:16]}.parquet"
+# The segment of a row: its episode's, by when the episode ended — `open`, or the month of `resolved_on`.
+_SEGMENT = "coalesce(strftime(resolved_on, '%Y-%m'), 'open')"
+SEGMENT_FILE = re.compile(r"^episodes\.(open|\d{4}-\d{2})\.[0-9a-f]{16}\.parquet$")
+
+
+def _segment_name(key: str, days: list[StoredDay]) -> str:
+    """Segment `key` of the stored timeline of `days`, named after their files (named after their content):
+    its content depends on nothing else."""
+    listed = "\n".join([f"format {FORMAT}", key, *(f"{d.day}:{d.file}" for d in days)])
+    return f"episodes.{key}.{hashlib.sha256(listed.encode()).hexdigest()[:16]}.parquet"
+
+
+def _segment_of(name: str) -> str:
+    match = SEGMENT_FILE.match(name)
+    if match is None:
+        raise ValueError(f"not a segment of the stored timeline: {name}")
+    return match.group(1)
 
 
 def _links(days: list[StoredDay]) -> dict[date, tuple[str, date | None]]:
@@ -116,40 +131,80 @@ def touched(before: list[StoredDay], after: list[StoredDay]) -> list[date]:
     return sorted({d for d in new if old.get(d) != new[d]} | {d for d in old if d not in new})
 
 
-def build(con: duckdb.DuckDBPyConnection, folder: Path, before: list[StoredDay], before_file: str | None,
-          after: list[StoredDay], read_files: str, finding_columns: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
-    """The SELECT (and its parameters) of the stored timeline of `after`, given the one of `before` (file
-    `before_file` in `folder`; None or gone: derived from every day file). `read_files`: SQL reading the day
-    files whose paths are in `$files`, every column there."""
+def _usable(segments: list[Path]) -> bool:
+    """Whether the segments of a stored timeline are all there, its open segment among them."""
+    names = [p.name for p in segments]
+    return all(SEGMENT_FILE.match(n) for n in names) and any(_segment_of(n) == "open" for n in names) and all(
+        p.is_file() for p in segments)
+
+
+Write = Callable[[str, str, dict[str, Any]], None]  # (file name, SELECT, its parameters): write it, durably
+
+
+def store(con: duckdb.DuckDBPyConnection, folder: Path, before: list[StoredDay], segments: tuple[str, ...] | None,
+          after: list[StoredDay], read_files: str, finding_columns: tuple[str, ...], write: Write) -> tuple[str, ...]:
+    """Write the stored timeline of the days `after`, given the one of the days `before` (its `segments` in
+    `folder`; None or one gone: derived from every day file), and return its segments' names. `read_files`:
+    SQL reading the day files whose paths are in `$files`, every column there.
+
+    Only episodes that end on or after the earliest touched day, or are open, can change (an earlier one's
+    days and the days before them are all as they were): so only the `open` segment and those of that month
+    on are read and written again, and in them only the rows of the exceptions with a change on a touched day
+    (in the timeline before, or in the day files now) are derived again — from their rows of those episodes,
+    less the touched days', and the touched days' changes. The daily case (the next day) rewrites the open
+    episodes and the current month's ended ones."""
     columns = ", ".join([*finding_columns, *EPISODE_COLUMNS])
     days = [d.day for d in after]
-    old = folder / before_file if before_file else None
     changed = touched(before, after)
     fresh = [str(folder / d.file) for d in after if d.day in changed]
-    if old is None or not old.is_file() or not fresh:
+    old = [folder / name for name in segments or ()]
+    if not fresh or not _usable(old):
         annotated = _ANNOTATED.replace("__FILES__", read_files).replace("__WHERE__", "true")
-        return (f"SELECT {columns} FROM ({annotated}) ORDER BY id, day",
-                {"days": days, "files": [str(folder / d.file) for d in after]})
-    params: dict[str, Any] = {"days": days, "files": fresh, "old": str(old), "changed": changed}
-    # Only the exceptions with a change on a touched day (in the file before, or in the day files now) are
-    # derived again: from their rows of the file before, less those of the touched days, and the touched days'
-    # changes. The others keep their rows.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE affected AS
-        SELECT id FROM {read_files} UNION
-        SELECT id FROM read_parquet($old)
-        WHERE day IN (SELECT unnest($changed)) OR resolved_on IN (SELECT unnest($changed))
-    """, {k: params[k] for k in ("files", "old", "changed")})
-    cols = ", ".join(finding_columns)
-    replayed = f"""(
-        SELECT {cols}, day, true AS present FROM read_parquet($old) SEMI JOIN affected USING (id)
-        WHERE day NOT IN (SELECT unnest($changed))
-        UNION ALL BY NAME
-        SELECT DISTINCT id, resolved_on AS day, false AS present FROM read_parquet($old) SEMI JOIN affected USING (id)
-        WHERE resolved_on IS NOT NULL AND resolved_on NOT IN (SELECT unnest($changed))
-        UNION ALL BY NAME
-        SELECT {cols}, day, present FROM {read_files}
-    )"""
-    annotated = _ANNOTATED.replace("__FILES__", replayed).replace("__WHERE__", "true")
-    return (f"SELECT {columns} FROM (SELECT {columns} FROM read_parquet($old) ANTI JOIN affected USING (id) "
-            f"UNION ALL BY NAME SELECT * FROM ({annotated})) ORDER BY id, day", params)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE episode_rows AS SELECT {columns} FROM ({annotated})",
+                    {"days": days, "files": [str(folder / d.file) for d in after]})
+        kept: list[str] = []
+        rewritten: set[str] = set()
+    else:
+        cut = changed[0]
+        month = cut.strftime("%Y-%m")
+        redo = [p for p in old if _segment_of(p.name) == "open" or _segment_of(p.name) >= month]
+        kept = [p.name for p in old if p not in redo]
+        rewritten = {_segment_of(p.name) for p in redo}
+        params: dict[str, Any] = {"files": fresh, "changed": changed, "cut": cut}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE old_rows AS SELECT {columns} FROM read_parquet($old)",
+                    {"old": [str(p) for p in redo]})  # never empty: the open segment is always there
+        # The rows derived again: those of the episodes that may change, of the exceptions touched.
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE redone AS
+            SELECT * FROM old_rows
+            WHERE (resolved_on IS NULL OR resolved_on >= $cut) AND id IN (
+                SELECT id FROM {read_files} UNION
+                SELECT id FROM old_rows
+                WHERE day IN (SELECT unnest($changed)) OR resolved_on IN (SELECT unnest($changed)))
+        """, params)
+        cols = ", ".join(finding_columns)
+        replayed = f"""(
+            SELECT {cols}, day, true AS present FROM redone WHERE day NOT IN (SELECT unnest($changed))
+            UNION ALL BY NAME
+            SELECT DISTINCT id, resolved_on AS day, false AS present FROM redone
+            WHERE resolved_on IS NOT NULL AND resolved_on NOT IN (SELECT unnest($changed))
+            UNION ALL BY NAME
+            SELECT {cols}, day, present FROM {read_files}
+        )"""
+        annotated = _ANNOTATED.replace("__FILES__", replayed).replace("__WHERE__", "true")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE episode_rows AS
+            SELECT {columns} FROM old_rows ANTI JOIN redone USING (id, day)
+            UNION ALL BY NAME SELECT {columns} FROM ({annotated})
+        """, {"days": days, "files": fresh, "changed": changed})
+    found = {k for (k,) in con.execute(f"SELECT DISTINCT {_SEGMENT} FROM episode_rows").fetchall()}
+    written = []
+    # The open segment is always there (maybe empty): a reader always has a file to read.
+    for key in sorted(found | rewritten | {"open"}):
+        if key in found or key == "open":
+            name = _segment_name(key, after)
+            if not (folder / name).is_file():
+                write(name, f"SELECT {columns} FROM episode_rows WHERE {_SEGMENT} = $key ORDER BY id, day",
+                      {"key": key})
+            written.append(name)
+    return tuple(sorted([*kept, *written], key=_segment_of))

@@ -49,7 +49,7 @@ class Manifest(NamedTuple):
     checkpoint: Checkpoint | None
     # The stored timeline of `days` (tieout.store.episodes) and their ownership breaks (tieout.store.breaks):
     # None in a store from before them, until its next commit; readers then derive them as before.
-    episodes: str | None = None
+    episodes: tuple[str, ...] | None = None  # its segments
     ownership: str | None = None
 
 
@@ -63,12 +63,14 @@ def read(project: Project) -> Manifest:
                           changes=d["changes"], anchors=_anchors(d.get("anchors") or {})) for d in raw["days"]]
         latest = raw.get("checkpoint")
         checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
-        named = [raw.get(key) for key in ("episodes", "ownership")]
-        if any(name is not None and not isinstance(name, str) for name in named):
-            raise TypeError(f"episodes, ownership: {named!r}")
+        episodes, ownership = raw.get("episodes"), raw.get("ownership")
+        if episodes is not None and not (isinstance(episodes, list) and all(isinstance(n, str) for n in episodes)):
+            raise TypeError(f"episodes: {episodes!r}")
+        if ownership is not None and not isinstance(ownership, str):
+            raise TypeError(f"ownership: {ownership!r}")
     except (ValueError, KeyError, TypeError) as e:
         raise StoreError(f"{path}: not a tieout day manifest ({e})") from e
-    return Manifest(days, checkpoint, *named)
+    return Manifest(days, checkpoint, None if episodes is None else tuple(episodes), ownership)
 
 
 def _anchors(raw: dict[str, Any]) -> tuple[Anchor, ...]:
@@ -101,9 +103,14 @@ def anchored(project: Project) -> list[tuple[date, Anchor]]:
 
 def named_files(project: Project) -> set[str]:
     """Every file of the day store the manifest names, the manifest included."""
-    days, checkpoint, episodes, ownership = read(project)
+    return names(read(project))
+
+
+def names(manifest: Manifest) -> set[str]:
+    """Every file of the day store `manifest` names, the manifest included."""
+    days, checkpoint, episodes, ownership = manifest
     extra = {checkpoint.file} if checkpoint else set()
-    return {d.file for d in days} | extra | {f for f in (episodes, ownership) if f} | {MANIFEST}
+    return {d.file for d in days} | extra | set(episodes or ()) | ({ownership} if ownership else set()) | {MANIFEST}
 
 
 def write_text(path: Path, text: str) -> None:
@@ -125,7 +132,7 @@ def write_manifest(project: Project, manifest: Manifest) -> None:
     if checkpoint is not None:
         body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
     if episodes is not None:
-        body["episodes"] = episodes
+        body["episodes"] = list(episodes)
     if ownership is not None:
         body["ownership"] = ownership
     write_text(days_dir(project) / MANIFEST, json.dumps(body, indent=1) + "\n")
