@@ -40,11 +40,6 @@ class Seen:
     timeline: object
     manifest: str | None
 
-    def without_ownership_edits(self) -> Seen:
-        """The same, less the ownership edits each exception lists (read from the source history)."""
-        return Seen([{k: v for k, v in e.items() if k != "ownership_edits"} for e in self.exceptions],
-                    self.timeline, self.manifest)
-
     def without_entity_names(self) -> Seen:
         """The same, less each exception's entity name (read from the stored records)."""
         return Seen([{k: v for k, v in e.items() if k != "entity_name"} for e in self.exceptions],

@@ -54,12 +54,24 @@ def test_an_unreadable_day_manifest_is_a_store_error(project: Path) -> None:
     assert result.exit_code == 11 and "manifest.json: not a tieout day manifest" in result.output
 
 
-def test_an_unreadable_day_file_is_a_store_error(project: Path) -> None:
+@pytest.mark.parametrize("damaged", ["2026-01-20.*.parquet", "episodes.*.parquet"])
+def test_an_unreadable_day_file_is_a_store_error(project: Path, damaged: str) -> None:
     store = _stored(project)
-    for day_file in (store / "days").glob("2026-01-20.*.parquet"):
+    if damaged.startswith("2026"):  # a store from before the stored timeline reads the day files
+        manifest = store / "days" / "manifest.json"
+        manifest.write_text(json.dumps({k: v for k, v in json.loads(manifest.read_text()).items()
+                                        if k != "episodes"}))
+    for day_file in (store / "days").glob(damaged):
         day_file.write_bytes(b"not parquet")
     result = invoke("exceptions", "-p", str(project))
     assert result.exit_code == 11 and "a file of the day store cannot be read" in result.output
+
+
+def test_unreadable_stored_ownership_breaks_are_a_store_error(project: Path) -> None:
+    for stored in (_stored(project) / "days").glob("ownership.*.json"):
+        stored.write_text("{not json")
+    result = invoke("exceptions", "-p", str(project))
+    assert result.exit_code == 11 and "ownership" in result.output and "not tieout's" in result.output
 
 
 def test_an_unreadable_history_state_is_a_store_error(project: Path) -> None:

@@ -5,20 +5,27 @@ the runs of consecutive stored as-of dates on which it was reported. That is wha
 date idempotent and running dates in any order give the same result. Each stored day holds only what
 changed since the day before (`tieout.store.days`), so an episode is read off the changes directly: it starts
 with a change that reports an exception the day before did not, and ends with the change that drops it.
+Each commit keeps those episodes in the stored timeline (`tieout.store.episodes`), updated by what the day
+changed, so a read costs what it returns rather than the length of the history.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from tieout.config import Project
-from tieout.db import connect
+from tieout.db import scratch
 from tieout.rules.registry import Rule
+from tieout.store import breaks as stored_breaks
 from tieout.store import days as day_store
+from tieout.store import episodes as stored_episodes
 from tieout.store import manifest, stored_days
 
 STATUSES = ("open", "resolved", "all")
@@ -50,7 +57,9 @@ class Episode:
     entity_name: str = dataclasses.field(default="", kw_only=True)  # `field`: a column of the exception
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field, not `asdict`: its deep copies of every value were most of `tieout exceptions
+        # --format json` at a million companies. No field holds a dataclass; the edits' dicts are shared.
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)
@@ -85,53 +94,35 @@ def classify(*, rule: Rule | None, first_seen: date, resolved_on: date | None, a
     return "pending"
 
 
-def _scope(project: Project, until: date | None) -> tuple[list[date], list[str]]:
-    """The stored days up to `until` and their changes files, as one consistent reading of the manifest."""
+@dataclass(frozen=True)
+class _Scope:
+    """One consistent reading of the manifest: the stored days up to a date, and where their timeline is."""
+
+    days: list[date]
+    files: list[str]  # each day's changes
+    stored: list[str] | None  # the stored timeline's segments (of every stored day), None in a store from before it
+
+
+def _scope(project: Project, until: date | None) -> _Scope:
     stored_days(project)  # migrates a store from an older tieout
-    listed = [d for d in manifest.read_manifest(project) if until is None or d.day <= until]
-    return [d.day for d in listed], manifest.files(project, listed)
+    read = manifest.read(project)
+    listed = [d for d in read.days if until is None or d.day <= until]
+    return _Scope([d.day for d in listed], manifest.files(project, listed),
+                  [str(manifest.days_dir(project) / s) for s in read.episodes] if read.episodes else None)
 
 
-# Every timeline query starts here: the stored days numbered in order, every change with its day's number,
-# and the episodes read off the changes — one row per episode with the attributes of its last report.
-_EPISODES = """
-WITH run_days AS (
-    SELECT day, row_number() OVER (ORDER BY day) AS n FROM (SELECT unnest($days) AS day)
-),
-changes AS (
-    SELECT c.*, d.n FROM __FILES__ AS c JOIN run_days AS d USING (day) WHERE __WHERE__
-),
-numbered AS (
-    -- an episode starts with each change reporting an exception that the stored day before did not report
-    SELECT *, sum(CASE WHEN present AND NOT coalesce(was_present, false) THEN 1 ELSE 0 END)
-              OVER (PARTITION BY id ORDER BY n ROWS UNBOUNDED PRECEDING) AS episode
-    FROM (SELECT *, lag(present) OVER (PARTITION BY id ORDER BY n) AS was_present FROM changes)
-),
-spans AS (
-    SELECT id, episode, min(n) AS start_n, min(n) FILTER (WHERE NOT present) AS end_n,
-           max(n) FILTER (WHERE present) AS attributes_n
-    FROM numbered GROUP BY id, episode
-),
-episodes AS (
-    SELECT c.id, c.rule, c.canonical_id, c.source_system, c.source_id, c.field, c.severity, c.impact, c.team,
-           c.details, c.original_amount, c.original_currency, s.start_n, s.end_n, f.day AS first_seen,
-           coalesce(l.day, (SELECT max(day) FROM run_days)) AS last_seen, r.day AS resolved_on
-    FROM spans AS s
-    JOIN changes AS c ON c.id = s.id AND c.n = s.attributes_n
-    JOIN run_days AS f ON f.n = s.start_n
-    LEFT JOIN run_days AS r ON r.n = s.end_n  -- resolved on the stored day that no longer reports it
-    LEFT JOIN run_days AS l ON l.n = s.end_n - 1
-)"""
-
-_LATEST_SQL = _EPISODES + """,
-latest AS (
-    SELECT *, count(*) OVER (PARTITION BY id) AS episodes
-    FROM episodes
-    QUALIFY row_number() OVER (PARTITION BY id ORDER BY first_seen DESC) = 1
+# Every timeline query starts from `episodes`: one row per episode with the attributes of its last report, as
+# it stood on the last stored day in scope. Read from the stored timeline, or derived from the day files in a
+# store from before it (tieout.store.episodes).
+_LATEST_SQL = """,
+counted AS (SELECT id, max(first_seen) AS first_seen, count(*) AS episodes FROM episodes GROUP BY id),
+latest AS (  -- each exception's latest episode, and how many it had
+    SELECT e.*, c.episodes FROM episodes AS e JOIN counted AS c USING (id, first_seen)
 )
 SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team,
        first_seen, last_seen, resolved_on, episodes, details, original_amount, original_currency
 FROM latest
+WHERE $status = 'all' OR (resolved_on IS NULL) = ($status = 'open')  -- only what is asked for reaches Python
 ORDER BY rule, canonical_id NULLS LAST, source_system, source_id, field
 """
 
@@ -142,15 +133,24 @@ Edits = dict[tuple[str, date], tuple[dict[str, Any], ...]]
 def ownership_edits(project: Project, first_days: set[date] | None = None) -> Edits:
     """The ownership breaks of the stored source history (on `first_days`, default every stored day), by
     (entity, day): an exception of that entity first seen that day is caused by them — the brief's "sales
-    can edit billing fields after finance owns the record", not a timing lag."""
-    from tieout.ownership.breaks import ownership_breaks  # it builds on canonical, which builds on us
+    can edit billing fields after finance owns the record", not a timing lag. Stored at commit
+    (tieout.store.breaks); found in the history for a day stored without them or with another registry."""
+    stored_days(project)  # migrates a store from an older tieout
 
+    def read() -> tuple[list[date], stored_breaks.Stored]:
+        listed = manifest.read(project)
+        return [d.day for d in listed.days], stored_breaks.read(project, listed.ownership)
+
+    days, stored = manifest.reading(read)
+    wanted = set(days) if first_days is None else set(first_days) & set(days)
+    registry = stored_breaks.registry_digest(project) if stored and wanted else ""
+    again = {d for d in wanted if d not in stored or stored[d][0] != stored_breaks.basis(project, registry, d)}
+    by_day = {d: stored[d][1] for d in wanted - again} | (stored_breaks.find(project, again) if again else {})
     found: dict[tuple[str, date], list[dict[str, Any]]] = {}
-    for b in ownership_breaks(project, days=first_days):
-        if b.canonical_id is not None:
-            found.setdefault((b.canonical_id, b.day), []).append(
-                {"day": b.day, "system": b.system, "field": b.field, "column": b.column, "source_id": b.source_id,
-                 "old": b.old, "new": b.new, "owner_system": b.owner_system})
+    for day in sorted(by_day):
+        for edit in by_day[day]:
+            cid, rest = edit["canonical_id"], {k: v for k, v in edit.items() if k != "canonical_id"}
+            found.setdefault((cid, day), []).append(rest)
     return {k: tuple(v) for k, v in found.items()}
 
 
@@ -210,16 +210,36 @@ def causes(project: Project, found: list[Episode]) -> Causes:
 _Rows = tuple[list[date], list[dict[str, Any]]]
 
 
+_deriving: ContextVar[bool] = ContextVar("deriving", default=False)
+
+
+@contextmanager
+def derived() -> Iterator[None]:
+    """Within it, every timeline query derives the episodes from the day files, as a store without the stored
+    timeline is read: the oracle the tests hold the stored timeline to."""
+    token = _deriving.set(True)
+    try:
+        yield
+    finally:
+        _deriving.reset(token)
+
+
 def _query(project: Project, sql: str, params: dict[str, Any], *, until: date | None, where: str = "true") -> _Rows:
-    """The stored days up to `until` and the rows of `sql` over them."""
+    """The stored days up to `until` and the rows of `sql` (which follows the `episodes` CTE) over them."""
     def read() -> _Rows:
-        days, files = _scope(project, until)
-        if not days:
+        scope = _scope(project, until)
+        if not scope.days:
             return [], []
-        sql_ = sql.replace("__WHERE__", where).replace("__FILES__", day_store.read_sql("files"))
-        cur = connect().execute(sql_, {**params, "days": days, "files": files})
-        names = [c[0] for c in cur.description]
-        return days, [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        if scope.stored is None or _deriving.get():
+            head, files = stored_episodes.DERIVED, day_store.read_sql("files")
+            params_ = {**params, "days": scope.days, "files": scope.files}
+        else:
+            head, files = stored_episodes.STORED, stored_episodes.STORED_FILES
+            params_ = {**params, "days": scope.days, "episodes": scope.stored}
+        with scratch() as con:  # a cursor of the process's database: a new database costs tens of ms
+            cur = con.execute((head + sql).replace("__WHERE__", where).replace("__FILES__", files), params_)
+            names = [c[0] for c in cur.description]
+            return scope.days, [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     return manifest.reading(read)
 
@@ -232,11 +252,10 @@ def exceptions(
     status: str = "open",
 ) -> list[QueuedException]:
     """Every exception's latest episode as it stood on `as_of` (default: the latest stored day)."""
-    days, rows = _query(project, _LATEST_SQL, {}, until=as_of)
+    days, rows = _query(project, _LATEST_SQL, {"status": status}, until=as_of)
     if not days:
         return []
     as_of = days[-1] if as_of is None else as_of
-    rows = [r for r in rows if status == "all" or (r["resolved_on"] is None) == (status == "open")]
     latest = [Episode(**{k: v for k, v in r.items() if k != "episodes"}) for r in rows]
     why = causes(project, latest)
     return [
@@ -254,7 +273,7 @@ def exceptions(
 # --- Every episode, and the open queue of every stored day (`tieout show`, `tieout timeline`) ---------------
 
 
-_ALL_EPISODES_SQL = _EPISODES + """
+_ALL_EPISODES_SQL = """
 SELECT id, rule, canonical_id, source_system, source_id, field, severity, impact, team, details,
        first_seen, last_seen, resolved_on, original_amount, original_currency
 FROM episodes
@@ -305,24 +324,26 @@ class DayCounts:
 # An exception open on day D is in its episode containing D, with resolved_on unknown as of D, so `classify`
 # reduces to: ownership, else structural past the lag, else pending (timing needs a resolution). Episodes up
 # to D do not depend on later days, so the episodes of all stored days serve every D.
-_DAILY_SQL = _EPISODES + """,
+_DAILY_SQL = """,
 rules AS (
     SELECT unnest($rule_names) AS rule, unnest($lags) AS lag, unnest($ownership) AS ownership
 ),
-open_days AS (
-    SELECT e.rule, e.first_seen, d.day, d.n = e.start_n AS opened,
-           concat_ws('|', e.canonical_id, e.first_seen, e.rule, e.field) IN (SELECT unnest($edited)) AS edited
-    FROM episodes AS e JOIN run_days AS d ON d.n >= e.start_n AND (e.end_n IS NULL OR d.n < e.end_n)
+flagged AS (  -- what classifies an episode on each of its days, worked out once per episode
+    SELECT e.rule, e.first_seen, e.resolved_on, coalesce(r.lag, 30) AS lag,
+           coalesce(r.ownership, false)
+           OR concat_ws('|', e.canonical_id, e.first_seen, e.rule, e.field) IN (SELECT unnest($edited)) AS owned
+    FROM episodes AS e LEFT JOIN rules AS r ON r.rule = e.rule
 ),
 classified AS (
-    SELECT o.day, o.rule, o.opened,
-           CASE WHEN coalesce(r.ownership, false) OR o.edited THEN 'ownership'
-                WHEN o.day - o.first_seen > coalesce(r.lag, 30) THEN 'structural'
+    SELECT d.day, f.rule, d.day = f.first_seen AS opened,
+           CASE WHEN f.owned THEN 'ownership'
+                WHEN d.day - f.first_seen > f.lag THEN 'structural'
                 ELSE 'pending' END AS classification
-    FROM open_days AS o LEFT JOIN rules AS r ON r.rule = o.rule
+    FROM flagged AS f
+    JOIN run_days AS d ON d.day >= f.first_seen AND (f.resolved_on IS NULL OR d.day < f.resolved_on)
 ),
 resolved AS (
-    SELECT d.day, count(*) AS resolved FROM episodes AS e JOIN run_days AS d ON d.n = e.end_n GROUP BY d.day
+    SELECT d.day, count(*) AS resolved FROM episodes AS e JOIN run_days AS d ON d.day = e.resolved_on GROUP BY d.day
 )
 SELECT 'count' AS kind, day, rule, classification, count(*) AS n, count(*) FILTER (WHERE opened) AS opened
 FROM classified GROUP BY ALL

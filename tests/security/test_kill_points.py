@@ -30,12 +30,6 @@ from tests.test_source_history import WORLD
 
 pytestmark = pytest.mark.slow
 
-# Known gap (docs/security.md, "Not guaranteed"): a run of an earlier day moves the next stored day's re-based
-# source history into place before its own commit. Killed in between, the store's days are as they were, but
-# the next day's history diff is no longer based on the day before it, so `ownership_breaks` skips that day
-# ("not yet repaired") and the queue lists no ownership edits for it until the next run repairs the history.
-# The battery holds everything else of the queue to the exact state; test_known_gap_... keeps the gap in view.
-KNOWN_GAP = "ownership edits of the next day hidden until the next run"
 # Known gap (docs/security.md, "Not guaranteed"): a stored day run again moves its own new source history into
 # place before its commit; killed in between, the names read from the store are the new exports' while the
 # findings are the old run's. The battery holds everything else of that state to the exact commit.
@@ -53,8 +47,6 @@ class Scenario:
     # each state the command commits on its way (the store before it comes first): a day after another
     milestones: tuple[tuple[str, ...], ...] = ()
     exports: tuple[tuple[str, dict[str, str]], ...] = ()  # exports replaced once the days are stored
-    # The command re-bases the next stored day's source history before its commit: see KNOWN_GAP.
-    rebases_next_day: bool = False
     # The command replaces a stored day's own source history before its commit: see NAMES_AHEAD.
     replaces_own_history: bool = False
     # Kill at every `every`-th distinct point (the first and the last always). A daily run's first and next
@@ -77,8 +69,7 @@ SCENARIOS = [
     Scenario("the next day", ("2026-01-20", "2026-01-21"), _run("2026-01-22")),
     Scenario("a stored day run again on corrected exports", ("2026-01-20", "2026-01-21", "2026-01-22"),
              _run("2026-01-22"), exports=(("2026-01-22", CHANGED_22),), replaces_own_history=True, every=2),
-    Scenario("an earlier day out of order", ("2026-01-20", "2026-01-22"), _run("2026-01-21"),
-             rebases_next_day=True, every=2),
+    Scenario("an earlier day out of order", ("2026-01-20", "2026-01-22"), _run("2026-01-21"), every=2),
     Scenario("backfill --jobs 1", ("2026-01-20",), _backfill("2026-01-21", "2026-01-22", 1),
              milestones=(_run("2026-01-21"),), every=3),
     Scenario("backfill --jobs 2", ("2026-01-20",), _backfill("2026-01-21", "2026-01-22", 2),
@@ -93,7 +84,7 @@ class Battery:
         self.server = server
         self.tmp = tmp
         self.scenario = scenario
-        self.gaps: list[str] = []  # kill points that showed KNOWN_GAP
+        self.gaps: list[str] = []  # kill points that showed NAMES_AHEAD
         self.before = new_project(tmp / "before", WORLD)
         for day in scenario.stored:
             self.command(self.before, _run(day))
@@ -160,10 +151,7 @@ class Battery:
         """Consistent, and showing the store as it was before the command or as one of its commits left it:
         the one after `commits` commits when the kill point is known."""
         now = assert_consistent(project)
-        if self.scenario.rebases_next_day and now not in self.allowed:  # KNOWN_GAP, and nothing else
-            now, allowed = now.without_ownership_edits(), [a.without_ownership_edits() for a in self.allowed]
-            self.gaps.append(where)
-        elif self.scenario.replaces_own_history and now not in self.allowed:  # NAMES_AHEAD, and nothing else
+        if self.scenario.replaces_own_history and now not in self.allowed:  # NAMES_AHEAD, and nothing else
             now, allowed = now.without_entity_names(), [a.without_entity_names() for a in self.allowed]
             self.gaps.append(where)
         else:
@@ -214,9 +202,10 @@ def test_sigkill_at_every_write_boundary(server: Server, tmp_path: Path, scenari
         battery.kill_at(n, when)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAP)
-def test_known_gap_a_kill_between_the_next_days_history_and_the_commit(server: Server, tmp_path: Path) -> None:
-    """KNOWN_GAP, shown directly: passes (and so fails, strict) the day the gap is closed."""
+def test_a_kill_between_the_next_days_history_and_the_commit(server: Server, tmp_path: Path) -> None:
+    """A run of an earlier day moves the next stored day's re-based source history into place before its own
+    commit. Killed in between, the queue still lists that next day's ownership edits: they were stored with the
+    day (tieout.store.breaks), not found again in a history that is ahead of the commit — once a known gap."""
     battery = Battery(server, tmp_path, SCENARIOS[3])
     rebased = next(n for n, b in enumerate(battery.boundaries, start=1) if b.endswith(".2026-01-22.pending.parquet"))
     project = battery.kill_at(rebased, "after", rerun=False)

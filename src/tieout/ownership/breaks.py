@@ -63,6 +63,11 @@ class OwnershipBreak:
     def as_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
+    def as_edit(self) -> dict[str, Any]:
+        """What an exception caused by it lists of it (`tieout.timeline.ownership_edits`)."""
+        return {"day": self.day, "system": self.system, "field": self.field, "column": self.column,
+                "source_id": self.source_id, "old": self.old, "new": self.new, "owner_system": self.owner_system}
+
 
 @dataclass(frozen=True)
 class _Edit:
@@ -149,10 +154,11 @@ def _day_state(project: Project, day: date, edits: list[_Edit]) -> duckdb.DuckDB
     return con
 
 
-def ownership_breaks(project: Project, registry: Registry | None = None, *,
-                     days: Iterable[date] | None = None) -> list[OwnershipBreak]:
+def ownership_breaks(project: Project, registry: Registry | None = None, *, days: Iterable[date] | None = None,
+                     stored: list[date] | None = None) -> list[OwnershipBreak]:
     """Every forbidden edit of an owned field in the stored source history (of `days`, default every stored
-    day), oldest first.
+    day), oldest first. `stored`: the stored days, when a commit is about to make them so (default: the
+    manifest's).
 
     >>> for b in ownership_breaks(load_project("my-recon")):       # doctest: +SKIP
     ...     print(b.day, b.system, b.field, b.old, "→", b.new)
@@ -160,7 +166,7 @@ def ownership_breaks(project: Project, registry: Registry | None = None, *,
     """
     registry = load_registry(project) if registry is None else registry
     watched = _watched(registry)
-    stored = stored_days(project)
+    stored = stored_days(project) if stored is None else stored
     wanted = set(stored) if days is None else set(days) & set(stored)
     found: list[OwnershipBreak] = []
     if not watched:

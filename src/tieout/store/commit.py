@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+import tieout.store.breaks as breaks
 import tieout.store.fingerprints as fingerprints
 import tieout.store.source_history as source_history
 from tieout.config import Project
@@ -34,11 +35,13 @@ def prepare_history(con: duckdb.DuckDBPyConnection, project: Project, as_of: dat
 
 def commit(project: Project, as_of: date, history: source_history.Plan, findings: pa.Table,
            rules: dict[str, Rule]) -> None:
-    """Store `as_of`: its staged source history, then its findings (the commit point), then its fingerprint.
+    """Store `as_of`: its staged source history, then its findings and the ownership breaks of the days whose
+    history moved (the commit point), then its fingerprint.
     The staged files are removed if anything before the commit point fails."""
     try:
         history.commit()
-        commit_day(project, as_of, findings, current_heads(project))
+        commit_day(project, as_of, findings, current_heads(project),
+                   lambda days, stored: breaks.find(project, days, stored))
     finally:
         history.discard()
     _record_fingerprint(project, as_of, rules)

@@ -39,19 +39,25 @@ import pyarrow.parquet as pq
 from tieout.config import Project
 from tieout.db import connect, scratch
 from tieout.state.anchors import Anchor
+from tieout.store import breaks, episodes
 from tieout.store.manifest import (
     Checkpoint,
+    Manifest,
     StoredDay,
     days_dir,
     files,
     named_files,
+    names,
     read,
     read_manifest,
     reading,
     write_manifest,
 )
 
-_DAY_FILE = re.compile(r"^(state\.)?(\d{4}-\d{2}-\d{2})\.[0-9a-f]{16}\.parquet$")
+# A day's changes, the checkpoint, the stored timeline (tieout.store.episodes), the ownership breaks
+# (tieout.store.breaks): content-named, immutable.
+_DAY_FILE = re.compile(r"^(?:(?:state\.)?\d{4}-\d{2}-\d{2}|episodes\.(?:open|\d{4}-\d{2}))\.[0-9a-f]{16}\.parquet$"
+                       r"|^ownership\.[0-9a-f]{16}\.json$")
 # The layout before schema 3: every finding of a day in `<date>.parquet`.
 LEGACY_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 # The columns `evaluate` gives every finding, in their order; a day's file adds `day` and `present`.
@@ -119,7 +125,8 @@ def _content_name(con: duckdb.DuckDBPyConnection, table: str, prefix: str) -> tu
     return f"{prefix}.{digest}.parquet", len(rows)
 
 
-def _write_file(con: duckdb.DuckDBPyConnection, project: Project, name: str, select: str) -> None:
+def _write_file(con: duckdb.DuckDBPyConnection, project: Project, name: str, select: str,
+                params: dict[str, object] | None = None) -> None:
     """Write the rows of `select` into the day store as `name`, unless a file of that name (so of that
     content) is there already; durable before the manifest that will name it."""
     target = days_dir(project) / name
@@ -127,7 +134,7 @@ def _write_file(con: duckdb.DuckDBPyConnection, project: Project, name: str, sel
         return
     tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(con.sql(select).to_arrow_table(), tmp)
+        pq.write_table(con.sql(select, params=params).to_arrow_table(), tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -149,6 +156,16 @@ def _store_checkpoint(con: duckdb.DuckDBPyConnection, project: Project, day: dat
     return Checkpoint(day, name)
 
 
+def _store_episodes(con: duckdb.DuckDBPyConnection, project: Project, old: Manifest,
+                    stored: list[StoredDay]) -> tuple[str, ...]:
+    """Write the stored timeline of the days `stored` (tieout.store.episodes), updated from `old`'s."""
+    def write(name: str, select: str, params: dict[str, object]) -> None:
+        _write_file(con, project, name, select, params)
+
+    return episodes.store(con, days_dir(project), old.days, old.episodes, stored, read_sql("files"),
+                          FINDING_COLUMNS, write)
+
+
 def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: list[StoredDay],
                     checkpoint: Checkpoint | None) -> None:
     """Temp table `previous`: every finding of the last day of `before`."""
@@ -159,11 +176,15 @@ def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: li
         _latest_state(con, "previous", files(project, before))
 
 
-def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple[Anchor, ...] = ()) -> None:
+def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple[Anchor, ...] = (),
+               find_breaks: breaks.Finder | None = None) -> None:
     """Store `findings` as the observations of `as_of`, replacing an earlier run of that date, with the heads
-    of the logs (`anchors`, tieout.state.anchors.current_heads) at this moment. Call under the run lock. The
-    manifest's replacement is the commit: until then, readers see the store as it was."""
-    days, checkpoint = read(project)
+    of the logs (`anchors`, tieout.state.anchors.current_heads) at this moment, and the ownership breaks of
+    the days whose source history was just moved (`find_breaks`; without it the store keeps none, and readers
+    find them in the history). Call under the run lock. The manifest's replacement is the commit: until then,
+    readers see the store as it was."""
+    old = read(project)
+    days, checkpoint = old.days, old.checkpoint
     before = [d for d in days if d.day < as_of]
     after = [d for d in days if d.day > as_of]
     days_dir(project).mkdir(parents=True, exist_ok=True)
@@ -182,11 +203,18 @@ def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple
             rebased = replace(_store_changes(con, project, after[0].day, after[0].findings), anchors=after[0].anchors)
             stored += [rebased, *after[1:]]
         new_checkpoint = checkpoint if after else _store_checkpoint(con, project, as_of)
-    if (stored, new_checkpoint) != (days, checkpoint):
-        write_manifest(project, stored, new_checkpoint)
+        ownership = None if find_breaks is None else breaks.write(
+            project, old.ownership, [d.day for d in stored], [as_of, *(d.day for d in after[:1])], find_breaks)
+        new = Manifest(stored, new_checkpoint, _store_episodes(con, project, old, stored), ownership)
+    if new != old:
+        write_manifest(project, new)
     if checkpoint is not None and checkpoint != new_checkpoint:
         # Only a commit reads a checkpoint, under the run lock: the one replaced can go at once.
         (days_dir(project) / checkpoint.file).unlink(missing_ok=True)
+    for replaced in names(old) - names(new) - {d.file for d in days}:
+        # The stored timeline and breaks replaced (day files go with the next run's sweep): a reader that read
+        # the manifest before reads it again (`reading`), which names the new ones.
+        (days_dir(project) / replaced).unlink(missing_ok=True)
 
 
 def sweep(project: Project) -> None:

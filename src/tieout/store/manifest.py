@@ -1,6 +1,7 @@
 """The day manifest (`days/manifest.json`): the stored days in date order, the file of each, the anchors each
-was committed with, and the checkpoint (every finding of the last stored day). Replacing it in one `os.replace`
-is what commits a day (tieout.store.days writes the files it names).
+was committed with, the checkpoint (every finding of the last stored day) and the stored timeline (every
+episode of every exception, tieout.store.episodes). Replacing it in one `os.replace` is what commits a day
+(tieout.store.days writes the files it names).
 
 A manifest that cannot be read is a damaged store (`StoreError`), never a configuration error.
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import duckdb
 
@@ -43,19 +44,33 @@ class Checkpoint:
     file: str  # every finding reported that day
 
 
-def read(project: Project) -> tuple[list[StoredDay], Checkpoint | None]:
+class Manifest(NamedTuple):
+    days: list[StoredDay]
+    checkpoint: Checkpoint | None
+    # The stored timeline of `days` (tieout.store.episodes) and their ownership breaks (tieout.store.breaks):
+    # None in a store from before them, until its next commit; readers then derive them as before.
+    episodes: tuple[str, ...] | None = None  # its segments
+    ownership: str | None = None
+
+
+def read(project: Project) -> Manifest:
     path = days_dir(project) / MANIFEST
     if not path.is_file():
-        return [], None
+        return Manifest([], None)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         days = [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
                           changes=d["changes"], anchors=_anchors(d.get("anchors") or {})) for d in raw["days"]]
         latest = raw.get("checkpoint")
         checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
+        episodes, ownership = raw.get("episodes"), raw.get("ownership")
+        if episodes is not None and not (isinstance(episodes, list) and all(isinstance(n, str) for n in episodes)):
+            raise TypeError(f"episodes: {episodes!r}")
+        if ownership is not None and not isinstance(ownership, str):
+            raise TypeError(f"ownership: {ownership!r}")
     except (ValueError, KeyError, TypeError) as e:
         raise StoreError(f"{path}: not a tieout day manifest ({e})") from e
-    return days, checkpoint
+    return Manifest(days, checkpoint, None if episodes is None else tuple(episodes), ownership)
 
 
 def _anchors(raw: dict[str, Any]) -> tuple[Anchor, ...]:
@@ -88,25 +103,39 @@ def anchored(project: Project) -> list[tuple[date, Anchor]]:
 
 def named_files(project: Project) -> set[str]:
     """Every file of the day store the manifest names, the manifest included."""
-    days, checkpoint = read(project)
-    return {d.file for d in days} | ({checkpoint.file} if checkpoint else set()) | {MANIFEST}
+    return names(read(project))
 
 
-def write_manifest(project: Project, days: list[StoredDay], checkpoint: Checkpoint | None) -> None:
-    path = days_dir(project) / MANIFEST
-    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    body: dict[str, object] = {"days": [_day_entry(d) for d in days]}
-    if checkpoint is not None:
-        body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
+def names(manifest: Manifest) -> set[str]:
+    """Every file of the day store `manifest` names, the manifest included."""
+    days, checkpoint, episodes, ownership = manifest
+    extra = {checkpoint.file} if checkpoint else set()
+    return {d.file for d in days} | extra | set(episodes or ()) | ({ownership} if ownership else set()) | {MANIFEST}
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write `path` whole or not at all: a temporary file, durable, moved into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(body, f, indent=1)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_manifest(project: Project, manifest: Manifest) -> None:
+    days, checkpoint, episodes, ownership = manifest
+    body: dict[str, object] = {"days": [_day_entry(d) for d in days]}
+    if checkpoint is not None:
+        body["checkpoint"] = {"day": checkpoint.day.isoformat(), "file": checkpoint.file}
+    if episodes is not None:
+        body["episodes"] = list(episodes)
+    if ownership is not None:
+        body["ownership"] = ownership
+    write_text(days_dir(project) / MANIFEST, json.dumps(body, indent=1) + "\n")
 
 
 def files(project: Project, days: list[StoredDay]) -> list[str]:
