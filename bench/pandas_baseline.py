@@ -1,6 +1,8 @@
 """The yardstick: the plain pandas script a finance analyst would write for one as-of day of a bench project.
 
-    python bench/pandas_baseline.py bench/out/100000 --as-of 2026-03-15 [--json]
+    bench/out/pandas-venv/bin/python bench/pandas_baseline.py bench/out/100000 --as-of 2026-03-15 [--json]
+
+(any Python with pandas; bench/versus_pandas.py makes that virtual environment, apart from the project's).
 
 It reads the six standard CSV files and the entity map with `pandas.read_csv`, maps each source record to its
 canonical entity (the map rows in effect on the day; a record the map leaves out is matched, as an analyst

@@ -10,6 +10,10 @@ and findings; the script only reads the files and counts five rules' exceptions.
 turn, each in its own process (the order alternating between rounds, so neither always follows the other),
 and takes the child's wall time, CPU time and peak memory (its own ru_maxrss, from wait4). Prints both, their
 ratio, and whether the exceptions per rule of those five rules agree. Figures only; nothing is asserted.
+
+The script runs in its own virtual environment, bench/out/pandas-venv (made on first use with pip: pandas and
+the pyarrow it reads strings with), never in the project's: with pandas importable, pyarrow imports it (half a
+second) the first time tieout builds an Arrow array, which would tax every `tieout` command measured beside it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+PANDAS_VENV = HERE / "out" / "pandas-venv"
+PANDAS = ("pandas==3.1.1", "pyarrow==26.0.1")
 RULES = ("BILLING_ACTIVE_CRM_INACTIVE", "BILLING_ACTIVE_OPS_INACTIVE", "CRM_ACTIVE_BILLING_INACTIVE",
          "FTE_THRESHOLD_DRIFT", "OPS_ACTIVE_BILLING_INACTIVE")
 
@@ -61,9 +67,18 @@ def _tieout(project: Path, day: str) -> Measured:
     return Measured(wall, cpu, peak, {rule: by_rule.get(rule, 0) for rule in RULES})
 
 
+def _pandas_python() -> Path:
+    python = PANDAS_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"installing {', '.join(PANDAS)} into {PANDAS_VENV} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(PANDAS_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PANDAS], check=True)
+    return python
+
+
 def _pandas(project: Path, day: str) -> Measured:
-    wall, cpu, peak, out = _child([sys.executable, str(HERE / "pandas_baseline.py"), str(project), "--as-of", day,
-                                   "--json"])
+    wall, cpu, peak, out = _child([str(_pandas_python()), str(HERE / "pandas_baseline.py"), str(project),
+                                   "--as-of", day, "--json"])
     return Measured(wall, cpu, peak, json.loads(out))
 
 
