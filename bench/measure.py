@@ -3,8 +3,10 @@ process that reports its own peak memory."""
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 FILES = ("crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage")
@@ -42,3 +44,14 @@ def peak_mib(stderr: str) -> float:
     """The peak RSS (MiB) a `WITH_PEAK` child printed."""
     peaks = [int(line.split()[1]) for line in stderr.splitlines() if line.startswith("PEAK_KIB")]
     return peaks[0] / 1024 if peaks else float("nan")
+
+
+def run_child(cmd: list[str], **kwargs: object) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall and CPU seconds (user + system, all its threads) of one child process, and what it returned. On a
+    busy shared machine the CPU seconds move far less than the wall time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, text=True, **kwargs)  # type: ignore[call-overload]
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), proc

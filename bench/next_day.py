@@ -19,12 +19,11 @@ import argparse
 import shutil
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-from measure import WITH_PEAK, floor, peak_mib
+from measure import WITH_PEAK, floor, peak_mib, run_child
 
 HERE = Path(__file__).resolve().parent
 
@@ -52,12 +51,11 @@ def _write_next_day(src: Path, dst: Path, day: date, window: int) -> None:
     ) TO '{dst / "crm_contracts.csv"}' (HEADER)""")
 
 
-def _run(project: Path, day: date) -> tuple[float, float]:
-    """Wall seconds and peak memory (GiB) of `tieout run`."""
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", WITH_PEAK, "run", "-p", str(project), "--as-of", str(day)],
-                          check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    return time.perf_counter() - t, peak_mib(proc.stderr) / 1024
+def _run(project: Path, day: date) -> tuple[float, float, float]:
+    """Wall and CPU seconds and peak memory (GiB) of `tieout run`."""
+    wall, cpu, proc = run_child([sys.executable, "-c", WITH_PEAK, "run", "-p", str(project), "--as-of", str(day)],
+                                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return wall, cpu, peak_mib(proc.stderr) / 1024
 
 
 def _size(folder: Path) -> int:
@@ -90,18 +88,18 @@ def main() -> None:
     for _ in range(args.repeat):
         shutil.rmtree(store)
         shutil.copytree(saved, store)  # day D stored, nothing after it
-        rerun, rerun_peak = _run(project, day)
+        rerun, rerun_cpu, rerun_peak = _run(project, day)
         history_before = _size(store / "history")
         state_before = _size(store / "history" / "state")
-        next_day, next_peak = _run(project, nxt)
+        next_day, next_cpu, next_peak = _run(project, nxt)
         least = floor(exports / str(nxt))
         added = (store / "history" / f"{nxt}.parquet").stat().st_size
         state_after = _size(store / "history" / "state")
-        print(f"| {args.companies:,} companies | re-run of {day}: {rerun:.1f} s ({rerun_peak:.1f} GiB) | next day "
-              f"{nxt}: {next_day:.1f} s ({next_peak:.1f} GiB) ({next_day / rerun:.2f}x) | read floor {least:.1f} s "
-              f"(next day {next_day / least:.1f}x) | history file of the day "
-              f"{added / 2**20:.1f} MiB | state {state_before / 2**20:.0f} -> {state_after / 2**20:.0f} MiB | "
-              f"history before {history_before / 2**20:.0f} MiB |", flush=True)
+        print(f"| {args.companies:,} companies | re-run of {day}: {rerun:.1f} s, {rerun_cpu:.0f} s CPU "
+              f"({rerun_peak:.1f} GiB) | next day {nxt}: {next_day:.1f} s, {next_cpu:.0f} s CPU ({next_peak:.1f} GiB) "
+              f"({next_day / rerun:.2f}x) | read floor {least:.1f} s (next day {next_day / least:.1f}x) | history "
+              f"file of the day {added / 2**20:.1f} MiB | state {state_before / 2**20:.0f} -> "
+              f"{state_after / 2**20:.0f} MiB | history before {history_before / 2**20:.0f} MiB |", flush=True)
     shutil.rmtree(project)
     shutil.rmtree(saved)
 

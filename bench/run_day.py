@@ -22,19 +22,17 @@ import time
 from pathlib import Path
 
 import measure
-from measure import FILES, WITH_PEAK, peak_mib
+from measure import FILES, WITH_PEAK, peak_mib, run_child
 
 HERE = Path(__file__).resolve().parent
 
 
-def _measure(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MiB) of a child process."""
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - started
+def _measure(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Wall and CPU seconds and peak RSS (MiB) of a child process, and its output."""
+    wall, cpu, proc = run_child(cmd, capture_output=True)
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
-    return wall, peak_mib(proc.stderr), proc.stdout
+    return wall, cpu, peak_mib(proc.stderr), proc.stdout
 
 
 def main() -> None:
@@ -61,11 +59,11 @@ def main() -> None:
         floors.append(measure.floor(day))
         if args.fresh:
             shutil.rmtree(project / ".tieout", ignore_errors=True)
-        wall, peak, out = _measure([*tieout, "run", "-p", str(project), "--as-of", args.date, "--format", "json"])
+        wall, cpu, peak, out = _measure([*tieout, "run", "-p", str(project), "--as-of", args.date, "--format", "json"])
         runs.append(wall)
         peaks.append(peak)
         summary = json.loads(out)
-        print(f"run {wall:6.2f}s  floor {floors[-1]:6.2f}s  ratio {wall / floors[-1]:4.2f}x  "
+        print(f"run {wall:6.2f}s ({cpu:5.1f}s CPU)  floor {floors[-1]:6.2f}s  ratio {wall / floors[-1]:4.2f}x  "
               f"peak {peak:,.0f} MiB  exceptions {summary['exceptions_reported']:,}", flush=True)
     best, least = min(runs), min(floors)
     print(f"\n| {args.companies:,} companies | {size:,.0f} MiB of CSV | run {best:.1f} s | DuckDB read floor "
