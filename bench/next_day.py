@@ -8,7 +8,9 @@ the re-run and the next day back to back: on a shared machine only their ratio w
 
     python bench/next_day.py --companies 1000000 --repeat 2
 
-Prints figures; asserts nothing. Run bench/run_day.py first so that day D is stored.
+Each round also measures the floor — DuckDB's plain read of D+1's six files, in a fresh process — right after
+the next day, and prints the next day as a multiple of it. Prints figures; asserts nothing. Run
+bench/run_day.py first so that day D is stored.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import argparse
 import shutil
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+from measure import WITH_PEAK, floor, peak_mib, run_child
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,24 +51,11 @@ def _write_next_day(src: Path, dst: Path, day: date, window: int) -> None:
     ) TO '{dst / "crm_contracts.csv"}' (HEADER)""")
 
 
-# Runs the tieout CLI and reports the process's own peak RSS.
-_WITH_PEAK = """
-import resource, runpy, sys
-sys.argv = ["tieout", *sys.argv[1:]]
-try:
-    runpy.run_module("tieout", run_name="__main__")
-finally:
-    print("PEAK_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
-"""
-
-
-def _run(project: Path, day: date) -> tuple[float, float]:
-    """Wall seconds and peak memory (GiB) of `tieout run`."""
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _WITH_PEAK, "run", "-p", str(project), "--as-of", str(day)],
-                          check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_KIB")]
-    return time.perf_counter() - t, peak[0] / 2**20 if peak else float("nan")
+def _run(project: Path, day: date) -> tuple[float, float, float]:
+    """Wall and CPU seconds and peak memory (GiB) of `tieout run`."""
+    wall, cpu, proc = run_child([sys.executable, "-c", WITH_PEAK, "run", "-p", str(project), "--as-of", str(day)],
+                                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return wall, cpu, peak_mib(proc.stderr) / 1024
 
 
 def _size(folder: Path) -> int:
@@ -79,8 +68,9 @@ def main() -> None:
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 15))
     parser.add_argument("--usage-days", type=int, default=35)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--out", type=Path, help="the bench world with day D stored (default bench/out/N)")
     args = parser.parse_args()
-    world = HERE / "out" / str(args.companies)
+    world = args.out or HERE / "out" / str(args.companies)
     day, nxt = args.date, args.date + timedelta(days=1)
     if not any(p.name.startswith(f"{day}.") for p in (world / ".tieout" / "days").glob("*.parquet")):
         sys.exit(f"day {day} is not stored in {world}: run bench/run_day.py --companies {args.companies} first")
@@ -98,16 +88,18 @@ def main() -> None:
     for _ in range(args.repeat):
         shutil.rmtree(store)
         shutil.copytree(saved, store)  # day D stored, nothing after it
-        rerun, rerun_peak = _run(project, day)
+        rerun, rerun_cpu, rerun_peak = _run(project, day)
         history_before = _size(store / "history")
         state_before = _size(store / "history" / "state")
-        next_day, next_peak = _run(project, nxt)
+        next_day, next_cpu, next_peak = _run(project, nxt)
+        least = floor(exports / str(nxt))
         added = (store / "history" / f"{nxt}.parquet").stat().st_size
         state_after = _size(store / "history" / "state")
-        print(f"| {args.companies:,} companies | re-run of {day}: {rerun:.1f} s ({rerun_peak:.1f} GiB) | next day "
-              f"{nxt}: {next_day:.1f} s ({next_peak:.1f} GiB) ({next_day / rerun:.2f}x) | history file of the day "
-              f"{added / 2**20:.1f} MiB | state {state_before / 2**20:.0f} -> {state_after / 2**20:.0f} MiB | "
-              f"history before {history_before / 2**20:.0f} MiB |", flush=True)
+        print(f"| {args.companies:,} companies | re-run of {day}: {rerun:.1f} s, {rerun_cpu:.0f} s CPU "
+              f"({rerun_peak:.1f} GiB) | next day {nxt}: {next_day:.1f} s, {next_cpu:.0f} s CPU ({next_peak:.1f} GiB) "
+              f"({next_day / rerun:.2f}x) | read floor {least:.1f} s (next day {next_day / least:.1f}x) | history "
+              f"file of the day {added / 2**20:.1f} MiB | state {state_before / 2**20:.0f} -> "
+              f"{state_after / 2**20:.0f} MiB | history before {history_before / 2**20:.0f} MiB |", flush=True)
     shutil.rmtree(project)
     shutil.rmtree(saved)
 

@@ -21,40 +21,18 @@ import sys
 import time
 from pathlib import Path
 
+import measure
+from measure import FILES, WITH_PEAK, peak_mib, run_child
+
 HERE = Path(__file__).resolve().parent
-FILES = ("crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage")
-
-_FLOOR = """
-import duckdb, sys, time
-con = duckdb.connect()
-con.execute("SET enable_progress_bar = false")
-started = time.perf_counter()
-for path in sys.argv[1:]:
-    con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv('{path}', header = true)")
-print(time.perf_counter() - started)
-"""
 
 
-# Runs the tieout CLI and reports the process's own peak RSS, whatever else ran before it.
-_WITH_PEAK = """
-import resource, runpy, sys
-sys.argv = ["tieout", *sys.argv[1:]]
-try:
-    runpy.run_module("tieout", run_name="__main__")
-finally:
-    print("PEAK_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
-"""
-
-
-def _measure(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MiB) of a child process."""
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - started
+def _measure(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Wall and CPU seconds and peak RSS (MiB) of a child process, and its output."""
+    wall, cpu, proc = run_child(cmd, capture_output=True)
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
-    peaks = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_KIB")]
-    return wall, (peaks[0] / 1024 if peaks else float("nan")), proc.stdout
+    return wall, cpu, peak_mib(proc.stderr), proc.stdout
 
 
 def main() -> None:
@@ -74,23 +52,22 @@ def main() -> None:
         print(f"  generated in {time.perf_counter() - t:.1f}s", flush=True)
     day = project / "exports" / args.date
     size = sum((day / f"{f}.csv").stat().st_size for f in FILES) / 2**20
-    tieout = [sys.executable, "-c", _WITH_PEAK]
+    tieout = [sys.executable, "-c", WITH_PEAK]
 
     floors, runs, peaks = [], [], []
     for _ in range(args.repeat):
-        _, _, out = _measure([sys.executable, "-c", _FLOOR, *(str(day / f"{f}.csv") for f in FILES)])
-        floors.append(float(out.strip()))
+        floors.append(measure.floor(day))
         if args.fresh:
             shutil.rmtree(project / ".tieout", ignore_errors=True)
-        wall, peak, out = _measure([*tieout, "run", "-p", str(project), "--as-of", args.date, "--format", "json"])
+        wall, cpu, peak, out = _measure([*tieout, "run", "-p", str(project), "--as-of", args.date, "--format", "json"])
         runs.append(wall)
         peaks.append(peak)
         summary = json.loads(out)
-        print(f"run {wall:6.2f}s  floor {floors[-1]:6.2f}s  ratio {wall / floors[-1]:4.2f}x  "
+        print(f"run {wall:6.2f}s ({cpu:5.1f}s CPU)  floor {floors[-1]:6.2f}s  ratio {wall / floors[-1]:4.2f}x  "
               f"peak {peak:,.0f} MiB  exceptions {summary['exceptions_reported']:,}", flush=True)
-    best, floor = min(runs), min(floors)
+    best, least = min(runs), min(floors)
     print(f"\n| {args.companies:,} companies | {size:,.0f} MiB of CSV | run {best:.1f} s | DuckDB read floor "
-          f"{floor:.1f} s | {best / floor:.1f}x | peak {max(peaks):,.0f} MiB | {os.cpu_count()} cores, "
+          f"{least:.1f} s | {best / least:.1f}x | peak {max(peaks):,.0f} MiB | {os.cpu_count()} cores, "
           f"{platform.machine()} |")
 
 

@@ -26,6 +26,12 @@ def _one_currency(amount: str) -> str:
             f"CASE WHEN {same} THEN min(original_currency) END AS original_currency")
 
 
+def _id_list(column: str) -> str:
+    """A group's ids, sorted and joined with ', ' — what `string_agg(column, ', ' ORDER BY column)` gives, at
+    half the cost at a million groups: DuckDB sorts every row for an ordered aggregate, here each small list."""
+    return f"array_to_string(list_sort(list({column}) FILTER (WHERE {column} IS NOT NULL)), ', ')"
+
+
 def _record_table(system: str, table: str, id_column: str) -> str:
     return (
         f"CREATE OR REPLACE TABLE {table.split('_', 1)[1]} AS "
@@ -98,7 +104,7 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     con.execute(f"""
         CREATE OR REPLACE TABLE crm_active AS
         SELECT canonical_id, sum(monthly_value) AS monthly_value,
-               string_agg(contract_id, ', ' ORDER BY contract_id) AS contract_ids,
+               {_id_list('contract_id')} AS contract_ids,
                {_one_currency("original_monthly_value")}
         FROM contracts
         WHERE canonical_id IS NOT NULL AND status = 'active' AND start_date <= {d}
@@ -115,7 +121,7 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     con.execute(f"""
         CREATE OR REPLACE TABLE billing_active AS
         SELECT canonical_id, sum(amount) AS amount, sum(billed_fte) AS billed_fte,
-               string_agg(invoice_id, ', ' ORDER BY invoice_id) AS invoice_ids,
+               {_id_list('invoice_id')} AS invoice_ids,
                {_one_currency("original_amount")}
         FROM covering_invoices WHERE canonical_id IS NOT NULL
         GROUP BY canonical_id

@@ -3,18 +3,53 @@
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from tieout.errors import ConfigError
+from tieout.sql import literal
+
 _threads: int | None = None  # DuckDB's own choice (one per core) unless a parallel run shares the cores out
+
+# What one run may hold in DuckDB's memory, all its processes together, before DuckDB spills to disk. DuckDB's
+# own default is 80 % of the machine: a million companies' day then peaks at 4 GiB, most of it tables read once
+# and kept for a later step. TIEOUT_MEMORY_LIMIT (DuckDB's notation: 4GB, 500MB) gives a run more or less.
+RUN_MEMORY_LIMIT = "1GB"
+_spill: Path | None = None  # where this process's run spills (`spill_into`); None: DuckDB's defaults
+_processes = 1
 
 
 def share_cores(processes: int) -> None:
     """Give each of `processes` processes working side by side its share of the cores: DuckDB threads
     beyond the cores only cost CPU time switching between them."""
-    global _threads
+    global _threads, _processes
     _threads = max(1, (os.cpu_count() or 1) // processes)
+    _processes = processes
+
+
+def spill_into(folder: Path | None) -> None:
+    """From now on this process's connections hold at most the run's memory (its share, beside parallel
+    workers) and spill the rest into `folder`; None: back to DuckDB's defaults. For a run only: `folder` is
+    inside the store, which readers never write."""
+    global _spill
+    _spill = folder
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _memory_limit() -> str:
+    """This process's share of the run's memory limit, in bytes (DuckDB's notation)."""
+    given = os.environ.get("TIEOUT_MEMORY_LIMIT", RUN_MEMORY_LIMIT)
+    found = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", given)
+    if found is None or found.group(2).lower() not in _UNITS:
+        raise ConfigError(f"TIEOUT_MEMORY_LIMIT={given!r}: expected an amount such as 2GB or 1500MB")
+    total = float(found.group(1)) * _UNITS[found.group(2).lower()]
+    return f"{max(int(total) // _processes, 64 * 2**20)}B"
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -24,6 +59,9 @@ def connect() -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_progress_bar = false")
     if _threads is not None:
         con.execute(f"SET threads = {_threads}")
+    if _spill is not None:
+        con.execute(f"SET temp_directory = {literal(str(_spill))}")
+        con.execute(f"SET memory_limit = {literal(_memory_limit())}")
     return con
 
 

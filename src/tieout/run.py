@@ -4,6 +4,7 @@ rules, store the day. Nothing is written unless every step before the write succ
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -22,7 +23,7 @@ import pyarrow as pa
 
 from tieout import canonical
 from tieout.config import Project
-from tieout.db import connect, share_cores
+from tieout.db import connect, share_cores, spill_into
 from tieout.engines import DuckDBEngine
 from tieout.evaluate import evaluate
 from tieout.ingest import Stage, quiet, resolve_day
@@ -98,7 +99,7 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
         stage("recording source history")
         plans.append(prepare_history(con, project, as_of))
 
-    with _first_run(project):
+    with _first_run(project), _spilling(project):
         try:
             findings, result = reconcile_day(project, as_of, rules=rules, stage=stage, loaded=history)
         except BaseException:
@@ -108,6 +109,32 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
         stage("storing the day")
         commit(project, as_of, plans[0], findings, rules)
     return result
+
+
+# Where a run's DuckDB spills what does not fit its memory limit (`tieout.db.spill_into`): inside the store, so
+# that it is on the disk the store is on and never in a shared /tmp; one folder per process of the run.
+SPILL_DIR = "spill"
+
+
+@contextmanager
+def _spilling(project: Project) -> Iterator[Path]:
+    """Hold this run's DuckDB memory to its limit, spilling into the store's spill folder, for the block; the
+    folder is gone afterwards. Under the run lock: a killed run's spill files are no one else's."""
+    folder = project.store_path / SPILL_DIR
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)  # DuckDB makes its own folder in it, but only the last level, when it first spills
+    spill_into(folder / str(os.getpid()))
+    try:
+        yield folder
+    finally:
+        spill_into(None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _worker(jobs: int, spill: Path) -> None:
+    """Set up a parallel run's worker: its share of the cores and memory, its own spill folder."""
+    share_cores(jobs)
+    spill_into(spill / str(os.getpid()))
 
 
 @contextmanager
@@ -164,9 +191,10 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
     # spawn, not fork: a forked child would inherit the parent's threads and locks half-held.
     # A worker cannot know its day's base (the day before may not be stored yet): it stages the day's rows
     # outside the store and the parent stores each day from them, in date order, as a serial run does.
-    with _first_run(project), tempfile.TemporaryDirectory(prefix="tieout-stage-") as staging, connect() as con, \
-            ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=share_cores,
-                                initargs=(jobs,)) as pool:
+    with _first_run(project), _spilling(project) as spill, \
+            tempfile.TemporaryDirectory(prefix="tieout-stage-") as staging, connect() as con, \
+            ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker,
+                                initargs=(jobs, spill)) as pool:
         try:
             for findings, result in pool.map(partial(_reconcile_staged, project, rules, Path(staging)), days):
                 source_history.staged(Path(staging), result.as_of, con)
