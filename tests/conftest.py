@@ -6,7 +6,7 @@ import fcntl
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -142,3 +142,28 @@ def backfilled_demo(tmp_path_factory: pytest.TempPathFactory, *, vendor: bool = 
         assert result.exit_code == 0, result.output
 
     return built_once(tmp_path_factory, "vendor-demo-world" if vendor else "demo-world", build)
+
+
+@pytest.fixture
+def state_in_the_project(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each project's state database in its own folder (no TIEOUT_STATE_URL from outside), its engines closed
+    after the test."""
+    from tieout import state
+
+    monkeypatch.delenv(state.ENV_URL, raising=False)
+    yield
+    state.dispose_all()
+
+
+def invoke_as(*args: str, account: str | None = None, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    """`tieout ARGS` as the person `--as` or `--who` names, from an OS account of their own (`os-<name>`, or
+    `account`): maker-checker on the command line compares OS accounts (tests/security/test_os_user.py proves
+    it with a real second account), so each person needs one."""
+    from tieout import os_account
+    from tieout.cli import cli
+
+    named = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--as", "--who")]
+    who = account or (f"os-{named[0]}" if named else "os-admin")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(os_account, "os_user", lambda: who)
+        return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)

@@ -4,28 +4,23 @@ show — in the corrected system, or in another system holding the field."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import HEALTHY_DAY, invoke, new_project, run_days, tree_digest
-from tieout import state
 from tieout.config import load_project
 from tieout.corrections import corrections_for, record_correction
 from tieout.run import evaluate_day
+
+pytestmark = pytest.mark.usefixtures("state_in_the_project")
 
 RULE = "CORRECTION_NOT_APPLIED"
 TYPO = HEALTHY_DAY["billing_customers.csv"].replace("cus_1,Acme Analytics Inc.", "cus_1,Acme Analytix Inc.")
 RENAMED_CRM = HEALTHY_DAY["crm_accounts.csv"].replace("A1,Acme Analytics Inc.", "A1,Acme Data Inc.")
 
 
-@pytest.fixture(autouse=True)
-def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(state.ENV_URL, raising=False)
-    yield
-    state.dispose_all()
 
 
 def _record(project: Path, on: str, *, system: str = "billing", field: str = "legal_name", new: str,

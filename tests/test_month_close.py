@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from tests.conftest import new_project, run_days, tree_digest
-from tieout import os_account, state
-from tieout.cli import cli
+from tests.conftest import invoke_as, new_project, run_days, tree_digest
 from tieout.config import load_project
 from tieout.store.manifest import MANIFEST, days_dir
 from tieout.workflow.audit import entries
+
+pytestmark = pytest.mark.usefixtures("state_in_the_project")
 
 PASSWORD = "correct horse battery"
 DAYS = ("2026-01-30", "2026-01-31", "2026-02-01")
@@ -32,20 +30,6 @@ VOIDED = {"billing_invoices.csv": (
     "in_1,cus_1,2026-01-01,2026-01-31,2026-01-01,void,10000.00,USD,50,2026-01-20T23:00:00Z\n")}
 
 
-def _run(*args: str, account: str | None = None, stdin: str | None = None):  # type: ignore[no-untyped-def]
-    """tieout as the person `--as` names, from an OS account of their own (`os-<name>`) unless `account`."""
-    named = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--as"]
-    who = account or (f"os-{named[0]}" if named else "os-admin")
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(os_account, "os_user", lambda: who)
-        return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
-
-
-@pytest.fixture(autouse=True)
-def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(state.ENV_URL, raising=False)
-    yield
-    state.dispose_all()
 
 
 @pytest.fixture
@@ -54,24 +38,24 @@ def p(tmp_path: Path) -> str:
     run_days(folder, *DAYS)
     for name, role, teams in (("ana", "team_member", ("ar",)), ("carol", "approver", ()), ("dave", "auditor", ()),
                               ("root", "admin", ())):
-        added = _run("users", "add", name, "--role", role, *[a for t in teams for a in ("--team", t)],
+        added = invoke_as("users", "add", name, "--role", role, *[a for t in teams for a in ("--team", t)],
                      "--password-stdin", "-p", str(folder), stdin=PASSWORD + "\n")
         assert added.exit_code == 0, added.output
     return str(folder)
 
 
 def _month(p: str, *args: str, **how: str | None):  # type: ignore[no-untyped-def]
-    return _run("month", *args, "--period", "2026-01", "-p", p, **how)
+    return invoke_as("month", *args, "--period", "2026-01", "-p", p, **how)
 
 
 def _state(p: str) -> dict:
-    got = json.loads(_run("month", "status", "--period", "2026-01", "-p", p, "--format", "json").output)
+    got = json.loads(invoke_as("month", "status", "--period", "2026-01", "-p", p, "--format", "json").output)
     return got[0]
 
 
 def _pack(p: str, fmt: str, tmp: Path) -> bytes:
     target = tmp / f"pack.{fmt}"
-    done = _run("report", "monthly", "--period", "2026-01", "--format", fmt, "-o", str(target), "-p", p)
+    done = invoke_as("report", "monthly", "--period", "2026-01", "--format", fmt, "-o", str(target), "-p", p)
     assert done.exit_code == 0, done.output
     return target.read_bytes()
 
@@ -126,12 +110,12 @@ def test_a_signed_month_refuses_its_days_and_a_backfill_across_it_stores_nothing
     store = load_project(p).store_path
     before = tree_digest(store / "days")
     for argv in (("run", "--as-of", "2026-01-31"), ("backfill", "--from", "2026-01-31", "--to", "2026-02-01")):
-        refused = _run(*argv, "-p", p)
+        refused = invoke_as(*argv, "-p", p)
         assert refused.exit_code == 10, refused.output
         assert "2026-01 is prepared (prepared by ana" in refused.output and "tieout month reopen" in refused.output
         assert tree_digest(store / "days") == before
     # a day of another month runs as always
-    assert _run("run", "--as-of", "2026-02-01", "-p", p).exit_code == 0
+    assert invoke_as("run", "--as-of", "2026-02-01", "-p", p).exit_code == 0
     assert (days_dir(load_project(p)) / MANIFEST).is_file()
 
 
@@ -148,24 +132,24 @@ def test_a_closed_months_pack_comes_back_byte_for_byte(p: str, tmp_path: Path) -
     assert signed["sign_off"]["reviewed_by"]["name"] == "carol"
     assert b"| Reviewed by | carol |" in first["md"]
     # Later, with another month run since, the pack is still the one signed.
-    assert _run("run", "--as-of", "2026-02-01", "-p", p).exit_code == 0
+    assert invoke_as("run", "--as-of", "2026-02-01", "-p", p).exit_code == 0
     (tmp_path / "b").mkdir()
     assert {fmt: _pack(p, fmt, tmp_path / "b") for fmt in first} == first
     # …and a frozen file changed behind tieout's back is a damaged store (exit 11), never shown as signed.
     (frozen / next(f.name for f in frozen.iterdir() if f.suffix == ".md")).write_text("edited")
-    tampered = _run("report", "monthly", "--period", "2026-01", "--format", "md", "-p", p)
+    tampered = invoke_as("report", "monthly", "--period", "2026-01", "--format", "md", "-p", p)
     assert tampered.exit_code == 11 and "differs from the one recorded at sign-off" in tampered.output
 
 
 def test_a_reopened_month_runs_again_and_shows_what_moved_against_the_signed_figures(p: str) -> None:
     _close(p)
-    signed = json.loads(_run("report", "monthly", "--period", "2026-01", "--format", "json", "-p", p).output,
+    signed = json.loads(invoke_as("report", "monthly", "--period", "2026-01", "--format", "json", "-p", p).output,
                         parse_float=Decimal)
     assert _month(p, "reopen", "--as", "root", "--reason", "invoice in_1 voided after close").exit_code == 0
     new_project(Path(p), {"2026-01-31": VOIDED})
-    rerun = _run("run", "--as-of", "2026-01-31", "-p", p)
+    rerun = invoke_as("run", "--as-of", "2026-01-31", "-p", p)
     assert rerun.exit_code == 0, rerun.output
-    now = json.loads(_run("report", "monthly", "--period", "2026-01", "--format", "json", "-p", p).output,
+    now = json.loads(invoke_as("report", "monthly", "--period", "2026-01", "--format", "json", "-p", p).output,
                      parse_float=Decimal)
     moved = now["adjustments"]
     assert moved["reopened"]["reason"] == "invoice in_1 voided after close"
@@ -180,13 +164,13 @@ def test_a_reopened_month_runs_again_and_shows_what_moved_against_the_signed_fig
     assert lines["Billing-active customers"]["change"] == -1
     # the sign-off of the new round is empty until it is signed again
     assert now["sign_off"]["prepared_by"] is None and now["sign_off"]["reviewed_by"] is None
-    md = _run("report", "monthly", "--period", "2026-01", "--format", "md", "-p", p).output
+    md = invoke_as("report", "monthly", "--period", "2026-01", "--format", "md", "-p", p).output
     assert "## Post-close adjustments" in md and "invoice in_1 voided after close" in md
 
 
 def test_only_a_month_whose_last_day_is_reconciled_is_signed(p: str) -> None:
-    february = _run("month", "prepare", "--period", "2026-02", "--as", "ana", "-p", p)
+    february = invoke_as("month", "prepare", "--period", "2026-02", "--as", "ana", "-p", p)
     assert february.exit_code == 7 and "2026-02-28, the last day of 2026-02, is not a reconciled day" in february.output
-    status = json.loads(_run("month", "status", "-p", p, "--format", "json").output)
+    status = json.loads(invoke_as("month", "status", "-p", p, "--format", "json").output)
     assert [(m["period"], m["state"], m["complete"]) for m in status] == [("2026-02", "open", False),
                                                                          ("2026-01", "open", True)]

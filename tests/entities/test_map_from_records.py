@@ -10,15 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_days
+from tests.conftest import invoke_as, run_days
 from tests.entities.mapping_world import mapping_project
-from tests.test_correction_approval_cli import PASSWORD, _run
-from tieout import state
+from tests.test_correction_approval_cli import PASSWORD
 from tieout.config import load_project
 from tieout.entities.candidates import Candidate, Evidence, explain
 from tieout.entities.map_file import append_row
@@ -26,13 +24,7 @@ from tieout.entities.map_requests import map_requests_list, new_canonical_id
 from tieout.store import open_day
 from tieout.workflow.audit import entries
 
-
-@pytest.fixture(autouse=True)
-def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(state.ENV_URL, raising=False)
-    yield
-    state.dispose_all()
-
+pytestmark = pytest.mark.usefixtures("state_in_the_project")
 
 @pytest.fixture
 def p(tmp_path: Path) -> Path:
@@ -40,7 +32,7 @@ def p(tmp_path: Path) -> Path:
     run_days(folder, "2026-01-20")
     for name, role, teams in (("ana", "team_member", ("ar",)), ("carol", "approver", ()), ("dave", "auditor", ()),
                               ("root", "admin", ())):
-        result = _run("users", "add", name, "--role", role, *[a for t in teams for a in ("--team", t)],
+        result = invoke_as("users", "add", name, "--role", role, *[a for t in teams for a in ("--team", t)],
                       "--password-stdin", "-p", str(folder), stdin=PASSWORD + "\n")
         assert result.exit_code == 0, result.output
     return folder
@@ -58,7 +50,7 @@ def _record(folder: Path, day: str, system: str, source_id: str) -> tuple[str, s
 
 
 def test_propose_folds_accents_and_non_latin_legal_forms_and_explains_a_tie(p: Path) -> None:
-    done = _run("entities", "propose", "-p", str(p))
+    done = invoke_as("entities", "propose", "-p", str(p))
     assert done.exit_code == 0, done.output
     with (p / "proposed_map_rows.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -74,7 +66,7 @@ def test_propose_folds_accents_and_non_latin_legal_forms_and_explains_a_tie(p: P
 
 
 def test_candidates_show_the_evidence_on_both_sides(p: Path) -> None:
-    done = _run("entities", "candidates", "billing", "cus_8", "-p", str(p), "--format", "json")
+    done = invoke_as("entities", "candidates", "billing", "cus_8", "-p", str(p), "--format", "json")
     assert done.exit_code == 0, done.output
     found = json.loads(done.output)
     assert found["status"] == "ambiguous" and [c["canonical_id"] for c in found["candidates"]] == ["NORTH", "SOUTH"]
@@ -84,9 +76,9 @@ def test_candidates_show_the_evidence_on_both_sides(p: Path) -> None:
     assert exact == [{**exact[0], "key": "domain", "normalised": "shared-north.com", "ours": "ap@shared-north.com",
                       "theirs": "shared-north.com", "their_record": "crm A4"}]
     assert "a tie" in found["explanation"]
-    text = _run("entities", "candidates", "billing", "cus_9", "-p", str(p))
+    text = invoke_as("entities", "candidates", "billing", "cus_9", "-p", str(p))
     assert "GRUN (Gruenwald Robotics GmbH)" in text.output and "legal name similar (score 100)" in text.output
-    assert _run("entities", "candidates", "billing", "nope", "-p", str(p)).exit_code == 7
+    assert invoke_as("entities", "candidates", "billing", "nope", "-p", str(p)).exit_code == 7
 
 
 def test_explain_names_what_puts_one_candidate_first() -> None:
@@ -106,34 +98,34 @@ def test_explain_names_what_puts_one_candidate_first() -> None:
 
 def test_a_map_row_waits_for_a_second_person_and_the_next_run_resolves_the_record(p: Path) -> None:
     before = (p / "entity_map.csv").read_bytes()
-    asked = _run("entities", "map", "billing", "cus_9", "--to", "GRUN", "--reason", "same company, umlaut spelled out",
-                 "--who", "ana", "-p", str(p))
+    asked = invoke_as("entities", "map", "billing", "cus_9", "--to", "GRUN", "--reason",
+                      "same company, umlaut spelled out", "--who", "ana", "-p", str(p))
     assert asked.exit_code == 0, asked.output
     assert "map request MR-1: billing cus_9 → GRUN from 2026-01-21, by ana" in asked.output
     assert (p / "entity_map.csv").read_bytes() == before  # nothing lands before approval
     [waiting] = map_requests_list(load_project(p), status="pending")
     assert "legal name similar (score 100)" in (waiting.evidence or "")
 
-    own = _run("approve", "MR-1", "--as", "ana", "-p", str(p))
+    own = invoke_as("approve", "MR-1", "--as", "ana", "-p", str(p))
     assert own.exit_code == 10 and "only an approver or an admin" in own.output
-    auditor = _run("approve", "MR-1", "--as", "dave", "-p", str(p))
+    auditor = invoke_as("approve", "MR-1", "--as", "dave", "-p", str(p))
     assert auditor.exit_code == 10 and "read-only" in auditor.output
     assert (p / "entity_map.csv").read_bytes() == before
 
-    approved = _run("approve", "MR-1", "--as", "carol", "--comment", "checked the order form", "-p", str(p))
+    approved = invoke_as("approve", "MR-1", "--as", "carol", "--comment", "checked the order form", "-p", str(p))
     assert approved.exit_code == 0, approved.output
     after = (p / "entity_map.csv").read_bytes()
     assert after.startswith(before)  # every byte a person wrote is kept
     added = after[len(before):].decode()
     assert added.startswith("GRUN,billing,cus_9,2026-01-21,,") and added.count("\n") == 1
     assert "MR-1 by ana, approved by carol" in added
-    again = _run("reject", "MR-1", "--as", "carol", "-p", str(p))
+    again = invoke_as("reject", "MR-1", "--as", "carol", "-p", str(p))
     assert again.exit_code == 9 and "already approved" in again.output
 
     run_days(p, "2026-01-21")
     assert _record(p, "2026-01-20", "billing", "cus_9")[0] == "unmapped"  # a past day keeps what its run stored
     assert _record(p, "2026-01-21", "billing", "cus_9") == ("resolved", "map", "GRUN")
-    unmapped = json.loads(_run("exceptions", "-p", str(p), "--format", "json", "--status", "all").output)
+    unmapped = json.loads(invoke_as("exceptions", "-p", str(p), "--format", "json", "--status", "all").output)
     [episode] = [e for e in unmapped if e["rule"] == "UNMAPPED_SOURCE_RECORD" and e["source_id"] == "cus_9"]
     assert episode["status"] == "resolved" and episode["resolved_on"] == "2026-01-21"
 
@@ -145,29 +137,31 @@ def test_a_map_row_waits_for_a_second_person_and_the_next_run_resolves_the_recor
 
 def test_a_new_entity_a_rejection_and_a_row_that_would_overlap(p: Path) -> None:
     before = (p / "entity_map.csv").read_bytes()
-    assert _run("entities", "map", "billing", "cus_6", "--new-entity", "--reason", "r", "--who", "ana",
+    assert invoke_as("entities", "map", "billing", "cus_6", "--new-entity", "--reason", "r", "--who", "ana",
                 "-p", str(p)).exit_code == 0
-    rejected = _run("reject", "MR-1", "--as", "carol", "-p", str(p))
+    rejected = invoke_as("reject", "MR-1", "--as", "carol", "-p", str(p))
     assert rejected.exit_code == 0 and "the entity map is unchanged" in rejected.output
     assert (p / "entity_map.csv").read_bytes() == before
-    assert _run("entities", "map", "billing", "cus_6", "--new-entity", "--reason", "r", "--who", "ana",
+    assert invoke_as("entities", "map", "billing", "cus_6", "--new-entity", "--reason", "r", "--who", "ana",
                 "-p", str(p)).exit_code == 0
-    waiting_twice = _run("entities", "map", "billing", "cus_6", "--to", "TOYO", "--reason", "r", "--who", "ana",
+    waiting_twice = invoke_as("entities", "map", "billing", "cus_6", "--to", "TOYO", "--reason", "r", "--who", "ana",
                          "-p", str(p))
     assert waiting_twice.exit_code == 9 and "MR-2 already asks" in waiting_twice.output
-    assert _run("approve", "MR-2", "--as", "carol", "-p", str(p)).exit_code == 0
+    assert invoke_as("approve", "MR-2", "--as", "carol", "-p", str(p)).exit_code == 0
     assert (p / "entity_map.csv").read_text().splitlines()[-1].startswith("E000001,billing,cus_6,2026-01-21,,")
 
-    assert _run("entities", "map", "billing", "cus_7", "--to", "ROMA", "--reason", "r", "--who", "root",
+    assert invoke_as("entities", "map", "billing", "cus_7", "--to", "ROMA", "--reason", "r", "--who", "root",
                 "-p", str(p)).exit_code == 0
-    own = _run("approve", "MR-3", "--as", "root", "-p", str(p))  # an admin, but the requester
+    own = invoke_as("approve", "MR-3", "--as", "root", "-p", str(p))  # an admin, but the requester
     assert own.exit_code == 10 and "maker-checker" in own.output
 
-    mapped = _run("entities", "map", "billing", "cus_1", "--to", "GRUN", "--reason", "r", "--who", "ana", "-p", str(p))
+    mapped = invoke_as("entities", "map", "billing", "cus_1", "--to", "GRUN", "--reason", "r", "--who", "ana",
+                       "-p", str(p))
     assert mapped.exit_code == 9 and "already maps billing 'cus_1' to ACME" in mapped.output
-    assert _run("entities", "map", "billing", "cus_9", "--to", "NOPE", "--reason", "r", "--who", "ana",
+    assert invoke_as("entities", "map", "billing", "cus_9", "--to", "NOPE", "--reason", "r", "--who", "ana",
                 "-p", str(p)).exit_code == 7
-    assert _run("entities", "map", "billing", "cus_9", "--reason", "r", "--who", "ana", "-p", str(p)).exit_code == 2
+    assert invoke_as("entities", "map", "billing", "cus_9", "--reason", "r", "--who", "ana",
+                     "-p", str(p)).exit_code == 2
 
 
 def test_new_ids_follow_the_maps_own_pattern() -> None:

@@ -18,12 +18,13 @@ from fastapi.testclient import TestClient
 from tests.conftest import new_project, run_days
 from tests.web.flow import add_people, sign_in
 from tests.workflow.test_correction_approval import AMOUNT_REGISTRY as REGISTRY
-from tieout import state
 from tieout.cli import cli
 from tieout.config import Project, load_project
 from tieout.corrections import corrections_for, request_correction, requests
 from tieout.errors import BadArgument
 from tieout.web.app import create_app
+
+pytestmark = pytest.mark.usefixtures("state_in_the_project")
 
 AMOUNT = ("--entity", "ACME", "--system", "billing", "--field", "amount", "--reason", "credit note")
 NOT_AMOUNTS = ("NaN", "nan", "-NaN", "sNaN", "+snan", "Infinity", "-infinity", "inf", "-Inf", "1e3", "abc",
@@ -34,11 +35,6 @@ def _cli(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, list(args))
 
 
-@pytest.fixture(autouse=True)
-def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(state.ENV_URL, raising=False)
-    yield
-    state.dispose_all()
 
 
 @pytest.fixture
