@@ -19,8 +19,9 @@ from tieout.config import load_project
 from tieout.currencies import exponent, known
 from tieout.errors import ConfigError
 from tieout.output import format_impact, format_money, format_reporting
+from tieout.store.days import _DAY_FILE as DAY_FILE
 from tieout.store.days import ADDED_COLUMNS
-from tieout.store.manifest import days_dir
+from tieout.store.manifest import MANIFEST, days_dir
 
 H = HEALTHY_DAY
 MINIMAL = "exports: exports/{date}\nentity_map: entity_map.csv\n"
@@ -367,12 +368,19 @@ def test_the_web_queue_and_exception_page_show_the_original(tmp_path: Path) -> N
 
 
 def _strip_added_columns(project: Path) -> int:
-    """Rewrite every stored day file as a tieout before this change wrote it: without the added columns."""
+    """Rewrite every stored day file as a tieout before this change wrote it: without the added columns — and,
+    as that tieout, without the stored timeline and ownership breaks that came after them (the manifest names
+    none, so readers derive from the day files)."""
     stripped = 0
-    for path in days_dir(load_project(project)).glob("*.parquet"):
-        table = pq.read_table(path)
-        pq.write_table(table.drop_columns([c for c in ADDED_COLUMNS if c in table.column_names]), path)
-        stripped += 1
+    folder = days_dir(load_project(project))
+    for path in folder.glob("*.parquet"):
+        if DAY_FILE.match(path.name):
+            table = pq.read_table(path)
+            pq.write_table(table.drop_columns([c for c in ADDED_COLUMNS if c in table.column_names]), path)
+            stripped += 1
+    manifest = json.loads((folder / MANIFEST).read_text())
+    (folder / MANIFEST).write_text(json.dumps({k: v for k, v in manifest.items()
+                                               if k not in ("episodes", "ownership")}))
     return stripped
 
 

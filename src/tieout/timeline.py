@@ -145,7 +145,9 @@ def ownership_edits(project: Project, first_days: set[date] | None = None) -> Ed
     wanted = set(days) if first_days is None else set(first_days) & set(days)
     registry = stored_breaks.registry_digest(project) if stored and wanted else ""
     again = {d for d in wanted if d not in stored or stored[d][0] != stored_breaks.basis(project, registry, d)}
-    by_day = {d: stored[d][1] for d in wanted - again} | (stored_breaks.find(project, again) if again else {})
+    from tieout.ownership.breaks import edits_by_day  # it builds on canonical, which builds on us
+
+    by_day = {d: stored[d][1] for d in wanted - again} | (edits_by_day(project, again) if again else {})
     found: dict[tuple[str, date], list[dict[str, Any]]] = {}
     for day in sorted(by_day):
         for edit in by_day[day]:

@@ -216,3 +216,14 @@ def _judge(project: Project, registry: Registry, day: date, edits: list[_Edit]) 
         return out
     finally:
         con.close()
+
+
+def edits_by_day(project: Project, days: set[date], stored: list[date] | None = None
+                 ) -> dict[date, list[dict[str, Any]]]:
+    """The forbidden edits of `days` found in the source history, by day, each with its entity
+    (`stored`: the stored days, by default the manifest's): what tieout.store.breaks keeps with each day."""
+    found: dict[date, list[dict[str, Any]]] = {}
+    for b in ownership_breaks(project, days=days, stored=stored):
+        if b.canonical_id is not None:  # an edit causes the exceptions of its entity
+            found.setdefault(b.day, []).append({"canonical_id": b.canonical_id, **b.as_edit()})
+    return found

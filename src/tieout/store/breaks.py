@@ -33,17 +33,6 @@ Stored = dict[date, tuple[str, list[Edit]]]
 Finder = Callable[[set[date], list[date]], dict[date, list[Edit]]]
 
 
-def find(project: Project, days: set[date], stored: list[date] | None = None) -> dict[date, list[Edit]]:
-    """The edits of `days` found in the source history (`stored`: the stored days, by default the manifest's)."""
-    from tieout.ownership.breaks import ownership_breaks  # it builds on canonical, which builds on the store
-
-    found: dict[date, list[Edit]] = {}
-    for b in ownership_breaks(project, days=days, stored=stored):
-        if b.canonical_id is not None:  # an edit causes the exceptions of its entity
-            found.setdefault(b.day, []).append({"canonical_id": b.canonical_id, **b.as_edit()})
-    return found
-
-
 def registry_digest(project: Project) -> str:
     """What every day's edits depend on besides the history: the registry and the reporting currency."""
     from tieout.ownership.model import load_registry  # pydantic and the registry only where edits are read

@@ -14,10 +14,10 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-import tieout.store.breaks as breaks
 import tieout.store.fingerprints as fingerprints
 import tieout.store.source_history as source_history
 from tieout.config import Project
+from tieout.ownership.breaks import edits_by_day
 from tieout.rules.registry import Rule
 from tieout.state.anchors import current_heads
 from tieout.store.days import commit_day
@@ -41,7 +41,7 @@ def commit(project: Project, as_of: date, history: source_history.Plan, findings
     try:
         history.commit()
         commit_day(project, as_of, findings, current_heads(project),
-                   lambda days, stored: breaks.find(project, days, stored))
+                   lambda days, stored: edits_by_day(project, days, stored))
     finally:
         history.discard()
     _record_fingerprint(project, as_of, rules)

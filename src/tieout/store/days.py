@@ -36,10 +36,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+import tieout.store.breaks as breaks
+import tieout.store.episodes as episodes
 from tieout.config import Project
 from tieout.db import connect, scratch
 from tieout.state.anchors import Anchor
-from tieout.store import breaks, episodes
 from tieout.store.manifest import (
     Checkpoint,
     Manifest,
