@@ -13,7 +13,7 @@ from typing import Any
 from tieout.config import Project
 from tieout.exposure import at_risk
 from tieout.patterns import patterns
-from tieout.reports.data import Item, aging, by_team, items_until, mean_days, open_on, report_day
+from tieout.reports.data import Item, aging, by_team, items_until, mean, open_on, report_day
 from tieout.reports.sections import Column, Document, Section
 from tieout.rules.registry import Rule
 from tieout.timeline import causes, episodes
@@ -42,10 +42,10 @@ def _mttr(items: list[Item], start: date, end: date) -> dict[str, Any]:
     ever = [i for i in items if i.resolved_on and i.resolved_on <= end]
     rules = sorted({i.rule for i in week})
     return {
-        "week": {"resolved": len(week), "mean_days": mean_days([i.age_days for i in week])},
-        "to_date": {"resolved": len(ever), "mean_days": mean_days([i.age_days for i in ever])},
+        "week": {"resolved": len(week), "mean_days": mean([i.age_days for i in week])},
+        "to_date": {"resolved": len(ever), "mean_days": mean([i.age_days for i in ever])},
         "by_rule": [{"rule": r, "resolved": sum(1 for i in week if i.rule == r),
-                     "mean_days": mean_days([i.age_days for i in week if i.rule == r])} for r in rules],
+                     "mean_days": mean([i.age_days for i in week if i.rule == r])} for r in rules],
     }
 
 
