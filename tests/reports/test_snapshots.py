@@ -121,9 +121,9 @@ def test_xlsx_has_a_sheet_per_section_and_real_numbers(reports: dict[str, dict],
                     dated += 1
     assert numeric and dated
     if kind == "monthly":
-        assert wb.sheetnames == ["Summary", "Active customers", "Daily active customers", "Roll-forward", "Bridge", "Records to entities",
-                                 "Money at risk", "Open at period end", "Activity", "Corrections",
-                                 "Rule and registry changes", "Log anchors", "CRM-active customers",
+        assert wb.sheetnames == ["Summary", "Active customers", "Daily active customers", "Roll-forward", "Bridge",
+                                 "Records to entities", "Money at risk", "Open at period end", "Activity",
+                                 "Corrections", "Rule and registry changes", "Log anchors", "CRM-active customers",
                                  "Billing-active customers", "Ops-active customers", "Sign-off"]
         money = wb["Money at risk"]
         assert money.cell(row=3, column=4).number_format == '#,##0.00 "USD"'
