@@ -128,17 +128,23 @@ def test_two_causes_of_one_rule_are_two_patterns(world: Path) -> None:
     assert (tax["recurring"], tax["recurring_weeks"], tax["open"]) == (False, 1, 1)
 
 
-def test_classification_splits_a_pattern(world: Path) -> None:
+def test_one_cause_is_one_pattern_whatever_its_classification(world: Path) -> None:
+    # C6's invoice is voided and restored a week later (timing); C7's is voided on the last day (pending): the
+    # same edit, one pattern, its classifications a breakdown
     data = _patterns(world, "--rule", "CRM_ACTIVE_BILLING_INACTIVE")
-    found = {p["classification"]: p for p in data["patterns"]}
-    assert sorted(found) == ["pending", "timing"]
-    for p in found.values():
-        assert p["changes"] == [{"system": "billing", "table": "billing_invoices", "change": "changed",
-                                 "field": "status"}]
-        assert p["count"] == 1
-    assert found["pending"]["money_at_risk"] == Decimal("10000.00")  # the open one's monthly contract value
-    assert found["timing"]["money_at_risk"] == 0
-    assert found["pending"]["id"] != found["timing"]["id"]
+    [p] = data["patterns"]
+    assert p["changes"] == [{"system": "billing", "table": "billing_invoices", "change": "changed", "field": "status"}]
+    assert (p["count"], p["open"]) == (2, 1)
+    assert p["classifications"] == {"pending": 1, "timing": 1}
+    assert p["classification"] == "pending"  # a tie: the class to act on first
+    assert p["money_at_risk"] == Decimal("10000.00")  # the open one's monthly contract value
+    assert (p["peak_at_risk"], p["peak_on"]) == (Decimal("10000.00"), "2026-01-12")
+    assert p["lag"]["days"] == 7 and p["lag"]["closed"] == 1 and p["lag"]["open_longest"] == 0
+    assert "1 is still within the expected lag (pending), 1 closed by itself within the expected lag (timing)" \
+        in p["sentence"]
+    # the day before C7's void, the pattern was C6's alone, classified timing: the id did not change
+    before = _patterns(world, "--as-of", "2026-01-26", "--rule", "CRM_ACTIVE_BILLING_INACTIVE")["patterns"]
+    assert [(q["id"], q["classification"], q["count"]) for q in before] == [(p["id"], "timing", 1)]
 
 
 def test_records_created_by_one_workflow_show_in_the_origin(world: Path) -> None:
@@ -157,7 +163,8 @@ def test_json_shape_and_filters(world: Path) -> None:
     assert list(data["patterns"][0]) == [
         "id", "rule", "classification", "history", "changes", "origins", "count", "open", "first_seen", "last_seen",
         "last_new", "money_at_risk", "currency", "trend", "week_over_week", "recurring_weeks", "recurring",
-        "examples", "sentence"]
+        "examples", "sentence", "classifications", "cadence", "lag", "peak_at_risk", "peak_on", "systems", "fields",
+        "handoff"]
     assert list(data["patterns"][0]["examples"][0]) == [
         "id", "canonical_id", "source_system", "source_id", "field", "first_seen", "resolved_on", "entity_name"]
     assert sum(p["count"] for p in data["patterns"]) == 10
@@ -212,7 +219,8 @@ def test_brief_timing_billing_created_late(tmp_path: Path) -> None:
     assert {"system": "billing", "table": "billing_customers", "change": "added", "field": None} in p["changes"]
     assert {"system": "billing", "table": "billing_invoices", "change": "added", "field": None} in p["changes"]
     assert {o["system"] for o in p["origins"] if o["lifecycle"] == "new"} == {"billing"}
-    assert "closed on its own within the expected lag (timing)" in p["sentence"]
+    assert "it closed by itself within the expected lag (timing)" in p["sentence"]
+    assert (p["lag"]["days"], p["lag"]["text"]) == (5, "closed after 5 days")
     # The other two were there from the first stored day: nothing to compare with.
     assert by_rule["CRM_ACTIVE_BILLING_INACTIVE"]["history"] == "first_day"
     assert by_rule["UNMAPPED_SOURCE_RECORD"]["origins"] == [
