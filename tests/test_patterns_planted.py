@@ -215,3 +215,27 @@ def test_a_pattern_keeps_its_id_while_its_occurrences_change_class(planted: dict
     [p] = then["patterns"]
     assert p["classifications"] == {"pending": 2, "timing": 5}  # the never-billed one, and that day's
     assert p["id"] == _one(planted["report"], "CRM_ACTIVE_BILLING_INACTIVE")["id"]
+
+
+def test_the_calendar_strip_shows_the_fridays_and_the_lag(planted: dict) -> None:
+    from tieout.config import load_project
+    from tieout.patterns import patterns
+    from tieout.patterns.calendar import strip
+    from tieout.rules.registry import load_rules
+
+    project = load_project(planted["project"])
+    report = patterns(project, load_rules(project), rule_names=("CRM_ACTIVE_BILLING_INACTIVE",))
+    [p] = report.patterns
+    days = strip(p, p.trend[0].start, p.trend[-1].start, LAST)
+    assert len(days) == 7 * len(p.trend) and days[0].day == p.trend[0].start and days[0].day.weekday() == 0
+    shown = [f for f in FRIDAYS if f >= days[0].day]
+    assert [d.day for d in days if d.opened] == shown
+    # each Friday's deal is open over the weekend; the never-billed one from its Friday to the last day
+    for d in days:
+        if d.future:
+            assert d.day > LAST and d.open == 0
+            continue
+        weekend = sum(1 for f in shown if f <= d.day <= f + timedelta(days=2))
+        expected = weekend + (1 if NEVER_BILLED + timedelta(days=3) <= d.day else 0)
+        assert d.open == expected, d
+    assert [d.day for d in days if d.future] == [LAST + timedelta(days=k) for k in (1, 2, 3)]
