@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tieout.patterns.model import Pattern
+from tieout.patterns.timing import open_until
 
 
 @dataclass(frozen=True)
 class StripDay:
     day: date
     opened: int  # occurrences first seen that day
-    open: int  # occurrences reported that day (opened ones included)
+    open: int  # occurrences open that day: from the first day to the day before it resolved (opened included)
     future: bool  # after the as-of date: nothing is known yet
 
 
@@ -27,12 +28,13 @@ def strip(p: Pattern, start: date, end: date, as_of: date) -> list[StripDay]:
     change = [0] * (span + 1)  # +1 where an occurrence starts being open, -1 the day after its last
     for o in p.occurrences:
         e = o.episode
-        if e.last_seen < first or e.first_seen > last:
+        until = open_until(e)
+        if until < first or e.first_seen > last:
             continue
         if e.first_seen >= first:
             opened[(e.first_seen - first).days] += 1
         change[(max(e.first_seen, first) - first).days] += 1
-        change[(min(e.last_seen, last) - first).days + 1] -= 1
+        change[(min(until, last) - first).days + 1] -= 1
     out, running = [], 0
     for k in range(span):
         running += change[k]

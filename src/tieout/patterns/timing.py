@@ -19,6 +19,7 @@ from fractions import Fraction
 from tieout.exposure import gap
 from tieout.patterns.model import Cadence, Lag, Occurrence
 from tieout.rules.registry import Rule
+from tieout.timeline import Episode
 
 CADENCE_MIN_DAYS = 3
 CADENCE_SHARE = Fraction(3, 4)
@@ -55,6 +56,12 @@ def cadence(first_days: Iterable[date]) -> Cadence | None:
                       Cadence("month_end", 0, at_end, len(days), "opens on the last day of the month")))
     share, _, best = max(found, key=lambda f: (f[0], f[1]))
     return best if share >= CADENCE_SHARE else None
+
+
+def open_until(e: Episode) -> date:
+    """The last day an episode was open: the day before it resolved — days not reconciled in between included,
+    as its lag counts them — or, still open, the last day it was reported."""
+    return e.resolved_on - timedelta(days=1) if e.resolved_on is not None else e.last_seen
 
 
 def _cases(n: int) -> str:
@@ -119,7 +126,7 @@ def peak_at_risk(occurrences: list[Occurrence], rules: Mapping[str, Rule]) -> tu
             before = largest(keys[i])
             impacts.setdefault(keys[i], Counter())[by_start[i].episode.impact] += 1
             total += largest(keys[i]) - before
-            heapq.heappush(ending, (by_start[i].episode.last_seen, i))
+            heapq.heappush(ending, (open_until(by_start[i].episode), i))
             i += 1
         if total > best:
             best, best_on = total, day
