@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from tieout.config import Project
-from tieout.db import connect
+from tieout.db import scratch
 from tieout.patterns.model import COMPARED, FIRST_DAY, MAPPED, UNAVAILABLE, ChangeItem, Occurrence, Origin, Signature
 from tieout.record_versions import IGNORED_FOR_CHANGE
 from tieout.store import source_history, stored_days
@@ -35,30 +35,39 @@ ROUTINE_MIN_RECORDS = 10
 
 
 def _key_sql(table: str, column: str) -> str:
-    return f'coalesce("{table}", "{table}__old")."{column}"'
+    """A column of a history row: the new version's, or for a removed row the old one's (the struct as a
+    whole decides: a changed row's new value may be NULL)."""
+    return f'CASE WHEN "{table}" IS NOT NULL THEN "{table}"."{column}" ELSE "{table}__old"."{column}" END'
 
 
 def _touched_sql() -> str:
     """Every row of the read diffs as (day, system, source_id, table, change, fields): the source record it
     belongs to. Usage rows only when restated (`changed`): a day's new row and the row leaving the trailing
-    window are the export's routine, compared below as the latest reading instead."""
-    parts = []
+    window are the export's routine, compared below as the latest reading instead. One scan reading only the
+    id of each table's row, not whole rows."""
+    systems, ids = [], []
     for system in SYSTEMS:
         for table, column in (RECORD_TABLE[system], CHILD_TABLE[system]):
-            only = " AND change = 'changed'" if table == "ops_usage" else ""
-            parts.append(f"""SELECT day, '{system}' AS system, {_key_sql(table, column)} AS source_id,
-                "table", change, fields FROM hist WHERE "table" = '{table}'{only}""")
+            systems.append(f"WHEN '{table}' THEN '{system}'")
+            ids.append(f"WHEN '{table}' THEN {_key_sql(table, column)}")
     sr = "source_records"
-    parts.append(f"""SELECT day, {_key_sql(sr, 'source_system')}, {_key_sql(sr, 'source_id')},
-        "table", change, fields FROM hist WHERE "table" = 'source_records'""")
-    return "\nUNION ALL\n".join(parts)
+    return f"""SELECT day, CASE "table" {' '.join(systems)} ELSE {_key_sql(sr, 'source_system')} END AS system,
+        CASE "table" {' '.join(ids)} ELSE {_key_sql(sr, 'source_id')} END AS source_id, "table", change, fields
+    FROM read_parquet($days, union_by_name = true)
+    WHERE __ANY__ AND "table" IN ({', '.join(f"'{t}'" for s_ in SYSTEMS for t, _ in (RECORD_TABLE[s_], CHILD_TABLE[s_]))},
+                      '{sr}')
+      AND ("table" <> 'ops_usage' OR change = 'changed')"""
+
+
+_RESOLUTION = ", ".join(f"'{c}': {_key_sql('source_records', c)}"
+                        for c in ("source_system", "source_id", "canonical_id", "status", "resolved_by"))
 
 
 # `eps`: one row per episode whose first day the history covers — ep, canonical_id, source_system, source_id,
 # f (first day), b (the stored day before it, NULL when f is the history's first day).
 _SIGNATURE_SQL = """
-WITH sr_raw AS (
-    SELECT day, key, change, coalesce(source_records, source_records__old) AS r
+WITH sr_raw AS (  -- the fields of the resolution rows that are read, not whole rows
+    SELECT day, key, change, {__RESOLUTION__} AS r
     FROM read_parquet($chain, union_by_name = true) WHERE "table" = 'source_records'
 ),
 wanted AS (  -- only the resolution rows that can matter: of the episodes' entities and records
@@ -95,8 +104,7 @@ origins AS (
     LEFT JOIN live AS bef ON e.b IS NOT NULL AND bef.source_system = m.system AND bef.source_id = m.source_id
          AND bef.valid_from <= e.b AND (bef.valid_to IS NULL OR bef.valid_to > e.b)
 ),
-hist AS (SELECT * FROM read_parquet($days, union_by_name = true) __NONE__),  -- the first days' diffs
-touched AS (__TOUCHED__),
+touched AS (__TOUCHED__),  -- the first days' diffs
 kinds AS (  -- every read first day's changes, one row per record and kind of change
     SELECT day, system, "table", change, source_id,
            unnest(CASE WHEN change = 'changed' THEN list_filter(fields, lambda x: NOT list_contains($ignored, x))
@@ -192,7 +200,7 @@ def signatures(project: Project, found: list[tuple[Episode, str]], as_of: date) 
         firsts = sorted({f for f, _ in compared})
         usage_days = sorted({d for pair in compared for d in pair})
         sizes = _system_sizes(project, firsts)
-        with connect() as con:
+        with scratch() as con:  # a cursor of the process's database: opening one costs tens of ms
             con.register("eps", pa.table({
                 "ep": pa.array(rows["ep"], pa.int64()),
                 "canonical_id": pa.array(rows["canonical_id"], pa.string()),
@@ -203,8 +211,8 @@ def signatures(project: Project, found: list[tuple[Episode, str]], as_of: date) 
             }))
             # Every episode may have begun on the history's first day: then no diff is read (the baseline
             # file stands in for the schema only).
-            sql = (_SIGNATURE_SQL.replace("__TOUCHED__", _touched_sql())
-                   .replace("__NONE__", "" if firsts else "LIMIT 0").replace("__ANY__", str(bool(firsts)).lower()))
+            sql = (_SIGNATURE_SQL.replace("__TOUCHED__", _touched_sql()).replace("__RESOLUTION__", _RESOLUTION)
+                   .replace("__ANY__", str(bool(firsts)).lower()))
             result = con.execute(sql, {
                 "chain": [str(source_history.history_path(project, d)) for d in covered],
                 "days": [str(source_history.history_path(project, d)) for d in firsts or covered[:1]],
