@@ -225,3 +225,29 @@ def test_brief_timing_billing_created_late(tmp_path: Path) -> None:
     assert by_rule["CRM_ACTIVE_BILLING_INACTIVE"]["history"] == "first_day"
     assert by_rule["UNMAPPED_SOURCE_RECORD"]["origins"] == [
         {"system": "billing", "method": "unmapped", "lifecycle": "first_day"}]
+
+
+HOSTILE_HANDOFF = '=HYPERLINK("http://evil.example","x") <script>alert(1)</script> \x1b[31mred'
+
+
+def test_the_handoffs_words_are_escaped_wherever_they_are_shown(world: Path, tmp_path: Path) -> None:
+    """`handoff:` in ownership.yml is free text, and it reaches the sentence: JSON keeps it as it is, the
+    terminal shows its control characters written out, the web page escapes it."""
+    from fastapi.testclient import TestClient
+
+    from tieout.config import load_project
+    from tieout.web.app import create_app
+
+    project = tmp_path / "p"
+    shutil.copytree(world, project)
+    (project / "ownership.yml").write_text(
+        "fields:\n  legal_name:\n    kind: name\n    held_in: {crm: accounts.legal_name, billing: customers.name}\n"
+        f"    owner: crm\n    handoff: {json.dumps(HOSTILE_HANDOFF)}\n", encoding="utf-8")
+    [p] = _by_change(_patterns(project), "OWNED_FIELD_MISMATCH", "billing_customers", "name")
+    assert (p["handoff"]["event"], p["handoff"]["matched_on"]) == (HOSTILE_HANDOFF, "field")
+    assert f"when {HOSTILE_HANDOFF}, billing should take it over" in p["sentence"]
+    shown = invoke("patterns", "-p", str(project)).output
+    assert "\x1b" not in shown and "\\x1b[31mred" in shown
+    with TestClient(create_app(load_project(project), auth=False)) as client:
+        page = client.get("/patterns").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -76,7 +76,7 @@ def _render(report: Report) -> None:
         drop=("Recurring", "WoW", weekly, "Records", "At most at once", "Handoff", "Changed on first day"),
     ))
     for n, p in enumerate(report.patterns, 1):
-        click.echo(f"\n{n}. [{p.signature.id}] {p.sentence}")
+        click.echo(f"\n{n}. [{p.id}] {for_terminal(p.sentence)}")  # the registry's handoff words are free text
         click.echo(f"   first seen {p.first_seen}, last new {p.last_new}, last seen {p.last_seen}")
         click.echo(f"   systems {', '.join(p.systems) or '-'}; fields {', '.join(p.fields) or '-'}")
         click.echo("   e.g. " + ", ".join(
