@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

@@ -45,17 +45,17 @@ def _touched_sql() -> str:
     belongs to. Usage rows only when restated (`changed`): a day's new row and the row leaving the trailing
     window are the export's routine, compared below as the latest reading instead. One scan reading only the
     id of each table's row, not whole rows."""
-    systems, ids = [], []
+    systems, ids, tables = [], [], []
     for system in SYSTEMS:
         for table, column in (RECORD_TABLE[system], CHILD_TABLE[system]):
             systems.append(f"WHEN '{table}' THEN '{system}'")
             ids.append(f"WHEN '{table}' THEN {_key_sql(table, column)}")
+            tables.append(f"'{table}'")
     sr = "source_records"
     return f"""SELECT day, CASE "table" {' '.join(systems)} ELSE {_key_sql(sr, 'source_system')} END AS system,
         CASE "table" {' '.join(ids)} ELSE {_key_sql(sr, 'source_id')} END AS source_id, "table", change, fields
     FROM read_parquet($days, union_by_name = true)
-    WHERE __ANY__ AND "table" IN ({', '.join(f"'{t}'" for s_ in SYSTEMS for t, _ in (RECORD_TABLE[s_], CHILD_TABLE[s_]))},
-                      '{sr}')
+    WHERE __ANY__ AND "table" IN ({', '.join(tables)}, '{sr}')
       AND ("table" <> 'ops_usage' OR change = 'changed')"""
 
 
