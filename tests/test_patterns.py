@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,18 +29,40 @@ VOIDED = {"C6": (MONDAYS[1], MONDAYS[2]), "C7": (FRIDAYS[3], None)}  # invoice v
 DUPLICATE = ("C8", FRIDAYS[2])  # a re-run import creates C8's customer again; its tax id ties it back
 
 
+# The six exports' header rows, in the order a day's builder lists its rows.
+HEADERS = ("account_id,legal_name,domain,tax_id,owner,updated_at",
+           "contract_id,account_id,status,start_date,end_date,annual_value,currency,contracted_fte,updated_at",
+           "customer_id,name,email,tax_id,updated_at",
+           "invoice_id,customer_id,period_start,period_end,issued_on,status,amount,currency,billed_fte,updated_at",
+           "tenant_id,display_name,domain,created_on,status",
+           "tenant_id,date,active_users,fte_count")
+FILES = ("crm_accounts.csv", "crm_contracts.csv", "billing_customers.csv", "billing_invoices.csv", "ops_tenants.csv",
+         "ops_usage.csv")
+
+
+def exports(*rows: list[str]) -> dict[str, str]:
+    """A day's six export files from their rows (accounts, contracts, customers, invoices, tenants, usage)."""
+    return {name: "\n".join([header, *lines]) + "\n" for name, header, lines in zip(FILES, HEADERS, rows, strict=True)}
+
+
+def no_rows() -> tuple[list[str], ...]:
+    """Six empty lists for a day's rows, one per export (as `exports` takes them)."""
+    return tuple([] for _ in FILES)
+
+
+def mapped(companies: list[str]) -> str:
+    """An entity map with each company's account A-C, customer cus-C and tenant t-C."""
+    return "canonical_id,source_system,source_id,effective_from,effective_to,notes\n" + "".join(
+        f"{c},{s},{i},2025-01-01,,\n" for c in companies for s, i in (("crm", f"A-{c}"), ("billing", f"cus-{c}"),
+                                                                      ("ops", f"t-{c}")))
+
+
 def _tax(c: str) -> str:
     return f"{c[1:].zfill(2)}-100000{c[1:]}"
 
 
 def _day_files(day: date) -> dict[str, str]:
-    accounts = ["account_id,legal_name,domain,tax_id,owner,updated_at"]
-    contracts = ["contract_id,account_id,status,start_date,end_date,annual_value,currency,contracted_fte,updated_at"]
-    customers = ["customer_id,name,email,tax_id,updated_at"]
-    invoices = ["invoice_id,customer_id,period_start,period_end,issued_on,status,amount,currency,billed_fte,"
-                "updated_at"]
-    tenants = ["tenant_id,display_name,domain,created_on,status"]
-    usage = ["tenant_id,date,active_users,fte_count"]
+    accounts, contracts, customers, invoices, tenants, usage = no_rows()
     stamp = "2026-01-01T08:00:00Z"
     for c in COMPANIES:
         name = f"{c} Widgets Inc."
@@ -59,22 +82,23 @@ def _day_files(day: date) -> dict[str, str]:
     if day >= DUPLICATE[1]:
         c = DUPLICATE[0]
         customers.append(f"cus-dup,{c.upper()} WIDGETS INC.,,{_tax(c)},2026-01-02T03:15:00Z")
-    return {"crm_accounts.csv": "\n".join(accounts) + "\n", "crm_contracts.csv": "\n".join(contracts) + "\n",
-            "billing_customers.csv": "\n".join(customers) + "\n", "billing_invoices.csv": "\n".join(invoices) + "\n",
-            "ops_tenants.csv": "\n".join(tenants) + "\n", "ops_usage.csv": "\n".join(usage) + "\n"}
+    return exports(accounts, contracts, customers, invoices, tenants, usage)
 
 
-ENTITY_MAP = "canonical_id,source_system,source_id,effective_from,effective_to,notes\n" + "".join(
-    f"{c},{s},{i},2025-01-01,,\n" for c in COMPANIES for s, i in (("crm", f"A-{c}"), ("billing", f"cus-{c}"),
-                                                                  ("ops", f"t-{c}")))
+def reconciled(root: Path, days: list[date], day_files: Callable[[date], dict[str, str]], companies: list[str],
+               files: dict[str, str] | None = None) -> Path:
+    """A project at `root` whose `companies` are mapped in every system, with `files` beside tieout.yml, each of
+    `days` exported by `day_files` and reconciled in order."""
+    project = new_project(root, {d.isoformat(): day_files(d) for d in days})
+    for name, text in {"entity_map.csv": mapped(companies), **(files or {})}.items():
+        (project / name).write_text(text, encoding="utf-8")
+    run_days(project, *(d.isoformat() for d in days))
+    return project
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = new_project(tmp_path_factory.mktemp("patterns") / "p", {d.isoformat(): _day_files(d) for d in DAYS})
-    (project / "entity_map.csv").write_text(ENTITY_MAP)
-    run_days(project, *(d.isoformat() for d in DAYS))
-    return project
+    return reconciled(tmp_path_factory.mktemp("patterns") / "p", DAYS, _day_files, COMPANIES)
 
 
 def _patterns(project: Path, *args: str) -> dict:

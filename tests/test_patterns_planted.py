@@ -20,7 +20,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import invoke, new_project, run_days
+from tests.conftest import invoke
+from tests.test_patterns import exports, no_rows, reconciled
 
 pytestmark = pytest.mark.slow  # 37 reconciled days
 
@@ -77,13 +78,7 @@ def _tax(c: str) -> str:
 
 
 def _day_files(day: date) -> dict[str, str]:
-    accounts = ["account_id,legal_name,domain,tax_id,owner,updated_at"]
-    contracts = ["contract_id,account_id,status,start_date,end_date,annual_value,currency,contracted_fte,updated_at"]
-    customers = ["customer_id,name,email,tax_id,updated_at"]
-    invoices = ["invoice_id,customer_id,period_start,period_end,issued_on,status,amount,currency,billed_fte,"
-                "updated_at"]
-    tenants = ["tenant_id,display_name,domain,created_on,status"]
-    usage = ["tenant_id,date,active_users,fte_count"]
+    accounts, contracts, customers, invoices, tenants, usage = no_rows()
     stamp = "2025-12-01T08:00:00Z"
     for c in COMPANIES:
         name, domain = f"{c} Widgets Inc.", f"{c.lower()}.example"
@@ -106,22 +101,13 @@ def _day_files(day: date) -> dict[str, str]:
         for back in (1, 0):
             if day - timedelta(days=back) >= billed:
                 usage.append(f"t-{c},{day - timedelta(days=back)},40,{70 if drifting else 50}")
-    return {"crm_accounts.csv": "\n".join(accounts) + "\n", "crm_contracts.csv": "\n".join(contracts) + "\n",
-            "billing_customers.csv": "\n".join(customers) + "\n", "billing_invoices.csv": "\n".join(invoices) + "\n",
-            "ops_tenants.csv": "\n".join(tenants) + "\n", "ops_usage.csv": "\n".join(usage) + "\n"}
-
-
-ENTITY_MAP = "canonical_id,source_system,source_id,effective_from,effective_to,notes\n" + "".join(
-    f"{c},{s},{i},2025-01-01,,\n" for c in COMPANIES for s, i in (("crm", f"A-{c}"), ("billing", f"cus-{c}"),
-                                                                  ("ops", f"t-{c}")))
+    return exports(accounts, contracts, customers, invoices, tenants, usage)
 
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    project = new_project(tmp_path_factory.mktemp("planted") / "p", {d.isoformat(): _day_files(d) for d in DAYS})
-    (project / "entity_map.csv").write_text(ENTITY_MAP)
-    (project / "ownership.yml").write_text(OWNERSHIP)
-    run_days(project, *(d.isoformat() for d in DAYS))
+    project = reconciled(tmp_path_factory.mktemp("planted") / "p", DAYS, _day_files, COMPANIES,
+                         {"ownership.yml": OWNERSHIP})
     result = invoke("patterns", "-p", str(project), "--format", "json", "--examples", "20")
     assert result.exit_code == 0, result.output
     return {"project": project, "report": json.loads(result.stdout, parse_float=Decimal)}
