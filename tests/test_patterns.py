@@ -269,7 +269,7 @@ def test_the_handoffs_words_are_escaped_wherever_they_are_shown(world: Path, tmp
         f"    owner: crm\n    handoff: {json.dumps(HOSTILE_HANDOFF)}\n", encoding="utf-8")
     [p] = _by_change(_patterns(project), "OWNED_FIELD_MISMATCH", "billing_customers", "name")
     assert (p["handoff"]["event"], p["handoff"]["matched_on"]) == (HOSTILE_HANDOFF, "field")
-    assert f"when {HOSTILE_HANDOFF}, billing should take it over" in p["sentence"]
+    assert f"when {HOSTILE_HANDOFF}, billing should be updated" in p["sentence"]
     shown = invoke("patterns", "-p", str(project)).output
     assert "\x1b" not in shown and "\\x1b[31mred" in shown
     with TestClient(create_app(load_project(project), auth=False)) as client:

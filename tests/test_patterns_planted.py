@@ -158,7 +158,7 @@ def test_the_weekly_cause_opens_on_fridays_and_closes_after_the_weekend(planted:
     s = p["sentence"]
     assert s.endswith(".") and ". " not in s
     for said in ("opens on Fridays", f"closes after 3 days in {len(FRIDAYS) - 1} of {len(FRIDAYS)} cases",
-                 f"CRM → billing handoff: when {HANDOFF}, billing should take it over the same day",
+                 f"CRM → billing handoff: when {HANDOFF}, billing should be updated the same day",
                  "a rule nobody wrote down", "1 stayed open longer than the expected lag (structural)"):
         assert said in s, said
 

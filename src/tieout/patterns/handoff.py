@@ -107,7 +107,7 @@ def update_sentence(h: Handoff, registry: Registry) -> str:
         event = f"the {source} sets or changes {listed}{h.event[len(default):]}"
     else:
         event = h.event
-    return f"when {event}, {target} should take it over the same day ({', '.join(h.fields)})"
+    return f"when {event}, {target} should be updated the same day ({', '.join(h.fields)})"
 
 
 def no_crossing(who: Involved) -> str:
