@@ -83,3 +83,10 @@ def test_the_weekly_friday_deals_are_one_recurring_pattern(demo: Path) -> None:
         "CRM_ACTIVE_BILLING_INACTIVE", "timing", 4)
     assert {e["canonical_id"] for e in pattern["examples"]} == fridays
     assert "a rule nobody wrote down" in pattern["sentence"]
+    # one sentence naming the weekday, the lag and the handoff (the default registry's CRM → billing)
+    assert (pattern["cadence"]["text"], pattern["cadence"]["count"]) == ("opens on Fridays", 4)
+    assert (pattern["lag"]["days"], pattern["lag"]["count"], pattern["lag"]["of"]) == (3, 4, 4)
+    assert (pattern["handoff"]["from"], pattern["handoff"]["to"]) == ("crm", "billing")
+    for said in ("opens on Fridays", "closes after 3 days in 4 of 4 cases", "crosses the CRM → billing handoff"):
+        assert said in pattern["sentence"], said
+    assert pattern["sentence"].endswith(".") and ". " not in pattern["sentence"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,18 +29,40 @@ VOIDED = {"C6": (MONDAYS[1], MONDAYS[2]), "C7": (FRIDAYS[3], None)}  # invoice v
 DUPLICATE = ("C8", FRIDAYS[2])  # a re-run import creates C8's customer again; its tax id ties it back
 
 
+# The six exports' header rows, in the order a day's builder lists its rows.
+HEADERS = ("account_id,legal_name,domain,tax_id,owner,updated_at",
+           "contract_id,account_id,status,start_date,end_date,annual_value,currency,contracted_fte,updated_at",
+           "customer_id,name,email,tax_id,updated_at",
+           "invoice_id,customer_id,period_start,period_end,issued_on,status,amount,currency,billed_fte,updated_at",
+           "tenant_id,display_name,domain,created_on,status",
+           "tenant_id,date,active_users,fte_count")
+FILES = ("crm_accounts.csv", "crm_contracts.csv", "billing_customers.csv", "billing_invoices.csv", "ops_tenants.csv",
+         "ops_usage.csv")
+
+
+def exports(*rows: list[str]) -> dict[str, str]:
+    """A day's six export files from their rows (accounts, contracts, customers, invoices, tenants, usage)."""
+    return {name: "\n".join([header, *lines]) + "\n" for name, header, lines in zip(FILES, HEADERS, rows, strict=True)}
+
+
+def no_rows() -> tuple[list[str], ...]:
+    """Six empty lists for a day's rows, one per export (as `exports` takes them)."""
+    return tuple([] for _ in FILES)
+
+
+def mapped(companies: list[str]) -> str:
+    """An entity map with each company's account A-C, customer cus-C and tenant t-C."""
+    return "canonical_id,source_system,source_id,effective_from,effective_to,notes\n" + "".join(
+        f"{c},{s},{i},2025-01-01,,\n" for c in companies for s, i in (("crm", f"A-{c}"), ("billing", f"cus-{c}"),
+                                                                      ("ops", f"t-{c}")))
+
+
 def _tax(c: str) -> str:
     return f"{c[1:].zfill(2)}-100000{c[1:]}"
 
 
 def _day_files(day: date) -> dict[str, str]:
-    accounts = ["account_id,legal_name,domain,tax_id,owner,updated_at"]
-    contracts = ["contract_id,account_id,status,start_date,end_date,annual_value,currency,contracted_fte,updated_at"]
-    customers = ["customer_id,name,email,tax_id,updated_at"]
-    invoices = ["invoice_id,customer_id,period_start,period_end,issued_on,status,amount,currency,billed_fte,"
-                "updated_at"]
-    tenants = ["tenant_id,display_name,domain,created_on,status"]
-    usage = ["tenant_id,date,active_users,fte_count"]
+    accounts, contracts, customers, invoices, tenants, usage = no_rows()
     stamp = "2026-01-01T08:00:00Z"
     for c in COMPANIES:
         name = f"{c} Widgets Inc."
@@ -59,22 +82,23 @@ def _day_files(day: date) -> dict[str, str]:
     if day >= DUPLICATE[1]:
         c = DUPLICATE[0]
         customers.append(f"cus-dup,{c.upper()} WIDGETS INC.,,{_tax(c)},2026-01-02T03:15:00Z")
-    return {"crm_accounts.csv": "\n".join(accounts) + "\n", "crm_contracts.csv": "\n".join(contracts) + "\n",
-            "billing_customers.csv": "\n".join(customers) + "\n", "billing_invoices.csv": "\n".join(invoices) + "\n",
-            "ops_tenants.csv": "\n".join(tenants) + "\n", "ops_usage.csv": "\n".join(usage) + "\n"}
+    return exports(accounts, contracts, customers, invoices, tenants, usage)
 
 
-ENTITY_MAP = "canonical_id,source_system,source_id,effective_from,effective_to,notes\n" + "".join(
-    f"{c},{s},{i},2025-01-01,,\n" for c in COMPANIES for s, i in (("crm", f"A-{c}"), ("billing", f"cus-{c}"),
-                                                                  ("ops", f"t-{c}")))
+def reconciled(root: Path, days: list[date], day_files: Callable[[date], dict[str, str]], companies: list[str],
+               files: dict[str, str] | None = None) -> Path:
+    """A project at `root` whose `companies` are mapped in every system, with `files` beside tieout.yml, each of
+    `days` exported by `day_files` and reconciled in order."""
+    project = new_project(root, {d.isoformat(): day_files(d) for d in days})
+    for name, text in {"entity_map.csv": mapped(companies), **(files or {})}.items():
+        (project / name).write_text(text, encoding="utf-8")
+    run_days(project, *(d.isoformat() for d in days))
+    return project
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = new_project(tmp_path_factory.mktemp("patterns") / "p", {d.isoformat(): _day_files(d) for d in DAYS})
-    (project / "entity_map.csv").write_text(ENTITY_MAP)
-    run_days(project, *(d.isoformat() for d in DAYS))
-    return project
+    return reconciled(tmp_path_factory.mktemp("patterns") / "p", DAYS, _day_files, COMPANIES)
 
 
 def _patterns(project: Path, *args: str) -> dict:
@@ -128,17 +152,23 @@ def test_two_causes_of_one_rule_are_two_patterns(world: Path) -> None:
     assert (tax["recurring"], tax["recurring_weeks"], tax["open"]) == (False, 1, 1)
 
 
-def test_classification_splits_a_pattern(world: Path) -> None:
+def test_one_cause_is_one_pattern_whatever_its_classification(world: Path) -> None:
+    # C6's invoice is voided and restored a week later (timing); C7's is voided on the last day (pending): the
+    # same edit, one pattern, its classifications a breakdown
     data = _patterns(world, "--rule", "CRM_ACTIVE_BILLING_INACTIVE")
-    found = {p["classification"]: p for p in data["patterns"]}
-    assert sorted(found) == ["pending", "timing"]
-    for p in found.values():
-        assert p["changes"] == [{"system": "billing", "table": "billing_invoices", "change": "changed",
-                                 "field": "status"}]
-        assert p["count"] == 1
-    assert found["pending"]["money_at_risk"] == Decimal("10000.00")  # the open one's monthly contract value
-    assert found["timing"]["money_at_risk"] == 0
-    assert found["pending"]["id"] != found["timing"]["id"]
+    [p] = data["patterns"]
+    assert p["changes"] == [{"system": "billing", "table": "billing_invoices", "change": "changed", "field": "status"}]
+    assert (p["count"], p["open"]) == (2, 1)
+    assert p["classifications"] == {"pending": 1, "timing": 1}
+    assert p["classification"] == "pending"  # a tie: the class to act on first
+    assert p["money_at_risk"] == Decimal("10000.00")  # the open one's monthly contract value
+    assert (p["peak_at_risk"], p["peak_on"]) == (Decimal("10000.00"), "2026-01-12")
+    assert p["lag"]["days"] == 7 and p["lag"]["closed"] == 1 and p["lag"]["open_longest"] == 0
+    assert "1 is still within the expected lag (pending), 1 closed by itself within the expected lag (timing)" \
+        in p["sentence"]
+    # the day before C7's void, the pattern was C6's alone, classified timing: the id did not change
+    before = _patterns(world, "--as-of", "2026-01-26", "--rule", "CRM_ACTIVE_BILLING_INACTIVE")["patterns"]
+    assert [(q["id"], q["classification"], q["count"]) for q in before] == [(p["id"], "timing", 1)]
 
 
 def test_records_created_by_one_workflow_show_in_the_origin(world: Path) -> None:
@@ -157,7 +187,8 @@ def test_json_shape_and_filters(world: Path) -> None:
     assert list(data["patterns"][0]) == [
         "id", "rule", "classification", "history", "changes", "origins", "count", "open", "first_seen", "last_seen",
         "last_new", "money_at_risk", "currency", "trend", "week_over_week", "recurring_weeks", "recurring",
-        "examples", "sentence"]
+        "examples", "sentence", "classifications", "cadence", "lag", "peak_at_risk", "peak_on", "systems", "fields",
+        "handoff"]
     assert list(data["patterns"][0]["examples"][0]) == [
         "id", "canonical_id", "source_system", "source_id", "field", "first_seen", "resolved_on", "entity_name"]
     assert sum(p["count"] for p in data["patterns"]) == 10
@@ -212,8 +243,35 @@ def test_brief_timing_billing_created_late(tmp_path: Path) -> None:
     assert {"system": "billing", "table": "billing_customers", "change": "added", "field": None} in p["changes"]
     assert {"system": "billing", "table": "billing_invoices", "change": "added", "field": None} in p["changes"]
     assert {o["system"] for o in p["origins"] if o["lifecycle"] == "new"} == {"billing"}
-    assert "closed on its own within the expected lag (timing)" in p["sentence"]
+    assert "it closed by itself within the expected lag (timing)" in p["sentence"]
+    assert (p["lag"]["days"], p["lag"]["text"]) == (5, "closed after 5 days")
     # The other two were there from the first stored day: nothing to compare with.
     assert by_rule["CRM_ACTIVE_BILLING_INACTIVE"]["history"] == "first_day"
     assert by_rule["UNMAPPED_SOURCE_RECORD"]["origins"] == [
         {"system": "billing", "method": "unmapped", "lifecycle": "first_day"}]
+
+
+HOSTILE_HANDOFF = '=HYPERLINK("http://evil.example","x") <script>alert(1)</script> \x1b[31mred'
+
+
+def test_the_handoffs_words_are_escaped_wherever_they_are_shown(world: Path, tmp_path: Path) -> None:
+    """`handoff:` in ownership.yml is free text, and it reaches the sentence: JSON keeps it as it is, the
+    terminal shows its control characters written out, the web page escapes it."""
+    from fastapi.testclient import TestClient
+
+    from tieout.config import load_project
+    from tieout.web.app import create_app
+
+    project = tmp_path / "p"
+    shutil.copytree(world, project)
+    (project / "ownership.yml").write_text(
+        "fields:\n  legal_name:\n    kind: name\n    held_in: {crm: accounts.legal_name, billing: customers.name}\n"
+        f"    owner: crm\n    handoff: {json.dumps(HOSTILE_HANDOFF)}\n", encoding="utf-8")
+    [p] = _by_change(_patterns(project), "OWNED_FIELD_MISMATCH", "billing_customers", "name")
+    assert (p["handoff"]["event"], p["handoff"]["matched_on"]) == (HOSTILE_HANDOFF, "field")
+    assert f"when {HOSTILE_HANDOFF}, billing should be updated" in p["sentence"]
+    shown = invoke("patterns", "-p", str(project)).output
+    assert "\x1b" not in shown and "\\x1b[31mred" in shown
+    with TestClient(create_app(load_project(project), auth=False)) as client:
+        page = client.get("/patterns").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -332,6 +332,15 @@ def test_the_patterns_page_is_tieout_patterns_and_links_to_each_patterns_excepti
     report = json.loads(invoke("patterns", "-p", str(world), "--format", "json").stdout)
     shown = re.findall(r'<tr id="p-([0-9a-f]{12})">', page)
     assert shown == [p["id"] for p in report["patterns"]] and shown
+    # each on its calendar strip: a day for each of the trend's weeks, the days one opened marked
+    assert page.count('<div class="strip" role="img"') == len(shown)
+    assert page.count('class="sday') == 7 * len(report["patterns"][0]["trend"]) * len(shown)
+    every = json.loads(invoke("patterns", "-p", str(world), "--format", "json", "--examples", "100").stdout)
+    window = report["patterns"][0]["trend"][0]["start"]
+    assert all(p["count"] == len(p["examples"]) for p in every["patterns"])  # every occurrence is an example
+    opened = re.findall(r'class="sday opened" title="(\d{4}-\d{2}-\d{2})', page)
+    days = {(p["id"], e["first_seen"]) for p in every["patterns"] for e in p["examples"] if e["first_seen"] >= window}
+    assert sorted(opened) == sorted(d for _, d in days) and opened
     for p in report["patterns"][:4]:
         assert p["sentence"].replace("'", "&#39;") in page
         link = f"/?view=all&status=all&pattern={p['id']}"

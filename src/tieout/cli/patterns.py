@@ -1,5 +1,5 @@
-"""`tieout patterns`: exceptions grouped by shared cause — rule, classification, what changed on the first
-day and how the records came to be — with their weekly trend and the recurring ones flagged."""
+"""`tieout patterns`: exceptions grouped by shared cause — rule, what changed on the first day and how the
+records came to be — with their cadence, lag, money, handoff and weekly trend, the recurring ones flagged."""
 
 from __future__ import annotations
 
@@ -36,29 +36,49 @@ def signature_text(p: Pattern) -> str:
 
 def origin_text(p: Pattern) -> str:
     return ", ".join(f"{o.system}:{o.method}" + ("" if o.lifecycle in ("existing", "first_day") else f"+{o.lifecycle}")
-                     for o in p.signature.origins)
+                     for o in p.origins)
+
+
+def class_text(p: Pattern) -> str:
+    """Its occurrences per classification: "timing 3, structural 1"."""
+    return ", ".join(f"{c} {n}" for c, n in p.classifications.items())
+
+
+def when_text(p: Pattern) -> str:
+    """Its cadence and usual lag, short: "Fridays · 3 d (4/4)"."""
+    parts = []
+    if p.cadence is not None:
+        parts.append(p.cadence.text.removeprefix("opens on "))
+    if p.lag is not None and p.lag.days is not None:
+        parts.append(f"{p.lag.days} d ({p.lag.count}/{p.lag.of})")
+    return " · ".join(parts)
+
+
+def handoff_text(p: Pattern) -> str:
+    return f"{p.handoff.source} → {p.handoff.target}" if p.handoff is not None else ""
 
 
 def _render(report: Report) -> None:
     rows = []
+    weekly = f"New per week (last {len(report.patterns[0].trend) if report.patterns else 0})"
     for n, p in enumerate(report.patterns, 1):
-        rows.append((n, p.signature.rule, p.signature.classification, signature_text(p), origin_text(p),
-                     p.count, p.open, format_reporting(p.money_at_risk, p.currency),
-                     " ".join(str(w.new) for w in p.trend), f"{p.week_over_week:+d}",
-                     "yes" if p.recurring else ""))
+        rows.append((n, p.signature.rule, class_text(p), when_text(p), signature_text(p), origin_text(p),
+                     handoff_text(p), p.count, p.open, format_reporting(p.money_at_risk, p.currency),
+                     format_reporting(p.peak_at_risk, p.currency), " ".join(str(w.new) for w in p.trend),
+                     f"{p.week_over_week:+d}", "yes" if p.recurring else ""))
     echo_rich(table(
         f"{len(report.patterns)} pattern(s) as of {report.as_of}"
         + (f", episodes first seen since {report.since}" if report.since else ""),
-        ("#", "Rule", "Class", "Changed on first day", "Records", "Count", "Open", "Money at risk",
-         f"New per week (last {len(report.patterns[0].trend) if report.patterns else 0})", "WoW", "Recurring"),
-        rows, right=("#", "Count", "Open", "Money at risk", "WoW"),
+        ("#", "Rule", "Class", "Opens · closes after", "Changed on first day", "Records", "Handoff", "Count",
+         "Open", "Money at risk", "At most at once", weekly, "WoW", "Recurring"),
+        rows, right=("#", "Count", "Open", "Money at risk", "At most at once", "WoW"),
         whole=("ID", "Rule"),
-        drop=("Recurring", "WoW", f"New per week (last {len(report.patterns[0].trend) if report.patterns else 0})",
-              "Records", "Changed on first day"),
+        drop=("Recurring", "WoW", weekly, "Records", "At most at once", "Handoff", "Changed on first day"),
     ))
     for n, p in enumerate(report.patterns, 1):
-        click.echo(f"\n{n}. [{p.signature.id}] {p.sentence}")
+        click.echo(f"\n{n}. [{p.id}] {for_terminal(p.sentence)}")  # the registry's handoff words are free text
         click.echo(f"   first seen {p.first_seen}, last new {p.last_new}, last seen {p.last_seen}")
+        click.echo(f"   systems {', '.join(p.systems) or '-'}; fields {', '.join(p.fields) or '-'}")
         click.echo("   e.g. " + ", ".join(
             f"{e.id} ({for_terminal(label(e, width=TABLE_NAME_WIDTH))}, {e.first_seen})" for e in p.examples))
 
@@ -85,9 +105,11 @@ def patterns_cmd(project_dir: Path, as_of: date | None, status: str, since: date
     """Exceptions grouped by shared cause, not by team; the ones that recur weekly flagged.
 
     \b
-    A pattern is the exception episodes with the same rule, classification, change on their first day
-    (which system, table and field) and origin of their records (entity map or natural key, new or not).
-    Each gets its count, weekly trend, first and last occurrence, money at risk, examples and a sentence.
+    A pattern is one cause: the exception episodes with the same rule, change on their first day (which
+    system, table and field) and way their records resolved when not by the entity map, whatever their
+    classification. Each gets its count, weekly trend, cadence (the weekday or day of the month it opens
+    on), usual lag, money at risk now and at most at once, the systems and fields involved, the handoff of
+    the ownership registry it crosses, examples and a sentence.
     """
     if since is not None and weeks is not None:
         raise click.BadParameter("give --since or --weeks, not both", param_hint="--weeks")

@@ -89,7 +89,7 @@ def weekly(project: Project, rules: dict[str, Rule], *, as_of: date | None = Non
         "aging": aging(still, end, rules),
         "mean_time_to_resolve": _mttr(items, start, end),
         # Patterns group by cause across teams (docs/patterns.md), so they are not filtered by --team.
-        "patterns": [{"id": p.signature.id, "rule": p.signature.rule, "classification": p.signature.classification,
+        "patterns": [{"id": p.id, "rule": p.signature.rule, "classification": p.classification,
                       "count": p.count, "open": p.open, "recurring": p.recurring,
                       "recurring_weeks": p.recurring_weeks, "money_at_risk": p.money_at_risk,
                       "last_new": p.last_new, "sentence": p.sentence} for p in top],

@@ -138,18 +138,23 @@ def timeline_page(request: Request, user: CurrentUser) -> Response:
 @router.get("/patterns", name="patterns")
 def patterns_page(request: Request, user: CurrentUser) -> Response:
     """What `tieout patterns` shows, each pattern linking to its exceptions in the queue."""
-    from tieout.cli.patterns import origin_text, signature_text
+    from tieout.cli.patterns import signature_text
+    from tieout.patterns.calendar import strip
 
     reads: Reads = request.app.state.reads
     as_of = parse_as_of(request.query_params.get("as_of"))
     report = reads.patterns(as_of)
+
+    def calendar(p: Pattern) -> list[Any]:  # the weeks of the pattern's trend
+        return strip(p, p.trend[0].start, p.trend[-1].start, report.as_of or p.last_seen)
+
     return render_page(request, "patterns.html", user, "patterns", report=report, as_of=report.as_of,
-                   changed=signature_text, origins=origin_text, queue_link=lambda p: pattern_queue(p, as_of))
+                   changed=signature_text, strip=calendar, queue_link=lambda p: pattern_queue(p, as_of))
 
 
 def pattern_queue(p: Pattern, as_of: date | None) -> str:
     """The queue of a pattern's exceptions: every team's, open or resolved, as of the page's day."""
-    return "/" + Filters(view="all", status="all", pattern=p.signature.id, as_of=as_of).query()
+    return "/" + Filters(view="all", status="all", pattern=p.id, as_of=as_of).query()
 
 
 @router.get("/ownership", name="ownership")

@@ -101,7 +101,7 @@ class Reads:
         from tieout.web.queue import BadFilter
 
         for p in self.patterns(as_of).patterns:
-            if p.signature.id == pattern_id:
+            if p.id == pattern_id:
                 return {o.episode.id for o in p.occurrences}
         raise BadFilter(f"pattern: no pattern {pattern_id!r}" + (f" as of {as_of}" if as_of else "")
                         + " (see /patterns)")
