@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from tieout.config import Project
-from tieout.entity_names import named, names_for, stored_day_of
+from tieout.entity_names import EntityNames, named, names_for, stored_day_of
 from tieout.entity_names import subject as subject_of
 from tieout.errors import NotFound
 from tieout.exposure import at_risk
@@ -164,3 +164,15 @@ def mean_days(values: list[int]) -> Decimal | None:
 
 def by_team(items: list[Item], team: str | None) -> list[Item]:
     return items if team is None else [i for i in items if i.team == team]
+
+
+def corrections_between(project: Project, start: date, end: date, names: EntityNames) -> list[dict[str, Any]]:
+    """The hand corrections (`tieout correct`) recorded on business days `start` to `end`, oldest first, each
+    with its entity's name from `names`."""
+    from tieout.corrections import corrections_for  # SQLAlchemy only when asked
+
+    return [{"recorded_at": c.recorded_at, "recorded_on": c.recorded_on(project.timezone),
+             "canonical_id": c.canonical_id, "entity_name": names.name(c.canonical_id), "system": c.system,
+             "field": c.field, "source_id": c.source_id, "old_value": c.old_value, "new_value": c.new_value,
+             "reason": c.reason, "who": c.who, "ticket": c.ticket, "seq": c.seq}
+            for c in corrections_for(project, until=end) if c.recorded_on(project.timezone) >= start]
