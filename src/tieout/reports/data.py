@@ -7,7 +7,7 @@ silently show an empty queue). Money stays Decimal; dates stay dates — the ren
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -70,6 +70,11 @@ class Item:
 def worst_first(items: list[Item]) -> list[Item]:
     """P1s first, then by money at risk; rule and id make the order the same on every run."""
     return sorted(items, key=lambda i: (RANK.get(i.severity, len(RANK)), -i.impact, i.rule, i.id))
+
+
+def week_start(end: date) -> date:
+    """The first of the seven calendar days a weekly review ending on `end` covers."""
+    return end - timedelta(days=6)
 
 
 def report_day(project: Project, as_of: date | None) -> tuple[date, list[date]]:

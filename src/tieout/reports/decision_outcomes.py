@@ -13,10 +13,11 @@ from typing import Any
 
 from tieout.config import Project
 from tieout.patterns import patterns
+from tieout.reports.data import report_day, week_start
 from tieout.reports.decisions import Decision, decisions, parse_ref
-from tieout.reports.pattern_weeks import PatternWeek, counts_since, pattern_id
+from tieout.reports.pattern_weeks import PatternWeek, counts_since, pattern_id, pattern_weeks
 from tieout.rules.registry import Rule
-from tieout.timeline import Causes, Episode
+from tieout.timeline import Causes, Episode, causes, episodes
 
 CLOSED_SHOWN_DAYS = 28
 # outcome, in the order a review reads them
@@ -68,3 +69,14 @@ def decision_rows(project: Project, rules: dict[str, Rule], *, end: date, weeks:
         })
     return sorted(rows, key=lambda r: (not r["overdue"], OUTCOMES.index(r["outcome"]), r["due_on"],
                                        parse_ref(r["ref"])))
+
+
+def decisions_on(project: Project, rules: dict[str, Rule], *, as_of: date | None = None
+                 ) -> tuple[date, list[dict[str, Any]]]:
+    """The review day (`as_of`, default the latest reconciled day) and the decisions its review lists, with
+    their outcomes — the weekly report's `decisions`, without the rest of the report."""
+    end = report_day(project, as_of)[0]
+    found = episodes(project, until=end)
+    why = causes(project, found)
+    weeks = pattern_weeks(project, rules, start=week_start(end), end=end, found=found, why=why)
+    return end, decision_rows(project, rules, end=end, weeks=weeks, found=found, why=why)

@@ -14,7 +14,17 @@ from tieout.config import Project
 from tieout.entity_names import entity_names
 from tieout.exposure import at_risk
 from tieout.patterns import patterns
-from tieout.reports.data import Item, aging, by_team, corrections_between, items_until, mean_days, open_on, report_day
+from tieout.reports.data import (
+    Item,
+    aging,
+    by_team,
+    corrections_between,
+    items_until,
+    mean_days,
+    open_on,
+    report_day,
+    week_start,
+)
 from tieout.reports.decision_outcomes import decision_rows
 from tieout.reports.pattern_weeks import PatternWeek, pattern_weeks
 from tieout.reports.review_sections import review_sections
@@ -75,7 +85,7 @@ def weekly_review(project: Project, rules: dict[str, Rule], *, as_of: date | Non
     """The weekly report, and every pattern of its week with its new occurrences (what the web's Review page
     records decisions on)."""
     end, days = report_day(project, as_of)
-    start = end - timedelta(days=6)
+    start = week_start(end)
     # The items and the patterns are read off the same episodes and causes: read once (the causes are the
     # ownership breaks of every first day, replayed from the source history).
     found = episodes(project, until=end)
