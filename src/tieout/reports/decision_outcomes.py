@@ -9,15 +9,17 @@ after a decision show how it ended, and later ones are not crowded by it.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tieout.config import Project
 from tieout.patterns import patterns
 from tieout.reports.data import report_day, week_start
-from tieout.reports.decisions import Decision, decisions, parse_ref
 from tieout.reports.pattern_weeks import PatternWeek, counts_since, pattern_id, pattern_weeks
 from tieout.rules.registry import Rule
 from tieout.timeline import Causes, Episode, causes, episodes
+
+if TYPE_CHECKING:
+    from tieout.reports.decisions import Decision
 
 CLOSED_SHOWN_DAYS = 28
 # outcome, in the order a review reads them
@@ -43,6 +45,9 @@ def decision_rows(project: Project, rules: dict[str, Rule], *, end: date, weeks:
                   found: list[Episode], why: Causes) -> list[dict[str, Any]]:
     """Each decision shown at the review ending on `end` with its outcome. `weeks`: the review's patterns
     (tieout.reports.pattern_weeks); `found`, `why`: every episode up to `end` and their causes."""
+    # The state database's stack only when the report is built, not whenever the reports are imported.
+    from tieout.reports.decisions import decisions, parse_ref
+
     listed = shown(decisions(project, until=end), end)
     now = {w.id: w for w in weeks}
     then: dict[date, dict[str, Any]] = {}  # per decision week: its patterns, as that week's review saw them
