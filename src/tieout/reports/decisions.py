@@ -143,7 +143,9 @@ def decide(project: Project, rules: dict[str, Rule], pattern: str, *, owner: str
                 raise NotAllowed(f"{actor} may not record a decision: {refusal}")
             row = {"pattern_id": pattern, "week": week, "owner": owner, "action": action, "due_on": due,
                    "recorded_by": actor, "os_user": os_account(), "recorded_at": _now()}
-            new_id = connection.execute(pattern_decisions.insert().values(**row)).inserted_primary_key[0]
+            inserted = connection.execute(pattern_decisions.insert().values(**row)).inserted_primary_key
+            assert inserted is not None
+            new_id = inserted[0]
             record(connection, actor=actor, action="decision.record", object=obj, outcome="allowed",
                    reason=action, detail={"ref": f"{PREFIX}{new_id}", "week": week, "owner": owner, "due_on": due})
             return _one(connection, new_id)
