@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from tieout import canonical
+from tieout import active_customers, canonical
 from tieout.config import Project
 from tieout.db import connect, share_cores, spill_into
 from tieout.engines import DuckDBEngine
@@ -31,6 +31,7 @@ from tieout.rules.registry import Rule, load_rules
 from tieout.state.location import SQLITE_FILE
 from tieout.store import source_history, stored_days
 from tieout.store.commit import commit, prepare_history
+from tieout.store.manifest import ActiveCounts
 
 
 @dataclass
@@ -41,6 +42,7 @@ class DayResult:
     by_severity: dict[str, int] = field(default_factory=dict)
     by_rule: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    active: ActiveCounts | None = None  # each system's active customers, stored with the day
 
 
 def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = quiet,
@@ -68,7 +70,9 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
                   loaded: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> tuple[pa.Table, DayResult]:
     """Evaluate `as_of` without storing it: its findings and their summary."""
     started = time.perf_counter()
+    rules = load_rules(project) if rules is None else rules
     con, records = evaluate_day(project, as_of, rules=rules, stage=stage, loaded=loaded)
+    active = active_customers.counts(con, as_of, active_customers.ops_window_days(rules))
     engine = DuckDBEngine(con)
     findings = engine.read_table("findings")
     engine.close()
@@ -81,6 +85,7 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
         by_severity=dict(severities),
         by_rule=dict(sorted(per_rule.items())),
         seconds=time.perf_counter() - started,
+        active=active,
     )
 
 
@@ -107,7 +112,7 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
                 plan.discard()
             raise
         stage("storing the day")
-        commit(project, as_of, plans[0], findings, rules)
+        commit(project, as_of, plans[0], findings, rules, result.active)
     return result
 
 
@@ -198,7 +203,8 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
         try:
             for findings, result in pool.map(partial(_reconcile_staged, project, rules, Path(staging)), days):
                 source_history.staged(Path(staging), result.as_of, con)
-                commit(project, result.as_of, prepare_history(con, project, result.as_of), findings, rules)
+                commit(project, result.as_of, prepare_history(con, project, result.as_of), findings, rules,
+                       result.active)
                 for staged_file in Path(staging).glob(f"{result.as_of}.*"):
                     staged_file.unlink()
                 results.append(result)

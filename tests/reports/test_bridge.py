@@ -122,6 +122,42 @@ def test_the_last_day_must_be_stored_and_its_exports_need_not_be(tmp_path: Path)
 
 
 
+def _forget_counts(project: Path) -> None:
+    """The manifest as a tieout from before the stored counts wrote it."""
+    manifest = project / ".tieout" / "days" / "manifest.json"
+    body = json.loads(manifest.read_text())
+    for day in body["days"]:
+        day.pop("active")
+    manifest.write_text(json.dumps(body))
+
+
+def test_the_months_average_is_the_mean_of_each_days_stored_count(tmp_path: Path) -> None:
+    # ACME is billed on the 30th, not on the 31st: billing counts 1 then 0, an average of 0.5
+    project = new_project(tmp_path / "p", {"2026-01-30": {}, "2026-01-31": UNBILLED})
+    run_days(project, "2026-01-30", "2026-01-31")
+    pack = _pack(project, "--period", "2026-01")
+    assert pack["daily_active_customers"] == [{"date": "2026-01-30", "crm": 1, "billing": 1, "ops": 1},
+                                              {"date": "2026-01-31", "crm": 1, "billing": 0, "ops": 1}]
+    assert pack["average_active_customers"] == {"days": 2, "crm": 1.0, "billing": 0.5, "ops": 1.0}
+    # the last day's stored count is the month-end count the bridge builds from the store
+    assert {k: v for k, v in pack["daily_active_customers"][-1].items() if k != "date"} == pack["active_customers"]
+    # a store from before the counts: each day is counted again from the store, to the same figures
+    _forget_counts(project)
+    assert _pack(project, "--period", "2026-01") == pack
+    text = invoke("report", "monthly", "-p", str(project), "--period", "2026-01", "--format", "md").stdout
+    assert "Average over 2 day(s)" in text and "Daily active customers" in text
+
+
+def test_days_counted_over_another_ops_window_are_counted_again(tmp_path: Path) -> None:
+    # ACME was last active on 2026-01-20: ops-active on the 31st over 30 days, not over 10
+    project = new_project(tmp_path / "p", {"2026-01-31": {}})
+    run_days(project, "2026-01-31")
+    assert _pack(project, "--period", "2026-01")["average_active_customers"]["ops"] == 1.0
+    (project / "tieout.yml").write_text((project / "tieout.yml").read_text()
+                                        + "rules:\n  BILLING_ACTIVE_OPS_INACTIVE:\n    params: {window_days: 10}\n")
+    assert _pack(project, "--period", "2026-01")["average_active_customers"]["ops"] == 0.0
+
+
 @pytest.mark.parametrize("window", [None, 10])
 def test_the_bridge_counts_ops_activity_over_the_window_of_its_rule(tmp_path: Path, window: int | None) -> None:
     # ACME is billed for January and last active on 2026-01-20: on the 31st, ops-active over 30 days, not over 10.

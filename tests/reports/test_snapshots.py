@@ -121,9 +121,9 @@ def test_xlsx_has_a_sheet_per_section_and_real_numbers(reports: dict[str, dict],
                     dated += 1
     assert numeric and dated
     if kind == "monthly":
-        assert wb.sheetnames == ["Summary", "Active customers", "Roll-forward", "Bridge", "Records to entities",
-                                 "Money at risk", "Open at period end", "Activity", "Corrections",
-                                 "Rule and registry changes", "Log anchors", "CRM-active customers",
+        assert wb.sheetnames == ["Summary", "Active customers", "Daily active customers", "Roll-forward", "Bridge",
+                                 "Records to entities", "Money at risk", "Open at period end", "Activity",
+                                 "Corrections", "Rule and registry changes", "Log anchors", "CRM-active customers",
                                  "Billing-active customers", "Ops-active customers", "Sign-off"]
         money = wb["Money at risk"]
         assert money.cell(row=3, column=4).number_format == '#,##0.00 "USD"'
@@ -171,3 +171,23 @@ def test_the_lists_and_the_roll_forward_recompute_from_two_packs(world: Path) ->
     # the demo's customers come and go between February and March
     assert any(mar["roll_forward"]["systems"][s]["new"] + mar["roll_forward"]["systems"][s]["churned"]
                for s in ("crm", "billing", "ops"))
+
+
+def test_the_months_average_recomputes_from_the_stored_days(world: Path) -> None:
+    """Each day's count in February's pack is the size of that day's active set, built again from the store;
+    the average is their mean."""
+    from tieout.reports.bridge import load_activity
+
+    project = load_project(world)
+    rules = load_rules(project)
+    feb = build(project, rules, "monthly", period="2026-02")
+    assert [row["date"] for row in feb["daily_active_customers"]] == [
+        date(2026, 2, d) for d in range(1, 29)]
+    for row in feb["daily_active_customers"]:
+        activity = load_activity(project, row["date"], rules)
+        assert {s: row[s] for s in ("crm", "billing", "ops")} == {
+            s: len(activity.entities(s)) for s in ("crm", "billing", "ops")}, row["date"]
+    for system in ("crm", "billing", "ops"):
+        counts = [row[system] for row in feb["daily_active_customers"]]
+        assert abs(feb["average_active_customers"][system] - Decimal(sum(counts)) / 28) < Decimal("0.05")
+    assert feb["average_active_customers"]["days"] == 28

@@ -1,12 +1,8 @@
 """The bridge between the three answers to "how many active customers did we have?" (contract §5).
 
-At the period's last day D, each system's own definition is applied to canonical entities:
-
-- **CRM-active**: a live contract on D (`crm_active`);
-- **billing-active**: an invoice covering D, not void or draft (`billing_active`);
-- **ops-active over W days**: a usage row with active users in (D − W, D] (`tenant_activity`), W the
-  parameter a rule names as the bridge's `ops_window_days` (BILLING_ACTIVE_OPS_INACTIVE's `window_days`, 30
-  unless the project says otherwise), so the bridge and that rule count the same ops-active customers.
+At the period's last day D, each system's own definition of an active customer (tieout.active_customers:
+CRM-active, billing-active, ops-active over the window BILLING_ACTIVE_OPS_INACTIVE names, so the bridge and
+that rule count the same ops-active customers) is applied to canonical entities.
 
 The bridge walks CRM → billing → ops (`tieout.systems.BRIDGE_STEPS`). Each entity in one set and not the next
 is explained by a named exception reported on D that says exactly that: the rules whose metadata (`bridge:`,
@@ -34,12 +30,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-import duckdb
-
 from tieout import canonical
+from tieout.active_customers import Activity, activity, ops_window_days
 from tieout.config import Project
 from tieout.rules.registry import Rule
 from tieout.store import open_day
@@ -47,9 +42,6 @@ from tieout.store.days import findings_on
 from tieout.systems import BRIDGE_STEPS, SYSTEMS
 from tieout.systems import label as system_label
 
-# The ops-active window when no rule names one (a project that replaced BILLING_ACTIVE_OPS_INACTIVE with a rule
-# of its own that does not say): the contract's default.
-DEFAULT_OPS_WINDOW_DAYS = 30
 UNEXPLAINED = "UNEXPLAINED"
 STEPS = BRIDGE_STEPS
 
@@ -78,18 +70,15 @@ class Plan:
 def plan(rules: dict[str, Rule]) -> Plan:
     """The bridge as the loaded rules describe it (the registry has checked no two claim the same place)."""
     claims: dict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
-    window = DEFAULT_OPS_WINDOW_DAYS
     for rule in rules.values():
         for line in rule.bridge:
             claims[(*line.systems, line.side)].append((line.order, rule.name))
-        if "ops_window_days" in rule.bridge_params:
-            window = rule.bridge_param("ops_window_days")
     return Plan(
         explained_by={(a, b, where): tuple(name for _, name in sorted(claims[(a, b, where)]))
                       for a, b in STEPS for where in ("from", "to")},
         duplicate_rules=frozenset(n for n, r in rules.items() if r.bridge_records == "duplicate"),
         unresolved_rules=frozenset(n for n, r in rules.items() if r.bridge_records == "unresolved"),
-        ops_window_days=window,
+        ops_window_days=ops_window_days(rules),
     )
 
 
@@ -115,31 +104,6 @@ def stored_findings(project: Project, day: date, how: Plan) -> Findings:
         elif r["canonical_id"]:
             entities[r["rule"]].add(r["canonical_id"])
     return Findings(dict(entities), duplicates, unresolved)
-
-
-@dataclass(frozen=True)
-class Activity:
-    """Active records on D per system, as (source id, canonical id or None)."""
-
-    records: dict[str, list[tuple[str, str | None]]]
-
-    def entities(self, system: str) -> set[str]:
-        return {cid for _, cid in self.records[system] if cid is not None}
-
-
-def activity(con: duckdb.DuckDBPyConnection, day: date, ops_window_days: int) -> Activity:
-    """Each system's active records on `day` from the canonical tables of an evaluated day."""
-    since = day - timedelta(days=ops_window_days)
-    queries = {
-        # the same conditions as the canonical crm_active / billing_active tables, kept per record
-        "crm": ("SELECT DISTINCT account_id, canonical_id FROM contracts WHERE status = 'active' "
-                "AND start_date <= $d AND (end_date IS NULL OR end_date >= $d)", {"d": day}),
-        "billing": ("SELECT DISTINCT customer_id, canonical_id FROM covering_invoices", {}),
-        "ops": ("SELECT DISTINCT tenant_id, canonical_id FROM tenant_activity WHERE last_active_on > $since",
-                {"since": since}),
-    }
-    return Activity({s: sorted(con.execute(q, p).fetchall(), key=lambda r: (r[0], r[1] or ""))
-                     for s, (q, p) in queries.items()})
 
 
 def load_activity(project: Project, day: date, rules: dict[str, Rule]) -> Activity:

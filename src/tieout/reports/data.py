@@ -160,8 +160,8 @@ def aging(items: list[Item], as_of: date, rules: dict[str, Rule]) -> list[dict[s
     return out
 
 
-def mean_days(values: list[int]) -> Decimal | None:
-    """The mean of whole days to one decimal (round half up), None for no values."""
+def mean(values: list[int]) -> Decimal | None:
+    """The mean of whole numbers (days, customers) to one decimal (round half up), None for no values."""
     if not values:
         return None
     return (Decimal(sum(values)) / Decimal(len(values))).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")

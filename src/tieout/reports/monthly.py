@@ -20,8 +20,16 @@ from tieout.entity_names import entity_names, label
 from tieout.errors import BadArgument, NotFound
 from tieout.exposure import at_risk
 from tieout.reports.data import Item, corrections_between, items_until, open_on, worst_first
-from tieout.reports.rollforward import customer_lists, roll_forward
-from tieout.reports.sections import CORRECTION_COLUMNS, ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
+from tieout.reports.rollforward import average, customer_lists, daily_counts, roll_forward
+from tieout.reports.sections import (
+    CORRECTION_COLUMNS,
+    ITEM_COLUMNS,
+    Column,
+    Document,
+    Section,
+    item_columns,
+    item_rows,
+)
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
 from tieout.store import fingerprints, stored_days
@@ -126,6 +134,7 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
     activity = bridge_.load_activity(project, end, rules)
     counts = bridge_.bridge(activity, bridge_.stored_findings(project, end, how), how)
     # Every entity by name, as on the period's last day: the lists, the bridge, the roll-forward, the corrections.
+    daily = daily_counts(project, rules, in_period)
     names = entity_names(project, end)
     for line in counts["bridge"]:
         line["entity_names"] = [names.name(cid) for cid in line["entities"]]
@@ -136,6 +145,8 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
         "as_of": end,
         "currency": project.reporting_currency,
         **counts,
+        "average_active_customers": average(daily),
+        "daily_active_customers": daily,
         "active_customer_lists": customer_lists(activity, names),
         "roll_forward": roll_forward(project, rules, activity, start, all_days, names) if period_whole else None,
         "money_at_risk": {"total": at_risk(still, rules), "by_rule_severity": _money_by_rule(still, rules)},
@@ -179,6 +190,7 @@ def _named(ids: list[str], names: list[str]) -> str:
 def document(report: dict[str, Any]) -> Document:
     cur = report["currency"]
     ac = report["active_customers"]
+    avg = report["average_active_customers"]
     un = report["unexplained"]
     end = report["period"]["end"]
     window = report["ops_window_days"]
@@ -215,12 +227,22 @@ def document(report: dict[str, Any]) -> Document:
                ("Open at period end", len(report["open_at_period_end"]), "int")],
         sections=[
             Section("Active customers", f"Active customers on {end}, by each system's own definition",
-                    [Column("definition", "Definition"), Column("count", "Customers", "int")],
-                    [{"definition": "CRM-active: a live contract", "count": ac["crm"]},
-                     {"definition": "billing-active: an invoice covers the day", "count": ac["billing"]},
-                     {"definition": f"ops-active: active users in the last {window} days", "count": ac["ops"]}],
+                    [Column("definition", "Definition"), Column("count", f"On {end}", "int"),
+                     Column("average", f"Average over {avg['days']} day(s)", "decimal")],
+                    [{"definition": "CRM-active: a live contract", "count": ac["crm"], "average": avg["crm"]},
+                     {"definition": "billing-active: an invoice covers the day", "count": ac["billing"],
+                      "average": avg["billing"]},
+                     {"definition": f"ops-active: active users in the last {window} days", "count": ac["ops"],
+                      "average": avg["ops"]}],
                     note="Canonical entities are counted; records that resolve to no entity are in none of "
-                         "these (see Records to entities)."),
+                         "these (see Records to entities). The average is the mean of the counts of the "
+                         "period's reconciled days (see Daily active customers)."),
+            Section("Daily active customers", "Active customers on each reconciled day of the period",
+                    [Column("date", "Day", "date"), Column("crm", "CRM-active", "int"),
+                     Column("billing", "Billing-active", "int"), Column("ops", f"Ops-active ({window} days)", "int")],
+                    report["daily_active_customers"],
+                    note="Each day's counts as its run counted them, by the definitions above; the averages are "
+                         "their means. The pack of any of these days lists its customers."),
             _roll_forward(report),
             Section("Bridge", "Bridge: CRM → billing → ops, every difference named",
                     [Column("step", "Step"), Column("rule", "Explained by"), Column("count", "Customers", "int"),

@@ -9,6 +9,10 @@ The roll-forward walks each system's set from the previous month's end to this o
 `reactivated` are the new ones that some earlier month end (stored, before the previous one) counted active: they
 came back. Every set is computed as the bridge's is — on the stored day, from the source history — so every name
 in it can be traced to stored records.
+
+The month's average is the mean of each reconciled day's count, as that day's run counted it and the store
+kept it (`StoredDay.active`); the pack lists every day's counts beside it, and any day can be listed in full
+by the pack of that day (`tieout report monthly --as-of DAY`).
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ import calendar
 from datetime import date, timedelta
 from typing import Any
 
+from tieout.active_customers import ops_window_days
 from tieout.config import Project
 from tieout.entity_names import EntityNames
 from tieout.reports.bridge import Activity, load_activity
+from tieout.reports.data import mean
 from tieout.rules.registry import Rule
+from tieout.store.manifest import read_manifest
 from tieout.systems import SYSTEMS
 
 
@@ -72,3 +79,25 @@ def roll(opening: Activity, closing: Activity, earlier: list[Activity], names: E
                            "new_customers": named(new - reactivated), "reactivated_customers": named(reactivated),
                            "churned_customers": named(churned)}
     return systems
+
+
+def daily_counts(project: Project, rules: dict[str, Rule], days: list[date]) -> list[dict[str, Any]]:
+    """Each stored day of `days` with each system's active customers, as its run counted them; a day stored
+    without counts (by an older tieout) or counted over another ops window is counted again from the store."""
+    window = ops_window_days(rules)
+    stored = {d.day: d.active for d in read_manifest(project)}
+    rows = []
+    for day in days:
+        counted = stored.get(day)
+        if counted is not None and counted.ops_window_days == window:
+            by_system = counted.as_dict()
+        else:
+            activity = load_activity(project, day, rules)
+            by_system = {system: len(activity.entities(system)) for system in SYSTEMS}
+        rows.append({"date": day, **{system: by_system[system] for system in SYSTEMS}})
+    return rows
+
+
+def average(daily: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per system, the mean of `daily`'s counts (one decimal, None without days), over how many days."""
+    return {"days": len(daily), **{system: mean([row[system] for row in daily]) for system in SYSTEMS}}

@@ -20,7 +20,7 @@ from tieout.reports.data import (
     by_team,
     corrections_between,
     items_until,
-    mean_days,
+    mean,
     open_on,
     report_day,
     week_start,
@@ -57,10 +57,10 @@ def _mttr(items: list[Item], start: date, end: date) -> dict[str, Any]:
     ever = [i for i in items if i.resolved_on and i.resolved_on <= end]
     rules = sorted({i.rule for i in week})
     return {
-        "week": {"resolved": len(week), "mean_days": mean_days([i.age_days for i in week])},
-        "to_date": {"resolved": len(ever), "mean_days": mean_days([i.age_days for i in ever])},
+        "week": {"resolved": len(week), "mean_days": mean([i.age_days for i in week])},
+        "to_date": {"resolved": len(ever), "mean_days": mean([i.age_days for i in ever])},
         "by_rule": [{"rule": r, "resolved": sum(1 for i in week if i.rule == r),
-                     "mean_days": mean_days([i.age_days for i in week if i.rule == r])} for r in rules],
+                     "mean_days": mean([i.age_days for i in week if i.rule == r])} for r in rules],
     }
 
 

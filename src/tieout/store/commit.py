@@ -21,6 +21,7 @@ from tieout.ownership.breaks import edits_by_day
 from tieout.rules.registry import Rule
 from tieout.state.anchors import current_heads
 from tieout.store.days import commit_day
+from tieout.store.manifest import ActiveCounts
 from tieout.store.migrations import migrate, stored_days
 
 
@@ -34,14 +35,14 @@ def prepare_history(con: duckdb.DuckDBPyConnection, project: Project, as_of: dat
 
 
 def commit(project: Project, as_of: date, history: source_history.Plan, findings: pa.Table,
-           rules: dict[str, Rule]) -> None:
-    """Store `as_of`: its staged source history, then its findings and the ownership breaks of the days whose
-    history moved (the commit point), then its fingerprint.
+           rules: dict[str, Rule], active: ActiveCounts | None = None) -> None:
+    """Store `as_of`: its staged source history, then its findings, its `active` customer counts and the
+    ownership breaks of the days whose history moved (the commit point), then its fingerprint.
     The staged files are removed if anything before the commit point fails."""
     try:
         history.commit()
         commit_day(project, as_of, findings, current_heads(project),
-                   lambda days, stored: edits_by_day(project, days, stored))
+                   lambda days, stored: edits_by_day(project, days, stored), active)
     finally:
         history.discard()
     _record_fingerprint(project, as_of, rules)

@@ -42,6 +42,7 @@ from tieout.config import Project
 from tieout.db import connect, scratch
 from tieout.state.anchors import Anchor
 from tieout.store.manifest import (
+    ActiveCounts,
     Checkpoint,
     Manifest,
     StoredDay,
@@ -178,12 +179,12 @@ def _previous_state(con: duckdb.DuckDBPyConnection, project: Project, before: li
 
 
 def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple[Anchor, ...] = (),
-               find_breaks: breaks.Finder | None = None) -> None:
+               find_breaks: breaks.Finder | None = None, active: ActiveCounts | None = None) -> None:
     """Store `findings` as the observations of `as_of`, replacing an earlier run of that date, with the heads
     of the logs (`anchors`, tieout.state.anchors.current_heads) at this moment, and the ownership breaks of
     the days whose source history was just moved (`find_breaks`; without it the store keeps none, and readers
-    find them in the history). Call under the run lock. The manifest's replacement is the commit: until then,
-    readers see the store as it was."""
+    find them in the history), and each system's `active` customers as the run counted them. Call under the
+    run lock. The manifest's replacement is the commit: until then, readers see the store as it was."""
     old = read(project)
     days, checkpoint = old.days, old.checkpoint
     before = [d for d in days if d.day < as_of]
@@ -196,12 +197,14 @@ def commit_day(project: Project, as_of: date, findings: pa.Table, anchors: tuple
                     f"FROM {complete('new_findings')}")
         _previous_state(con, project, before, checkpoint)
         _changes(con, "previous", "reported", as_of)
-        stored = [*before, replace(_store_changes(con, project, as_of, findings.num_rows), anchors=anchors)]
+        stored = [*before, replace(_store_changes(con, project, as_of, findings.num_rows), anchors=anchors,
+                                   active=active)]
         if after:  # the next day's changes, now against this day (the last day's findings stay as they were)
             _latest_state(con, "following", files(project, days[: days.index(after[0]) + 1]))
             _changes(con, "reported", "following", after[0].day)
-            # …which keeps the anchors it was committed with.
-            rebased = replace(_store_changes(con, project, after[0].day, after[0].findings), anchors=after[0].anchors)
+            # …which keeps the anchors and counts it was committed with.
+            changed = _store_changes(con, project, after[0].day, after[0].findings)
+            rebased = replace(after[0], file=changed.file, changes=changed.changes)
             stored += [rebased, *after[1:]]
         new_checkpoint = checkpoint if after else _store_checkpoint(con, project, as_of)
         ownership = None if find_breaks is None else breaks.write(

@@ -26,12 +26,25 @@ MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
+class ActiveCounts:
+    """Each system's active customers on a day, as its run counted them (tieout.active_customers), and the ops
+    window it counted with: the month's average reads them instead of building every day again."""
+
+    by_system: tuple[tuple[str, int], ...]
+    ops_window_days: int
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.by_system)
+
+
+@dataclass(frozen=True)
 class StoredDay:
     day: date
     file: str
     findings: int  # reported that day
     changes: int  # rows in its file
     anchors: tuple[Anchor, ...] = ()  # the head of every log with entries, when the day was committed
+    active: ActiveCounts | None = None  # None: stored by a tieout from before the counts, or by a bare commit
 
 
 def days_dir(project: Project) -> Path:
@@ -60,7 +73,8 @@ def read(project: Project) -> Manifest:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         days = [StoredDay(day=date.fromisoformat(d["day"]), file=d["file"], findings=d["findings"],
-                          changes=d["changes"], anchors=_anchors(d.get("anchors") or {})) for d in raw["days"]]
+                          changes=d["changes"], anchors=_anchors(d.get("anchors") or {}),
+                          active=_active(d.get("active"))) for d in raw["days"]]
         latest = raw.get("checkpoint")
         checkpoint = Checkpoint(date.fromisoformat(latest["day"]), latest["file"]) if latest else None
         episodes, ownership = raw.get("episodes"), raw.get("ownership")
@@ -68,7 +82,7 @@ def read(project: Project) -> Manifest:
             raise TypeError(f"episodes: {episodes!r}")
         if ownership is not None and not isinstance(ownership, str):
             raise TypeError(f"ownership: {ownership!r}")
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise StoreError(f"{path}: not a tieout day manifest ({e})") from e
     return Manifest(days, checkpoint, None if episodes is None else tuple(episodes), ownership)
 
@@ -77,11 +91,22 @@ def _anchors(raw: dict[str, Any]) -> tuple[Anchor, ...]:
     return tuple(Anchor(log, int(h["seq"]), str(h["hash"])) for log, h in sorted(raw.items()))
 
 
+def _active(raw: dict[str, Any] | None) -> ActiveCounts | None:
+    if raw is None:
+        return None
+    counts = {k: v for k, v in raw.items() if k != "ops_window_days"}
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (*counts.values(), raw["ops_window_days"])):
+        raise TypeError(f"active: {raw!r}")
+    return ActiveCounts(tuple(sorted(counts.items())), raw["ops_window_days"])
+
+
 def _day_entry(d: StoredDay) -> dict[str, object]:
     entry: dict[str, object] = {"day": d.day.isoformat(), "file": d.file, "findings": d.findings,
                                 "changes": d.changes}
     if d.anchors:  # a project without a state database writes the manifest it always wrote
         entry["anchors"] = {a.log: {"seq": a.seq, "hash": a.hash} for a in d.anchors}
+    if d.active is not None:
+        entry["active"] = {**d.active.as_dict(), "ops_window_days": d.active.ops_window_days}
     return entry
 
 

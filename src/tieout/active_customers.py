@@ -1,0 +1,70 @@
+"""Who each system counts as an active customer on a day, by its own definition (contract §5):
+
+- **CRM-active**: a live contract on D;
+- **billing-active**: an invoice covering D, not void or draft;
+- **ops-active over W days**: a usage row with active users in (D − W, D], W the `ops_window_days` a rule
+  names for the bridge (BILLING_ACTIVE_OPS_INACTIVE's `window_days`), 30 unless the project says otherwise.
+
+Read from the canonical tables of an evaluated day. The run counts them as it evaluates a day and the store
+keeps the counts (the month's average); the month-end pack lists them (tieout.reports.bridge).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+
+from tieout.rules.registry import Rule
+from tieout.store.manifest import ActiveCounts
+
+# The ops-active window when no rule names one (a project that replaced BILLING_ACTIVE_OPS_INACTIVE with a rule
+# of its own that does not say): the contract's default.
+DEFAULT_OPS_WINDOW_DAYS = 30
+
+
+def ops_window_days(rules: dict[str, Rule]) -> int:
+    """The window a loaded rule names as the bridge's `ops_window_days`, else the default."""
+    window = DEFAULT_OPS_WINDOW_DAYS
+    for rule in rules.values():
+        if "ops_window_days" in rule.bridge_params:
+            window = rule.bridge_param("ops_window_days")
+    return window
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Active records on D per system, as (source id, canonical id or None)."""
+
+    records: dict[str, list[tuple[str, str | None]]]
+
+    def entities(self, system: str) -> set[str]:
+        return {cid for _, cid in self.records[system] if cid is not None}
+
+
+def _queries(day: date, window_days: int) -> dict[str, tuple[str, dict[str, object]]]:
+    """Per system, its active records (record id, canonical id): the same conditions as the canonical
+    `crm_active` / `billing_active` tables, kept per record."""
+    return {
+        "crm": ("SELECT DISTINCT account_id, canonical_id FROM contracts WHERE status = 'active' "
+                "AND start_date <= $d AND (end_date IS NULL OR end_date >= $d)", {"d": day}),
+        "billing": ("SELECT DISTINCT customer_id, canonical_id FROM covering_invoices", {}),
+        "ops": ("SELECT DISTINCT tenant_id, canonical_id FROM tenant_activity WHERE last_active_on > $since",
+                {"since": day - timedelta(days=window_days)}),
+    }
+
+
+def activity(con: duckdb.DuckDBPyConnection, day: date, window_days: int) -> Activity:
+    """Each system's active records on `day`."""
+    return Activity({s: sorted(con.execute(q, p).fetchall(), key=lambda r: (r[0], r[1] or ""))
+                     for s, (q, p) in _queries(day, window_days).items()})
+
+
+def counts(con: duckdb.DuckDBPyConnection, day: date, window_days: int) -> ActiveCounts:
+    """Each system's active customers (entities) on `day`: the sizes of `activity`'s entity sets."""
+    found: dict[str, int] = {}
+    for system, (query, params) in _queries(day, window_days).items():
+        [(found[system],)] = con.execute(f"SELECT count(DISTINCT canonical_id) FROM ({query}) AS a",
+                                         params).fetchall()
+    return ActiveCounts(tuple(sorted(found.items())), window_days)
