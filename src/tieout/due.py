@@ -49,10 +49,15 @@ class Due:
 DUE_KEYS = ("age_days", "due_on", "overdue")
 
 
+def due_date(sla: Sla, severity: str, first_seen: date) -> date | None:
+    """When an exception of `severity` first seen on `first_seen` is due; None when its severity has no SLA."""
+    days = sla.days(severity)
+    return first_seen + timedelta(days=days) if days is not None else None
+
+
 def due_of(e: QueuedException, sla: Sla, as_of: date) -> Due:
     """`e`'s age on `as_of` (to the day it resolved, if it did), its due date and whether it is overdue:
     open on `as_of` and `as_of` after the due date."""
-    days = sla.days(e.severity)
-    due_on = e.first_seen + timedelta(days=days) if days is not None else None
+    due_on = due_date(sla, e.severity, e.first_seen)
     age_days = ((e.resolved_on or as_of) - e.first_seen).days
     return Due(age_days, due_on, e.status == "open" and due_on is not None and as_of > due_on)

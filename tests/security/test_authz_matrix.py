@@ -65,11 +65,15 @@ COVERED = {"/login", "/logout", "/exceptions/{ident}/actions", "/api/exceptions/
            "/api/corrections", "/corrections/requests/{ref_text}/{decision}",
            "/api/corrections/requests/{ref_text}/{decision}", "/queue/actions", "/api/exceptions/actions",
            "/map-requests", "/api/map-requests", "/map-requests/{ref_text}/{decision}",
-           "/api/map-requests/{ref_text}/{decision}", "/months/{period}/{step}"}
+           "/api/map-requests/{ref_text}/{decision}", "/months/{period}/{step}", "/review/decisions",
+           "/review/decisions/{ref}/{decision_status}"}
 BULK_KINDS = ("ack", "assign", "comment", "resolve")
 # Month-end sign-off: anyone who may act prepares; an approver or an admin reviews (not their own) and reopens.
 MONTH_ALLOWED = {"admin": {"prepare", "review", "reopen"}, "team_member": {"prepare"}, "outsider": {"prepare"},
                  "approver": {"prepare", "review", "reopen"}, "auditor": set(), "no session": set()}
+# The weekly review's decisions: whoever may act on the queue records one and marks one done or dropped.
+DECISION_ALLOWED = {role: {"decide", "done", "dropped"} if role in ("admin", "team_member", "outsider", "approver")
+                    else set() for role in AS}
 # Map requests follow the corrections' roles: who may record a correction may ask for a map row.
 MAP_ALLOWED = {role: {"ask" if k == "correct" else k for k in kinds} for role, kinds in CORRECTION_ALLOWED.items()}
 
@@ -296,6 +300,38 @@ def test_month_signoff(app: FastAPI, fresh: Project, role: str, step: str, monke
     last = entries(fresh)[0]
     assert (last["actor"], last["action"], last["object"], last["outcome"]) == (
         who.name, f"month.{step}", "month:2026-01", "allowed" if allowed else "refused")
+
+
+@pytest.mark.parametrize("kind", ["decide", "done", "dropped"])
+@pytest.mark.parametrize("role", list(AS))
+def test_review_decisions(app: FastAPI, fresh: Project, role: str, kind: str) -> None:
+    """Recording a decision on a pattern at the latest week's review, and marking bob's decision done or dropped."""
+    from tieout.reports.decisions import decide, decisions
+
+    reads = app.state.reads
+    week = reads.latest()
+    pattern = reads.patterns(week).patterns[0].id
+    if kind != "decide":
+        decide(fresh, reads.rules(), pattern, owner="ar", action="chase", due=week, actor="bob", week=week)
+    who = _as(app, fresh, AS[role])
+    audit_before = entries(fresh)
+    response = _post(who, "form", "/review/decisions" if kind == "decide" else f"/review/decisions/D-1/{kind}",
+                     {"pattern": pattern, "week": week.isoformat(), "owner": "ar team", "action": "bill on signature",
+                      "due": week.isoformat(), "note": "ok"})
+    allowed = kind in DECISION_ALLOWED[role]
+    assert response.status_code == _expected_code(allowed, who.name is not None, "form"), response.text[:300]
+    found = [(d.recorded_by, d.status) for d in decisions(fresh)]
+    if kind == "decide":
+        assert found == ([(who.name, None)] if allowed else [])
+    else:
+        assert found == [("bob", kind if allowed else None)]
+    if who.name is None:
+        assert entries(fresh) == audit_before
+        return
+    last = entries(fresh)[0]
+    assert (last["actor"], last["action"], last["object"], last["outcome"]) == (
+        who.name, f"decision.{'record' if kind == 'decide' else kind}", f"pattern:{pattern}",
+        "allowed" if allowed else "refused")
 
 
 @pytest.mark.parametrize("role", list(AS))

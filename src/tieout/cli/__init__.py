@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("tieout.cli.report", "report",
                "Write the daily digest, the weekly review or the month-end audit pack."),
     "resolve": ("tieout.cli.workflow", "resolve", "Resolve an exception with a reason code."),
+    "review": ("tieout.cli.review", "review", "The weekly review's decisions: per pattern an owner, an action and "
+               "a due date; later reviews show the outcome."),
     "rules": ("tieout.cli.rules", "rules", "The mismatch rules: built-in and your own."),
     "run": ("tieout.cli.run", "run",
             "Reconcile one as-of date and store its snapshot (re-running a date replaces it)."),

@@ -1,7 +1,8 @@
 """The reports of the brief's cadence — "run daily, review weekly, audit monthly":
 
 - `daily`: each team's digest (new since the last run, reopened, resolved, P1s first, money at risk);
-- `weekly`: the review (by rule and team, aging, mean time to resolve, recurring patterns, trend);
+- `weekly`: the review (by rule and team, new, recurring, closed by themselves, beyond SLA, corrections, patterns
+  that grew, the decisions of the reviews and what became of them, aging, mean time to resolve, trend);
 - `monthly`: the month-end audit pack (active customers by each system's definition and the bridge between
   them, money at risk, open exceptions and their age, corrections, rule and registry changes, sign-off).
 

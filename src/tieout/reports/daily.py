@@ -27,6 +27,7 @@ from tieout.reports.sections import (
     Section,
     item_columns,
     item_rows,
+    item_subject,
 )
 from tieout.rules.registry import Rule
 
@@ -77,17 +78,8 @@ def daily(project: Project, rules: dict[str, Rule], *, as_of: date | None = None
 
 
 def _section(sheet: str, title: str, columns: list[Column], items: list[dict[str, Any]]) -> Section:
-    rows = item_rows(items, _subject)
+    rows = item_rows(items, item_subject)
     return Section(sheet, title, item_columns(columns, rows), rows)
-
-
-def _subject(i: dict[str, Any]) -> str:
-    parts = [i["canonical_id"] or f"{i['source_system']}:{i['source_id']}"]
-    if i["canonical_id"] and i["source_system"]:
-        parts.append(i["source_system"])
-    if i["field"]:
-        parts.append(i["field"])
-    return " · ".join(parts)
 
 
 def _listed(words: list[str]) -> str:

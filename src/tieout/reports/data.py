@@ -7,12 +7,12 @@ silently show an empty queue). Money stays Decimal; dates stay dates — the ren
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from tieout.config import Project
-from tieout.entity_names import named, names_for, stored_day_of
+from tieout.entity_names import EntityNames, named, names_for, stored_day_of
 from tieout.entity_names import subject as subject_of
 from tieout.errors import NotFound
 from tieout.exposure import at_risk
@@ -70,6 +70,11 @@ class Item:
 def worst_first(items: list[Item]) -> list[Item]:
     """P1s first, then by money at risk; rule and id make the order the same on every run."""
     return sorted(items, key=lambda i: (RANK.get(i.severity, len(RANK)), -i.impact, i.rule, i.id))
+
+
+def week_start(end: date) -> date:
+    """The first of the seven calendar days a weekly review ending on `end` covers."""
+    return end - timedelta(days=6)
 
 
 def report_day(project: Project, as_of: date | None) -> tuple[date, list[date]]:
@@ -164,3 +169,15 @@ def mean(values: list[int]) -> Decimal | None:
 
 def by_team(items: list[Item], team: str | None) -> list[Item]:
     return items if team is None else [i for i in items if i.team == team]
+
+
+def corrections_between(project: Project, start: date, end: date, names: EntityNames) -> list[dict[str, Any]]:
+    """The hand corrections (`tieout correct`) recorded on business days `start` to `end`, oldest first, each
+    with its entity's name from `names`."""
+    from tieout.corrections import corrections_for  # SQLAlchemy only when asked
+
+    return [{"recorded_at": c.recorded_at, "recorded_on": c.recorded_on(project.timezone),
+             "canonical_id": c.canonical_id, "entity_name": names.name(c.canonical_id), "system": c.system,
+             "field": c.field, "source_id": c.source_id, "old_value": c.old_value, "new_value": c.new_value,
+             "reason": c.reason, "who": c.who, "ticket": c.ticket, "seq": c.seq}
+            for c in corrections_for(project, until=end) if c.recorded_on(project.timezone) >= start]

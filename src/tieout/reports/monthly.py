@@ -19,9 +19,17 @@ from tieout.config import Project
 from tieout.entity_names import entity_names, label
 from tieout.errors import BadArgument, NotFound
 from tieout.exposure import at_risk
-from tieout.reports.data import Item, items_until, open_on, worst_first
+from tieout.reports.data import Item, corrections_between, items_until, open_on, worst_first
 from tieout.reports.rollforward import average, customer_lists, daily_counts, roll_forward
-from tieout.reports.sections import ITEM_COLUMNS, Column, Document, Section, item_columns, item_rows
+from tieout.reports.sections import (
+    CORRECTION_COLUMNS,
+    ITEM_COLUMNS,
+    Column,
+    Document,
+    Section,
+    item_columns,
+    item_rows,
+)
 from tieout.rules.registry import Rule
 from tieout.severity import RANK
 from tieout.store import fingerprints, stored_days
@@ -125,9 +133,6 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
     how = bridge_.plan(rules)
     activity = bridge_.load_activity(project, end, rules)
     counts = bridge_.bridge(activity, bridge_.stored_findings(project, end, how), how)
-    from tieout.corrections import corrections_for  # SQLAlchemy only when asked
-
-    corrections = [c for c in corrections_for(project, until=end) if c.recorded_on(project.timezone) >= start]
     # Every entity by name, as on the period's last day: the lists, the bridge, the roll-forward, the corrections.
     daily = daily_counts(project, rules, in_period)
     names = entity_names(project, end)
@@ -151,11 +156,7 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
                      "open_at_start": len(open_on([i for i in items if i.first_seen < start], start))
                      if any(d < start for d in days) else 0,
                      "open_at_end": len(still)},
-        "corrections": [{"recorded_at": c.recorded_at, "recorded_on": c.recorded_on(project.timezone),
-                         "canonical_id": c.canonical_id, "entity_name": names.name(c.canonical_id),
-                         "system": c.system, "field": c.field,
-                         "source_id": c.source_id, "old_value": c.old_value, "new_value": c.new_value,
-                         "reason": c.reason, "who": c.who, "ticket": c.ticket, "seq": c.seq} for c in corrections],
+        "corrections": corrections_between(project, start, end, names),
         "configuration_changes": _changes(project, days, start, end),
         "log_anchors": _anchors(project, start, end),
         "sign_off": {role.lower().replace(" ", "_"): None for role in SIGN_OFF_ROLES},
@@ -264,11 +265,7 @@ def document(report: dict[str, Any]) -> Document:
                     [Column("what", "What"), Column("count", "Exceptions", "int")],
                     [{"what": k.replace("_", " "), "count": v} for k, v in report["activity"].items()]),
             Section("Corrections", "Corrections recorded in the period (tieout correct)",
-                    [Column("recorded_on", "Recorded on", "date"), Column("canonical_id", "Entity"),
-                     Column("entity_name", "Name"),
-                     Column("system", "System"), Column("field", "Field"), Column("old_value", "Old"),
-                     Column("new_value", "New"), Column("reason", "Reason"), Column("who", "Who"),
-                     Column("ticket", "Ticket"), Column("seq", "Log seq", "int")], report["corrections"]),
+                    CORRECTION_COLUMNS, report["corrections"]),
             Section("Rule and registry changes", "Changes to the rules and the ownership registry",
                     [Column("day", "Day", "date"), Column("what", "What changed"), Column("detail", "Detail"),
                      Column("since", "Compared with", "date")], changes["changes"], note=change_note,

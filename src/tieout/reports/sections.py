@@ -56,6 +56,22 @@ ITEM_COLUMNS = [
 RESOLVED_COLUMNS = [c for c in ITEM_COLUMNS if c.key not in ("age_days",)] + [
     Column("resolved_on", "Resolved on", "date"), Column("age_days", "Days open", "int")]
 ORIGINAL_COLUMN = Column("original", "Original amount", "amount")
+# A hand correction (tieout.reports.data.corrections_between), in the month-end pack and the weekly review.
+CORRECTION_COLUMNS = [
+    Column("recorded_on", "Recorded on", "date"), Column("canonical_id", "Entity"), Column("entity_name", "Name"),
+    Column("system", "System"), Column("field", "Field"), Column("old_value", "Old"), Column("new_value", "New"),
+    Column("reason", "Reason"), Column("who", "Who"), Column("ticket", "Ticket"), Column("seq", "Log seq", "int"),
+]
+
+
+def item_subject(i: dict[str, Any]) -> str:
+    """`C00042 · billing · legal_name`: a report item's entity (or record), system and field."""
+    parts = [i["canonical_id"] or f"{i['source_system']}:{i['source_id']}"]
+    if i["canonical_id"] and i["source_system"]:
+        parts.append(i["source_system"])
+    if i["field"]:
+        parts.append(i["field"])
+    return " · ".join(parts)
 
 
 def item_rows(items: list[dict[str, Any]], subject: Callable[[dict[str, Any]], str]) -> list[dict[str, Any]]:

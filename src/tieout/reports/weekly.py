@@ -11,10 +11,25 @@ from datetime import date, timedelta
 from typing import Any
 
 from tieout.config import Project
+from tieout.entity_names import entity_names
 from tieout.exposure import at_risk
 from tieout.patterns import patterns
-from tieout.reports.data import Item, aging, by_team, items_until, mean, open_on, report_day
+from tieout.reports.data import (
+    Item,
+    aging,
+    by_team,
+    corrections_between,
+    items_until,
+    mean,
+    open_on,
+    report_day,
+    week_start,
+)
+from tieout.reports.decision_outcomes import decision_rows
+from tieout.reports.pattern_weeks import PatternWeek, pattern_weeks
+from tieout.reports.review_sections import review_sections
 from tieout.reports.sections import Column, Document, Section
+from tieout.reports.week_events import aged_beyond_sla, closed_by_themselves, new_this_week
 from tieout.rules.registry import Rule
 from tieout.timeline import causes, episodes
 
@@ -62,8 +77,15 @@ def _trend(items: list[Item], days: list[date], end: date, rules: dict[str, Rule
 
 def weekly(project: Project, rules: dict[str, Rule], *, as_of: date | None = None, team: str | None = None
            ) -> dict[str, Any]:
+    return weekly_review(project, rules, as_of=as_of, team=team)[0]
+
+
+def weekly_review(project: Project, rules: dict[str, Rule], *, as_of: date | None = None, team: str | None = None
+                  ) -> tuple[dict[str, Any], list[PatternWeek]]:
+    """The weekly report, and every pattern of its week with its new occurrences (what the web's Review page
+    records decisions on)."""
     end, days = report_day(project, as_of)
-    start = end - timedelta(days=6)
+    start = week_start(end)
     # The items and the patterns are read off the same episodes and causes: read once (the causes are the
     # ownership breaks of every first day, replayed from the source history).
     found = episodes(project, until=end)
@@ -72,7 +94,8 @@ def weekly(project: Project, rules: dict[str, Rule], *, as_of: date | None = Non
     still = open_on(items, end)
     grouped = patterns(project, rules, as_of=end, found=found, why=why)
     top = [p for p in grouped.patterns if p.recurring][:TOP_PATTERNS] or grouped.patterns[:TOP_PATTERNS]
-    return {
+    weeks = pattern_weeks(grouped.patterns, start=start, end=end)
+    report = {
         "report": "weekly",
         "as_of": end,
         "week": {"start": start, "end": end},
@@ -94,7 +117,17 @@ def weekly(project: Project, rules: dict[str, Rule], *, as_of: date | None = Non
                       "recurring_weeks": p.recurring_weeks, "money_at_risk": p.money_at_risk,
                       "last_new": p.last_new, "sentence": p.sentence} for p in top],
         "trend": _trend(items, days, end, rules),
+        # The review's sections (issue 16): what happened this week, and what the team decided before.
+        "new_this_week": new_this_week(items, start, end),
+        "recurring": [w.as_dict() for w in weeks if w.new_this_week > 0],
+        "closed_by_themselves": closed_by_themselves(project, items, found, why, start, end),
+        "aged_beyond_sla": aged_beyond_sla(items, project.sla, end),
+        # Corrections are about entities, which no team owns: not filtered by --team.
+        "corrections": corrections_between(project, start, end, entity_names(project, end)),
+        "patterns_grew": [w.as_dict() for w in weeks if w.grew],
+        "decisions": decision_rows(project, rules, end=end, weeks=weeks),
     }
+    return report, weeks
 
 
 def document(report: dict[str, Any]) -> Document:
@@ -110,12 +143,14 @@ def document(report: dict[str, Any]) -> Document:
         title=f"Weekly review{scope} — {week['start']} to {week['end']}",
         facts=[("Week", f"{week['start']} to {week['end']}", "text"), ("New", s["new"], "int"),
                ("Reopened", s["reopened"], "int"), ("Resolved", s["resolved"], "int"),
-               ("Still open", s["open"], "int"), (f"Money at risk ({cur})", s["money_at_risk"], "money")],
+               ("Still open", s["open"], "int"), ("Beyond SLA", len(report["aged_beyond_sla"]), "int"),
+               (f"Money at risk ({cur})", s["money_at_risk"], "money")],
         sections=[
             Section("By rule and team", "New, resolved and still open, by rule and team",
                     [Column("rule", "Rule"), Column("team", "Team"), Column("new", "New", "int"),
                      Column("resolved", "Resolved", "int"), Column("open", "Open", "int"),
                      Column("money_at_risk", f"Money at risk ({cur})", "money")], report["by_rule_team"]),
+            *review_sections(report),
             Section("Aging", "Open exceptions by age (days since first seen)",
                     [Column("bucket", "Age (days)"), Column("open", "Open", "int"),
                      Column("money_at_risk", f"Money at risk ({cur})", "money")], report["aging"], chart="aging"),

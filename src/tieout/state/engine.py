@@ -32,7 +32,7 @@ WRITE = "tieout_write"
 _MIGRATION_LOCK = 0x7469656F7574
 # The newest revision in migrations/versions/ (a test keeps the two in step). A database already there is
 # opened without loading Alembic at all, which costs a run a third of a second.
-HEAD_REVISION = "0008_month_signoffs"
+HEAD_REVISION = "0009_pattern_decisions"
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()

@@ -275,3 +275,29 @@ month_signoffs = Table(
     Index("ux_month_signoffs_period_seq", "period", "seq", unique=True),
     sqlite_autoincrement=True,
 )
+
+# The weekly review's decisions (migration 0009): per pattern (`tieout patterns` id), the week of the review it was
+# taken at (named by the review's last day, a reconciled day), who owns it, the action and its due date. A
+# decision is recorded once; later it may be marked done or dropped, once (an UPDATE that only matches a row
+# without a status), so the reviews after it can tell what happened.
+DECISION_STATUSES = ("done", "dropped")
+pattern_decisions = Table(
+    "pattern_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pattern_id", String(64), nullable=False),
+    Column("week", Date, nullable=False),
+    Column("owner", String(100), nullable=False),
+    Column("action", Text, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("recorded_by", String(100), nullable=False),
+    Column("os_user", String(100)),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(10)),
+    Column("status_by", String(100)),
+    Column("status_at", DateTime(timezone=True)),
+    Column("status_note", Text),
+    CheckConstraint("status IN ('done', 'dropped')", name="status"),
+    Index("ix_pattern_decisions_pattern_id", "pattern_id"),
+    Index("ix_pattern_decisions_week", "week"),
+    sqlite_autoincrement=True,
+)

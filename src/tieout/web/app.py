@@ -52,7 +52,7 @@ def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30,
     page and API call needs a session (`/login`); sessions end after `idle_minutes` without a request.
     `auth=False` serves one anonymous read-only user (tests, embedding): every write is refused. `clock` is
     what sessions and the sign-in throttle take as now (tests move it instead of sleeping)."""
-    from tieout.web import api, bulk, corrections, downloads, flow, mapping, months, pages, signin
+    from tieout.web import api, bulk, corrections, downloads, flow, mapping, months, pages, review, signin
     from tieout.web.headers import SecurityHeaders
 
     # No documentation pages: FastAPI's load Swagger UI or ReDoc from a CDN. The OpenAPI document is served
@@ -86,6 +86,7 @@ def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30,
     app.include_router(downloads.router)
     app.include_router(mapping.router)
     app.include_router(months.router)
+    app.include_router(review.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     _errors(app)
