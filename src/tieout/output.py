@@ -205,3 +205,40 @@ class FittingTable:
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         yield self.fitted(console, options.max_width)
+
+    def plain(self, width: int) -> str | None:
+        """The table as rich prints it without a terminal (no colour), when every column fits at its natural
+        width: written here, line by line, because rich lays out and measures every cell (most of `tieout
+        entities`' second for its 900 rows). None when rich must lay it out: a column to drop or wrap, a
+        title wider than the table, a cell rich would style or expand (the caller's own Text, a tab)."""
+        from rich.cells import cell_len
+
+        texts = [["" if v is None else for_terminal(str(v)) for v in row] for row in self.rows]
+        # rich's wrapping strips a cell's leading and trailing spaces and treats other whitespace its own way
+        if not self.rows or any(type(v).__module__.startswith("rich") for row in self.rows for v in row) \
+                or any(t != " ".join(t.split()) for row in texts for t in row):
+            return None
+        widths = [max([cell_len(c), *(cell_len(row[i]) for row in texts)]) for i, c in enumerate(self.columns)]
+        total = sum(widths) + 3 * len(widths) - 1
+        title = for_terminal(self.title)
+        if not self.fits_unmeasured(dict(zip(self.columns, widths, strict=True)), list(self.columns), width) \
+                or cell_len(title) > total or title != " ".join(title.split()):
+            return None
+        last = len(widths) - 1
+
+        def line(cells: list[str], bar: str) -> str:
+            out = []
+            for i, (column, text) in enumerate(zip(self.columns, cells, strict=True)):
+                pad = " " * (widths[i] - cell_len(text))
+                body = pad + text if column in self.right else text + pad
+                out.append(("" if i == 0 else " ") + body + ("" if i == last else " "))
+            return bar + bar.join(out) + bar
+
+        def rule(left: str, fill: str, cross: str, right: str) -> str:
+            return left + cross.join(fill * (w + (i > 0) + (i < last)) for i, w in enumerate(widths)) + right
+
+        return "\n".join([
+            title + " " * (total - cell_len(title)),
+            rule("┏", "━", "┳", "┓"), line(list(self.columns), "┃"), rule("┡", "━", "╇", "┩"),
+            *(line(row, "│") for row in texts), rule("└", "─", "┴", "┘"),
+        ]) + "\n"
