@@ -30,6 +30,7 @@ from tieout.web.mapping import entity_mapping_context, mapping_context
 from tieout.web.queue import (
     AGE_LABELS,
     NO_FLOW,
+    PAGE_ROWS,
     SORTS,
     VIEWS,
     Filters,
@@ -76,7 +77,7 @@ def queue_page(request: Request, user: User, *, bulk: BulkReport | None = None, 
                    flows=flow, no_flow=NO_FLOW, view=view, views=VIEWS, bulk=bulk or done_report(request),
                    total=at_risk(still, reads.rules()), open_shown=len(still),
                    currency=reads.project.reporting_currency, sorts=SORTS, age_labels=AGE_LABELS, panel=PANEL,
-                   as_of=day, days=reads.days(), **bulk_choices(reads.project, user))
+                   as_of=day, days=reads.days(), page_rows=PAGE_ROWS, **bulk_choices(reads.project, user))
 
 
 @router.get("/exceptions/{ident}", name="exception")

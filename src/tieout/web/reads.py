@@ -90,6 +90,17 @@ class Reads:
         return self._cached(("exceptions", as_of), lambda: with_names(
             self.project, exceptions(self.project, self.rules(), as_of=as_of, status="all"), as_of))
 
+    def ordered(self, as_of: date | None, order: str, day: date) -> list[QueuedException]:
+        """`exceptions(as_of)` in one of the queue's sort orders (tieout.web.queue.SORTS) as of `day`: sorted once
+        per reading of the exceptions (the list is kept beside its order, so that the order is only ever served
+        for that very list)."""
+        from tieout.web.queue import sort
+
+        every = self.exceptions(as_of)
+        held, ordered = self._cached(("ordered", as_of, order, day, id(every)),
+                                     lambda: (every, sort(order, every, day)))
+        return ordered if held is every else sort(order, every, day)
+
     def patterns(self, as_of: date | None = None) -> Report:
         """`tieout patterns` as of `as_of` (default: the latest stored day), every episode counted."""
         from tieout.patterns import patterns
