@@ -8,7 +8,7 @@ other filter applied, so each number says how many rows clicking that value woul
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from tieout.severity import RANK
 from tieout.timeline import STATUSES, QueuedException
 
 if TYPE_CHECKING:
-    from tieout.workflow.core import Status
+    from tieout.workflow.core import Status, Target
 
 CLASSIFICATIONS = ("pending", "structural", "timing", "ownership")
 # Days from first seen to the as-of day (or to resolved_on, for a resolved exception): lower, upper bound.
@@ -91,12 +91,33 @@ def flow_of(st: Status) -> Flow:
     return Flow(state if state in WORKFLOW_STATES else "open", st.assignee, st.suppressed_until, st.version)
 
 
-def flows(project: Project, found: Iterable[QueuedException]) -> dict[str, Flow]:
+def flows(project: Project, found: Iterable[QueuedException] | Mapping[str, QueuedException]) -> dict[str, Flow]:
     """The workflow of each exception anybody acted on, by id (the others have NO_FLOW): read afresh for every
     request — it changes with every action, unlike the store's cached readings."""
-    from tieout.workflow import statuses, target_of
+    from tieout.workflow import statuses
 
-    return {ident: flow_of(st) for ident, st in statuses(project, (target_of(e) for e in found)).items()}
+    return {ident: flow_of(st) for ident, st in statuses(project, _Targets(found)).items()}
+
+
+class _Targets(Mapping[str, "Target"]):
+    """The exceptions by id as workflow targets, each made when the workflow asks for it (only the few acted on)."""
+
+    def __init__(self, found: Iterable[QueuedException] | Mapping[str, QueuedException]) -> None:
+        self._by_id = found if isinstance(found, Mapping) else {e.id: e for e in found}
+
+    def __getitem__(self, ident: str) -> Target:
+        from tieout.workflow import target_of
+
+        return target_of(self._by_id[ident])
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._by_id
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
 
 
 def age(e: QueuedException, as_of: date) -> int:
