@@ -37,9 +37,9 @@ ENDPOINTS = {
     "queue page, first page": "/",
     "queue page, filtered": "/?view=all&severity=P1&severity=P2&team={team}",
     "queue page, sorted by age": "/?view=all&sort=age",
-    "api, first page": "/api/exceptions?limit=100",
-    "api, filtered": "/api/exceptions?limit=100&severity=P1&severity=P2&team={team}",
-    "api, sorted by age": "/api/exceptions?limit=100&sort=age",
+    "api, first page": "/api/exceptions?limit=50",
+    "api, filtered": "/api/exceptions?limit=50&severity=P1&severity=P2&team={team}",
+    "api, sorted by age": "/api/exceptions?limit=50&sort=age",
 }
 
 
