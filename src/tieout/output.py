@@ -41,7 +41,30 @@ def _plain(value: Any) -> Any:
 
 def to_json(value: Any, *, indent: int | None = 1) -> str:
     """JSON with Decimals as exact JSON numbers and dates as ISO strings."""
-    return _TOKEN_RE.sub(r"\1", json.dumps(_plain(value), indent=indent, ensure_ascii=False))
+    plain = _plain(value)
+    text = _records(plain) if indent == 1 else None
+    return _TOKEN_RE.sub(r"\1", text if text is not None else json.dumps(plain, indent=indent, ensure_ascii=False))
+
+
+_SCALARS = (str, int, float, bool, type(None))
+# json's C encoder, with a line break and the record's indent as its item separator: a flat record in the layout
+# `json.dumps(..., indent=1)` gives it inside a list.
+_FLAT = json.JSONEncoder(ensure_ascii=False, separators=(",\n  ", ": "))
+
+
+def _records(value: Any) -> str | None:
+    """`json.dumps(value, indent=1)` for a list of records (dicts), written with the C encoder: with an indent,
+    json encodes in Python, a second for the 23,000 exceptions of a day at a million companies. A record holding
+    a list or a mapping is encoded as json does it; anything but a list of dicts is left to json (None)."""
+    if not isinstance(value, list) or not value or not all(isinstance(r, dict) for r in value):
+        return None
+    parts = []
+    for record in value:
+        if record and all(isinstance(v, _SCALARS) for v in record.values()):
+            parts.append("{\n  " + _FLAT.encode(record)[1:-1] + "\n }")
+        else:  # nested values: json's own layout, one level in
+            parts.append(json.dumps(record, indent=1, ensure_ascii=False).replace("\n", "\n "))
+    return "[\n " + ",\n ".join(parts) + "\n]"
 
 
 def csv_cell(value: Any) -> Any:
