@@ -60,7 +60,8 @@ def _records(value: Any) -> str | None:
         return None
     parts = []
     for record in value:
-        if record and all(isinstance(v, _SCALARS) for v in record.values()):
+        # an empty list or mapping is `[]` / `{}` in both layouts (an exception's `ownership_edits`, mostly)
+        if record and all(isinstance(v, _SCALARS) or (not v and isinstance(v, list | dict)) for v in record.values()):
             parts.append("{\n  " + _FLAT.encode(record)[1:-1] + "\n }")
         else:  # nested values: json's own layout, one level in
             parts.append(json.dumps(record, indent=1, ensure_ascii=False).replace("\n", "\n "))
