@@ -82,7 +82,8 @@ class Reads:
         return self._cached(key, read, views=True)
 
     def days(self) -> list[date]:
-        return stored_days(self.project)
+        # read once per version of the manifest: a page asks for the days and the latest one several times
+        return list(self._cached(("days",), lambda: stored_days(self.project)))
 
     def latest(self) -> date | None:
         days = self.days()
