@@ -18,7 +18,6 @@ from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from tieout.config import Project
@@ -64,9 +63,14 @@ class Episode:
         return {name: getattr(self, name) for name in _field_names(type(self))}
 
 
-@cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 @dataclass(frozen=True)
