@@ -58,7 +58,7 @@ def _build(project: Path, companies: int, days: int) -> None:
     import duckdb
 
     from tieout.config import load_project
-    from tieout.store import breaks
+    from tieout.ownership.breaks import edits_by_day
     from tieout.store.days import commit_day
     from tieout.store.lock import run_lock
 
@@ -74,7 +74,7 @@ def _build(project: Path, companies: int, days: int) -> None:
                                ).to_arrow_table()
             start = time.perf_counter()
             commit_day(p, START + timedelta(days=k), findings,
-                       find_breaks=lambda wanted, stored: breaks.find(p, wanted, stored))
+                       find_breaks=lambda wanted, stored: edits_by_day(p, wanted, stored))
             seconds.append(time.perf_counter() - start)
             print(f"  day {k + 1}: {findings.num_rows} findings, committed in {seconds[-1]:.2f} s", file=sys.stderr)
     print(f"commits: first {seconds[0]:.2f} s, median {statistics.median(seconds):.2f} s, last {seconds[-1]:.2f} s")

@@ -65,6 +65,15 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def reader() -> duckdb.DuckDBPyConnection:
+    """`connect`, for reading stored files that several queries of the same piece of work scan again (a day's
+    replay and a record's versions scan the same chain of history files once per table): their Parquet footers
+    are read once per connection instead of once per query."""
+    con = connect()
+    con.execute("SET parquet_metadata_cache = true")
+    return con
+
+
 _scratch: duckdb.DuckDBPyConnection | None = None
 
 

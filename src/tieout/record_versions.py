@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from tieout.config import Project
-from tieout.db import connect
+from tieout.db import reader
 from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
 from tieout.store import open_day, source_history, stored_days
@@ -192,7 +192,7 @@ def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
         why = (f"{day} is the first reconciled day: nothing is stored before it to compare with" if first else
                f"the stored source history of {day} does not follow on from {previous} (the next run repairs it)")
         return FirstDay(day=day, previous=previous, unavailable=why, changes=[])
-    con = connect()
+    con = reader()
     try:
         ids: dict[str, set[str]] = {}
         if subject.canonical_id is None:
@@ -256,7 +256,7 @@ def record_history(project: Project, ident: str) -> dict[str, Any] | None:
     if not days:
         return None
     latest = days[-1]
-    con = connect()
+    con = reader()
     try:
         system, _, source_id = ident.partition(":")
         if system in SYSTEMS and source_id:

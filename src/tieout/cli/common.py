@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from tieout.config import Project, load_project
+from tieout.output import FittingTable
 
 
 class IsoDate(click.ParamType):
@@ -48,10 +49,18 @@ def interactive() -> bool:
 
 
 def echo_rich(renderable: Any) -> None:
-    from rich.console import Console
-
     # A terminal gets its own width; a pipe or a log file the whole table rather than one squeezed to 80
     # columns (COLUMNS is no guide there: test runners and cron set it), unless TIEOUT_WIDTH says how wide.
     asked = os.environ.get("TIEOUT_WIDTH", "")
-    width = int(asked) if asked.isdigit() else None if sys.stdout.isatty() else 240
+    terminal = sys.stdout.isatty()
+    width = int(asked) if asked.isdigit() else None if terminal else 240
+    # (FORCE_COLOR: rich colours a pipe too, which only rich does)
+    if not terminal and width is not None and isinstance(renderable, FittingTable) \
+            and not os.environ.get("FORCE_COLOR"):
+        text = renderable.plain(width)  # what rich would print, without rich laying out every cell
+        if text is not None:
+            sys.stdout.write(text)
+            return
+    from rich.console import Console
+
     Console(soft_wrap=False, width=width).print(renderable)

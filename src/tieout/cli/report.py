@@ -54,7 +54,10 @@ def report(kind: str, project_dir: Path, period: str | None, as_of: date | None,
 
 def _signed_pack(project: Project, kind: str, period: str | None, fmt: str) -> bytes | None:
     """A closed month's pack as it was signed (tieout.month_close), byte for byte; None otherwise."""
-    if kind != "monthly" or period is None:
+    from tieout.state.location import may_exist
+
+    # No state database, no signature: the month is open, and SQLAlchemy is not worth importing to say so.
+    if kind != "monthly" or period is None or not may_exist(project):
         return None
     from tieout.month_close import frozen_pack, month_state
 

@@ -10,29 +10,36 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from tieout.config import Project
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from tieout.corrections.fields import FieldSpec
     from tieout.corrections.log import Correction
 
-SCHEMA = pa.schema([
-    ("seq", pa.int64()),
-    ("recorded_at", pa.timestamp("us")),  # UTC
-    ("recorded_on", pa.date32()),  # the business date (project time zone) it was recorded on
-    ("canonical_id", pa.string()),
-    ("source_system", pa.string()),
-    ("source_id", pa.string()),
-    ("field", pa.string()),
-    ("kind", pa.string()),
-    ("old_value", pa.string()),
-    ("new_value", pa.string()),
-    ("reason", pa.string()),
-    ("who", pa.string()),
-    ("ticket", pa.string()),
-])
+
+def _schema() -> pa.Schema:
+    """The staged corrections' columns (pyarrow only once a run loads them: reads that find an exception's
+    causes import this module without loading any)."""
+    import pyarrow as pa
+
+    return pa.schema([
+        ("seq", pa.int64()),
+        ("recorded_at", pa.timestamp("us")),  # UTC
+        ("recorded_on", pa.date32()),  # the business date (project time zone) it was recorded on
+        ("canonical_id", pa.string()),
+        ("source_system", pa.string()),
+        ("source_id", pa.string()),
+        ("field", pa.string()),
+        ("kind", pa.string()),
+        ("old_value", pa.string()),
+        ("new_value", pa.string()),
+        ("reason", pa.string()),
+        ("who", pa.string()),
+        ("ticket", pa.string()),
+    ])
 
 
 def load(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> int:
@@ -54,7 +61,9 @@ def load(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> int:
          "new_value": c.new_value, "reason": c.reason, "who": c.who, "ticket": c.ticket}
         for c in recorded
     ]
-    con.register("staged_corrections", pa.Table.from_pylist(rows, schema=SCHEMA))
+    import pyarrow as pa
+
+    con.register("staged_corrections", pa.Table.from_pylist(rows, schema=_schema()))
     try:
         con.execute("CREATE OR REPLACE TABLE corrections AS SELECT * FROM staged_corrections")
     finally:

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import count
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
-import pyarrow as pa
 
 from tieout.db import connect
 from tieout.engines.base import Engine, EngineError, NotOneStatement
 from tieout.sql import literal, quote_name
+
+if TYPE_CHECKING:  # tables are pyarrow's, but the rules' metadata is read without it
+    import pyarrow as pa
 
 # Exact division of money: round half up to four decimals in integer arithmetic, because DuckDB turns
 # DECIMAL / DECIMAL into a DOUBLE.

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from ..errors import InputError
 from ..sources.diagnose import locate_unreadable, read_first_line
 from ..systems import SYSTEMS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 COLUMNS = ("canonical_id", "source_system", "source_id", "effective_from", "effective_to", "notes")
 REQUIRED = COLUMNS[:5]  # notes may be left out of a hand-written map

@@ -21,7 +21,6 @@ wrong key). `strlen(x) = length(x)` (bytes = characters) is the cheap ASCII test
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
 import tieout.entities.normalise as n
 from tieout.sql import literal
@@ -42,6 +41,8 @@ def fold_non_ascii(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     """).fetchall()
     if not rows:
         return 0
+    import pyarrow as pa
+
     values = [r[0] for r in rows]
     folded = pa.table(
         {
@@ -117,6 +118,8 @@ def install_normalisers(con: duckdb.DuckDBPyConnection) -> None:
         return
     except duckdb.CatalogException:
         pass
+    import pyarrow as pa  # only here and in fold_non_ascii: a read that opens a day without normalisers skips it
+
     nodes, exceptions = psl_tables()
     free_mail = sorted(n.free_mail_domains())
     tables = {

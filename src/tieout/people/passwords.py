@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 # 2^14 × 8 × 128 bytes = 16 MiB and ~50 ms per check: slow for guessing, fine for a login.
 N, R, P = 2**14, 8, 1
@@ -32,5 +33,8 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(found.hex(), digest)
 
 
-# Checked against when the user does not exist, so an unknown name costs as long as a wrong password.
-DUMMY_HASH = hash_password(secrets.token_hex(8))
+@cache
+def dummy_hash() -> str:
+    """Checked against when the user does not exist, so an unknown name costs as long as a wrong password.
+    Made at the first sign-in, not at import: a command that only reads should not spend 50 ms hashing."""
+    return hash_password(secrets.token_hex(8))

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from tieout import state
 from tieout.config import Project
 from tieout.errors import BadArgument, NotFound
-from tieout.people.passwords import DUMMY_HASH, check_password, hash_password
+from tieout.people.passwords import check_password, dummy_hash, hash_password
 from tieout.state.tables import ROLES, sessions, users
 
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
@@ -140,6 +140,6 @@ def is_user(connection: Connection, name: str) -> bool:
 def verify_login(connection: Connection, name: str, password: str) -> User | None:
     row = connection.execute(select(users).where(users.c.name == name, users.c.disabled.is_(False))).first()
     if row is None:
-        check_password(password, DUMMY_HASH)  # the same time as a wrong password: no user enumeration
+        check_password(password, dummy_hash())  # the same time as a wrong password: no user enumeration
         return None
     return _user(row) if check_password(password, row.password_hash) else None

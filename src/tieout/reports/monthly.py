@@ -167,11 +167,14 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
 def _signed(project: Project, report: dict[str, Any], label: str) -> dict[str, Any]:
     """`report` with who prepared and reviewed its month (tieout.month_close) and, for a month closed and then
     reopened, its figures against the ones signed (`adjustments`)."""
-    from tieout.month_close import adjustments, month_state
+    from tieout.state.location import may_exist
 
-    if " to " in label:  # a month to date is never signed
+    # A month to date is never signed; without a state database nothing is, and SQLAlchemy need not load to say so.
+    if " to " in label or not may_exist(project):
         report["adjustments"] = None
         return report
+    from tieout.month_close import adjustments, month_state
+
     month = month_state(project, label)
     report["sign_off"].update(month.sign_off())
     report["adjustments"] = adjustments(project, month, report)

@@ -31,10 +31,9 @@ import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 import tieout.store.breaks as breaks
 import tieout.store.episodes as episodes
@@ -55,6 +54,9 @@ from tieout.store.manifest import (
     reading,
     write_manifest,
 )
+
+if TYPE_CHECKING:  # pyarrow only where a day is written or a table returned: reads never load it
+    import pyarrow as pa
 
 # A day's changes, the checkpoint, the stored timeline (tieout.store.episodes), the ownership breaks
 # (tieout.store.breaks): content-named, immutable.
@@ -135,6 +137,8 @@ def _write_file(con: duckdb.DuckDBPyConnection, project: Project, name: str, sel
     if target.is_file():
         return
     tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
+    import pyarrow.parquet as pq
+
     try:
         pq.write_table(con.sql(select, params=params).to_arrow_table(), tmp)
         with open(tmp, "rb") as f:
@@ -244,6 +248,8 @@ def legacy_days(project: Project) -> list[tuple[date, Path]]:
 def convert_legacy(project: Project) -> None:
     """Schema 3: turn each full day file of the old layout into a changes file, then remove the old files.
     Re-running it after a crash redoes the same commits (content-named files, identical manifest)."""
+    import pyarrow.parquet as pq
+
     old = legacy_days(project)
     for day, path in old:
         commit_day(project, day, pq.read_table(path))

@@ -17,7 +17,7 @@ import duckdb
 
 import tieout.store.source_history as source_history
 from tieout.config import Project
-from tieout.db import connect
+from tieout.db import reader
 from tieout.entities import install_normalisers
 from tieout.entities.resolver import SOURCE_RECORDS_DDL
 from tieout.errors import NotFound, StoreError
@@ -71,7 +71,7 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
         raise StoreError(f"{source_history.history_dir(project)}: the source history of {day} is missing or "
                          "broken, so its records cannot be read from the store (the next run repairs what its "
                          "exports still allow)")
-    con = connect()
+    con = reader()
     try:
         for table in wanted:
             _create(con, table)

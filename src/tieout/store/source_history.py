@@ -37,21 +37,22 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from tieout.config import Project
-from tieout.db import connect
+from tieout.db import connect, scratch
 from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
 from tieout.sql import literal, quote_name
+
+if TYPE_CHECKING:  # pyarrow only where a history file is written: reads never load it
+    import pyarrow as pa
 
 RESOLUTION_COLUMNS = ("source_system", "source_id", "canonical_id", "status", "resolved_by", "matched_key",
                       "candidates")
@@ -134,13 +135,15 @@ def read_meta(path: Path) -> Meta | None:
 
 def _read_meta(path: Path) -> Meta | None:
     try:
-        kv = pq.read_schema(path).metadata or {}
-        base = kv[b"tieout_base"].decode()
-        base_tokens = json.loads(kv[b"tieout_base_tokens"])
-        tokens = json.loads(kv[b"tieout_tokens"])
+        with scratch() as con:
+            kv = dict(con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
+                                  [str(path)]).fetchall())
+        base = kv["tieout_base"]
+        base_tokens = json.loads(kv["tieout_base_tokens"])
+        tokens = json.loads(kv["tieout_tokens"])
         # Files written before windows were recorded store every removal explicitly: no window to apply.
-        window = json.loads(kv.get(b"tieout_window", b"{}"))
-    except (OSError, KeyError, ValueError, pa.ArrowException):
+        window = json.loads(kv.get("tieout_window", "{}"))
+    except (OSError, KeyError, ValueError, duckdb.Error):
         return None
     day = date.fromisoformat(path.name.lstrip(".")[:10])
     return Meta(day, date.fromisoformat(base) if base else None, base_tokens, tokens, window)
@@ -168,7 +171,7 @@ def current(table: str, parts: Iterable[str] | None = None) -> str:
     return f"(SELECT {_cols(table)}, {_hash(table)} AS __h FROM {table}{where})"
 
 
-def _replay(table: str, chain: list[Path], metas: dict[date, Meta]) -> str:
+def _replay(table: str, chain: list[Path], metas: Mapping[date, Meta]) -> str:
     """A day's rows of `table`, replayed from its chain of history files (baseline first): each row's latest
     version, unless removed — or, for a windowed table, older than the window of a later day of the chain (it
     left the window then; had it come back, a later version would say so)."""
@@ -313,6 +316,9 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
     Why not one DuckDB COPY of a UNION ALL: each row carries two struct columns per table, all but one pair
     NULL, and DuckDB's writer spends minutes on those NULLs for a baseline at a million companies (45 M rows:
     174 s, against 45 s here, measured side by side); pyarrow's writer takes them from a template array."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     fields: list[pa.Field] = []
     for table in TABLES:
         # Column types from an empty projection of the table's rows (cheap for any relation).
@@ -353,7 +359,27 @@ def _metas(project: Project) -> dict[date, Meta]:
     return out
 
 
-def chain(metas: dict[date, Meta], project: Project, day: date | None) -> list[Path] | None:
+class _OnDemand(Mapping[date, Meta]):
+    """Every history file's meta by day, each footer read when asked for: a read of the latest day needs its
+    own only (its rows are in the state files), where reading them all costs a few ms a stored day."""
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    def __getitem__(self, day: date) -> Meta:
+        m = read_meta(history_path(self._project, day))
+        if m is None or m.day != day:
+            raise KeyError(day)
+        return m
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(_metas(self._project))
+
+    def __len__(self) -> int:
+        return len(_metas(self._project))
+
+
+def chain(metas: Mapping[date, Meta], project: Project, day: date | None) -> list[Path] | None:
     """The history files whose replay gives `day`'s rows (baseline first); None if a link is missing."""
     if day is None:
         return []
@@ -447,25 +473,28 @@ def day_relations(project: Project, day: date) -> dict[str, str | None] | None:
     """Per table, a relation (SQL) of stored `day`'s rows with their hash (`__h`): the latest state's files
     where their token is the day's, else the replay of the day's chain; None for a table with no rows in the
     state, and None altogether if the day's history is missing or broken. What `tieout.store.open_day` loads."""
-    return _base_rels(project, _metas(project), day)
+    return _base_rels(project, _OnDemand(project), day)
 
 
-def _base_rels(project: Project, metas: dict[date, Meta], base: date) -> dict[str, str | None] | None:
+def _base_rels(project: Project, metas: Mapping[date, Meta], base: date) -> dict[str, str | None] | None:
     """Relations of the base day's rows: the state files where their token matches, else the replay; None if
     the base day's history is missing or broken."""
     m = metas.get(base)
     if m is None:
         return None
     state = _read_latest(project)
-    files = chain(metas, project, base)
+    files: list[Path] | None = None
+    walked = False  # the chain is walked only for a table the state does not hold (a day before the latest)
     out: dict[str, str | None] = {}
     for table in TABLES:
         if state.token(table) == m.tokens.get(table):
             out[table] = state.rel(project, table, state.parts[table])
-        elif files is not None:
-            out[table] = _replay(table, files, metas)
-        else:
+            continue
+        if not walked:
+            files, walked = chain(metas, project, base), True
+        if files is None:
             return None
+        out[table] = _replay(table, files, metas)
     return out
 
 

@@ -23,7 +23,7 @@ from tieout.output import to_json
 from tieout.story import exception_record
 from tieout.web.auth import CurrentUser, current_user
 from tieout.web.fields import OwnedFields
-from tieout.web.queue import parse_as_of
+from tieout.web.queue import count, parse_as_of
 from tieout.web.queue_view import read_view
 from tieout.web.reads import Reads
 
@@ -67,12 +67,17 @@ def list_exceptions(
     view: Annotated[str, Query(description="all (every team's) or mine (the signed-in user's teams, assigned "
                                            "to them or to nobody)")] = "all",
     pattern: Annotated[str | None, Query(description="only the exceptions of this `tieout patterns` id")] = None,
+    limit: Annotated[str | None, Query(description="at most this many exceptions (a page; default: every one)")]
+    = None,
+    offset: Annotated[str, Query(description="leave out this many first (the pages before)")] = "0",
 ) -> JSON:
     """The keys of `tieout exceptions --format json`, in its order (`age_days`, `due_on` and `overdue`
     included); `impact` an exact decimal number. The parameters above document the query string; it is parsed
-    once, by the queue's own `Filters.parse`."""
+    once, by the queue's own `Filters.parse` (`limit` and `offset` here: they page the list it gives)."""
     found = read_view(request, user, default_view="all")
-    return _json([{**exception_record(e), **found.due[e.id].as_dict()} for e in found.shown])
+    start = count("offset", offset)
+    end = None if limit is None else start + count("limit", limit, least=1)
+    return _json([{**exception_record(e), **found.due[e.id].as_dict()} for e in found.shown[start:end]])
 
 
 @router.get("/exceptions/{ident}", summary="One exception's story")

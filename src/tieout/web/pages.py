@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from tieout.due import due_of
 from tieout.errors import NotFound
-from tieout.exposure import at_risk
 from tieout.links import record_url
 from tieout.ownership.catalogue import CONDITIONS
 from tieout.ownership.doc import TITLE, handoffs, mermaid, rows
@@ -30,13 +29,13 @@ from tieout.web.mapping import entity_mapping_context, mapping_context
 from tieout.web.queue import (
     AGE_LABELS,
     NO_FLOW,
+    PAGE_ROWS,
     SORTS,
     VIEWS,
     Filters,
-    facets,
     parse_as_of,
 )
-from tieout.web.queue_view import read_view
+from tieout.web.queue_view import read_view, view_at_risk, view_facets
 from tieout.web.reads import Reads
 
 if TYPE_CHECKING:
@@ -67,16 +66,15 @@ def queue_page(request: Request, user: User, *, bulk: BulkReport | None = None, 
     reads: Reads = request.app.state.reads
     view = read_view(request, user)
     filters, day, flow, shown = view.filters, view.day, view.flows, view.shown
-    # money at risk is the open exceptions' (each gap once), whatever else the view shows
-    still = [e for e in shown if e.status == "open"]
+    total, open_shown = view_at_risk(request, view)
     partial = (request.headers.get("HX-Target") == PANEL
                and request.headers.get("HX-History-Restore-Request") != "true")
     return render_page(request, "queue_panel.html" if partial else "queue.html", user, "queue", status_code=status_code,
-                   filters=filters, shown=shown, facets=facets(filters, view.scoped, day, flow) if day else [],
+                   filters=filters, shown=shown, facets=view_facets(request, view),
                    flows=flow, no_flow=NO_FLOW, view=view, views=VIEWS, bulk=bulk or done_report(request),
-                   total=at_risk(still, reads.rules()), open_shown=len(still),
+                   total=total, open_shown=open_shown,
                    currency=reads.project.reporting_currency, sorts=SORTS, age_labels=AGE_LABELS, panel=PANEL,
-                   as_of=day, days=reads.days(), **bulk_choices(reads.project, user))
+                   as_of=day, days=reads.days(), page_rows=PAGE_ROWS, **bulk_choices(reads.project, user))
 
 
 @router.get("/exceptions/{ident}", name="exception")

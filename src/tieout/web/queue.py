@@ -8,7 +8,7 @@ other filter applied, so each number says how many rows clicking that value woul
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from tieout.severity import RANK
 from tieout.timeline import STATUSES, QueuedException
 
 if TYPE_CHECKING:
-    from tieout.workflow.core import Status
+    from tieout.workflow.core import Status, Target
 
 CLASSIFICATIONS = ("pending", "structural", "timing", "ownership")
 # Days from first seen to the as-of day (or to resolved_on, for a resolved exception): lower, upper bound.
@@ -41,10 +41,21 @@ VIEWS = {"mine": "my queue", "all": "all teams"}
 
 
 PATTERN_ID = re.compile(r"^[0-9a-f]{12}$")
+# Rows a queue page shows: a day at a million companies has tens of thousands of open exceptions, and a page of
+# them all would take seconds to render and to read (a row costs ~0.1 ms to render: 50 keep a page near 5 ms).
+PAGE_ROWS = 50
+Check = Callable[[QueuedException], bool]
 
 
 class BadFilter(ValueError):
     """A query parameter the queue does not understand: named, with what it accepts."""
+
+
+def count(name: str, text: str, *, least: int = 0) -> int:
+    """A whole-number query parameter (a page, a limit, an offset) of at least `least`, or a BadFilter."""
+    if not text.isdigit() or int(text) < least:
+        raise BadFilter(f"{name}: {text!r} is not a whole number of at least {least}")
+    return int(text)
 
 
 def parse_as_of(text: str | None) -> date | None:
@@ -80,12 +91,33 @@ def flow_of(st: Status) -> Flow:
     return Flow(state if state in WORKFLOW_STATES else "open", st.assignee, st.suppressed_until, st.version)
 
 
-def flows(project: Project, found: Iterable[QueuedException]) -> dict[str, Flow]:
+def flows(project: Project, found: Iterable[QueuedException] | Mapping[str, QueuedException]) -> dict[str, Flow]:
     """The workflow of each exception anybody acted on, by id (the others have NO_FLOW): read afresh for every
     request — it changes with every action, unlike the store's cached readings."""
-    from tieout.workflow import statuses, target_of
+    from tieout.workflow import statuses
 
-    return {ident: flow_of(st) for ident, st in statuses(project, (target_of(e) for e in found)).items()}
+    return {ident: flow_of(st) for ident, st in statuses(project, _Targets(found)).items()}
+
+
+class _Targets(Mapping[str, "Target"]):
+    """The exceptions by id as workflow targets, each made when the workflow asks for it (only the few acted on)."""
+
+    def __init__(self, found: Iterable[QueuedException] | Mapping[str, QueuedException]) -> None:
+        self._by_id = found if isinstance(found, Mapping) else {e.id: e for e in found}
+
+    def __getitem__(self, ident: str) -> Target:
+        from tieout.workflow import target_of
+
+        return target_of(self._by_id[ident])
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._by_id
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
 
 
 def age(e: QueuedException, as_of: date) -> int:
@@ -126,6 +158,7 @@ class Filters:
     sort: str = "impact"
     as_of: date | None = None
     pattern: str = ""  # a `tieout patterns` signature id: only that pattern's exceptions
+    page: int = 1  # which PAGE_ROWS rows of the view the queue page shows (1-based; the API takes limit/offset)
 
     @classmethod
     def parse(cls, params: Any, *, rules: Iterable[str]) -> Filters:
@@ -156,7 +189,7 @@ class Filters:
         if pattern and not PATTERN_ID.match(pattern):
             raise BadFilter(f"pattern: {pattern!r} is not a pattern id (12 hex digits, as `tieout patterns` shows)")
         return cls(view=view, status=status, q=one("q", "").strip(), sort=sort, as_of=parse_as_of(one("as_of", "")),
-                   pattern=pattern, **got)
+                   pattern=pattern, page=count("page", one("page", "1"), least=1), **got)
 
     def in_view(self, found: Iterable[QueuedException], me: Me | None, flows: Flows | None = None
                 ) -> list[QueuedException]:
@@ -168,25 +201,38 @@ class Filters:
 
     # --- applying ----------------------------------------------------------------------------------------
 
+    def checks(self, as_of: date, flows: Flows | None = None) -> list[tuple[str, Check]]:
+        """The filters in force, by name, each a test of one exception; a filter not in force is left out (it
+        passes everything). Built once per request: the queue runs them over every exception of the day.
+        `flows`: the workflow of the exceptions anybody acted on, by id."""
+        acted = flows or {}
+        tests: list[tuple[str, Check]] = []
+        if self.status != "all":
+            tests.append(("status", lambda e: e.status == self.status))
+        if self.workflow:
+            tests.append(("workflow", lambda e: acted.get(e.id, NO_FLOW).state in self.workflow))
+        for name in ("severity", "team", "rule", "classification"):
+            if getattr(self, name):
+                tests.append((name, _attribute_in(name, getattr(self, name))))
+        if self.age:
+            tests.append(("age", lambda e: age_bucket(age(e, as_of)) in self.age))
+        if self.q:
+            tests.append(("q", lambda e: matches(self.q, _haystack(e, acted.get(e.id, NO_FLOW)))))
+        return tests
+
     def matches(self, e: QueuedException, as_of: date, *, ignore: str | None = None,
                 flows: Flows | None = None) -> bool:
-        """Whether `e` passes every filter but `ignore` (a facet whose counts are being taken). `flows`: the
-        workflow of the exceptions anybody acted on, by id."""
-        flow = (flows or {}).get(e.id, NO_FLOW)
-        checks = {
-            "status": self.status == "all" or e.status == self.status,
-            "workflow": not self.workflow or flow.state in self.workflow,
-            "severity": not self.severity or e.severity in self.severity,
-            "team": not self.team or e.team in self.team,
-            "rule": not self.rule or e.rule in self.rule,
-            "classification": not self.classification or e.classification in self.classification,
-            "age": not self.age or age_bucket(age(e, as_of)) in self.age,
-            "q": not self.q or matches(self.q, _haystack(e, flow)),
-        }
-        return all(ok for name, ok in checks.items() if name != ignore)
+        """Whether `e` passes every filter but `ignore` (a facet whose counts are being taken)."""
+        return all(test(e) for name, test in self.checks(as_of, flows) if name != ignore)
+
+    def passing(self, found: Iterable[QueuedException], as_of: date, flows: Flows | None = None
+                ) -> list[QueuedException]:
+        """`found` narrowed by every filter, in its own order."""
+        tests = [test for _, test in self.checks(as_of, flows)]
+        return [e for e in found if all(test(e) for test in tests)]
 
     def apply(self, found: Sequence[QueuedException], as_of: date, flows: Flows | None = None) -> list[QueuedException]:
-        return sort(self.sort, [e for e in found if self.matches(e, as_of, flows=flows)], as_of)
+        return sort(self.sort, self.passing(found, as_of, flows), as_of)
 
     # --- links -------------------------------------------------------------------------------------------
 
@@ -210,14 +256,21 @@ class Filters:
 
     def toggled(self, facet: str, value: str) -> Filters:
         """These filters with `value` of `facet` switched on or off (status and sort take one value)."""
-        changes: dict[str, Any] = {facet: value}
+        changes: dict[str, Any] = {facet: value, "page": 1}  # other rows: back to the first page
         if facet in MULTI:
             current: tuple[str, ...] = getattr(self, facet)
             changes[facet] = tuple(v for v in current if v != value) if value in current else (*current, value)
         return replace(self, **changes)
 
     def cleared(self, facet: str) -> Filters:
-        return replace(self, **{facet: getattr(Filters(), facet)})
+        return replace(self, **{facet: getattr(Filters(), facet), "page": 1})
+
+    def at_page(self, page: int) -> Filters:
+        return replace(self, page=page)
+
+
+def _attribute_in(name: str, wanted: tuple[str, ...]) -> Check:
+    return lambda e: getattr(e, name) in wanted
 
 
 def _haystack(e: QueuedException, flow: Flow) -> str:
@@ -265,16 +318,29 @@ def facets(filters: Filters, found: Sequence[QueuedException], as_of: date, flow
             return (flows or {}).get(e.id, NO_FLOW).state
         return age_bucket(age(e, as_of)) if name == "age" else str(getattr(e, name))
 
-    out = []
     labels = {"status": "Status", "workflow": "Workflow", "severity": "Severity", "team": "Team", "rule": "Rule",
               "classification": "Classification", "age": "Age"}
+    # One pass: an exception that passes every filter counts in every facet; one that fails a single filter
+    # counts in that filter's facet only (its counts ignore that filter); failing two, in none.
+    tests = filters.checks(as_of, flows)
+    tally: dict[str, dict[str, int]] = {name: {} for name in labels}
+    for e in found:
+        failed: str | None = None
+        for name, test in tests:
+            if not test(e):
+                if failed is not None:
+                    break
+                failed = name
+        else:
+            for name in (labels if failed is None else (failed,) if failed in labels else ()):
+                counts = tally[name]
+                value = value_of(e, name)
+                counts[value] = counts.get(value, 0) + 1
+    out = []
     for name, label in labels.items():
-        rest = [e for e in found if filters.matches(e, as_of, ignore=name, flows=flows)]
-        counts: dict[str, int] = {}
-        for e in rest:
-            counts[value_of(e, name)] = counts.get(value_of(e, name), 0) + 1
+        counts = tally[name]
         if name == "status":
-            counts["all"] = len(rest)
+            counts["all"] = sum(counts.values())
         chosen = (filters.status,) if name == "status" else getattr(filters, name)
         out.append(Facet(name, label, [(v, text, counts.get(v, 0), v in chosen) for v, text in values_of(name)]))
     return out

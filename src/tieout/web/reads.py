@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _CACHED = 32  # readings kept: a handful of as-of days of the queue, the timeline, a few stories
+# Parts of queue views kept (tieout.web.queue_view): the rows that pass each set of filters, per team, and their
+# facets — a few hundred of them at a million companies are tens of megabytes of references to shared rows.
+_VIEW_PARTS = 256
 
 
 def _identity(path: Path) -> tuple[Any, ...]:
@@ -49,6 +52,7 @@ class Reads:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._views: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def version(self) -> tuple[Any, ...]:
@@ -58,21 +62,28 @@ class Reads:
         return (_identity(days_dir(self.project) / MANIFEST), _identity(self.project.root / CONFIG_FILE),
                 _identity(self.project.root / REGISTRY_FILE), *(_identity(p) for p in rule_files))
 
-    def _cached(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
+    def _cached(self, key: tuple[Any, ...], read: Callable[[], T], *, views: bool = False) -> T:
+        cache, size = (self._views, _VIEW_PARTS) if views else (self._cache, _CACHED)
         key = (self.version(), *key)
         with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]  # type: ignore[no-any-return]
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]  # type: ignore[no-any-return]
         value = read()  # outside the lock: two first readers may both read, which is only wasted work
         with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > _CACHED:
-                self._cache.popitem(last=False)
+            cache[key] = value
+            while len(cache) > size:
+                cache.popitem(last=False)
         return value
 
+    def view_part(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
+        """A part of a queue view, cached under `key` — which must name everything it depends on besides the
+        store's version (the filters, the workflow of every exception acted on, whose view)."""
+        return self._cached(key, read, views=True)
+
     def days(self) -> list[date]:
-        return stored_days(self.project)
+        # read once per version of the manifest: a page asks for the days and the latest one several times
+        return list(self._cached(("days",), lambda: stored_days(self.project)))
 
     def latest(self) -> date | None:
         days = self.days()
@@ -89,6 +100,23 @@ class Reads:
         its entity's name and search text (tieout.entity_names)."""
         return self._cached(("exceptions", as_of), lambda: with_names(
             self.project, exceptions(self.project, self.rules(), as_of=as_of, status="all"), as_of))
+
+    def ordered(self, as_of: date | None, order: str, day: date) -> list[QueuedException]:
+        """`exceptions(as_of)` in one of the queue's sort orders (tieout.web.queue.SORTS) as of `day`: sorted once
+        per reading of the exceptions (the list is kept beside its order, so that the order is only ever served
+        for that very list)."""
+        from tieout.web.queue import sort
+
+        every = self.exceptions(as_of)
+        held, ordered = self._cached(("ordered", as_of, order, day, id(every)),
+                                     lambda: (every, sort(order, every, day)))
+        return ordered if held is every else sort(order, every, day)
+
+    def by_id(self, as_of: date | None = None) -> dict[str, QueuedException]:
+        """`exceptions(as_of)` by id (kept beside the list it was made from, like `ordered`)."""
+        every = self.exceptions(as_of)
+        held, found = self._cached(("by_id", as_of, id(every)), lambda: (every, {e.id: e for e in every}))
+        return found if held is every else {e.id: e for e in every}
 
     def patterns(self, as_of: date | None = None) -> Report:
         """`tieout patterns` as of `as_of` (default: the latest stored day), every episode counted."""
