@@ -94,3 +94,8 @@ def test_what_is_said_when_none_is_recorded() -> None:
                                           _who({"crm", "billing"}))
     assert no_crossing(_sig("DUPLICATE_SOURCE_RECORD"), _who({"billing"})) == (
         "no handoff of the ownership registry covers it")
+    # a rule whose metadata names no systems (no bridge line): the change is named, the systems are not guessed
+    usage = ChangeItem("ops", "ops_usage", "changed", "fte_count")
+    assert no_crossing(_sig("FTE_THRESHOLD_DRIFT", usage), _who(set())).endswith(
+        "(ops_usage.fte_count changed): add the event that should update the other system under `handoffs:` in "
+        "ownership.yml")

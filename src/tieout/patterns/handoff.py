@@ -129,13 +129,15 @@ def update_sentence(h: Handoff, registry: Registry) -> str:
 def no_crossing(sig: Signature, who: Involved) -> str:
     """What to say when no handoff of the registry is about the pattern's field or its first day's change:
     that none is recorded for that change, and where to add the event that should update both systems."""
-    between = [system_label(s) for s in _ordered(who.compared or who.systems)]
-    if len(between) < 2:
+    if len(who.compared) == 1:
         return "no handoff of the ownership registry covers it"  # one system's own records: nothing to hand off
     changes = [change_phrase(c) for c in sig.changes if c.table != "source_records"]
     if changes:
+        # the systems the rule compares, when its metadata says (a bridge line) or its exceptions name them
+        between = [system_label(s) for s in _ordered(who.compared)]
+        update = f"update {join(between)}" if between else "update the other system"
         return (f"no handoff of the ownership registry is recorded for that change ({join(changes)}): add the "
-                f"event that should update {join(between)} under `handoffs:` in ownership.yml")
+                f"event that should {update} under `handoffs:` in ownership.yml")
     if sig.history in (FIRST_DAY, UNAVAILABLE):
         return "no handoff of the ownership registry can be named, as what changed on its first day is not stored"
     return "no handoff of the ownership registry applies, as none of its records changed on its first day"
