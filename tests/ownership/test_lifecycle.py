@@ -123,5 +123,7 @@ def test_hostile_words_stay_text_in_the_document_the_page_and_the_terminal(tmp_p
     with TestClient(create_app(load_project(project), auth=False)) as client:
         web = client.get("/ownership").text
     assert "<script>alert" not in web and "&lt;script&gt;alert(1)&lt;/script&gt;" in web
+    assert 'id="lifecycle"' in web and "billing should create the customer the same day" in web
+    assert "crm --&gt;|&#34;=HYPERLINK(#quot;" in web  # the Mermaid source too, escaped
     shown = invoke("ownership", "check", "-p", str(project)).output
     assert "\x1b" not in shown and "\\x1b[31mred" in " ".join(shown.split()).replace(" ", "")
