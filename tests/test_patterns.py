@@ -252,8 +252,8 @@ def test_brief_timing_billing_created_late(tmp_path: Path) -> None:
 
 
 HOSTILE_HANDOFF = '=HYPERLINK("http://evil.example","x") <script>alert(1)</script> \x1b[31mred'
-LEGAL_NAME = "fields:\n  legal_name:\n    kind: name\n    held_in: {crm: accounts.legal_name, billing: customers.name}\n" \
-             "    owner: crm\n"
+LEGAL_NAME = ("fields:\n  legal_name:\n    kind: name\n"
+              "    held_in: {crm: accounts.legal_name, billing: customers.name}\n    owner: crm\n")
 
 
 def _hostile_shown_as_text(world: Path, project: Path, registry: str, change: tuple[str, str, str],
