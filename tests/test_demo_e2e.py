@@ -83,10 +83,16 @@ def test_the_weekly_friday_deals_are_one_recurring_pattern(demo: Path) -> None:
         "CRM_ACTIVE_BILLING_INACTIVE", "timing", 4)
     assert {e["canonical_id"] for e in pattern["examples"]} == fridays
     assert "a rule nobody wrote down" in pattern["sentence"]
-    # one sentence naming the weekday, the lag and the handoff (the default registry's CRM → billing)
+    # one sentence naming the weekday, the lag and the handoff: the default registry's contract going live (its
+    # status changed that Friday), not the legal name's or the tax id's copy, which nothing here touched
     assert (pattern["cadence"]["text"], pattern["cadence"]["count"]) == ("opens on Fridays", 4)
     assert (pattern["lag"]["days"], pattern["lag"]["count"], pattern["lag"]["of"]) == (3, 4, 4)
     assert (pattern["handoff"]["from"], pattern["handoff"]["to"]) == ("crm", "billing")
-    for said in ("opens on Fridays", "closes after 3 days in 4 of 4 cases", "crosses the CRM → billing handoff"):
+    assert (pattern["handoff"]["matched_on"], pattern["handoff"]["event"]) == (
+        "lifecycle", "a contract goes live in the CRM")
+    for said in ("opens on Fridays", "closes after 3 days in 4 of 4 cases",
+                 "it crosses the CRM → billing handoff: when a contract goes live in the CRM, billing should create "
+                 "the customer and its first invoice the same day"):
         assert said in pattern["sentence"], said
+    assert "legal_name" not in pattern["sentence"] and "tax_id" not in pattern["sentence"]
     assert pattern["sentence"].endswith(".") and ". " not in pattern["sentence"]

@@ -252,26 +252,72 @@ def test_brief_timing_billing_created_late(tmp_path: Path) -> None:
 
 
 HOSTILE_HANDOFF = '=HYPERLINK("http://evil.example","x") <script>alert(1)</script> \x1b[31mred'
+LEGAL_NAME = ("fields:\n  legal_name:\n    kind: name\n"
+              "    held_in: {crm: accounts.legal_name, billing: customers.name}\n    owner: crm\n")
 
 
-def test_the_handoffs_words_are_escaped_wherever_they_are_shown(world: Path, tmp_path: Path) -> None:
-    """`handoff:` in ownership.yml is free text, and it reaches the sentence: JSON keeps it as it is, the
-    terminal shows its control characters written out, the web page escapes it."""
+def _hostile_shown_as_text(world: Path, project: Path, registry: str, change: tuple[str, str, str],
+                           matched_on: str, said: str) -> None:
+    """`project`, a copy of `world` with `registry` as its ownership.yml, has one pattern of `change` (rule,
+    table, field) crossing a handoff with HOSTILE_HANDOFF as its event: JSON keeps it as it is, the sentence
+    says `said`, the terminal shows its control characters written out, the web page escapes it."""
     from fastapi.testclient import TestClient
 
     from tieout.config import load_project
     from tieout.web.app import create_app
 
-    project = tmp_path / "p"
     shutil.copytree(world, project)
-    (project / "ownership.yml").write_text(
-        "fields:\n  legal_name:\n    kind: name\n    held_in: {crm: accounts.legal_name, billing: customers.name}\n"
-        f"    owner: crm\n    handoff: {json.dumps(HOSTILE_HANDOFF)}\n", encoding="utf-8")
-    [p] = _by_change(_patterns(project), "OWNED_FIELD_MISMATCH", "billing_customers", "name")
-    assert (p["handoff"]["event"], p["handoff"]["matched_on"]) == (HOSTILE_HANDOFF, "field")
-    assert f"when {HOSTILE_HANDOFF}, billing should be updated" in p["sentence"]
+    (project / "ownership.yml").write_text(registry, encoding="utf-8")
+    [p] = _by_change(_patterns(project), *change)
+    assert (p["handoff"]["event"], p["handoff"]["matched_on"]) == (HOSTILE_HANDOFF, matched_on)
+    assert said in p["sentence"]
     shown = invoke("patterns", "-p", str(project)).output
     assert "\x1b" not in shown and "\\x1b[31mred" in shown
     with TestClient(create_app(load_project(project), auth=False)) as client:
         page = client.get("/patterns").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_handoffs_words_are_escaped_wherever_they_are_shown(world: Path, tmp_path: Path) -> None:
+    """`handoff:` in ownership.yml is free text, and it reaches the sentence."""
+    _hostile_shown_as_text(world, tmp_path / "p", LEGAL_NAME + f"    handoff: {json.dumps(HOSTILE_HANDOFF)}\n",
+                           ("OWNED_FIELD_MISMATCH", "billing_customers", "name"), "field",
+                           f"when {HOSTILE_HANDOFF}, billing should be updated")
+
+
+def _texts(value: object) -> list[str]:
+    """Every string in a report, however deep."""
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else []
+    return [t for item in items for t in _texts(item)]
+
+
+def test_a_lifecycle_handoffs_hostile_event_is_text_wherever_the_sentence_goes(world: Path, tmp_path: Path) -> None:
+    """A lifecycle handoff's `event` is free text that the sentence quotes: as above, and in the weekly review
+    escaped in Markdown and HTML, and a plain string (never a formula) in its spreadsheet."""
+    from openpyxl import load_workbook
+
+    from tieout.config import load_project
+    from tieout.reports import build, render, write_xlsx
+    from tieout.rules.registry import load_rules
+
+    project = tmp_path / "p"
+    _hostile_shown_as_text(world, project, LEGAL_NAME + "handoffs:\n  - from: billing\n    to: crm\n"
+                           f"    columns: [invoices.status]\n    event: {json.dumps(HOSTILE_HANDOFF)}\n"
+                           "    should: hear of it\n",
+                           ("CRM_ACTIVE_BILLING_INACTIVE", "billing_invoices", "status"), "lifecycle",
+                           f"when {HOSTILE_HANDOFF}, CRM should hear of it")
+    loaded = load_project(project)
+    report = build(loaded, load_rules(loaded), "weekly", as_of=AS_OF)
+    assert any(HOSTILE_HANDOFF in t for t in _texts(report))  # the weekly review quotes the sentence
+    for fmt in ("md", "html"):
+        text = render(report, fmt, charts=False)
+        assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text, fmt
+    write_xlsx(report, tmp_path / "weekly.xlsx")
+    book = load_workbook(tmp_path / "weekly.xlsx")
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    quoting = [c for c in cells if isinstance(c.value, str) and "evil.example" in c.value]
+    assert quoting and all(c.data_type == "s" and not c.value.startswith("=") for c in quoting)
+    assert all("\\x1b[31mred" in c.value and "\x1b" not in c.value for c in quoting)  # a workbook holds no ESC
+    assert not any(c.data_type == "f" for c in cells)

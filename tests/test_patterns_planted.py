@@ -9,7 +9,9 @@
 Reconciled on Mondays, Wednesdays and Fridays and the restatement's days, from 2026-01-01 to 2026-03-12.
 
 Each cause must come out as one pattern — the weekly one with its timing and structural episodes together —
-with its cadence, its lag and the handoff it crosses; and nothing else.
+with its cadence, its lag and the handoff it crosses; and nothing else. The registry records the deal's closing
+both as a lifecycle handoff and as a shared field (the contract's status): the lifecycle event is the one named.
+The usage restatement has no handoff in it: the sentence says so.
 """
 
 from __future__ import annotations
@@ -44,9 +46,19 @@ COMPANIES = HEALTHY + list(WEEKLY) + [MONTHLY, ONE_OFF]
 MONTHS = [(date(2026, m, 1), (date(2026, m + 1, 1) - timedelta(days=1))) for m in (1, 2, 3)]
 PRICE_PER_FTE = Decimal("200.00")  # 10,000.00 a month for 50 FTE
 HANDOFF = "a deal closed in the CRM creates the billing customer and its first invoice"
+DEAL_CLOSED = "sales closes a deal in the CRM"
+BILLING_SHOULD = "set the customer up the same day"
 
-# The contract's status is shared: sales owns it, and its handoff to billing is the deal's closing.
-OWNERSHIP = f"""fields:
+# The contract's status is shared: sales owns it, and its handoff to billing is the deal's closing. The deal's
+# closing is also a lifecycle handoff, which comes first; nothing is recorded for the usage restatement.
+OWNERSHIP = f"""handoffs:
+  - from: crm
+    to: billing
+    columns: [contracts.status]
+    event: {DEAL_CLOSED}
+    should: {BILLING_SHOULD}
+    missed_as: [CRM_ACTIVE_BILLING_INACTIVE]
+fields:
   legal_name:
     kind: name
     held_in: {{crm: accounts.legal_name, billing: customers.name}}
@@ -150,15 +162,16 @@ def test_the_weekly_cause_opens_on_fridays_and_closes_after_the_weekend(planted:
     assert p["open"] == 1 and p["money_at_risk"] == Decimal("10000.00")
     assert p["peak_at_risk"] == Decimal("20000.00") and p["peak_on"] == (NEVER_BILLED + timedelta(weeks=1)).isoformat()
     assert (p["systems"], p["fields"]) == (["crm", "billing"], ["crm_contracts.status"])
-    # the contract's status changed on its first days: the registry field it holds names the handoff
+    # the contract's status changed on its first days: the lifecycle handoff on that column names the event,
+    # before the registry field the column also holds
     assert p["handoff"]["from"] == "crm" and p["handoff"]["to"] == "billing"
-    assert (p["handoff"]["event"], p["handoff"]["matched_on"]) == (HANDOFF, "column")
-    assert p["handoff"]["fields"] == ["customer_status → invoices.status"]
+    assert (p["handoff"]["event"], p["handoff"]["matched_on"]) == (DEAL_CLOSED, "lifecycle")
+    assert (p["handoff"]["fields"], p["handoff"]["columns"]) == ([], ["contracts.status"])
     # one sentence naming the weekday, the lag and the handoff's event
     s = p["sentence"]
-    assert s.endswith(".") and ". " not in s
+    assert s.endswith(".") and ". " not in s and HANDOFF not in s
     for said in ("opens on Fridays", f"closes after 3 days in {len(FRIDAYS) - 1} of {len(FRIDAYS)} cases",
-                 f"CRM → billing handoff: when {HANDOFF}, billing should be updated the same day",
+                 f"CRM → billing handoff: when {DEAL_CLOSED}, billing should {BILLING_SHOULD}",
                  "a rule nobody wrote down", "1 stayed open longer than the expected lag (structural)"):
         assert said in s, said
 
@@ -175,9 +188,11 @@ def test_the_monthly_cause_opens_on_the_10th(planted: dict) -> None:
     # 20 FTE too many at the billed price per FTE, open now and at its largest
     assert p["money_at_risk"] == p["peak_at_risk"] == 20 * PRICE_PER_FTE
     assert p["recurring"] is False  # a week in four at most: monthly is not weekly
-    # billing and ops share no field in the registry: no handoff, and the sentence says what is missing
+    # no handoff of the registry is about ops' usage: none named, and the sentence says where to record one
     assert p["handoff"] is None
-    assert "opens on the 10th of the month" in p["sentence"] and "no handoff of the ownership registry" in p["sentence"]
+    assert "opens on the 10th of the month" in p["sentence"]
+    assert ("no handoff of the ownership registry is recorded for that change (ops_usage.fte_count changed): add "
+            "the event that should update") in p["sentence"] and "under `handoffs:` in ownership.yml" in p["sentence"]
 
 
 def test_the_one_off_has_no_cadence(planted: dict) -> None:

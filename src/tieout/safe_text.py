@@ -11,6 +11,8 @@ escaped by Jinja's autoescape; these two helpers cover the rest:
 - `for_terminal`: text for a terminal table, its control characters shown rather than sent (an escape
   sequence in a name could recolour the screen or plant a hyperlink); `tieout.output.table` also hands it
   to rich as plain text, never as markup (`[link=…]`).
+- `for_workbook`: an XLSX text cell: never a formula, and the control characters a workbook cannot hold
+  written out as for a terminal (openpyxl refuses the whole report for one escape character).
 """
 
 from __future__ import annotations
@@ -55,4 +57,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def for_terminal(text: str) -> str:
     """`text` with its control characters written out as `\\x1b`, so that a terminal shows them."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _written_out(_CONTROL, text)
+
+
+def _written_out(controls: re.Pattern[str], text: str) -> str:
+    return controls.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+# The characters XML 1.0 (so a workbook) cannot hold: C0 controls but tab, line feed and carriage return.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def for_workbook(text: str) -> str:
+    """`text` as an XLSX text cell: the controls a workbook cannot hold written out (`\\x1b`), then never a
+    formula."""
+    return for_spreadsheet(_written_out(_NOT_IN_XML, text))

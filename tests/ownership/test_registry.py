@@ -81,6 +81,7 @@ def test_init_scaffolds_a_registry_equal_to_the_default(tmp_path: Path) -> None:
     assert scaffolded.path == tmp_path / "new" / "ownership.yml"
     assert {n: (f.kind, f.owner, f.held_in) for n, f in scaffolded.fields.items()} == {
         n: (f.kind, f.owner, f.held_in) for n, f in DEFAULT_REGISTRY.fields.items()}
+    assert scaffolded.handoffs == DEFAULT_REGISTRY.handoffs and len(scaffolded.handoffs) == 4
 
 
 def test_the_last_condition_that_holds_decides() -> None:

@@ -33,6 +33,10 @@ def check(project_dir: Path) -> None:
                          stage.owner, ", ".join(stage.editors), approver(stage, project)))
     echo_rich(table("Ownership registry", ("Field", "Kind", "Held in", "When", "Owner", "May edit", "Approver"),
                     rows))
+    if registry.handoffs:  # free text from ownership.yml: `table` shows it as text, never as markup
+        echo_rich(table("Lifecycle handoffs", ("From", "Event", "To", "Should", "Columns", "Missed as"),
+                        [(h.source, h.event, h.target, h.should, ", ".join(h.columns), ", ".join(h.missed_as) or "any")
+                         for h in registry.handoffs]))
 
 
 @ownership.command("doc")

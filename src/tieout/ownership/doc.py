@@ -1,6 +1,7 @@
 """The one-page source of truth: the registry as a document a new hire can read — for each field where it
 starts, who may change it, which record wins, who approves exceptions — and the handoff map (which system's
-event should update which other system) as a Mermaid diagram.
+event should update which other system) as a Mermaid diagram: the lifecycle handoffs (`handoffs:`, a contract
+going live, …) and the owned fields' copies.
 
 Markdown and HTML carry the same content. The HTML is self-contained: the Mermaid source sits in a
 `<pre class="mermaid">` block (rendered wherever Mermaid is already loaded, readable as text anywhere) with a
@@ -38,10 +39,27 @@ class Row:
 
 @dataclass(frozen=True)
 class Handoff:
+    """One system's event that should update another: a lifecycle handoff (`should` says what the other
+    system should do) or an owned field's copy (`fields` says which copies it updates)."""
+
     source: str
     target: str
     event: str
-    fields: tuple[str, ...]
+    fields: tuple[str, ...]  # an owned field's handoff: "legal_name → customers.name"; () for a lifecycle one
+    should: str = ""  # a lifecycle handoff: what `target` should do, "create the customer …"
+    columns: tuple[str, ...] = ()  # a lifecycle handoff: the columns whose change (or a new row) is the event
+    missed_as: tuple[str, ...] = ()  # a lifecycle handoff: the rules that report it when missed (none: any)
+
+    @property
+    def lifecycle(self) -> bool:
+        return bool(self.should)
+
+    def effect(self) -> str:
+        """What the other system should do, in words: "billing should create …", "billing updates its copy
+        (legal_name → customers.name)"."""
+        if self.lifecycle:
+            return f"{_name(self.target)} should {self.should}"
+        return f"{_name(self.target)} updates its copy ({', '.join(self.fields)})"
 
 
 def _name(system: str) -> str:
@@ -75,7 +93,10 @@ def rows(registry: Registry, project: Project) -> list[Row]:
 
 
 def handoffs(registry: Registry) -> list[Handoff]:
-    """Per (owner, other system holding the field, event): the fields the owner's change should copy there."""
+    """The lifecycle handoffs in the registry's order, then per (owner, other system holding the field,
+    event) the fields the owner's change should copy there."""
+    lifecycle = [Handoff(h.source, h.target, h.event, (), h.should, tuple(h.columns), tuple(h.missed_as))
+                 for h in registry.handoffs]
     found: dict[tuple[str, str, str], list[str]] = {}
     for name, f in registry.fields.items():
         for stage in stages(f):
@@ -86,17 +107,22 @@ def handoffs(registry: Registry) -> list[Handoff]:
                 if c.system != stage.owner:
                     found.setdefault((stage.owner, c.system, event), []).append(
                         f"{name} → {column(f, c.system).ref}")
-    return [Handoff(s, t, e, tuple(fs)) for (s, t, e), fs in found.items()]
+    return lifecycle + [Handoff(s, t, e, tuple(fs)) for (s, t, e), fs in found.items()]
+
+
+def _edge_label(text: str) -> str:
+    """Free text as a Mermaid edge label: one line, no quote or bar to end the label early."""
+    return " ".join(text.split()).replace('"', "#quot;").replace("|", "#124;")
 
 
 def mermaid(registry: Registry) -> str:
+    found = handoffs(registry)
     lines = ["flowchart LR"]
-    systems = sorted({h.source for h in handoffs(registry)} | {h.target for h in handoffs(registry)})
-    for s in systems:
+    for s in sorted({h.source for h in found} | {h.target for h in found}):
         lines.append(f'    {s}["{_name(s)}"]')
-    for h in handoffs(registry):
-        label = "; ".join(h.fields) + " — " + h.event
-        lines.append(f'    {h.source} -->|"{label.replace(chr(34), "#quot;")}"| {h.target}')
+    for h in found:
+        label = f"{h.event} — {h.effect()}" if h.lifecycle else "; ".join(h.fields) + " — " + h.event
+        lines.append(f'    {h.source} -->|"{_edge_label(label)}"| {h.target}')
     return "\n".join(lines)
 
 
@@ -123,11 +149,21 @@ def markdown(registry: Registry, project: Project) -> str:
     if used:
         out += ["", "## Conditions", ""] + [f"- `{c}`: {CONDITIONS[c].description}." for c in used]
     out += ["", "## Handoff map", "", "Which system's event should update which other system.", "",
-            "```mermaid", mermaid(registry), "```", "",
-            "| from | event | to | fields (owner's field → the copy it updates) |", "|---|---|---|---|"]
+            "```mermaid", mermaid(registry), "```", ""]
+    lifecycle = [h for h in handoffs(registry) if h.lifecycle]
+    if lifecycle:
+        out += ["Lifecycle events: a record in one system that should create or change one in another.", "",
+                "| from | event | to | what it should do | the event's columns | when missed, reported as |",
+                "|---|---|---|---|---|---|"]
+        out += [f"| {_name(h.source)} | {_md_cell(h.event)} | {_name(h.target)} | {_md_cell(h.effect())} | "
+                f"{_md_cell(', '.join(h.columns))} | {_md_cell(', '.join(h.missed_as) or 'any rule')} |"
+                for h in lifecycle]
+        out += ["", "Owned fields: the owner's change, copied to the other systems.", ""]
+    out += ["| from | event | to | fields (owner's field → the copy it updates) |", "|---|---|---|---|"]
     for h in handoffs(registry):
-        out.append(f"| {_name(h.source)} | {_md_cell(h.event)} | {_name(h.target)} | "
-                   f"{_md_cell(', '.join(h.fields))} |")
+        if not h.lifecycle:
+            out.append(f"| {_name(h.source)} | {_md_cell(h.event)} | {_name(h.target)} | "
+                       f"{_md_cell(', '.join(h.fields))} |")
     return "\n".join(out) + "\n"
 
 
@@ -168,7 +204,20 @@ def html_page(registry: Registry, project: Project) -> str:
         f"<li><code>{c}</code>: {_h(CONDITIONS[c].description)}.</li>" for c in used) + "</ul>") if used else ""
     handoff_rows = "".join(
         f"<tr><td>{_h(_name(h.source))}</td><td>{_h(h.event)}</td><td>{_h(_name(h.target))}</td>"
-        f"<td>{_h(', '.join(h.fields))}</td></tr>" for h in handoffs(registry))
+        f"<td>{_h(', '.join(h.fields))}</td></tr>" for h in handoffs(registry) if not h.lifecycle)
+    lifecycle_rows = "".join(
+        f"<tr><td>{_h(_name(h.source))}</td><td>{_h(h.event)}</td><td>{_h(_name(h.target))}</td>"
+        f"<td>{_h(h.effect())}</td><td>{_h(', '.join(h.columns))}</td>"
+        f"<td>{_h(', '.join(h.missed_as) or 'any rule')}</td></tr>" for h in handoffs(registry) if h.lifecycle)
+    lifecycle = (f"""<p>Lifecycle events: a record in one system that should create or change one in another.</p>
+<table>
+<thead><tr><th>from</th><th>event</th><th>to</th><th>what it should do</th><th>the event's columns</th>
+<th>when missed, reported as</th></tr></thead>
+<tbody>
+{lifecycle_rows}
+</tbody>
+</table>
+<p>Owned fields: the owner's change, copied to the other systems.</p>""" if lifecycle_rows else "")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -195,6 +244,7 @@ the same.</p>
 <pre class="mermaid">
 {html.escape(mermaid(registry))}
 </pre>
+{lifecycle}
 <table>
 <thead><tr><th>from</th><th>event</th><th>to</th><th>fields (owner's field → the copy it updates)</th></tr></thead>
 <tbody>

@@ -5,6 +5,9 @@ settles a dispute, who approves exceptions — and the explicit conditions under
 between them, an unknown system, column or condition is refused with the file, the field and the problem,
 because an ambiguous registry would silently decide which system finance believes.
 
+Besides the fields, `handoffs:` lists lifecycle handoffs (`lifecycle.py`): events in one system that should
+create or change a record in another, compared by nothing, named by `tieout patterns`.
+
     fields:
       billing_status:
         kind: status
@@ -28,6 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tieout.config import Project
 from tieout.errors import ConfigError
 from tieout.ownership.catalogue import CONDITIONS, KINDS, VIEWS, View
+from tieout.ownership.lifecycle import Lifecycle
+from tieout.ownership.lifecycle import problems as lifecycle_problems
+from tieout.rules.names import rule_names
 from tieout.systems import SYSTEMS
 from tieout.systems import label as system_label
 
@@ -85,6 +91,9 @@ class OwnedField(_Strict):
 
 class Registry(_Strict):
     fields: dict[str, OwnedField]
+    # Not in the dump on purpose: the store's fingerprints and edit digests read `model_dump`, and a lifecycle
+    # handoff changes no finding and no edit (stored days stay current when one is added).
+    handoffs: list[Lifecycle] = Field(default_factory=list, exclude=True)
     path: Path | None = Field(default=None, exclude=True)  # the file it came from; None for the default
 
     @property
@@ -248,7 +257,9 @@ def _problems(name: str, f: OwnedField) -> list[str]:
     return out
 
 
-def parse_registry(raw: Any, path: Path | None) -> Registry:
+def parse_registry(raw: Any, path: Path | None, rules_path: Path | None = None) -> Registry:
+    """`raw` (ownership.yml's content) validated; `rules_path`: the project's rules folder, whose rules a
+    handoff's `missed_as` may name besides the built-in ones."""
     where = str(path) if path is not None else REGISTRY_FILE
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping with the key 'fields'")
@@ -259,6 +270,8 @@ def parse_registry(raw: Any, path: Path | None) -> Registry:
     if not registry.fields:
         raise ConfigError(f"{where}: 'fields' is empty; delete the file to use the default registry")
     problems = [f"field {name!r}: {p}" for name, f in registry.fields.items() for p in _problems(name, f)]
+    known = rule_names(rules_path)
+    problems += [f"handoffs[{i}]: {p}" for i, h in enumerate(registry.handoffs) for p in lifecycle_problems(h, known)]
     if problems:
         raise ConfigError(f"{where}: " + "; ".join(problems))
     return registry.model_copy(update={"path": path})
@@ -268,6 +281,8 @@ def _describe(error: Any) -> str:
     loc = [str(p) for p in error["loc"]]
     if len(loc) >= 2 and loc[0] == "fields":
         prefix, key = f"field {loc[1]!r}: ", ".".join(loc[2:]) or "(the field)"
+    elif len(loc) >= 2 and loc[0] == "handoffs":
+        prefix, key = f"handoffs[{loc[1]}]: ", ".".join(loc[2:]) or "(the handoff)"
     else:
         prefix, key = "", ".".join(loc) or "(top level)"
     if error["type"] == "extra_forbidden":
@@ -287,11 +302,28 @@ def load_registry(project: Project) -> Registry:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from e
-    return parse_registry(raw, path)
+    return parse_registry(raw, path, project.rules_path)
 
 
-# Contract §5: the CRM owns legal_name and tax_id; billing's `name` is its copy of the legal name.
-DEFAULT_REGISTRY = parse_registry({"fields": {
+# Contract §5: the CRM owns legal_name and tax_id; billing's `name` is its copy of the legal name. The lifecycle
+# handoffs are the customer's life across the three systems: a contract goes live, it ends, billing starts
+# invoicing, the head count changes. Each names the rule its miss shows as, so that two events on one column
+# (a contract going live, a contract ending) are not confused.
+DEFAULT_HANDOFFS: list[dict[str, Any]] = [
+    {"from": "crm", "to": "billing", "columns": ["contracts.status", "contracts.start_date"],
+     "event": "a contract goes live in the CRM", "should": "create the customer and its first invoice the same day",
+     "missed_as": ["CRM_ACTIVE_BILLING_INACTIVE"]},
+    {"from": "crm", "to": "billing", "columns": ["contracts.status", "contracts.end_date"],
+     "event": "a contract ends or is cancelled in the CRM", "should": "stop invoicing it from its end date",
+     "missed_as": ["BILLING_ACTIVE_CRM_INACTIVE"]},
+    {"from": "billing", "to": "ops", "columns": ["invoices.status", "invoices.issued_on"],
+     "event": "billing invoices a new customer", "should": "provision its tenant the same day",
+     "missed_as": ["BILLING_ACTIVE_OPS_INACTIVE"]},
+    {"from": "ops", "to": "billing", "columns": ["usage.fte_count"],
+     "event": "ops counts a different number of FTEs for a customer",
+     "should": "bill that FTE count on the customer's next invoice", "missed_as": ["FTE_THRESHOLD_DRIFT"]},
+]
+DEFAULT_REGISTRY = parse_registry({"handoffs": DEFAULT_HANDOFFS, "fields": {
     "legal_name": {"kind": "name", "held_in": {"crm": "accounts.legal_name", "billing": "customers.name"},
                    "owner": "crm",
                    "description": "The customer's legal name. Billing's `name` is its copy of it."},

@@ -138,5 +138,5 @@ def _pattern(sig: Signature, occs: list[Occurrence], rules: dict[str, Rule], reg
         handoff=crossing(sig, who, registry),
         occurrences=occs,
     )
-    p.sentence = sentence(p, of_weeks, no_crossing(who))
+    p.sentence = sentence(p, of_weeks, no_crossing(sig, who))
     return p

@@ -130,19 +130,23 @@ class Lag:
 
 @dataclass(frozen=True)
 class Crossing:
-    """The handoff of the ownership registry a pattern crosses: the owner's event that should have copied
-    its value to the other system (`tieout.ownership.doc.handoffs`), and why it was picked."""
+    """The handoff of the ownership registry a pattern crosses (`tieout.ownership.doc.handoffs`): a lifecycle
+    event that should have created or changed the other system's record, or the owner's change that should
+    have been copied there — and why it was picked."""
 
-    source: str  # the owner system
+    source: str  # the system where the event happens (the owner, for a field)
     target: str  # the system that should follow
     event: str
-    fields: tuple[str, ...]  # "legal_name → customers.name"
-    matched_on: str  # field (the exception names it) | column (its first day changed it) | systems
+    fields: tuple[str, ...]  # a field's handoff: "legal_name → customers.name"; () for a lifecycle one
+    # field (the exception names it) | lifecycle (its first day changed the event's columns) | column (its
+    # first day changed a column holding the field)
+    matched_on: str
     update: str  # one sentence: what event should update both systems
+    columns: tuple[str, ...] = ()  # a lifecycle handoff: the event's columns, "contracts.status"
 
     def as_dict(self) -> dict[str, Any]:
         return {"from": self.source, "to": self.target, "event": self.event, "fields": list(self.fields),
-                "matched_on": self.matched_on, "update": self.update}
+                "matched_on": self.matched_on, "update": self.update, "columns": list(self.columns)}
 
 
 @dataclass

@@ -28,7 +28,7 @@ def join(parts: list[str], word: str = "and") -> str:
     return ", ".join(parts[:-1]) + f" {word} " + parts[-1]
 
 
-def _change_phrase(c: ChangeItem) -> str:
+def change_phrase(c: ChangeItem) -> str:
     if c.table == "source_records":  # how a record resolved, rather than the record itself
         if c.change == "changed":
             return f"a record's resolution ({c.field}) changed"
@@ -49,7 +49,7 @@ def change_text(sig: Signature, many: bool) -> str:
                 "was crossed)")
     by_system: dict[str, list[str]] = defaultdict(list)
     for c in sig.changes:
-        by_system[c.system].append(_change_phrase(c))
+        by_system[c.system].append(change_phrase(c))
     said = [f"in {system_label(s)} {join(v)}" for s, v in by_system.items()]
     quiet = [system_label(s) for s in SYSTEMS if s not in by_system]
     tail = f", and {join(quiet)} had no change" if quiet else ""

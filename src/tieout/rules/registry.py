@@ -20,10 +20,10 @@ from tieout.config import Project
 from tieout.engines import engine_functions
 from tieout.errors import ConfigError, NotFound
 from tieout.rules.checked import inspect_rule_sql
+from tieout.rules.names import BUILTIN_DIR
 from tieout.rules.tables import CANONICAL_TABLES
 from tieout.systems import BRIDGE_STEPS
 
-BUILTIN_DIR = Path(__file__).parent / "builtin"
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # The team of a rule whose exceptions belong to the system they name (DUPLICATE_SOURCE_RECORD, ...).
 SYSTEM_OWNER = "system_owner"

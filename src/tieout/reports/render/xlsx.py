@@ -6,8 +6,8 @@ binary floating point, as it always does.
 
 Text is never a formula: every text cell — a name from an export, a reason, a title of our own — is written
 as a string cell (openpyxl would otherwise store any text starting with `=` as a formula) and neutralised
-against formula injection (`tieout.safe_text.for_spreadsheet`), so `=1+1` reads `'=1+1` and stays text even
-when someone edits the cell.
+against formula injection (`tieout.safe_text.for_workbook`), so `=1+1` reads `'=1+1` and stays text even
+when someone edits the cell; a control character (which a workbook cannot hold) is written out, `\\x1b`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tieout.currencies import exponent
 from tieout.output import Amount
 from tieout.reports.render.xlsx_charts import chart_for
 from tieout.reports.sections import Column, Document, Kind
-from tieout.safe_text import for_spreadsheet
+from tieout.safe_text import for_workbook
 
 FORMATS: dict[str, str] = {"int": "#,##0", "money": "#,##0.00", "decimal": "0.0", "date": "yyyy-mm-dd"}
 _BAD = re.compile(r"[\[\]:*?/\\]")
@@ -41,7 +41,7 @@ def _sheet_name(name: str, taken: set[str]) -> str:
 def _text(ws: Any, row: int, col: int, value: str) -> Any:
     """A string cell holding `value`, neutralised: never a formula, whatever the text starts with."""
     cell = ws.cell(row=row, column=col)
-    cell.value = for_spreadsheet(value)
+    cell.value = for_workbook(value)
     cell.data_type = "s"  # set after the value: openpyxl infers the type from the value it is given
     return cell
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tieout.safe_text import for_spreadsheet
+from tieout.safe_text import for_workbook
 
 # The series of a waterfall, left to right in each column, and their fill (none: the base is not drawn).
 WATERFALL_SERIES = (("Base", None), ("Down", "E45756"), ("Up", "54A24B"), ("Total", "4C78A8"))
@@ -39,13 +39,13 @@ def chart_for(ws: Any, title: str, data: dict[str, Any], *, row: int) -> None:
     else:
         header, rows = ["Label", "Value"], [[b["label"], b["value"]] for b in data["bars"]]
     for j, text in enumerate(header, start=1):
-        ws.cell(row=row, column=j).value = for_spreadsheet(text)
+        ws.cell(row=row, column=j).value = for_workbook(text)
         ws.cell(row=row, column=j).data_type = "s"
     for i, values in enumerate(rows, start=row + 1):
         for j, value in enumerate(values, start=1):
             cell = ws.cell(row=i, column=j)
             if isinstance(value, str):
-                cell.value, cell.data_type = for_spreadsheet(value), "s"
+                cell.value, cell.data_type = for_workbook(value), "s"
             else:
                 cell.value = value
     chart = BarChart()
