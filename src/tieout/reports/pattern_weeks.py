@@ -7,7 +7,7 @@ its episodes' classification, so its occurrences counted by their first day say 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,7 +32,7 @@ class PatternWeek:
 
     def new_between(self, first: date, last: date) -> int:
         """Occurrences first seen in [first, last]."""
-        return sum(1 for day in self.first_seen if first <= day <= last)
+        return _between(self.first_seen, first, last)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "sentence": self.sentence, "count": self.count, "open": self.open,
@@ -46,8 +46,13 @@ def pattern_weeks(every: list[Pattern], *, start: date, end: date) -> list[Patte
     out = []
     for p in every:
         first_seen = tuple(sorted(o.episode.first_seen for o in p.occurrences))
-        week = PatternWeek(id=p.id, sentence=p.sentence, count=p.count, open=p.open, recurring=p.recurring,
-                           new_this_week=0, new_previous_week=0, first_seen=first_seen)
-        out.append(replace(week, new_this_week=week.new_between(start, end),
-                           new_previous_week=week.new_between(start - timedelta(days=7), start - timedelta(days=1))))
+        out.append(PatternWeek(
+            id=p.id, sentence=p.sentence, count=p.count, open=p.open, recurring=p.recurring,
+            new_this_week=_between(first_seen, start, end),
+            new_previous_week=_between(first_seen, start - timedelta(days=7), start - timedelta(days=1)),
+            first_seen=first_seen))
     return out
+
+
+def _between(days: tuple[date, ...], first: date, last: date) -> int:
+    return sum(1 for day in days if first <= day <= last)
