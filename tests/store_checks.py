@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 from tests.conftest import invoke
@@ -90,11 +89,10 @@ def store_content(project: Path) -> dict[str, object]:
             continue
         name = str(path.relative_to(store))
         if path.suffix == ".parquet" and not path.name.startswith("."):
-            with duckdb.connect() as con:
-                rows = sorted(repr(r) for r in con.execute("SELECT * FROM read_parquet($p)", {"p": str(path)}
-                                                         ).fetchall())
-            meta = {k: v for k, v in (pq.read_schema(path).metadata or {}).items() if k.startswith(b"tieout")}
-            out[name] = (rows, meta)
+            table = pq.read_table(path)
+            rows = sorted(repr(tuple(r.values())) for r in table.to_pylist())
+            meta = {k: v for k, v in (table.schema.metadata or {}).items() if k.startswith(b"tieout")}
+            out[name] = (table.schema.names, rows, meta)
         else:
             out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out

@@ -50,12 +50,16 @@ class Request:
     lock_gate: str | None = None  # folder: hold the won run lock until `gate_count` children tried it
     gate_count: int = 0
     record_states: bool = False  # a dry run: note the store's state on disk at each boundary
+    # with record_states: copy the project into this folder at the first point of each new state on disk, as
+    # `{N}-{before|after}` — the state a SIGKILL at that point leaves (a kill writes nothing)
+    snapshots: str | None = None
 
 
 @dataclass
 class Outcome:
     exit_code: int | None  # None when killed
     signal: int | None
+    pid: int  # the command's process: its temporary files carry this id (`disk_state`)
     boundaries: list[str] = field(default_factory=list)  # the counted boundaries, in order
     # with record_states: (N, "before"|"after", the state on disk) at the start and the end of each boundary,
     # in the order they happened — every point a kill can land between two writes
@@ -66,7 +70,8 @@ class Outcome:
 
 
 class _Counter:
-    def __init__(self, root: str, kill_at: int | None, when: str, record_states: bool) -> None:
+    def __init__(self, root: str, kill_at: int | None, when: str, record_states: bool,
+                 snapshots: str | None = None) -> None:
         self.root = os.path.realpath(root)
         self.kill_at = kill_at
         self.when = when
@@ -74,6 +79,9 @@ class _Counter:
         self.seen: list[str] = []
         self.states: list[tuple[int, str, str]] = []
         self.depth = 0  # inside a counted operation: its inner calls count whatever their path
+        self.snapshots = snapshots
+        self.known = {disk_state(self.root)} if snapshots else set()  # the states already copied
+        self.copying = False  # a snapshot's own writes are no boundaries
 
     def under_root(self, path: Any) -> bool:
         if self.depth:
@@ -90,7 +98,7 @@ class _Counter:
         return real == self.root or real.startswith(self.root + os.sep)
 
     def boundary(self, label: str, path: Any, op: Callable[[], Any]) -> Any:
-        if not self.under_root(path):
+        if self.copying or not self.under_root(path):
             return op()
         self.seen.append(f"{label} {os.fsdecode(path) if not isinstance(path, int) else path}")
         n = len(self.seen)
@@ -105,25 +113,34 @@ class _Counter:
 
     def point(self, n: int, when: str) -> None:
         if self.record_states:
-            self.states.append((n, when, disk_state(self.root)))
+            state = disk_state(self.root)
+            self.states.append((n, when, state))
+            if self.snapshots and state not in self.known:
+                self.known.add(state)
+                self.copying = True
+                try:
+                    shutil.copytree(self.root, os.path.join(self.snapshots, f"{n}-{when}"), symlinks=True)
+                finally:
+                    self.copying = False
         if n == self.kill_at and when == self.when:
             _die()
 
 
-def disk_state(root: str) -> str:
-    """A digest of every file and folder under `root`, names and bytes, with this process's id taken out of
-    the names (temporary files carry it): equal digests are states a kill cannot tell apart."""
+def disk_state(root: str, pid: int | None = None) -> str:
+    """A digest of every file and folder under `root`, names and bytes, with the id of the process that wrote
+    them (this one by default) taken out of the names (temporary files carry it): equal digests are states a
+    kill cannot tell apart."""
     import hashlib
 
     digest = hashlib.sha256()
-    pid = f".{os.getpid()}."
+    marker = f".{os.getpid() if pid is None else pid}."
     for folder, dirs, files in sorted(os.walk(root)):
         dirs.sort()
         digest.update(f"d {os.path.relpath(folder, root)}\n".encode())
         for name in sorted(files):
             with io.FileIO(os.path.join(folder, name), "r") as f:
                 body = hashlib.sha256(f.readall()).hexdigest()
-            digest.update(f"f {name.replace(pid, '.PID.')} {body}\n".encode())
+            digest.update(f"f {name.replace(marker, '.PID.')} {body}\n".encode())
     return digest.hexdigest()
 
 
@@ -298,7 +315,7 @@ def _child(request: Request, barrier: int | None, report_fd: int) -> None:
         os.read(barrier, 1)  # returns (empty) when the server closes the other end
     if request.lock_gate:
         _hold_won_lock(request.lock_gate, request.gate_count)
-    counter = _Counter(request.root, request.kill_at, request.when, request.record_states)
+    counter = _Counter(request.root, request.kill_at, request.when, request.record_states, request.snapshots)
     install(counter)
     from tieout.cli import main
 
@@ -374,7 +391,7 @@ def _run_batch(batch: list[Request]) -> list[Outcome]:
             pass
         seen, states = json.loads(said) if said.strip() else ([], [])
         killed = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-        outcomes.append(Outcome(os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, killed, seen,
+        outcomes.append(Outcome(os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, killed, pid, seen,
                                 [tuple(s) for s in states]))
     return outcomes
 

@@ -3,11 +3,14 @@ stays consistent, shows either the state before the command or a state the comma
 running the same command again gives exactly the result of a run never killed (docs/security.md, "Crashes and
 concurrent runs").
 
-How: `boundaries.py` runs the command once to list its write boundaries and the state on disk just before and
-just after each one, then kills a fresh copy of the project once per distinct state, at the first point (before
-or after boundary N) where it appears. Every write is a boundary, so these are all the states a SIGKILL between
-two writes can leave, partly written files included (a kill before a Parquet writer's close); points that leave
-the same bytes on disk (before an fsync and after the write it follows) are killed once.
+How: `boundaries.py` runs the command once (a dry run) to list its write boundaries and the state on disk just
+before and just after each one, and copies the project at the first point (before or after boundary N) where
+each distinct state appears. Every write is a boundary, so these are all the states a SIGKILL between two
+writes can leave, partly written files included (a kill before a Parquet writer's close); points that leave the
+same bytes on disk (before an fsync and after the write it follows) are one state. A kill writes nothing, so the
+copy is the store a kill at that point leaves: each copy is checked and the command run again on it. Real
+SIGKILLs of fresh copies of the project, at every 4th point, show that they leave exactly the copied state
+(every point with TIEOUT_KILL_EVERY_POINT=1).
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ pytestmark = pytest.mark.slow
 NAMES_AHEAD = "entity names of a re-run day read from its new source history before its commit"
 # A day commit: the day manifest's temporary file moved into place (days.py).
 COMMIT = re.compile(r"os\.replace .*/\.tieout/days/\.manifest\.json\.\d+\.tmp")
-CHANGED_22 = WORLD["2026-01-23"]  # the 22nd's exports corrected after it was stored: its findings change
+CHANGED_22 = WORLD["2026-01-23"]
+# A real SIGKILL at every 4th distinct point of each command (the first and the last always) shows that a kill
+# there leaves the very state the dry run copied.
+KILL_EVERY = 4  # the 22nd's exports corrected after it was stored: its findings change
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,10 @@ class Scenario:
     exports: tuple[tuple[str, dict[str, str]], ...] = ()  # exports replaced once the days are stored
     # The command replaces a stored day's own source history before its commit: see NAMES_AHEAD.
     replaces_own_history: bool = False
-    # Kill at every `every`-th distinct point (the first and the last always). A daily run's first and next
-    # day are killed at every point; the other commands' points are mostly those points again, so `make test`
-    # samples them to stay within its time (≈ 3 of the 9.5 minutes all points take on 2 cores);
-    # TIEOUT_KILL_EVERY_POINT=1 kills at every point of every command.
+    # Check the store left at every `every`-th distinct point and run the command again on it (the first and
+    # the last always). A daily run's first and next day are checked at every point; the other commands' points
+    # are mostly those points again, so `make test` samples them to stay within its time;
+    # TIEOUT_KILL_EVERY_POINT=1 checks (and kills at) every point of every command.
     every: int = 1
 
 
@@ -97,8 +103,10 @@ class Battery:
             self.command(partway, milestone)
             self.allowed.append(seen(partway))
         self.clean = self.copy("clean")
-        dry = self.command(self.clean, scenario.argv, record_states=True)
+        self.snapshots = tmp / "snapshots"
+        dry = self.command(self.clean, scenario.argv, record_states=True, snapshots=str(self.snapshots))
         self.boundaries, self.states = dry.boundaries, dry.states
+        self.state_at = {(n, when): state for n, when, state in dry.states}
         self.output = self.stdout(self.clean)
         self.final = seen(self.clean)
         self.allowed.append(self.final)
@@ -137,14 +145,21 @@ class Battery:
         return [untimed(r) for r in got] if isinstance(got, list) else untimed(got)
 
     def kill_points(self) -> list[tuple[int, str]]:
-        """(N, before|after): the first point at which each distinct state on disk appears."""
+        """(N, before|after): the first point at which each distinct state on disk appears, each with the dry
+        run's copy of the project there."""
         known = {disk_state(str(self.before))}
         points = []
         for n, when, state in self.states:
             if state not in known:
                 known.add(state)
                 points.append((n, when))
-        every = 1 if os.environ.get("TIEOUT_KILL_EVERY_POINT") == "1" else self.scenario.every
+        assert sorted(p.name for p in self.snapshots.iterdir()) == sorted(f"{n}-{when}" for n, when in points)
+        return points
+
+    @staticmethod
+    def sample(points: list[tuple[int, str]], every: int) -> list[tuple[int, str]]:
+        """Every `every`-th point, the first and the last always; every point with TIEOUT_KILL_EVERY_POINT=1."""
+        every = 1 if os.environ.get("TIEOUT_KILL_EVERY_POINT") == "1" else every
         return [p for i, p in enumerate(points) if i % every == 0 or i == len(points) - 1]
 
     def check_killed(self, project: Path, where: str, commits: int | None = None) -> None:
@@ -171,16 +186,24 @@ class Battery:
         # The same store as a clean run's, file by file: so every reader shows what it shows after a clean run.
         assert store_content(project) == self.content, f"{where}: the store differs from a clean run's"
 
-    def kill_at(self, n: int, when: str, *, rerun: bool = True) -> Path:
-        where = f"{self.scenario.name}: killed {when} boundary {n} ({self.boundaries[n - 1]})"
+    def where(self, n: int, when: str) -> str:
+        return f"{self.scenario.name}: killed {when} boundary {n} ({self.boundaries[n - 1]})"
+
+    def check_at(self, n: int, when: str) -> None:
+        """The store a kill at this point leaves (the dry run's copy of it) is consistent, and the command run
+        again on it gives what a run never killed gives."""
+        project = self.snapshots / f"{n}-{when}"
+        self.check_killed(project, self.where(n, when), self.commits_before(n, when))
+        self.check_rerun(project, self.where(n, when))
+        shutil.rmtree(project)
+
+    def kill_at(self, n: int, when: str) -> Path:
+        """SIGKILL the command at this point on a fresh copy of the project: it leaves exactly the state on disk
+        the dry run passed there (so the dry run's copy stands for it in `check_at`)."""
         project = self.copy(f"killed-{n}-{when}")
         out = self.command(project, self.scenario.argv, kill_at=n, when=when)
-        assert out.signal == signal.SIGKILL, where
-        if not rerun:
-            return project
-        self.check_killed(project, where, self.commits_before(n, when))
-        self.check_rerun(project, where)
-        shutil.rmtree(project)
+        assert out.signal == signal.SIGKILL, self.where(n, when)
+        assert disk_state(str(project), out.pid) == self.state_at[(n, when)], self.where(n, when)
         return project
 
 
@@ -198,8 +221,10 @@ def test_sigkill_at_every_write_boundary(server: Server, tmp_path: Path, scenari
     assert any("/history/" in b for b in battery.boundaries)
     points = battery.kill_points()
     assert len(points) >= 10
-    for n, when in points:
-        battery.kill_at(n, when)
+    for n, when in battery.sample(points, KILL_EVERY):
+        shutil.rmtree(battery.kill_at(n, when))
+    for n, when in battery.sample(points, scenario.every):
+        battery.check_at(n, when)
 
 
 def test_a_kill_between_the_next_days_history_and_the_commit(server: Server, tmp_path: Path) -> None:
@@ -208,7 +233,7 @@ def test_a_kill_between_the_next_days_history_and_the_commit(server: Server, tmp
     day (tieout.store.breaks), not found again in a history that is ahead of the commit — once a known gap."""
     battery = Battery(server, tmp_path, SCENARIOS[3])
     rebased = next(n for n, b in enumerate(battery.boundaries, start=1) if b.endswith(".2026-01-22.pending.parquet"))
-    project = battery.kill_at(rebased, "after", rerun=False)
+    project = battery.kill_at(rebased, "after")
     assert seen(project) == battery.allowed[0]
 
 
