@@ -37,11 +37,11 @@ demo: $(STAMP)
 
 # The whole suite, slow tests included (what CI runs).
 test: $(STAMP) $(SPARK_STAMP) $(BROWSER)
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 # Skip the suites marked slow.
 test-fast: $(STAMP) $(SPARK_STAMP) $(BROWSER)
-	$(BIN)/pytest -q -n 2 -m "not slow"
+	$(BIN)/pytest -q -n 2 --dist loadgroup -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

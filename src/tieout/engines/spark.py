@@ -61,7 +61,9 @@ def session_for(project: Project) -> SparkSession:
     builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.ui.showConsoleProgress", "false")
     for key, value in project.spark.conf.items():
         builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")  # Spark's own warnings are not the run's output
+    return session
 
 
 class SparkEngine(Engine):
