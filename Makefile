@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install install-spark demo test test-fast lint bench clean
 
 # The web interface's end-to-end tests drive Debian's Chromium (never a browser download). Installed once, when
 # missing; TIEOUT_SKIP_BROWSER=1 skips both the install and those tests.
@@ -21,6 +21,14 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# Apache Spark (the `spark` extra, pinned): only the tests install it, so `make demo` stays lean.
+SPARK_STAMP := $(VENV)/.spark-installed
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/pip install --quiet -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+install-spark: $(SPARK_STAMP)
+
 $(CHROMIUM):
 	$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
@@ -28,12 +36,12 @@ demo: $(STAMP)
 	$(BIN)/tieout demo tieout-demo
 
 # The whole suite, slow tests included (what CI runs).
-test: $(STAMP) $(BROWSER)
-	$(BIN)/pytest -q -n 2
+test: $(STAMP) $(SPARK_STAMP) $(BROWSER)
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 # Skip the suites marked slow.
-test-fast: $(STAMP) $(BROWSER)
-	$(BIN)/pytest -q -n 2 -m "not slow"
+test-fast: $(STAMP) $(SPARK_STAMP) $(BROWSER)
+	$(BIN)/pytest -q -n 2 --dist loadgroup -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

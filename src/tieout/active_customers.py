@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from tieout.engines.base import Engine
 from tieout.rules.registry import Rule
 from tieout.store.manifest import ActiveCounts
 
@@ -61,10 +62,9 @@ def activity(con: duckdb.DuckDBPyConnection, day: date, window_days: int) -> Act
                      for s, (q, p) in _queries(day, window_days).items()})
 
 
-def counts(con: duckdb.DuckDBPyConnection, day: date, window_days: int) -> ActiveCounts:
+def counts(engine: Engine, day: date, window_days: int) -> ActiveCounts:
     """Each system's active customers (entities) on `day`: the sizes of `activity`'s entity sets."""
     found: dict[str, int] = {}
     for system, (query, params) in _queries(day, window_days).items():
-        [(found[system],)] = con.execute(f"SELECT count(DISTINCT canonical_id) FROM ({query}) AS a",
-                                         params).fetchall()
+        [(found[system],)] = engine.rows(f"SELECT count(DISTINCT canonical_id) FROM ({query}) AS a", params)
     return ActiveCounts(tuple(sorted(found.items())), window_days)

@@ -13,6 +13,7 @@ import duckdb
 from tieout import fx
 from tieout.config import Project
 from tieout.corrections import landed as corrections_landed
+from tieout.engines.base import Engine
 from tieout.engines.duckdb import DuckDBEngine
 from tieout.ownership import sql as ownership_sql
 from tieout.ownership.model import Registry, load_registry
@@ -40,24 +41,32 @@ def _record_table(system: str, table: str, id_column: str) -> str:
     )
 
 
-def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, registry: Registry | None = None) -> None:
-    """Create the canonical tables from the typed exports and `source_records` already in `con`.
+def build(target: duckdb.DuckDBPyConnection | Engine, project: Project, as_of: date, *,
+          registry: Registry | None = None) -> None:
+    """Create the canonical tables from the typed exports and `source_records` already in `target` (a DuckDB
+    connection, or any engine: the SQL is DuckDB's, which an engine of another dialect transpiles).
 
     The tables several rules read are materialised; the two largest exports (`invoices`, `usage`) stay
     views, and the built-in rules read the small tables derived from them (`covering_invoices`,
     `billing_active`, `tenant_activity`), so 35 M usage rows are aggregated once, not joined per rule.
     """
-    DuckDBEngine(con).define_functions()  # tieout_div, used below; tieout_normalise, for field_values' readers
+    import pyarrow as pa
+
+    engine = target if isinstance(target, Engine) else DuckDBEngine(target)
+    engine.define_functions()  # tieout_div, used below; tieout_normalise, for field_values' readers
     # The rates in effect on the as-of day: a day is converted at its own rates, so re-running it gives the
     # same impact whatever rates later dates bring.
-    con.execute(f"CREATE OR REPLACE TABLE fx_rates (currency VARCHAR, rate {fx.RATE_SQL_TYPE})")
-    con.executemany("INSERT INTO fx_rates VALUES (?, ?)", list(project.fx_rates_on(as_of).items()))
+    rates = project.fx_rates_on(as_of)
+    engine.write_table("fx_rates", pa.table({
+        "currency": pa.array(list(rates), pa.string()),
+        "rate": pa.array(list(rates.values()), pa.decimal128(*fx.RATE_PRECISION)),
+    }))
     for system, table, id_column in (("crm", "crm_accounts", "account_id"),
                                      ("billing", "billing_customers", "customer_id"),
                                      ("ops", "ops_tenants", "tenant_id")):
-        con.execute(_record_table(system, table, id_column))
+        engine.execute(_record_table(system, table, id_column))
     d = f"DATE '{as_of.isoformat()}'"
-    con.execute(f"""
+    engine.execute(f"""
         CREATE OR REPLACE TABLE contracts AS
         SELECT a.canonical_id, c.*,
                tieout_div(c.annual_value * fx.rate, 12) AS monthly_value,
@@ -68,7 +77,7 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
         LEFT JOIN accounts AS a ON a.account_id = c.account_id
         LEFT JOIN fx_rates AS fx ON fx.currency = coalesce(c.currency, '{project.reporting_currency}')
     """)
-    con.execute("""
+    engine.execute("""
         CREATE OR REPLACE VIEW invoices AS
         SELECT cu.canonical_id, i.*, CAST(i.amount * fx.rate AS DECIMAL(20, 4)) AS amount_rc
         FROM billing_invoices AS i
@@ -79,11 +88,11 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     # with its entity (a view: joined only when a rule reads it), and `tenant_activity`, one row per
     # tenant, which answers "active within W days" and "latest FTE count within W days" for any W —
     # aggregated before the join, so 35 M rows become 1 M before they meet the tenants.
-    con.execute("""
+    engine.execute("""
         CREATE OR REPLACE VIEW usage AS
         SELECT t.canonical_id, u.* FROM ops_usage AS u LEFT JOIN tenants AS t ON t.tenant_id = u.tenant_id
     """)
-    con.execute(f"""
+    engine.execute(f"""
         CREATE OR REPLACE TABLE tenant_activity AS
         WITH per_tenant AS (
             SELECT tenant_id,
@@ -97,11 +106,11 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
         SELECT t.canonical_id, p.*
         FROM per_tenant AS p LEFT JOIN tenants AS t ON t.tenant_id = p.tenant_id
     """)
-    con.execute("""
+    engine.execute("""
         CREATE OR REPLACE VIEW entities AS
         SELECT DISTINCT canonical_id FROM source_records WHERE canonical_id IS NOT NULL
     """)
-    con.execute(f"""
+    engine.execute(f"""
         CREATE OR REPLACE TABLE crm_active AS
         SELECT canonical_id, sum(monthly_value) AS monthly_value,
                {_id_list('contract_id')} AS contract_ids,
@@ -111,14 +120,14 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
           AND (end_date IS NULL OR end_date >= {d})
         GROUP BY canonical_id
     """)
-    con.execute(f"""
+    engine.execute(f"""
         CREATE OR REPLACE TABLE covering_invoices AS
         SELECT canonical_id, customer_id, invoice_id, period_start, period_end, amount_rc AS amount,
                billed_fte, amount AS original_amount, currency AS original_currency
         FROM invoices
         WHERE status NOT IN ('void', 'draft') AND period_start <= {d} AND {d} <= period_end
     """)
-    con.execute(f"""
+    engine.execute(f"""
         CREATE OR REPLACE TABLE billing_active AS
         SELECT canonical_id, sum(amount) AS amount, sum(billed_fte) AS billed_fte,
                {_id_list('invoice_id')} AS invoice_ids,
@@ -128,6 +137,6 @@ def build(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, regi
     """)
     # The ownership registry (ownership.yml, else the contract's default): field values and their owners.
     registry = load_registry(project) if registry is None else registry
-    ownership_sql.install(con, registry, as_of, project.reporting_currency)
+    ownership_sql.install(engine, registry, as_of, project.reporting_currency)
     # The hand corrections recorded so far, for CORRECTION_NOT_APPLIED (the state database is only read).
-    corrections_landed.load(con, project, as_of)
+    corrections_landed.load(engine, project, as_of)

@@ -156,6 +156,26 @@ class Source(_Strict):
         return self
 
 
+class SparkSettings(_Strict):
+    """How `engine: spark` reaches Spark (docs/spark.md): the master URL of the session tieout starts, and extra
+    Spark configuration. A session passed to `tieout.run_day(..., spark=session)` is used as it is."""
+
+    master: str = Field(default="local[*]", min_length=1)
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("conf")
+    @classmethod
+    def _spark_keys(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            if not key.startswith("spark."):
+                raise ValueError(f"{key!r} is not a Spark configuration key (they start with 'spark.')")
+        return v
+
+
+# The engines a run can use (`tieout.engines`); named here so that reading tieout.yml imports no engine.
+EngineName = Literal["duckdb", "spark"]
+
+
 class Project(_Strict):
     exports: str
     entity_map: str
@@ -181,6 +201,9 @@ class Project(_Strict):
     sla: Sla = Sla()
     # URL templates to each source record in its own system, by system or table (tieout.links).
     links: dict[str, str] = Field(default_factory=dict)
+    # Where the day's canonical tables and rules run (docs/spark.md): the embedded DuckDB, or Apache Spark.
+    engine: EngineName = "duckdb"
+    spark: SparkSettings = SparkSettings()
 
     # Set by `load_project`, not by the file.
     root: Path = Field(default=Path("."), exclude=True)

@@ -66,7 +66,8 @@ def run_rule(engine: Engine, rule: Rule, as_of: date, reporting_currency: str = 
 
 
 def _has_rows(engine: Engine, table: str) -> bool:
-    return engine.one(f"SELECT EXISTS (SELECT 1 FROM {table})") == (True,)
+    # (Not EXISTS in a SELECT list: Spark takes EXISTS only in a WHERE.)
+    return engine.one(f"SELECT 1 FROM {table} LIMIT 1") is not None
 
 
 def evaluate(engine: Engine, project: Project, rules: dict[str, Rule], as_of: date) -> int:

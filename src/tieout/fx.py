@@ -25,7 +25,8 @@ Rates = Decimal | Schedule
 # USD needs 8 or more to keep its significant digits) and 12 digits before the point.
 MAX_DECIMALS = 12
 MAX_RATE = Decimal(10) ** 12
-RATE_SQL_TYPE = f"DECIMAL(24, {MAX_DECIMALS})"
+RATE_PRECISION = (24, MAX_DECIMALS)
+RATE_SQL_TYPE = f"DECIMAL{RATE_PRECISION}"
 _A_RATE = "expected a rate > 0 (the reporting currency per unit, e.g. 1.08)"
 _A_RATE_OR_DATES = (f"{_A_RATE}, or dates each with the rate in effect from it "
                     "(e.g. {2026-01-01: 1.08, 2026-02-01: 1.10})")

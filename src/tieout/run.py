@@ -17,6 +17,7 @@ from datetime import date
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -24,7 +25,7 @@ import pyarrow as pa
 from tieout import active_customers, canonical
 from tieout.config import Project
 from tieout.db import connect, share_cores, spill_into
-from tieout.engines import DuckDBEngine
+from tieout.engines import DuckDBEngine, Engine
 from tieout.evaluate import evaluate
 from tieout.ingest import Stage, quiet, resolve_day
 from tieout.rules.registry import Rule, load_rules
@@ -32,6 +33,9 @@ from tieout.state.location import SQLITE_FILE
 from tieout.store import source_history, stored_days
 from tieout.store.commit import commit, prepare_history
 from tieout.store.manifest import ActiveCounts
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 @dataclass
@@ -67,15 +71,22 @@ def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None
 
 
 def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = quiet,
-                  loaded: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> tuple[pa.Table, DayResult]:
-    """Evaluate `as_of` without storing it: its findings and their summary."""
+                  loaded: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                  spark: SparkSession | None = None) -> tuple[pa.Table, DayResult]:
+    """Evaluate `as_of` without storing it: its findings and their summary. On the project's engine (`engine:` in
+    tieout.yml), or on Spark in the session `spark` when one is given."""
     started = time.perf_counter()
     rules = load_rules(project) if rules is None else rules
-    con, records = evaluate_day(project, as_of, rules=rules, stage=stage, loaded=loaded)
-    active = active_customers.counts(con, as_of, active_customers.ops_window_days(rules))
-    engine = DuckDBEngine(con)
-    findings = engine.read_table("findings")
-    engine.close()
+    if spark is not None or project.engine == "spark":
+        engine, records = _evaluate_on_spark(project, as_of, rules=rules, stage=stage, loaded=loaded, session=spark)
+    else:
+        con, records = evaluate_day(project, as_of, rules=rules, stage=stage, loaded=loaded)
+        engine = DuckDBEngine(con)
+    try:
+        active = active_customers.counts(engine, as_of, active_customers.ops_window_days(rules))
+        findings = engine.read_table("findings")
+    finally:
+        engine.close()
     severities = Counter(findings.column("severity").to_pylist())
     per_rule = Counter(findings.column("rule").to_pylist())
     return findings, DayResult(
@@ -89,10 +100,52 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
     )
 
 
-def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = quiet
-            ) -> DayResult:
+def _evaluate_on_spark(project: Project, as_of: date, *, rules: dict[str, Rule], stage: Stage,
+                       loaded: Callable[[duckdb.DuckDBPyConnection], None] | None,
+                       session: SparkSession | None) -> tuple[Engine, dict[str, int]]:
+    """`evaluate_day` with the canonical tables and the rules on Spark. The exports are read, validated and
+    resolved by DuckDB as ever (so a refusal names file, row and column), then handed to Spark."""
+    from tieout.engines.spark import SparkEngine, require_pyspark
+    from tieout.rules.on_engine import refuse_unportable
+
+    require_pyspark()
+    refuse_unportable(rules, SparkEngine)  # before reading anything: a rule Spark cannot run stops the day
+    con, records = resolve_day(project, as_of, stage=stage)
+    resolver = DuckDBEngine(con)
+    engine = SparkEngine.open(project, session=session)
+    try:
+        stage("handing the day to spark")
+        engine.hand_over(resolver, HANDED_TO_SPARK)
+        stage("building canonical tables")
+        canonical.build(engine, project, as_of)
+        if any(rule.enabled and "tieout_normalise" in rule.requires for rule in rules.values()):
+            engine.provide_normalise_keys(resolver, NORMALISED_VALUES)
+        if loaded is not None:
+            loaded(con)
+        resolver.close()
+        engine.lock_down()
+        stage("running rules")
+        evaluate(engine, project, rules, as_of)
+    except BaseException:
+        engine.close()
+        resolver.close()
+        raise
+    return engine, records
+
+
+# What DuckDB hands to Spark: the typed exports and every record's resolution (`tieout.ingest.resolve_day`).
+HANDED_TO_SPARK = ["crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants",
+                   "ops_usage", "source_records"]
+# The values `tieout_normalise` is asked about on Spark: the registry's field values and the corrections'.
+NORMALISED_VALUES = [("field_values", "value"), ("field_values", "mapped"), ("corrected_values", "value"),
+                     ("corrected_values", "mapped"), ("corrections", "new_value")]
+
+
+def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = None, stage: Stage = quiet,
+            spark: SparkSession | None = None) -> DayResult:
     """Reconcile `as_of` and store its source history and findings; call under the run lock. Nothing is
-    moved into place unless every stage succeeded, and the day's findings (its commit point) last."""
+    moved into place unless every stage succeeded, and the day's findings (its commit point) last. With
+    `spark`, the day runs on Spark in that session whatever the project's `engine:`."""
     from tieout.month_close import refuse_closed  # SQLAlchemy only when there is a state database
 
     refuse_closed(project, [as_of])
@@ -106,7 +159,8 @@ def run_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None = No
 
     with _first_run(project), _spilling(project):
         try:
-            findings, result = reconcile_day(project, as_of, rules=rules, stage=stage, loaded=history)
+            findings, result = reconcile_day(project, as_of, rules=rules, stage=stage, loaded=history,
+                                             spark=spark)
         except BaseException:
             for plan in plans:
                 plan.discard()
@@ -188,7 +242,8 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
     refuse_closed(project, days)  # before any day: a backfill across a signed month stores nothing
     done = on_day or (lambda result: None)
     results: list[DayResult] = []
-    if jobs <= 1 or len(days) < 2:
+    # On Spark, days run one after the other in this process's session: Spark spreads each day over its cores.
+    if jobs <= 1 or len(days) < 2 or project.engine == "spark":
         for day in days:
             results.append(run_day(project, day, rules=rules))
             done(results[-1])

@@ -26,18 +26,18 @@ from tieout.run import evaluate_day
 
 RULES = load_rules()
 
-_NORMALISE = "tieout_normalise(), a function only the duckdb engine provides"
-_DIV = "tieout_div(), a function only the duckdb engine provides"
+_NORMALISE = "tieout_normalise(), a function only the duckdb and spark engines provide"
+_DIV = "tieout_div(), a function only the duckdb and spark engines provide"
 _DATE_DAYS = "a DATE plus or minus a bare number of days (DuckDB syntax bigquery does not have)"
 _BQ_STRING_AGG = ("sqlglot cannot write it for bigquery: 'NULLS LAST' translation not supported for aggregate "
                   "function GROUP_CONCAT with  sort order")
 
 # What blocks a built-in rule in a dialect, exactly as `tieout rules check` says it ("; " between blockers).
 BLOCKED = {
-    **{("CORRECTION_NOT_APPLIED", d): _NORMALISE for d in ("postgres", "spark", "snowflake")},
+    **{("CORRECTION_NOT_APPLIED", d): _NORMALISE for d in ("postgres", "snowflake")},
     ("CORRECTION_NOT_APPLIED", "bigquery"): f"{_NORMALISE}; {_DATE_DAYS}; {_BQ_STRING_AGG}",
-    **{("OWNED_FIELD_MISMATCH", d): _NORMALISE for d in DIALECTS},
-    **{("FTE_THRESHOLD_DRIFT", d): _DIV for d in ("postgres", "spark", "snowflake")},
+    **{("OWNED_FIELD_MISMATCH", d): _NORMALISE for d in DIALECTS if d != "spark"},
+    **{("FTE_THRESHOLD_DRIFT", d): _DIV for d in ("postgres", "snowflake")},
     ("FTE_THRESHOLD_DRIFT", "bigquery"): f"{_DIV}; {_DATE_DAYS}",
     ("BILLING_ACTIVE_OPS_INACTIVE", "bigquery"): _DATE_DAYS,
     ("OPS_ACTIVE_BILLING_INACTIVE", "bigquery"): _DATE_DAYS,
@@ -199,4 +199,5 @@ def test_an_undeclared_engine_function_is_read_from_the_sql(project: Path) -> No
     (project / "rules" / "THIRDS.yml").write_text("description: x\n")
     rule = load_rules(load_project(project))["THIRDS"]
     assert rule.requires == ("tieout_div",)
-    assert check_portability(rule, "spark").blockers == (_DIV,)
+    assert check_portability(rule, "postgres").blockers == (_DIV,)
+    assert check_portability(rule, "spark").blockers == ()  # the spark engine writes it as Spark SQL

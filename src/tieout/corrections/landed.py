@@ -1,4 +1,4 @@
-"""The run's view of the corrections log: a DuckDB table `corrections` that CORRECTION_NOT_APPLIED reads to
+"""The run's view of the corrections log: a table `corrections` that CORRECTION_NOT_APPLIED reads to
 check that each correction landed in the source system, and that the other systems holding the field agree —
 and the view `corrected_values` it reads the records' values from: the registry's `field_values`, and the
 values of the record fields (billing's `billed_fte`, …) that corrections name.
@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from tieout.config import Project
 
 if TYPE_CHECKING:
@@ -18,6 +16,7 @@ if TYPE_CHECKING:
 
     from tieout.corrections.fields import FieldSpec
     from tieout.corrections.log import Correction
+    from tieout.engines.base import Engine
 
 
 def _schema() -> pa.Schema:
@@ -42,7 +41,7 @@ def _schema() -> pa.Schema:
     ])
 
 
-def load(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> int:
+def load(engine: Engine, project: Project, as_of: date) -> int:
     """Create table `corrections` holding the corrections recorded on or before `as_of`, and the view
     `corrected_values` the rule compares them with; return how many corrections.
 
@@ -63,12 +62,8 @@ def load(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> int:
     ]
     import pyarrow as pa
 
-    con.register("staged_corrections", pa.Table.from_pylist(rows, schema=_schema()))
-    try:
-        con.execute("CREATE OR REPLACE TABLE corrections AS SELECT * FROM staged_corrections")
-    finally:
-        con.unregister("staged_corrections")
-    con.execute(f"CREATE OR REPLACE VIEW corrected_values AS {_values_sql(project, as_of, specs)}")
+    engine.write_table("corrections", pa.Table.from_pylist(rows, schema=_schema()))
+    engine.execute(f"CREATE OR REPLACE VIEW corrected_values AS {_values_sql(project, as_of, specs)}")
     return len(rows)
 
 
@@ -95,7 +90,10 @@ def _values_sql(project: Project, as_of: date, specs: dict[tuple[str, str], Fiel
         sql = value_sql(spec.name, spec.owned, column(spec.owned, system), as_of, project.reporting_currency)
         if spec.own_currency:
             own = "CAST(original_amount AS VARCHAR)"
-            sql = f"SELECT * REPLACE ({own} AS value, {own} AS mapped) FROM ({sql})"
+            # (Columns named, not `* REPLACE`: DuckDB's syntax, which Spark lacks.)
+            sql = (f"SELECT canonical_id, field, kind, source_system, source_id, row_id, {own} AS value, "
+                   f"{own} AS mapped, amount, tolerance, owner_system, original_amount, original_currency "
+                   f"FROM ({sql}) AS own")
         parts.append(sql)
     return " UNION ALL ".join(parts)
 

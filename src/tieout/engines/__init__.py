@@ -1,4 +1,5 @@
-"""The engines the rules run on: what one offers (`base.Engine`) and the embedded one (`duckdb.DuckDBEngine`).
+"""The engines the rules run on: what one offers (`base.Engine`), the embedded one (`duckdb.DuckDBEngine`) and
+Apache Spark (`spark.SparkEngine`).
 
 The rules see only the canonical tables; everything an engine must do for them — run a statement, read and
 write a table, provide the functions rules may call, lock itself down before rule SQL runs — is in `Engine`.
@@ -6,9 +7,10 @@ write a table, provide the functions rules may call, lock itself down before rul
 
 from tieout.engines.base import Engine, EngineError, NotOneStatement
 from tieout.engines.duckdb import DuckDBEngine
+from tieout.engines.spark import SparkEngine
 
-# Every engine tieout can run the rules on, by name.
-ENGINES: dict[str, type[Engine]] = {DuckDBEngine.name: DuckDBEngine}
+# Every engine tieout can run the rules on, by name (PySpark is imported only when a Spark engine is opened).
+ENGINES: dict[str, type[Engine]] = {DuckDBEngine.name: DuckDBEngine, SparkEngine.name: SparkEngine}
 
 
 def engine_functions() -> dict[str, tuple[str, ...]]:
@@ -21,4 +23,4 @@ def engine_functions() -> dict[str, tuple[str, ...]]:
     return {function: tuple(names) for function, names in sorted(provided.items())}
 
 
-__all__ = ["ENGINES", "DuckDBEngine", "Engine", "EngineError", "NotOneStatement", "engine_functions"]
+__all__ = ["ENGINES", "DuckDBEngine", "Engine", "EngineError", "NotOneStatement", "SparkEngine", "engine_functions"]

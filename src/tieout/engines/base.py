@@ -80,6 +80,9 @@ class Engine(ABC):
     def install(self) -> None:
         """Define what resolution and the rules call: the natural-key normalisers and `functions`."""
 
+    def define_functions(self) -> None:  # noqa: B027 (an engine that rewrites its functions defines nothing)
+        """Define `functions` on their own, for SQL that calls them before `install` (the canonical tables)."""
+
     @abstractmethod
     def lock_down(self) -> None:
         """From now on only rule SQL runs: no file, URL or setting may be reached, and that cannot be undone."""

@@ -15,12 +15,14 @@ value per entity, system and record with its owner that day.
 from __future__ import annotations
 
 from datetime import date
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from tieout.ownership.catalogue import CONDITIONS, CURRENCY_OF, KINDS, MONEY, MONEY_RC
 from tieout.ownership.model import Column, OwnedField, Registry, columns, stages
 from tieout.sql import literal
+
+if TYPE_CHECKING:
+    from tieout.engines.base import Engine
 
 
 def _day(as_of: date) -> str:
@@ -105,12 +107,12 @@ def field_values_sql(registry: Registry, as_of: date, reporting_currency: str) -
                               for name, f in registry.fields.items() for col in columns(f))
 
 
-def install(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: date, reporting_currency: str) -> None:
-    """Create `ownership_conditions`, `field_values` and `ownership` on `con` (see the module docstring)."""
-    con.execute(f"CREATE OR REPLACE TABLE ownership_conditions AS {conditions_sql(registry, as_of)}")
-    con.execute(f"CREATE OR REPLACE VIEW field_values AS {field_values_sql(registry, as_of, reporting_currency)}")
-    con.execute("CREATE OR REPLACE VIEW ownership AS "
-                "SELECT DISTINCT canonical_id, field, owner_system FROM field_values")
+def install(engine: Engine, registry: Registry, as_of: date, reporting_currency: str) -> None:
+    """Create `ownership_conditions`, `field_values` and `ownership` on `engine` (see the module docstring)."""
+    engine.execute(f"CREATE OR REPLACE TABLE ownership_conditions AS {conditions_sql(registry, as_of)}")
+    engine.execute(f"CREATE OR REPLACE VIEW field_values AS {field_values_sql(registry, as_of, reporting_currency)}")
+    engine.execute("CREATE OR REPLACE VIEW ownership AS "
+                   "SELECT DISTINCT canonical_id, field, owner_system FROM field_values")
 
 
 def agree_sql(kind: str, a: str, b: str) -> str:

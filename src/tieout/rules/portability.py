@@ -17,7 +17,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from tieout.engines import engine_functions
+from tieout.engines import ENGINES, engine_functions
+from tieout.engines.spark_sql import NotOnSpark, spark_sql
 from tieout.rules.registry import Rule
 
 DIALECTS = ("postgres", "spark", "snowflake", "bigquery")
@@ -60,10 +61,13 @@ _SYNTAX = (
             frozenset({"snowflake", "bigquery"})),
     _Syntax("a lambda (x -> ...)", lambda n: isinstance(n, exp.Lambda), frozenset({"spark", "snowflake"})),
     _Syntax("the HUGEINT type", lambda n: isinstance(n, exp.DataType) and n.this == exp.DataType.Type.INT128,
-            frozenset()),
+            frozenset({"spark"})),  # the spark engine writes it as DECIMAL(38, 0)
     _Syntax("a DATE plus or minus a bare number of days", _date_plus_days,
             frozenset({"postgres", "spark", "snowflake"})),
 )
+
+# The dialects an engine of tieout runs, written as that engine writes them (its rewrites on top of sqlglot's).
+_ENGINE_WRITERS: dict[str, Callable[[exp.Expr], str]] = {"spark": spark_sql}
 
 # A CTE's MATERIALIZED only tells the planner what to do: dropped where the dialect has no such hint.
 _MATERIALIZED_HINT = frozenset({"postgres"})
@@ -84,11 +88,16 @@ class Portability:
         return not self.blockers
 
 
+def _only(engines: tuple[str, ...]) -> str:
+    return f"only the {' and '.join(engines)} engine{'s provide' if len(engines) > 1 else ' provides'}"
+
+
 def _blockers(tree: exp.Expr, rule: Rule, dialect: str) -> list[str]:
     provided = engine_functions()
     found: list[str] = []
     for function in rule.requires:
-        found.append(f"{function}(), a function only the {' and '.join(provided[function])} engine provides")
+        if not any(ENGINES[name].dialect == dialect for name in provided[function]):
+            found.append(f"{function}(), a function {_only(provided[function])}")
     for node in tree.walk():
         if isinstance(node, exp.Anonymous) and node.name.lower() not in provided:
             found.append(f"{node.name.lower()}(), a DuckDB function sqlglot cannot write for {dialect}")
@@ -114,7 +123,13 @@ def check_portability(rule: Rule, dialect: str) -> Portability:
     if dialect not in _MATERIALIZED_HINT:
         tree = _without_materialized(tree)
     try:
-        sql = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False, pretty=True)
+        if dialect in _ENGINE_WRITERS:
+            # What the engine itself would run: sqlglot's dialect and the engine's own rewrites.
+            sql = sqlglot.transpile(_ENGINE_WRITERS[dialect](tree), read=dialect, write=dialect, pretty=True)[0]
+        else:
+            sql = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False, pretty=True)
+    except NotOnSpark as e:
+        return Portability(rule.name, dialect, (*blockers, f"the spark engine cannot run it: {e}"), None)
     except SqlglotError as e:
         return Portability(rule.name, dialect, (*blockers, f"sqlglot cannot write it for {dialect}: {e}"), None)
     try:

@@ -1,0 +1,252 @@
+"""Apache Spark as an engine (`engine: spark`, docs/spark.md): the canonical tables and the rules as Spark SQL.
+
+SQL is written once, in DuckDB's dialect, and transpiled with sqlglot (`tieout.engines.spark_sql`, cached per
+text). Tables are Spark temporary views of one session of the engine's own (`SparkSession.newSession()`: the
+views and settings of a session a job passes in are never touched); a `CREATE TABLE ... AS` is a cached
+DataFrame, a `CREATE VIEW` a plain one, and since a view cannot be inserted into, an `INSERT` makes the view the
+union of what it held and the new rows. Money stays DECIMAL end to end: Parquet into Spark, Arrow out of it.
+
+What it installs: `tieout_div` and `tieout_normalise` are rewritten into Spark SQL at transpile time (never a
+Python UDF); the normalised form of names, tax ids and domains comes from DuckDB's normalisers through a lookup
+table (`provide_normalise_keys`).
+
+Its lockdown: Spark cannot lock its configuration as DuckDB does, so rule SQL is refused unless it is exactly
+one SELECT (sqlglot reads it before Spark sees it: no SET, no CREATE, no ADD JAR), reading files by path from
+SQL (`SELECT * FROM parquet.`/x``) is switched off, and a rule may only read the canonical views (the safety
+check, before transpiling). What Spark itself may reach — its file systems, its credentials — is the session's.
+
+PySpark is imported only when a session is made, sqlglot only when SQL is transpiled: tieout imports without
+either (a command that only reads the store never loads them).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping
+from itertools import count
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tieout.engines.base import Engine, EngineError, NotOneStatement
+from tieout.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
+
+    from tieout.config import Project
+    from tieout.engines.duckdb import DuckDBEngine
+
+INSTALL_HINT = "pip install 'tieout[spark]'"
+_HANDED_OVER = count()
+
+
+def require_pyspark() -> None:
+    """Refuse `engine: spark` where PySpark is not installed, saying how to install it."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as e:
+        raise ConfigError(f"engine: spark needs Apache Spark's Python package: {INSTALL_HINT}") from e
+
+
+def session_for(project: Project) -> SparkSession:
+    """The Spark session `project`'s `spark:` settings describe (the process's one, made on first use: a JVM
+    takes seconds to start, and a backfill runs many days)."""
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("tieout").master(project.spark.master)
+    # The day's dates are calendar dates; timestamps are kept in UTC, as the store keeps them.
+    builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.ui.showConsoleProgress", "false")
+    for key, value in project.spark.conf.items():
+        builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")  # Spark's own warnings are not the run's output
+    return session
+
+
+class SparkEngine(Engine):
+    name: ClassVar[str] = "spark"
+    dialect: ClassVar[str] = "spark"
+    functions: ClassVar[Mapping[str, str]] = {
+        "tieout_div": "exact division of money: x / y rounded half up to four decimals (whole ten-thousandths)",
+        "tieout_normalise": "a registry field's value in the form two systems are compared in (names, tax ids "
+                            "and domains by DuckDB's normalisers, through a lookup table)",
+    }
+
+    def __init__(self, session: SparkSession, *, staging: Path) -> None:
+        # Its own session: temporary views and settings apart from the caller's, one SparkContext shared.
+        self.spark = session.newSession()
+        self.staging = staging
+        self.cached: dict[str, DataFrame] = {}
+
+    @classmethod
+    def open(cls, project: Project, *, session: SparkSession | None = None) -> SparkEngine:
+        """An engine for one day on `session` (else the project's own); tables are handed over through a staging
+        folder inside the store."""
+        require_pyspark()
+        session = session if session is not None else session_for(project)
+        project.store_path.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="spark-staging-", dir=project.store_path))
+        return cls(session, staging=staging)
+
+    # -- statements ---------------------------------------------------------------------------------------------
+
+    def _df(self, sql: str, params: Any = None) -> DataFrame:
+        from pyspark.errors import PySparkException
+
+        try:
+            return self.spark.sql(sql, args=dict(params) if params else None)
+        except PySparkException as e:
+            raise EngineError(str(e).splitlines()[0] if str(e) else repr(e)) from e
+
+    def _query(self, sql: str, params: Any = None) -> DataFrame:
+        from tieout.engines.spark_sql import NotOnSpark, to_spark
+
+        try:
+            return self._df(to_spark(sql), params)
+        except NotOnSpark as e:
+            raise EngineError(f"cannot run on spark: {e}") from e
+
+    def _view(self, table: str, df: DataFrame, *, cache: bool) -> None:
+        """Name `df` `table`; `cache`: computed now and kept on the executors (a local checkpoint), so whatever
+        reads it later plans a scan of it, not the whole lineage again — Spark's planning of a day's nested
+        views otherwise costs more than running them."""
+        old = self.cached.pop(table, None)
+        if cache:
+            df = df.localCheckpoint(eager=True)
+            self.cached[table] = df
+        df.createOrReplaceTempView(table)
+        if old is not None:
+            old.unpersist()
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        """The statements the run's own SQL uses, as Spark views: CREATE [OR REPLACE] [TEMP] TABLE|VIEW ... AS,
+        CREATE TABLE with columns (empty), INSERT INTO ... SELECT, DROP TABLE|VIEW."""
+        import sqlglot
+        from sqlglot import exp
+
+        from tieout.engines.spark_sql import spark_sql
+
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
+            name = tree.this.this.name if isinstance(tree.this, exp.Schema) else tree.this.name
+            query = tree.expression
+            if isinstance(query, exp.Query):
+                self._view(name, self._df(spark_sql(query), params), cache=tree.kind == "TABLE")
+                return
+            if isinstance(tree.this, exp.Schema):
+                columns = ", ".join(c.sql(dialect="spark") for c in tree.this.expressions)
+                self._view(name, self.spark.createDataFrame([], schema=columns), cache=False)
+                return
+        if isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Query):
+            name = tree.this.name
+            added = self._df(spark_sql(tree.expression), params)
+            self._view(name, self.spark.table(name).union(added), cache=name in self.cached)
+            return
+        if isinstance(tree, exp.Drop) and (dropped := tree.find(exp.Table)) is not None:
+            self.cached.pop(dropped.name, None)
+            self.spark.catalog.dropTempView(dropped.name)
+            return
+        raise EngineError(f"the spark engine does not run this statement: {sql.strip()[:80]}")
+
+    def rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._query(sql, params).collect()]
+
+    def columns(self, table: str) -> list[str]:
+        return list(self.spark.table(table).columns)
+
+    def select_into(self, table: str, select: str, params: Any = None) -> None:
+        import sqlglot
+        from sqlglot import exp
+
+        from tieout.engines.spark_sql import NotOnSpark, spark_sql
+
+        try:
+            statements = [s for s in sqlglot.parse(select, read="duckdb") if s is not None]
+        except sqlglot.errors.SqlglotError as e:
+            raise EngineError(f"not SQL sqlglot reads: {e}") from e
+        if len(statements) != 1:
+            raise NotOneStatement(len(statements))
+        if not isinstance(statements[0], exp.Query):
+            raise EngineError(f"rule SQL must be one SELECT, not {statements[0].key.upper()}")
+        try:
+            sql = spark_sql(statements[0])
+        except NotOnSpark as e:
+            raise EngineError(f"cannot run on spark: {e}") from e
+        self._view(table, self._df(sql, params), cache=False)
+
+    # -- tables in and out --------------------------------------------------------------------------------------
+
+    def read_table(self, table: str) -> pa.Table:
+        """The rows as Arrow, collected on the driver: DECIMAL stays decimal128 with its precision and scale."""
+        import pyarrow as pa
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        df = self.spark.table(table)
+        # Every column nullable, as DuckDB gives them: Spark's NOT NULL is what it could prove of one query.
+        schema = pa.schema([f.with_nullable(True) for f in to_arrow_schema(df.schema)])
+        return pa.Table.from_batches([b.cast(schema) for b in df._collect_as_arrow()], schema=schema)
+
+    def write_table(self, table: str, data: pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        path = self.staging / f"{next(_HANDED_OVER)}-{table}.parquet"
+        pq.write_table(data, path)
+        self.read_parquet(table, path)
+
+    def write_parquet(self, table: str, path: Path) -> None:
+        """A Parquet file written on the driver (Spark itself would write a folder of parts)."""
+        import pyarrow.parquet as pq
+
+        pq.write_table(self.read_table(table), path)
+
+    def read_parquet(self, table: str, path: Path) -> None:
+        self._view(table, self.spark.read.parquet(str(path)), cache=False)
+
+    def hand_over(self, source: DuckDBEngine, tables: list[str]) -> None:
+        """Copy `tables` from a DuckDB engine (the read, validated exports and their resolution) into Spark."""
+        for table in tables:
+            path = self.staging / f"{next(_HANDED_OVER)}-{table}.parquet"
+            source.write_parquet(table, path)
+            self.read_parquet(table, path)
+
+    # -- functions and lockdown ---------------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Nothing to define: `functions` are rewritten into Spark SQL as statements are transpiled."""
+
+    def provide_normalise_keys(self, normaliser: DuckDBEngine, sources: list[tuple[str, str]]) -> None:
+        """Fill `NORMALISE_KEYS` with the normalised form of every value of the looked-up kinds (names, tax ids,
+        domains) that `sources` hold — each a (table, column) of the canonical tables, with a `kind` column —
+        computed by `normaliser`, a DuckDB engine with the natural-key normalisers installed."""
+        import pyarrow as pa
+
+        from tieout.engines.spark_sql import NORMALISE_KEYS, looked_up_kinds
+
+        kinds = ", ".join(f"'{k}'" for k in sorted(looked_up_kinds()))
+        union = " UNION ".join(f"SELECT kind, CAST({column} AS STRING) AS v FROM {table} "
+                               f"WHERE kind IN ({kinds}) AND {column} IS NOT NULL" for table, column in sources)
+        values = pa.Table.from_batches(self.spark.sql(union)._collect_as_arrow(),
+                                       schema=pa.schema([("kind", pa.string()), ("v", pa.string())]))
+        normaliser.install()
+        normaliser.write_table("tieout_normalise_in", values)
+        normaliser.execute(
+            "CREATE OR REPLACE TABLE tieout_normalise_out AS SELECT kind AS tieout_kind, v AS tieout_value, "
+            "tieout_normalise(kind, v) AS tieout_key FROM tieout_normalise_in")
+        keys = normaliser.read_table("tieout_normalise_out")
+        self.write_table(NORMALISE_KEYS, keys)
+        self._view(NORMALISE_KEYS, self.spark.table(NORMALISE_KEYS), cache=True)
+
+    def lock_down(self) -> None:
+        self.spark.conf.set("spark.sql.runSQLOnFiles", "false")
+
+    def close(self) -> None:
+        for df in self.cached.values():
+            df.unpersist()
+        self.cached.clear()
+        for table in self.spark.catalog.listTables():
+            if table.isTemporary:
+                self.spark.catalog.dropTempView(table.name)
+        shutil.rmtree(self.staging, ignore_errors=True)

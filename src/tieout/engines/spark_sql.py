@@ -1,0 +1,150 @@
+"""DuckDB's SQL as Spark SQL: sqlglot's `spark` dialect, plus what it writes word for word though Spark 3.5 has no
+such thing, and the functions rules may call (`tieout_div`, `tieout_normalise`) written as Spark expressions.
+
+Pure sqlglot, no PySpark: `tieout rules check --dialect spark` and the Spark engine read the same rewrites, so a
+rule the check calls portable is a rule the engine runs. Like a sqlglot dialect, the rewrites are a table
+(`REWRITES`), one small function per construct; a construct none can write raises `NotOnSpark` naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+# The table the Spark engine fills with the normalised form of the values rules compare (see `normalise`).
+NORMALISE_KEYS = "tieout_normalise_keys"
+
+
+class NotOnSpark(Exception):
+    """A construct in DuckDB's SQL that the Spark engine cannot write; the message names it."""
+
+
+def _spark(sql: str) -> exp.Expr:
+    return sqlglot.parse_one(sql, read="spark")
+
+
+def _sql(node: exp.Expr) -> str:
+    return node.sql(dialect="spark")
+
+
+def _div(node: exp.Anonymous) -> exp.Expr:
+    """`tieout_div(x, y)`: x / y rounded half up to four decimals in exact arithmetic, as the DuckDB engine's
+    macro does. Spark's DECIMAL / DECIMAL rounds to a scale of its own choosing first (a double rounding), so the
+    quotient is taken in whole ten-thousandths with `div`, which truncates as DuckDB's `//` does."""
+    if len(node.expressions) != 2:
+        raise NotOnSpark("tieout_div() with other than two arguments")
+    x, y = (f"CAST(({_sql(a)}) * 10000 AS DECIMAL(38, 0))" for a in node.expressions)
+    return _spark(f"CAST(({x} * 20000 + {y}) div (2 * {y}) AS DECIMAL(38, 0)) * CAST(0.0001 AS DECIMAL(5, 4))")
+
+
+def _normalise(node: exp.Anonymous) -> exp.Expr:
+    """`tieout_normalise(kind, v)`: the kinds DuckDB computes with SQL alone are that SQL, transpiled; the kinds
+    that need the natural-key normalisers (the Public Suffix List, folding to ASCII: names, tax ids, domains) are
+    looked up in `NORMALISE_KEYS`, which the engine fills before the rules run with every value of those kinds
+    that the canonical tables hold, normalised by the DuckDB normalisers themselves."""
+    from tieout.ownership.catalogue import KINDS  # the registry's kinds; a module of data, imported when used
+
+    if len(node.expressions) != 2:
+        raise NotOnSpark("tieout_normalise() with other than two arguments")
+    kind_node, value_node = node.expressions
+    value = _sql(value_node)
+
+    def filled(node: exp.Expr) -> exp.Expr:
+        return value_node.copy() if isinstance(node, exp.Column) and node.name == "tieout__v" else node
+
+    cases = []
+    for name, (duckdb_sql, _, _) in KINDS.items():
+        if name in looked_up_kinds():
+            found = (f"(SELECT max(k.tieout_key) FROM {NORMALISE_KEYS} AS k "
+                     f"WHERE k.tieout_kind = '{name}' AND k.tieout_value = {value})")
+        else:
+            found = _sql(rewrite(sqlglot.parse_one(duckdb_sql % "tieout__v", read="duckdb").transform(filled)))
+        cases.append(f"WHEN '{name}' THEN {found}")
+    return _spark(f"CASE {_sql(kind_node)} {' '.join(cases)} END")
+
+
+@lru_cache(maxsize=1)
+def looked_up_kinds() -> frozenset[str]:
+    """The registry kinds whose DuckDB SQL calls a natural-key normaliser (a `tieout_` macro)."""
+    from tieout.ownership.catalogue import KINDS
+
+    return frozenset(name for name, (sql, _, _) in KINDS.items() if re.search(r"\btieout_\w+\(", sql))
+
+
+def _string_agg(node: exp.GroupConcat) -> exp.Expr:
+    """`string_agg(x, sep [ORDER BY x])`: Spark 3.5 has no LISTAGG (what sqlglot writes), so the values are
+    collected, sorted and joined. Unordered, DuckDB joins them in any order; here they are always sorted."""
+    inner, order = node.this, None
+    if isinstance(inner, exp.Order):
+        inner, order = inner.this, inner
+    distinct = isinstance(inner, exp.Distinct)
+    value = inner.expressions[0] if distinct else inner
+    if order is not None:
+        keys = order.expressions
+        if len(keys) != 1 or keys[0].this != value or keys[0].args.get("desc"):
+            raise NotOnSpark("string_agg(... ORDER BY) ordered by anything but its own value, ascending")
+    separator = node.args.get("separator") or exp.Literal.string(",")
+    collect = "collect_set" if distinct else "collect_list"
+    return _spark(f"array_join(array_sort({collect}({_sql(value)})), {_sql(separator)})")
+
+
+def _full_match(node: exp.RegexpFullMatch) -> exp.Expr:
+    """Spark has no regexp_full_match: RLIKE finds, so the pattern is anchored at both ends."""
+    return _spark(f"({_sql(node.this)}) RLIKE concat('^(?:', {_sql(node.expression)}, ')$')")
+
+
+def _on_anonymous(node: exp.Anonymous) -> exp.Expr:
+    rewritten = _FUNCTIONS.get(node.name.lower())
+    return rewritten(node) if rewritten else node
+
+
+_FUNCTIONS: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
+    "tieout_div": _div,
+    "tieout_normalise": _normalise,
+}
+
+# What sqlglot's spark dialect leaves to Spark 4 or writes unchanged, by node type.
+REWRITES: dict[type[exp.Expr], Callable[..., exp.Expr]] = {
+    exp.Anonymous: _on_anonymous,
+    exp.GroupConcat: _string_agg,
+    exp.RegexpFullMatch: _full_match,
+}
+
+
+def rewrite(tree: exp.Expr) -> exp.Expr:
+    """`tree` (parsed as DuckDB) with every construct of `REWRITES` written for Spark."""
+
+    def one(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+            return exp.DataType.build("DECIMAL(38, 0)")  # DuckDB's HUGEINT
+        # A CTE's MATERIALIZED is a hint to DuckDB's planner; Spark has none.
+        # (Changed in place: sqlglot's transform does not descend into a node it is handed back anew.)
+        if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+            node.set("materialized", None)
+            return node
+        rewritten = REWRITES.get(type(node))
+        return rewritten(node) if rewritten else node
+
+    return tree.copy().transform(one)
+
+
+@lru_cache(maxsize=1024)
+def to_spark(sql: str) -> str:
+    """One statement of DuckDB's SQL as Spark SQL (`$name` parameters as Spark's `:name`), cached per text."""
+    statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    if len(statements) != 1:
+        raise NotOnSpark(f"it holds {len(statements)} statements")
+    return spark_sql(statements[0])
+
+
+def spark_sql(tree: exp.Expr) -> str:
+    """A parsed DuckDB statement written for Spark; raises `NotOnSpark` (naming what) when it cannot be."""
+    try:
+        return rewrite(tree).sql(dialect="spark", unsupported_level=ErrorLevel.RAISE, comments=False)
+    except sqlglot.errors.SqlglotError as e:
+        raise NotOnSpark(f"sqlglot cannot write it for spark: {e}") from e

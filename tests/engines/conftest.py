@@ -1,0 +1,33 @@
+"""One Spark session for the whole test run of a worker (a JVM takes seconds to start), small: two cores at
+most and few shuffle partitions, because the machine's cores are shared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# What the shared engine suite runs on (Ibis style: every test of it once per engine).
+ENGINE_NAMES = ("duckdb", "spark")
+SPARK_CONF = {"spark.sql.shuffle.partitions": 4, "spark.ui.enabled": False, "spark.default.parallelism": 2}
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    # Not skipped when missing: `make test` installs the spark extra (requirements-spark.lock).
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName("tieout-tests")
+    for key, value in {**SPARK_CONF, "spark.sql.session.timeZone": "UTC"}.items():
+        builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def spark_yml() -> str:
+    """The tieout.yml lines that put a project on Spark with the tests' small settings."""
+    conf = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in SPARK_CONF.items())
+    return f"engine: spark\nspark:\n  master: \"local[2]\"\n  conf: {{{conf}}}\n"

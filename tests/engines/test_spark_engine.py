@@ -1,0 +1,154 @@
+"""The Spark engine on its own and through the front doors: exact money, its lockdown, one SELECT per rule,
+`engine: spark` in tieout.yml, a rule Spark cannot run refused before the run, `tieout run` on Spark and
+`tieout.run_day(..., spark=session)`."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from tests.conftest import invoke
+from tests.engines.conftest import spark_yml
+from tests.engines.test_engines_agree import DEMO_DAYS, _demo, duckdb_findings
+from tieout.config import load_project
+from tieout.engines import DuckDBEngine, EngineError, NotOneStatement, SparkEngine
+from tieout.errors import ConfigError
+from tieout.store.days import findings_on
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+
+
+@pytest.fixture
+def engine(spark: Any, tmp_path: Path) -> Any:
+    made = SparkEngine(spark, staging=tmp_path)
+    yield made
+    made.close()
+
+
+# (x, y): money and FTEs as the rules divide them, with halves and negatives where rounding could go wrong
+_DIVISIONS = [("1.00", "3.00"), ("2.00", "3.00"), ("0.0001", "2.0"), ("-7.0000", "2.0000"), ("12345.6789", "7.5"),
+              ("99999999.9999", "0.0003"), ("1.5", "-4")]
+
+
+def test_tieout_div_is_exact_and_rounds_as_duckdb_does(engine: Any) -> None:
+    values = ", ".join(f"tieout_div(CAST({x} AS DECIMAL(20, 4)), CAST({y} AS DECIMAL(20, 4)))" for x, y in _DIVISIONS)
+    on_spark = engine.rows(f"SELECT {values}")[0]
+    duck = DuckDBEngine.open()
+    duck.install()
+    assert on_spark == duck.rows(f"SELECT {values}")[0]
+    assert on_spark[:3] == (Decimal("0.3333"), Decimal("0.6667"), Decimal("0.0001"))
+    assert all(isinstance(v, Decimal) for v in on_spark)
+
+
+def test_money_keeps_its_precision_and_scale_through_spark(engine: Any) -> None:
+    data = pa.table({"id": ["a", "b", "c"],
+                     "amount": pa.array([Decimal("1234567890123456.1234"), Decimal("-0.0001"), None],
+                                        pa.decimal128(20, 4))})
+    engine.write_table("money", data)
+    engine.execute("CREATE OR REPLACE TABLE doubled AS SELECT id, CAST(amount * 2 AS DECIMAL(20, 4)) AS amount "
+                   "FROM money")
+    assert engine.read_table("money").equals(data)
+    back = engine.read_table("doubled")
+    assert back.schema.field("amount").type == pa.decimal128(20, 4)
+    assert back.column("amount").to_pylist() == [Decimal("2469135780246912.2468"), Decimal("-0.0002"), None]
+
+
+def test_a_rule_is_exactly_one_select(engine: Any) -> None:
+    engine.execute("CREATE OR REPLACE TABLE keep AS SELECT 1 AS x")
+    with pytest.raises(NotOneStatement, match="it holds 2 statements"):
+        engine.select_into("out", "SELECT 1 AS x; DROP TABLE keep")
+    for statement in ("SET spark.sql.runSQLOnFiles = true", "CREATE TABLE t AS SELECT 1 AS x", "DROP TABLE keep"):
+        with pytest.raises(EngineError):
+            engine.select_into("out", statement)
+    assert engine.rows("SELECT x FROM keep") == [(1,)]
+    engine.select_into("out", "SELECT $n + 1 AS x", {"n": 41})
+    assert engine.rows("SELECT x FROM out") == [(42,)]
+
+
+def test_the_lockdown_closes_reading_files_by_path(engine: Any, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "secret.parquet"
+    pq.write_table(pa.table({"x": [1]}), path)
+    sql = f'SELECT * FROM parquet."{path}"'
+    assert engine.rows(sql) == [(1,)]  # Spark reads a file named in SQL until the lockdown
+    engine.lock_down()
+    with pytest.raises(EngineError):
+        engine.select_into("out", sql)
+
+
+def test_engine_spark_is_a_setting_of_tieout_yml(project: Path) -> None:
+    assert load_project(project).engine == "duckdb"
+    yml = project / "tieout.yml"
+    base = yml.read_text()
+    yml.write_text(base + spark_yml())
+    loaded = load_project(project)
+    assert (loaded.engine, loaded.spark.master, loaded.spark.conf["spark.sql.shuffle.partitions"]) == (
+        "spark", "local[2]", 4)
+    for bad, named in (("engine: oracle\n", "engine"), ("spark: {master: ''}\n", "spark.master"),
+                       ("spark: {conf: {shuffle.partitions: 4}}\n", "not a Spark configuration key")):
+        yml.write_text(base + bad)
+        result = invoke("run", "-p", str(project), "--as-of", "2026-01-20")
+        assert result.exit_code == 3 and named in result.output, result.output
+
+
+def test_spark_without_pyspark_says_how_to_install_it(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "tieout.yml").write_text((project / "tieout.yml").read_text() + "engine: spark\n")
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if not installed
+    result = invoke("run", "-p", str(project), "--as-of", "2026-01-20")
+    assert result.exit_code == 3
+    assert "pip install 'tieout[spark]'" in result.output
+    assert not (project / ".tieout").exists()
+
+
+def test_a_rule_spark_cannot_run_is_refused_before_the_run(project: Path, spark: Any) -> None:
+    (project / "tieout.yml").write_text((project / "tieout.yml").read_text() + spark_yml())
+    (project / "rules").mkdir()
+    (project / "rules" / "ALL_GROUPS.sql").write_text("SELECT canonical_id, 0 AS impact FROM entities GROUP BY ALL\n")
+    (project / "rules" / "ALL_GROUPS.yml").write_text("description: every entity\n")
+    result = invoke("run", "-p", str(project), "--as-of", "2026-01-20")
+    assert result.exit_code == 3, result.output
+    assert "rule ALL_GROUPS" in result.output and "spark engine" in result.output
+    assert "GROUP BY ALL" in result.output
+    assert not (project / ".tieout").exists()  # refused before anything was read or stored
+
+
+def _demo_copy(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    copy = tmp_path / "demo"
+    shutil.copytree(_demo(tmp_path_factory), copy)
+    return copy
+
+
+def test_tieout_run_on_spark_stores_the_duckdb_findings(spark: Any, tmp_path_factory: pytest.TempPathFactory,
+                                                       tmp_path: Path) -> None:
+    world = _demo_copy(tmp_path_factory, tmp_path)
+    (world / "tieout.yml").write_text((world / "tieout.yml").read_text() + spark_yml())
+    day = DEMO_DAYS[-1]
+    result = invoke("run", "-p", str(world), "--as-of", day.isoformat(), "--format", "json")
+    assert result.exit_code == 0, result.output
+    stored = findings_on(load_project(world), day)
+    assert stored.num_rows > 0
+    assert stored.to_pylist() == duckdb_findings(_demo(tmp_path_factory), day).to_pylist()
+    queue = invoke("exceptions", "-p", str(world), "--format", "json")
+    assert queue.exit_code == 0 and '"rule"' in queue.output  # the queue reads what Spark found
+
+
+def test_the_python_api_runs_a_day_in_the_session_it_is_given(spark: Any, tmp_path_factory: pytest.TempPathFactory,
+                                                               tmp_path: Path) -> None:
+    import tieout
+
+    world = _demo_copy(tmp_path_factory, tmp_path)  # its tieout.yml says duckdb: the session decides
+    day = DEMO_DAYS[1]
+    result = tieout.run_day(str(world), day.isoformat(), spark=spark)
+    expected = duckdb_findings(_demo(tmp_path_factory), day)
+    assert result.as_of == day and result.findings == expected.num_rows
+    assert findings_on(load_project(world), day).to_pylist() == expected.to_pylist()
+    assert spark.sql("SELECT 1").collect()[0][0] == 1  # the job's session is left running
+    with pytest.raises(ConfigError):
+        tieout.run_day(tmp_path / "nowhere", day, spark=spark)
