@@ -63,7 +63,8 @@ NOT_FOR_READS = ("fastapi", "starlette", "openpyxl", "matplotlib", "sqlalchemy",
 
 
 @pytest.mark.parametrize("command", [("exceptions", "--format", "json"), ("timeline",), ("patterns",),
-                                     ("show", "ACME"), ("entities",), ("report", "daily")])
+                                     ("show", "ACME"), ("entities",), ("report", "daily"),
+                                     ("report", "weekly")])
 def test_a_read_imports_no_stack_it_does_not_use(project: Path, command: tuple[str, ...]) -> None:
     run_days(project, "2026-01-20")
     modules = loaded_by(*command, "-p", str(project))

@@ -355,3 +355,28 @@ def test_a_moving_window_stores_the_same_history_in_any_order(tmp_path: Path) ->
     backwards = _new_project(tmp_path / "backwards", MOVING)
     _run(backwards, *reversed(MOVING))
     assert _everything(backwards) == expected
+
+
+def test_footers_read_together_are_those_read_one_by_one(tmp_path: Path) -> None:
+    """`read_metas` reads every footer it has not cached in one query: the same metas as one file at a time,
+    and a file that is not a history file (or is gone) is None without hiding the others'."""
+    from tieout.store import source_history
+
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    folder = project / ".tieout" / "history"
+    files = sorted(folder.glob("????-??-??.parquet"))
+    alone = {}
+    for p in files:
+        source_history._META_CACHE.clear()
+        alone[p] = source_history.read_meta(p)
+    assert all(m is not None for m in alone.values()) and len({m.base for m in alone.values()}) == len(files)
+    stranger = folder / "2026-02-01.parquet"
+    duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{stranger}' (FORMAT parquet)")
+    gone = folder / "2026-02-02.parquet"
+    source_history._META_CACHE.clear()
+    together = source_history.read_metas([*files, stranger, gone])
+    assert together == {**alone, stranger: None, gone: None}
+    stranger.write_text("not parquet")  # a file DuckDB cannot read at all: the others are still read
+    source_history._META_CACHE.clear()
+    assert source_history.read_metas([*files, stranger]) == {**alone, stranger: None}

@@ -223,9 +223,10 @@ def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
                     FROM read_parquet($path) WHERE "table" = $table)
                 WHERE {column.replace('source_', 'r.source_') if table == 'source_records' else 'r.' + column}
                       IN (SELECT unnest($ids))""", {"path": path, "table": table, "ids": wanted})
-            if table == "ops_usage" and got:
+            if table == "ops_usage" and got and table not in meta.window:
                 # The usage export is a trailing window: rows older than the new window left it. Such rows are
-                # not stored from schema 3 on; history files written before still list them as removed.
+                # not stored from schema 3 on (a file that records its window start holds none); history files
+                # written before still list them as removed, told apart by replaying the day's window.
                 now = source_history.state_rows(con, project, day, "ops_usage", "tenant_id IN (SELECT unnest($ids))",
                                                 {"ids": wanted}) or []
                 start = min((r["date"] for r in now), default=None)

@@ -133,7 +133,7 @@ def corrections_for(project: Project, canonical_id: str | None = None, *, until:
                     ) -> list[Correction]:
     """The recorded corrections (of one entity, or all), oldest first; with `until`, only those recorded
     on or before that business date. An absent state database has none (and is not created)."""
-    if not state.may_exist(project) or not state.exists(project):
+    if not state.exists(project):
         return []
     from sqlalchemy import select
 

@@ -158,7 +158,8 @@ def _history_days(project: Project, until: date) -> list[date]:
     """The stored days, up to `until`, whose history replays from a baseline: the chain of `until`'s file
     (the first of them is the baseline). Empty if no stored history reaches `until`."""
     stored = stored_days(project, until=until)
-    metas = {d: m for d in stored if (m := source_history.read_meta(source_history.history_path(project, d)))}
+    read = source_history.read_metas(source_history.history_path(project, d) for d in stored)
+    metas = {m.day: m for m in read.values() if m is not None}
     files = source_history.chain(metas, project, stored[-1]) if stored else None
     return [date.fromisoformat(Path(p).name[:10]) for p in files or []]
 

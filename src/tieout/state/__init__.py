@@ -22,11 +22,11 @@ from tieout.state.location import ENV_URL, configured_url, may_exist
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from tieout.state.engine import dispose_all, engine_for, exists, is_sqlite, state_url
+    from tieout.state.engine import dispose_all, engine_for, is_sqlite, state_url
 
 __all__ = ["ENV_URL", "configured_url", "dispose_all", "engine_for", "exists", "is_sqlite", "may_exist", "open",
            "state_url"]
-_FROM_ENGINE = {"dispose_all", "engine_for", "exists", "is_sqlite", "state_url"}
+_FROM_ENGINE = {"dispose_all", "engine_for", "is_sqlite", "state_url"}
 
 
 def __getattr__(name: str) -> Any:
@@ -35,6 +35,17 @@ def __getattr__(name: str) -> Any:
 
         return getattr(engine, name)
     raise AttributeError(f"module 'tieout.state' has no attribute {name!r}")
+
+
+def exists(project: Project) -> bool:
+    """Whether the state database is there to read, without creating it (a server database always is).
+    Without SQLAlchemy when the default SQLite file is absent: a read of a project nobody has acted on yet
+    should not pay for it."""
+    if not may_exist(project):
+        return False
+    from tieout.state.engine import exists as engine_exists
+
+    return engine_exists(project)
 
 
 @contextmanager

@@ -120,30 +120,69 @@ _META_CACHE: dict[Path, tuple[tuple[int, int], Meta | None]] = {}
 def read_meta(path: Path) -> Meta | None:
     """A history file's base and tokens; None if there is no such file or it is not one. Footers are read
     once per file version (a backfill looks at every day's file for every day it runs)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    stamp = (st.st_mtime_ns, st.st_size)
-    cached = _META_CACHE.get(path)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    meta = _read_meta(path)
-    _META_CACHE[path] = (stamp, meta)
-    return meta
+    return read_metas([path])[path]
 
 
-def _read_meta(path: Path) -> Meta | None:
+def read_metas(paths: Iterable[Path]) -> dict[Path, Meta | None]:
+    """`read_meta` of each path, the footers not cached yet read in one query: a query per file costs more
+    than the footer itself (90 stored days: 0.13 s one by one, 0.05 s together)."""
+    out: dict[Path, Meta | None] = {}
+    stamps: dict[Path, tuple[int, int]] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            out[path] = None
+            continue
+        stamp = (st.st_mtime_ns, st.st_size)
+        cached = _META_CACHE.get(path)
+        if cached is not None and cached[0] == stamp:
+            out[path] = cached[1]
+        else:
+            stamps[path] = stamp
+    if stamps:
+        for path, meta in _read_footers(list(stamps)).items():
+            _META_CACHE[path] = (stamps[path], meta)
+            out[path] = meta
+    return out
+
+
+def _read_footers(paths: list[Path]) -> dict[Path, Meta | None]:
+    """Each file's meta from its footer's key-value metadata; one query for them all, one per file when
+    that fails (a file that is not a history file must not hide the others')."""
+    if len(paths) > 1:
+        try:
+            with scratch() as con:
+                got = con.execute("SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata(?)",
+                                  [[str(p) for p in paths]]).fetchall()
+        except (OSError, duckdb.Error):
+            pass
+        else:
+            kvs: dict[str, dict[str, str]] = {str(p): {} for p in paths}
+            for name, key, value in got:
+                kvs.setdefault(name, {})[key] = value
+            return {p: _meta(p, kvs[str(p)]) for p in paths}
+    out = {}
+    for path in paths:
+        try:
+            with scratch() as con:
+                kv = dict(con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
+                                      [str(path)]).fetchall())
+        except (OSError, duckdb.Error):
+            out[path] = None
+        else:
+            out[path] = _meta(path, kv)
+    return out
+
+
+def _meta(path: Path, kv: dict[str, str]) -> Meta | None:
     try:
-        with scratch() as con:
-            kv = dict(con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
-                                  [str(path)]).fetchall())
         base = kv["tieout_base"]
         base_tokens = json.loads(kv["tieout_base_tokens"])
         tokens = json.loads(kv["tieout_tokens"])
         # Files written before windows were recorded store every removal explicitly: no window to apply.
         window = json.loads(kv.get("tieout_window", "{}"))
-    except (OSError, KeyError, ValueError, duckdb.Error):
+    except (KeyError, ValueError):
         return None
     day = date.fromisoformat(path.name.lstrip(".")[:10])
     return Meta(day, date.fromisoformat(base) if base else None, base_tokens, tokens, window)
@@ -350,13 +389,9 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
 
 def _metas(project: Project) -> dict[date, Meta]:
     folder = history_dir(project)
-    out = {}
-    if folder.is_dir():
-        for p in folder.glob("????-??-??.parquet"):
-            m = read_meta(p)
-            if m is not None:
-                out[m.day] = m
-    return out
+    if not folder.is_dir():
+        return {}
+    return {m.day: m for m in read_metas(sorted(folder.glob("????-??-??.parquet"))).values() if m is not None}
 
 
 class _OnDemand(Mapping[date, Meta]):
@@ -365,8 +400,13 @@ class _OnDemand(Mapping[date, Meta]):
 
     def __init__(self, project: Project) -> None:
         self._project = project
+        self._asked = 0
 
     def __getitem__(self, day: date) -> Meta:
+        self._asked += 1
+        if self._asked == 2:
+            # A second day is a walk along the chain: read every footer at once (one query, not one a day).
+            _metas(self._project)
         m = read_meta(history_path(self._project, day))
         if m is None or m.day != day:
             raise KeyError(day)
