@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tieout.config import Project
-from tieout.state.location import ENV_URL, configured_url, may_exist
+from tieout.state.location import ENV_URL, configured_url, default_path, may_exist
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -39,10 +39,10 @@ def __getattr__(name: str) -> Any:
 
 def exists(project: Project) -> bool:
     """Whether the state database is there to read, without creating it (a server database always is).
-    Without SQLAlchemy when the default SQLite file is absent: a read of a project nobody has acted on yet
-    should not pay for it."""
-    if not may_exist(project):
-        return False
+    Without SQLAlchemy for the default SQLite file: a read should not pay for it to learn that (only a URL
+    the user named is parsed by SQLAlchemy)."""
+    if configured_url(project) is None:
+        return default_path(project).is_file()
     from tieout.state.engine import exists as engine_exists
 
     return engine_exists(project)

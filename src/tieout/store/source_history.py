@@ -162,7 +162,7 @@ def _read_footers(paths: list[Path]) -> dict[Path, Meta | None]:
             for name, key, value in got:
                 kvs.setdefault(name, {})[key] = value
             return {p: _meta(p, kvs[str(p)]) for p in paths}
-    out = {}
+    out: dict[Path, Meta | None] = {}
     for path in paths:
         try:
             with scratch() as con:
