@@ -92,7 +92,7 @@ def test_a_read_of_a_project_with_a_state_database_loads_no_sqlalchemy(project: 
 
 
 @pytest.mark.parametrize("command", [("exceptions", "--format", "json"), ("timeline",), ("show", "ACME"),
-                                     ("history", "ACME")])
+                                     ("history", "ACME"), ("patterns",), ("report", "daily"), ("report", "weekly")])
 def test_a_read_of_the_latest_day_loads_no_pyarrow(project: Path, command: tuple[str, ...]) -> None:
     """pyarrow is for writing tables (a run, a backfill): the queue, the timeline and a story read the store
     through DuckDB alone (~0.1 s of every read's start)."""
