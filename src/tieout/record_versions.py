@@ -272,19 +272,18 @@ def record_history(project: Project, ident: str) -> dict[str, Any] | None:
         if not pairs:
             return None
         ids = {s: sorted(i for x, i in pairs if x == s) for s in SYSTEMS}
-        wanted: list[tuple[str, str, Any]] = []
+        wanted: dict[str, tuple[str, list[str]]] = {}
         for s in SYSTEMS:
             for table, column in (RECORD_TABLE[s], CHILD_TABLE[s]):
                 if table != "ops_usage":
-                    wanted.append((table, f"r.{column} IN (SELECT unnest($ids))", {"ids": ids[s]}))
-        wanted.append(("source_records", "r.source_system || ':' || r.source_id IN (SELECT unnest($ids))",
-                       {"ids": sorted(f"{s}:{i}" for s, i in pairs)}))
+                    wanted[table] = (f'{{r}}."{column}"', ids[s])
+        wanted["source_records"] = ("{r}.source_system || ':' || {r}.source_id", [f"{s}:{i}" for s, i in pairs])
+        found = source_history.versions_of(con, project, latest, wanted)
+        if found is None:
+            return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
+                    "records": []}
         records: list[dict[str, Any]] = []
-        for table, where, params in wanted:
-            rows = source_history.versions(con, project, latest, table, where, params)
-            if rows is None:
-                return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
-                        "records": []}
+        for table, rows in found.items():
             for r in rows:
                 key = {c: r["r"][c] for c in _primary_key(table)}
                 if not records or records[-1]["table"] != table or records[-1]["key"] != key:

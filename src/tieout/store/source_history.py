@@ -784,6 +784,38 @@ def state_rows(con: duckdb.DuckDBPyConnection, project: Project, day: date, tabl
     return got
 
 
+def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
+                wanted: Mapping[str, tuple[str, Iterable[str]]]) -> dict[str, list[dict[str, Any]]] | None:
+    """`versions` of several tables in one scan of the history files (a scan per table reads every file
+    again): per table, the rows whose key — an expression over `{r}`, the new row else the old, e.g.
+    `{r}.customer_id` — is one of the given values, each as `versions` gives it; None if the history is broken."""
+    files = chain(_metas(project), project, day)
+    if files is None:
+        return None
+    if not wanted:
+        return {}
+    params: dict[str, list[str]] = {}
+    columns, matches = [], []
+    for n, (table, (key, values)) in enumerate(wanted.items()):
+        new, old = quote_name(table), quote_name(table + "__old")
+        columns.append(f"{new}, {old}")
+        params[f"v{n}"] = sorted(values)
+        matches.append(f"(\"table\" = {literal(table)} AND "
+                       f"{key.format(r=f'coalesce({new}, {old})')} IN (SELECT unnest(${f'v{n}'})))")
+    found = rows(con, f"""SELECT "table", day, change, fields, {', '.join(columns)}
+        FROM read_parquet({_files(files)}) WHERE {' OR '.join(matches)}""", params)
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
+    for row in found:
+        table = row["table"]
+        new, old = row[table], row[table + "__old"]
+        out[table].append({"day": row["day"], "change": row["change"], "fields": row["fields"], "new": new,
+                           "old": old, "r": new if new is not None else old})
+    for table, got in out.items():
+        # as `versions` orders them: by record (its primary key), oldest first
+        got.sort(key=lambda v, pk=TABLES[table][1]: (*(v["r"][c] for c in pk), v["day"]))  # type: ignore[misc]
+    return out
+
+
 def versions(con: duckdb.DuckDBPyConnection, project: Project, day: date, table: str, where: str,
              params: Any = None) -> list[dict[str, Any]] | None:
     """Every history row of `table` up to `day` matching `where` — over `new`, `old` and `r` (the new row,
