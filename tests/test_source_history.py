@@ -380,3 +380,45 @@ def test_footers_read_together_are_those_read_one_by_one(tmp_path: Path) -> None
     stranger.write_text("not parquet")  # a file DuckDB cannot read at all: the others are still read
     source_history._META_CACHE.clear()
     assert source_history.read_metas([*files, stranger]) == {**alone, stranger: None}
+
+
+def test_the_footer_index_answers_as_the_footers_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run indexes its history files' footers (history/metas.json); a read takes an entry only while its file
+    is unchanged since, and reads the footer of any other file — a damaged index is no index."""
+    from tieout.store import meta_index, source_history
+
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    folder = project / ".tieout" / "history"
+    files = sorted(folder.glob("????-??-??.parquet"))
+    assert (folder / meta_index.INDEX).is_file()
+    (folder / meta_index.INDEX).rename(tmp_path / "index")
+    meta_index._loaded.clear()
+    source_history._META_CACHE.clear()
+    from_footers = source_history.read_metas(files)
+    assert all(m is not None for m in from_footers.values())
+    (tmp_path / "index").rename(folder / meta_index.INDEX)
+
+    read: list[Path] = []
+    real = source_history._read_footers
+    monkeypatch.setattr(source_history, "_read_footers", lambda paths: read.extend(paths) or real(paths))
+    meta_index._loaded.clear()
+    source_history._META_CACHE.clear()
+    assert source_history.read_metas(files) == from_footers
+    assert read == []  # every meta from the index
+
+    # A file replaced since (here by another day's content): its own footer is read, not the stale entry.
+    shutil.copy(files[1], files[2])
+    meta_index._loaded.clear()
+    source_history._META_CACHE.clear()
+    got = source_history.read_metas(files)
+    assert read == [files[2]]
+    assert got[files[2]] is not None and got[files[2]].tokens == from_footers[files[1]].tokens
+    assert {p: m for p, m in got.items() if p != files[2]} == {p: m for p, m in from_footers.items() if p != files[2]}
+
+    (folder / meta_index.INDEX).write_text('{"version": 1, "files": {"x": 3}}')  # damaged
+    meta_index._loaded.clear()
+    source_history._META_CACHE.clear()
+    read.clear()
+    assert source_history.read_metas(files) == got
+    assert read == files

@@ -50,6 +50,7 @@ from tieout.db import connect, scratch
 from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
 from tieout.sql import literal, quote_name
+from tieout.store.meta_index import Entries, load_index, save_index, stamp_of
 
 if TYPE_CHECKING:  # pyarrow only where a history file is written: reads never load it
     import pyarrow as pa
@@ -129,13 +130,15 @@ def read_metas(paths: Iterable[Path]) -> dict[Path, Meta | None]:
     out: dict[Path, Meta | None] = {}
     stamps: dict[Path, tuple[int, int]] = {}
     for path in paths:
-        try:
-            st = path.stat()
-        except OSError:
+        stamp = stamp_of(path)
+        if stamp is None:
             out[path] = None
             continue
-        stamp = (st.st_mtime_ns, st.st_size)
         cached = _META_CACHE.get(path)
+        if cached is None or cached[0] != stamp:
+            indexed = load_index(path.parent).get(path.name)
+            if indexed is not None and indexed[0] == stamp:
+                cached = _META_CACHE[path] = (stamp, _from_json(indexed[1]))
         if cached is not None and cached[0] == stamp:
             out[path] = cached[1]
         else:
@@ -145,6 +148,30 @@ def read_metas(paths: Iterable[Path]) -> dict[Path, Meta | None]:
             _META_CACHE[path] = (stamps[path], meta)
             out[path] = meta
     return out
+
+
+def _to_json(m: Meta) -> dict[str, Any]:
+    return {"day": m.day.isoformat(), "base": m.base.isoformat() if m.base else None, "base_tokens": m.base_tokens,
+            "tokens": m.tokens, "window": m.window}
+
+
+def _from_json(raw: dict[str, Any]) -> Meta:
+    return Meta(date.fromisoformat(raw["day"]), date.fromisoformat(raw["base"]) if raw["base"] else None,
+                raw["base_tokens"], raw["tokens"], raw["window"])
+
+
+def _save_index(project: Project) -> None:
+    """Index the footers of every day's history file as they are now (tieout.store.meta_index); under the
+    run lock, once the files are in place."""
+    folder = history_dir(project)
+    if not folder.is_dir():
+        return
+    entries: Entries = {}
+    for path, m in read_metas(sorted(folder.glob("????-??-??.parquet"))).items():
+        cached = _META_CACHE.get(path)
+        if m is not None and cached is not None:
+            entries[path.name] = (cached[0], _to_json(m))
+    save_index(folder, entries)
 
 
 def _read_footers(paths: list[Path]) -> dict[Path, Meta | None]:
@@ -551,6 +578,8 @@ class Plan:
     def commit(self) -> None:
         for tmp, target in self.moves:
             os.replace(tmp, target)
+        if self.moves:
+            _save_index(self.project)
         self.moves.clear()
         if self.state is not None:
             folder = _state_dir(self.project)
@@ -717,6 +746,7 @@ def repair(project: Project, stored: list[date],
     for d, _ in metas.items():
         if history_path(project, d) not in keep:
             history_path(project, d).unlink(missing_ok=True)
+    _save_index(project)
     return unrepaired
 
 
