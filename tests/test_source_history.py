@@ -422,3 +422,24 @@ def test_the_footer_index_answers_as_the_footers_do(tmp_path: Path, monkeypatch:
     read.clear()
     assert source_history.read_metas(files) == got
     assert read == files
+
+
+def test_a_usage_row_gone_inside_the_window_is_a_removal_whatever_the_tenants_other_rows(tmp_path: Path) -> None:
+    """What changed on a day (`tieout show`) lists a usage row that went missing inside the day's window as
+    removed — also when it was its tenant's earliest row: the window is the export's (recorded in the day's
+    file), not the tenant's."""
+    from tieout.config import load_project
+    from tieout.record_versions import Subject, what_changed
+
+    def usage(rows: dict[str, list[str]]) -> dict[str, str]:
+        return {"ops_usage.csv": "tenant_id,date,active_users,fte_count\n" + "".join(
+            f"{t},2026-01-{d},40,50\n" for t, days in rows.items() for d in days)}
+
+    world = {"2026-01-20": usage({"t-1": ["18", "19", "20"], "t-2": ["18", "19", "20"]}),
+             "2026-01-21": usage({"t-1": ["19", "20", "21"], "t-2": ["20", "21"]})}  # t-2's 19th went missing
+    project = _new_project(tmp_path / "p", world)
+    _run(project, *world)
+    got = what_changed(load_project(project), Subject(source_system="ops", source_id="t-2"), date(2026, 1, 21))
+    assert got.unavailable is None
+    assert sorted((c.change, str(c.key["date"])) for c in got.changes if c.table == "ops_usage") == [
+        ("added", "2026-01-21"), ("removed", "2026-01-19")]  # the 18th left the window: no change
