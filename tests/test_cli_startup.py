@@ -63,7 +63,8 @@ NOT_FOR_READS = ("fastapi", "starlette", "openpyxl", "matplotlib", "sqlalchemy",
 
 
 @pytest.mark.parametrize("command", [("exceptions", "--format", "json"), ("timeline",), ("patterns",),
-                                     ("show", "ACME"), ("entities",), ("report", "daily")])
+                                     ("show", "ACME"), ("entities",), ("report", "daily"),
+                                     ("report", "weekly")])
 def test_a_read_imports_no_stack_it_does_not_use(project: Path, command: tuple[str, ...]) -> None:
     run_days(project, "2026-01-20")
     modules = loaded_by(*command, "-p", str(project))
@@ -71,8 +72,27 @@ def test_a_read_imports_no_stack_it_does_not_use(project: Path, command: tuple[s
     assert {p: imported(modules, p) for p in NOT_FOR_READS if imported(modules, p)} == {}
 
 
+@pytest.mark.parametrize("command", [("exceptions", "--format", "json"), ("patterns",), ("show", "ACME"),
+                                     ("report", "daily")])
+def test_a_read_of_a_project_with_a_state_database_loads_no_sqlalchemy(project: Path, command: tuple[str, ...]
+                                                                        ) -> None:
+    """Someone recorded a correction: the reads ask the SQLite state database for the corrections through
+    Python's sqlite3, read-only (tieout.state.sqlite_reads), not through SQLAlchemy."""
+    from datetime import UTC, datetime
+
+    from tieout.config import load_project
+    from tieout.corrections import record_correction
+
+    run_days(project, "2026-01-20")
+    record_correction(load_project(project), canonical_id="ACME", system="billing", field="legal_name",
+                      old_value=None, new_value="Acme", reason="fix", who="ana", at=datetime(2026, 1, 20, tzinfo=UTC))
+    modules = loaded_by(*command, "-p", str(project))
+    assert "sqlite3" in modules  # the probe works: the read did read the state database
+    assert imported(modules, "sqlalchemy") == []
+
+
 @pytest.mark.parametrize("command", [("exceptions", "--format", "json"), ("timeline",), ("show", "ACME"),
-                                     ("history", "ACME")])
+                                     ("history", "ACME"), ("patterns",), ("report", "daily"), ("report", "weekly")])
 def test_a_read_of_the_latest_day_loads_no_pyarrow(project: Path, command: tuple[str, ...]) -> None:
     """pyarrow is for writing tables (a run, a backfill): the queue, the timeline and a story read the store
     through DuckDB alone (~0.1 s of every read's start)."""

@@ -355,3 +355,91 @@ def test_a_moving_window_stores_the_same_history_in_any_order(tmp_path: Path) ->
     backwards = _new_project(tmp_path / "backwards", MOVING)
     _run(backwards, *reversed(MOVING))
     assert _everything(backwards) == expected
+
+
+def test_footers_read_together_are_those_read_one_by_one(tmp_path: Path) -> None:
+    """`read_metas` reads every footer it has not cached in one query: the same metas as one file at a time,
+    and a file that is not a history file (or is gone) is None without hiding the others'."""
+    from tieout.store import source_history
+
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    folder = project / ".tieout" / "history"
+    files = sorted(folder.glob("????-??-??.parquet"))
+    alone = {}
+    for p in files:
+        source_history._META_CACHE.clear()
+        alone[p] = source_history.read_meta(p)
+    assert all(m is not None for m in alone.values()) and len({m.base for m in alone.values()}) == len(files)
+    stranger = folder / "2026-02-01.parquet"
+    duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{stranger}' (FORMAT parquet)")
+    gone = folder / "2026-02-02.parquet"
+    source_history._META_CACHE.clear()
+    together = source_history.read_metas([*files, stranger, gone])
+    assert together == {**alone, stranger: None, gone: None}
+    stranger.write_text("not parquet")  # a file DuckDB cannot read at all: the others are still read
+    source_history._META_CACHE.clear()
+    assert source_history.read_metas([*files, stranger]) == {**alone, stranger: None}
+
+
+def test_the_footer_index_answers_as_the_footers_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run indexes its history files' footers (history/metas.json); a read takes an entry only while its file
+    is unchanged since, and reads the footer of any other file — a damaged index is no index."""
+    from tieout.store import meta_index, source_history
+
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    folder = project / ".tieout" / "history"
+    files = sorted(folder.glob("????-??-??.parquet"))
+    assert (folder / meta_index.INDEX).is_file()
+    (folder / meta_index.INDEX).rename(tmp_path / "index")
+    meta_index._loaded.clear()
+    source_history._META_CACHE.clear()
+    from_footers = source_history.read_metas(files)
+    assert all(m is not None for m in from_footers.values())
+    (tmp_path / "index").rename(folder / meta_index.INDEX)
+
+    read: list[Path] = []
+    real = source_history._read_footers
+    monkeypatch.setattr(source_history, "_read_footers", lambda paths: read.extend(paths) or real(paths))
+    meta_index._loaded.clear()
+    source_history._META_CACHE.clear()
+    assert source_history.read_metas(files) == from_footers
+    assert read == []  # every meta from the index
+
+    # A file replaced since (here by another day's content): its own footer is read, not the stale entry.
+    shutil.copy(files[1], files[2])
+    meta_index._loaded.clear()
+    source_history._META_CACHE.clear()
+    got = source_history.read_metas(files)
+    assert read == [files[2]]
+    assert got[files[2]] is not None and got[files[2]].tokens == from_footers[files[1]].tokens
+    assert {p: m for p, m in got.items() if p != files[2]} == {p: m for p, m in from_footers.items() if p != files[2]}
+
+    (folder / meta_index.INDEX).write_text('{"version": 1, "files": {"x": 3}}')  # damaged
+    meta_index._loaded.clear()
+    source_history._META_CACHE.clear()
+    read.clear()
+    assert source_history.read_metas(files) == got
+    assert read == files
+
+
+def test_a_usage_row_gone_inside_the_window_is_a_removal_whatever_the_tenants_other_rows(tmp_path: Path) -> None:
+    """What changed on a day (`tieout show`) lists a usage row that went missing inside the day's window as
+    removed — also when it was its tenant's earliest row: the window is the export's (recorded in the day's
+    file), not the tenant's."""
+    from tieout.config import load_project
+    from tieout.record_versions import Subject, what_changed
+
+    def usage(rows: dict[str, list[str]]) -> dict[str, str]:
+        return {"ops_usage.csv": "tenant_id,date,active_users,fte_count\n" + "".join(
+            f"{t},2026-01-{d},40,50\n" for t, days in rows.items() for d in days)}
+
+    world = {"2026-01-20": usage({"t-1": ["18", "19", "20"], "t-2": ["18", "19", "20"]}),
+             "2026-01-21": usage({"t-1": ["19", "20", "21"], "t-2": ["20", "21"]})}  # t-2's 19th went missing
+    project = _new_project(tmp_path / "p", world)
+    _run(project, *world)
+    got = what_changed(load_project(project), Subject(source_system="ops", source_id="t-2"), date(2026, 1, 21))
+    assert got.unavailable is None
+    assert sorted((c.change, str(c.key["date"])) for c in got.changes if c.table == "ops_usage") == [
+        ("added", "2026-01-21"), ("removed", "2026-01-19")]  # the 18th left the window: no change

@@ -97,9 +97,17 @@ class EntityNames:
     day: date | None
     entities: dict[str, str] = field(default_factory=dict)  # canonical_id -> display name
     records: dict[Record, str] = field(default_factory=dict)  # record -> its own best name
-    # canonical_id / record -> the folded search text of the entity (of all its records) / of the record
-    entity_keys: dict[str, str] = field(default_factory=dict, repr=False)
-    record_keys: dict[Record, str] = field(default_factory=dict, repr=False)
+    # What search reads, folded only when asked (`keys`): most readers show names and never search (folding
+    # every record's text is most of the cost of reading a day's names). record -> its search text as read;
+    # canonical_id -> its records, in the order their names rank.
+    record_texts: dict[Record, str] = field(default_factory=dict, repr=False)
+    entity_records: dict[str, list[Record]] = field(default_factory=dict, repr=False)
+    _folded: dict[Record, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def _record_key(self, record: Record) -> str:
+        if record not in self._folded:
+            self._folded[record] = fold(self.record_texts[record])
+        return self._folded[record]
 
     def name(self, canonical_id: str | None, source_system: str | None = None, source_id: str | None = None) -> str:
         """The entity's display name; for no entity, the record's own name; "" when there is none."""
@@ -112,9 +120,14 @@ class EntityNames:
     def keys(self, canonical_id: str | None, source_system: str | None = None, source_id: str | None = None) -> str:
         """The folded text an exception about this entity (or record) is found by."""
         if canonical_id:
-            return self.entity_keys.get(canonical_id, fold(canonical_id))
+            records = self.entity_records.get(canonical_id)
+            if records is None:
+                return fold(canonical_id)
+            return " ".join([fold(canonical_id), *(self._record_key(r) for r in records)])
         if source_system and source_id:
-            return self.record_keys.get((source_system, source_id), fold(f"{source_system}:{source_id}"))
+            if (source_system, source_id) not in self.record_texts:
+                return fold(f"{source_system}:{source_id}")
+            return self._record_key((source_system, source_id))
         return ""
 
 
@@ -172,21 +185,19 @@ def read_names(con: duckdb.DuckDBPyConnection, registry: Registry, *, day: date 
     """, {} if everything else {"ids": wanted_ids or [""], "recs": wanted_records or [""]})
     entity_names: dict[str, str] = {}
     record_names: dict[Record, str] = {}
-    entity_texts: dict[str, list[str]] = {}
-    record_keys: dict[Record, str] = {}
+    entity_records: dict[str, list[Record]] = {}
+    record_texts: dict[Record, str] = {}
     for system, source_id, cid, name, _, texts, tax_ids in cur.fetchall():
         # rows come best name first: the first name met is the one shown
         if name is not None:
             record_names.setdefault((system, source_id), name)
             if cid is not None:
                 entity_names.setdefault(cid, name)
-        text = " ".join([f"{system}:{source_id}", *(t for t in texts or () if t),
-                         *(_compact(t) for t in tax_ids or () if t)])
-        record_keys[(system, source_id)] = fold(text)
+        record_texts[(system, source_id)] = " ".join([f"{system}:{source_id}", *(t for t in texts or () if t),
+                                                      *(_compact(t) for t in tax_ids or () if t)])
         if cid is not None:
-            entity_texts.setdefault(cid, [fold(cid)]).append(record_keys[(system, source_id)])
-    return EntityNames(day, entity_names, record_names,
-                       {cid: " ".join(parts) for cid, parts in entity_texts.items()}, record_keys)
+            entity_records.setdefault(cid, []).append((system, source_id))
+    return EntityNames(day, entity_names, record_names, record_texts, entity_records)
 
 
 def entity_names(project: Project, day: date | None, *, entities: Iterable[str] | None = None,

@@ -223,9 +223,10 @@ def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
                     FROM read_parquet($path) WHERE "table" = $table)
                 WHERE {column.replace('source_', 'r.source_') if table == 'source_records' else 'r.' + column}
                       IN (SELECT unnest($ids))""", {"path": path, "table": table, "ids": wanted})
-            if table == "ops_usage" and got:
+            if table == "ops_usage" and got and table not in meta.window:
                 # The usage export is a trailing window: rows older than the new window left it. Such rows are
-                # not stored from schema 3 on; history files written before still list them as removed.
+                # not stored from schema 3 on (a file that records its window start holds none); history files
+                # written before still list them as removed, told apart by replaying the day's window.
                 now = source_history.state_rows(con, project, day, "ops_usage", "tenant_id IN (SELECT unnest($ids))",
                                                 {"ids": wanted}) or []
                 start = min((r["date"] for r in now), default=None)
@@ -271,19 +272,18 @@ def record_history(project: Project, ident: str) -> dict[str, Any] | None:
         if not pairs:
             return None
         ids = {s: sorted(i for x, i in pairs if x == s) for s in SYSTEMS}
-        wanted: list[tuple[str, str, Any]] = []
+        wanted: dict[str, tuple[str, list[str]]] = {}
         for s in SYSTEMS:
             for table, column in (RECORD_TABLE[s], CHILD_TABLE[s]):
                 if table != "ops_usage":
-                    wanted.append((table, f"r.{column} IN (SELECT unnest($ids))", {"ids": ids[s]}))
-        wanted.append(("source_records", "r.source_system || ':' || r.source_id IN (SELECT unnest($ids))",
-                       {"ids": sorted(f"{s}:{i}" for s, i in pairs)}))
+                    wanted[table] = (f'{{r}}."{column}"', ids[s])
+        wanted["source_records"] = ("{r}.source_system || ':' || {r}.source_id", [f"{s}:{i}" for s, i in pairs])
+        found = source_history.versions_of(con, project, latest, wanted)
+        if found is None:
+            return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
+                    "records": []}
         records: list[dict[str, Any]] = []
-        for table, where, params in wanted:
-            rows = source_history.versions(con, project, latest, table, where, params)
-            if rows is None:
-                return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
-                        "records": []}
+        for table, rows in found.items():
             for r in rows:
                 key = {c: r["r"][c] for c in _primary_key(table)}
                 if not records or records[-1]["table"] != table or records[-1]["key"] != key:

@@ -6,6 +6,7 @@ correction; a mistaken one is put right by recording another.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from tieout.corrections.fields import check_entity, field_spec
 from tieout.corrections.kinds import check_kind
 from tieout.errors import BadArgument
 from tieout.os_account import current as os_account
+from tieout.state import sqlite_reads
 
 # SQLAlchemy (and the chain and tables built on it) is imported by the functions that open the database: every
 # read of the timeline asks for the corrections, and a project that never recorded one has no database to open.
@@ -69,9 +71,13 @@ def aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _correction(row: Any) -> Correction:
-    values = {k: getattr(row, k) for k in (*FIELDS, *OPTIONAL_FIELDS)}
-    return Correction(seq=row.seq, hash=row.hash, **{**values, "recorded_at": aware(values["recorded_at"])})
+# What a Correction is read from: its table's columns.
+_READ = ("seq", "hash", *FIELDS, *OPTIONAL_FIELDS)
+
+
+def _correction(row: Mapping[str, Any]) -> Correction:
+    values = {k: row[k] for k in _READ}
+    return Correction(**{**values, "recorded_at": aware(values["recorded_at"])})
 
 
 def chained_fields(row: Any) -> dict[str, Any]:
@@ -133,17 +139,22 @@ def corrections_for(project: Project, canonical_id: str | None = None, *, until:
                     ) -> list[Correction]:
     """The recorded corrections (of one entity, or all), oldest first; with `until`, only those recorded
     on or before that business date. An absent state database has none (and is not created)."""
-    if not state.may_exist(project) or not state.exists(project):
+    if not state.exists(project):
         return []
-    from sqlalchemy import select
+    rows: Sequence[Mapping[str, Any]] | None = sqlite_reads.select(
+        project, "corrections", _READ, order_by=["seq"], types={"recorded_at": "datetime"},
+        where={} if canonical_id is None else {"canonical_id": canonical_id})
+    if rows is None:
+        from sqlalchemy import select
 
-    from tieout.state.tables import corrections
+        from tieout.state.tables import corrections
 
-    query = select(corrections).order_by(corrections.c.seq)
-    if canonical_id is not None:
-        query = query.where(corrections.c.canonical_id == canonical_id)
-    with state.open(project) as connection:
-        found = [_correction(row) for row in connection.execute(query)]
+        query = select(corrections).order_by(corrections.c.seq)
+        if canonical_id is not None:
+            query = query.where(corrections.c.canonical_id == canonical_id)
+        with state.open(project) as connection:
+            rows = [dict(row._mapping) for row in connection.execute(query)]
+    found = [_correction(row) for row in rows]
     if until is not None:
         found = [c for c in found if c.recorded_on(project.timezone) <= until]
     return found

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from tieout.config import Project
-from tieout.entity_names import named, names_for
+from tieout.entity_names import EntityNames, named, names_for
 from tieout.exposure import at_risk
 from tieout.ownership.model import Registry, load_registry
 from tieout.patterns.handoff import crossing, involved, no_crossing
@@ -58,11 +58,13 @@ def patterns(
     found: list[Episode] | None = None,
     why: Causes | None = None,
     registry: Registry | None = None,
+    names: EntityNames | None = None,
 ) -> Report:
     """The patterns among the episodes first seen on or after `since` (default: all) up to `as_of` (default:
     the latest stored day), most recurring first, then by count and by money at risk. `found` and `why`: every
     episode up to `as_of` and the causes of (at least) those, when the caller has read them already;
-    `registry`: the ownership registry whose handoffs patterns cross (default: the project's)."""
+    `registry`: the ownership registry whose handoffs patterns cross (default: the project's); `names`: every
+    name on the latest stored day up to `as_of` (`entity_names`), when the caller has read them already."""
     days = stored_days(project, until=as_of)
     if not days:
         return Report(None, since, status, min_weeks, of_weeks, [])
@@ -81,7 +83,8 @@ def patterns(
     registry = load_registry(project) if registry is None else registry
     out = [_pattern(sig, occs, rules, registry, project.reporting_currency, today, trend_weeks, min_weeks,
                     of_weeks, examples) for sig, occs in groups.items()]
-    names = names_for(project, [e for p in out for e in p.examples], days[-1])
+    if names is None:
+        names = names_for(project, [e for p in out for e in p.examples], days[-1])
     for p in out:
         p.examples = named(p.examples, names)
     out.sort(key=lambda p: (not p.recurring, -p.recurring_weeks, -p.count, -p.money_at_risk, -p.peak_at_risk,

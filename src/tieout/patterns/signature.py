@@ -18,8 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from tieout.config import Project
 from tieout.db import scratch
 from tieout.patterns.model import COMPARED, FIRST_DAY, MAPPED, UNAVAILABLE, ChangeItem, Occurrence, Origin, Signature
@@ -158,7 +156,8 @@ def _history_days(project: Project, until: date) -> list[date]:
     """The stored days, up to `until`, whose history replays from a baseline: the chain of `until`'s file
     (the first of them is the baseline). Empty if no stored history reaches `until`."""
     stored = stored_days(project, until=until)
-    metas = {d: m for d in stored if (m := source_history.read_meta(source_history.history_path(project, d)))}
+    read = source_history.read_metas(source_history.history_path(project, d) for d in stored)
+    metas = {m.day: m for m in read.values() if m is not None}
     files = source_history.chain(metas, project, stored[-1]) if stored else None
     return [date.fromisoformat(Path(p).name[:10]) for p in files or []]
 
@@ -201,14 +200,12 @@ def signatures(project: Project, found: list[tuple[Episode, str]], as_of: date) 
         usage_days = sorted({d for pair in compared for d in pair})
         sizes = _system_sizes(project, firsts)
         with scratch() as con:  # a cursor of the process's database: opening one costs tens of ms
-            con.register("eps", pa.table({
-                "ep": pa.array(rows["ep"], pa.int64()),
-                "canonical_id": pa.array(rows["canonical_id"], pa.string()),
-                "source_system": pa.array(rows["source_system"], pa.string()),
-                "source_id": pa.array(rows["source_id"], pa.string()),
-                "f": pa.array(rows["f"], pa.date32()),
-                "b": pa.array(rows["b"], pa.date32()),
-            }))
+            # The episodes as a TEMP table (private to this cursor) from typed lists: no pyarrow for a read.
+            con.execute("""CREATE TEMP TABLE eps AS SELECT
+                unnest(CAST($ep AS BIGINT[])) AS ep, unnest(CAST($canonical_id AS VARCHAR[])) AS canonical_id,
+                unnest(CAST($source_system AS VARCHAR[])) AS source_system,
+                unnest(CAST($source_id AS VARCHAR[])) AS source_id,
+                unnest(CAST($f AS DATE[])) AS f, unnest(CAST($b AS DATE[])) AS b""", rows)
             # Every episode may have begun on the history's first day: then no diff is read (the baseline
             # file stands in for the schema only).
             sql = (_SIGNATURE_SQL.replace("__TOUCHED__", _touched_sql()).replace("__RESOLUTION__", _RESOLUTION)

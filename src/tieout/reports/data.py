@@ -91,9 +91,10 @@ def report_day(project: Project, as_of: date | None) -> tuple[date, list[date]]:
 
 
 def items_until(project: Project, rules: dict[str, Rule], as_of: date, *, found: list[Episode] | None = None,
-                why: Causes | None = None) -> list[Item]:
+                why: Causes | None = None, names: EntityNames | None = None) -> list[Item]:
     """Every exception episode that began on or before `as_of`, as it stood that day, classified that day.
-    `found` and `why`: those episodes and their causes, when the caller has read them already."""
+    `found` and `why`: those episodes and their causes, when the caller has read them already; `names`: every
+    name on the stored day of `as_of` (`entity_names`), when the caller has read them already."""
     found = episodes(project, until=as_of) if found is None else found
     why = causes(project, found) if why is None else why
     numbered: dict[str, int] = {}
@@ -102,7 +103,8 @@ def items_until(project: Project, rules: dict[str, Rule], as_of: date, *, found:
         numbered[e.id] = numbered.get(e.id, 0) + 1
         out.append(_item(e, why.classify(e, rules, as_of), numbered[e.id], as_of))
     # named as on the as-of date, which every report and notification reads at
-    names = names_for(project, out, stored_day_of(project, as_of))
+    if names is None:
+        names = names_for(project, out, stored_day_of(project, as_of))
     return named(sorted(out, key=lambda i: (i.first_seen, i.rule, i.id)), names)
 
 

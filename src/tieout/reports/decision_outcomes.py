@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tieout import state
 from tieout.config import Project
 from tieout.patterns import patterns
 from tieout.reports.data import report_day, week_start
@@ -45,6 +46,8 @@ def decision_rows(project: Project, rules: dict[str, Rule], *, end: date, weeks:
                   ) -> list[dict[str, Any]]:
     """Each decision shown at the review ending on `end` with its outcome. `weeks`: the review's patterns
     (tieout.reports.pattern_weeks)."""
+    if not state.exists(project):
+        return []  # no state database, no decisions: said without loading its stack (SQLAlchemy)
     # The state database's stack only when the report is built, not whenever the reports are imported.
     from tieout.reports.decisions import decisions, parse_ref
 

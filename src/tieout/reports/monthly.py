@@ -128,14 +128,15 @@ def monthly(project: Project, rules: dict[str, Rule], *, period: str | None = No
     days = [d for d in all_days if d <= end]
     period_whole = " to " not in label  # a month to date rolls forward from nothing: it is not a month yet
     in_period = [d for d in days if d >= start]
-    items = items_until(project, rules, end)
+    # Every entity by name, as on the period's last day: the items, the lists, the bridge, the roll-forward, the
+    # corrections.
+    names = entity_names(project, end)
+    items = items_until(project, rules, end, names=names)
     still = worst_first(open_on(items, end))
     how = bridge_.plan(rules)
     activity = bridge_.load_activity(project, end, rules)
     counts = bridge_.bridge(activity, bridge_.stored_findings(project, end, how), how)
-    # Every entity by name, as on the period's last day: the lists, the bridge, the roll-forward, the corrections.
     daily = daily_counts(project, rules, in_period)
-    names = entity_names(project, end)
     for line in counts["bridge"]:
         line["entity_names"] = [names.name(cid) for cid in line["entities"]]
     report = {

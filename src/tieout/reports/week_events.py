@@ -11,6 +11,7 @@ from tieout import state
 from tieout.config import Project
 from tieout.due import Sla, due_date
 from tieout.reports.data import Item, changes, open_on, worst_first
+from tieout.state import sqlite_reads
 from tieout.timeline import Causes, Episode
 
 
@@ -25,14 +26,19 @@ def _resolved_by_hand(project: Project, ids: set[str]) -> set[tuple[str, date]]:
     the web's Resolve): it was closed by a person, not by itself."""
     if not ids or not state.exists(project):
         return set()
+    rows = sqlite_reads.select(project, "actions", ["exception_id", "episode_first_seen"],
+                               where={"kind": "resolve", "exception_id": sorted(ids)},
+                               types={"episode_first_seen": "date"})
+    if rows is not None:
+        return {(r["exception_id"], r["episode_first_seen"]) for r in rows}
     from sqlalchemy import select
 
     from tieout.state.tables import actions
 
     with state.open(project) as connection:
-        rows = connection.execute(select(actions.c.exception_id, actions.c.episode_first_seen)
-                                  .where(actions.c.kind == "resolve", actions.c.exception_id.in_(sorted(ids))))
-        return {(r.exception_id, r.episode_first_seen) for r in rows}
+        found = connection.execute(select(actions.c.exception_id, actions.c.episode_first_seen)
+                                   .where(actions.c.kind == "resolve", actions.c.exception_id.in_(sorted(ids))))
+        return {(r.exception_id, r.episode_first_seen) for r in found}
 
 
 def closed_by_themselves(project: Project, items: list[Item], found: list[Episode], why: Causes, start: date,

@@ -90,9 +90,10 @@ def weekly_review(project: Project, rules: dict[str, Rule], *, as_of: date | Non
     # ownership breaks of every first day, replayed from the source history).
     found = episodes(project, until=end)
     why = causes(project, found)
-    items = by_team(items_until(project, rules, end, found=found, why=why), team)
+    names = entity_names(project, end)  # every name on the review's day, read once for all its sections
+    items = by_team(items_until(project, rules, end, found=found, why=why, names=names), team)
     still = open_on(items, end)
-    grouped = patterns(project, rules, as_of=end, found=found, why=why)
+    grouped = patterns(project, rules, as_of=end, found=found, why=why, names=names)
     top = [p for p in grouped.patterns if p.recurring][:TOP_PATTERNS] or grouped.patterns[:TOP_PATTERNS]
     weeks = pattern_weeks(grouped.patterns, start=start, end=end)
     report = {
@@ -123,7 +124,7 @@ def weekly_review(project: Project, rules: dict[str, Rule], *, as_of: date | Non
         "closed_by_themselves": closed_by_themselves(project, items, found, why, start, end),
         "aged_beyond_sla": aged_beyond_sla(items, project.sla, end),
         # Corrections are about entities, which no team owns: not filtered by --team.
-        "corrections": corrections_between(project, start, end, entity_names(project, end)),
+        "corrections": corrections_between(project, start, end, names),
         "patterns_grew": [w.as_dict() for w in weeks if w.grew],
         "decisions": decision_rows(project, rules, end=end, weeks=weeks),
     }

@@ -17,16 +17,16 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tieout.config import Project
-from tieout.state.location import ENV_URL, configured_url, may_exist
+from tieout.state.location import ENV_URL, configured_url, default_path, may_exist
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from tieout.state.engine import dispose_all, engine_for, exists, is_sqlite, state_url
+    from tieout.state.engine import dispose_all, engine_for, is_sqlite, state_url
 
 __all__ = ["ENV_URL", "configured_url", "dispose_all", "engine_for", "exists", "is_sqlite", "may_exist", "open",
            "state_url"]
-_FROM_ENGINE = {"dispose_all", "engine_for", "exists", "is_sqlite", "state_url"}
+_FROM_ENGINE = {"dispose_all", "engine_for", "is_sqlite", "state_url"}
 
 
 def __getattr__(name: str) -> Any:
@@ -35,6 +35,17 @@ def __getattr__(name: str) -> Any:
 
         return getattr(engine, name)
     raise AttributeError(f"module 'tieout.state' has no attribute {name!r}")
+
+
+def exists(project: Project) -> bool:
+    """Whether the state database is there to read, without creating it (a server database always is).
+    Without SQLAlchemy for the default SQLite file: a read should not pay for it to learn that (only a URL
+    the user named is parsed by SQLAlchemy)."""
+    if configured_url(project) is None:
+        return default_path(project).is_file()
+    from tieout.state.engine import exists as engine_exists
+
+    return engine_exists(project)
 
 
 @contextmanager

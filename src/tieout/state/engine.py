@@ -19,9 +19,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from tieout.config import Project
 from tieout.errors import ConfigError
-from tieout.state.location import ENV_URL, configured_url, default_path
+from tieout.state.location import BUSY_TIMEOUT_MS, ENV_URL, HEAD_REVISION, configured_url, default_path
 
-BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).parent / "migrations"
 # A transaction that will write asks for SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
 # transaction that reads and then writes can fail at once with "database is locked" when another writer
@@ -30,10 +29,6 @@ WRITE = "tieout_write"
 # Postgres advisory lock held while migrating ("tieout" in ASCII): a second process waits, then finds the
 # schema current.
 _MIGRATION_LOCK = 0x7469656F7574
-# The newest revision in migrations/versions/ (a test keeps the two in step). A database already there is
-# opened without loading Alembic at all, which costs a run a third of a second.
-HEAD_REVISION = "0009_pattern_decisions"
-
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 

@@ -50,6 +50,7 @@ from tieout.db import connect, scratch
 from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
 from tieout.sql import literal, quote_name
+from tieout.store.meta_index import Entries, load_index, save_index, stamp_of
 
 if TYPE_CHECKING:  # pyarrow only where a history file is written: reads never load it
     import pyarrow as pa
@@ -120,30 +121,95 @@ _META_CACHE: dict[Path, tuple[tuple[int, int], Meta | None]] = {}
 def read_meta(path: Path) -> Meta | None:
     """A history file's base and tokens; None if there is no such file or it is not one. Footers are read
     once per file version (a backfill looks at every day's file for every day it runs)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    stamp = (st.st_mtime_ns, st.st_size)
-    cached = _META_CACHE.get(path)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    meta = _read_meta(path)
-    _META_CACHE[path] = (stamp, meta)
-    return meta
+    return read_metas([path])[path]
 
 
-def _read_meta(path: Path) -> Meta | None:
+def read_metas(paths: Iterable[Path]) -> dict[Path, Meta | None]:
+    """`read_meta` of each path, the footers not cached yet read in one query: a query per file costs more
+    than the footer itself (90 stored days: 0.13 s one by one, 0.05 s together)."""
+    out: dict[Path, Meta | None] = {}
+    stamps: dict[Path, tuple[int, int]] = {}
+    for path in paths:
+        stamp = stamp_of(path)
+        if stamp is None:
+            out[path] = None
+            continue
+        cached = _META_CACHE.get(path)
+        if cached is None or cached[0] != stamp:
+            indexed = load_index(path.parent).get(path.name)
+            if indexed is not None and indexed[0] == stamp:
+                cached = _META_CACHE[path] = (stamp, _from_json(indexed[1]))
+        if cached is not None and cached[0] == stamp:
+            out[path] = cached[1]
+        else:
+            stamps[path] = stamp
+    if stamps:
+        for path, meta in _read_footers(list(stamps)).items():
+            _META_CACHE[path] = (stamps[path], meta)
+            out[path] = meta
+    return out
+
+
+def _to_json(m: Meta) -> dict[str, Any]:
+    return {"day": m.day.isoformat(), "base": m.base.isoformat() if m.base else None, "base_tokens": m.base_tokens,
+            "tokens": m.tokens, "window": m.window}
+
+
+def _from_json(raw: dict[str, Any]) -> Meta:
+    return Meta(date.fromisoformat(raw["day"]), date.fromisoformat(raw["base"]) if raw["base"] else None,
+                raw["base_tokens"], raw["tokens"], raw["window"])
+
+
+def _save_index(project: Project) -> None:
+    """Index the footers of every day's history file as they are now (tieout.store.meta_index); under the
+    run lock, once the files are in place."""
+    folder = history_dir(project)
+    if not folder.is_dir():
+        return
+    entries: Entries = {}
+    for path, m in read_metas(sorted(folder.glob("????-??-??.parquet"))).items():
+        cached = _META_CACHE.get(path)
+        if m is not None and cached is not None:
+            entries[path.name] = (cached[0], _to_json(m))
+    save_index(folder, entries)
+
+
+def _read_footers(paths: list[Path]) -> dict[Path, Meta | None]:
+    """Each file's meta from its footer's key-value metadata; one query for them all, one per file when
+    that fails (a file that is not a history file must not hide the others')."""
+    if len(paths) > 1:
+        try:
+            with scratch() as con:
+                got = con.execute("SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata(?)",
+                                  [[str(p) for p in paths]]).fetchall()
+        except (OSError, duckdb.Error):
+            pass
+        else:
+            kvs: dict[str, dict[str, str]] = {str(p): {} for p in paths}
+            for name, key, value in got:
+                kvs.setdefault(name, {})[key] = value
+            return {p: _meta(p, kvs[str(p)]) for p in paths}
+    out: dict[Path, Meta | None] = {}
+    for path in paths:
+        try:
+            with scratch() as con:
+                kv = dict(con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
+                                      [str(path)]).fetchall())
+        except (OSError, duckdb.Error):
+            out[path] = None
+        else:
+            out[path] = _meta(path, kv)
+    return out
+
+
+def _meta(path: Path, kv: dict[str, str]) -> Meta | None:
     try:
-        with scratch() as con:
-            kv = dict(con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
-                                  [str(path)]).fetchall())
         base = kv["tieout_base"]
         base_tokens = json.loads(kv["tieout_base_tokens"])
         tokens = json.loads(kv["tieout_tokens"])
         # Files written before windows were recorded store every removal explicitly: no window to apply.
         window = json.loads(kv.get("tieout_window", "{}"))
-    except (OSError, KeyError, ValueError, duckdb.Error):
+    except (KeyError, ValueError):
         return None
     day = date.fromisoformat(path.name.lstrip(".")[:10])
     return Meta(day, date.fromisoformat(base) if base else None, base_tokens, tokens, window)
@@ -350,13 +416,9 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
 
 def _metas(project: Project) -> dict[date, Meta]:
     folder = history_dir(project)
-    out = {}
-    if folder.is_dir():
-        for p in folder.glob("????-??-??.parquet"):
-            m = read_meta(p)
-            if m is not None:
-                out[m.day] = m
-    return out
+    if not folder.is_dir():
+        return {}
+    return {m.day: m for m in read_metas(sorted(folder.glob("????-??-??.parquet"))).values() if m is not None}
 
 
 class _OnDemand(Mapping[date, Meta]):
@@ -365,8 +427,13 @@ class _OnDemand(Mapping[date, Meta]):
 
     def __init__(self, project: Project) -> None:
         self._project = project
+        self._asked = 0
 
     def __getitem__(self, day: date) -> Meta:
+        self._asked += 1
+        if self._asked == 2:
+            # A second day is a walk along the chain: read every footer at once (one query, not one a day).
+            _metas(self._project)
         m = read_meta(history_path(self._project, day))
         if m is None or m.day != day:
             raise KeyError(day)
@@ -511,6 +578,8 @@ class Plan:
     def commit(self) -> None:
         for tmp, target in self.moves:
             os.replace(tmp, target)
+        if self.moves:
+            _save_index(self.project)
         self.moves.clear()
         if self.state is not None:
             folder = _state_dir(self.project)
@@ -677,6 +746,7 @@ def repair(project: Project, stored: list[date],
     for d, _ in metas.items():
         if history_path(project, d) not in keep:
             history_path(project, d).unlink(missing_ok=True)
+    _save_index(project)
     return unrepaired
 
 
@@ -742,6 +812,38 @@ def state_rows(con: duckdb.DuckDBPyConnection, project: Project, day: date, tabl
         return None
     got = rows(con, f"SELECT * EXCLUDE (__h) FROM {_replay(table, files, metas)} WHERE {where}", params)
     return got
+
+
+def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
+                wanted: Mapping[str, tuple[str, Iterable[str]]]) -> dict[str, list[dict[str, Any]]] | None:
+    """`versions` of several tables in one scan of the history files (a scan per table reads every file
+    again): per table, the rows whose key — an expression over `{r}`, the new row else the old, e.g.
+    `{r}.customer_id` — is one of the given values, each as `versions` gives it; None if the history is broken."""
+    files = chain(_metas(project), project, day)
+    if files is None:
+        return None
+    if not wanted:
+        return {}
+    params: dict[str, list[str]] = {}
+    columns, matches = [], []
+    for n, (table, (key, values)) in enumerate(wanted.items()):
+        new, old = quote_name(table), quote_name(table + "__old")
+        columns.append(f"{new}, {old}")
+        params[f"v{n}"] = sorted(values)
+        matches.append(f"(\"table\" = {literal(table)} AND "
+                       f"{key.format(r=f'coalesce({new}, {old})')} IN (SELECT unnest(${f'v{n}'})))")
+    found = rows(con, f"""SELECT "table", day, change, fields, {', '.join(columns)}
+        FROM read_parquet({_files(files)}) WHERE {' OR '.join(matches)}""", params)
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
+    for row in found:
+        table = row["table"]
+        new, old = row[table], row[table + "__old"]
+        out[table].append({"day": row["day"], "change": row["change"], "fields": row["fields"], "new": new,
+                           "old": old, "r": new if new is not None else old})
+    for table, got in out.items():
+        # as `versions` orders them: by record (its primary key), oldest first
+        got.sort(key=lambda v, pk=TABLES[table][1]: (*(v["r"][c] for c in pk), v["day"]))  # type: ignore[misc]
+    return out
 
 
 def versions(con: duckdb.DuckDBPyConnection, project: Project, day: date, table: str, where: str,
