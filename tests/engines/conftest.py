@@ -4,9 +4,12 @@ most and few shuffle partitions, because the machine's cores are shared."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.engines.test_engines_agree import SparkStretch
 
 # What the shared engine suite runs on (Ibis style: every test of it once per engine).
 ENGINE_NAMES = ("duckdb", "spark")
@@ -31,3 +34,11 @@ def spark_yml() -> str:
     """The tieout.yml lines that put a project on Spark with the tests' small settings."""
     conf = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in SPARK_CONF.items())
     return f"engine: spark\nspark:\n  master: \"local[2]\"\n  conf: {{{conf}}}\n"
+
+
+@pytest.fixture(scope="session")
+def spark_stretch(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> SparkStretch:
+    """The demo stretch on Spark, run once for the parity suite and the front doors' tests alike."""
+    from tests.engines.test_engines_agree import run_spark_stretch
+
+    return run_spark_stretch(spark, tmp_path_factory)
