@@ -1,5 +1,5 @@
 """One Spark session for the whole test run of a worker (a JVM takes seconds to start), small: two cores at
-most and few shuffle partitions, because the machine's cores are shared."""
+most and settings for small data, because the machine's cores are shared."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ if TYPE_CHECKING:
 
 # What the shared engine suite runs on (Ibis style: every test of it once per engine).
 ENGINE_NAMES = ("duckdb", "spark")
-SPARK_CONF = {"spark.sql.shuffle.partitions": 4, "spark.ui.enabled": False, "spark.default.parallelism": 2}
+# Measured on the demo days (JVM CPU seconds of two days, docs/spark.md): one shuffle partition, no adaptive
+# re-planning and no whole-stage code generation — at a few thousand rows, planning and compiling cost more than
+# they save.
+SPARK_CONF = {"spark.sql.shuffle.partitions": 1, "spark.sql.adaptive.enabled": False,
+              "spark.sql.codegen.wholeStage": False, "spark.ui.enabled": False, "spark.default.parallelism": 2}
 
 
 @pytest.fixture(scope="session")

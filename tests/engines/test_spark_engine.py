@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from tests.conftest import invoke
-from tests.engines.conftest import spark_yml
+from tests.engines.conftest import SPARK_CONF, spark_yml
 from tests.engines.test_engines_agree import API_DAY, CLI_DAY, SparkStretch, _demo, duckdb_findings
 from tieout.config import load_project
 from tieout.engines import DuckDBEngine, EngineError, NotOneStatement, SparkEngine
@@ -89,7 +89,7 @@ def test_engine_spark_is_a_setting_of_tieout_yml(project: Path) -> None:
     yml.write_text(base + spark_yml())
     loaded = load_project(project)
     assert (loaded.engine, loaded.spark.master, loaded.spark.conf["spark.sql.shuffle.partitions"]) == (
-        "spark", "local[2]", 4)
+        "spark", "local[2]", SPARK_CONF["spark.sql.shuffle.partitions"])
     for bad, named in (("engine: oracle\n", "engine"), ("spark: {master: ''}\n", "spark.master"),
                        ("spark: {conf: {shuffle.partitions: 4}}\n", "not a Spark configuration key")):
         yml.write_text(base + bad)
