@@ -1,11 +1,13 @@
-"""What the benchmarks share: the DuckDB read floor of a day's six files, and running the tieout CLI in a child
-process that reports its own peak memory."""
+"""What the benchmarks share: the DuckDB (and Spark) read floor of a day's six files, and running the tieout CLI in
+a child process that reports its own peak memory (or, with Spark's JVM below it, the peak of its process tree)."""
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -55,3 +57,86 @@ def run_child(cmd: list[str], **kwargs: object) -> tuple[float, float, subproces
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), proc
+
+
+# Spark's plain read of the same six files (every row parsed: written to Spark's `noop` sink), after the session
+# is up: the floor a Spark run is measured against, its JVM's start-up not included.
+_SPARK_FLOOR = """
+import sys, time
+from pyspark.sql import SparkSession
+builder = SparkSession.builder.master(sys.argv[1]).config("spark.ui.enabled", "false")
+for setting in sys.argv[2].split(","):
+    if setting:
+        builder = builder.config(*setting.split("=", 1))
+spark = builder.getOrCreate()
+spark.sparkContext.setLogLevel("ERROR")
+started = time.perf_counter()
+for path in sys.argv[3:]:
+    spark.read.csv(path, header=True).write.format("noop").mode("overwrite").save()
+print(time.perf_counter() - started)
+spark.stop()
+"""
+
+
+def spark_floor(day: Path, master: str, conf: dict[str, str]) -> float:
+    """Seconds Spark (`master`, `conf`) takes to read the day's six standard files, in a fresh process."""
+    settings = ",".join(f"{k}={v}" for k, v in conf.items())
+    proc = subprocess.run([sys.executable, "-c", _SPARK_FLOOR, master, settings,
+                           *(str(day / f"{f}.csv") for f in FILES)], check=True, capture_output=True, text=True)
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and every process below it (Spark's JVM is a child of the Python process that starts it)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def _rss_and_cpu(pid: int) -> tuple[int, float]:
+    """A process's resident bytes now and its CPU seconds so far (0 for one that is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, 0.0
+    return int(fields[21]) * os.sysconf("SC_PAGE_SIZE"), (int(fields[11]) + int(fields[12])) / os.sysconf(
+        "SC_CLK_TCK")
+
+
+def run_tree(cmd: list[str], every: float = 0.2) -> tuple[float, float, float, subprocess.CompletedProcess[str]]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of a child process together with every process it starts,
+    sampled every `every` seconds (the sum of the tree's RSS at each sample; the CPU of each process as last
+    seen), and what it returned."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak, cpu = 0, {}
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(every):
+            total = 0
+            for pid in _tree(proc.pid):
+                rss, seconds = _rss_and_cpu(pid)
+                total += rss
+                cpu[pid] = max(cpu.get(pid, 0.0), seconds)
+            peak = max(peak, total)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return wall, sum(cpu.values()), peak / 2**20, subprocess.CompletedProcess(cmd, proc.returncode, out, err)

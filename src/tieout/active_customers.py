@@ -63,8 +63,11 @@ def activity(con: duckdb.DuckDBPyConnection, day: date, window_days: int) -> Act
 
 
 def counts(engine: Engine, day: date, window_days: int) -> ActiveCounts:
-    """Each system's active customers (entities) on `day`: the sizes of `activity`'s entity sets."""
-    found: dict[str, int] = {}
-    for system, (query, params) in _queries(day, window_days).items():
-        [(found[system],)] = engine.rows(f"SELECT count(DISTINCT canonical_id) FROM ({query}) AS a", params)
+    """Each system's active customers (entities) on `day`: the sizes of `activity`'s entity sets, in one query
+    (on Spark each query is a job of its own)."""
+    parts, params = [], {}
+    for system, (query, its_params) in _queries(day, window_days).items():
+        parts.append(f"SELECT '{system}' AS system, count(DISTINCT canonical_id) AS n FROM ({query}) AS a")
+        params.update(its_params)  # the same names mean the same values: $d is the day throughout
+    found = dict(engine.rows(" UNION ALL ".join(parts), params))
     return ActiveCounts(tuple(sorted(found.items())), window_days)

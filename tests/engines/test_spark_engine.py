@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -14,8 +13,8 @@ import pyarrow as pa
 import pytest
 
 from tests.conftest import invoke
-from tests.engines.conftest import spark_yml
-from tests.engines.test_engines_agree import DEMO_DAYS, _demo, duckdb_findings
+from tests.engines.conftest import SPARK_CONF, spark_yml
+from tests.engines.test_engines_agree import API_DAY, CLI_DAY, SparkStretch, _demo, duckdb_findings
 from tieout.config import load_project
 from tieout.engines import DuckDBEngine, EngineError, NotOneStatement, SparkEngine
 from tieout.errors import ConfigError
@@ -90,7 +89,7 @@ def test_engine_spark_is_a_setting_of_tieout_yml(project: Path) -> None:
     yml.write_text(base + spark_yml())
     loaded = load_project(project)
     assert (loaded.engine, loaded.spark.master, loaded.spark.conf["spark.sql.shuffle.partitions"]) == (
-        "spark", "local[2]", 4)
+        "spark", "local[2]", SPARK_CONF["spark.sql.shuffle.partitions"])
     for bad, named in (("engine: oracle\n", "engine"), ("spark: {master: ''}\n", "spark.master"),
                        ("spark: {conf: {shuffle.partitions: 4}}\n", "not a Spark configuration key")):
         yml.write_text(base + bad)
@@ -119,36 +118,29 @@ def test_a_rule_spark_cannot_run_is_refused_before_the_run(project: Path, spark:
     assert not (project / ".tieout").exists()  # refused before anything was read or stored
 
 
-def _demo_copy(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
-    copy = tmp_path / "demo"
-    shutil.copytree(_demo(tmp_path_factory), copy)
-    return copy
-
-
-def test_tieout_run_on_spark_stores_the_duckdb_findings(spark: Any, tmp_path_factory: pytest.TempPathFactory,
-                                                       tmp_path: Path) -> None:
-    world = _demo_copy(tmp_path_factory, tmp_path)
-    (world / "tieout.yml").write_text((world / "tieout.yml").read_text() + spark_yml())
-    day = DEMO_DAYS[-1]
-    result = invoke("run", "-p", str(world), "--as-of", day.isoformat(), "--format", "json")
-    assert result.exit_code == 0, result.output
-    stored = findings_on(load_project(world), day)
+def test_tieout_run_on_spark_stores_the_duckdb_findings(spark_stretch: SparkStretch,
+                                                       tmp_path_factory: pytest.TempPathFactory) -> None:
+    # `tieout run` with `engine: spark` in tieout.yml ran CLI_DAY of the shared stretch (tests/engines/conftest.py).
+    world = spark_stretch.cli_world
+    assert spark_stretch.cli_exit == 0, spark_stretch.cli_output
+    stored = findings_on(load_project(world), CLI_DAY)
     assert stored.num_rows > 0
-    assert stored.to_pylist() == duckdb_findings(_demo(tmp_path_factory), day).to_pylist()
+    assert stored.to_pylist() == duckdb_findings(_demo(tmp_path_factory), CLI_DAY).to_pylist()
     queue = invoke("exceptions", "-p", str(world), "--format", "json")
     assert queue.exit_code == 0 and '"rule"' in queue.output  # the queue reads what Spark found
 
 
-def test_the_python_api_runs_a_day_in_the_session_it_is_given(spark: Any, tmp_path_factory: pytest.TempPathFactory,
+def test_the_python_api_runs_a_day_in_the_session_it_is_given(spark: Any, spark_stretch: SparkStretch,
+                                                               tmp_path_factory: pytest.TempPathFactory,
                                                                tmp_path: Path) -> None:
     import tieout
 
-    world = _demo_copy(tmp_path_factory, tmp_path)  # its tieout.yml says duckdb: the session decides
-    day = DEMO_DAYS[1]
-    result = tieout.run_day(str(world), day.isoformat(), spark=spark)
-    expected = duckdb_findings(_demo(tmp_path_factory), day)
-    assert result.as_of == day and result.findings == expected.num_rows
-    assert findings_on(load_project(world), day).to_pylist() == expected.to_pylist()
+    # tieout.run_day(world, API_DAY, spark=spark) ran in the shared stretch; its world's tieout.yml says duckdb.
+    assert load_project(spark_stretch.api_world).engine == "duckdb"
+    result = spark_stretch.api_result
+    expected = duckdb_findings(_demo(tmp_path_factory), API_DAY)
+    assert result.as_of == API_DAY and result.findings == expected.num_rows
+    assert findings_on(load_project(spark_stretch.api_world), API_DAY).to_pylist() == expected.to_pylist()
     assert spark.sql("SELECT 1").collect()[0][0] == 1  # the job's session is left running
     with pytest.raises(ConfigError):
-        tieout.run_day(tmp_path / "nowhere", day, spark=spark)
+        tieout.run_day(tmp_path / "nowhere", API_DAY, spark=spark)

@@ -124,32 +124,22 @@ class SparkEngine(Engine):
     def execute(self, sql: str, params: Any = None) -> None:
         """The statements the run's own SQL uses, as Spark views: CREATE [OR REPLACE] [TEMP] TABLE|VIEW ... AS,
         CREATE TABLE with columns (empty), INSERT INTO ... SELECT, DROP TABLE|VIEW."""
-        import sqlglot
-        from sqlglot import exp
+        from tieout.engines.spark_sql import NotOnSpark, statement
 
-        from tieout.engines.spark_sql import spark_sql
-
-        tree = sqlglot.parse_one(sql, read="duckdb")
-        if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
-            name = tree.this.this.name if isinstance(tree.this, exp.Schema) else tree.this.name
-            query = tree.expression
-            if isinstance(query, exp.Query):
-                self._view(name, self._df(spark_sql(query), params), cache=tree.kind == "TABLE")
-                return
-            if isinstance(tree.this, exp.Schema):
-                columns = ", ".join(c.sql(dialect="spark") for c in tree.this.expressions)
-                self._view(name, self.spark.createDataFrame([], schema=columns), cache=False)
-                return
-        if isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Query):
-            name = tree.this.name
-            added = self._df(spark_sql(tree.expression), params)
-            self._view(name, self.spark.table(name).union(added), cache=name in self.cached)
-            return
-        if isinstance(tree, exp.Drop) and (dropped := tree.find(exp.Table)) is not None:
-            self.cached.pop(dropped.name, None)
-            self.spark.catalog.dropTempView(dropped.name)
-            return
-        raise EngineError(f"the spark engine does not run this statement: {sql.strip()[:80]}")
+        try:
+            done = statement(sql)
+        except NotOnSpark as e:
+            raise EngineError(str(e)) from e
+        if done.action in ("table", "view"):
+            self._view(done.name, self._df(done.sql, params), cache=done.action == "table")
+        elif done.action == "empty":
+            self._view(done.name, self.spark.createDataFrame([], schema=done.sql), cache=False)
+        elif done.action == "insert":
+            added = self._df(done.sql, params)
+            self._view(done.name, self.spark.table(done.name).union(added), cache=done.name in self.cached)
+        else:
+            self.cached.pop(done.name, None)
+            self.spark.catalog.dropTempView(done.name)
 
     def rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._query(sql, params).collect()]
@@ -158,21 +148,12 @@ class SparkEngine(Engine):
         return list(self.spark.table(table).columns)
 
     def select_into(self, table: str, select: str, params: Any = None) -> None:
-        import sqlglot
-        from sqlglot import exp
-
-        from tieout.engines.spark_sql import NotOnSpark, spark_sql
+        from tieout.engines.spark_sql import NotOneSelect, NotOnSpark, one_select
 
         try:
-            statements = [s for s in sqlglot.parse(select, read="duckdb") if s is not None]
-        except sqlglot.errors.SqlglotError as e:
-            raise EngineError(f"not SQL sqlglot reads: {e}") from e
-        if len(statements) != 1:
-            raise NotOneStatement(len(statements))
-        if not isinstance(statements[0], exp.Query):
-            raise EngineError(f"rule SQL must be one SELECT, not {statements[0].key.upper()}")
-        try:
-            sql = spark_sql(statements[0])
+            sql = one_select(select)
+        except NotOneSelect as e:
+            raise NotOneStatement(e.count) from e
         except NotOnSpark as e:
             raise EngineError(f"cannot run on spark: {e}") from e
         self._view(table, self._df(sql, params), cache=False)

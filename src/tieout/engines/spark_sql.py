@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlglot
@@ -148,3 +149,55 @@ def spark_sql(tree: exp.Expr) -> str:
         return rewrite(tree).sql(dialect="spark", unsupported_level=ErrorLevel.RAISE, comments=False)
     except sqlglot.errors.SqlglotError as e:
         raise NotOnSpark(f"sqlglot cannot write it for spark: {e}") from e
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of the run's own SQL as the Spark engine runs it: `action` on the temporary view `name`
+    (`table`: a computed table, `view`, `empty`: a table of `sql`'s columns and no rows, `insert`, `drop`) with
+    `sql`, the Spark SQL of its query (or the columns of an empty table)."""
+
+    action: str
+    name: str
+    sql: str = ""
+
+
+@lru_cache(maxsize=1024)
+def statement(sql: str) -> Statement:
+    """`sql` read and written for Spark once per text: a day's INSERTs of each rule's rows, and every day's rule
+    SQL, are the same text day after day. Raises `NotOnSpark` for what the Spark engine does not run."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
+        name = tree.this.this.name if isinstance(tree.this, exp.Schema) else tree.this.name
+        if isinstance(tree.expression, exp.Query):
+            return Statement(tree.kind.lower(), name, spark_sql(tree.expression))
+        if isinstance(tree.this, exp.Schema):
+            return Statement("empty", name, ", ".join(c.sql(dialect="spark") for c in tree.this.expressions))
+    if isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Query):
+        return Statement("insert", tree.this.name, spark_sql(tree.expression))
+    if isinstance(tree, exp.Drop) and (dropped := tree.find(exp.Table)) is not None:
+        return Statement("drop", dropped.name)
+    raise NotOnSpark(f"the spark engine does not run this statement: {sql.strip()[:80]}")
+
+
+class NotOneSelect(NotOnSpark):
+    """Text given as one rule's SQL that holds `count` statements."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(f"it holds {count} statements")
+
+
+@lru_cache(maxsize=1024)
+def one_select(sql: str) -> str:
+    """Rule SQL as Spark SQL, refused unless it is exactly one SELECT (`NotOneSelect`: another number of
+    statements); read and written once per text, since the rules are the same text day after day."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except sqlglot.errors.SqlglotError as e:
+        raise NotOnSpark(f"not SQL sqlglot reads: {e}") from e
+    if len(statements) != 1:
+        raise NotOneSelect(len(statements))
+    if not isinstance(statements[0], exp.Query):
+        raise NotOnSpark(f"rule SQL must be one SELECT, not {statements[0].key.upper()}")
+    return spark_sql(statements[0])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -92,10 +93,10 @@ def _only(engines: tuple[str, ...]) -> str:
     return f"only the {' and '.join(engines)} engine{'s provide' if len(engines) > 1 else ' provides'}"
 
 
-def _blockers(tree: exp.Expr, rule: Rule, dialect: str) -> list[str]:
+def _blockers(tree: exp.Expr, requires: tuple[str, ...], dialect: str) -> list[str]:
     provided = engine_functions()
     found: list[str] = []
-    for function in rule.requires:
+    for function in requires:
         if not any(ENGINES[name].dialect == dialect for name in provided[function]):
             found.append(f"{function}(), a function {_only(provided[function])}")
     for node in tree.walk():
@@ -118,8 +119,14 @@ def _without_materialized(tree: exp.Expr) -> exp.Expr:
 
 def check_portability(rule: Rule, dialect: str) -> Portability:
     """What blocks `rule` in `dialect` (one of DIALECTS), and its SQL there when sqlglot can write it."""
-    tree = sqlglot.parse_one(rule.sql, read=_READ)
-    blockers = _blockers(tree, rule, dialect)
+    return _check(rule.name, rule.sql, rule.requires, dialect)
+
+
+@lru_cache(maxsize=512)
+def _check(name: str, sql: str, requires: tuple[str, ...], dialect: str) -> Portability:
+    # Once per rule text: a Spark run checks every rule before each day, and a backfill runs many days.
+    tree = sqlglot.parse_one(sql, read=_READ)
+    blockers = _blockers(tree, requires, dialect)
     if dialect not in _MATERIALIZED_HINT:
         tree = _without_materialized(tree)
     try:
@@ -129,14 +136,14 @@ def check_portability(rule: Rule, dialect: str) -> Portability:
         else:
             sql = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, comments=False, pretty=True)
     except NotOnSpark as e:
-        return Portability(rule.name, dialect, (*blockers, f"the spark engine cannot run it: {e}"), None)
+        return Portability(name, dialect, (*blockers, f"the spark engine cannot run it: {e}"), None)
     except SqlglotError as e:
-        return Portability(rule.name, dialect, (*blockers, f"sqlglot cannot write it for {dialect}: {e}"), None)
+        return Portability(name, dialect, (*blockers, f"sqlglot cannot write it for {dialect}: {e}"), None)
     try:
         sqlglot.parse_one(sql, read=dialect)
     except SqlglotError as e:
         blockers.append(f"what sqlglot writes for {dialect} does not parse as {dialect}: {e}")
-    return Portability(rule.name, dialect, tuple(blockers), sql)
+    return Portability(name, dialect, tuple(blockers), sql)
 
 
 def check_portability_of(rules: dict[str, Rule], dialect: str) -> list[Portability]:
