@@ -29,6 +29,7 @@ from tieout.engines import DuckDBEngine, Engine
 from tieout.evaluate import evaluate
 from tieout.ingest import Stage, quiet, resolve_day
 from tieout.rules.registry import Rule, load_rules
+from tieout.sources.layout import STANDARD_LAYOUT
 from tieout.state.location import SQLITE_FILE
 from tieout.store import source_history, stored_days
 from tieout.store.commit import commit, prepare_history
@@ -134,8 +135,7 @@ def _evaluate_on_spark(project: Project, as_of: date, *, rules: dict[str, Rule],
 
 
 # What DuckDB hands to Spark: the typed exports and every record's resolution (`tieout.ingest.resolve_day`).
-HANDED_TO_SPARK = ["crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants",
-                   "ops_usage", "source_records"]
+HANDED_TO_SPARK = [*(f.table for f in STANDARD_LAYOUT), "source_records"]
 # The values `tieout_normalise` is asked about on Spark: the registry's field values and the corrections'.
 NORMALISED_VALUES = [("field_values", "value"), ("field_values", "mapped"), ("corrected_values", "value"),
                      ("corrected_values", "mapped"), ("corrections", "new_value")]
