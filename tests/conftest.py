@@ -127,6 +127,25 @@ def full_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return folder, folder.with_suffix(".out").read_text(encoding="utf-8")
 
 
+# The brief's worked example (contract, ../shared/spec/examples/brief-timing) over all its days.
+BRIEF_FIRST, BRIEF_LAST = "2026-01-01", "2026-02-05"
+
+
+def brief_backfilled(tmp_path_factory: pytest.TempPathFactory, copy_to: Path | None = None) -> Path:
+    """The brief's example backfilled serially over all its days, once per test run and shared by every worker;
+    with `copy_to`, a copy there for a test that writes to it."""
+    def build(folder: Path) -> None:
+        shutil.copytree(BRIEF_TIMING, folder, ignore=shutil.ignore_patterns(".tieout"))
+        result = invoke("backfill", "-p", str(folder), "--from", BRIEF_FIRST, "--to", BRIEF_LAST, "--jobs", "1")
+        assert result.exit_code == 0, result.output
+
+    shared = built_once(tmp_path_factory, "brief-timing-backfilled", build)
+    if copy_to is None:
+        return shared
+    shutil.copytree(shared, copy_to)
+    return copy_to
+
+
 # The demo world most slow suites share (60 companies over 60 days, backfilled): built once per test run.
 DEMO_FIRST, DEMO_LAST = "2026-01-01", "2026-03-01"
 

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BRIEF_TIMING, invoke
+from tests.conftest import BRIEF_TIMING, brief_backfilled, invoke
 
 pytestmark = pytest.mark.skipif(not BRIEF_TIMING.is_dir(), reason=f"{BRIEF_TIMING} is not here (../shared)")
 
 
 @pytest.fixture(scope="module")
 def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # The example lives in the read-only shared folder; the store must be written elsewhere.
-    project = tmp_path_factory.mktemp("brief") / "brief-timing"
-    shutil.copytree(BRIEF_TIMING, project)
-    result = invoke("backfill", "--project", str(project), "--from", "2026-01-01", "--to", "2026-02-05")
-    assert result.exit_code == 0, result.output
-    return project
+    # A copy of the run's shared backfill: a test here runs a day again.
+    return brief_backfilled(tmp_path_factory, tmp_path_factory.mktemp("brief") / "brief-timing")
 
 
 def _key(e: dict) -> tuple:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BRIEF_TIMING, invoke, new_project, run_days
+from tests.conftest import BRIEF_TIMING, brief_backfilled, invoke, new_project, run_days
 
 # Eight healthy companies, all mapped. Each test world bends some of them on some days.
 COMPANIES = [f"C{n}" for n in range(1, 9)]
@@ -231,11 +231,8 @@ def test_nothing_reconciled(tmp_path: Path) -> None:
 
 @pytest.mark.slow  # a 36-day backfill
 @pytest.mark.skipif(not BRIEF_TIMING.is_dir(), reason=f"{BRIEF_TIMING} is not here (../shared)")
-def test_brief_timing_billing_created_late(tmp_path: Path) -> None:
-    project = tmp_path / "brief-timing"
-    shutil.copytree(BRIEF_TIMING, project)
-    assert invoke("backfill", "-p", str(project), "--from", "2026-01-01", "--to", "2026-02-05").exit_code == 0
-    data = _patterns(project)
+def test_brief_timing_billing_created_late(tmp_path_factory: pytest.TempPathFactory) -> None:
+    data = _patterns(brief_backfilled(tmp_path_factory))
     by_rule = {p["rule"]: p for p in data["patterns"]}
     # Billing creates GLOBEX's customer and first invoice on Jan 15: refund risk until usage starts on Jan 20.
     p = by_rule["BILLING_ACTIVE_OPS_INACTIVE"]

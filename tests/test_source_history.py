@@ -20,7 +20,17 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import BRIEF_TIMING, HEALTHY_DAY, invoke, new_project, run_days, write_day
+from tests.conftest import (
+    BRIEF_FIRST,
+    BRIEF_LAST,
+    BRIEF_TIMING,
+    HEALTHY_DAY,
+    brief_backfilled,
+    invoke,
+    new_project,
+    run_days,
+    write_day,
+)
 from tieout.config import load_project
 from tieout.sources.layout import STANDARD_LAYOUT
 from tieout.store import SCHEMA_VERSION, stored_days
@@ -248,12 +258,9 @@ def _csv_rows(folder: Path) -> dict[tuple[str, tuple[str, ...]], dict[str, str]]
 
 
 @pytest.mark.skipif(not BRIEF_TIMING.is_dir(), reason=f"{BRIEF_TIMING} is not here (../shared)")
-def test_growth_is_what_changed(tmp_path: Path) -> None:
-    project = tmp_path / "brief"
-    shutil.copytree(BRIEF_TIMING, project, ignore=shutil.ignore_patterns(".tieout"))
-    first, last = date(2026, 1, 1), date(2026, 2, 5)
-    result = invoke("backfill", "-p", str(project), "--from", str(first), "--to", str(last), "--jobs", "1")
-    assert result.exit_code == 0, result.output
+def test_growth_is_what_changed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    project = brief_backfilled(tmp_path_factory)
+    first, last = date.fromisoformat(BRIEF_FIRST), date.fromisoformat(BRIEF_LAST)
     folder = project / ".tieout" / "history"
     previous = _csv_rows(project / "exports" / str(first))
     day = first + timedelta(days=1)

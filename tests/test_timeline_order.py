@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BRIEF_TIMING, invoke
+from tests.conftest import BRIEF_FIRST, BRIEF_LAST, BRIEF_TIMING, brief_backfilled, invoke
 from tieout.config import load_project
 from tieout.store import stored_days
 
@@ -33,9 +33,8 @@ def _timeline(project: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def in_order(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     """The timeline of every day run in order, once (a serial backfill): what any other order must give."""
-    project = _copy(tmp_path_factory.mktemp("order"), "in-order")
-    assert invoke("backfill", "-p", str(project), "--from", DAYS[0], "--to", DAYS[-1], "--jobs", "1").exit_code == 0
-    return _timeline(project)
+    assert (BRIEF_FIRST, BRIEF_LAST) == (DAYS[0], DAYS[-1])
+    return _timeline(brief_backfilled(tmp_path_factory))
 
 
 def test_shuffled_days_and_reruns_give_the_in_order_timeline(tmp_path: Path, in_order: list[dict]) -> None:
