@@ -29,7 +29,7 @@ import duckdb
 
 from tieout import canonical
 from tieout.config import Project
-from tieout.db import connect
+from tieout.db import connect, scratch
 from tieout.entities import install_normalisers
 from tieout.ownership.catalogue import RAW_COLUMNS, VIEWS
 from tieout.ownership.model import Column, OwnedField, Registry, columns, load_registry, stage_for, stages
@@ -171,7 +171,7 @@ def ownership_breaks(project: Project, registry: Registry | None = None, *, days
     found: list[OwnershipBreak] = []
     if not watched:
         return found
-    with connect() as con:
+    with scratch() as con:  # reads Parquet only: a cursor, not a new database (tens of ms each commit)
         for day in sorted(wanted):
             meta = source_history.current_diff(project, day, stored)
             if meta is None or meta.base is None:
