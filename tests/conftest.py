@@ -49,6 +49,22 @@ ENTITY_MAP = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse `--dist loadgroup` where it would not group: pytest 9.2 ignores the node id suffix through which
+    pytest-xdist 3.8 groups tests (pytest-xdist issue 1386), so the Spark tests would start a JVM on every worker
+    and run their Spark stretch more than once. requirements.lock pins a pytest that works."""
+    from importlib.metadata import version
+
+    def release(package: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version(package).split(".")[:2] if part.isdigit())
+
+    if (config.getoption("dist", default="no") == "loadgroup" and not hasattr(config, "workerinput")
+            and release("pytest") >= (9, 2) and release("pytest-xdist") <= (3, 8)):
+        raise pytest.UsageError(f"--dist loadgroup does not group with pytest {version('pytest')} and "
+                                f"pytest-xdist {version('pytest-xdist')} (pytest-xdist issue 1386): "
+                                "install requirements.lock (make install)")
+
+
 def write_day(project: Path, day: str, files: dict[str, str | bytes] | None = None) -> Path:
     folder = project / "exports" / day
     folder.mkdir(parents=True, exist_ok=True)
