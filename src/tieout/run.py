@@ -141,7 +141,8 @@ def _evaluate_on_spark(project: Project, as_of: date, *, rules: dict[str, Rule],
     return engine, records
 
 
-# What DuckDB hands to Spark: the typed exports and every record's resolution (`tieout.ingest.resolve_day`).
+# What DuckDB hands to Spark: the typed exports Spark did not read itself (`sources:`, or a file DuckDB read
+# after Spark found it wanting) and every record's resolution (`tieout.ingest.resolve_loaded`).
 HANDED_TO_SPARK = [*(f.table for f in STANDARD_LAYOUT), "source_records"]
 # The values `tieout_normalise` is asked about on Spark: the registry's field values and the corrections'.
 NORMALISED_VALUES = [("field_values", "value"), ("field_values", "mapped"), ("corrected_values", "value"),
