@@ -144,7 +144,9 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
 
     first = read_first_line(path)
     crlf = first.endswith(b"\r\n")
-    header_line = first.decode("utf-8").rstrip("\n")  # as Spark's text reader gives it (a CR kept)
+    # The header line as Spark's text reader gives it: its CR kept, a byte order mark left out (Hadoop's line
+    # reader skips it); a data line equal to it is a second header, which fails its timestamp or date anyway.
+    header_line = first.decode("utf-8-sig").rstrip("\n")
     cells = [f"c{i}" for i in range(len(header))]  # the file's columns by position: any header text is safe
     at = {name: cells[i] for i, name in enumerate(header)}
 
@@ -198,7 +200,9 @@ def _structure_bad(cells: list[str], crlf: bool) -> SparkColumn:
     for v in values:  # a cell holding a quote was written quoted, its quotes doubled
         written = F.concat(F.lit('"'), F.regexp_replace(v, '"', '""'), F.lit('"'))
         quoted_ok = quoted_ok & ((quotes(v) == 0) | line.contains(written))
-    crs = F.instr(line, "\r") > 0
+    # A CR left in the line: a stray one, or a CRLF ending in a file whose header ends in LF; in a CRLF file, a
+    # line without its CR ends in LF only.
+    crs = (F.instr(line, "\r") > 0) | (~F.col("value").endswith("\r") if crlf else F.lit(False))
     return (crs | (F.length(line) == 0) | F.col(_CORRUPT).isNotNull()
             | F.exists(F.array(*values), lambda v: F.instr(v, "\ufffd") > 0)
             | (wrapping < 0) | (wrapping % 2 != 0) | (wrapping > 2 * len(cells))
