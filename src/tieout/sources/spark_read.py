@@ -31,10 +31,16 @@ import duckdb
 
 from tieout.config import Project
 from tieout.sources.diagnose import read_first_line
-from tieout.sources.layout import CONTRACT_STATUSES, INVOICE_STATUSES, STANDARD_LAYOUT, Column, ExportFile
+from tieout.sources.layout import (
+    CONTRACT_STATUSES,
+    INVOICE_STATUSES,
+    KIND_TYPES,
+    STANDARD_LAYOUT,
+    Column,
+    ExportFile,
+)
 from tieout.sources.origin import StandardCsv
 from tieout.sources.read import read_day, read_table, standard_file
-from tieout.sources.standard import TYPED_KINDS
 from tieout.sql import literal, quote_name
 
 if TYPE_CHECKING:
@@ -66,9 +72,6 @@ _STATUSES = {"contract_status": CONTRACT_STATUSES, "invoice_status": INVOICE_STA
 _CONTROL = r"[\x00-\x08\x0a-\x1f\x7f\x{feff}]"
 _BLANK = r"^[ \t\x{a0}\x{2000}-\x{200b}\x{3000}]*" + _END
 _FREE_TEXT = ("id", "text")
-# Spark's types for the typed table (`standard.TYPED_KINDS`): timestamps as UTC wall time without a zone.
-_SPARK_TYPES = {**TYPED_KINDS, "timestamp": "TIMESTAMP_NTZ", "id": "STRING", "text": "STRING", "currency": "STRING",
-                "contract_status": "STRING", "invoice_status": "STRING"}
 # Characters of a path that Spark (Hadoop) would read as a pattern or a URI scheme: such a file is read by DuckDB.
 _PATTERN_CHARS = set("*?[]{}\\:")
 _CORRUPT = "tieout__corrupt"
@@ -157,8 +160,8 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
     schema = ", ".join(f"{c} STRING" for c in cells) + f", {_CORRUPT} STRING"
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT, "sep": ",", "quote": '"',
                "escape": '"'}
-    lines = (engine.spark.read.option("lineSep", "\n").option("wholetext", "false").text(str(path))
-             .select(value.alias("value"), line.alias("line"), (value == F.lit(header_line)).alias("is_header"),
+    lines = (engine.spark.read.option("lineSep", "\n").text(str(path))
+             .select(value, line.alias("line"), (value == F.lit(header_line)).alias("is_header"),
                      F.input_file_block_start().alias(_BLOCK), F.monotonically_increasing_id().alias(_ROW)))
     parsed = lines.select("*", F.from_csv(F.col("line"), schema, options).alias("r")).select(
         "value", "line", "is_header", _BLOCK, _ROW, *(F.col(f"r.{c}").alias(c) for c in [*cells, _CORRUPT]))
@@ -166,11 +169,11 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
     for col in spec.columns:
         bad = bad | _cell_bad(col, at[col.name])
     typed = [_typed(col, at[col.name]).alias(col.name) for col in spec.columns]
-    currency = F.upper(F.col(at["currency"])) if "currency" in at and "currency" in spec.column_names else None
+    currency = F.upper(F.col(at["currency"])) if "currency" in spec.column_names else None
     observation = Observation(f"tieout_read_{spec.table}")
-    metrics = [F.sum(F.col("is_header").cast("int")).alias("header"),
-               F.sum((~F.col("is_header")).cast("int")).alias("rows"),
-               F.max((~F.col("is_header") & bad).cast("int")).alias("bad")]
+    metrics = [F.coalesce(F.sum(F.col("is_header").cast("int")), F.lit(0)).alias("header"),
+               F.coalesce(F.sum((~F.col("is_header")).cast("int")), F.lit(0)).alias("rows"),
+               F.coalesce(F.max((~F.col("is_header") & bad).cast("int")), F.lit(0)).alias("bad")]
     if currency is not None:
         # As one text: an observed array comes back as a Java object (codes are checked letters when clean).
         metrics.append(F.concat_ws(",", F.collect_set(F.when(~F.col("is_header"), currency))).alias("currencies"))
@@ -257,7 +260,7 @@ def _typed(col: Column, cell: str) -> SparkColumn:
     if col.kind == "timestamp":
         return F.expr(f"CAST(try_cast({cell} AS TIMESTAMP) AS TIMESTAMP_NTZ)")
     if col.kind in ("date", "count", "quantity", "money"):
-        return F.expr(f"try_cast({cell} AS {_SPARK_TYPES[col.kind]})")
+        return F.expr(f"try_cast({cell} AS {KIND_TYPES[col.kind]})")  # DuckDB's type names, Spark's too
     return v
 
 
