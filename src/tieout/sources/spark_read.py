@@ -76,6 +76,7 @@ _FREE_TEXT = ("id", "text")
 _PATTERN_CHARS = set("*?[]{}\\:")
 _CORRUPT = "tieout__corrupt"
 _BLOCK, _ROW = "tieout__block", "tieout__row"
+_QUOTED, _BAD = "tieout__quoted", "tieout__bad"
 
 
 @dataclass
@@ -163,22 +164,33 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
     lines = (engine.spark.read.option("lineSep", "\n").text(str(path))
              .select(value, line.alias("line"), (value == F.lit(header_line)).alias("is_header"),
                      F.input_file_block_start().alias(_BLOCK), F.monotonically_increasing_id().alias(_ROW)))
-    parsed = lines.select("*", F.from_csv(F.col("line"), schema, options).alias("r")).select(
-        "value", "line", "is_header", _BLOCK, _ROW, *(F.col(f"r.{c}").alias(c) for c in [*cells, _CORRUPT]))
+    # A line without a quote (most) is split at its commas, an empty cell no value, as DuckDB reads it; only a
+    # line with a quote is parsed as CSV, and only there can the parse and the line disagree (_structure_bad).
+    quoted = F.instr(F.col("line"), '"') > 0
+    parsed = lines.select("*", quoted.alias(_QUOTED), F.when(quoted, F.from_csv(F.col("line"), schema, options))
+                          .alias("r"), F.split(F.col("line"), ",", -1).alias("parts"))
+    split = [F.nullif(F.col("parts")[i], F.lit("")) for i in range(len(cells))]
+    parsed = parsed.select(
+        "value", "line", "is_header", _BLOCK, _ROW, _QUOTED, F.size("parts").alias("parts"), F.col(f"r.{_CORRUPT}"),
+        *(F.when(F.col(_QUOTED), F.col(f"r.{c}")).otherwise(split[i]).alias(c) for i, c in enumerate(cells)))
+    # Each cell typed once, beside its text: the checks and the written table read the same value.
+    typed = {col.name: f"t{i}" for i, col in enumerate(spec.columns)}
+    parsed = parsed.select("*", *(_typed(col, at[col.name]).alias(typed[col.name]) for col in spec.columns))
     bad = _structure_bad(cells, crlf)
     for col in spec.columns:
-        bad = bad | _cell_bad(col, at[col.name])
-    typed = [_typed(col, at[col.name]).alias(col.name) for col in spec.columns]
+        bad = bad | _cell_bad(col, at[col.name], typed[col.name])
     currency = F.upper(F.col(at["currency"])) if "currency" in spec.column_names else None
     observation = Observation(f"tieout_read_{spec.table}")
     metrics = [F.coalesce(F.sum(F.col("is_header").cast("int")), F.lit(0)).alias("header"),
                F.coalesce(F.sum((~F.col("is_header")).cast("int")), F.lit(0)).alias("rows"),
-               F.coalesce(F.max((~F.col("is_header") & bad).cast("int")), F.lit(0)).alias("bad")]
+               F.coalesce(F.max((~F.col("is_header") & F.col(_BAD)).cast("int")), F.lit(0)).alias("bad")]
     if currency is not None:
         # As one text: an observed array comes back as a Java object (codes are checked letters when clean).
         metrics.append(F.concat_ws(",", F.collect_set(F.when(~F.col("is_header"), currency))).alias("currencies"))
-    checked: DataFrame = parsed.observe(observation, *metrics)
-    (checked.where(~F.col("is_header")).select(*typed, _BLOCK, _ROW)
+    # The checks in a projection of their own (compiled), the observed totals over its one flag: an observation
+    # evaluates its expressions row by row, uncompiled.
+    checked: DataFrame = parsed.select("*", bad.alias(_BAD)).observe(observation, *metrics)
+    (checked.where(~F.col("is_header")).select(*(F.col(typed[c]).alias(c) for c in spec.column_names), _BLOCK, _ROW)
      .write.mode("errorifexists").parquet(str(target)))
     return dict(observation.get)
 
@@ -186,9 +198,9 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
 def _structure_bad(cells: list[str], crlf: bool) -> SparkColumn:
     """True on a line that is not one RFC 4180 record of exactly the header's cells, as DuckDB's strict reader
     would read it: a CR left in it, a blank line, bytes that are not UTF-8 (read as U+FFFD), a record of too
-    many or too few cells (Spark's corrupt record), or cells that do not add up to the line — each cell
-    written as itself or quoted with its quotes doubled, one comma between two (a quote in an unquoted cell,
-    text after a closing quote or blanks around it fail this)."""
+    many or too few cells (Spark's corrupt record, or the count of a split line), or cells of a line with quotes
+    that do not add up to it — each cell written as itself or quoted with its quotes doubled, one comma between
+    two (a quote in an unquoted cell, text after a closing quote or blanks around it fail this)."""
     from pyspark.sql import functions as F
 
     def quotes(c: SparkColumn) -> SparkColumn:
@@ -206,23 +218,22 @@ def _structure_bad(cells: list[str], crlf: bool) -> SparkColumn:
     # A CR left in the line: a stray one, or a CRLF ending in a file whose header ends in LF; in a CRLF file, a
     # line without its CR ends in LF only.
     crs = (F.instr(line, "\r") > 0) | (~F.col("value").endswith("\r") if crlf else F.lit(False))
-    return (crs | (F.length(line) == 0) | F.col(_CORRUPT).isNotNull()
-            | F.exists(F.array(*values), lambda v: F.instr(v, "\ufffd") > 0)
-            | (wrapping < 0) | (wrapping % 2 != 0) | (wrapping > 2 * len(cells))
-            | (F.length(line) != total - inner + quotes(line) + len(cells) - 1)
-            | ~quoted_ok)
+    with_quotes = (F.col(_CORRUPT).isNotNull() | (wrapping < 0) | (wrapping % 2 != 0) | (wrapping > 2 * len(cells))
+                   | (F.length(line) != total - inner + quotes(line) + len(cells) - 1) | ~quoted_ok)
+    return (crs | (F.length(line) == 0) | F.exists(F.array(*values), lambda v: F.instr(v, "\ufffd") > 0)
+            | F.when(F.col(_QUOTED), with_quotes).otherwise(F.col("parts") != len(cells)))
 
 
-def _cell_bad(col: Column, cell: str) -> SparkColumn:
-    """True when the cell (column `cell` of the parsed line) of `col` breaks a rule of `tieout.sources.standard`
-    (or a stricter one here)."""
+def _cell_bad(col: Column, cell: str, typed_cell: str) -> SparkColumn:
+    """True when the cell (column `cell` of the parsed line; `typed_cell` as typed) of `col` breaks a rule of
+    `tieout.sources.standard` (or a stricter one here)."""
     from pyspark.sql import functions as F
 
     v = F.col(cell)
     present = v.isNotNull() & (v != "")
     bad = F.lit(False)
     if col.kind in _FORMS:
-        typed = _typed(col, cell)
+        typed = F.col(typed_cell)
         form = v.rlike(_FORMS[col.kind])
         if col.kind in ("date", "timestamp"):
             form = form & (v >= "0001")
