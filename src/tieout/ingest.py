@@ -67,3 +67,13 @@ def source_proposals(project: Project, as_of: date) -> dict[str, list[dict[str, 
         return proposals(con, project, as_of)
     finally:
         con.close()
+
+
+def resolve_loaded(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, stage: Stage = quiet) -> None:
+    """Resolve every source record of `as_of`, whose exports are loaded on `con` already (the standard layout's
+    read on Spark: `tieout.sources.spark_read`) — the second half of `resolve_day`, which reads them first."""
+    load_entity_map(con, project.entity_map_path)
+    normalise_map_ids(con, project, project.entity_map_path)
+    DuckDBEngine(con).install()
+    stage("resolving entities")
+    resolve(con, as_of)

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from tieout.engines.duckdb import DuckDBEngine
 
 INSTALL_HINT = "pip install 'tieout[spark]'"
+_SESSION_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+                 "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED"}
 _HANDED_OVER = count()
 
 
@@ -78,6 +80,10 @@ class SparkEngine(Engine):
     def __init__(self, session: SparkSession, *, staging: Path) -> None:
         # Its own session: temporary views and settings apart from the caller's, one SparkContext shared.
         self.spark = session.newSession()
+        # Timestamps are UTC wall time, as the store keeps them (the exports read on Spark are typed so,
+        # `tieout.sources.spark_read`); dates of any year are written and read as they are (no calendar rebase).
+        for key, value in _SESSION_CONF.items():
+            self.spark.conf.set(key, value)
         self.staging = staging
         self.cached: dict[str, DataFrame] = {}
 
@@ -183,8 +189,10 @@ class SparkEngine(Engine):
 
         pq.write_table(self.read_table(table), path)
 
-    def read_parquet(self, table: str, path: Path) -> None:
-        self._view(table, self.spark.read.parquet(str(path)), cache=False)
+    def read_parquet(self, table: str, path: Path, *, columns: tuple[str, ...] | None = None) -> None:
+        """`table` as a view of the Parquet at `path` (a file, or a folder of parts); only `columns` if given."""
+        df = self.spark.read.parquet(str(path))
+        self._view(table, df.select(*columns) if columns is not None else df, cache=False)
 
     def hand_over(self, source: DuckDBEngine, tables: list[str]) -> None:
         """Copy `tables` from a DuckDB engine (the read, validated exports and their resolution) into Spark."""

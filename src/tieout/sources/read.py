@@ -8,6 +8,7 @@ vendor's file, row (or object) and column (or field).
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -39,8 +40,15 @@ from tieout.sql import literal, quote_name
 _STATUS_KINDS = ("contract_status", "invoice_status")
 
 
-def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> dict[str, int]:
-    """Load every standard table of `as_of`; return record counts per table. Raises `InputError` on bad input."""
+# Reads one standard table of a day into `con` (`read_table`'s signature); returns its record count.
+TableReader = Callable[[duckdb.DuckDBPyConnection, Project, ExportFile, Path, date], int]
+
+
+def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *,
+             read: TableReader | None = None) -> dict[str, int]:
+    """Load every standard table of `as_of` (each with `read`, by default `read_table`); return record counts
+    per table. Raises `InputError` on bad input."""
+    read = read_table if read is None else read
     folder = project.export_dir(as_of)
     if not folder.is_dir() and _reads_files(project):
         raise InputError("no export folder for this as-of date (a missing day is not a clean day)", file=folder)
@@ -48,7 +56,7 @@ def read_day(con: duckdb.DuckDBPyConnection, project: Project, as_of: date) -> d
     errors: list[InputError] = []
     for spec in STANDARD_LAYOUT:  # every table is read, so that every bad export is named in one go
         try:
-            counts[spec.table] = read_table(con, project, spec, folder, as_of)
+            counts[spec.table] = read(con, project, spec, folder, as_of)
         except InputError as e:
             errors += each_input_error(e)
     if errors:
@@ -126,15 +134,26 @@ def past_day_unreadable(project: Project, day: date) -> str | None:
 def origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date
            ) -> Origin:
     """Where `spec` is read from on `as_of`, whose folder is `folder`."""
+    path = standard_file(project, spec, folder)
+    if path is not None:
+        return StandardCsv(spec, path)
     source = _source(project, spec)
-    if source is None or source.format == "standard":
-        return StandardCsv(spec, folder / (source.path or "" if source else "") / spec.filename)
+    assert source is not None
     fmt = shape(FORMATS[source.format], source, spec, folder)
     default = fmt.tables.get(spec.table, TableMap())
     key = f"sources.{spec.system}"
     reader = _reader(con, source, fmt, default, spec, folder, key, as_of, project.timezone)
     return VendorTable(spec, reader, columns(fmt, source, spec), tz=project.timezone, keep=default.keep,
                        system_key=key, joins=bool(default.related))
+
+
+def standard_file(project: Project, spec: ExportFile, folder: Path) -> Path | None:
+    """The CSV file of the standard layout `spec` is read from (contract §3), or None when its system's
+    `sources:` entry names another format."""
+    source = _source(project, spec)
+    if source is None or source.format == "standard":
+        return folder / (source.path or "" if source else "") / spec.filename
+    return None
 
 
 def shape(fmt: Format, source: Source, spec: ExportFile, folder: Path) -> Format:

@@ -1,0 +1,294 @@
+"""Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them.
+
+Spark reads each file once: its lines as text, each parsed as one CSV record (`from_csv`, RFC 4180 quotes with
+`""` escapes), every cell as text. One pass per file computes, row by row, whether any cell breaks any rule of
+`tieout.sources.standard` (forms and casts, money, currency, statuses, required, control characters) or the
+record is not what a strict RFC 4180 reader would make of the line; it writes the typed rows as Parquet (typed as
+`standard._typed_view` types them) and, through a Spark `Observation` on the same pass, the file's totals. A
+second, column-only pass over that Parquet looks for a duplicated primary key.
+
+Spark does not name rows: Spark finds *whether* a file is bad, never *where*. When anything is wrong — or the
+file has a shape Spark cannot be trusted with (a line ending other than the header's, a blank line, bytes that
+are not UTF-8, a path Spark would read as a pattern) — that one file is read again by DuckDB
+(`tieout.sources.read.read_table`), whose refusal names file, row and column: the message is DuckDB's by
+construction. Should DuckDB accept the file after all (Spark is stricter in places: a timestamp without seconds,
+a quote inside an unquoted cell), DuckDB's read is the day's and is handed to Spark as before.
+
+The checks here are the same rules or stricter, never looser: a file Spark accepts is one DuckDB accepts, with
+the same typed values (tests/engines/test_spark_read.py compares them).
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from tieout.config import Project
+from tieout.sources.diagnose import read_first_line
+from tieout.sources.layout import (
+    CONTRACT_STATUSES,
+    INVOICE_STATUSES,
+    KIND_TYPES,
+    STANDARD_LAYOUT,
+    Column,
+    ExportFile,
+)
+from tieout.sources.origin import StandardCsv
+from tieout.sources.read import read_day, read_table, standard_file
+from tieout.sql import literal, quote_name
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column as SparkColumn
+    from pyspark.sql import DataFrame
+
+    from tieout.engines.spark import SparkEngine
+
+# The record tables entity resolution reads (`tieout.entities`): copied into DuckDB, in file order. The large
+# ones (usage, invoices, contracts) stay on Spark; DuckDB's source history reads them from Spark's Parquet.
+RECORD_TABLES = ("crm_accounts", "billing_customers", "ops_tenants")
+
+# Java regular expressions: `\z` is the end of the text (`$` would also match before a final line terminator,
+# and Java counts U+2028 and U+0085 as one). Each is the rule of `tieout.sources.standard` or stricter.
+_END = r"\z"
+_FORMS = {
+    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END,
+    # Spark's cast is stricter than DuckDB's here (it wants the seconds, refuses hour 24): those fall back.
+    "timestamp": (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                  r"(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)" + _END),
+    "count": r"^[0-9]{1,18}" + _END,
+    # DECIMAL(18,4): at most 14 digits before the point, so the cast never overflows.
+    "quantity": r"^[0-9]{1,14}(\.[0-9]{1,4})?" + _END,
+}
+_MONEY = r"^-?[0-9]{1,16}(\.[0-9]{1,4})?" + _END
+_CURRENCY = r"^[A-Za-z]{3}" + _END
+_WORD = r"^[A-Za-z]+" + _END
+_STATUSES = {"contract_status": CONTRACT_STATUSES, "invoice_status": INVOICE_STATUSES}
+_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f\x{feff}]"
+_BLANK = r"^[ \t\x{a0}\x{2000}-\x{200b}\x{3000}]*" + _END
+_FREE_TEXT = ("id", "text")
+# Characters of a path that Spark (Hadoop) would read as a pattern or a URI scheme: such a file is read by DuckDB.
+_PATTERN_CHARS = set("*?[]{}\\:")
+_CORRUPT = "tieout__corrupt"
+_BLOCK, _ROW = "tieout__block", "tieout__row"
+_QUOTED, _BAD = "tieout__quoted", "tieout__bad"
+
+
+@dataclass
+class SparkRead:
+    """What a day's read left where: the tables Spark holds (its views, over `parquet`), the others DuckDB's."""
+
+    counts: dict[str, int]
+    on_spark: dict[str, Path] = field(default_factory=dict)  # table -> the Parquet folder Spark wrote
+
+
+def read_day_on_spark(engine: SparkEngine, con: duckdb.DuckDBPyConnection, project: Project, as_of: date
+                      ) -> SparkRead:
+    """Load every standard table of `as_of` as `read_day` does, the standard layout's files on Spark: each as a
+    Spark view and, for DuckDB (resolution, source history), as a table or view over the Parquet Spark wrote.
+    Other sources (`sources:` entries: vendor formats, databases) are read by DuckDB as ever. Raises
+    `InputError` on bad input, with DuckDB's words."""
+    folder = project.export_dir(as_of)
+    files = {spec: path for spec in STANDARD_LAYOUT if (path := standard_file(project, spec, folder)) is not None}
+    # Spark's part first, the files side by side: each is a few small jobs, and Spark runs jobs of several
+    # threads at once. Then the tables in layout order, so that refusals come in `read_day`'s order.
+    with ThreadPoolExecutor(max_workers=max(len(files), 1), thread_name_prefix="tieout-spark-read") as pool:
+        checked = dict(zip(files, pool.map(lambda spec: _on_spark(engine, project, spec, files[spec], as_of),
+                                           files), strict=True))
+    done = SparkRead(counts={})
+
+    def read(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, day: date) -> int:
+        written = checked.get(spec)
+        if written is None:  # DuckDB: another format, or a file to word the refusal of (or to read after all)
+            return read_table(con, project, spec, folder, day)
+        count, parquet = written
+        _to_duckdb(con, spec, parquet)
+        engine.read_parquet(spec.table, parquet, columns=spec.column_names)
+        done.on_spark[spec.table] = parquet
+        return count
+
+    done.counts = read_day(con, project, as_of, read=read)
+    return done
+
+
+def _on_spark(engine: SparkEngine, project: Project, spec: ExportFile, path: Path, as_of: date
+              ) -> tuple[int, Path] | None:
+    """Read and check `path` on Spark; its record count and the folder of its typed Parquet, or None when the
+    file is to be read by DuckDB (something is wrong with it, or Spark cannot be trusted with its shape)."""
+    target = engine.staging / f"read-{spec.table}"
+    try:
+        source = StandardCsv(spec, path)
+        source.check_shape()  # a missing file, column or header cell: DuckDB's read refuses it in its words
+        path = path.resolve()
+        if _PATTERN_CHARS & set(str(path)):
+            return None
+        found = _write_typed(engine, spec, path, source.header, target)
+        currencies = [c for c in (found.get("currencies") or "").split(",") if c]
+        clean = (found["header"] == 1 and found["rows"] > 0 and not found["bad"]
+                 and all(project.fx_rate(c, on=as_of) is not None for c in currencies)
+                 and not _duplicated_key(engine, spec, target))
+    except Exception:  # noqa: BLE001 - whatever Spark made of the file, DuckDB reads it again and says what is wrong
+        clean = False
+    if not clean:
+        shutil.rmtree(target, ignore_errors=True)
+        return None
+    return int(found["rows"]), target
+
+
+def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list[str], target: Path
+                 ) -> dict[str, Any]:
+    """One pass over the file: the typed rows written to `target` (Parquet), the file's totals observed."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    first = read_first_line(path)
+    crlf = first.endswith(b"\r\n")
+    # The header line as Spark's text reader gives it: its CR kept, a byte order mark left out (Hadoop's line
+    # reader skips it); a data line equal to it is a second header, which fails its timestamp or date anyway.
+    header_line = first.decode("utf-8-sig").rstrip("\n")
+    cells = [f"c{i}" for i in range(len(header))]  # the file's columns by position: any header text is safe
+    at = {name: cells[i] for i, name in enumerate(header)}
+
+    value = F.col("value")
+    # Lines split at LF only: a CR is then still in the line, so a line ending other than the header's shows.
+    line = F.when(value.endswith("\r"), F.expr("substring(value, 1, length(value) - 1)")).otherwise(value) \
+        if crlf else value
+    schema = ", ".join(f"{c} STRING" for c in cells) + f", {_CORRUPT} STRING"
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT, "sep": ",", "quote": '"',
+               "escape": '"'}
+    lines = (engine.spark.read.option("lineSep", "\n").text(str(path))
+             .select(value, line.alias("line"), (value == F.lit(header_line)).alias("is_header"),
+                     F.input_file_block_start().alias(_BLOCK), F.monotonically_increasing_id().alias(_ROW)))
+    # A line without a quote (most) is split at its commas, an empty cell no value, as DuckDB reads it; only a
+    # line with a quote is parsed as CSV, and only there can the parse and the line disagree (_structure_bad).
+    quoted = F.instr(F.col("line"), '"') > 0
+    parsed = lines.select("*", quoted.alias(_QUOTED), F.when(quoted, F.from_csv(F.col("line"), schema, options))
+                          .alias("r"), F.split(F.col("line"), ",", -1).alias("parts"))
+    split = [F.nullif(F.col("parts")[i], F.lit("")) for i in range(len(cells))]
+    parsed = parsed.select(
+        "value", "line", "is_header", _BLOCK, _ROW, _QUOTED, F.size("parts").alias("parts"), F.col(f"r.{_CORRUPT}"),
+        *(F.when(F.col(_QUOTED), F.col(f"r.{c}")).otherwise(split[i]).alias(c) for i, c in enumerate(cells)))
+    # Each cell typed once, beside its text: the checks and the written table read the same value.
+    typed = {col.name: f"t{i}" for i, col in enumerate(spec.columns)}
+    parsed = parsed.select("*", *(_typed(col, at[col.name]).alias(typed[col.name]) for col in spec.columns))
+    bad = _structure_bad(cells, crlf)
+    for col in spec.columns:
+        bad = bad | _cell_bad(col, at[col.name], typed[col.name])
+    currency = F.upper(F.col(at["currency"])) if "currency" in spec.column_names else None
+    observation = Observation(f"tieout_read_{spec.table}")
+    metrics = [F.coalesce(F.sum(F.col("is_header").cast("int")), F.lit(0)).alias("header"),
+               F.coalesce(F.sum((~F.col("is_header")).cast("int")), F.lit(0)).alias("rows"),
+               F.coalesce(F.max((~F.col("is_header") & F.col(_BAD)).cast("int")), F.lit(0)).alias("bad")]
+    if currency is not None:
+        # As one text: an observed array comes back as a Java object (codes are checked letters when clean).
+        metrics.append(F.concat_ws(",", F.collect_set(F.when(~F.col("is_header"), currency))).alias("currencies"))
+    # The checks in a projection of their own (compiled), the observed totals over its one flag: an observation
+    # evaluates its expressions row by row, uncompiled.
+    checked: DataFrame = parsed.select("*", bad.alias(_BAD)).observe(observation, *metrics)
+    (checked.where(~F.col("is_header")).select(*(F.col(typed[c]).alias(c) for c in spec.column_names), _BLOCK, _ROW)
+     .write.mode("errorifexists").parquet(str(target)))
+    return dict(observation.get)
+
+
+def _structure_bad(cells: list[str], crlf: bool) -> SparkColumn:
+    """True on a line that is not one RFC 4180 record of exactly the header's cells, as DuckDB's strict reader
+    would read it: a CR left in it, a blank line, bytes that are not UTF-8 (read as U+FFFD), a record of too
+    many or too few cells (Spark's corrupt record, or the count of a split line), or cells of a line with quotes
+    that do not add up to it — each cell written as itself or quoted with its quotes doubled, one comma between
+    two (a quote in an unquoted cell, text after a closing quote or blanks around it fail this)."""
+    from pyspark.sql import functions as F
+
+    def quotes(c: SparkColumn) -> SparkColumn:
+        return F.length(c) - F.length(F.regexp_replace(c, '"', ""))
+
+    line = F.col("line")
+    values = [F.coalesce(F.col(c), F.lit("")) for c in cells]
+    total = sum((F.length(v) for v in values), F.lit(0))
+    inner = sum((quotes(v) for v in values), F.lit(0))
+    wrapping = quotes(line) - 2 * inner  # two quotes per quoted cell
+    quoted_ok = F.lit(True)
+    for v in values:  # a cell holding a quote was written quoted, its quotes doubled
+        written = F.concat(F.lit('"'), F.regexp_replace(v, '"', '""'), F.lit('"'))
+        quoted_ok = quoted_ok & ((quotes(v) == 0) | line.contains(written))
+    # A CR left in the line: a stray one, or a CRLF ending in a file whose header ends in LF; in a CRLF file, a
+    # line without its CR ends in LF only.
+    crs = (F.instr(line, "\r") > 0) | (~F.col("value").endswith("\r") if crlf else F.lit(False))
+    with_quotes = (F.col(_CORRUPT).isNotNull() | (wrapping < 0) | (wrapping % 2 != 0) | (wrapping > 2 * len(cells))
+                   | (F.length(line) != total - inner + quotes(line) + len(cells) - 1) | ~quoted_ok)
+    return (crs | (F.length(line) == 0) | F.exists(F.array(*values), lambda v: F.instr(v, "\ufffd") > 0)
+            | F.when(F.col(_QUOTED), with_quotes).otherwise(F.col("parts") != len(cells)))
+
+
+def _cell_bad(col: Column, cell: str, typed_cell: str) -> SparkColumn:
+    """True when the cell (column `cell` of the parsed line; `typed_cell` as typed) of `col` breaks a rule of
+    `tieout.sources.standard` (or a stricter one here)."""
+    from pyspark.sql import functions as F
+
+    v = F.col(cell)
+    present = v.isNotNull() & (v != "")
+    bad = F.lit(False)
+    if col.kind in _FORMS:
+        typed = F.col(typed_cell)
+        form = v.rlike(_FORMS[col.kind])
+        if col.kind in ("date", "timestamp"):
+            form = form & (v >= "0001")
+        if col.kind == "timestamp":  # within Spark's years (an offset can move 0001-01-01 into year 0)
+            form = form & (typed >= F.lit("0001-01-01 00:00:00").cast("timestamp_ntz")) \
+                & (typed <= F.lit("9999-12-31 23:59:59.999999").cast("timestamp_ntz"))
+        bad = present & (typed.isNull() | ~form)
+        if col.required:
+            bad = bad | ~present
+        return F.coalesce(bad, F.lit(True))
+    if col.required:
+        bad = bad | v.isNull() | v.rlike(_BLANK)
+    if col.kind == "money":
+        bad = bad | (v.isNotNull() & ~v.rlike(_MONEY))
+    elif col.kind == "currency":
+        bad = bad | (v.isNotNull() & ~v.rlike(_CURRENCY))
+    elif col.kind in _STATUSES:
+        words = _STATUSES[col.kind]
+        bad = bad | (v.isNotNull() & ~(v.rlike(_WORD) & F.lower(v).isin(*words)))
+    if col.kind in _FREE_TEXT:
+        bad = bad | (v.isNotNull() & v.rlike(_CONTROL))
+    return F.coalesce(bad, F.lit(True))
+
+
+def _typed(col: Column, cell: str) -> SparkColumn:
+    """The cell as `standard._typed_view` types it: statuses lower case, currencies upper case, timestamps
+    UTC wall time (the engine's session is in UTC), money DECIMAL(20,4)."""
+    from pyspark.sql import functions as F
+
+    v = F.col(cell)
+    if col.kind in _STATUSES:
+        return F.lower(v)
+    if col.kind == "currency":
+        return F.upper(v)
+    if col.kind == "timestamp":
+        return F.expr(f"CAST(try_cast({cell} AS TIMESTAMP) AS TIMESTAMP_NTZ)")
+    if col.kind in ("date", "count", "quantity", "money"):
+        return F.expr(f"try_cast({cell} AS {KIND_TYPES[col.kind]})")  # DuckDB's type names, Spark's too
+    return v
+
+
+def _duplicated_key(engine: SparkEngine, spec: ExportFile, target: Path) -> bool:
+    """Whether two rows of the written table share the primary key (the key's columns read alone)."""
+    keys = list(spec.primary_key)
+    return bool(engine.spark.read.parquet(str(target)).groupBy(*keys).count().where("count > 1").limit(1).count())
+
+
+def _to_duckdb(con: duckdb.DuckDBPyConnection, spec: ExportFile, parquet: Path) -> None:
+    """`spec.table` on `con` from the Parquet Spark wrote: the record tables copied in file order (resolution reads
+    them), the others a view (only source history reads them, once)."""
+    columns = ", ".join(quote_name(c) for c in spec.column_names)
+    files = f"read_parquet({literal(str(parquet / '*.parquet'))})"
+    if spec.table in RECORD_TABLES:
+        con.execute(f"CREATE OR REPLACE TABLE {spec.table} AS SELECT {columns} FROM {files} "
+                    f"ORDER BY {_BLOCK}, {_ROW}")
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW {spec.table} AS SELECT {columns} FROM {files}")
+
