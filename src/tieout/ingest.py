@@ -29,18 +29,25 @@ def quiet(stage: str) -> None:
     del stage
 
 
-def resolve_day(project: Project, as_of: date, *, stage: Stage = quiet
-                ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
-    """Load `as_of`'s exports and resolve every source record to its canonical entity."""
-    engine = DuckDBEngine.open()
-    con = engine.con
+def load_day(project: Project, as_of: date, *, stage: Stage = quiet
+             ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    """Load `as_of`'s exports and the entity map into a fresh DuckDB, not resolved yet."""
+    con = DuckDBEngine.open().con
     stage("reading exports")
     records = read_day(con, project, as_of)
     load_entity_map(con, project.entity_map_path)
     normalise_map_ids(con, project, project.entity_map_path)
+    return con, records
+
+
+def resolve_day(project: Project, as_of: date, *, stage: Stage = quiet
+                ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    """Load `as_of`'s exports and resolve every source record to its canonical entity."""
+    con, records = load_day(project, as_of, stage=stage)
+    engine = DuckDBEngine(con)
     engine.install()
     stage("resolving entities")
-    resolve(con, as_of)
+    resolve(engine, as_of)
     return con, records
 
 

@@ -27,7 +27,7 @@ from tieout.config import Project
 from tieout.db import connect, share_cores, spill_into
 from tieout.engines import DuckDBEngine, Engine
 from tieout.evaluate import evaluate
-from tieout.ingest import Stage, quiet, resolve_day
+from tieout.ingest import Stage, load_day, quiet, resolve_day
 from tieout.rules.registry import Rule, load_rules
 from tieout.sources.layout import STANDARD_LAYOUT
 from tieout.state.location import SQLITE_FILE
@@ -104,38 +104,42 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
 def _evaluate_on_spark(project: Project, as_of: date, *, rules: dict[str, Rule], stage: Stage,
                        loaded: Callable[[duckdb.DuckDBPyConnection], None] | None,
                        session: SparkSession | None) -> tuple[Engine, dict[str, int]]:
-    """`evaluate_day` with the canonical tables and the rules on Spark. The exports are read, validated and
-    resolved by DuckDB as ever (so a refusal names file, row and column), then handed to Spark."""
+    """`evaluate_day` with entity resolution, the canonical tables and the rules on Spark. The exports are read
+    and validated by DuckDB as ever (so a refusal names file, row and column), then handed to Spark."""
     from tieout.engines.spark import SparkEngine, require_pyspark
+    from tieout.entities import resolve
     from tieout.rules.on_engine import refuse_unportable
 
     require_pyspark()
     refuse_unportable(rules, SparkEngine)  # before reading anything: a rule Spark cannot run stops the day
-    con, records = resolve_day(project, as_of, stage=stage)
-    resolver = DuckDBEngine(con)
+    con, records = load_day(project, as_of, stage=stage)
+    driver = DuckDBEngine(con)  # the day as read, on the driver: it normalises for Spark and keeps the history
     engine = SparkEngine.open(project, session=session)
     try:
         stage("handing the day to spark")
-        engine.hand_over(resolver, HANDED_TO_SPARK)
+        engine.hand_over(driver, HANDED_TO_SPARK)
+        stage("resolving entities")
+        resolve(engine, as_of)
         stage("building canonical tables")
         canonical.build(engine, project, as_of)
         if any(rule.enabled and "tieout_normalise" in rule.requires for rule in rules.values()):
-            engine.provide_normalise_keys(resolver, NORMALISED_VALUES)
+            engine.provide_normalise_keys(driver, NORMALISED_VALUES)
         if loaded is not None:
+            driver.write_table("source_records", engine.read_table("source_records"))  # the history records it
             loaded(con)
-        resolver.close()
+        driver.close()
         engine.lock_down()
         stage("running rules")
         evaluate(engine, project, rules, as_of)
     except BaseException:
         engine.close()
-        resolver.close()
+        driver.close()
         raise
     return engine, records
 
 
-# What DuckDB hands to Spark: the typed exports and every record's resolution (`tieout.ingest.resolve_day`).
-HANDED_TO_SPARK = [*(f.table for f in STANDARD_LAYOUT), "source_records"]
+# What DuckDB hands to Spark: the typed exports and the entity map (`tieout.ingest.load_day`).
+HANDED_TO_SPARK = [*(f.table for f in STANDARD_LAYOUT), "entity_map"]
 # The values `tieout_normalise` is asked about on Spark: the registry's field values and the corrections'.
 NORMALISED_VALUES = [("field_values", "value"), ("field_values", "mapped"), ("corrected_values", "value"),
                      ("corrected_values", "mapped"), ("corrections", "new_value")]
