@@ -83,6 +83,9 @@ _FORM_WORDS = _sql_list({w for form in n.LEGAL_FORMS for w in form.split(" ")})
 _ONE_WORD_FORMS = _sql_list({form for form in n.LEGAL_FORMS if " " not in form})
 # ASCII (bytes = characters): the values the prefilters can reason about; the rest are always kept.
 _ASCII = "strlen({0}) = length({0})"
+# The pending keys as a join's side (not `IN (SELECT ...)`: Spark plans that, within an OR, as a join on the whole
+# key expression, computing the regular expressions again for the join; a join on a column it computes once).
+_PENDING_KEYS = "SELECT DISTINCT key AS pending FROM tieout_pending_key"
 _NO_MAPPED_KEYS = "SELECT CAST(NULL AS VARCHAR) AS key, CAST(NULL AS VARCHAR) AS canonical_id WHERE false"
 
 
@@ -187,7 +190,7 @@ def _mapped_keys(engine: Engine, keyed_sql: str) -> None:
         keyed_sql = _NO_MAPPED_KEYS
     engine.execute(f"""
         CREATE OR REPLACE TEMP TABLE tieout_mapped_key AS
-        SELECT key, canonical_id FROM ({keyed_sql}) k WHERE key IN (SELECT key FROM tieout_pending_key)
+        SELECT k.key, k.canonical_id FROM ({keyed_sql}) k JOIN ({_PENDING_KEYS}) p ON p.pending = k.key
     """)
 
 
@@ -214,17 +217,18 @@ def _mapped_domains(engine: Engine) -> None:
         _mapped_keys(engine, _NO_MAPPED_KEYS)
         return
     tails = ", ".join(f"lower({_last_labels(k)}) AS tail{k}" for k in label_counts)
-    plausible = " OR ".join(
-        f"tail{k} = '' OR tail{k} IN (SELECT key FROM tieout_pending_key WHERE {_labels('key')} = {k})"
+    joins = " ".join(
+        f"LEFT JOIN ({_PENDING_KEYS} WHERE {_labels('key')} = {k}) p{k} ON p{k}.pending = t.tail{k}"
         for k in label_counts
     )
+    plausible = " OR ".join(f"t.tail{k} = '' OR p{k}.pending IS NOT NULL" for k in label_counts)
     engine.execute(f"""
         CREATE OR REPLACE TEMP TABLE tieout_dom_cand AS
-        SELECT dom, canonical_id FROM (
+        SELECT t.dom, t.canonical_id FROM (
             SELECT dom, canonical_id, {tails} FROM tieout_records WHERE mapped AND dom IS NOT NULL
-        ) t
-        WHERE NOT {_ASCII.format("dom")}
-           OR contains(dom, ':') OR contains(dom, '/') OR contains(dom, '?') OR contains(dom, '#')
+        ) t {joins}
+        WHERE NOT {_ASCII.format("t.dom")}
+           OR contains(t.dom, ':') OR contains(t.dom, '/') OR contains(t.dom, '?') OR contains(t.dom, '#')
            OR {plausible}
     """)
     engine.natural_keys("tieout_key", "domain", "SELECT dom FROM tieout_dom_cand")
@@ -273,8 +277,8 @@ def _mapped_names(engine: Engine) -> None:
                    END AS key
             FROM texts
         )
-        SELECT name, canonical_id FROM guessed
-        WHERE key IS NULL OR key IN (SELECT key FROM tieout_pending_key)
+        SELECT g.name, g.canonical_id FROM guessed g LEFT JOIN ({_PENDING_KEYS}) p ON p.pending = g.key
+        WHERE g.key IS NULL OR p.pending IS NOT NULL
         UNION ALL
         SELECT name, canonical_id FROM tieout_records
         WHERE mapped AND name IS NOT NULL AND NOT {_ASCII.format("name")}
