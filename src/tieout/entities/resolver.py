@@ -86,7 +86,6 @@ _ASCII = "strlen({0}) = length({0})"
 # The pending keys as a join's side (not `IN (SELECT ...)`: Spark plans that, within an OR, as a join on the whole
 # key expression, computing the regular expressions again for the join; a join on a column it computes once).
 _PENDING_KEYS = "SELECT DISTINCT key AS pending FROM tieout_pending_key"
-_NO_MAPPED_KEYS = "SELECT CAST(NULL AS VARCHAR) AS key, CAST(NULL AS VARCHAR) AS canonical_id WHERE false"
 
 
 def resolve(target: Engine | duckdb.DuckDBPyConnection, as_of: date) -> None:
@@ -147,8 +146,8 @@ def _count(engine: Engine, table: str) -> int:
 def _decide(engine: Engine, kind: str) -> None:
     """Move the pending records with candidates for `kind` into tieout_decided.
 
-    Builds tieout_pending_key(sys, sid, key) and then tieout_mapped_key(key, canonical_id), which needs to
-    hold only the mapped keys equal to some pending key.
+    Builds tieout_pending_key(sys, sid, key) and, when it holds any, tieout_mapped_key(key, canonical_id),
+    which needs to hold only the mapped keys equal to some pending key.
     """
     if kind == "tax_id":
         engine.execute(f"""
@@ -156,8 +155,6 @@ def _decide(engine: Engine, kind: str) -> None:
             SELECT sys, sid, key FROM (SELECT sys, sid, {tax_id_sql("tax")} AS key FROM tieout_pending) p
             WHERE key IS NOT NULL
         """)
-        # A regular expression per mapped tax id, but only one, and only when a pending record has one.
-        _mapped_keys(engine, f"SELECT {tax_id_sql('tax')} AS key, canonical_id FROM tieout_records WHERE mapped")
     else:
         column = "dom" if kind == "domain" else "name"
         engine.natural_keys("tieout_key", kind, f"SELECT {column} FROM tieout_pending")
@@ -165,10 +162,15 @@ def _decide(engine: Engine, kind: str) -> None:
             CREATE OR REPLACE TEMP TABLE tieout_pending_key AS
             SELECT p.sys, p.sid, k.key FROM tieout_pending p JOIN tieout_key k ON k.v = p.{column}
         """)
-        if kind == "domain":
-            _mapped_domains(engine)
-        else:
-            _mapped_names(engine)
+    if not _count(engine, "tieout_pending_key"):
+        return  # no pending record has a key of this kind, so none is decided by it
+    if kind == "tax_id":
+        # A regular expression per mapped tax id, but only one.
+        _mapped_keys(engine, f"SELECT {tax_id_sql('tax')} AS key, canonical_id FROM tieout_records WHERE mapped")
+    elif kind == "domain":
+        _mapped_domains(engine)
+    else:
+        _mapped_names(engine)
     engine.execute(f"""
         INSERT INTO tieout_decided
         SELECT p.sys, p.sid, {literal(kind)}, p.key, list_sort(list(DISTINCT m.canonical_id))
@@ -186,8 +188,6 @@ def _decide(engine: Engine, kind: str) -> None:
 
 def _mapped_keys(engine: Engine, keyed_sql: str) -> None:
     """tieout_mapped_key from `keyed_sql` (key, canonical_id): only the keys some pending record has."""
-    if not _count(engine, "tieout_pending_key"):
-        keyed_sql = _NO_MAPPED_KEYS
     engine.execute(f"""
         CREATE OR REPLACE TEMP TABLE tieout_mapped_key AS
         SELECT k.key, k.canonical_id FROM ({keyed_sql}) k JOIN ({_PENDING_KEYS}) p ON p.pending = k.key
@@ -213,9 +213,6 @@ def _mapped_domains(engine: Engine) -> None:
     """
     label_counts = [int(r[0]) for r in engine.rows(
         f"SELECT DISTINCT {_labels('key')} AS k FROM tieout_pending_key ORDER BY k")]
-    if not label_counts:
-        _mapped_keys(engine, _NO_MAPPED_KEYS)
-        return
     tails = ", ".join(f"lower({_last_labels(k)}) AS tail{k}" for k in label_counts)
     joins = " ".join(
         f"LEFT JOIN ({_PENDING_KEYS} WHERE {_labels('key')} = {k}) p{k} ON p{k}.pending = t.tail{k}"
@@ -257,9 +254,6 @@ def _mapped_names(engine: Engine) -> None:
     and unknown otherwise. Names with a known key not among the pending keys are dropped; the rest (and
     every non-ASCII name, rare) get the full key.
     """
-    if not _count(engine, "tieout_pending_key"):
-        _mapped_keys(engine, _NO_MAPPED_KEYS)
-        return
     engine.execute(f"""
         CREATE OR REPLACE TEMP TABLE tieout_name_cand AS
         WITH texts AS (
