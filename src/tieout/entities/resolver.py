@@ -46,7 +46,6 @@ from .sql import KEY_KINDS, tax_id_sql
 if TYPE_CHECKING:
     from tieout.engines.base import Engine
 
-# The table's columns, for readers that make an empty one (the resolver makes it from its query, below).
 SOURCE_RECORDS_DDL = """
 CREATE OR REPLACE TABLE source_records (
     source_system VARCHAR NOT NULL,
@@ -116,14 +115,11 @@ def resolve(target: Engine | duckdb.DuckDBPyConnection, as_of: date) -> None:
             break
         _decide(engine, kind)
 
-    # One statement that makes the table (not a DDL and an INSERT): an engine that computes lazily (Spark)
-    # computes and keeps it here, once, rather than each time the canonical tables read it.
+    # Made by its DDL (the columns' NOT NULL, as a stored day opens it: `tieout.store.open`), then filled.
+    engine.execute(SOURCE_RECORDS_DDL)
     engine.execute("""
-        CREATE OR REPLACE TABLE source_records AS
-        SELECT sys AS source_system, sid AS source_id, canonical_id, CAST('map' AS VARCHAR) AS resolved_by,
-               CAST('resolved' AS VARCHAR) AS status, CAST(NULL AS VARCHAR[]) AS candidates,
-               CAST(NULL AS VARCHAR) AS matched_key
-        FROM tieout_records WHERE mapped
+        INSERT INTO source_records
+        SELECT sys, sid, canonical_id, 'map', 'resolved', NULL, NULL FROM tieout_records WHERE mapped
         UNION ALL
         SELECT sys, sid,
                CASE WHEN array_length(candidates) = 1 THEN candidates[1] END,
