@@ -29,18 +29,30 @@ def quiet(stage: str) -> None:
     del stage
 
 
+def load_day(project: Project, as_of: date, *, stage: Stage = quiet
+             ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    """Load `as_of`'s exports and the entity map into a fresh DuckDB, not resolved yet."""
+    con = DuckDBEngine.open().con
+    stage("reading exports")
+    records = read_day(con, project, as_of)
+    load_map(con, project)
+    return con, records
+
+
+def load_map(con: duckdb.DuckDBPyConnection, project: Project) -> None:
+    """Load the entity map (`entity_map`) beside the day's tables, its ids in the form the exports' take."""
+    load_entity_map(con, project.entity_map_path)
+    normalise_map_ids(con, project, project.entity_map_path)
+
+
 def resolve_day(project: Project, as_of: date, *, stage: Stage = quiet
                 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
     """Load `as_of`'s exports and resolve every source record to its canonical entity."""
-    engine = DuckDBEngine.open()
-    con = engine.con
-    stage("reading exports")
-    records = read_day(con, project, as_of)
-    load_entity_map(con, project.entity_map_path)
-    normalise_map_ids(con, project, project.entity_map_path)
+    con, records = load_day(project, as_of, stage=stage)
+    engine = DuckDBEngine(con)
     engine.install()
     stage("resolving entities")
-    resolve(con, as_of)
+    resolve(engine, as_of)
     return con, records
 
 
@@ -68,12 +80,3 @@ def source_proposals(project: Project, as_of: date) -> dict[str, list[dict[str, 
     finally:
         con.close()
 
-
-def resolve_loaded(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, *, stage: Stage = quiet) -> None:
-    """Resolve every source record of `as_of`, whose exports are loaded on `con` already (the standard layout's
-    read on Spark: `tieout.sources.spark_read`) — the second half of `resolve_day`, which reads them first."""
-    load_entity_map(con, project.entity_map_path)
-    normalise_map_ids(con, project, project.entity_map_path)
-    DuckDBEngine(con).install()
-    stage("resolving entities")
-    resolve(con, as_of)

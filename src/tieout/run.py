@@ -104,46 +104,51 @@ def reconcile_day(project: Project, as_of: date, *, rules: dict[str, Rule] | Non
 def _evaluate_on_spark(project: Project, as_of: date, *, rules: dict[str, Rule], stage: Stage,
                        loaded: Callable[[duckdb.DuckDBPyConnection], None] | None,
                        session: SparkSession | None) -> tuple[Engine, dict[str, int]]:
-    """`evaluate_day` with the canonical tables and the rules on Spark. The standard layout's files are read and
-    validated by Spark (`tieout.sources.spark_read`; a refusal is DuckDB's, naming file, row and column), other
-    sources by DuckDB; entities are resolved by DuckDB, and what Spark does not hold yet is handed to it."""
+    """`evaluate_day` with entity resolution, the canonical tables and the rules on Spark. The standard layout's
+    files are read and validated by Spark (`tieout.sources.spark_read`; a refusal is DuckDB's, naming file, row
+    and column), other sources by DuckDB; what Spark does not hold yet (those sources' tables, the entity map) is
+    handed to it."""
     from tieout.engines.spark import SparkEngine, require_pyspark
-    from tieout.ingest import resolve_loaded
+    from tieout.entities import resolve
+    from tieout.ingest import load_map
     from tieout.rules.on_engine import refuse_unportable
     from tieout.sources.spark_read import read_day_on_spark
 
     require_pyspark()
     refuse_unportable(rules, SparkEngine)  # before reading anything: a rule Spark cannot run stops the day
     engine = SparkEngine.open(project, session=session)
-    resolver = DuckDBEngine.open()
-    con = resolver.con
+    driver = DuckDBEngine.open()  # the day as read, on the driver: it normalises for Spark and keeps the history
+    con = driver.con
     try:
         stage("reading exports")
         read = read_day_on_spark(engine, con, project, as_of)
         records = read.counts
-        resolve_loaded(con, project, as_of, stage=stage)
+        load_map(con, project)
         stage("handing the day to spark")
-        engine.hand_over(resolver, [t for t in HANDED_TO_SPARK if t not in read.on_spark])
+        engine.hand_over(driver, [t for t in HANDED_TO_SPARK if t not in read.on_spark])
+        stage("resolving entities")
+        resolve(engine, as_of)
         stage("building canonical tables")
         canonical.build(engine, project, as_of)
         if any(rule.enabled and "tieout_normalise" in rule.requires for rule in rules.values()):
-            engine.provide_normalise_keys(resolver, NORMALISED_VALUES)
+            engine.provide_normalise_keys(driver, NORMALISED_VALUES)
         if loaded is not None:
+            driver.write_table("source_records", engine.read_table("source_records"))  # the history records it
             loaded(con)
-        resolver.close()
+        driver.close()
         engine.lock_down()
         stage("running rules")
         evaluate(engine, project, rules, as_of)
     except BaseException:
         engine.close()
-        resolver.close()
+        driver.close()
         raise
     return engine, records
 
 
 # What DuckDB hands to Spark: the typed exports Spark did not read itself (`sources:`, or a file DuckDB read
-# after Spark found it wanting) and every record's resolution (`tieout.ingest.resolve_loaded`).
-HANDED_TO_SPARK = [*(f.table for f in STANDARD_LAYOUT), "source_records"]
+# after Spark found it wanting) and the entity map (`tieout.ingest.load_map`).
+HANDED_TO_SPARK = [*(f.table for f in STANDARD_LAYOUT), "entity_map"]
 # The values `tieout_normalise` is asked about on Spark: the registry's field values and the corrections'.
 NORMALISED_VALUES = [("field_values", "value"), ("field_values", "mapped"), ("corrected_values", "value"),
                      ("corrected_values", "mapped"), ("corrections", "new_value")]

@@ -63,3 +63,19 @@ def test_a_rule_runs_as_exactly_one_statement() -> None:
     assert engine.one("SELECT count(*) FROM keep") == (1,)
     engine.select_into("out", "SELECT $n + 1 AS x", {"n": 41})
     assert engine.rows("SELECT x FROM out") == [(42,)]
+
+
+def test_natural_keys_are_the_normalisers_keys_of_each_distinct_value() -> None:
+    from tests.entities.helpers import DOMAINS, NAME_WORDS, TAXES
+    from tieout.entities import normalise as n
+
+    engine = DuckDBEngine.open()
+    values = [*DOMAINS, *NAME_WORDS, " ".join(NAME_WORDS[:5]), *TAXES, None, "acme.com"]  # a repeat and a NULL
+    engine.write_table("raw", pa.table({"x": pa.array(values, pa.string())}))
+    for kind, keyer in (("tax_id", n.tax_id), ("domain", n.registrable_domain), ("legal_name", n.legal_name)):
+        engine.natural_keys("keys", kind, "SELECT x FROM raw")
+        expected = {v: keyer(v) for v in values if v is not None and keyer(v) is not None}
+        found = engine.rows("SELECT v, key FROM keys")
+        assert len(found) == len(expected) > 3 and dict(found) == expected, kind
+    with pytest.raises(ValueError, match="no natural key of kind 'iban'"):
+        engine.natural_keys("keys", "iban", "SELECT x FROM raw")

@@ -1,4 +1,5 @@
-"""What an engine offers the run: statements, tables in and out, the functions rules may call, the lockdown.
+"""What an engine offers the run: statements, tables in and out, natural keys, the functions rules may call, the
+lockdown.
 
 An engine holds one open database for one piece of work (a day). The run loads and resolves the exports,
 builds the canonical tables, locks the engine down, and only then runs rule SQL through `select_into`.
@@ -79,6 +80,12 @@ class Engine(ABC):
     @abstractmethod
     def install(self) -> None:
         """Define what resolution and the rules call: the natural-key normalisers and `functions`."""
+
+    @abstractmethod
+    def natural_keys(self, table: str, kind: str, values_sql: str) -> None:
+        """(Re)create `table (v, key)`: each distinct value of the one-column query `values_sql` that has a
+        natural key of `kind` (`tax_id`, `domain`, `legal_name`: contract §4), with that key. Entity resolution
+        asks it only about few values (the pending records' and the mapped ones its prefilters keep)."""
 
     def define_functions(self) -> None:  # noqa: B027 (an engine that rewrites its functions defines nothing)
         """Define `functions` on their own, for SQL that calls them before `install` (the canonical tables)."""

@@ -2,7 +2,8 @@
 
 What it installs: the natural-key normalisers (macros, the Public Suffix List and free-mail tables, Python
 UDFs; `tieout.entities.install_normalisers`) and the two functions rules may call beyond SQL, `tieout_div`
-and `tieout_normalise` (macros). Its lockdown: external access off, then the configuration locked, so rule
+and `tieout_normalise` (macros); entity resolution's natural keys are those macros over distinct values
+(`tieout.entities.sql.natural_keys`). Its lockdown: external access off, then the configuration locked, so rule
 SQL can neither reach a file or URL nor switch access back on.
 """
 
@@ -88,10 +89,15 @@ class DuckDBEngine(Engine):
 
     def install(self) -> None:
         # Imported here: the normalisers are what the engine installs, not what it is.
-        from tieout.entities import install_normalisers
+        from tieout.entities.sql import install_normalisers
 
         install_normalisers(self.con)
         self.define_functions()
+
+    def natural_keys(self, table: str, kind: str, values_sql: str) -> None:
+        from tieout.entities.sql import natural_keys
+
+        natural_keys(self.con, table, kind, values_sql)
 
     def define_functions(self) -> None:
         """Define `functions` (again: each is replaced). The canonical tables use `tieout_div` themselves, so

@@ -8,7 +8,8 @@ union of what it held and the new rows. Money stays DECIMAL end to end: Parquet 
 
 What it installs: `tieout_div` and `tieout_normalise` are rewritten into Spark SQL at transpile time (never a
 Python UDF); the normalised form of names, tax ids and domains comes from DuckDB's normalisers through a lookup
-table (`provide_normalise_keys`).
+table (`provide_normalise_keys`), and so do entity resolution's natural keys (`natural_keys`: the few values
+resolution asks about are collected, keyed by a DuckDB engine on the driver and handed back).
 
 Its lockdown: Spark cannot lock its configuration as DuckDB does, so rule SQL is refused unless it is exactly
 one SELECT (sqlglot reads it before Spark sees it: no SET, no CREATE, no ADD JAR), reading files by path from
@@ -86,6 +87,7 @@ class SparkEngine(Engine):
             self.spark.conf.set(key, value)
         self.staging = staging
         self.cached: dict[str, DataFrame] = {}
+        self._normaliser: DuckDBEngine | None = None  # opened when resolution first asks for natural keys
 
     @classmethod
     def open(cls, project: Project, *, session: SparkSession | None = None) -> SparkEngine:
@@ -206,19 +208,37 @@ class SparkEngine(Engine):
     def install(self) -> None:
         """Nothing to define: `functions` are rewritten into Spark SQL as statements are transpiled."""
 
+    def natural_keys(self, table: str, kind: str, values_sql: str) -> None:
+        """The distinct values collected on the driver, keyed there by DuckDB's own normalisers (the Public
+        Suffix List, folding to ASCII: the very code the DuckDB engine runs) and handed back as `table`."""
+        from tieout.engines.duckdb import DuckDBEngine
+
+        df = self._query(values_sql)
+        values = self._collect(df.select(df[0].cast("string").alias("v")).where("v IS NOT NULL").distinct(),
+                               [("v", "string")])
+        if self._normaliser is None:
+            self._normaliser = DuckDBEngine.open()
+        self._normaliser.write_table("tieout_natural_values", values)
+        self._normaliser.natural_keys(table, kind, "SELECT v FROM tieout_natural_values")
+        self.write_table(table, self._normaliser.read_table(table))
+
+    def _collect(self, df: DataFrame, columns: list[tuple[str, str]]) -> pa.Table:
+        """`df`'s rows on the driver as Arrow, with `columns` (name, Arrow type name) even when there are none."""
+        import pyarrow as pa
+
+        schema = pa.schema([(name, pa.type_for_alias(kind)) for name, kind in columns])
+        return pa.Table.from_batches(df._collect_as_arrow(), schema=schema)
+
     def provide_normalise_keys(self, normaliser: DuckDBEngine, sources: list[tuple[str, str]]) -> None:
         """Fill `NORMALISE_KEYS` with the normalised form of every value of the looked-up kinds (names, tax ids,
         domains) that `sources` hold — each a (table, column) of the canonical tables, with a `kind` column —
         computed by `normaliser`, a DuckDB engine with the natural-key normalisers installed."""
-        import pyarrow as pa
-
         from tieout.engines.spark_sql import NORMALISE_KEYS, looked_up_kinds
 
         kinds = ", ".join(f"'{k}'" for k in sorted(looked_up_kinds()))
         union = " UNION ".join(f"SELECT kind, CAST({column} AS STRING) AS v FROM {table} "
                                f"WHERE kind IN ({kinds}) AND {column} IS NOT NULL" for table, column in sources)
-        values = pa.Table.from_batches(self.spark.sql(union)._collect_as_arrow(),
-                                       schema=pa.schema([("kind", pa.string()), ("v", pa.string())]))
+        values = self._collect(self.spark.sql(union), [("kind", "string"), ("v", "string")])
         normaliser.install()
         normaliser.write_table("tieout_normalise_in", values)
         normaliser.execute(
@@ -232,6 +252,9 @@ class SparkEngine(Engine):
         self.spark.conf.set("spark.sql.runSQLOnFiles", "false")
 
     def close(self) -> None:
+        if self._normaliser is not None:
+            self._normaliser.close()
+            self._normaliser = None
         for df in self.cached.values():
             df.unpersist()
         self.cached.clear()

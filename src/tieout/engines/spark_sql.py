@@ -99,6 +99,11 @@ def _full_match(node: exp.RegexpFullMatch) -> exp.Expr:
     return _spark(f"({_sql(node.this)}) RLIKE concat('^(?:', {_sql(node.expression)}, ')$')")
 
 
+def _byte_length(node: exp.Anonymous) -> exp.Expr:
+    """DuckDB's `strlen(s)`, the length in bytes (`strlen(s) = length(s)`: s is ASCII), is Spark's octet_length."""
+    return exp.Anonymous(this="octet_length", expressions=node.expressions)
+
+
 def _on_anonymous(node: exp.Anonymous) -> exp.Expr:
     rewritten = _FUNCTIONS.get(node.name.lower())
     return rewritten(node) if rewritten else node
@@ -107,6 +112,7 @@ def _on_anonymous(node: exp.Anonymous) -> exp.Expr:
 _FUNCTIONS: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
     "tieout_div": _div,
     "tieout_normalise": _normalise,
+    "strlen": _byte_length,
 }
 
 # What sqlglot's spark dialect leaves to Spark 4 or writes unchanged, by node type.

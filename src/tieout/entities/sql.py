@@ -10,6 +10,11 @@
   resolver joins its result back. At a million distinct domains this is the difference between a join and
   a million correlated lookups.
 
+`natural_keys(con, table, kind, values_sql)` is what the DuckDB engine offers the resolver (and, through the
+Spark engine, what Spark's resolution asks DuckDB on the driver): the key of each distinct value of a query.
+`tax_id_sql(x)` is the tax-id key as plain SQL: it needs no macro, so the resolver writes it inline and Spark
+runs it transpiled.
+
 Non-ASCII values are the exception in these exports. Python's and DuckDB's Unicode case mappings differ and
 DuckDB has neither a full ASCII fold (`strip_accents` only drops accents) nor IDNA, so those values, and only
 those, are computed in Python. DuckDB's Python UDFs need numpy, which tieout does not depend on, so instead
@@ -28,6 +33,44 @@ from tieout.sql import literal
 from .psl import psl_tables
 
 _WS_SQL = " || ".join(f"chr({ord(c)})" for c in n.WHITESPACE)
+
+
+# The kinds of natural key (contract §4), in the order the resolver tries them.
+KEY_KINDS = ("tax_id", "domain", "legal_name")
+
+
+def tax_id_sql(x: str) -> str:
+    """SQL: the tax-id key of the expression `x` (`normalise.tax_id`). ASCII-only pattern and upper-casing of
+    what is left (ASCII), so it means the same in every engine sqlglot writes it for."""
+    return f"nullif(upper(regexp_replace({x}, {literal(n.TAX_ID_DROP)}, '', 'g')), '')"
+
+
+def natural_keys(con: duckdb.DuckDBPyConnection, table: str, kind: str, values_sql: str) -> None:
+    """Create `table (v, key)`: each distinct value of the one-column query `values_sql` that has a natural key
+    of `kind` (one of `KEY_KINDS`), with that key. Installs the normalisers if need be.
+
+    Domains: each distinct host is reduced once (`registrable_domains_sql`); non-ASCII values through Python,
+    as non-ASCII names are (`fold_non_ascii`).
+    """
+    install_normalisers(con)
+    values = f"SELECT DISTINCT v FROM (SELECT #1 AS v FROM ({values_sql}) q) d WHERE v IS NOT NULL"
+    if kind == "tax_id":
+        keyed = f"SELECT v, {tax_id_sql('v')} AS key FROM ({values})"
+    elif kind == "legal_name":
+        fold_non_ascii(con, values_sql)
+        keyed = f"SELECT v, tieout_legal_name(v) AS key FROM ({values})"
+    elif kind == "domain":
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT v, tieout_host(v) AS host FROM ({values})")
+        fold_non_ascii(con, f"SELECT v FROM {table}")
+        keyed = f"""
+            SELECT h.v, CASE WHEN strlen(h.v) <> length(h.v) THEN f.domain ELSE r.domain END AS key
+            FROM {table} h
+            LEFT JOIN ({registrable_domains_sql(table, "host")}) r ON r.host = h.host
+            LEFT JOIN tieout_fold f ON f.src = h.v
+        """
+    else:
+        raise ValueError(f"no natural key of kind {kind!r}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT v, key FROM ({keyed}) k WHERE key IS NOT NULL")
 
 
 def fold_non_ascii(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -142,10 +185,7 @@ def install_normalisers(con: duckdb.DuckDBPyConnection) -> None:
             con.unregister(f"{name}_arrow")
     con.execute("CREATE TEMP TABLE tieout_fold (src VARCHAR PRIMARY KEY, name_text VARCHAR, domain VARCHAR)")
 
-    con.execute(f"""
-        CREATE OR REPLACE TEMP MACRO tieout_tax_id(x) AS
-            nullif(upper(regexp_replace(x, {literal(n.TAX_ID_DROP)}, '', 'g')), '')
-    """)
+    con.execute(f"CREATE OR REPLACE TEMP MACRO tieout_tax_id(x) AS {tax_id_sql('x')}")
 
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO tieout__name_text(x) AS CASE
