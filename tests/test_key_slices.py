@@ -4,6 +4,8 @@ at the same row, and a clean day gives the same findings."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -14,11 +16,13 @@ from tieout import db
 from tieout import run as run_module
 from tieout.config import load_project
 from tieout.sources import standard
+from tieout.sources.layout import ExportFile
 
+BENCH = Path(__file__).resolve().parents[1] / "bench"
 USAGE = HEALTHY_DAY["ops_usage.csv"]
 # tenants whose ids fall into different slices, each with a day of usage in two 64-day blocks
 SPREAD = "".join(f"t-{i},2026-01-{d:02d},1,1\n" for i in range(2, 40) for d in (1, 20))
-CASES = {
+CASES: dict[str, tuple[dict[str, str | bytes], str, str]] = {
     "duplicate primary key": ({"crm_accounts.csv": HEALTHY_DAY["crm_accounts.csv"] + "A1,Acme Again,acme.com,,bo,\n"},
                               "crm_accounts.csv, row 3", "duplicate account_id A1"),
     "duplicate composite key, last rows": ({"ops_usage.csv": USAGE + SPREAD + "t-1,2026-01-20,40,50\n"},
@@ -31,28 +35,30 @@ CASES = {
 
 
 @pytest.fixture
-def sliced(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every key check of a run in as many slices as it has rows or more; the slice counts it used."""
-    monkeypatch.setattr(db, "BYTES_PER_GROUP", 2**40)
-    counts: list[int] = []
+def sliced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every key check of a run in a slice per group; each check's table and slices, in order."""
+    monkeypatch.setenv("TIEOUT_MEMORY_LIMIT", "1GB")
+    monkeypatch.setattr(db, "BYTES_PER_GROUP", 10**9)
+    counts: list[tuple[str, int]] = []
     real = standard._suspect_slices
 
-    def counted(*args: object) -> int:
-        counts.append(real(*args))  # type: ignore[arg-type]
-        return counts[-1]
+    def counted(con: object, spec: ExportFile, raw: str, rows: int) -> int:
+        counts.append((spec.table, real(con, spec, raw, rows)))  # type: ignore[arg-type]
+        return counts[-1][1]
 
     monkeypatch.setattr(standard, "_suspect_slices", counted)
     return counts
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_a_sliced_key_check_refuses_what_a_whole_one_refuses(project: Path, case: str, sliced: list[int]) -> None:
+def test_a_sliced_key_check_refuses_what_a_whole_one_refuses(project: Path, case: str,
+                                                              sliced: list[tuple[str, int]]) -> None:
     files, place, phrase = CASES[case]
     write_day(project, "2026-01-21", files)
     result = invoke("run", "--project", str(project), "--as-of", "2026-01-21")
     assert result.exit_code == 4, result.output
     assert place in result.output and phrase in result.output, result.output
-    assert min(sliced) > 1
+    assert dict(sliced)[place.split(".")[0]] > 1
 
 
 def test_the_slices_follow_the_memory_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -67,12 +73,16 @@ def test_the_slices_follow_the_memory_limit(monkeypatch: pytest.MonkeyPatch, tmp
         db.spill_into(None)
 
 
-def test_a_clean_day_sliced_finds_what_one_whole_finds(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write_day(project, "2026-01-21", {"ops_usage.csv": USAGE + SPREAD})
-    loaded, day = load_project(project), date(2026, 1, 21)
+def test_a_clean_day_sliced_finds_what_one_whole_finds(tmp_path: Path, sliced: list[tuple[str, int]]) -> None:
+    # 200 companies of the bench world: planted mismatches of every kind, a few hundred keys per export
+    world = tmp_path / "world"
+    subprocess.run([sys.executable, str(BENCH / "generate.py"), str(world), "--companies", "200"], check=True,
+                   stdout=subprocess.DEVNULL)
+    loaded, day = load_project(world), date(2026, 3, 15)
     whole, _ = run_module.reconcile_day(loaded, day)
-    monkeypatch.setattr(db, "BYTES_PER_GROUP", 2**40)
+    assert [n for _, n in sliced] == [1] * 6  # outside a run
     with run_module._spilling(loaded):
-        sliced, _ = run_module.reconcile_day(loaded, day)
-    assert sliced.num_rows == whole.num_rows > 0
-    assert sliced.sort_by("id").equals(whole.sort_by("id"))
+        cut, _ = run_module.reconcile_day(loaded, day)
+    assert min(n for _, n in sliced[6:]) > 1
+    assert cut.num_rows == whole.num_rows > 0
+    assert cut.sort_by("id").equals(whole.sort_by("id"))
