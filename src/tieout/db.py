@@ -42,6 +42,12 @@ _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
+def memory_limit_setting() -> str:
+    """The run's memory limit as set, for a message: `TIEOUT_MEMORY_LIMIT=...`, or the default's words."""
+    given = os.environ.get("TIEOUT_MEMORY_LIMIT")
+    return f"TIEOUT_MEMORY_LIMIT={given}" if given else f"{RUN_MEMORY_LIMIT}, the default of TIEOUT_MEMORY_LIMIT"
+
+
 def _memory_bytes() -> int:
     """This process's share of the run's memory limit, in bytes."""
     given = os.environ.get("TIEOUT_MEMORY_LIMIT", RUN_MEMORY_LIMIT)

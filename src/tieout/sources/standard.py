@@ -293,6 +293,8 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin
             origin.stage(con, spec.table)
             con.execute(_load_sql(spec, origin, raw))
             break
+        except duckdb.OutOfMemoryException:
+            raise  # the run's memory limit, not the file (`tieout.run`)
         except duckdb.Error as e:
             if not origin.read_plainly():  # else read again, the plain way
                 raise origin.unreadable(str(e)) from e
