@@ -65,9 +65,9 @@ def _memory_limit() -> str:
 
 # What a group of a hash aggregate may cost of the memory limit. DuckDB 2.0 spills a GROUP BY's input, but not
 # the hash table of its groups: a statement with more groups than fit fails with "failed to pin block" however
-# much could spill (measured: 1.5 M groups of an id and a number fail under 80 MB and pass under 120 MB; 15 M
-# failed under 1 GB). Four times the ~65 bytes a group was seen to need leaves room for the tables that sit in
-# the same memory and for the rows of a group that are longer than the bench's.
+# much could spill (measured: 1 M groups of an id and a number fail under 80 MB and pass under 120 MB; at 10 M
+# companies, 10 M such groups or 30 M key hashes failed under 1 GB). Twice the ~120 bytes a group was seen to
+# need leaves room for the tables that sit in the same memory and for keys longer than the bench's.
 BYTES_PER_GROUP = 256
 
 
