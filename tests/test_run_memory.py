@@ -85,3 +85,13 @@ def test_a_run_that_spills_finds_what_one_in_memory_finds(tmp_path: Path, monkey
     assert spilled[0] > 0
     assert limited.num_rows == unlimited.num_rows > 0
     assert limited.sort_by("id").equals(unlimited.sort_by("id"))
+
+
+def test_a_run_out_of_memory_blames_the_limit_not_the_input(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # below what DuckDB's CSV reader needs for its buffers: the first export's load runs out
+    monkeypatch.setattr(db, "_memory_limit", lambda: "4MB")
+    result = invoke("run", "-p", str(project), "--as-of", "2026-01-20")
+    assert result.exit_code == 3, result.output
+    assert "more memory than its limit (1GB, the default of TIEOUT_MEMORY_LIMIT)" in result.output, result.output
+    assert "cannot be read" not in result.output
+    assert not (project / ".tieout" / "days").exists()

@@ -22,6 +22,11 @@ class ConfigError(TieoutError):
     exit_code = 3
 
 
+class OutOfMemory(ConfigError):
+    """A run's DuckDB could not do a step within the run's memory limit (TIEOUT_MEMORY_LIMIT): the setting is
+    too small for the day, the input is not bad."""
+
+
 class InputError(TieoutError):
     """An export is malformed: refused before anything is written."""
 

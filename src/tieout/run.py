@@ -24,8 +24,9 @@ import pyarrow as pa
 
 from tieout import active_customers, canonical
 from tieout.config import Project
-from tieout.db import connect, share_cores, spill_into
+from tieout.db import connect, memory_limit_setting, share_cores, spill_into
 from tieout.engines import DuckDBEngine, Engine
+from tieout.errors import OutOfMemory
 from tieout.evaluate import evaluate
 from tieout.ingest import Stage, quiet, resolve_day
 from tieout.rules.registry import Rule, load_rules
@@ -198,6 +199,11 @@ def _spilling(project: Project) -> Iterator[Path]:
     spill_into(folder / str(os.getpid()))
     try:
         yield folder
+    except duckdb.OutOfMemoryException as e:
+        raise OutOfMemory(
+            f"the run needed more memory than its limit ({memory_limit_setting()}): "
+            f"{str(e).splitlines()[0]} — set TIEOUT_MEMORY_LIMIT higher (e.g. 4GB); what does not fit the limit "
+            f"spills into {folder}") from e
     finally:
         spill_into(None)
         shutil.rmtree(folder, ignore_errors=True)

@@ -66,6 +66,8 @@ class DuckDBEngine(Engine):
             if len(statements) != 1:
                 raise NotOneStatement(len(statements))
             self.con.execute(statements[0], params)
+        except duckdb.OutOfMemoryException:
+            raise  # the run's memory limit, not the rule (`tieout.run`)
         except duckdb.Error as e:
             raise EngineError(str(e)) from e
 

@@ -124,6 +124,8 @@ def _load_and_validate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             "null_padding = false)",
             [str(path)],
         )
+    except duckdb.OutOfMemoryException:
+        raise  # the run's memory limit, not the file (`tieout.run`)
     except duckdb.Error as exc:
         located = locate_unreadable(path, header, str(exc))
         if located.row is not None:

@@ -269,6 +269,8 @@ def _load_related(con: duckdb.DuckDBPyConnection, reader: Reader, related: Relat
     where = f" WHERE {related.keep.sql(refs(related.keep), tz)}" if related.keep is not None else ""
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM {rows}{where}")
+    except duckdb.OutOfMemoryException:
+        raise  # the run's memory limit, not the file (`tieout.run`)
     except duckdb.Error as e:
         raise reader.unreadable(str(e)) from e
     reader.first_reject(con, name)

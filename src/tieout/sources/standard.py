@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-from tieout.db import one
+from tieout.db import one, slices
 from tieout.errors import MAX_INPUT_ERRORS, InputError, input_errors
 from tieout.sources.layout import (
     CONTRACT_STATUSES,
@@ -179,9 +179,10 @@ def _by_id_and_date(spec: ExportFile) -> bool:
     return len(spec.primary_key) == 2 and kinds[spec.primary_key[1]] == "date"
 
 
-def _duplicate_suspects(spec: ExportFile, raw: str) -> tuple[str, str]:
-    """SQL of a small set of hashes that every duplicated key falls into (and a few innocent ones), with
-    whether the group's id holds a control character; and the expression giving a row's hash.
+def _duplicate_suspects(spec: ExportFile, raw: str, where: str = "true") -> tuple[str, str]:
+    """SQL of a small set of hashes that every duplicated key among the rows WHERE `where` falls into (and a
+    few innocent ones), with whether the group's id holds a control character; and the expression giving a
+    row's hash.
 
     Grouping 35 M usage rows by their full key builds a 35 M-entry hash table. For an (id, date) key,
     group by id and 64-day block instead and keep one bit per day: a block holds a duplicate exactly when
@@ -194,19 +195,47 @@ def _duplicate_suspects(spec: ExportFile, raw: str) -> tuple[str, str]:
         days = f"({day} - DATE '0001-01-01')"
         control = f"regexp_matches({ident}, '{_CONTROL}')"
         return (
-            f"SELECT hash({ident}, {days} // 64) AS h, {control} AS control FROM {raw} "
+            f"SELECT hash({ident}, {days} // 64) AS h, {control} AS control FROM {raw} WHERE {where} "
             f"GROUP BY {ident}, {days} // 64 "
             f"HAVING count(*) > bit_count(bit_or(CAST(1 AS UBIGINT) << CAST({days} % 64 AS UBIGINT))) "
             f"OR {control}"
         ), f"hash({ident}, {days} // 64)"
-    return (f"SELECT hash({', '.join(key)}) AS h, false AS control FROM {raw} GROUP BY h HAVING count(*) > 1",
-            f"hash({', '.join(key)})")
+    return (f"SELECT hash({', '.join(key)}) AS h, false AS control FROM {raw} WHERE {where} GROUP BY h "
+            f"HAVING count(*) > 1", f"hash({', '.join(key)})")
 
 
-def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin, raw: str) -> None:
-    # The suspects are rare; only their rows are grouped exactly.
-    suspects, suspect_of = _duplicate_suspects(spec, raw)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.table}__suspects AS {suspects}")
+def _slice_of(spec: ExportFile) -> str:
+    """The expression that slices an export's rows so that every group of `_duplicate_suspects` lies in one
+    slice: the id's hash for an (id, date) key (its groups are an id's blocks), else the key's."""
+    return f"hash({_q(spec.primary_key[0])})" if _by_id_and_date(spec) else _duplicate_suspects(spec, "")[1]
+
+
+def _suspect_slices(con: duckdb.DuckDBPyConnection, spec: ExportFile, raw: str, rows: int) -> int:
+    """In how many slices the suspects are grouped (`tieout.db.slices`). A key without a date is a group per
+    row. An (id, date) key is a group per id and 64-day block: the ids are estimated from the dates' span (a
+    scan of the date column only, when the rows alone would not fit), as a usage export that has a row per id
+    and day has them; an export sparser than that has more groups than estimated and may run out of memory
+    (refused as the memory limit's, `tieout.run`). Counting the ids exactly would cost a scan of every id."""
+    if not _by_id_and_date(spec) or slices(rows) == 1:
+        return slices(rows)
+    days = f"({_q(spec.primary_key[1])} - DATE '0001-01-01')"
+    first, last = one(con, f"SELECT min({days}), max({days}) FROM {raw}")  # type: ignore[misc]
+    if first is None:
+        return 1
+    return slices(-(-rows // (last - first + 1)) * (last // 64 - first // 64 + 1))
+
+
+def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin, raw: str,
+                       rows: int) -> None:
+    # The suspects are rare; only their rows are grouped exactly. Under a run's memory limit a large export's
+    # groups are made slice by slice: DuckDB does not spill a grouping's hash table (`tieout.db.slices`).
+    count = _suspect_slices(con, spec, raw, rows)
+    parts = [_duplicate_suspects(spec, raw, "true" if count == 1 else f"{_slice_of(spec)} % {count} = {part}")[0]
+             for part in range(count)]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.table}__suspects AS {parts[0]}")
+    for part in parts[1:]:
+        con.execute(f"INSERT INTO {spec.table}__suspects {part}")
+    suspect_of = _duplicate_suspects(spec, raw)[1]
     # Rows are looked up (a scan) only when some id has a control character.
     control = one(con, f"SELECT min(rowid) FROM {raw} WHERE {suspect_of} IN "
                        f"(SELECT h FROM {spec.table}__suspects WHERE control)"
@@ -266,6 +295,8 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin
             origin.stage(con, spec.table)
             con.execute(_load_sql(spec, origin, raw))
             break
+        except duckdb.OutOfMemoryException:
+            raise  # the run's memory limit, not the file (`tieout.run`)
         except duckdb.Error as e:
             if not origin.read_plainly():  # else read again, the plain way
                 raise origin.unreadable(str(e)) from e
@@ -276,7 +307,7 @@ def read_export(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin
         raise origin.empty()
     origin.check_converted(con, raw)
     _check_values(con, spec, origin, raw)
-    _check_primary_key(con, spec, origin, raw)
+    _check_primary_key(con, spec, origin, raw, count)
     con.execute(_typed_view(spec, raw))
     return count
 
