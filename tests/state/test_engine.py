@@ -104,9 +104,11 @@ def _open_at_once(project_dir: str, barrier: multiprocessing.synchronize.Barrier
     state.engine_for(project)
 
 
-def test_two_processes_migrating_a_new_database_at_once(project_dir: Path, backend: str | None) -> None:
-    outcomes = run_together(_open_at_once, (str(project_dir),), (str(project_dir),))
-    assert outcomes == ["ok", "ok"], "\n".join(outcomes)
+def test_processes_migrating_a_new_database_at_once(project_dir: Path, backend: str | None) -> None:
+    # Four, not two: SQLite's refusal of a racing switch to WAL (`_write_ahead_log`) showed in about one start in
+    # six with four processes, rarely with two.
+    outcomes = run_together(_open_at_once, *[(str(project_dir),)] * 4)
+    assert outcomes == ["ok"] * 4, "\n".join(outcomes)
     with state.open(load_project(project_dir)) as connection:
         assert connection.execute(text("SELECT log, seq FROM log_heads ORDER BY log")).all() == \
             [("audit", 0), ("corrections", 0)]
