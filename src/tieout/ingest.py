@@ -29,16 +29,6 @@ def quiet(stage: str) -> None:
     del stage
 
 
-def load_day(project: Project, as_of: date, *, stage: Stage = quiet
-             ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
-    """Load `as_of`'s exports and the entity map into a fresh DuckDB, not resolved yet."""
-    con = DuckDBEngine.open().con
-    stage("reading exports")
-    records = read_day(con, project, as_of)
-    load_map(con, project)
-    return con, records
-
-
 def load_map(con: duckdb.DuckDBPyConnection, project: Project) -> None:
     """Load the entity map (`entity_map`) beside the day's tables, its ids in the form the exports' take."""
     load_entity_map(con, project.entity_map_path)
@@ -48,8 +38,11 @@ def load_map(con: duckdb.DuckDBPyConnection, project: Project) -> None:
 def resolve_day(project: Project, as_of: date, *, stage: Stage = quiet
                 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
     """Load `as_of`'s exports and resolve every source record to its canonical entity."""
-    con, records = load_day(project, as_of, stage=stage)
-    engine = DuckDBEngine(con)
+    engine = DuckDBEngine.open()
+    con = engine.con
+    stage("reading exports")
+    records = read_day(con, project, as_of)
+    load_map(con, project)
     engine.install()
     stage("resolving entities")
     resolve(engine, as_of)
@@ -79,4 +72,3 @@ def source_proposals(project: Project, as_of: date) -> dict[str, list[dict[str, 
         return proposals(con, project, as_of)
     finally:
         con.close()
-

@@ -42,6 +42,7 @@ from tieout.sources.layout import (
 from tieout.sources.origin import StandardCsv
 from tieout.sources.read import read_day, read_table, standard_file
 from tieout.sql import literal, quote_name
+from tieout.systems import CATALOGUE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column as SparkColumn
@@ -49,9 +50,9 @@ if TYPE_CHECKING:
 
     from tieout.engines.spark import SparkEngine
 
-# The record tables entity resolution reads (`tieout.entities`): copied into DuckDB, in file order. The large
-# ones (usage, invoices, contracts) stay on Spark; DuckDB's source history reads them from Spark's Parquet.
-RECORD_TABLES = ("crm_accounts", "billing_customers", "ops_tenants")
+# Each system's record table: copied into the driver's DuckDB in file order, as DuckDB's own read leaves it. The
+# large tables (usage, invoices, contracts) stay views of Spark's Parquet there, read once by source history.
+RECORD_TABLES = frozenset(s.record_table for s in CATALOGUE)
 
 # Java regular expressions: `\z` is the end of the text (`$` would also match before a final line terminator,
 # and Java counts U+2028 and U+0085 as one). Each is the rule of `tieout.sources.standard` or stricter.
@@ -282,8 +283,8 @@ def _duplicated_key(engine: SparkEngine, spec: ExportFile, target: Path) -> bool
 
 
 def _to_duckdb(con: duckdb.DuckDBPyConnection, spec: ExportFile, parquet: Path) -> None:
-    """`spec.table` on `con` from the Parquet Spark wrote: the record tables copied in file order (resolution reads
-    them), the others a view (only source history reads them, once)."""
+    """`spec.table` on `con` from the Parquet Spark wrote: the record tables copied in file order, the others a
+    view (only source history reads them, once)."""
     columns = ", ".join(quote_name(c) for c in spec.column_names)
     files = f"read_parquet({literal(str(parquet / '*.parquet'))})"
     if spec.table in RECORD_TABLES:
