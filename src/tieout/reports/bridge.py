@@ -34,10 +34,10 @@ from datetime import date
 from typing import Any
 
 from tieout import canonical
-from tieout.active_customers import Activity, activity, ops_window_days
+from tieout.active_customers import Activity, activity, ops_window_days, records_query
 from tieout.config import Project
 from tieout.rules.registry import Rule
-from tieout.store import open_day
+from tieout.store import activity_cache, open_day, stored_days
 from tieout.store.days import findings_on
 from tieout.systems import BRIDGE_STEPS, SYSTEMS
 from tieout.systems import label as system_label
@@ -110,11 +110,19 @@ def load_activity(project: Project, day: date, rules: dict[str, Rule]) -> Activi
     """Each system's active records on stored `day`: its canonical tables built again on the day as the store
     holds it (`open_day`), never on its exports — a pack still builds once they are archived. The activity
     reads only canonical tables, so the rules need not run again (their findings are stored): `rules` give the
-    ops window only."""
+    ops window only. Built once per content of the day: later reads take them from the store's cache
+    (tieout.store.activity_cache)."""
+    window = plan(rules).ops_window_days
+    key = activity_cache.key(project, day, window) if day in stored_days(project) else None  # else NotFound
+    cached = activity_cache.read(project, day, key) if key is not None else None
+    if cached is not None:
+        return cached
     con = open_day(project, day)
     try:
         canonical.build(con, project, day)
-        return activity(con, day, plan(rules).ops_window_days)
+        if key is not None:  # kept for the next read (tieout.store.activity_cache)
+            activity_cache.write(project, day, key, *records_query(day, window), con)
+        return activity(con, day, window)
     finally:
         con.close()
 
