@@ -38,7 +38,7 @@ from tieout.active_customers import Activity, activity, ops_window_days, records
 from tieout.config import Project
 from tieout.rules.registry import Rule
 from tieout.store import activity_cache, open_day, stored_days
-from tieout.store.days import findings_on
+from tieout.store.days import finding_rows
 from tieout.systems import BRIDGE_STEPS, SYSTEMS
 from tieout.systems import label as system_label
 
@@ -92,17 +92,17 @@ class Findings:
 
 
 def stored_findings(project: Project, day: date, how: Plan) -> Findings:
-    rows = findings_on(project, day).select(["rule", "canonical_id", "source_system", "source_id"]).to_pylist()
+    rows = finding_rows(project, day, ("rule", "canonical_id", "source_system", "source_id"))
     entities: dict[str, set[str]] = defaultdict(set)
     duplicates: dict[tuple[str, str], str] = {}
     unresolved: dict[tuple[str, str], str] = {}
-    for r in rows:
-        if r["rule"] in how.duplicate_rules and r["canonical_id"] and r["source_system"]:
-            duplicates[(r["canonical_id"], r["source_system"])] = r["rule"]
-        elif r["rule"] in how.unresolved_rules and r["source_system"] and r["source_id"]:
-            unresolved[(r["source_system"], r["source_id"])] = r["rule"]
-        elif r["canonical_id"]:
-            entities[r["rule"]].add(r["canonical_id"])
+    for rule, canonical_id, source_system, source_id in rows:
+        if rule in how.duplicate_rules and canonical_id and source_system:
+            duplicates[(canonical_id, source_system)] = rule
+        elif rule in how.unresolved_rules and source_system and source_id:
+            unresolved[(source_system, source_id)] = rule
+        elif canonical_id:
+            entities[rule].add(canonical_id)
     return Findings(dict(entities), duplicates, unresolved)
 
 
