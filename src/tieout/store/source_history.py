@@ -870,8 +870,9 @@ def versions(con: duckdb.DuckDBPyConnection, project: Project, day: date, table:
     files = _holding(con, files, f"SELECT filename FROM {versions_in} WHERE {where}", params)
     if not files:
         return []
-    return rows(con, f"""SELECT day, change, fields, new, old, r FROM {versions_in.format(files=f"read_parquet({_files(files)})")}
-        WHERE {where} ORDER BY {order}, day""", params)
+    held = versions_in.format(files=f"read_parquet({_files(files)})")
+    return rows(con, f"SELECT day, change, fields, new, old, r FROM {held} WHERE {where} ORDER BY {order}, day",
+                params)
 
 
 def _holding(con: duckdb.DuckDBPyConnection, files: list[Path], query: str, params: Any) -> list[Path]:
