@@ -120,7 +120,9 @@ def load_activity(project: Project, day: date, rules: dict[str, Rule]) -> Activi
     con = open_day(project, day)
     try:
         canonical.build(con, project, day)
-        if key is not None:  # kept for the next read (tieout.store.activity_cache)
+        # Kept for the next read (tieout.store.activity_cache) — unless a run changed the day meanwhile: the
+        # records built may then be the new content's, not the content `key` names.
+        if key is not None and activity_cache.key(project, day, window) == key:
             activity_cache.write(project, day, key, *records_query(day, window), con)
         return activity(con, day, window)
     finally:
