@@ -22,7 +22,8 @@ from tieout.store.source_history import history_path, read_meta
 D1, D2, D3 = "2026-01-20", "2026-01-21", "2026-01-22"
 # A second customer: one CRM account, and (unless the day says otherwise) no invoice and no tenant.
 TWO_ACCOUNTS = {
-    "crm_accounts.csv": HEALTHY_DAY["crm_accounts.csv"] + "A2,Bolt Freight Ltd.,bolt.io,98-7654321,bo,2026-01-20T23:00:00Z\n",
+    "crm_accounts.csv": HEALTHY_DAY["crm_accounts.csv"]
+    + "A2,Bolt Freight Ltd.,bolt.io,98-7654321,bo,2026-01-20T23:00:00Z\n",
     "crm_contracts.csv": HEALTHY_DAY["crm_contracts.csv"]
     + "K2,A2,active,2025-09-01,,60000.00,USD,20,2026-01-20T23:00:00Z\n",
 }
@@ -52,9 +53,8 @@ def _no_build(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bridge, "open_day", refuse)
 
 
-def _world(tmp_path: Path, yml: str = "") -> Path:
-    folder = new_project(tmp_path / "p", {D1: TWO_ACCOUNTS, D2: TWO_ACCOUNTS, D3: TWO_ACCOUNTS}, yml=yml)
-    return folder
+def _world(tmp_path: Path) -> Path:
+    return new_project(tmp_path / "p", {D1: TWO_ACCOUNTS, D2: TWO_ACCOUNTS, D3: TWO_ACCOUNTS})
 
 
 def test_a_day_is_built_once_then_read_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
