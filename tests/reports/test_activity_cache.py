@@ -15,7 +15,7 @@ from tieout import canonical
 from tieout.active_customers import Activity, activity, ops_window_days
 from tieout.config import Project, load_project
 from tieout.reports.bridge import load_activity
-from tieout.rules.registry import load_rules
+from tieout.rules.registry import Rule, load_rules
 from tieout.store import activity_cache, open_day
 from tieout.store.source_history import history_path, read_meta
 
@@ -57,11 +57,16 @@ def _world(tmp_path: Path) -> Path:
     return new_project(tmp_path / "p", {D1: TWO_ACCOUNTS, D2: TWO_ACCOUNTS, D3: TWO_ACCOUNTS})
 
 
+def _stored(folder: Path, *days: str) -> tuple[Project, dict[str, Rule]]:
+    """`days` run in the order given; the project and its rules."""
+    run_days(folder, *days)
+    project = load_project(folder)
+    return project, load_rules(project)
+
+
 def test_a_day_is_built_once_then_read_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _world(tmp_path)
-    run_days(folder, D1, D2)
-    project = load_project(folder)
-    rules = load_rules(project)
+    project, rules = _stored(folder, D1, D2)
     day = date.fromisoformat(D2)
     first = load_activity(project, day, rules)
     assert first == _built(project, day, ops_window_days(rules))
@@ -73,9 +78,7 @@ def test_a_day_is_built_once_then_read_from_the_cache(tmp_path: Path, monkeypatc
 
 def test_a_rerun_day_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _world(tmp_path)
-    run_days(folder, D1, D2)
-    project = load_project(folder)
-    rules = load_rules(project)
+    project, rules = _stored(folder, D1, D2)
     day = date.fromisoformat(D2)
     before = load_activity(project, day, rules)
     (old,) = _cached_files(project)
@@ -94,9 +97,7 @@ def test_a_day_run_out_of_order_leaves_the_later_days_cached(tmp_path: Path, mon
     folder = _world(tmp_path)
     for name, text in CANCELLED.items():  # the middle day differs from the days around it
         (folder / "exports" / D2 / name).write_text(text)
-    run_days(folder, D1, D3)
-    project = load_project(folder)
-    rules = load_rules(project)
+    project, rules = _stored(folder, D1, D3)
     day = date.fromisoformat(D3)
     cached = load_activity(project, day, rules)
     base_before = read_meta(history_path(project, day))
@@ -111,10 +112,8 @@ def test_a_day_run_out_of_order_leaves_the_later_days_cached(tmp_path: Path, mon
 
 def test_an_edited_ops_window_is_another_key(tmp_path: Path) -> None:
     folder = _world(tmp_path)
-    run_days(folder, D1, D2, D3)
-    project = load_project(folder)
+    project, rules = _stored(folder, D1, D2, D3)
     day = date.fromisoformat(D3)
-    rules = load_rules(project)
     wide = load_activity(project, day, rules)
     # tieout.yml edited: the ops-active window (the rule's, which the bridge follows) down to one day; the
     # usage export's latest active day is 2026-01-20, outside it on the 22nd
@@ -130,9 +129,7 @@ def test_an_edited_ops_window_is_another_key(tmp_path: Path) -> None:
 def test_a_build_a_run_overtook_or_an_unwritable_store_caches_nothing(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _world(tmp_path)
-    run_days(folder, D1, D2)
-    project = load_project(folder)
-    rules = load_rules(project)
+    project, rules = _stored(folder, D1, D2)
     day = date.fromisoformat(D2)
     keys = iter(["before", "after"])  # the day's content changed between the key and the build
     monkeypatch.setattr(activity_cache, "key", lambda *args: next(keys))
