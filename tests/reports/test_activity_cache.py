@@ -4,6 +4,8 @@ configuration; a build that a run overtook, or a store that cannot be written, c
 
 from __future__ import annotations
 
+import sys
+import types
 from datetime import date
 from pathlib import Path
 
@@ -143,3 +145,25 @@ def test_a_build_a_run_overtook_or_an_unwritable_store_caches_nothing(tmp_path: 
     monkeypatch.setattr(activity_cache.os, "replace", full)
     assert load_activity(project, day, rules) == _built(project, day, ops_window_days(rules))
     assert _cached_files(project) == [] and not list(activity_cache.cache_dir(project).iterdir())  # no temp file
+
+
+def test_a_tieout_whose_code_changed_builds_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The records built by a tieout whose code differs — here, one more module of it — are never taken."""
+    project, rules = _stored(_world(tmp_path), D1, D2)
+    day = date.fromisoformat(D2)
+    window = ops_window_days(rules)
+    before = activity_cache.key(project, day, window)
+    assert before is not None and before == activity_cache.key(project, day, window)
+    source = tmp_path / "rule_of_active.py"
+    source.write_text("ACTIVE = 'contracts'\n")
+    monkeypatch.setitem(sys.modules, "rule_of_active", types.SimpleNamespace(__file__=str(source)))
+    monkeypatch.setattr(activity_cache, "CODE", (*activity_cache.CODE, "rule_of_active"))
+    activity_cache._code.cache_clear()
+    try:
+        changed = activity_cache.key(project, day, window)
+        assert changed != before
+        source.write_text("ACTIVE = 'invoices'\n")
+        activity_cache._code.cache_clear()
+        assert activity_cache.key(project, day, window) not in (before, changed)
+    finally:
+        activity_cache._code.cache_clear()

@@ -8,7 +8,8 @@ every company. They only change when the day's records do, so the first read tha
 
 `key` is a digest of everything the records are a function of: the day, the ops window, the content of the
 day as its history file records it (the file's *tokens*, a fingerprint of each table's rows, and where its
-usage window starts: `tieout.store.source_history`), this file format's version and tieout's. A day re-run with
+usage window starts: `tieout.store.source_history`), this file format's version, tieout's, and the source of
+the modules that build them. A day re-run with
 other records, re-resolved, or repaired into other content has other tokens, hence another key: the old file is
 never read again (and is removed when the new one is written). A day run out of order rebases the next day's
 history file but leaves its content, and so its tokens and its cached records, as they were. A read that cannot
@@ -17,7 +18,9 @@ write the store (read-only, full) builds the records as before, every time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import json
 import os
 from datetime import date
@@ -36,6 +39,23 @@ from tieout.systems import SYSTEMS
 _FORMAT = 1  # of the cached files: (system, source id, canonical id) rows
 
 
+# The modules the records come from — the replay of a stored day, the canonical tables, the definitions of active.
+CODE = ("tieout.canonical", "tieout.active_customers", "tieout.store.open", "tieout.store.source_history")
+
+
+@functools.cache
+def _code() -> str:
+    """A digest of the source of `CODE`, so that a tieout whose code changed (a development checkout, whatever its
+    version says) never takes records an earlier one built."""
+    digest = hashlib.blake2b(digest_size=12)
+    for name in CODE:
+        try:
+            digest.update(Path(importlib.import_module(name).__file__ or "").read_bytes())
+        except OSError:
+            digest.update(tieout.__version__.encode())  # no source to read: the version says
+    return digest.hexdigest()
+
+
 def cache_dir(project: Project) -> Path:
     return project.store_path / "cache" / "activity"
 
@@ -46,8 +66,8 @@ def key(project: Project, day: date, window_days: int) -> str | None:
     meta = read_meta(history_path(project, day))
     if meta is None or meta.day != day:
         return None
-    what = {"format": _FORMAT, "tieout": tieout.__version__, "day": day.isoformat(), "window_days": window_days,
-            "tokens": meta.tokens, "usage_window": meta.window}
+    what = {"format": _FORMAT, "tieout": tieout.__version__, "code": _code(), "day": day.isoformat(),
+            "window_days": window_days, "tokens": meta.tokens, "usage_window": meta.window}
     return hashlib.blake2b(json.dumps(what, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
