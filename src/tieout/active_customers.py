@@ -56,18 +56,35 @@ def _queries(day: date, window_days: int) -> dict[str, tuple[str, dict[str, obje
     }
 
 
+def _every_system(day: date, window_days: int, select: str) -> tuple[str, dict[str, object]]:
+    """One query over every system's active records: `select` (with `{system}` and `{query}`) per system, their
+    union, and its parameters (on Spark each query is a job of its own)."""
+    parts, params = [], {}
+    for system, (query, its_params) in _queries(day, window_days).items():
+        parts.append(select.format(system=system, query=query))
+        params.update(its_params)  # the same names mean the same values: $d is the day throughout
+    return " UNION ALL ".join(parts), params
+
+
 def activity(con: duckdb.DuckDBPyConnection, day: date, window_days: int) -> Activity:
     """Each system's active records on `day`."""
-    return Activity({s: sorted(con.execute(q, p).fetchall(), key=lambda r: (r[0], r[1] or ""))
+    return Activity({s: sorted_records(con.execute(q, p).fetchall())
                      for s, (q, p) in _queries(day, window_days).items()})
 
 
+def sorted_records(rows: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """(source id, canonical id) rows in `Activity`'s order."""
+    return sorted(rows, key=lambda r: (r[0], r[1] or ""))
+
+
+def records_query(day: date, window_days: int) -> tuple[str, dict[str, object]]:
+    """Every system's active records on `day` as (system, source id, canonical id) rows, in one query."""
+    return _every_system(day, window_days, "SELECT '{system}' AS system, * FROM ({query}) AS a")
+
+
 def counts(engine: Engine, day: date, window_days: int) -> ActiveCounts:
-    """Each system's active customers (entities) on `day`: the sizes of `activity`'s entity sets, in one query
-    (on Spark each query is a job of its own)."""
-    parts, params = [], {}
-    for system, (query, its_params) in _queries(day, window_days).items():
-        parts.append(f"SELECT '{system}' AS system, count(DISTINCT canonical_id) AS n FROM ({query}) AS a")
-        params.update(its_params)  # the same names mean the same values: $d is the day throughout
-    found = dict(engine.rows(" UNION ALL ".join(parts), params))
+    """Each system's active customers (entities) on `day`: the sizes of `activity`'s entity sets, in one query."""
+    sql, params = _every_system(day, window_days,
+                                "SELECT '{system}' AS system, count(DISTINCT canonical_id) AS n FROM ({query}) AS a")
+    found = dict(engine.rows(sql, params))
     return ActiveCounts(tuple(sorted(found.items())), window_days)

@@ -27,17 +27,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING, Any
 
 from tieout import state
 from tieout.config import Project
 from tieout.errors import BadArgument, NotAllowed
 from tieout.output import money
-from tieout.people.users import User
-from tieout.state.tables import month_signoffs
+from tieout.state import sqlite_reads
+
+if TYPE_CHECKING:  # SQLAlchemy only where the database is opened through it: a pack's read of its month needs none
+    from collections.abc import Mapping
+
+    from sqlalchemy.engine import Connection
+
+    from tieout.people.users import User
 
 STEPS = ("prepare", "review", "reopen")
 # The month's state after each step; a month without any is open.
@@ -123,11 +126,23 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+# The columns of `month_signoffs` a Signature is made of.
+_SIGNATURE_COLUMNS = ("seq", "step", "who", "at", "reason", "os_user", "digests")
+
+
+def _signature(r: Mapping[str, Any]) -> Signature:
+    return Signature(seq=r["seq"], step=r["step"], who=r["who"], at=_aware(r["at"]), reason=r["reason"],
+                     os_user=r["os_user"], digests=json.loads(r["digests"]) if r["digests"] else {})
+
+
 def signatures_of(connection: Connection, period: str) -> tuple[Signature, ...]:
+    from sqlalchemy import select
+
+    from tieout.state.tables import month_signoffs
+
     rows = connection.execute(select(month_signoffs).where(month_signoffs.c.period == period)
                               .order_by(month_signoffs.c.seq))
-    return tuple(Signature(seq=r.seq, step=r.step, who=r.who, at=_aware(r.at), reason=r.reason, os_user=r.os_user,
-                           digests=json.loads(r.digests) if r.digests else {}) for r in rows)
+    return tuple(_signature(dict(r._mapping)) for r in rows)
 
 
 def state_of(period: str, signatures: tuple[Signature, ...]) -> MonthState:
@@ -139,6 +154,10 @@ def month_state(project: Project, period: str) -> MonthState:
     period = check_period(period)
     if not state.exists(project):
         return MonthState(period, "open", ())
+    rows = sqlite_reads.select(project, "month_signoffs", _SIGNATURE_COLUMNS, where={"period": period},
+                               order_by=["seq"], types={"at": "datetime"})
+    if rows is not None:  # the default SQLite database, read without SQLAlchemy (tieout.state.sqlite_reads)
+        return state_of(period, tuple(_signature(r) for r in rows))
     with state.open(project) as connection:
         return state_of(period, signatures_of(connection, period))
 
@@ -152,6 +171,10 @@ def months(project: Project) -> list[MonthState]:
     days = set(stored_days(project))
     periods = {period_of(d) for d in days}
     if state.exists(project):
+        from sqlalchemy import select
+
+        from tieout.state.tables import month_signoffs
+
         with state.open(project) as connection:
             periods |= {r[0] for r in connection.execute(select(month_signoffs.c.period).distinct())}
             found = [state_of(p, signatures_of(connection, p)) for p in sorted(periods, reverse=True)]

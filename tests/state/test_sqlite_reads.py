@@ -17,10 +17,12 @@ from tests.conftest import new_project
 from tieout import state
 from tieout.config import Project, load_project
 from tieout.corrections import corrections_for, record_correction
+from tieout.month_close import month_state
+from tieout.reports.decision_records import decisions
 from tieout.reports.week_events import _resolved_by_hand
 from tieout.state import sqlite_reads
 from tieout.state.location import default_path
-from tieout.state.tables import actions, metadata
+from tieout.state.tables import actions, metadata, month_signoffs, pattern_decisions
 
 START = datetime(2026, 1, 20, 9, 30, 15, 123456, tzinfo=UTC)
 HOSTILE = ('=HYPERLINK("http://x")', "<script>alert(1)</script>", "Ünïcode ‘quoted’ \"name\"", "a;b,c\nd")
@@ -37,6 +39,18 @@ def _fill(project: Project) -> None:
             connection.execute(actions.insert().values(
                 exception_id=f"e{n % 3}", episode_first_seen=date(2026, 1, 18 + n), kind=kind, actor="ana",
                 reason_code="fixed_in_source", requires_approval=False, version=n + 1, at=START))
+        for n, value in enumerate(HOSTILE):  # review decisions of two patterns over three weeks, one closed
+            connection.execute(pattern_decisions.insert().values(
+                pattern_id=f"p{n % 2}", week=date(2026, 1, 11 + 7 * (n % 3)), owner=value, action=f"do {value}",
+                due_on=date(2026, 2, 1 + n), recorded_by="ana", os_user="ana", recorded_at=START + timedelta(days=n),
+                **({"status": "done", "status_by": "carol", "status_at": START + timedelta(days=9),
+                    "status_note": value} if n == 1 else {})))
+        for n, (period, step) in enumerate([("2026-01", "prepare"), ("2026-01", "review"), ("2025-12", "prepare"),
+                                            ("2026-01", "reopen")]):  # a month closed and reopened, one prepared
+            connection.execute(month_signoffs.insert().values(
+                period=period, seq=n + 1, step=step, who=HOSTILE[n], os_user=None if n % 2 else "ana",
+                at=START + timedelta(minutes=n), reason=HOSTILE[n - 1] if step == "reopen" else None,
+                digests='{"json": "ab12"}' if step == "review" else None))
 
 
 READS: dict[str, Callable[[Project], Any]] = {
@@ -46,6 +60,12 @@ READS: dict[str, Callable[[Project], Any]] = {
     "until a day": lambda p: corrections_for(p, until=date(2026, 1, 20)),
     "resolved by hand": lambda p: _resolved_by_hand(p, {"e0", "e1", "e2", "nope"}),
     "resolved, none asked": lambda p: _resolved_by_hand(p, {"nope"}),
+    "every decision": lambda p: decisions(p),
+    "decisions until a week": lambda p: decisions(p, until=date(2026, 1, 18)),
+    "one pattern's decisions": lambda p: decisions(p, pattern_id="p1"),
+    "a month signed": lambda p: month_state(p, "2026-01"),
+    "a month prepared": lambda p: month_state(p, "2025-12"),
+    "a month never signed": lambda p: month_state(p, "2026-02"),
 }
 
 
@@ -75,6 +95,18 @@ def test_the_plain_reads_give_what_sqlalchemy_gives(tmp_path: Path, monkeypatch:
     assert plain["until a day"] and plain["until a day"] != plain["every correction"]
     assert plain["resolved by hand"] == {("e0", date(2026, 1, 18)), ("e2", date(2026, 1, 20)),
                                          ("e0", date(2026, 1, 21))}
+    assert [(d.week, d.id) for d in plain["every decision"]] == [
+        (date(2026, 1, 25), 3), (date(2026, 1, 18), 2), (date(2026, 1, 11), 1), (date(2026, 1, 11), 4)]
+    assert [d.owner for d in plain["decisions until a week"]] == [HOSTILE[1], HOSTILE[0], HOSTILE[3]]
+    assert {d.pattern_id for d in plain["one pattern's decisions"]} == {"p1"}
+    closed = plain["every decision"][1]
+    assert (closed.status, closed.status_note, closed.status_at) == ("done", HOSTILE[1], START + timedelta(days=9))
+    assert plain["every decision"][0].recorded_at == START + timedelta(days=2)
+    month = plain["a month signed"]
+    assert (month.state, [s.step for s in month.signatures]) == ("reopened", ["prepare", "review", "reopen"])
+    assert month.signed_pack is not None and month.signed_pack.digests == {"json": "ab12"}
+    assert month.signatures[0].at == START and month.signatures[-1].reason == HOSTILE[2]
+    assert (plain["a month prepared"].state, plain["a month never signed"].state) == ("prepared", "open")
     # The same file named by a URL is read through SQLAlchemy: the same answers.
     monkeypatch.setenv(state.ENV_URL, f"sqlite:///{default_path(project).absolute()}")
     calls.clear()
@@ -91,7 +123,7 @@ def test_every_name_and_type_a_plain_read_uses_is_the_tables(tmp_path: Path, mon
     for read in READS.values():
         read(project)
     kinds = {DateTime: "datetime", Date: "date", Boolean: "bool"}
-    assert {c[0] for c in calls} == {"corrections", "actions"}
+    assert {c[0] for c in calls} == {"corrections", "actions", "pattern_decisions", "month_signoffs"}
     for table, columns, where, types, _ in calls:
         defined = metadata.tables[table].c
         assert set(columns) | set(where) <= set(defined.keys()), table

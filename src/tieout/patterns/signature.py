@@ -33,9 +33,10 @@ ROUTINE_MIN_RECORDS = 10
 
 
 def _key_sql(table: str, column: str) -> str:
-    """A column of a history row: the new version's, or for a removed row the old one's (the struct as a
-    whole decides: a changed row's new value may be NULL)."""
-    return f'CASE WHEN "{table}" IS NOT NULL THEN "{table}"."{column}" ELSE "{table}__old"."{column}" END'
+    """A column of a history row: the new version's, or for a removed row the old one's (the row's `change`
+    decides, never the value: a changed row's new value may be NULL. Nor the new struct as a whole: testing it
+    for NULL reads every field of it, every column of the table, from every file)."""
+    return f'CASE WHEN change <> \'removed\' THEN "{table}"."{column}" ELSE "{table}__old"."{column}" END'
 
 
 def _touched_sql() -> str:
@@ -52,7 +53,7 @@ def _touched_sql() -> str:
     sr = "source_records"
     return f"""SELECT day, CASE "table" {' '.join(systems)} ELSE {_key_sql(sr, 'source_system')} END AS system,
         CASE "table" {' '.join(ids)} ELSE {_key_sql(sr, 'source_id')} END AS source_id, "table", change, fields
-    FROM read_parquet($days, union_by_name = true)
+    FROM read_parquet($days)
     WHERE __ANY__ AND "table" IN ({', '.join(tables)}, '{sr}')
       AND ("table" <> 'ops_usage' OR change = 'changed')"""
 
@@ -66,7 +67,7 @@ _RESOLUTION = ", ".join(f"'{c}': {_key_sql('source_records', c)}"
 _SIGNATURE_SQL = """
 WITH sr_raw AS (  -- the fields of the resolution rows that are read, not whole rows
     SELECT day, key, change, {__RESOLUTION__} AS r
-    FROM read_parquet($chain, union_by_name = true) WHERE "table" = 'source_records'
+    FROM read_parquet($chain) WHERE "table" = 'source_records'
 ),
 wanted AS (  -- only the resolution rows that can matter: of the episodes' entities and records
     SELECT DISTINCT key FROM sr_raw
@@ -132,7 +133,7 @@ ops_members AS (
 ),
 readings AS (  -- each tenant's latest usage row added on a read day
     SELECT day, r.tenant_id, r.fte_count, r.active_users > 0 AS active
-    FROM (SELECT day, ops_usage AS r FROM read_parquet($usage_days, union_by_name = true)
+    FROM (SELECT day, ops_usage AS r FROM read_parquet($usage_days)
           WHERE __ANY__ AND "table" = 'ops_usage' AND change = 'added'
             AND ops_usage.tenant_id IN (SELECT source_id FROM ops_members))
     QUALIFY row_number() OVER (PARTITION BY day, r.tenant_id ORDER BY r.date DESC) = 1

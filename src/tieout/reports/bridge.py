@@ -34,11 +34,11 @@ from datetime import date
 from typing import Any
 
 from tieout import canonical
-from tieout.active_customers import Activity, activity, ops_window_days
+from tieout.active_customers import Activity, activity, ops_window_days, records_query
 from tieout.config import Project
 from tieout.rules.registry import Rule
-from tieout.store import open_day
-from tieout.store.days import findings_on
+from tieout.store import activity_cache, open_day, stored_days
+from tieout.store.days import finding_rows
 from tieout.systems import BRIDGE_STEPS, SYSTEMS
 from tieout.systems import label as system_label
 
@@ -92,17 +92,17 @@ class Findings:
 
 
 def stored_findings(project: Project, day: date, how: Plan) -> Findings:
-    rows = findings_on(project, day).select(["rule", "canonical_id", "source_system", "source_id"]).to_pylist()
+    rows = finding_rows(project, day, ("rule", "canonical_id", "source_system", "source_id"))
     entities: dict[str, set[str]] = defaultdict(set)
     duplicates: dict[tuple[str, str], str] = {}
     unresolved: dict[tuple[str, str], str] = {}
-    for r in rows:
-        if r["rule"] in how.duplicate_rules and r["canonical_id"] and r["source_system"]:
-            duplicates[(r["canonical_id"], r["source_system"])] = r["rule"]
-        elif r["rule"] in how.unresolved_rules and r["source_system"] and r["source_id"]:
-            unresolved[(r["source_system"], r["source_id"])] = r["rule"]
-        elif r["canonical_id"]:
-            entities[r["rule"]].add(r["canonical_id"])
+    for rule, canonical_id, source_system, source_id in rows:
+        if rule in how.duplicate_rules and canonical_id and source_system:
+            duplicates[(canonical_id, source_system)] = rule
+        elif rule in how.unresolved_rules and source_system and source_id:
+            unresolved[(source_system, source_id)] = rule
+        elif canonical_id:
+            entities[rule].add(canonical_id)
     return Findings(dict(entities), duplicates, unresolved)
 
 
@@ -110,11 +110,21 @@ def load_activity(project: Project, day: date, rules: dict[str, Rule]) -> Activi
     """Each system's active records on stored `day`: its canonical tables built again on the day as the store
     holds it (`open_day`), never on its exports — a pack still builds once they are archived. The activity
     reads only canonical tables, so the rules need not run again (their findings are stored): `rules` give the
-    ops window only."""
+    ops window only. Built once per content of the day: later reads take them from the store's cache
+    (tieout.store.activity_cache)."""
+    window = plan(rules).ops_window_days
+    key = activity_cache.key(project, day, window) if day in stored_days(project) else None  # else NotFound
+    cached = activity_cache.read(project, day, key) if key is not None else None
+    if cached is not None:
+        return cached
     con = open_day(project, day)
     try:
         canonical.build(con, project, day)
-        return activity(con, day, plan(rules).ops_window_days)
+        # Kept for the next read (tieout.store.activity_cache) — unless a run changed the day meanwhile: the
+        # records built may then be the new content's, not the content `key` names.
+        if key is not None and activity_cache.key(project, day, window) == key:
+            activity_cache.write(project, day, key, *records_query(day, window), con)
+        return activity(con, day, window)
     finally:
         con.close()
 

@@ -20,7 +20,7 @@ from tieout.rules.registry import Rule
 from tieout.timeline import causes, episodes
 
 if TYPE_CHECKING:
-    from tieout.reports.decisions import Decision
+    from tieout.reports.decision_records import Decision
 
 CLOSED_SHOWN_DAYS = 28
 # outcome, in the order a review reads them
@@ -48,8 +48,7 @@ def decision_rows(project: Project, rules: dict[str, Rule], *, end: date, weeks:
     (tieout.reports.pattern_weeks)."""
     if not state.exists(project):
         return []  # no state database, no decisions: said without loading its stack (SQLAlchemy)
-    # The state database's stack only when the report is built, not whenever the reports are imported.
-    from tieout.reports.decisions import decisions, parse_ref
+    from tieout.reports.decision_records import decisions, parse_ref
 
     listed = shown(decisions(project, until=end), end)
     now = {w.id: w for w in weeks}

@@ -16,9 +16,7 @@ day, a reconciled day (`--week`, default the latest).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -30,73 +28,19 @@ from tieout.os_account import current as os_account
 from tieout.patterns import patterns
 from tieout.people.users import User, get_user
 from tieout.reports.data import report_day
+from tieout.reports.decision_records import PREFIX, Decision, decision, decisions, parse_ref
 from tieout.rules.registry import Rule
 from tieout.state.tables import DECISION_STATUSES, pattern_decisions
 from tieout.workflow.audit import record, record_alone
 
-PREFIX = "D-"
+__all__ = ["Decision", "close", "decide", "decisions", "parse_ref", "refusal_of"]
+
 MAX_OWNER = 100  # the column's width
 MAX_ACTION = 2000
 
 
-@dataclass(frozen=True)
-class Decision:
-    id: int
-    pattern_id: str
-    week: date  # the last day of the review's week
-    owner: str
-    action: str
-    due_on: date
-    recorded_by: str
-    recorded_at: datetime  # UTC
-    status: str | None = None  # done | dropped, once someone says so
-    status_by: str | None = None
-    status_at: datetime | None = None
-    status_note: str | None = None
-
-    @property
-    def ref(self) -> str:
-        return f"{PREFIX}{self.id}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"ref": self.ref, "pattern_id": self.pattern_id, "week": self.week, "owner": self.owner,
-                "action": self.action, "due_on": self.due_on, "recorded_by": self.recorded_by,
-                "recorded_at": self.recorded_at.isoformat(timespec="seconds"), "status": self.status,
-                "status_by": self.status_by,
-                "status_at": self.status_at.isoformat(timespec="seconds") if self.status_at else None,
-                "status_note": self.status_note}
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _decision(row: Any) -> Decision:
-    recorded_at = _aware(row.recorded_at)
-    assert recorded_at is not None  # NOT NULL
-    return Decision(id=row.id, pattern_id=row.pattern_id, week=row.week, owner=row.owner, action=row.action,
-                    due_on=row.due_on, recorded_by=row.recorded_by, recorded_at=recorded_at, status=row.status,
-                    status_by=row.status_by, status_at=_aware(row.status_at), status_note=row.status_note)
-
-
-def decisions(project: Project, *, until: date | None = None, pattern_id: str | None = None) -> list[Decision]:
-    """The decisions taken at reviews of weeks ending on or before `until` (default: all), newest week first.
-    No state database: none (and none is created)."""
-    if not state.exists(project):
-        return []
-    query = select(pattern_decisions).order_by(pattern_decisions.c.week.desc(), pattern_decisions.c.id)
-    if until is not None:
-        query = query.where(pattern_decisions.c.week <= until)
-    if pattern_id is not None:
-        query = query.where(pattern_decisions.c.pattern_id == pattern_id)
-    with state.open(project) as connection:
-        return [_decision(r) for r in connection.execute(query)]
 
 
 def refusal_of(user: User | None) -> str | None:
@@ -158,15 +102,7 @@ def _one(connection: Connection, decision_id: int) -> Decision:
     row = connection.execute(select(pattern_decisions).where(pattern_decisions.c.id == decision_id)).first()
     if row is None:
         raise NotFound(f"{PREFIX}{decision_id}: no such decision (see `tieout review decisions`)")
-    return _decision(row)
-
-
-def parse_ref(ref: str) -> int:
-    """`D-3` (or `3`) -> 3."""
-    text = ref.strip().upper().removeprefix(PREFIX)
-    if not text.isdigit():
-        raise BadArgument(f"{ref!r} is not a decision (D-n, as `tieout review decisions` lists them)")
-    return int(text)
+    return decision(dict(row._mapping))
 
 
 def close(project: Project, ref: str, status: str, *, actor: str, note: str | None = None) -> Decision:

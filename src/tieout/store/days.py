@@ -28,10 +28,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
@@ -259,13 +260,23 @@ def convert_legacy(project: Project) -> None:
 
 def findings_on(project: Project, day: date) -> pa.Table:
     """Every finding reported on stored `day` (the full list, rebuilt from the changes)."""
-    def read() -> pa.Table:
-        days = [d for d in read_manifest(project) if d.day <= day]
-        if not days or days[-1].day != day:
-            raise KeyError(day)
-        with connect() as con:
-            _latest_state(con, "day_findings", files(project, days))
-            return con.sql("SELECT * FROM day_findings ORDER BY rule, canonical_id, source_system, source_id, "
-                           "field").to_arrow_table()
+    return reading(lambda: _findings_on(project, day, FINDING_COLUMNS, lambda rel: rel.to_arrow_table()))
 
-    return reading(read)
+
+def finding_rows(project: Project, day: date, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """`findings_on` as tuples of `columns`, in the same order: for a reader that wants no pyarrow."""
+    return reading(lambda: _findings_on(project, day, columns, lambda rel: rel.fetchall()))
+
+
+T = TypeVar("T")
+
+
+def _findings_on(project: Project, day: date, columns: tuple[str, ...],
+                 fetch: Callable[[duckdb.DuckDBPyRelation], T]) -> T:
+    days = [d for d in read_manifest(project) if d.day <= day]
+    if not days or days[-1].day != day:
+        raise KeyError(day)
+    with connect() as con:
+        _latest_state(con, "day_findings", files(project, days))
+        return fetch(con.sql(f"SELECT {', '.join(columns)} FROM day_findings "
+                             "ORDER BY rule, canonical_id, source_system, source_id, field"))

@@ -830,10 +830,11 @@ def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
         new, old = quote_name(table), quote_name(table + "__old")
         columns.append(f"{new}, {old}")
         params[f"v{n}"] = sorted(values)
-        matches.append(f"(\"table\" = {literal(table)} AND "
-                       f"{key.format(r=f'coalesce({new}, {old})')} IN (SELECT unnest(${f'v{n}'})))")
+        matches.append(f"(\"table\" = {literal(table)} AND {_either(key, new, old)} IN (SELECT unnest(${f'v{n}'})))")
+    where = " OR ".join(matches)
+    files = _holding(con, files, f"SELECT filename FROM {{files}} WHERE {where}", params)
     found = rows(con, f"""SELECT "table", day, change, fields, {', '.join(columns)}
-        FROM read_parquet({_files(files)}) WHERE {' OR '.join(matches)}""", params)
+        FROM read_parquet({_files(files)}) WHERE {where}""", params) if files else []
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
     for row in found:
         table = row["table"]
@@ -846,6 +847,13 @@ def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
     return out
 
 
+def _either(expression: str, new: str, old: str) -> str:
+    """`expression` over `{r}`, a history row's new version, or for a removed row the old one. The row's change
+    decides, not `coalesce(new, old)`: that reads every field of both structs, every column of the table, from
+    every file (and a changed row's new struct is never NULL anyway)."""
+    return f"CASE WHEN change <> 'removed' THEN {expression.format(r=new)} ELSE {expression.format(r=old)} END"
+
+
 def versions(con: duckdb.DuckDBPyConnection, project: Project, day: date, table: str, where: str,
              params: Any = None) -> list[dict[str, Any]] | None:
     """Every history row of `table` up to `day` matching `where` — over `new`, `old` and `r` (the new row,
@@ -855,9 +863,23 @@ def versions(con: duckdb.DuckDBPyConnection, project: Project, day: date, table:
     if files is None:
         return None
     order = ", ".join(f"r.{quote_name(c)}" for c in TABLES[table][1])
-    return rows(con, f"""
-        SELECT day, change, fields, new, old, r FROM (
-            SELECT day, change, fields, {quote_name(table)} AS new, {quote_name(table + '__old')} AS old,
+    versions_in = f"""(
+            SELECT filename, day, change, fields, {quote_name(table)} AS new, {quote_name(table + '__old')} AS old,
                    coalesce({quote_name(table)}, {quote_name(table + '__old')}) AS r
-            FROM read_parquet({_files(files)}) WHERE "table" = {literal(table)})
-        WHERE {where} ORDER BY {order}, day""", params)
+            FROM {{files}} WHERE "table" = {literal(table)})"""
+    files = _holding(con, files, f"SELECT filename FROM {versions_in} WHERE {where}", params)
+    if not files:
+        return []
+    held = versions_in.format(files=f"read_parquet({_files(files)})")
+    return rows(con, f"SELECT day, change, fields, new, old, r FROM {held} WHERE {where} ORDER BY {order}, day",
+                params)
+
+
+def _holding(con: duckdb.DuckDBPyConnection, files: list[Path], query: str, params: Any) -> list[Path]:
+    """The files of `files` holding a row that `query` (SELECT filename FROM `{files}`, the files, WHERE …)
+    finds. The scan reads only the columns its condition reads — a few fields of a few tables — so that the
+    scan that reads whole rows (every column of a table, new and old) reads only the few files a record's
+    versions are in, not every file of the chain."""
+    found = {Path(f) for (f,) in con.execute(
+        query.format(files=f"read_parquet({_files(files)}, filename = true)"), params).fetchall()}
+    return [p for p in files if p in found]
