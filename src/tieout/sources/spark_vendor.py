@@ -131,16 +131,17 @@ def converter(table: VendorTable, tz: str) -> Convert:
             if conversion is None:
                 text[col.name] = F.lit(None).cast("string")
                 continue
-            sql, guards = _spark_sql(conversion, refs(conversion), tz)
+            sql, tree = _spark_sql(conversion, refs(conversion), tz)
             text[col.name] = F.expr(sql)
-            untrusted = untrusted | guards
+            untrusted = untrusted | _guards(tree, conversion, refs(conversion))
             if conversion.expected and table.reader.has(conversion.inputs[0]):  # as `VendorTable.relation` flags
                 present, _ = _spark_sql(conversion, refs(conversion), tz, conversion.present_sql)
                 untrusted = untrusted | (F.expr(present) & F.expr(sql).isNull())
         if table.keep is None:
             return Converted(text, F.coalesce(untrusted, F.lit(True)))
-        sql, guards = _spark_sql(table.keep, refs(table.keep), tz)
+        sql, tree = _spark_sql(table.keep, refs(table.keep), tz)
         keep = F.coalesce(F.expr(sql), F.lit(False))
+        guards = _guards(tree, table.keep, refs(table.keep))
         # A row `keep` leaves out is no record: DuckDB converts nothing of it (`VendorTable.relation`).
         return Converted(text, F.coalesce(guards | (keep & untrusted), F.lit(True)), keep)
 
@@ -148,9 +149,9 @@ def converter(table: VendorTable, tz: str) -> Convert:
 
 
 def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
-               sql_of: Callable[[list[str], str], str] | None = None) -> tuple[str, SparkColumn]:
-    """The Spark SQL of `conversion` over the cells `refs` (its `sql`, or `sql_of`), and a Spark column true on a
-    row whose inputs Spark is not trusted with."""
+               sql_of: Callable[[list[str], str], str] | None = None) -> tuple[str, exp.Expr]:
+    """The Spark SQL of `conversion` over the cells `refs` (its `sql`, or `sql_of`), and its DuckDB SQL parsed;
+    raises `NotOnSparkRead`."""
     import sqlglot
 
     from tieout.engines.spark_sql import NotOnSpark, expression
@@ -164,7 +165,7 @@ def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
         spark = expression(sql)
     except NotOnSpark as e:
         raise NotOnSparkRead(str(e)) from e
-    return spark, _guards(tree, conversion, refs)
+    return spark, tree
 
 
 def _not_faithful(tree: exp.Expr) -> str | None:
