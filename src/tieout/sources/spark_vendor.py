@@ -131,21 +131,29 @@ def converter(table: VendorTable, tz: str) -> Convert:
             if conversion is None:
                 text[col.name] = F.lit(None).cast("string")
                 continue
-            sql, tree = _spark_sql(conversion, refs(conversion), tz)
-            text[col.name] = F.expr(sql)
-            untrusted = untrusted | _guards(tree, conversion, refs(conversion))
+            value, guards = on_spark(conversion, refs(conversion), tz)
+            text[col.name] = value
+            untrusted = untrusted | guards
             if conversion.expected and table.reader.has(conversion.inputs[0]):  # as `VendorTable.relation` flags
                 present, _ = _spark_sql(conversion, refs(conversion), tz, conversion.present_sql)
-                untrusted = untrusted | (F.expr(present) & F.expr(sql).isNull())
+                untrusted = untrusted | (F.expr(present) & value.isNull())
         if table.keep is None:
             return Converted(text, F.coalesce(untrusted, F.lit(True)))
-        sql, tree = _spark_sql(table.keep, refs(table.keep), tz)
-        keep = F.coalesce(F.expr(sql), F.lit(False))
-        guards = _guards(tree, table.keep, refs(table.keep))
+        keep, guards = on_spark(table.keep, refs(table.keep), tz)
+        keep = F.coalesce(keep, F.lit(False))
         # A row `keep` leaves out is no record: DuckDB converts nothing of it (`VendorTable.relation`).
         return Converted(text, F.coalesce(guards | (keep & untrusted), F.lit(True)), keep)
 
     return convert
+
+
+def on_spark(conversion: Conversion, refs: list[str], tz: str) -> tuple[SparkColumn, SparkColumn]:
+    """`conversion` over the Spark columns `refs` (its inputs' cells), and a column true on a row whose inputs
+    Spark is not trusted with (see the module); raises `NotOnSparkRead`."""
+    from pyspark.sql import functions as F
+
+    sql, tree = _spark_sql(conversion, refs, tz)
+    return F.expr(sql), _guards(tree, conversion, refs)
 
 
 def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
