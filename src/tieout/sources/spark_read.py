@@ -1,4 +1,6 @@
-"""Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them.
+"""Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them;
+a vendor's CSV export (`sources:`) too, its standard columns made by the format's conversions transpiled
+(`tieout.sources.spark_vendor`), then checked alike.
 
 Spark reads each file once: its lines as text, each parsed as one CSV record (`from_csv`, RFC 4180 quotes with
 `""` escapes), every cell as text. One pass per file computes, row by row, whether any cell breaks any rule of
@@ -95,7 +97,8 @@ def read_day_on_spark(engine: SparkEngine, con: duckdb.DuckDBPyConnection, proje
                       ) -> SparkRead:
     """Load every standard table of `as_of` as `read_day` does, the standard layout's files on Spark: each as a
     Spark view and, for DuckDB (resolution, source history), as a table or view over the Parquet Spark wrote.
-    Other sources (`sources:` entries: vendor formats, databases) are read by DuckDB as ever. Raises
+    A vendor's CSV export (`sources:`) is read so too where Spark can be trusted with it
+    (`tieout.sources.spark_vendor`); other sources (databases, JSON, …) are read by DuckDB as ever. Raises
     `InputError` on bad input, with DuckDB's words."""
     folder = project.export_dir(as_of)
     files: dict[ExportFile, StandardCsv | VendorTable] = {}
