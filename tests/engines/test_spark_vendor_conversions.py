@@ -15,6 +15,7 @@ import pytest
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats.salesforce import CONTRACT_STATUS, OPPORTUNITIES, SALESFORCE
+from tieout.sources.formats.zuora import ZUORA
 from tieout.sources.spark_vendor import NotOnSparkRead, on_spark
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
@@ -68,6 +69,9 @@ def _conversions() -> dict[str, tuple[Conversion, list[str]]]:
         "live": (accounts.keep, words),
         "live and on an account": (OPPORTUNITIES.keep, words),
         "stage flags": (convert.status("x", {}, otherwise=OPPORTUNITIES.unmapped_status), words),
+        "zuora's first address": (ZUORA.tables["billing_customers"].columns["email"],  # type: ignore[dict-item]
+                                  words + ["a@b.io, c@d.io", " ,x", ",", "a@b.io,", " a@b.io ;c"]),
+        "zuora's live": (ZUORA.tables["billing_customers"].keep, words + ["T", " Yes ", "t"]),
     }
 
 

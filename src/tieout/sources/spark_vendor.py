@@ -1,10 +1,9 @@
 """A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
 
 Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
-extracts, a column-mapped CSV (`format: csv`), HubSpot's or Zuora's CSV where a table needs no related table —
-of one UTF-8 file. Everything else stays DuckDB's on the driver, as before: databases (`url:`), JSON and Parquet
-shapes, other encodings (decoded in Python), a table split into several files, a table whose conversions join
-a related vendor table.
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts — of one UTF-8 file. Everything else stays
+DuckDB's on the driver, as before: databases (`url:`), JSON and Parquet shapes, other encodings (decoded in
+Python), a table split into several files, a table whose conversions join a related vendor table.
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
@@ -62,7 +61,7 @@ def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
             exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In, exp.Is,
             exp.Coalesce, exp.Nullif, exp.Lower, exp.Upper, exp.Trim, exp.Length, exp.Substring, exp.StartsWith,
             exp.EndsWith, exp.DPipe, exp.Add, exp.Sub, exp.RegexpFullMatch, exp.RegexpExtract, exp.Chr,
-            exp.DataType)
+            exp.SplitPart, exp.DataType)
 
 
 class NotOnSparkRead(Exception):
