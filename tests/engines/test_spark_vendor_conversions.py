@@ -71,7 +71,7 @@ def _conversions() -> dict[str, tuple[Conversion, list[str]]]:
         "stage flags": (convert.status("x", {}, otherwise=OPPORTUNITIES.unmapped_status), words),
         "zuora's first address": (ZUORA.tables["billing_customers"].columns["email"],  # type: ignore[dict-item]
                                   words + ["a@b.io, c@d.io", " ,x", ",", "a@b.io,", " a@b.io ;c"]),
-        "zuora's live": (ZUORA.tables["billing_customers"].keep, words + ["T", " Yes ", "t"]),
+        "zuora's live": (ZUORA.tables["billing_customers"].keep, words + ["T", " Yes ", "t"]),  # type: ignore[dict-item]
     }
 
 
