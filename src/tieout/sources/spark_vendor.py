@@ -183,9 +183,9 @@ def _not_faithful(tree: exp.Expr) -> str | None:
 
     faithful = _faithful_nodes()
     for node in tree.walk():
-        if isinstance(node, exp.Cast):  # TRY_CAST too: to a time with a zone, or a NULL to text
+        if isinstance(node, exp.Cast):  # TRY_CAST too: a cell to a time with a zone (its form guarded), NULL to text
             to = node.to.this
-            if not (to == exp.DataType.Type.TIMESTAMPTZ
+            if not ((to == exp.DataType.Type.TIMESTAMPTZ and isinstance(node.this, exp.Column))
                     or (to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT) and isinstance(node.this, exp.Null))):
                 return f"CAST(… AS {node.to.sql('duckdb')})"
         elif isinstance(node, exp.TimeToStr):
