@@ -82,7 +82,7 @@ _PATTERN_CHARS = set("*?[]{}\\:")
 _CORRUPT = "tieout__corrupt"
 _BLOCK, _ROW = "tieout__block", "tieout__row"
 _QUOTED, _BAD = "tieout__quoted", "tieout__bad"
-_KEEP = "tieout__keep"
+_KEEP, _UNTRUSTED = "tieout__keep", "tieout__untrusted"
 
 
 @dataclass
@@ -201,7 +201,7 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
     converted = convert(at)
     text = {col.name: f"s{i}" for i, col in enumerate(spec.columns)}
     parsed = parsed.select("*", *(converted.text[name].alias(text[name]) for name in spec.column_names),
-                           F.coalesce(converted.untrusted, F.lit(True)).alias("untrusted"),
+                           F.coalesce(converted.untrusted, F.lit(True)).alias(_UNTRUSTED),
                            (converted.keep if converted.keep is not None else F.lit(True)).alias(_KEEP))
     typed = {col.name: f"t{i}" for i, col in enumerate(spec.columns)}
     parsed = parsed.select("*", *(_typed(col, text[col.name]).alias(typed[col.name]) for col in spec.columns))
@@ -209,7 +209,7 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
     for col in spec.columns:
         cell_bad = cell_bad | _cell_bad(col, text[col.name], typed[col.name])
     # A row `keep` leaves out (a vendor's deleted record) is no record: only its line's structure counts.
-    bad = _structure_bad(cells, crlf) | (F.col(_KEEP) & cell_bad) | F.col("untrusted")
+    bad = _structure_bad(cells, crlf) | (F.col(_KEEP) & cell_bad) | F.col(_UNTRUSTED)
     record = ~F.col("is_header") & F.col(_KEEP)
     currency = F.upper(F.col(text["currency"])) if "currency" in spec.column_names else None
     observation = Observation(f"tieout_read_{spec.table}")
