@@ -1,6 +1,7 @@
 """The vendor conversions Spark computes (`tieout.sources.spark_vendor.on_spark`: DuckDB's SQL transpiled) give
-DuckDB's value on every input Spark is trusted with — many drawn values per conversion, each computed once by
-each engine — and the inputs Spark is not trusted with are the ones the engines read differently."""
+DuckDB's value on every input Spark is trusted with — thousands of drawn values per conversion (in and around
+the trusted forms, printable ASCII and not), each computed once by each engine, the time conversions in five
+zones — and hundreds of them at least are trusted; a conversion with no faithful Spark form is refused."""
 
 from __future__ import annotations
 
