@@ -107,7 +107,8 @@ def _evaluate_on_spark(project: Project, as_of: date, *, rules: dict[str, Rule],
                        session: SparkSession | None) -> tuple[Engine, dict[str, int]]:
     """`evaluate_day` with entity resolution, the canonical tables and the rules on Spark. The standard layout's
     files are read and validated by Spark (`tieout.sources.spark_read`; a refusal is DuckDB's, naming file, row
-    and column), other sources by DuckDB; what Spark does not hold yet (those sources' tables, the entity map) is
+    and column), and so are a vendor's CSV exports that Spark is trusted with (`tieout.sources.spark_vendor`);
+    other sources by DuckDB; what Spark does not hold yet (those sources' tables, the entity map) is
     handed to it."""
     from tieout.engines.spark import SparkEngine, require_pyspark
     from tieout.entities import resolve

@@ -79,15 +79,11 @@ def _duckdb_refusal(project: Path) -> str:
     raise AssertionError("DuckDB accepted the day")
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
-def test_a_bad_export_is_refused_on_spark_with_duckdbs_words(case: str, stored: Path, spark: Any,
-                                                             tmp_path: Path) -> None:
+def assert_refused_as_on_duckdb(project: Path, spark: Any, filename: str, phrase: str) -> None:
+    """`tieout.run_day` on Spark refuses `project`'s DAY with exactly DuckDB's message, which names `filename`
+    and `phrase`, and leaves the store as it was."""
     import tieout
 
-    files, filename, phrase = REFUSED[case]
-    project = tmp_path / "project"
-    shutil.copytree(stored, project)
-    write_day(project, DAY, files)
     expected = _duckdb_refusal(project)
     before = tree_digest(project / ".tieout")
     with pytest.raises(InputError) as refused:
@@ -95,6 +91,16 @@ def test_a_bad_export_is_refused_on_spark_with_duckdbs_words(case: str, stored: 
     assert str(refused.value) == expected
     assert filename in expected and phrase.lower() in expected.lower(), expected
     assert tree_digest(project / ".tieout") == before  # the staging folder is gone, nothing else was written
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
+def test_a_bad_export_is_refused_on_spark_with_duckdbs_words(case: str, stored: Path, spark: Any,
+                                                             tmp_path: Path) -> None:
+    files, filename, phrase = REFUSED[case]
+    project = tmp_path / "project"
+    shutil.copytree(stored, project)
+    write_day(project, DAY, files)
+    assert_refused_as_on_duckdb(project, spark, filename, phrase)
 
 
 def test_every_bad_export_of_a_day_is_named_on_spark_as_on_duckdb(stored: Path, spark: Any, tmp_path: Path) -> None:

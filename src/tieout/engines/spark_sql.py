@@ -104,6 +104,51 @@ def _byte_length(node: exp.Anonymous) -> exp.Expr:
     return exp.Anonymous(this="octet_length", expressions=node.expressions)
 
 
+# DuckDB's strftime specifiers that Spark's datetime patterns write alike (a four-digit year, two-digit fields,
+# microseconds); everything else in a format is literal text, quoted for Spark.
+_STRFTIME = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss", "%f": "SSSSSS"}
+
+
+def spark_datetime_pattern(strftime: str) -> str | None:
+    """DuckDB's strftime format as a Spark datetime pattern, or None when it has a specifier not in `_STRFTIME`.
+    (sqlglot maps the specifiers but leaves letters such as the `T` and `Z` of an ISO instant unquoted, which
+    Spark reads as pattern letters.)"""
+    out = []
+    for part in re.split(r"(%.)", strftime):
+        if part.startswith("%") and len(part) == 2:
+            if part not in _STRFTIME:
+                return None
+            out.append(_STRFTIME[part])
+        elif re.search("[A-Za-z']", part):  # letters are pattern letters to Spark
+            out.append("'" + part.replace("'", "''") + "'")
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def _strftime(node: exp.TimeToStr) -> exp.Expr:
+    """`strftime(t, 'format')` as `date_format(t, pattern)` with the format's literal text quoted; a format of
+    other specifiers is left to sqlglot."""
+    fmt = node.args.get("format")
+    pattern = spark_datetime_pattern(fmt.this) if isinstance(fmt, exp.Literal) and fmt.is_string else None
+    if pattern is None:
+        return node
+    return exp.Anonymous(this="date_format", expressions=[rewrite(node.this), exp.Literal.string(pattern)])
+
+
+def _timezone(node: exp.Anonymous) -> exp.Expr:
+    """DuckDB's `timezone(zone, instant)` of a TIMESTAMPTZ (a cast to it): the wall time in `zone`. Spark's
+    TIMESTAMP is the instant; `from_utc_timestamp` gives the value whose wall time in the session's zone — UTC
+    in the engine's sessions — is the wall time in `zone`. Any other argument is left as it is."""
+    if len(node.expressions) != 2:
+        return node
+    zone, value = node.expressions
+    tz_cast = isinstance(value, exp.Cast) and value.to.this == exp.DataType.Type.TIMESTAMPTZ
+    if not (isinstance(zone, exp.Literal) and zone.is_string and tz_cast):
+        return node
+    return exp.Anonymous(this="from_utc_timestamp", expressions=[rewrite(value), zone.copy()])
+
+
 def _on_anonymous(node: exp.Anonymous) -> exp.Expr:
     rewritten = _FUNCTIONS.get(node.name.lower())
     return rewritten(node) if rewritten else node
@@ -113,6 +158,7 @@ _FUNCTIONS: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
     "tieout_div": _div,
     "tieout_normalise": _normalise,
     "strlen": _byte_length,
+    "timezone": _timezone,
 }
 
 # What sqlglot's spark dialect leaves to Spark 4 or writes unchanged, by node type.
@@ -120,6 +166,7 @@ REWRITES: dict[type[exp.Expr], Callable[..., exp.Expr]] = {
     exp.Anonymous: _on_anonymous,
     exp.GroupConcat: _string_agg,
     exp.RegexpFullMatch: _full_match,
+    exp.TimeToStr: _strftime,
 }
 
 
@@ -155,6 +202,17 @@ def spark_sql(tree: exp.Expr) -> str:
         return rewrite(tree).sql(dialect="spark", unsupported_level=ErrorLevel.RAISE, comments=False)
     except sqlglot.errors.SqlglotError as e:
         raise NotOnSpark(f"sqlglot cannot write it for spark: {e}") from e
+
+
+@lru_cache(maxsize=1024)
+def expression(sql: str) -> str:
+    """One expression of DuckDB's SQL (a vendor conversion, `tieout.sources.spark_vendor`) as Spark SQL, cached
+    per text; raises `NotOnSpark`."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError as e:
+        raise NotOnSpark(f"not SQL sqlglot reads: {e}") from e
+    return spark_sql(tree)
 
 
 @dataclass(frozen=True)

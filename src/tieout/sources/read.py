@@ -72,14 +72,20 @@ def read_table(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFil
     count = read_export(con, spec, source)
     if "currency" in spec.column_names:
         _check_rates(con, project, as_of, spec, source)
+    if isinstance(source, VendorTable):
+        vendor_rows_view(con, project, spec, source)
+    return count
+
+
+def vendor_rows_view(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, source: VendorTable
+                     ) -> None:
+    """The vendor's own rows of `source`, deleted records included, as the view `<table>__vendor` where its
+    format makes proposals of them (read again only when asked)."""
     system = _source(project, spec)
     fmt = FORMATS.get(system.format) if system is not None else None
-    if isinstance(source, VendorTable) and fmt is not None and fmt.proposals is not None:
-        # The vendor's own rows, deleted records included, for the format's proposals (read again only when
-        # asked).
+    if fmt is not None and fmt.proposals is not None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {spec.table}__vendor AS SELECT * FROM "
                     f"{source.reader.rows(f'{spec.table}__vendor')}")
-    return count
 
 
 def _check_rates(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, spec: ExportFile,

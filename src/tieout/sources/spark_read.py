@@ -1,4 +1,6 @@
-"""Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them.
+"""Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them;
+a vendor's CSV export (`sources:`) too, its standard columns made by the format's conversions transpiled
+(`tieout.sources.spark_vendor`), then checked alike.
 
 Spark reads each file once: its lines as text, each parsed as one CSV record (`from_csv`, RFC 4180 quotes with
 `""` escapes), every cell as text. One pass per file computes, row by row, whether any cell breaks any rule of
@@ -40,7 +42,9 @@ from tieout.sources.layout import (
     ExportFile,
 )
 from tieout.sources.origin import StandardCsv
-from tieout.sources.read import read_day, read_table, standard_file
+from tieout.sources.read import read_day, read_table, standard_file, vendor_rows_view
+from tieout.sources.spark_vendor import Convert, as_written, converter, vendor_origin
+from tieout.sources.vendor import VendorTable
 from tieout.sql import literal, quote_name
 from tieout.systems import CATALOGUE
 
@@ -78,6 +82,7 @@ _PATTERN_CHARS = set("*?[]{}\\:")
 _CORRUPT = "tieout__corrupt"
 _BLOCK, _ROW = "tieout__block", "tieout__row"
 _QUOTED, _BAD = "tieout__quoted", "tieout__bad"
+_KEEP, _UNTRUSTED = "tieout__keep", "tieout__untrusted"
 
 
 @dataclass
@@ -92,14 +97,20 @@ def read_day_on_spark(engine: SparkEngine, con: duckdb.DuckDBPyConnection, proje
                       ) -> SparkRead:
     """Load every standard table of `as_of` as `read_day` does, the standard layout's files on Spark: each as a
     Spark view and, for DuckDB (resolution, source history), as a table or view over the Parquet Spark wrote.
-    Other sources (`sources:` entries: vendor formats, databases) are read by DuckDB as ever. Raises
+    A vendor's CSV export (`sources:`) is read so too where Spark can be trusted with it
+    (`tieout.sources.spark_vendor`); other sources (databases, JSON, …) are read by DuckDB as ever. Raises
     `InputError` on bad input, with DuckDB's words."""
     folder = project.export_dir(as_of)
-    files = {spec: path for spec in STANDARD_LAYOUT if (path := standard_file(project, spec, folder)) is not None}
+    files: dict[ExportFile, StandardCsv | VendorTable] = {}
+    for spec in STANDARD_LAYOUT:
+        path = standard_file(project, spec, folder)
+        found = StandardCsv(spec, path) if path is not None else vendor_origin(con, project, spec, folder, as_of)
+        if found is not None:
+            files[spec] = found
     # Spark's part first, the files side by side: each is a few small jobs, and Spark runs jobs of several
     # threads at once. Then the tables in layout order, so that refusals come in `read_day`'s order.
     with ThreadPoolExecutor(max_workers=max(len(files), 1), thread_name_prefix="tieout-spark-read") as pool:
-        checked = dict(zip(files, pool.map(lambda spec: _on_spark(engine, project, spec, files[spec], as_of),
+        checked = dict(zip(files, pool.map(lambda spec: _on_spark(engine, project, files[spec], as_of),
                                            files), strict=True))
     done = SparkRead(counts={})
 
@@ -111,24 +122,34 @@ def read_day_on_spark(engine: SparkEngine, con: duckdb.DuckDBPyConnection, proje
         _to_duckdb(con, spec, parquet)
         engine.read_parquet(spec.table, parquet, columns=spec.column_names)
         done.on_spark[spec.table] = parquet
+        source = files[spec]
+        if isinstance(source, VendorTable):
+            vendor_rows_view(con, project, spec, source)
         return count
 
     done.counts = read_day(con, project, as_of, read=read)
     return done
 
 
-def _on_spark(engine: SparkEngine, project: Project, spec: ExportFile, path: Path, as_of: date
+def _on_spark(engine: SparkEngine, project: Project, source: StandardCsv | VendorTable, as_of: date
               ) -> tuple[int, Path] | None:
-    """Read and check `path` on Spark; its record count and the folder of its typed Parquet, or None when the
-    file is to be read by DuckDB (something is wrong with it, or Spark cannot be trusted with its shape)."""
+    """Read and check the source's one file on Spark; its record count and the folder of its typed Parquet, or
+    None when the file is to be read by DuckDB (something is wrong with it, or Spark cannot be trusted with its
+    shape or its conversions)."""
+    spec = source.spec
     target = engine.staging / f"read-{spec.table}"
     try:
-        source = StandardCsv(spec, path)
-        source.check_shape()  # a missing file, column or header cell: DuckDB's read refuses it in its words
+        # A missing file, column or header cell: DuckDB's read refuses it in its words.
+        source.check_shape()
+        if isinstance(source, VendorTable):
+            convert = converter(source, project.timezone)
+            path, header = source.reader.paths[0], source.reader.names()
+        else:
+            convert, path, header = as_written(spec), source.file, source.header
         path = path.resolve()
         if _PATTERN_CHARS & set(str(path)):
             return None
-        found = _write_typed(engine, spec, path, source.header, target)
+        found = _write_typed(engine, spec, path, header, target, convert)
         currencies = [c for c in (found.get("currencies") or "").split(",") if c]
         clean = (found["header"] == 1 and found["rows"] > 0 and not found["bad"]
                  and all(project.fx_rate(c, on=as_of) is not None for c in currencies)
@@ -141,9 +162,10 @@ def _on_spark(engine: SparkEngine, project: Project, spec: ExportFile, path: Pat
     return int(found["rows"]), target
 
 
-def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list[str], target: Path
-                 ) -> dict[str, Any]:
-    """One pass over the file: the typed rows written to `target` (Parquet), the file's totals observed."""
+def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list[str], target: Path,
+                 convert: Convert) -> dict[str, Any]:
+    """One pass over the file: its standard columns made from its cells (`convert`), the typed rows written to
+    `target` (Parquet), the file's totals observed."""
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
@@ -174,24 +196,33 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
     parsed = parsed.select(
         "value", "line", "is_header", _BLOCK, _ROW, _QUOTED, F.size("parts").alias("parts"), F.col(f"r.{_CORRUPT}"),
         *(F.when(F.col(_QUOTED), F.col(f"r.{c}")).otherwise(split[i]).alias(c) for i, c in enumerate(cells)))
-    # Each cell typed once, beside its text: the checks and the written table read the same value.
+    # The standard columns' text (a standard file's cells, a vendor's converted), then each typed once, beside
+    # its text: the checks and the written table read the same value.
+    converted = convert(at)
+    text = {col.name: f"s{i}" for i, col in enumerate(spec.columns)}
+    parsed = parsed.select("*", *(converted.text[name].alias(text[name]) for name in spec.column_names),
+                           F.coalesce(converted.untrusted, F.lit(True)).alias(_UNTRUSTED),
+                           (converted.keep if converted.keep is not None else F.lit(True)).alias(_KEEP))
     typed = {col.name: f"t{i}" for i, col in enumerate(spec.columns)}
-    parsed = parsed.select("*", *(_typed(col, at[col.name]).alias(typed[col.name]) for col in spec.columns))
-    bad = _structure_bad(cells, crlf)
+    parsed = parsed.select("*", *(_typed(col, text[col.name]).alias(typed[col.name]) for col in spec.columns))
+    cell_bad = F.lit(False)
     for col in spec.columns:
-        bad = bad | _cell_bad(col, at[col.name], typed[col.name])
-    currency = F.upper(F.col(at["currency"])) if "currency" in spec.column_names else None
+        cell_bad = cell_bad | _cell_bad(col, text[col.name], typed[col.name])
+    # A row `keep` leaves out (a vendor's deleted record) is no record: only its line's structure counts.
+    bad = _structure_bad(cells, crlf) | (F.col(_KEEP) & cell_bad) | F.col(_UNTRUSTED)
+    record = ~F.col("is_header") & F.col(_KEEP)
+    currency = F.upper(F.col(text["currency"])) if "currency" in spec.column_names else None
     observation = Observation(f"tieout_read_{spec.table}")
     metrics = [F.coalesce(F.sum(F.col("is_header").cast("int")), F.lit(0)).alias("header"),
-               F.coalesce(F.sum((~F.col("is_header")).cast("int")), F.lit(0)).alias("rows"),
+               F.coalesce(F.sum(record.cast("int")), F.lit(0)).alias("rows"),
                F.coalesce(F.max((~F.col("is_header") & F.col(_BAD)).cast("int")), F.lit(0)).alias("bad")]
     if currency is not None:
         # As one text: an observed array comes back as a Java object (codes are checked letters when clean).
-        metrics.append(F.concat_ws(",", F.collect_set(F.when(~F.col("is_header"), currency))).alias("currencies"))
+        metrics.append(F.concat_ws(",", F.collect_set(F.when(record, currency))).alias("currencies"))
     # The checks in a projection of their own (compiled), the observed totals over its one flag: an observation
     # evaluates its expressions row by row, uncompiled.
     checked: DataFrame = parsed.select("*", bad.alias(_BAD)).observe(observation, *metrics)
-    (checked.where(~F.col("is_header")).select(*(F.col(typed[c]).alias(c) for c in spec.column_names), _BLOCK, _ROW)
+    (checked.where(record).select(*(F.col(typed[c]).alias(c) for c in spec.column_names), _BLOCK, _ROW)
      .write.mode("errorifexists").parquet(str(target)))
     return dict(observation.get)
 

@@ -1,0 +1,222 @@
+"""A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
+
+Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts — of one UTF-8 file. Everything else stays
+DuckDB's on the driver, as before: databases (`url:`), JSON and Parquet shapes, other encodings (decoded in
+Python), a table split into several files, a table whose conversions join a related vendor table.
+
+Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
+(`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
+every construct of it is one whose Spark form gives DuckDB's value (`_FAITHFUL`, checked on the parsed SQL);
+any other (a JSON path, a list, a map, `make_timestamp`) leaves the table to DuckDB. Where the two engines read
+some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
+
+- inputs of a conversion that does more than pass the value on must be printable ASCII (case folding, `trim`,
+  `\\s` and `$` in a regular expression, lengths: the engines differ only outside it);
+- an input cast to a TIMESTAMPTZ must be a date (YYYY-MM-DD, year 1000 or later) or a date and time of 1900-2099
+  with seconds, hours below 24, at most six decimals and an offset of at most 14 hours or none — the forms
+  both casts read alike (DuckDB also reads `T24:00`, a one-digit month, blanks around; Spark fewer, or
+  otherwise), in years whose time-zone history both engines' databases agree on.
+
+What comes out is checked exactly as a standard file is (`tieout.sources.spark_read`); where a converted value
+is missing that the vendor wrote (DuckDB's "is not …" refusal), the file is read by DuckDB, which words it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from tieout.config import Project
+from tieout.errors import InputError
+from tieout.sources.convert import Conversion
+from tieout.sources.formats import FORMATS, TableMap
+from tieout.sources.layout import ExportFile
+from tieout.sources.origin import duckdb_encoding
+from tieout.sources.read import origin, shape
+from tieout.sources.vendor import CsvReader, VendorTable
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column as SparkColumn
+    from sqlglot import exp
+
+# Java regular expressions of the inputs Spark is trusted with (`\z`: the very end of the text).
+_ASCII = r"^[\x20-\x7e]*\z"
+_TIME_FORMS = (r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}\z",
+               r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+               r"(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?\z")
+
+
+def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
+    """The constructs (sqlglot node types of DuckDB's SQL) whose Spark form gives DuckDB's value on the inputs
+    Spark is trusted with; casts, `strftime` and `timezone` are checked apart (`_not_faithful`)."""
+    from sqlglot import exp
+
+    return (exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Case, exp.If, exp.And,
+            exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In, exp.Is,
+            exp.Coalesce, exp.Nullif, exp.Lower, exp.Upper, exp.Trim, exp.Length, exp.Substring, exp.StartsWith,
+            exp.EndsWith, exp.DPipe, exp.Add, exp.Sub, exp.RegexpFullMatch, exp.RegexpExtract, exp.Chr,
+            exp.SplitPart, exp.DataType)
+
+
+class NotOnSparkRead(Exception):
+    """A conversion Spark is not trusted to compute as DuckDB does; the message names the construct."""
+
+
+@dataclass
+class Converted:
+    """A file's standard columns as Spark computes them from its cells: each standard column's text (before the
+    standard checks), whether the row is one Spark is not trusted with (or did not convert), and which rows are
+    records (`keep`; None: every row)."""
+
+    text: dict[str, SparkColumn]
+    untrusted: SparkColumn
+    keep: SparkColumn | None = None
+
+
+# From the file's cells (header name -> the Spark column holding it) to its standard columns.
+Convert = Callable[[dict[str, str]], Converted]
+
+
+def as_written(spec: ExportFile) -> Convert:
+    """A standard file: each standard column is the cell of its name."""
+    from pyspark.sql import functions as F
+
+    return lambda at: Converted({c.name: F.col(at[c.name]) for c in spec.columns}, F.lit(False))
+
+
+def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date
+                  ) -> VendorTable | None:
+    """The vendor table of `spec` when Spark can read it (see the module), else None: DuckDB reads it."""
+    source = project.sources.get(spec.system)  # type: ignore[call-overload]
+    if source is None or source.format == "standard" or source.url is not None:
+        return None
+    fmt = shape(FORMATS[source.format], source, spec, folder)
+    if fmt.reader != "csv" or fmt.tables.get(spec.table, TableMap()).related:
+        return None
+    if duckdb_encoding(source.encoding) != "utf-8":
+        return None
+    try:
+        table = origin(con, project, spec, folder, as_of)
+    except InputError:  # no file: DuckDB's read refuses it in its words
+        return None
+    if not isinstance(table, VendorTable) or not isinstance(table.reader, CsvReader) or len(table.reader.paths) != 1:
+        return None
+    return table
+
+
+def converter(table: VendorTable, tz: str) -> Convert:
+    """How Spark computes `table`'s standard columns from its file's cells; raises `NotOnSparkRead` (before any
+    file is read) when a conversion has a construct Spark is not trusted with."""
+    names = [f"c{i}" for i in range(len(table.columns) + 1)]  # stand-ins, to check the SQL before the header is read
+    for conversion in [*table.columns.values(), *([table.keep] if table.keep is not None else [])]:
+        _spark_sql(conversion, names[:len(conversion.inputs)], tz)
+
+    def convert(at: dict[str, str]) -> Converted:
+        from pyspark.sql import functions as F
+
+        def refs(conversion: Conversion) -> list[str]:
+            return [at[c] if table.reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
+
+        text: dict[str, SparkColumn] = {}
+        untrusted = F.lit(False)
+        for col in table.spec.columns:
+            conversion = table.columns.get(col.name)
+            if conversion is None:
+                text[col.name] = F.lit(None).cast("string")
+                continue
+            value, guards = on_spark(conversion, refs(conversion), tz)
+            text[col.name] = value
+            untrusted = untrusted | guards
+            if conversion.expected and table.reader.has(conversion.inputs[0]):  # as `VendorTable.relation` flags
+                present, _ = _spark_sql(conversion, refs(conversion), tz, conversion.present_sql)
+                untrusted = untrusted | (F.expr(present) & value.isNull())
+        if table.keep is None:
+            return Converted(text, F.coalesce(untrusted, F.lit(True)))
+        keep, guards = on_spark(table.keep, refs(table.keep), tz)
+        keep = F.coalesce(keep, F.lit(False))
+        # A row `keep` leaves out is no record: DuckDB converts nothing of it (`VendorTable.relation`).
+        return Converted(text, F.coalesce(guards | (keep & untrusted), F.lit(True)), keep)
+
+    return convert
+
+
+def on_spark(conversion: Conversion, refs: list[str], tz: str) -> tuple[SparkColumn, SparkColumn]:
+    """`conversion` over the Spark columns `refs` (its inputs' cells), and a column true on a row whose inputs
+    Spark is not trusted with (see the module); raises `NotOnSparkRead`."""
+    from pyspark.sql import functions as F
+
+    sql, tree = _spark_sql(conversion, refs, tz)
+    return F.expr(sql), _guards(tree, conversion, refs)
+
+
+def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
+               sql_of: Callable[[list[str], str], str] | None = None) -> tuple[str, exp.Expr]:
+    """The Spark SQL of `conversion` over the cells `refs` (its `sql`, or `sql_of`), and its DuckDB SQL parsed;
+    raises `NotOnSparkRead`."""
+    import sqlglot
+
+    from tieout.engines.spark_sql import NotOnSpark, expression
+
+    sql = (sql_of or conversion.sql)(refs, tz)
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    found = _not_faithful(tree)
+    if found:
+        raise NotOnSparkRead(f"{found} in {sql[:80]}")
+    try:
+        spark = expression(sql)
+    except NotOnSpark as e:
+        raise NotOnSparkRead(str(e)) from e
+    return spark, tree
+
+
+def _not_faithful(tree: exp.Expr) -> str | None:
+    """The first construct of `tree` whose Spark form is not known to give DuckDB's value, or None."""
+    from sqlglot import exp
+
+    from tieout.engines.spark_sql import spark_datetime_pattern
+
+    faithful = _faithful_nodes()
+    for node in tree.walk():
+        if isinstance(node, exp.Cast):  # TRY_CAST too: a cell to a time with a zone (its form guarded), NULL to text
+            to = node.to.this
+            if not ((to == exp.DataType.Type.TIMESTAMPTZ and isinstance(node.this, exp.Column))
+                    or (to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT) and isinstance(node.this, exp.Null))):
+                return f"CAST(… AS {node.to.sql('duckdb')})"
+        elif isinstance(node, exp.TimeToStr):
+            fmt = node.args.get("format")
+            if not (isinstance(fmt, exp.Literal) and spark_datetime_pattern(fmt.this) is not None):
+                return "strftime with this format"
+        elif isinstance(node, exp.Anonymous):
+            zone = node.expressions[0] if node.expressions else None
+            if not (node.name.lower() == "timezone" and len(node.expressions) == 2 and isinstance(zone, exp.Literal)
+                    and isinstance(node.expressions[1], exp.Cast)):
+                return f"{node.name}()"
+        elif not isinstance(node, faithful):
+            return type(node).__name__
+    return None
+
+
+def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str]) -> SparkColumn:
+    """True on a row where an input is outside the forms both engines read alike (see the module)."""
+    from pyspark.sql import functions as F
+    from sqlglot import exp
+
+    cells = [r for r in refs if not r.startswith("CAST(")]
+    timed = {c.name for cast in tree.find_all(exp.Cast) if cast.to.this == exp.DataType.Type.TIMESTAMPTZ
+             for c in cast.find_all(exp.Column)}
+    out = F.lit(False)
+    if conversion.template == "{0}":  # passed on as written: checked as a standard cell is
+        return out
+    for cell in dict.fromkeys(cells):
+        v = F.col(cell)
+        trusted = v.rlike(_ASCII)
+        if cell in timed:
+            trusted = trusted & (v.rlike(_TIME_FORMS[0]) | v.rlike(_TIME_FORMS[1]))
+        out = out | (v.isNotNull() & ~trusted)
+    return out

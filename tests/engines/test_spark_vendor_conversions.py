@@ -1,0 +1,110 @@
+"""The vendor conversions Spark computes (`tieout.sources.spark_vendor.on_spark`: DuckDB's SQL transpiled) give
+DuckDB's value on every input Spark is trusted with — thousands of drawn values per conversion (in and around
+the trusted forms, printable ASCII and not), each computed once by each engine, the time conversions in five
+zones — and hundreds of them at least are trusted; a conversion with no faithful Spark form is refused."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from tieout.sources import convert
+from tieout.sources.convert import Conversion
+from tieout.sources.formats.salesforce import CONTRACT_STATUS, OPPORTUNITIES, SALESFORCE
+from tieout.sources.formats.zuora import ZUORA
+from tieout.sources.spark_vendor import NotOnSparkRead, on_spark
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+
+ZONES = ("UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kathmandu", "Pacific/Kiritimati")
+_rng = random.Random(17)
+
+
+def _times() -> list[str]:
+    """Dates and times in and around the forms both engines read alike."""
+    dates = ["2026-01-31", "2024-02-29", "2025-02-29", "2026-13-01", "1999-12-31", "1900-01-01", "2099-12-31",
+             "1899-12-31", "0001-01-01", "9999-12-31", "2026-1-05", "2026-01-5"]
+    times = ["", "T00:00:00", "T23:59:59", " 12:30:45", "T24:00:00", "T23:60:00", "T23:59:60", "T12:30", "t12:30:45",
+             "T01:02:03.5", "T01:02:03.123456", "T01:02:03.1234567", "T1:02:03"]
+    zones = ["", "Z", "z", "+05:30", "+0530", "-14", "+14:00", "+15", "-00:00", " Z", "+5", "+05:3"]
+    out = [d + t + (z if t else "") for d, t, z in itertools.product(dates, times, zones)]
+    return out + [" 2026-01-31", "2026-01-31 ", "", " ", "yesterday", "1767225600", "2026-01-31T23:00:00.000Z"]
+
+
+def _webs() -> list[str]:
+    parts = itertools.product(["", "http://", "https://", "HTTP://", "ftp://"], ["", "user@", "a:b@"],
+                              ["", "www.", "www2.", "WWW.", "ww.", "w."],
+                              ["acme.com", "Acme.Co.UK", "x-y.io", "wwwx.com", "w", "ww", "10.0.0.1"],
+                              ["", ":8080"], ["", "/", "/about", "?q=1", "#x", "/a b"])
+    return [s + u + w + h + p + q for s, u, w, h, p, q in parts] + [" acme.com ", "\tacme.com", "acme.com\n",
+                                                                    "bücher.de", "", "://", "@", "http://"]
+
+
+def _words() -> list[str]:
+    """Printable ASCII and a few others, of every length up to 20; ids of 15 and 18 characters."""
+    alphabet = [chr(c) for c in range(32, 127)] + ["é", "İ", "\u00a0", "\t", "\n", "ß"]
+    alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    words = ["".join(_rng.choice(alphabet) for _ in range(_rng.randint(0, 20))) for _ in range(1500)]
+    ids = ["".join(_rng.choice(alnum) for _ in range(n)) for n in (15, 15, 15, 18, 14, 16) for _ in range(100)]
+    return words + ids + [f" {w} " for w in CONTRACT_STATUS] + [w.upper() for w in CONTRACT_STATUS] + [
+        "true", "TRUE", " true ", "1", "0", "false", "yes", ""]
+
+
+def _conversions() -> dict[str, tuple[Conversion, list[str]]]:
+    accounts, contracts = SALESFORCE.tables["crm_accounts"], SALESFORCE.tables["crm_contracts"]
+    assert accounts.keep is not None and OPPORTUNITIES.keep is not None and OPPORTUNITIES.unmapped_status
+    words = _words()
+    return {
+        "salesforce id": (accounts.columns["account_id"], words),  # type: ignore[dict-item]
+        "web host": (accounts.columns["domain"], _webs() + words),  # type: ignore[dict-item]
+        "iso timestamp": (convert.iso_timestamp("x"), _times() + words[:300]),
+        "iso date": (convert.iso_date("x"), _times() + words[:300]),
+        "contract status": (convert.status("x", contracts.statuses), words),
+        "status with the table's words": (convert.with_statuses(convert.status("x", contracts.statuses),
+                                                                {"Live": "active"}), words + ["live", " LIVE"]),
+        "live": (accounts.keep, words),
+        "live and on an account": (OPPORTUNITIES.keep, words),
+        "stage flags": (convert.status("x", {}, otherwise=OPPORTUNITIES.unmapped_status), words),
+        "zuora's first address": (ZUORA.tables["billing_customers"].columns["email"],  # type: ignore[dict-item]
+                                  words + ["a@b.io, c@d.io", " ,x", ",", "a@b.io,", " a@b.io ;c"]),
+        "zuora's live": (ZUORA.tables["billing_customers"].keep, words + ["T", " Yes ", "t"]),  # type: ignore[dict-item]
+    }
+
+
+CASES = _conversions()
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_a_conversion_on_spark_gives_duckdbs_value_where_trusted(case: str, spark: Any) -> None:
+    conversion, values = CASES[case]
+    # Each input a value of its own, from the drawn ones, NULL among them.
+    inputs = len(conversion.inputs)
+    rows = [(i, *(None if _rng.random() < 0.03 else _rng.choice(values) if k else v for k in range(inputs)))
+            for i, v in enumerate(values * 2)]
+    names = [f"c{k}" for k in range(inputs)]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("drawn", pa.table({"i": [r[0] for r in rows],
+                                    **{n: [r[k + 1] for r in rows] for k, n in enumerate(names)}}))
+    df = spark.createDataFrame(rows, schema=", ".join(["i long", *(f"{n} string" for n in names)]))
+    for tz in ZONES if ("time" in case or "date" in case) else ZONES[:1]:
+        expected = dict(con.execute(f"SELECT i, {conversion.sql(names, tz)} FROM drawn").fetchall())
+        value, untrusted = on_spark(conversion, names, tz)
+        got = {r["i"]: (r["v"], r["u"]) for r in df.select("i", value.alias("v"), untrusted.alias("u")).collect()}
+        trusted = [i for i, (_, u) in got.items() if not u]
+        assert len(trusted) >= 500, (case, tz, len(trusted))  # many values are computed on Spark
+        wrong = [(rows[i], expected[i], got[i][0]) for i in trusted if expected[i] != got[i][0]]
+        assert not wrong, (case, tz, len(wrong), wrong[:5])
+
+
+def test_a_conversion_with_no_faithful_spark_form_is_left_to_duckdb() -> None:
+    """A JSON path, a list, `make_timestamp`: `on_spark` refuses them before any data is read."""
+    for conversion in (convert.unix_date("x"), convert.minor_units("x", "c", {"JPY": 0}),
+                       Conversion("json_extract_string({0}, '$.id')", ("x",))):
+        with pytest.raises(NotOnSparkRead):
+            on_spark(conversion, ["c0"] * len(conversion.inputs), "UTC")
