@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import SHARED, new_project
 from tests.engines.test_engines_agree import DEMO_START
-from tests.engines.test_spark_read import _assert_same_tables, _read_both, assert_refused_as_on_duckdb
+from tests.engines.test_spark_read import Refusal, _assert_same_tables, _read_both, assert_refused_as_on_duckdb, in_days
 from tieout.config import load_project
 from tieout.db import connect
 from tieout.engines import DuckDBEngine, SparkEngine
@@ -173,14 +173,23 @@ UNTRUSTED = {
 }
 
 
-@pytest.mark.parametrize("case", UNTRUSTED, ids=list(UNTRUSTED))
-def test_what_spark_is_not_trusted_with_is_read_by_duckdb(case: str, spark: Any, tmp_path: Path) -> None:
-    table, files = UNTRUSTED[case]
+def _changed(files: dict[str, str | bytes]) -> dict[str, str | bytes]:
+    """The files of a vendor day that are not the healthy day's."""
+    healthy = vendor_day()
+    return {k: v for k, v in files.items() if healthy.get(k) != v}
+
+
+# Cases of other files share a day (`in_days`): one read on Spark for several.
+@pytest.mark.parametrize("day", in_days({c: (_changed(f), t, "") for c, (t, f) in UNTRUSTED.items()}),
+                         ids=" + ".join)
+def test_what_spark_is_not_trusted_with_is_read_by_duckdb(day: list[str], spark: Any, tmp_path: Path) -> None:
+    files = vendor_day() | {k: v for case in day for k, v in _changed(UNTRUSTED[case][1]).items()}
     project = vendor_project(tmp_path / "project", {DAY: files})
     engine = SparkEngine.open(load_project(project), session=spark)
     try:
         read, reference, on_spark = _read_both(project, engine)
-        assert sorted(read.on_spark) == sorted(f.table for f in STANDARD_LAYOUT if f.table != table)
+        untrusted = {UNTRUSTED[case][0] for case in day}
+        assert sorted(read.on_spark) == sorted(f.table for f in STANDARD_LAYOUT if f.table not in untrusted)
         assert_duckdbs_tables(read, reference, on_spark, engine)
     finally:
         engine.close()
@@ -202,7 +211,7 @@ def _on_contract(**changed: str) -> tuple[tuple[str, ...], ...]:
 
 
 # Each: the day's files, and the file and phrase DuckDB's refusal names.
-REFUSED: dict[str, tuple[dict[str, str | bytes], str, str]] = {
+_REFUSED: dict[str, Refusal] = {
     "a date in no form Salesforce writes": (vendor_day(contracts=_on_contract(STARTDATE="31/01/2026")),
                                             "Contract.csv", "is not a date"),
     "a status word no map lists": (vendor_day(contracts=_on_contract(STATUS="Pending")), "Contract.csv", "STATUS"),
@@ -229,14 +238,17 @@ REFUSED: dict[str, tuple[dict[str, str | bytes], str, str]] = {
 }
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
-def test_a_bad_vendor_export_is_refused_on_spark_with_duckdbs_words(case: str, stored: Path, spark: Any,
+# Each case with only the files it changes, so that cases of other files share a day (`in_days`).
+REFUSED = {case: (_changed(files), filename, phrase) for case, (files, filename, phrase) in _REFUSED.items()}
+
+
+@pytest.mark.parametrize("day", in_days(REFUSED), ids=" + ".join)
+def test_a_bad_vendor_export_is_refused_on_spark_with_duckdbs_words(day: list[str], stored: Path, spark: Any,
                                                                     tmp_path: Path) -> None:
-    files, filename, phrase = REFUSED[case]
     project = tmp_path / "project"
     shutil.copytree(stored, project)
-    write_vendor_day(project, DAY, files)
-    assert_refused_as_on_duckdb(project, spark, filename, phrase)
+    write_vendor_day(project, DAY, vendor_day() | {k: v for case in day for k, v in REFUSED[case][0].items()})
+    assert_refused_as_on_duckdb(project, spark, *(REFUSED[case][1:] for case in day))
 
 
 # --- the realdata samples, read in place ------------------------------------------------------------------------
@@ -289,7 +301,7 @@ def test_the_realdata_in_latin1_is_read_by_duckdb(spark: Any, tmp_path: Path) ->
 def test_the_realdata_latin1_read_as_utf8_is_refused_on_spark_with_duckdbs_words(spark: Any, tmp_path: Path
                                                                                  ) -> None:
     project = _realdata(tmp_path / "project", "utf-8", (REALDATA / "dataloader_accountData.csv").read_bytes())
-    assert_refused_as_on_duckdb(project, spark, "Account.csv, row 87, column 'NAME'", "not UTF-8")
+    assert_refused_as_on_duckdb(project, spark, ("Account.csv, row 87, column 'NAME'", "not UTF-8"))
 
 
 # --- the vendor demo ---------------------------------------------------------------------------------------------
