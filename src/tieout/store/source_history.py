@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -382,10 +381,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
 
     Why not one DuckDB COPY of a UNION ALL: each row carries two struct columns per table, all but one pair
     NULL, and DuckDB's writer spends minutes on those NULLs for a baseline at a million companies (45 M rows:
-    174 s, against 45 s here, measured side by side); pyarrow's writer takes them from a template array.
-
-    pyarrow's writer is one thread, and most of a baseline's time: it writes each batch in a thread of its own
-    while DuckDB makes the next (both let go of the GIL), so the two overlap — one batch more in memory."""
+    174 s, against 45 s here, measured side by side); pyarrow's writer takes them from a template array."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -398,34 +394,22 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
         fields += [schema.field(table), schema.field(table + "__old")]
     schema = pa.schema(fields, metadata=kv)
     nulls: dict[int, pa.Array] = {}  # column -> NULLs of the current batch length
-
-    def widened(batch: pa.RecordBatch) -> pa.RecordBatch:
-        """`batch` with every column of the file: the other tables' struct columns NULL."""
-        nonlocal nulls
-        if nulls and len(next(iter(nulls.values()))) != batch.num_rows:
-            nulls = {}
-        columns = []
-        for i, f in enumerate(schema):
-            if f.name in batch.schema.names:
-                column = batch.column(f.name)
-                columns.append(column if column.type == f.type else column.cast(f.type))
-            else:
-                if i not in nulls:
-                    nulls[i] = pa.nulls(batch.num_rows, f.type)
-                columns.append(nulls[i])
-        return pa.RecordBatch.from_arrays(columns, schema=schema)
-
     with pq.ParquetWriter(target, schema, use_dictionary=_dictionary_columns(),
-                          write_statistics=_STATISTICS) as writer, ThreadPoolExecutor(max_workers=1) as pool:
-        writing: Future[None] | None = None
+                          write_statistics=_STATISTICS) as writer:
         for sql in parts.values():
             for batch in con.sql(sql).to_arrow_reader(_ROW_GROUP):
-                ready = widened(batch)
-                if writing is not None:
-                    writing.result()  # one batch in the writer at a time: the file's row groups stay in order
-                writing = pool.submit(writer.write_batch, ready, row_group_size=_ROW_GROUP)
-        if writing is not None:
-            writing.result()
+                if nulls and len(next(iter(nulls.values()))) != batch.num_rows:
+                    nulls = {}
+                columns = []
+                for i, f in enumerate(schema):
+                    if f.name in batch.schema.names:
+                        column = batch.column(f.name)
+                        columns.append(column if column.type == f.type else column.cast(f.type))
+                    else:
+                        if i not in nulls:
+                            nulls[i] = pa.nulls(batch.num_rows, f.type)
+                        columns.append(nulls[i])
+                writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema), row_group_size=_ROW_GROUP)
 
 
 # --- chains -------------------------------------------------------------------------------------------------
