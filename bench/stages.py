@@ -48,7 +48,7 @@ def main() -> None:
     marks = [("starting", time.perf_counter(), _cpu())]
     result = run_day(project, args.date, stage=lambda name: marks.append((name, time.perf_counter(), _cpu())))
     marks.append(("", time.perf_counter(), _cpu()))
-    for (name, wall, cpu), (_, wall_after, cpu_after) in zip(marks, marks[1:]):
+    for (name, wall, cpu), (_, wall_after, cpu_after) in zip(marks, marks[1:], strict=False):
         print(f"{name:28} {wall_after - wall:7.2f} s wall  {cpu_after - cpu:7.2f} s CPU")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'the whole run':28} {marks[-1][1] - marks[0][1]:7.2f} s wall  {marks[-1][2] - marks[0][2]:7.2f} s CPU  "
