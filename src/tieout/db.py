@@ -30,6 +30,12 @@ def share_cores(processes: int) -> None:
     _processes = processes
 
 
+def in_run() -> bool:
+    """Whether this process works for a run (`spill_into` gave it a folder): a run, under its lock, is the only
+    writer of the store."""
+    return _spill is not None
+
+
 def spill_into(folder: Path | None) -> None:
     """From now on this process's connections hold at most the run's memory (its share, beside parallel
     workers) and spill the rest into `folder`; None: back to DuckDB's defaults. For a run only: `folder` is

@@ -15,6 +15,7 @@ from datetime import date
 import duckdb
 
 from tieout.config import Project
+from tieout.db import in_run
 from tieout.engines import DuckDBEngine
 from tieout.entities import load_entity_map, resolve
 from tieout.errors import InputError
@@ -25,13 +26,18 @@ from tieout.sources.read import normalise_map_ids, past_day_unreadable, proposal
 Stage = Callable[[str], None]
 
 
+# The store's folder for the validated entity map (`tieout.entities.entity_map.load_entity_map`).
+MAP_CACHE = "cache"
+
+
 def quiet(stage: str) -> None:
     del stage
 
 
 def load_map(con: duckdb.DuckDBPyConnection, project: Project) -> None:
     """Load the entity map (`entity_map`) beside the day's tables, its ids in the form the exports' take."""
-    load_entity_map(con, project.entity_map_path)
+    # A run keeps the validated map in the store; any command reads it back while the map file is unchanged.
+    load_entity_map(con, project.entity_map_path, cache=project.store_path / MAP_CACHE, keep=in_run())
     normalise_map_ids(con, project, project.entity_map_path)
 
 

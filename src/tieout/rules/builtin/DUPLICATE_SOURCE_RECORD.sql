@@ -1,16 +1,27 @@
 -- Two or more records of one system for one entity. The first record (the mapped one, then the lowest id)
 -- is the keeper; the invoices the others carry are the money at risk of being billed twice.
-WITH records AS (
-    SELECT
-        canonical_id,
-        source_system,
-        source_id,
-        row_number() OVER (
-            PARTITION BY canonical_id, source_system ORDER BY resolved_by = 'map' DESC, source_id
-        ) AS position,
-        count(*) OVER (PARTITION BY canonical_id, source_system) AS records
+WITH repeated AS (
+    -- the (entity, system) pairs with more than one record: only their records are numbered below (numbering
+    -- every record sorts them all, about 2 CPU seconds at a million companies)
+    SELECT canonical_id, source_system
     FROM source_records
     WHERE status = 'resolved'
+    GROUP BY canonical_id, source_system
+    HAVING count(*) > 1
+),
+records AS (
+    SELECT
+        s.canonical_id,
+        s.source_system,
+        s.source_id,
+        row_number() OVER (
+            PARTITION BY s.canonical_id, s.source_system ORDER BY s.resolved_by = 'map' DESC, s.source_id
+        ) AS position,
+        count(*) OVER (PARTITION BY s.canonical_id, s.source_system) AS records
+    FROM source_records AS s
+    JOIN repeated AS d
+        ON d.canonical_id IS NOT DISTINCT FROM s.canonical_id AND d.source_system = s.source_system
+    WHERE s.status = 'resolved'
 )
 SELECT
     r.canonical_id,
