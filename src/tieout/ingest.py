@@ -21,13 +21,11 @@ from tieout.entities import load_entity_map, resolve
 from tieout.errors import InputError
 from tieout.sources.formats import FORMATS
 from tieout.sources.read import normalise_map_ids, past_day_unreadable, proposals, read_day
+from tieout.store.version import CACHE
 
 # Told the name of each stage as it starts, for a person watching a long run.
 Stage = Callable[[str], None]
 
-
-# The store's folder for the validated entity map (`tieout.entities.entity_map.load_entity_map`).
-MAP_CACHE = "cache"
 
 
 def quiet(stage: str) -> None:
@@ -37,7 +35,7 @@ def quiet(stage: str) -> None:
 def load_map(con: duckdb.DuckDBPyConnection, project: Project) -> None:
     """Load the entity map (`entity_map`) beside the day's tables, its ids in the form the exports' take."""
     # A run keeps the validated map in the store; any command reads it back while the map file is unchanged.
-    load_entity_map(con, project.entity_map_path, cache=project.store_path / MAP_CACHE, keep=in_run())
+    load_entity_map(con, project.entity_map_path, cache=project.store_path / CACHE, keep=in_run())
     normalise_map_ids(con, project, project.entity_map_path)
 
 

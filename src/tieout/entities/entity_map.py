@@ -131,25 +131,29 @@ def _load_cached(con: duckdb.DuckDBPyConnection, path: Path, cache: Path, keep: 
     data = path.read_bytes()
     kept = _cached(cache, data)
     del data
-    if kept.is_file():
-        try:
-            con.execute(ENTITY_MAP_DDL)
-            con.execute("INSERT INTO entity_map SELECT * FROM read_parquet(?)", [str(kept)])
-            return
-        except duckdb.OutOfMemoryException:
-            raise  # the run's memory limit, not the cache (`tieout.run`)
-        except duckdb.Error:
-            pass  # an unreadable cache file: validate the map again (and keep it anew)
-    _load_and_validate(con, path)
-    if not keep:
-        return
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache / f".{kept.name}.{os.getpid()}.tmp"
-    con.execute(f"COPY entity_map TO {literal(str(tmp))} (FORMAT parquet)")
-    os.replace(tmp, kept)
-    for other in cache.glob("entity_map.*.parquet"):
-        if other != kept:
-            other.unlink(missing_ok=True)
+    if not (kept.is_file() and _read_back(con, kept)):
+        _load_and_validate(con, path)
+        if keep:
+            cache.mkdir(parents=True, exist_ok=True)
+            tmp = cache / f".{kept.name}.{os.getpid()}.tmp"
+            con.execute(f"COPY entity_map TO {literal(str(tmp))} (FORMAT parquet)")
+            os.replace(tmp, kept)
+    if keep:  # on a hit too: a run killed before this left the map before in place
+        for other in cache.glob("entity_map.*.parquet"):
+            if other != kept:
+                other.unlink(missing_ok=True)
+
+
+def _read_back(con: duckdb.DuckDBPyConnection, kept: Path) -> bool:
+    """Load the cached map `kept` as `entity_map`; False when it cannot be read (it is validated again then)."""
+    try:
+        con.execute(ENTITY_MAP_DDL)
+        con.execute("INSERT INTO entity_map SELECT * FROM read_parquet(?)", [str(kept)])
+        return True
+    except duckdb.OutOfMemoryException:
+        raise  # the run's memory limit, not the cache (`tieout.run`)
+    except duckdb.Error:
+        return False
 
 
 def _load_and_validate(con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -34,6 +34,7 @@ from tieout.config import Project
 from tieout.db import scratch
 from tieout.sql import literal
 from tieout.store.source_history import history_path, read_meta
+from tieout.store.version import CACHE
 from tieout.systems import SYSTEMS
 
 _FORMAT = 1  # of the cached files: (system, source id, canonical id) rows
@@ -57,7 +58,7 @@ def _code() -> str:
 
 
 def cache_dir(project: Project) -> Path:
-    return project.store_path / "cache" / "activity"
+    return project.store_path / CACHE / "activity"
 
 
 def key(project: Project, day: date, window_days: int) -> str | None:

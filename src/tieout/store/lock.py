@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import tieout.store.days as days
 from tieout.config import Project
 from tieout.errors import RunInProgress
-from tieout.store.version import MANIFEST, schema_version
+from tieout.store.version import CACHE, MANIFEST, schema_version
 
 _locked_here = False  # this process holds the run lock
 
@@ -32,6 +32,10 @@ def _sweep(project: Project) -> None:
     days.sweep(project)
     fingerprints.sweep(project)
     (project.store_path / f".{MANIFEST}.tmp").unlink(missing_ok=True)
+    # The caches' temporary files (the run's validated entity map, the month-end pack's active records, which
+    # a read writes without the lock: a read whose file goes here keeps what it built uncached).
+    for leftover in (project.store_path / CACHE).rglob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 @contextmanager
