@@ -27,7 +27,6 @@ from tieout.store.version import CACHE
 Stage = Callable[[str], None]
 
 
-
 def quiet(stage: str) -> None:
     del stage
 

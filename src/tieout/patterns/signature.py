@@ -33,10 +33,8 @@ ROUTINE_MIN_RECORDS = 10
 
 
 def _key_sql(table: str, column: str) -> str:
-    """A column of a history row: the new version's, or for a removed row the old one's (the row's `change`
-    decides, never the value: a changed row's new value may be NULL. Nor the new struct as a whole: testing it
-    for NULL reads every field of it, every column of the table, from every file)."""
-    return f'CASE WHEN change <> \'removed\' THEN "{table}"."{column}" ELSE "{table}__old"."{column}" END'
+    """A column of a history row: the new version's, or for a removed row the old one's."""
+    return source_history.either_version(f'{{r}}."{column}"', f'"{table}"', f'"{table}__old"')
 
 
 def _touched_sql() -> str:

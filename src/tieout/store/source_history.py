@@ -830,7 +830,8 @@ def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
         new, old = quote_name(table), quote_name(table + "__old")
         columns.append(f"{new}, {old}")
         params[f"v{n}"] = sorted(values)
-        matches.append(f"(\"table\" = {literal(table)} AND {_either(key, new, old)} IN (SELECT unnest(${f'v{n}'})))")
+        matches.append(f"(\"table\" = {literal(table)} AND "
+                       f"{either_version(key, new, old)} IN (SELECT unnest(${f'v{n}'})))")
     where = " OR ".join(matches)
     files = _holding(con, files, f"SELECT filename FROM {{files}} WHERE {where}", params)
     found = rows(con, f"""SELECT "table", day, change, fields, {', '.join(columns)}
@@ -847,10 +848,10 @@ def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
     return out
 
 
-def _either(expression: str, new: str, old: str) -> str:
+def either_version(expression: str, new: str, old: str) -> str:
     """`expression` over `{r}`, a history row's new version, or for a removed row the old one. The row's change
-    decides, not `coalesce(new, old)`: that reads every field of both structs, every column of the table, from
-    every file (and a changed row's new struct is never NULL anyway)."""
+    decides, never a value (a changed row's new value may be NULL), nor `coalesce(new, old)` or a test of the new
+    struct for NULL: those read every field of the structs, every column of the table, from every file."""
     return f"CASE WHEN change <> 'removed' THEN {expression.format(r=new)} ELSE {expression.format(r=old)} END"
 
 
