@@ -33,7 +33,7 @@ from tests.conftest import (
 )
 from tieout.config import load_project
 from tieout.sources.layout import STANDARD_LAYOUT
-from tieout.store import SCHEMA_VERSION, stored_days
+from tieout.store import SCHEMA_VERSION, source_history, stored_days
 from tieout.store.days import commit_day, findings_on
 from tieout.store.manifest import days_dir
 
@@ -127,7 +127,8 @@ def test_a_record_added_then_removed(tmp_path: Path) -> None:
     assert removed["billing_customers"] is None and removed["billing_customers__old"]["name"] == "Zeta Widgets GmbH"
 
 
-def test_in_order_shuffled_and_rerun_store_the_same_history(tmp_path: Path) -> None:
+def test_in_order_shuffled_and_rerun_store_the_same_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
     in_order = _new_project(tmp_path / "in-order")
     _run(in_order, *WORLD)
     expected = _everything(in_order)
@@ -143,9 +144,21 @@ def test_in_order_shuffled_and_rerun_store_the_same_history(tmp_path: Path) -> N
     assert _everything(later_first) == expected
 
     parallel = _new_project(tmp_path / "parallel")  # workers stage each day's rows; the parent records them
+    staged_in: set[Path] = set()
+    store_staged = source_history.staged
+
+    def staged(folder: Path, *args: object) -> None:
+        staged_in.add(folder)
+        store_staged(folder, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(source_history, "staged", staged)
     result = invoke("backfill", "-p", str(parallel), "--from", "2026-01-20", "--to", "2026-01-25", "--jobs", "2")
     assert result.exit_code == 0, result.output
     assert _everything(parallel) == expected
+    # staged in the store's spill folder, which the next run empties (a killed backfill leaves nothing in /tmp),
+    # and gone with it once the backfill is done
+    assert [folder.parent for folder in staged_in] == [parallel / ".tieout" / "spill"]
+    assert not (parallel / ".tieout" / "spill").exists()
 
 
 def test_rerunning_a_day_whose_export_changed_rebases_the_next_day(tmp_path: Path) -> None:

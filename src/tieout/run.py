@@ -270,9 +270,11 @@ def run_days(project: Project, days: list[date], *, rules: dict[str, Rule], jobs
         return results
     # spawn, not fork: a forked child would inherit the parent's threads and locks half-held.
     # A worker cannot know its day's base (the day before may not be stored yet): it stages the day's rows
-    # outside the store and the parent stores each day from them, in date order, as a serial run does.
+    # beside the store's data and the parent stores each day from them, in date order, as a serial run does.
+    # The staging folder is in the spill folder, which the next run empties: a killed backfill's staged days
+    # (all of a day's tables, gigabytes at scale) do not stay behind in /tmp for good.
     with _first_run(project), _spilling(project) as spill, \
-            tempfile.TemporaryDirectory(prefix="tieout-stage-") as staging, connect() as con, \
+            tempfile.TemporaryDirectory(prefix="stage-", dir=spill) as staging, connect() as con, \
             ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker,
                                 initargs=(jobs, spill)) as pool:
         try:

@@ -1,6 +1,6 @@
 """A run killed while it writes a day's fingerprint (`runs/.DATE.json.PID.tmp`) or moves the store's schema
-version (`.store.json.tmp`), or a command killed while it fills a cache (`cache/`), leaves a temporary file that
-no later run would ever replace: the next run removes it (found by the kill battery,
+version (`.store.json.tmp`), a command killed while it fills a cache (`cache/`), or a parallel backfill killed with
+days staged (`spill/stage-*/`), leaves files that no later run would ever replace: the next run removes them (found by the kill battery,
 tests/security/test_kill_points.py)."""
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ def test_the_next_run_removes_what_a_killed_run_left_half_written(project: Path)
     # what SIGKILL leaves just before the os.replace of each (the pid is the dead run's)
     leftovers = [store / "runs" / ".2026-01-21.json.4242.tmp", store / ".store.json.tmp",
                  store / "cache" / ".entity_map.0a1b.parquet.4242.tmp",
-                 store / "cache" / "activity" / ".2026-01-20.0a1b.parquet.4242.tmp"]
+                 store / "cache" / "activity" / ".2026-01-20.0a1b.parquet.4242.tmp",
+                 store / "spill" / "stage-0a1b" / "2026-01-21.billing_customers.parquet"]  # a parallel backfill's
     for leftover in leftovers:
         leftover.parent.mkdir(parents=True, exist_ok=True)
         leftover.write_text('{"half": ')
