@@ -85,3 +85,26 @@ def test_an_unreadable_cache_file_is_validated_again(map_file: Path, tmp_path: P
     kept.write_bytes(b"not parquet")
     assert _loaded(map_file, cache=cache, keep=True) == validated
     assert kept.read_bytes()[:4] == b"PAR1"  # kept anew
+
+
+def test_corrections_and_map_requests_read_the_map_a_run_kept(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tieout correct` and `tieout entities request` look entities up in the map: at a million companies
+    validating it again is seconds of every such command, so they read the map the last run kept."""
+    from tests.conftest import run_days
+    from tieout.config import load_project
+    from tieout.corrections.fields import check_entity
+    from tieout.entities.map_requests import _map_rows
+    from tieout.errors import NotFound
+
+    run_days(project, "2026-01-20")
+    loaded = load_project(project)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(entity_map, "_load_and_validate", refuse)
+    check_entity(loaded, "ACME", "billing", "cus_1")
+    with pytest.raises(NotFound, match="no entity 'NOPE'"):
+        check_entity(loaded, "NOPE", "crm", None)
+    assert sorted(row[:3] for row in _map_rows(loaded)) == [
+        ("ACME", "billing", "cus_1"), ("ACME", "crm", "A1"), ("ACME", "ops", "t-1")]

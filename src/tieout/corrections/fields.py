@@ -27,6 +27,7 @@ from tieout.entities import load_entity_map
 from tieout.errors import BadArgument, NotFound, StoreError
 from tieout.ownership.catalogue import DATE, FTE, MONEY, MONEY_RC, VIEWS
 from tieout.ownership.model import OwnedField, columns, load_registry
+from tieout.store.version import CACHE
 
 # A record field's kind, by its column (else by its type class): how its values are normalised and validated.
 _COLUMN_KINDS = {"legal_name": "name", "name": "name", "tax_id": "tax_id", "domain": "domain", "email": "domain",
@@ -110,7 +111,7 @@ def check_entity(project: Project, canonical_id: str, system: str, source_id: st
     """
     con = connect()
     try:
-        load_entity_map(con, project.entity_map_path)
+        load_entity_map(con, project.entity_map_path, cache=project.store_path / CACHE)  # validated once
         if not con.execute("SELECT 1 FROM entity_map WHERE canonical_id = ? LIMIT 1", [canonical_id]).fetchall():
             raise NotFound(f"no entity {canonical_id!r} in {project.entity_map_path}")
         if source_id is None or con.execute(

@@ -36,6 +36,7 @@ from tieout.os_account import current as os_account
 from tieout.people.users import User
 from tieout.state import chain
 from tieout.state.tables import map_requests
+from tieout.store.version import CACHE
 from tieout.systems import SYSTEMS
 from tieout.workflow import maker_checker
 from tieout.workflow.audit import record, record_alone
@@ -103,7 +104,7 @@ def _get(connection: Connection, request_id: int) -> MapRequest:
 def _map_rows(project: Project) -> list[tuple[str, str, str, date, date | None]]:
     con = connect()
     try:
-        load_entity_map(con, project.entity_map_path)
+        load_entity_map(con, project.entity_map_path, cache=project.store_path / CACHE)  # validated once
         return con.execute("SELECT canonical_id, source_system, source_id, effective_from, effective_to "
                            "FROM entity_map").fetchall()
     finally:
