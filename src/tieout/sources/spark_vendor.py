@@ -283,6 +283,10 @@ def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[
              for c in cast.find_all(exp.Column)}
     unix = bool(list(tree.find_all(exp.UnixToTime)))
     json = {c.name for node in tree.find_all(exp.JSONExtractScalar) for c in node.find_all(exp.Column)}
+    # A product of decimals overflows DuckDB's DECIMAL(18) (an error: DuckDB refuses the file) where Spark's
+    # wider one does not: at most 15 digits go into one.
+    scaled = {c.name for mul in tree.find_all(exp.Mul) for cast in mul.find_all(exp.Cast)
+              if cast.to.this == exp.DataType.Type.DECIMAL for c in cast.find_all(exp.Column)}
     out = F.lit(False)
     if conversion.template == "{0}":  # passed on as written: checked as a standard cell is
         return out
@@ -294,6 +298,8 @@ def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[
         if unix:  # whole numbers only of unix seconds from 1970 to 2099
             trusted = trusted & (~v.rlike(r"^-?[0-9]+\z") | (v.rlike(r"^[0-9]{1,10}\z")
                                                              & (v.cast("long") < _UNIX_LIMIT)))
+        if cell in scaled:
+            trusted = trusted & ~v.rlike(r"[0-9]{16}")
         if cell in json:  # never an expanded object: its JSON-path branch is not taken on either engine
             trusted = trusted & ~v.contains("{")
         return v.isNotNull() & ~trusted
