@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import new_project
-from tests.engines.test_spark_read import Refusal, _assert_same_tables, _read_both, assert_refused_as_on_duckdb, in_days
+from tests.conftest import SHARED, new_project, write_day
+from tests.engines.test_spark_read import Refusal, _read_both, assert_refused_as_on_duckdb, in_days
 from tests.engines.test_spark_vendor_read import assert_duckdbs_tables, write_vendor_day
 from tests.sources.test_stripe import healthy_customer, healthy_invoice, list_object
 from tieout.config import load_project
@@ -29,8 +29,8 @@ from tieout.sources.layout import STANDARD_LAYOUT
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 STORED, DAY = "2026-01-20", "2026-01-21"
-YML = "timezone: Europe/Berlin\nfx_rates: {JPY: 0.0067, KWD: 3.25, EUR: 1.08}\nsources:\n  billing:\n    format: stripe\n"
-BILLING = ("billing_customers", "billing_invoices")
+YML = ("timezone: Europe/Berlin\nfx_rates: {JPY: 0.0067, KWD: 3.25, EUR: 1.08}\n"
+       "sources:\n  billing:\n    format: stripe\n")
 
 
 def jsonl(*objects: dict[str, object]) -> str:
@@ -58,12 +58,18 @@ def stripe_day(**files: str | bytes) -> dict[str, str | bytes]:
             **{f"stripe/{k}.jsonl": v for k, v in files.items()}}
 
 
+def write_stripe_day(project: Path, day: str, files: dict[str, str | bytes]) -> None:
+    """The healthy day's other systems as standard files, its billing as the Stripe `files`."""
+    folder = write_day(project, day)
+    for name in ("billing_customers.csv", "billing_invoices.csv"):
+        (folder / name).unlink()
+    write_vendor_day(project, day, files)
+
+
 def stripe_project(root: Path, days: dict[str, dict[str, str | bytes]]) -> Path:
-    new_project(root, {day: {} for day in days}, YML)
+    new_project(root, {}, YML)
     for day, files in days.items():
-        for name in ("billing_customers.csv", "billing_invoices.csv"):
-            (root / "exports" / day / name).unlink()
-        write_vendor_day(root, day, files)
+        write_stripe_day(root, day, files)
     return root
 
 
@@ -110,5 +116,125 @@ def test_stripe_json_lines_read_on_spark_give_duckdbs_tables(spark: Any, tmp_pat
         assert rows[2:] == [("cus_3", "EL123"), ("cus_4", None)]  # file order; tax_ids.jsonl's first
         seats = on_spark.execute("SELECT invoice_id, billed_fte FROM billing_invoices ORDER BY 1").fetchall()
         assert [str(s) for _, s in seats[1:]] == ["5.5000", "None", "0.0000"]
+    finally:
+        engine.close()
+
+
+def _raw(obj: dict[str, object], **raw: str) -> str:
+    """`obj` as one JSON line with the members `raw` (name -> JSON text as written) added at its end."""
+    return json.dumps(obj)[:-1] + "".join(f", {json.dumps(k)}: {v}" for k, v in raw.items()) + "}\n"
+
+
+# Lines DuckDB reads that Spark is not trusted with (each parser would give its own values), by table. One read
+# of each file tells them apart (`json_lines`' flag), and one day of a case of each table shows such a file read
+# by DuckDB, the other by Spark, and both DuckDB's.
+UNTRUSTED: dict[str, dict[str, str]] = {
+    "billing_customers": {
+        "a key twice": _raw(healthy_customer(id="cus_2"), name='"Last"'),
+        "a key in another case": _raw({"id": "cus_3", "name": "Case"}, Email='"a@b.io"'),
+        "an escaped surrogate pair": json.dumps(healthy_customer(id="cus_4", name="Smile \U0001F600")) + "\n",
+        "a CR before the line's end": jsonl(healthy_customer(id="cus_5"))[:-1] + "\r\n",
+        "a blank around the object": " " + jsonl(healthy_customer(id="cus_6")),
+    },
+    "billing_invoices": {
+        "a number with a fraction": _raw(healthy_invoice(id="in_2"), tax_percent="19.50"),
+        "an expanded customer": jsonl(healthy_invoice(id="in_3", customer={"id": "cus_1", "object": "customer"})),
+        "line items that are no list": jsonl(healthy_invoice(id="in_5", lines={"object": "list", "data": {}})),
+        "a key twice inside a line item": jsonl(invoice("in_6", line(JAN, FEB))).replace(
+            '"quantity": 1', '"quantity": 1, "quantity": 2'),
+    },
+}
+
+
+def test_each_line_spark_is_not_trusted_with_is_told_apart(spark: Any, tmp_path: Path) -> None:
+    from tieout.db import connect
+    from tieout.sources.spark_json import json_lines
+    from tieout.sources.spark_vendor import vendor_origin
+
+    good = {"billing_customers": CUSTOMERS, "billing_invoices": INVOICES}
+    files = {f"{t.split('_')[1]}": good[t] + "".join(cases.values()) for t, cases in UNTRUSTED.items()}
+    project = stripe_project(tmp_path / "project", {DAY: stripe_day(**files)})
+    loaded = load_project(project)
+    engine = SparkEngine.open(loaded, session=spark)
+    try:
+        for spec in (s for s in STANDARD_LAYOUT if s.table in UNTRUSTED):
+            table = vendor_origin(connect(), loaded, spec, loaded.export_dir(date.fromisoformat(DAY)),
+                                  date.fromisoformat(DAY))
+            assert table is not None, spec.table  # a JSON Lines file Spark reads
+            table.check_shape()
+            rows, _, structure = json_lines(engine, table.reader.paths[0], table)
+            flags = [r[0] for r in rows.select(structure).orderBy("tieout__block", "tieout__row").collect()]
+            assert flags == [False, *([True] * len(UNTRUSTED[spec.table]))], (spec.table, flags)
+    finally:
+        engine.close()
+
+
+def test_a_file_with_such_a_line_is_read_by_duckdb(spark: Any, tmp_path: Path) -> None:
+    files = stripe_day(customers=CUSTOMERS + UNTRUSTED["billing_customers"]["a key twice"],
+                       invoices=INVOICES + UNTRUSTED["billing_invoices"]["an expanded customer"])
+    project = stripe_project(tmp_path / "project", {DAY: files})
+    engine = SparkEngine.open(load_project(project), session=spark)
+    try:
+        read, reference, on_spark = _read_both(project, engine)
+        assert sorted(read.on_spark) == sorted(f.table for f in STANDARD_LAYOUT if f.table not in UNTRUSTED)
+        assert_duckdbs_tables(read, reference, on_spark, engine)
+    finally:
+        engine.close()
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Stripe project with one day stored (on DuckDB: the refusals are of the next day)."""
+    from tieout.run import run_day
+
+    root = stripe_project(tmp_path_factory.mktemp("spark-json") / "project", {STORED: stripe_day()})
+    run_day(load_project(root), date.fromisoformat(STORED))
+    return root
+
+
+# Each: the files it replaces, and the file and phrase DuckDB's refusal names.
+REFUSED: dict[str, Refusal] = {
+    "a line that is not JSON": ({"stripe/customers.jsonl": CUSTOMERS + '{"id": "cus_2", "name": \n'},
+                                "customers.jsonl", "JSON"),
+    "a created time in no unix form": ({"stripe/invoices.jsonl": jsonl(healthy_invoice(created="yesterday"))},
+                                       "invoices.jsonl", "created"),
+    "every customer deleted": ({"stripe/customers.jsonl": jsonl(healthy_customer(deleted=True))},
+                               "customers.jsonl", "holds no records"),
+    "more line items than exported": ({"stripe/invoices.jsonl": jsonl(healthy_invoice(lines={
+        "object": "list", "has_more": True, "data": [line(JAN, FEB)]}))}, "invoices.jsonl", "has_more"),
+    "a duplicate customer id": ({"stripe/customers.jsonl": CUSTOMERS + CUSTOMERS}, "customers.jsonl", "duplicate"),
+    "a currency with no rate": ({"stripe/invoices.jsonl": jsonl(healthy_invoice(currency="gbp"))},
+                                "invoices.jsonl", "no rate"),
+}
+
+
+@pytest.mark.parametrize("day", in_days(REFUSED), ids=" + ".join)
+def test_a_bad_json_lines_export_is_refused_on_spark_with_duckdbs_words(day: list[str], stored: Path, spark: Any,
+                                                                        tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(stored, project)
+    write_stripe_day(project, DAY, stripe_day() | {k: v for case in day for k, v in REFUSED[case][0].items()})
+    assert_refused_as_on_duckdb(project, spark, *(REFUSED[case][1:] for case in day))
+
+
+FIXTURES = SHARED / "realdata" / "stripe" / "stripe_fixtures3_subset.json"
+
+
+@pytest.mark.skipif(not FIXTURES.is_file(), reason=f"Stripe's API fixtures (stripe/openapi) are not at {FIXTURES}")
+def test_stripes_own_fixtures_as_json_lines_are_read_on_spark_and_a_list_object_by_duckdb(spark: Any, tmp_path: Path
+                                                                                          ) -> None:
+    """Stripe's fixture customer and tax id (read in place) as JSON Lines: read by Spark, the tax id from
+    tax_ids.jsonl; its fixture invoice as an API list object (`invoices.json`): DuckDB's, as before."""
+    resources = json.loads(FIXTURES.read_text(encoding="utf-8"))["resources"]
+    project = stripe_project(tmp_path / "project", {DAY: {
+        "stripe/customers.jsonl": jsonl(resources["customer"]), "stripe/tax_ids.jsonl": jsonl(resources["tax_id"]),
+        "stripe/invoices.json": list_object([resources["invoice"]])}})
+    engine = SparkEngine.open(load_project(project), session=spark)
+    try:
+        read, reference, on_spark = _read_both(project, engine)
+        assert "billing_customers" in read.on_spark and "billing_invoices" not in read.on_spark
+        assert_duckdbs_tables(read, reference, on_spark, engine)
+        assert on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall() == [
+            (resources["customer"]["id"], resources["tax_id"]["value"])]
     finally:
         engine.close()
