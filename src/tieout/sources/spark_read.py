@@ -1,6 +1,7 @@
 """Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them;
 a vendor's CSV export (`sources:`) too, its standard columns made by the format's conversions transpiled
-(`tieout.sources.spark_vendor`), then checked alike.
+(`tieout.sources.spark_vendor`), then checked alike; and a vendor's JSON Lines (Stripe's), each line parsed
+into the fields its conversions read (`tieout.sources.spark_json`), converted and checked alike.
 
 Spark reads each file once: its lines as text, each parsed as one CSV record (`from_csv`, RFC 4180 quotes with
 `""` escapes), every cell as text. One pass per file computes, row by row, whether any cell breaks any rule of

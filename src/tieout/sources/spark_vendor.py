@@ -1,14 +1,16 @@
 """A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
 
 Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
-extracts, a column-mapped CSV (`format: csv`), Zuora's accounts — of one UTF-8 file. Everything else stays
-DuckDB's on the driver, as before: databases (`url:`), JSON and Parquet shapes, other encodings (decoded in
-Python), a table split into several files, a table whose conversions join a related vendor table.
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts — of one UTF-8 file, and one JSON Lines file of
+records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related tables loaded by DuckDB and
+handed over). Everything else stays DuckDB's on the driver, as before: databases (`url:`), Parquet, other JSON
+shapes, other encodings (decoded in Python), a table split into several files, a CSV table whose conversions
+join a related vendor table.
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
-every construct of it is one whose Spark form gives DuckDB's value (`_FAITHFUL`, checked on the parsed SQL);
-any other (a JSON path, a list, a map, `make_timestamp`) leaves the table to DuckDB. Where the two engines read
+every construct of it is one whose Spark form gives DuckDB's value (`_faithful_nodes`, checked on the parsed
+SQL); any other (a JSON value, a list literal, `concat_ws`) leaves the table to DuckDB. Where the two engines read
 some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
 
 - inputs of a conversion that does more than pass the value on must be printable ASCII (case folding, `trim`,
