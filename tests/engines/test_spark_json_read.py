@@ -25,6 +25,7 @@ from tests.sources.test_stripe import healthy_customer, healthy_invoice, list_ob
 from tieout.config import load_project
 from tieout.engines import SparkEngine
 from tieout.sources.layout import STANDARD_LAYOUT
+from tieout.sources.spark_read import SparkRead
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
@@ -73,6 +74,19 @@ def stripe_project(root: Path, days: dict[str, dict[str, str | bytes]]) -> Path:
     return root
 
 
+def read_as_duckdb(project: Path, spark: Any, by_duckdb: set[str]) -> tuple[SparkRead, Any]:
+    """Read `project`'s DAY on Spark: the tables `by_duckdb` left to DuckDB, every other read by Spark, and every
+    table DuckDB's read, on the driver and on Spark. The read, and the driver's connection."""
+    engine = SparkEngine.open(load_project(project), session=spark)
+    try:
+        read, reference, on_spark = _read_both(project, engine)
+        assert sorted(read.on_spark) == sorted(f.table for f in STANDARD_LAYOUT if f.table not in by_duckdb)
+        assert_duckdbs_tables(read, reference, on_spark, engine)
+        return read, on_spark
+    finally:
+        engine.close()
+
+
 # What Stripe writes: deleted customers (one with values no live one could hold), tax ids listed on the customer
 # or apart in tax_ids.jsonl (the first of its owner's), names in any script, null fields; invoices with several
 # lines (API versions before and since 2025-03-31), a fractional seat count, one-off items, no lines (a draft),
@@ -106,18 +120,12 @@ RICH = stripe_day(
 
 def test_stripe_json_lines_read_on_spark_give_duckdbs_tables(spark: Any, tmp_path: Path) -> None:
     project = stripe_project(tmp_path / "project", {DAY: RICH})
-    engine = SparkEngine.open(load_project(project), session=spark)
-    try:
-        read, reference, on_spark = _read_both(project, engine)
-        assert sorted(read.on_spark) == sorted(f.table for f in STANDARD_LAYOUT)  # none left to DuckDB
-        assert (read.counts["billing_customers"], read.counts["billing_invoices"]) == (4, 4)
-        assert_duckdbs_tables(read, reference, on_spark, engine)
-        rows = on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall()
-        assert rows[2:] == [("cus_3", "EL123"), ("cus_4", None)]  # file order; tax_ids.jsonl's first
-        seats = on_spark.execute("SELECT invoice_id, billed_fte FROM billing_invoices ORDER BY 1").fetchall()
-        assert [str(s) for _, s in seats[1:]] == ["5.5000", "None", "0.0000"]
-    finally:
-        engine.close()
+    read, on_spark = read_as_duckdb(project, spark, set())
+    assert (read.counts["billing_customers"], read.counts["billing_invoices"]) == (4, 4)
+    rows = on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall()
+    assert rows[2:] == [("cus_3", "EL123"), ("cus_4", None)]  # file order; tax_ids.jsonl's first
+    seats = on_spark.execute("SELECT invoice_id, billed_fte FROM billing_invoices ORDER BY 1").fetchall()
+    assert [str(s) for _, s in seats[1:]] == ["5.5000", "None", "0.0000"]
 
 
 def _raw(obj: dict[str, object], **raw: str) -> str:
@@ -172,14 +180,7 @@ def test_each_line_spark_is_not_trusted_with_is_told_apart(spark: Any, tmp_path:
 def test_a_file_with_such_a_line_is_read_by_duckdb(spark: Any, tmp_path: Path) -> None:
     files = stripe_day(customers=CUSTOMERS + UNTRUSTED["billing_customers"]["a key twice"],
                        invoices=INVOICES + UNTRUSTED["billing_invoices"]["an expanded customer"])
-    project = stripe_project(tmp_path / "project", {DAY: files})
-    engine = SparkEngine.open(load_project(project), session=spark)
-    try:
-        read, reference, on_spark = _read_both(project, engine)
-        assert sorted(read.on_spark) == sorted(f.table for f in STANDARD_LAYOUT if f.table not in UNTRUSTED)
-        assert_duckdbs_tables(read, reference, on_spark, engine)
-    finally:
-        engine.close()
+    read_as_duckdb(stripe_project(tmp_path / "project", {DAY: files}), spark, set(UNTRUSTED))
 
 
 @pytest.fixture(scope="module")
@@ -229,12 +230,6 @@ def test_stripes_own_fixtures_as_json_lines_are_read_on_spark_and_a_list_object_
     project = stripe_project(tmp_path / "project", {DAY: {
         "stripe/customers.jsonl": jsonl(resources["customer"]), "stripe/tax_ids.jsonl": jsonl(resources["tax_id"]),
         "stripe/invoices.json": list_object([resources["invoice"]])}})
-    engine = SparkEngine.open(load_project(project), session=spark)
-    try:
-        read, reference, on_spark = _read_both(project, engine)
-        assert "billing_customers" in read.on_spark and "billing_invoices" not in read.on_spark
-        assert_duckdbs_tables(read, reference, on_spark, engine)
-        assert on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall() == [
-            (resources["customer"]["id"], resources["tax_id"]["value"])]
-    finally:
-        engine.close()
+    _, on_spark = read_as_duckdb(project, spark, {"billing_invoices"})
+    assert on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall() == [
+        (resources["customer"]["id"], resources["tax_id"]["value"])]
