@@ -143,9 +143,13 @@ UNTRUSTED: dict[str, dict[str, str]] = {
         "an escaped surrogate pair": json.dumps(healthy_customer(id="cus_4", name="Smile \U0001F600")) + "\n",
         "a CR before the line's end": jsonl(healthy_customer(id="cus_5"))[:-1] + "\r\n",
         "a blank around the object": " " + jsonl(healthy_customer(id="cus_6")),
+        "two objects on a line": jsonl(healthy_customer(id="cus_7"))[:-1] + " " + jsonl(healthy_customer(id="cus_8")),
+        "single quotes": "{'id': 'cus_11'}\n",
+        "an object and the end of a list": jsonl(healthy_customer(id="cus_9"))[:-1] + '],[{"id": "cus_10"}\n',
     },
     "billing_invoices": {
         "a number with a fraction": _raw(healthy_invoice(id="in_2"), tax_percent="19.50"),
+        "NaN": _raw(healthy_invoice(id="in_7"), total="NaN"),
         "an expanded customer": jsonl(healthy_invoice(id="in_3", customer={"id": "cus_1", "object": "customer"})),
         "line items that are no list": jsonl(healthy_invoice(id="in_5", lines={"object": "list", "data": {}})),
         "a key twice inside a line item": jsonl(invoice("in_6", line(JAN, FEB))).replace(

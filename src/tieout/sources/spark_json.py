@@ -10,9 +10,9 @@ a list with one value per line item), every value as text — as DuckDB's `json_
 on Spark only where both parsers are known to give the same values (`structure`); any other line leaves the
 file to DuckDB, whose read (or refusal) is then the day's:
 
-- the line is one JSON object, `{` to `}` with nothing around it (no CR, no blank line) and valid UTF-8, that
-  Spark parses whole into the fields' shapes (a list where an object belongs, or text where a list does, is
-  Spark's corrupt record);
+- the line is one JSON object, `{` to `}` with nothing around it (no CR, no blank line, no second value: Spark
+  would ignore it, DuckDB refuses the line) and valid UTF-8, that Spark parses whole into the fields' shapes (a
+  list where an object belongs, or text where a list does, is Spark's corrupt record);
 - no object on the way to a field holds a key twice (DuckDB reads the first, Spark the last) or a key that differs
   from a field's only in case;
 - no number with a fraction or an exponent, and no `-0`, anywhere in the line (each parser writes those back
@@ -86,7 +86,9 @@ def json_lines(engine: SparkEngine, path: Path, table: VendorTable
         value = _access(F.col(_FIELDS), fields[name]) if name in computed else F.lit(None).cast("string")
         columns.append(value.alias(at[name]))
     value = F.col("value")
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
+    # Strict JSON, as DuckDB reads it: Spark would also take 'single quotes' and NaN.
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT, "allowSingleQuotes": "false",
+               "allowNonNumericNumbers": "false"}
     lines = (engine.spark.read.option("lineSep", "\n").text(str(path))
              .select(value, F.lit(False).alias("is_header"), F.input_file_block_start().alias(BLOCK),
                      F.monotonically_increasing_id().alias(ROW),
@@ -94,7 +96,7 @@ def json_lines(engine: SparkEngine, path: Path, table: VendorTable
     rows = lines.select("value", "is_header", BLOCK, ROW, F.col(f"{_FIELDS}.{_CORRUPT}").alias(_CORRUPT), *columns)
     structure = (~value.rlike(_OBJECT_LINE) | (F.instr(value, "\r") > 0) | (F.instr(value, "\ufffd") > 0)
                  | value.rlike(_FLOAT) | value.rlike(_SURROGATE) | F.col(_CORRUPT).isNotNull()
-                 | _keys_bad(value, tree))
+                 | _more_than_one(value) | _keys_bad(value, tree))
     for name in computed:
         column = F.col(at[name])
         if "[*]" in name:
@@ -102,6 +104,17 @@ def json_lines(engine: SparkEngine, path: Path, table: VendorTable
         else:
             structure = structure | _structured(column)
     return rows, at, F.coalesce(structure, F.lit(True))
+
+
+def _more_than_one(line: SparkColumn) -> SparkColumn:
+    """True where the line holds more than one JSON value (`{…} {…}`, `{…}],[{…}`): Spark parses the first and
+    ignores the rest, DuckDB refuses the file. Inside a list, the next value must follow a comma; as an object's
+    member, a key and a colon: whatever follows the first object breaks one of the two parses."""
+    from pyspark.sql import functions as F
+
+    in_list = F.from_json(F.concat(F.lit("["), line, F.lit("]")), "ARRAY<STRING>")
+    in_object = F.from_json(F.concat(F.lit('{"x":'), line, F.lit("}")), "x STRING").getField("x")
+    return F.coalesce(F.size(in_list) != 1, F.lit(True)) | in_object.isNull()
 
 
 def _structured(v: SparkColumn) -> SparkColumn:
