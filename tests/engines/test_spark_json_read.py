@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -74,15 +76,17 @@ def stripe_project(root: Path, days: dict[str, dict[str, str | bytes]]) -> Path:
     return root
 
 
-def read_as_duckdb(project: Path, spark: Any, by_duckdb: set[str]) -> tuple[SparkRead, Any]:
+@contextmanager
+def read_as_duckdb(project: Path, spark: Any, by_duckdb: set[str]) -> Iterator[tuple[SparkRead, Any]]:
     """Read `project`'s DAY on Spark: the tables `by_duckdb` left to DuckDB, every other read by Spark, and every
-    table DuckDB's read, on the driver and on Spark. The read, and the driver's connection."""
+    table DuckDB's read, on the driver and on Spark. The read, and the driver's connection (whose large tables
+    are views of Spark's staging folder, there until the end of the block)."""
     engine = SparkEngine.open(load_project(project), session=spark)
     try:
         read, reference, on_spark = _read_both(project, engine)
         assert sorted(read.on_spark) == sorted(f.table for f in STANDARD_LAYOUT if f.table not in by_duckdb)
         assert_duckdbs_tables(read, reference, on_spark, engine)
-        return read, on_spark
+        yield read, on_spark
     finally:
         engine.close()
 
@@ -120,12 +124,12 @@ RICH = stripe_day(
 
 def test_stripe_json_lines_read_on_spark_give_duckdbs_tables(spark: Any, tmp_path: Path) -> None:
     project = stripe_project(tmp_path / "project", {DAY: RICH})
-    read, on_spark = read_as_duckdb(project, spark, set())
-    assert (read.counts["billing_customers"], read.counts["billing_invoices"]) == (4, 4)
-    rows = on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall()
-    assert rows[2:] == [("cus_3", "EL123"), ("cus_4", None)]  # file order; tax_ids.jsonl's first
-    seats = on_spark.execute("SELECT invoice_id, billed_fte FROM billing_invoices ORDER BY 1").fetchall()
-    assert [str(s) for _, s in seats[1:]] == ["5.5000", "None", "0.0000"]
+    with read_as_duckdb(project, spark, set()) as (read, on_spark):
+        assert (read.counts["billing_customers"], read.counts["billing_invoices"]) == (4, 4)
+        rows = on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall()
+        assert rows[2:] == [("cus_3", "EL123"), ("cus_4", None)]  # file order; tax_ids.jsonl's first
+        seats = on_spark.execute("SELECT invoice_id, billed_fte FROM billing_invoices ORDER BY 1").fetchall()
+        assert [str(s) for _, s in seats[1:]] == ["5.5000", "None", "0.0000"]
 
 
 def _raw(obj: dict[str, object], **raw: str) -> str:
@@ -184,7 +188,8 @@ def test_each_line_spark_is_not_trusted_with_is_told_apart(spark: Any, tmp_path:
 def test_a_file_with_such_a_line_is_read_by_duckdb(spark: Any, tmp_path: Path) -> None:
     files = stripe_day(customers=CUSTOMERS + UNTRUSTED["billing_customers"]["a key twice"],
                        invoices=INVOICES + UNTRUSTED["billing_invoices"]["an expanded customer"])
-    read_as_duckdb(stripe_project(tmp_path / "project", {DAY: files}), spark, set(UNTRUSTED))
+    with read_as_duckdb(stripe_project(tmp_path / "project", {DAY: files}), spark, set(UNTRUSTED)):
+        pass
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +239,6 @@ def test_stripes_own_fixtures_as_json_lines_are_read_on_spark_and_a_list_object_
     project = stripe_project(tmp_path / "project", {DAY: {
         "stripe/customers.jsonl": jsonl(resources["customer"]), "stripe/tax_ids.jsonl": jsonl(resources["tax_id"]),
         "stripe/invoices.json": list_object([resources["invoice"]])}})
-    _, on_spark = read_as_duckdb(project, spark, {"billing_invoices"})
-    assert on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall() == [
-        (resources["customer"]["id"], resources["tax_id"]["value"])]
+    with read_as_duckdb(project, spark, {"billing_invoices"}) as (_, on_spark):
+        assert on_spark.execute("SELECT customer_id, tax_id FROM billing_customers").fetchall() == [
+            (resources["customer"]["id"], resources["tax_id"]["value"])]
