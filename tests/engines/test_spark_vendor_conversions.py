@@ -103,8 +103,10 @@ def test_a_conversion_on_spark_gives_duckdbs_value_where_trusted(case: str, spar
 
 
 def test_a_conversion_with_no_faithful_spark_form_is_left_to_duckdb() -> None:
-    """A JSON path, a list, `make_timestamp`: `on_spark` refuses them before any data is read."""
-    for conversion in (convert.unix_date("x"), convert.minor_units("x", "c", {"JPY": 0}),
-                       Conversion("json_extract_string({0}, '$.id')", ("x",))):
+    """A JSON value, a list literal, `concat_ws`, a cast of an instant to TIMESTAMPTZ: `on_spark` refuses them
+    before any data is read."""
+    for conversion in (convert.unix_date("x"), Conversion("concat_ws(' ', {0}, {0})", ("x",)),
+                       Conversion("json_extract({0}, '$.id')", ("x",)),
+                       Conversion("list_filter([{0}, 'x'], lambda v: v IS NOT NULL)[1]", ("x",))):
         with pytest.raises(NotOnSparkRead):
             on_spark(conversion, ["c0"] * len(conversion.inputs), "UTC")

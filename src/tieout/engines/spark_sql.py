@@ -144,9 +144,95 @@ def _timezone(node: exp.Anonymous) -> exp.Expr:
         return node
     zone, value = node.expressions
     tz_cast = isinstance(value, exp.Cast) and value.to.this == exp.DataType.Type.TIMESTAMPTZ
+    if isinstance(zone, exp.Literal) and zone.is_string and isinstance(value, exp.UnixToTime) \
+            and value.args.get("scale") is None:
+        return _unix_zone(node)
     if not (isinstance(zone, exp.Literal) and zone.is_string and tz_cast):
         return node
     return exp.Anonymous(this="from_utc_timestamp", expressions=[rewrite(value), zone.copy()])
+
+
+def _unix_zone(node: exp.Anonymous) -> exp.Expr:
+    """`timezone(zone, to_timestamp(seconds))`: DuckDB's `to_timestamp` is the instant (a TIMESTAMPTZ), Spark's
+    form of it the same instant in the session's zone (UTC in the engine's sessions): the wall time in `zone`
+    is `from_utc_timestamp` of it, as for a cast to TIMESTAMPTZ."""
+    zone, value = node.expressions
+    return exp.Anonymous(this="from_utc_timestamp", expressions=[rewrite(value), zone.copy()])
+
+
+# DuckDB's list functions that Spark 3.5 names otherwise or lacks, each written with Spark's higher-order
+# functions to give DuckDB's value: NULL elements are skipped by the aggregates as DuckDB skips them, an empty
+# list (or one of NULLs only) aggregates to NULL, and a NULL list gives NULL (Spark's `size` of NULL is -1).
+# Lambda variables of names no vendor column or rule column takes.
+_PRESENT = "tieout_v -> tieout_v IS NOT NULL"
+
+
+def _list_arg(node: exp.Anonymous, count: int | None = 1) -> list[str]:
+    if count is not None and len(node.expressions) != count:
+        raise NotOnSpark(f"{node.name}() with {len(node.expressions)} arguments")
+    return [f"({_sql(rewrite(a))})" for a in node.expressions]
+
+
+def _list_bool_and(node: exp.Anonymous) -> exp.Expr:
+    (x,) = _list_arg(node)
+    return _spark(f"CASE WHEN exists({x}, {_PRESENT}) THEN forall(filter({x}, {_PRESENT}), tieout_v -> tieout_v) END")
+
+
+def _list_count(node: exp.Anonymous) -> exp.Expr:
+    (x,) = _list_arg(node)
+    return _spark(f"CASE WHEN {x} IS NOT NULL THEN size(filter({x}, {_PRESENT})) END")
+
+
+def _list_sum(node: exp.Anonymous) -> exp.Expr:
+    """`list_sum` of DECIMAL(p, s) elements: DuckDB sums them as DECIMAL(38, s). The scale is read from the
+    list's own cast to DECIMAL (the only sum of a list the conversions take); any other list is refused."""
+    (x,) = _list_arg(node)
+    scales = {int(c.to.expressions[1].this.this) for c in node.find_all(exp.Cast)
+              if c.to.this == exp.DataType.Type.DECIMAL and len(c.to.expressions) == 2}
+    if len(scales) != 1:
+        raise NotOnSpark("list_sum() of anything but one DECIMAL type")
+    total = f"DECIMAL(38, {scales.pop()})"
+    return _spark(f"CASE WHEN exists({x}, {_PRESENT}) THEN aggregate({x}, CAST(0 AS {total}), "
+                  f"(tieout_a, tieout_v) -> CAST(tieout_a + coalesce(tieout_v, 0) AS {total})) END")
+
+
+def _list_zip(node: exp.Anonymous) -> exp.Expr:
+    """`list_zip(a, b, ...)`: a list as long as the longest, NULL where a list is shorter (or NULL). Spark's
+    `arrays_zip` makes structs, which DuckDB's `z[1]` cannot read: here each element is a list, so `z[1]` (Spark's
+    `z[0]`) reads it. Its lists must be of one element type."""
+    lists = _list_arg(node, None)
+    if not lists:
+        raise NotOnSpark("list_zip() of no list")
+    longest = "greatest(" + ", ".join(f"coalesce(size({x}), 0)" for x in lists) + ", 0)"
+    elements = ", ".join(f"{x}[tieout_i]" for x in lists)
+    return _spark(f"transform(array_repeat(0, {longest}), (tieout_e, tieout_i) -> array({elements}))")
+
+
+def _first_ordered(node: exp.First) -> exp.Expr:
+    """`first(v ORDER BY a, b)`: the value of the first row by (a, b), NULL or not; Spark's `min_by` of the
+    struct of the keys (ascending, as written; keys that are never NULL, such as a file and a position)."""
+    order = node.this
+    if not isinstance(order, exp.Order) or any(o.args.get("desc") for o in order.expressions):
+        raise NotOnSpark("first() without ORDER BY, or ordered descending")
+    keys = ", ".join(_sql(rewrite(o.this)) for o in order.expressions)
+    return _spark(f"min_by({_sql(rewrite(order.this))}, struct({keys}))")
+
+
+def _array_size(node: exp.ArraySize) -> exp.Expr:
+    """`array_length(x)` (and `len` of a list, `tieout.sources.spark_vendor`): NULL for a NULL list."""
+    x = _sql(rewrite(node.this))
+    return _spark(f"CASE WHEN ({x}) IS NOT NULL THEN size({x}) END")
+
+
+def _map(node: exp.ToMap) -> exp.Expr:
+    """DuckDB's `MAP {k: v, ...}` (and `MAP {...}[key]`, the value of `key` or NULL) as Spark's `map(k, v, ...)`."""
+    inner, key = node.this, None
+    if isinstance(inner, exp.Bracket) and len(inner.expressions) == 1:
+        inner, key = inner.this, inner.expressions[0]
+    if not isinstance(inner, exp.Struct) or not all(isinstance(e, exp.PropertyEQ) for e in inner.expressions):
+        raise NotOnSpark("a MAP that is not a literal {key: value, ...}")
+    pairs = ", ".join(f"{_sql(rewrite(e.this))}, {_sql(rewrite(e.expression))}" for e in inner.expressions)
+    return _spark(f"map({pairs})" + (f"[{_sql(rewrite(key))}]" if key is not None else ""))
 
 
 def _on_anonymous(node: exp.Anonymous) -> exp.Expr:
@@ -159,6 +245,10 @@ _FUNCTIONS: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
     "tieout_normalise": _normalise,
     "strlen": _byte_length,
     "timezone": _timezone,
+    "list_bool_and": _list_bool_and,
+    "list_count": _list_count,
+    "list_sum": _list_sum,
+    "list_zip": _list_zip,
 }
 
 # What sqlglot's spark dialect leaves to Spark 4 or writes unchanged, by node type.
@@ -167,6 +257,9 @@ REWRITES: dict[type[exp.Expr], Callable[..., exp.Expr]] = {
     exp.GroupConcat: _string_agg,
     exp.RegexpFullMatch: _full_match,
     exp.TimeToStr: _strftime,
+    exp.First: _first_ordered,
+    exp.ArraySize: _array_size,
+    exp.ToMap: _map,
 }
 
 

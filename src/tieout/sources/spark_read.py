@@ -1,6 +1,7 @@
 """Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them;
 a vendor's CSV export (`sources:`) too, its standard columns made by the format's conversions transpiled
-(`tieout.sources.spark_vendor`), then checked alike.
+(`tieout.sources.spark_vendor`), then checked alike; and a vendor's JSON Lines (Stripe's), each line parsed
+into the fields its conversions read (`tieout.sources.spark_json`), converted and checked alike.
 
 Spark reads each file once: its lines as text, each parsed as one CSV record (`from_csv`, RFC 4180 quotes with
 `""` escapes), every cell as text. One pass per file computes, row by row, whether any cell breaks any rule of
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from tieout.config import Project
+from tieout.engines.duckdb import DuckDBEngine
 from tieout.sources.diagnose import read_first_line
 from tieout.sources.layout import (
     CONTRACT_STATUSES,
@@ -43,8 +45,11 @@ from tieout.sources.layout import (
 )
 from tieout.sources.origin import StandardCsv
 from tieout.sources.read import read_day, read_table, standard_file, vendor_rows_view
-from tieout.sources.spark_vendor import Convert, as_written, converter, vendor_origin
-from tieout.sources.vendor import VendorTable
+from tieout.sources.spark_json import BLOCK as _BLOCK
+from tieout.sources.spark_json import ROW as _ROW
+from tieout.sources.spark_json import json_lines
+from tieout.sources.spark_vendor import Convert, as_written, converter, related_tables, vendor_origin
+from tieout.sources.vendor import JsonReader, VendorTable
 from tieout.sql import literal, quote_name
 from tieout.systems import CATALOGUE
 
@@ -80,7 +85,6 @@ _FREE_TEXT = ("id", "text")
 # Characters of a path that Spark (Hadoop) would read as a pattern or a URI scheme: such a file is read by DuckDB.
 _PATTERN_CHARS = set("*?[]{}\\:")
 _CORRUPT = "tieout__corrupt"
-_BLOCK, _ROW = "tieout__block", "tieout__row"
 _QUOTED, _BAD = "tieout__quoted", "tieout__bad"
 _KEEP, _UNTRUSTED = "tieout__keep", "tieout__untrusted"
 
@@ -107,6 +111,8 @@ def read_day_on_spark(engine: SparkEngine, con: duckdb.DuckDBPyConnection, proje
         found = StandardCsv(spec, path) if path is not None else vendor_origin(con, project, spec, folder, as_of)
         if found is not None:
             files[spec] = found
+        if isinstance(found, VendorTable):  # the related tables its conversions look into, as DuckDB loaded them
+            engine.hand_over(DuckDBEngine(con), related_tables(project, spec, folder))
     # Spark's part first, the files side by side: each is a few small jobs, and Spark runs jobs of several
     # threads at once. Then the tables in layout order, so that refusals come in `read_day`'s order.
     with ThreadPoolExecutor(max_workers=max(len(files), 1), thread_name_prefix="tieout-spark-read") as pool:
@@ -143,15 +149,19 @@ def _on_spark(engine: SparkEngine, project: Project, source: StandardCsv | Vendo
         source.check_shape()
         if isinstance(source, VendorTable):
             convert = converter(source, project.timezone)
-            path, header = source.reader.paths[0], source.reader.names()
+            path = source.reader.paths[0].resolve()
         else:
-            convert, path, header = as_written(spec), source.file, source.header
-        path = path.resolve()
+            convert, path = as_written(spec), source.file.resolve()
         if _PATTERN_CHARS & set(str(path)):
             return None
-        found = _write_typed(engine, spec, path, header, target, convert)
+        if isinstance(source, VendorTable) and isinstance(source.reader, JsonReader):
+            lines = Lines(*json_lines(engine, path, source), headers=0)
+        else:
+            lines = _csv_lines(engine, path, source.reader.names() if isinstance(source, VendorTable)
+                               else source.header)
+        found = _write_typed(engine, spec, lines, target, convert)
         currencies = [c for c in (found.get("currencies") or "").split(",") if c]
-        clean = (found["header"] == 1 and found["rows"] > 0 and not found["bad"]
+        clean = (found["header"] == lines.headers and found["rows"] > 0 and not found["bad"]
                  and all(project.fx_rate(c, on=as_of) is not None for c in currencies)
                  and not _duplicated_key(engine, spec, target))
     except Exception:  # noqa: BLE001 - whatever Spark made of the file, DuckDB reads it again and says what is wrong
@@ -162,11 +172,20 @@ def _on_spark(engine: SparkEngine, project: Project, source: StandardCsv | Vendo
     return int(found["rows"]), target
 
 
-def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list[str], target: Path,
-                 convert: Convert) -> dict[str, Any]:
-    """One pass over the file: its standard columns made from its cells (`convert`), the typed rows written to
-    `target` (Parquet), the file's totals observed."""
-    from pyspark.sql import Observation
+@dataclass
+class Lines:
+    """A file's lines as Spark read them: one row per line (`is_header` true on a CSV header line), each input
+    of the conversions as a column (`at`: the vendor's column or field -> its Spark column), `_BLOCK` and `_ROW`
+    (the file order), and `structure`: true on a line that is not one record Spark reads as DuckDB does."""
+
+    rows: DataFrame
+    at: dict[str, str]
+    structure: SparkColumn
+    headers: int  # header lines a clean file has: 1 for CSV, 0 for JSON Lines
+
+
+def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
+    """A CSV file's lines, each parsed as one RFC 4180 record of the header's cells (see the module)."""
     from pyspark.sql import functions as F
 
     first = read_first_line(path)
@@ -196,9 +215,20 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
     parsed = parsed.select(
         "value", "line", "is_header", _BLOCK, _ROW, _QUOTED, F.size("parts").alias("parts"), F.col(f"r.{_CORRUPT}"),
         *(F.when(F.col(_QUOTED), F.col(f"r.{c}")).otherwise(split[i]).alias(c) for i, c in enumerate(cells)))
+    return Lines(parsed, at, _structure_bad(cells, crlf), headers=1)
+
+
+def _write_typed(engine: SparkEngine, spec: ExportFile, lines: Lines, target: Path, convert: Convert
+                 ) -> dict[str, Any]:
+    """One pass over the file's lines: its standard columns made from its cells (`convert`), the typed rows
+    written to `target` (Parquet), the file's totals observed."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    parsed = lines.rows
     # The standard columns' text (a standard file's cells, a vendor's converted), then each typed once, beside
     # its text: the checks and the written table read the same value.
-    converted = convert(at)
+    converted = convert(lines.at)
     text = {col.name: f"s{i}" for i, col in enumerate(spec.columns)}
     parsed = parsed.select("*", *(converted.text[name].alias(text[name]) for name in spec.column_names),
                            F.coalesce(converted.untrusted, F.lit(True)).alias(_UNTRUSTED),
@@ -209,7 +239,7 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, path: Path, header: list
     for col in spec.columns:
         cell_bad = cell_bad | _cell_bad(col, text[col.name], typed[col.name])
     # A row `keep` leaves out (a vendor's deleted record) is no record: only its line's structure counts.
-    bad = _structure_bad(cells, crlf) | (F.col(_KEEP) & cell_bad) | F.col(_UNTRUSTED)
+    bad = lines.structure | (F.col(_KEEP) & cell_bad) | F.col(_UNTRUSTED)
     record = ~F.col("is_header") & F.col(_KEEP)
     currency = F.upper(F.col(text["currency"])) if "currency" in spec.column_names else None
     observation = Observation(f"tieout_read_{spec.table}")

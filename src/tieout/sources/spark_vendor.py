@@ -1,14 +1,16 @@
 """A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
 
 Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
-extracts, a column-mapped CSV (`format: csv`), Zuora's accounts — of one UTF-8 file. Everything else stays
-DuckDB's on the driver, as before: databases (`url:`), JSON and Parquet shapes, other encodings (decoded in
-Python), a table split into several files, a table whose conversions join a related vendor table.
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts — of one UTF-8 file, and one JSON Lines file of
+records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related tables loaded by DuckDB and
+handed over). Everything else stays DuckDB's on the driver, as before: databases (`url:`), Parquet, other JSON
+shapes, other encodings (decoded in Python), a table split into several files, a CSV table whose conversions
+join a related vendor table.
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
-every construct of it is one whose Spark form gives DuckDB's value (`_FAITHFUL`, checked on the parsed SQL);
-any other (a JSON path, a list, a map, `make_timestamp`) leaves the table to DuckDB. Where the two engines read
+every construct of it is one whose Spark form gives DuckDB's value (`_faithful_nodes`, checked on the parsed
+SQL); any other (a JSON value, a list literal, `concat_ws`) leaves the table to DuckDB. Where the two engines read
 some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
 
 - inputs of a conversion that does more than pass the value on must be printable ASCII (case folding, `trim`,
@@ -61,7 +63,30 @@ def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
             exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In, exp.Is,
             exp.Coalesce, exp.Nullif, exp.Lower, exp.Upper, exp.Trim, exp.Length, exp.Substring, exp.StartsWith,
             exp.EndsWith, exp.DPipe, exp.Add, exp.Sub, exp.RegexpFullMatch, exp.RegexpExtract, exp.Chr,
-            exp.SplitPart, exp.DataType)
+            exp.SplitPart, exp.DataType,
+            # Lists (a JSON source's `[*]` fields) and numbers: list_transform, list_min/max, list elements,
+            # greatest, products, a literal map's value; `list_bool_and`, `list_count`, `list_sum`,
+            # `list_zip` and `len` of a list are `tieout.engines.spark_sql`'s rewrites (`_LIST_FUNCTIONS`).
+            exp.Lambda, exp.Transform, exp.ArrayMin, exp.ArrayMax, exp.ArraySize, exp.Bracket, exp.Greatest,
+            exp.Mul, exp.Neg, exp.Contains, exp.DataTypeParam, exp.ToMap, exp.Struct, exp.PropertyEQ,
+            # Unix seconds as an instant (make_timestamp, to_timestamp): their inputs are guarded (`_guards`).
+            exp.UnixToTime,
+            # A related vendor table's first value for this row (Stripe's tax ids), handed to Spark as it is.
+            exp.Subquery, exp.Select, exp.From, exp.Table, exp.TableAlias, exp.Where, exp.First, exp.Order,
+            exp.Ordered,
+            # An expanded JSON object's id: trusted only where no input is such an object (`_guards`).
+            exp.JSONExtractScalar, exp.JSONPath, exp.JSONPathRoot, exp.JSONPathKey)
+
+
+# DuckDB's list functions written for Spark by `tieout.engines.spark_sql` (each held to DuckDB's value by
+# tests/engines/test_spark_json_read.py).
+_LIST_FUNCTIONS = frozenset({"list_bool_and", "list_count", "list_sum", "list_zip"})
+# Casts whose Spark form gives DuckDB's value on what the formats' conversions hand them (text already matched
+# by a regular expression, an instant, a number): to whole numbers, decimals, a list of whole numbers, a date
+# and back to text.
+_CASTS = frozenset({"BIGINT", "DECIMAL", "DATE", "VARCHAR", "TEXT"})
+# Unix seconds Spark is trusted with: 1970 to 2099 (what both engines' time-zone rules agree on).
+_UNIX_LIMIT = 4102444800
 
 
 class NotOnSparkRead(Exception):
@@ -92,12 +117,17 @@ def as_written(spec: ExportFile) -> Convert:
 
 def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: ExportFile, folder: Path, as_of: date
                   ) -> VendorTable | None:
-    """The vendor table of `spec` when Spark can read it (see the module), else None: DuckDB reads it."""
+    """The vendor table of `spec` when Spark can read it (see the module), else None: DuckDB reads it. A JSON
+    Lines table's related vendor tables (Stripe's tax ids) are loaded by DuckDB on `con`, as its own read loads
+    them (`related_tables` hands them to Spark)."""
+    from tieout.sources.spark_json import json_lines_file
+
     source = project.sources.get(spec.system)  # type: ignore[call-overload]
     if source is None or source.format == "standard" or source.url is not None:
         return None
     fmt = shape(FORMATS[source.format], source, spec, folder)
-    if fmt.reader != "csv" or fmt.tables.get(spec.table, TableMap()).related:
+    related = fmt.tables.get(spec.table, TableMap()).related
+    if fmt.reader not in ("csv", "json") or (related and fmt.reader == "csv") or any(r.sql for r in related.values()):
         return None
     if duckdb_encoding(source.encoding) != "utf-8":
         return None
@@ -105,20 +135,37 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
         table = origin(con, project, spec, folder, as_of)
     except InputError:  # no file: DuckDB's read refuses it in its words
         return None
-    if not isinstance(table, VendorTable) or not isinstance(table.reader, CsvReader) or len(table.reader.paths) != 1:
+    if not isinstance(table, VendorTable):
         return None
-    return table
+    if isinstance(table.reader, CsvReader) and len(table.reader.paths) == 1:
+        return table
+    if json_lines_file(table) is not None:
+        return table
+    return None
+
+
+def related_tables(project: Project, spec: ExportFile, folder: Path) -> list[str]:
+    """The temp tables of `spec`'s related vendor tables that its conversions read (`<table>__<name>`)."""
+    source = project.sources.get(spec.system)  # type: ignore[call-overload]
+    fmt = shape(FORMATS[source.format], source, spec, folder)
+    return [f"{spec.table}__{name}" for name in fmt.tables.get(spec.table, TableMap()).related]
 
 
 def converter(table: VendorTable, tz: str) -> Convert:
-    """How Spark computes `table`'s standard columns from its file's cells; raises `NotOnSparkRead` (before any
-    file is read) when a conversion has a construct Spark is not trusted with."""
-    names = [f"c{i}" for i in range(len(table.columns) + 1)]  # stand-ins, to check the SQL before the header is read
-    for conversion in [*table.columns.values(), *([table.keep] if table.keep is not None else [])]:
-        _spark_sql(conversion, names[:len(conversion.inputs)], tz)
+    """How Spark computes `table`'s standard columns from its file's cells (or a JSON source's fields: a `[*]`
+    field is a list); raises `NotOnSparkRead` (before any file is read) when a conversion has a construct Spark
+    is not trusted with."""
+    listed = list_fields(table)
+    conversions = [*table.columns.values(), *([table.keep] if table.keep is not None else [])]
+    for conversion in conversions:  # stand-ins, to check the SQL before the header is read
+        names = [f"c{i}" for i in range(len(conversion.inputs))]
+        _spark_sql(conversion, names, tz, lists={n for n, c in zip(names, conversion.inputs, strict=True)
+                                                 if c in listed})
 
     def convert(at: dict[str, str]) -> Converted:
         from pyspark.sql import functions as F
+
+        lists = {at[c] for c in listed if c in at}
 
         def refs(conversion: Conversion) -> list[str]:
             return [at[c] if table.reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
@@ -130,15 +177,15 @@ def converter(table: VendorTable, tz: str) -> Convert:
             if conversion is None:
                 text[col.name] = F.lit(None).cast("string")
                 continue
-            value, guards = on_spark(conversion, refs(conversion), tz)
+            value, guards = on_spark(conversion, refs(conversion), tz, lists)
             text[col.name] = value
             untrusted = untrusted | guards
             if conversion.expected and table.reader.has(conversion.inputs[0]):  # as `VendorTable.relation` flags
-                present, _ = _spark_sql(conversion, refs(conversion), tz, conversion.present_sql)
+                present, _ = _spark_sql(conversion, refs(conversion), tz, conversion.present_sql, lists)
                 untrusted = untrusted | (F.expr(present) & value.isNull())
         if table.keep is None:
             return Converted(text, F.coalesce(untrusted, F.lit(True)))
-        keep, guards = on_spark(table.keep, refs(table.keep), tz)
+        keep, guards = on_spark(table.keep, refs(table.keep), tz, lists)
         keep = F.coalesce(keep, F.lit(False))
         # A row `keep` leaves out is no record: DuckDB converts nothing of it (`VendorTable.relation`).
         return Converted(text, F.coalesce(guards | (keep & untrusted), F.lit(True)), keep)
@@ -146,25 +193,42 @@ def converter(table: VendorTable, tz: str) -> Convert:
     return convert
 
 
-def on_spark(conversion: Conversion, refs: list[str], tz: str) -> tuple[SparkColumn, SparkColumn]:
-    """`conversion` over the Spark columns `refs` (its inputs' cells), and a column true on a row whose inputs
-    Spark is not trusted with (see the module); raises `NotOnSparkRead`."""
+def list_fields(table: VendorTable) -> set[str]:
+    """The inputs of `table` that are lists: a JSON source's fields with `[*]` (one value per list element)."""
+    from tieout.sources.vendor import JsonReader
+
+    if not isinstance(table.reader, JsonReader):
+        return set()
+    conversions = [*table.columns.values(), *([table.keep] if table.keep is not None else [])]
+    return {c for conversion in conversions for c in conversion.inputs if "[*]" in c}
+
+
+def on_spark(conversion: Conversion, refs: list[str], tz: str, lists: set[str] | frozenset[str] = frozenset()
+             ) -> tuple[SparkColumn, SparkColumn]:
+    """`conversion` over the Spark columns `refs` (its inputs' cells; those named in `lists` are lists), and a
+    column true on a row whose inputs Spark is not trusted with (see the module); raises `NotOnSparkRead`."""
     from pyspark.sql import functions as F
 
-    sql, tree = _spark_sql(conversion, refs, tz)
-    return F.expr(sql), _guards(tree, conversion, refs)
+    sql, tree = _spark_sql(conversion, refs, tz, lists=lists)
+    return F.expr(sql), _guards(tree, conversion, refs, lists)
 
 
 def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
-               sql_of: Callable[[list[str], str], str] | None = None) -> tuple[str, exp.Expr]:
+               sql_of: Callable[[list[str], str], str] | None = None,
+               lists: set[str] | frozenset[str] = frozenset()) -> tuple[str, exp.Expr]:
     """The Spark SQL of `conversion` over the cells `refs` (its `sql`, or `sql_of`), and its DuckDB SQL parsed;
-    raises `NotOnSparkRead`."""
+    raises `NotOnSparkRead`. DuckDB's `len` of a list (a column in `lists`) is its `array_length`."""
     import sqlglot
+    from sqlglot import exp
 
     from tieout.engines.spark_sql import NotOnSpark, expression
 
     sql = (sql_of or conversion.sql)(refs, tz)
     tree = sqlglot.parse_one(sql, read="duckdb")
+    if lists:
+        tree = tree.transform(lambda n: exp.ArraySize(this=n.this.copy()) if isinstance(n, exp.Length) and isinstance(
+            n.this, exp.Column) and n.this.name in lists else n)
+        sql = tree.sql("duckdb")
     found = _not_faithful(tree)
     if found:
         raise NotOnSparkRead(f"{found} in {sql[:80]}")
@@ -185,8 +249,10 @@ def _not_faithful(tree: exp.Expr) -> str | None:
     for node in tree.walk():
         if isinstance(node, exp.Cast):  # TRY_CAST too: a cell to a time with a zone (its form guarded), NULL to text
             to = node.to.this
+            element = node.to.expressions[0].this if to == exp.DataType.Type.ARRAY and node.to.expressions else None
             if not ((to == exp.DataType.Type.TIMESTAMPTZ and isinstance(node.this, exp.Column))
-                    or (to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT) and isinstance(node.this, exp.Null))):
+                    or (to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT) and isinstance(node.this, exp.Null))
+                    or to.value in _CASTS or element == exp.DataType.Type.BIGINT):
                 return f"CAST(… AS {node.to.sql('duckdb')})"
         elif isinstance(node, exp.TimeToStr):
             fmt = node.args.get("format")
@@ -194,29 +260,55 @@ def _not_faithful(tree: exp.Expr) -> str | None:
                 return "strftime with this format"
         elif isinstance(node, exp.Anonymous):
             zone = node.expressions[0] if node.expressions else None
+            if node.name.lower() in _LIST_FUNCTIONS:
+                continue
             if not (node.name.lower() == "timezone" and len(node.expressions) == 2 and isinstance(zone, exp.Literal)
-                    and isinstance(node.expressions[1], exp.Cast)):
+                    and isinstance(node.expressions[1], (exp.Cast, exp.UnixToTime))):
                 return f"{node.name}()"
         elif not isinstance(node, faithful):
             return type(node).__name__
     return None
 
 
-def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str]) -> SparkColumn:
-    """True on a row where an input is outside the forms both engines read alike (see the module)."""
+def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[str] | frozenset[str] = frozenset()
+            ) -> SparkColumn:
+    """True on a row where an input is outside the forms both engines read alike (see the module); a list input
+    where any of its elements is."""
     from pyspark.sql import functions as F
     from sqlglot import exp
 
-    cells = [r for r in refs if not r.startswith("CAST(")]
+    from tieout.sources.spark_json import each as _each
+
+    used = {c.name for c in tree.find_all(exp.Column)}  # a culprit's input (read on refusal only) is not
+    cells = [r for r in refs if not r.startswith("CAST(") and r in used]
     timed = {c.name for cast in tree.find_all(exp.Cast) if cast.to.this == exp.DataType.Type.TIMESTAMPTZ
              for c in cast.find_all(exp.Column)}
+    unix = bool(list(tree.find_all(exp.UnixToTime)))
+    json = {c.name for node in tree.find_all(exp.JSONExtractScalar) for c in node.find_all(exp.Column)}
+    # A product of decimals overflows DuckDB's DECIMAL(18) (an error: DuckDB refuses the file) where Spark's
+    # wider one does not: at most 15 digits go into one.
+    scaled = {c.name for mul in tree.find_all(exp.Mul) for cast in mul.find_all(exp.Cast)
+              if cast.to.this == exp.DataType.Type.DECIMAL for c in cast.find_all(exp.Column)}
     out = F.lit(False)
     if conversion.template == "{0}":  # passed on as written: checked as a standard cell is
         return out
-    for cell in dict.fromkeys(cells):
-        v = F.col(cell)
+
+    def untrusted(v: SparkColumn, cell: str) -> SparkColumn:
         trusted = v.rlike(_ASCII)
         if cell in timed:
             trusted = trusted & (v.rlike(_TIME_FORMS[0]) | v.rlike(_TIME_FORMS[1]))
-        out = out | (v.isNotNull() & ~trusted)
+        if unix:  # whole numbers only of unix seconds from 1970 to 2099
+            trusted = trusted & (~v.rlike(r"^-?[0-9]+\z") | (v.rlike(r"^[0-9]{1,10}\z")
+                                                             & (v.cast("long") < _UNIX_LIMIT)))
+        if cell in scaled:
+            trusted = trusted & ~v.rlike(r"[0-9]{16}")
+        if cell in json:  # never an expanded object: its JSON-path branch is not taken on either engine
+            trusted = trusted & ~v.contains("{")
+        return v.isNotNull() & ~trusted
+
+    for cell in dict.fromkeys(cells):
+        if cell in lists:
+            out = out | F.coalesce(F.exists(F.col(cell), _each(untrusted, cell)), F.lit(False))
+        else:
+            out = out | untrusted(F.col(cell), cell)
     return out
