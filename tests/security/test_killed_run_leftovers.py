@@ -1,7 +1,7 @@
 """A run killed while it writes a day's fingerprint (`runs/.DATE.json.PID.tmp`) or moves the store's schema
 version (`.store.json.tmp`), a command killed while it fills a cache (`cache/`), or a parallel backfill killed with
-days staged (`spill/stage-*/`), leaves files that no later run would ever replace: the next run removes them (found by the kill battery,
-tests/security/test_kill_points.py)."""
+days staged (`spill/stage-*/`), leaves files that no later run would ever replace: the next run removes them
+(found by the kill battery, tests/security/test_kill_points.py)."""
 
 from __future__ import annotations
 
