@@ -260,25 +260,24 @@ def record_history(project: Project, ident: str) -> dict[str, Any] | None:
     con = reader()
     try:
         system, _, source_id = ident.partition(":")
-        if system in SYSTEMS and source_id:
-            pairs = {(system, source_id)}
-        else:
-            got = source_history.versions(con, project, latest, "source_records",
-                                          "new.canonical_id = $id OR old.canonical_id = $id", {"id": ident})
-            if got is None:
-                return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
-                        "records": []}
-            pairs = {(str(r["r"]["source_system"]), str(r["r"]["source_id"])) for r in got}
+        one = system in SYSTEMS and bool(source_id)
+        keys = {table: (s, column) for s in SYSTEMS for table, column in (RECORD_TABLE[s], CHILD_TABLE[s])
+                if table != "ops_usage"}
+        # One scan of the key fields finds the entity's records and the files holding their rows; the scan of
+        # whole rows reads those files only.
+        held = source_history.records_and_files(con, project, latest, keys, None if one else ident,
+                                                [(system, source_id)] if one else [])
+        if held is None:
+            return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
+                    "records": []}
+        pairs, files = held
         if not pairs:
             return None
         ids = {s: sorted(i for x, i in pairs if x == s) for s in SYSTEMS}
-        wanted: dict[str, tuple[str, list[str]]] = {}
-        for s in SYSTEMS:
-            for table, column in (RECORD_TABLE[s], CHILD_TABLE[s]):
-                if table != "ops_usage":
-                    wanted[table] = (f'{{r}}."{column}"', ids[s])
+        wanted: dict[str, tuple[str, list[str]]] = {
+            table: (f'{{r}}."{column}"', ids[s]) for table, (s, column) in keys.items()}
         wanted["source_records"] = ("{r}.source_system || ':' || {r}.source_id", [f"{s}:{i}" for s, i in pairs])
-        found = source_history.versions_of(con, project, latest, wanted)
+        found = source_history.versions_of(con, project, latest, wanted, holding=files)
         if found is None:
             return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
                     "records": []}

@@ -18,9 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import tieout.patterns.signature_cache as signature_cache
 from tieout.config import Project
 from tieout.db import scratch
-from tieout.patterns import signature_cache
 from tieout.patterns.model import COMPARED, FIRST_DAY, MAPPED, UNAVAILABLE, ChangeItem, Occurrence, Origin, Signature
 from tieout.patterns.signature_cache import Subject
 from tieout.record_versions import IGNORED_FOR_CHANGE
@@ -217,11 +217,11 @@ def signatures(project: Project, found: list[tuple[Episode, str]], as_of: date) 
     for n, (e, classification) in enumerate(found):
         changes: set[ChangeItem] = set()
         origins: set[Origin] = set()
-        for kind, system, a, b, c in got.get(n, ()):
+        for kind, system, x, y, z in got.get(n, ()):
             if kind == "change":
-                changes.add(ChangeItem(system, a, b, c))  # type: ignore[arg-type]
-            elif a is not None:
-                origins.add(Origin(system, a, b))  # type: ignore[arg-type]
+                changes.add(ChangeItem(system, x, y, z))  # type: ignore[arg-type]
+            elif x is not None:
+                origins.add(Origin(system, x, y))  # type: ignore[arg-type]
         resolved = tuple(sorted({(o.system, o.method) for o in origins if o.method != MAPPED}))
         sig = Signature(e.rule, history[n], tuple(sorted(changes)), resolved)
         out.append(Occurrence(e, classification, sig, tuple(sorted(origins))))

@@ -60,7 +60,7 @@ def key(what: dict[str, Any], code: tuple[str, ...]) -> str:
     return hashlib.blake2b(json.dumps(what, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
-def replace(folder_: Path, day: date, target: Path, write: Callable[[Path], None],
+def replace(folder_: Path, day: date, target: Path, write: Callable[[Path], object],
             errors: tuple[type[Exception], ...] = ()) -> None:
     """Write `target` (one of `day`'s files in `folder_`) through `write(temporary path)` and one `os.replace`,
     then remove `day`'s files of other keys; quietly nothing when the store cannot be written (read-only, full)
@@ -73,5 +73,5 @@ def replace(folder_: Path, day: date, target: Path, write: Callable[[Path], None
         for old in folder_.glob(f"{day.isoformat()}.*"):
             if old != target:
                 old.unlink(missing_ok=True)
-    except (OSError, *errors):
+    except (OSError, *errors):  # type: ignore[misc]  # a tuple of exception classes
         tmp.unlink(missing_ok=True)
