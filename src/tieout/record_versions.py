@@ -180,11 +180,14 @@ def _sorted(changes: list[Change]) -> list[Change]:
                                           tuple(str(v) for v in c.key.values())))
 
 
-def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
+def what_changed(project: Project, subject: Subject, day: date,
+                 con: duckdb.DuckDBPyConnection | None = None) -> FirstDay:
     """What changed in the subject's records on stored `day`, from the day's stored changes against the stored
     day before it — a record that joined or left the entity that day included (its edit may be the cause).
     Unavailable for the first stored day (nothing before it to compare with), and for a day whose stored
-    changes do not follow on from the stored day before (the next run repairs them)."""
+    changes do not follow on from the stored day before (the next run repairs them). `con`: a `reader`
+    connection to read with (one that read the same history files keeps their footers), left open; default a
+    new one."""
     previous = previous_day(project, day)
     meta = source_history.current_diff(project, day, stored_days(project))
     if meta is None or meta.base is None:
@@ -192,7 +195,8 @@ def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
         why = (f"{day} is the first reconciled day: nothing is stored before it to compare with" if first else
                f"the stored source history of {day} does not follow on from {previous} (the next run repairs it)")
         return FirstDay(day=day, previous=previous, unavailable=why, changes=[])
-    con = reader()
+    own = con is None
+    con = reader() if con is None else con
     try:
         ids: dict[str, set[str]] = {}
         if subject.canonical_id is None:
@@ -245,7 +249,8 @@ def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
                     changes.append(Change(system, table, key, r["change"], record=row))
         return FirstDay(day=day, previous=meta.base, unavailable=None, changes=_sorted(changes))
     finally:
-        con.close()
+        if own:
+            con.close()
 
 
 def record_history(project: Project, ident: str) -> dict[str, Any] | None:
