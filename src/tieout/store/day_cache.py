@@ -17,6 +17,7 @@ import hashlib
 import importlib
 import json
 import os
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -65,7 +66,8 @@ def replace(folder_: Path, day: date, target: Path, write: Callable[[Path], obje
     """Write `target` (one of `day`'s files in `folder_`) through `write(temporary path)` and one `os.replace`,
     then remove `day`'s files of other keys; quietly nothing when the store cannot be written (read-only, full)
     or `write` raises one of `errors`."""
-    tmp = folder_ / f".{target.name}.{os.getpid()}.tmp"
+    # one temporary file per writer: the web server's threads may keep the same day at once
+    tmp = folder_ / f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
         folder_.mkdir(parents=True, exist_ok=True)
         write(tmp)
