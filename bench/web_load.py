@@ -8,7 +8,8 @@ history), creates the bench's users in the project's state database when they ar
 client, team members of every team the queue routes to), signs each client in through /login as a browser does
 (the login form's token, then the session cookie), and fires `--requests` requests spread over the endpoints
 below from `--clients` threads at once, each with its own keep-alive connection and session. Prints, per
-endpoint, the first (cold) request's time, then p50 / p95 / p99 of the rest, requests a second and failures.
+endpoint, the first (cold) request's time, then p50 / p95 / p99 of the rest, requests a second and failures;
+and the server's CPU time a request (on Linux), the steadier figure on a shared machine.
 
 Endpoints: the queue page and `GET /api/exceptions` — each as opened (first page), filtered (a severity and a
 team) and sorted (oldest first). The client is the standard library's `http.client` (the least work on the
@@ -127,6 +128,17 @@ def _serve(project: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("tieout serve did not answer /healthz within 300 s")
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user + system, all threads) process `pid` has used, from /proc; None where there is none.
+    The server's CPU a request is the steadier figure on a shared machine: wall times there measure the other
+    work too."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -188,6 +200,7 @@ def main() -> None:
                     failures[label] += status != 200
 
         cpu0 = os.times()
+        server0 = _cpu_seconds(server.pid)
         wall0 = time.perf_counter()
         threads = [threading.Thread(target=work, args=(c, i)) for i, c in enumerate(clients)]
         for t in threads:
@@ -195,6 +208,7 @@ def main() -> None:
         for t in threads:
             t.join()
         wall = time.perf_counter() - wall0
+        server1 = _cpu_seconds(server.pid)
         cpu = os.times()
         client_cpu = (cpu.user - cpu0.user) + (cpu.system - cpu0.system)
     finally:
@@ -202,6 +216,8 @@ def main() -> None:
         server.wait(timeout=30)
     print(f"{args.clients} clients, {len(plan)} requests in {wall:.1f} s ({len(plan) / wall:.1f}/s in all; "
           f"the clients' own CPU {client_cpu:.1f} s)")
+    if server0 is not None and server1 is not None:
+        print(f"the server's CPU: {server1 - server0:.1f} s, {(server1 - server0) / len(plan) * 1000:.1f} ms a request")
     print("| endpoint | first (cold) | p50 | p95 | p99 | requests/s | failed | body |")
     print("|---|---|---|---|---|---|---|---|")
     for label in paths:

@@ -180,11 +180,14 @@ def _sorted(changes: list[Change]) -> list[Change]:
                                           tuple(str(v) for v in c.key.values())))
 
 
-def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
+def what_changed(project: Project, subject: Subject, day: date,
+                 con: duckdb.DuckDBPyConnection | None = None) -> FirstDay:
     """What changed in the subject's records on stored `day`, from the day's stored changes against the stored
     day before it — a record that joined or left the entity that day included (its edit may be the cause).
     Unavailable for the first stored day (nothing before it to compare with), and for a day whose stored
-    changes do not follow on from the stored day before (the next run repairs them)."""
+    changes do not follow on from the stored day before (the next run repairs them). `con`: a `reader`
+    connection to read with (one that read the same history files keeps their footers), left open; default a
+    new one."""
     previous = previous_day(project, day)
     meta = source_history.current_diff(project, day, stored_days(project))
     if meta is None or meta.base is None:
@@ -192,7 +195,8 @@ def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
         why = (f"{day} is the first reconciled day: nothing is stored before it to compare with" if first else
                f"the stored source history of {day} does not follow on from {previous} (the next run repairs it)")
         return FirstDay(day=day, previous=previous, unavailable=why, changes=[])
-    con = reader()
+    own = con is None
+    con = reader() if con is None else con
     try:
         ids: dict[str, set[str]] = {}
         if subject.canonical_id is None:
@@ -245,7 +249,8 @@ def what_changed(project: Project, subject: Subject, day: date) -> FirstDay:
                     changes.append(Change(system, table, key, r["change"], record=row))
         return FirstDay(day=day, previous=meta.base, unavailable=None, changes=_sorted(changes))
     finally:
-        con.close()
+        if own:
+            con.close()
 
 
 def record_history(project: Project, ident: str) -> dict[str, Any] | None:
@@ -260,25 +265,24 @@ def record_history(project: Project, ident: str) -> dict[str, Any] | None:
     con = reader()
     try:
         system, _, source_id = ident.partition(":")
-        if system in SYSTEMS and source_id:
-            pairs = {(system, source_id)}
-        else:
-            got = source_history.versions(con, project, latest, "source_records",
-                                          "new.canonical_id = $id OR old.canonical_id = $id", {"id": ident})
-            if got is None:
-                return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
-                        "records": []}
-            pairs = {(str(r["r"]["source_system"]), str(r["r"]["source_id"])) for r in got}
+        one = system in SYSTEMS and bool(source_id)
+        keys = {table: (s, column) for s in SYSTEMS for table, column in (RECORD_TABLE[s], CHILD_TABLE[s])
+                if table != "ops_usage"}
+        # One scan of the key fields finds the entity's records and the files holding their rows; the scan of
+        # whole rows reads those files only.
+        held = source_history.records_and_files(con, project, latest, keys, None if one else ident,
+                                                [(system, source_id)] if one else [])
+        if held is None:
+            return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
+                    "records": []}
+        pairs, files = held
         if not pairs:
             return None
         ids = {s: sorted(i for x, i in pairs if x == s) for s in SYSTEMS}
-        wanted: dict[str, tuple[str, list[str]]] = {}
-        for s in SYSTEMS:
-            for table, column in (RECORD_TABLE[s], CHILD_TABLE[s]):
-                if table != "ops_usage":
-                    wanted[table] = (f'{{r}}."{column}"', ids[s])
+        wanted: dict[str, tuple[str, list[str]]] = {
+            table: (f'{{r}}."{column}"', ids[s]) for table, (s, column) in keys.items()}
         wanted["source_records"] = ("{r}.source_system || ':' || {r}.source_id", [f"{s}:{i}" for s, i in pairs])
-        found = source_history.versions_of(con, project, latest, wanted)
+        found = source_history.versions_of(con, project, latest, wanted, holding=files)
         if found is None:
             return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
                     "records": []}

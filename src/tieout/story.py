@@ -99,7 +99,9 @@ def exception_story(reader: DayReader, rules: dict[str, Rule], ident: str, *,
     records: dict[str, Any] = {"day": latest.last_seen, "unavailable": con if isinstance(con, str) else None}
     if not isinstance(con, str):
         records.update(records_on(con, latest.last_seen, subject_ids(con, subject)))
-    first: FirstDay = what_changed(reader.project, subject, latest.first_seen)
+    # read on the last seen day's connection: the chain's files it replayed are most of the first day's
+    first: FirstDay = what_changed(reader.project, subject, latest.first_seen,
+                                   con=None if isinstance(con, str) else con)
     return {
         "kind": "exception",
         "exception": exception_record(e),

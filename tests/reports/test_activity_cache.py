@@ -18,7 +18,7 @@ from tieout.active_customers import Activity, activity, ops_window_days
 from tieout.config import Project, load_project
 from tieout.reports.bridge import load_activity
 from tieout.rules.registry import Rule, load_rules
-from tieout.store import activity_cache, open_day
+from tieout.store import activity_cache, day_cache, open_day
 from tieout.store.source_history import history_path, read_meta
 
 D1, D2, D3 = "2026-01-20", "2026-01-21", "2026-01-22"
@@ -142,7 +142,7 @@ def test_a_build_a_run_overtook_or_an_unwritable_store_caches_nothing(tmp_path: 
     def full(*args: object) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(activity_cache.os, "replace", full)
+    monkeypatch.setattr(day_cache.os, "replace", full)
     assert load_activity(project, day, rules) == _built(project, day, ops_window_days(rules))
     assert _cached_files(project) == [] and not list(activity_cache.cache_dir(project).iterdir())  # no temp file
 
@@ -158,12 +158,12 @@ def test_a_tieout_whose_code_changed_builds_again(tmp_path: Path, monkeypatch: p
     source.write_text("ACTIVE = 'contracts'\n")
     monkeypatch.setitem(sys.modules, "rule_of_active", types.SimpleNamespace(__file__=str(source)))
     monkeypatch.setattr(activity_cache, "CODE", (*activity_cache.CODE, "rule_of_active"))
-    activity_cache._code.cache_clear()
+    day_cache.code_digest.cache_clear()
     try:
         changed = activity_cache.key(project, day, window)
         assert changed != before
         source.write_text("ACTIVE = 'invoices'\n")
-        activity_cache._code.cache_clear()
+        day_cache.code_digest.cache_clear()
         assert activity_cache.key(project, day, window) not in (before, changed)
     finally:
-        activity_cache._code.cache_clear()
+        day_cache.code_digest.cache_clear()

@@ -11,9 +11,9 @@ once), the systems and fields involved, the handoff of the ownership registry it
 all of it. A pattern with new occurrences in at least `min_weeks` of the last `of_weeks` ISO weeks is
 *recurring*: "a rule nobody wrote down".
 
-- `model` — the dataclasses; `signature` — every episode's signature in one query; `timing` — cadence, lag and
-  peak exposure; `handoff` — systems, fields and the handoff crossed; `sentence` — the sentence; `group` — the
-  grouping (`patterns`); `record` — JSON.
+- `model` — the dataclasses; `signature` — every episode's signature in one query, kept per first day by
+  `signature_cache`; `timing` — cadence, lag and peak exposure; `handoff` — systems, fields and the handoff
+  crossed; `sentence` — the sentence; `group` — the grouping (`patterns`); `record` — JSON.
 """
 
 from __future__ import annotations

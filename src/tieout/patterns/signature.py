@@ -18,9 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import tieout.patterns.signature_cache as signature_cache
 from tieout.config import Project
 from tieout.db import scratch
 from tieout.patterns.model import COMPARED, FIRST_DAY, MAPPED, UNAVAILABLE, ChangeItem, Occurrence, Origin, Signature
+from tieout.patterns.signature_cache import Subject
 from tieout.record_versions import IGNORED_FOR_CHANGE
 from tieout.store import source_history, stored_days
 from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
@@ -176,56 +178,91 @@ def _system_sizes(project: Project, days: list[date]) -> list[tuple[date, str, i
 
 
 def signatures(project: Project, found: list[tuple[Episode, str]], as_of: date) -> list[Occurrence]:
-    """Each (episode, classification) with its signature — one query for all of them."""
+    """Each (episode, classification) with its signature: kept ones from the store's cache
+    (`signature_cache`), the others in one query for all of them, then kept."""
     covered = _history_days(project, as_of)
     index = {d: i for i, d in enumerate(covered)}
     history: list[str] = []
-    rows: dict[str, list[Any]] = {k: [] for k in ("ep", "canonical_id", "source_system", "source_id", "f", "b")}
+    compared: list[tuple[int, Subject, date, date | None]] = []  # (episode, subject, first day, day before)
     for n, (e, _) in enumerate(found):
         i = index.get(e.first_seen)
         if i is None:
             history.append(UNAVAILABLE)
             continue
         history.append(COMPARED if i > 0 else FIRST_DAY)
-        for k, v in (("ep", n), ("canonical_id", e.canonical_id), ("source_system", e.source_system),
-                     ("source_id", e.source_id), ("f", e.first_seen), ("b", covered[i - 1] if i else None)):
-            rows[k].append(v)
-    changes: dict[int, set[ChangeItem]] = defaultdict(set)
-    origins: dict[int, set[Origin]] = defaultdict(set)
-    if rows["ep"]:
-        # the first days' diffs, and for the usage readings those of the days before them too
-        compared = [(f, b) for f, b in zip(rows["f"], rows["b"], strict=True) if b is not None]
-        firsts = sorted({f for f, _ in compared})
-        usage_days = sorted({d for pair in compared for d in pair})
-        sizes = _system_sizes(project, firsts)
-        with scratch() as con:  # a cursor of the process's database: opening one costs tens of ms
-            # The episodes as a TEMP table (private to this cursor) from typed lists: no pyarrow for a read.
-            con.execute("""CREATE TEMP TABLE eps AS SELECT
-                unnest(CAST($ep AS BIGINT[])) AS ep, unnest(CAST($canonical_id AS VARCHAR[])) AS canonical_id,
-                unnest(CAST($source_system AS VARCHAR[])) AS source_system,
-                unnest(CAST($source_id AS VARCHAR[])) AS source_id,
-                unnest(CAST($f AS DATE[])) AS f, unnest(CAST($b AS DATE[])) AS b""", rows)
-            # Every episode may have begun on the history's first day: then no diff is read (the baseline
-            # file stands in for the schema only).
-            sql = (_SIGNATURE_SQL.replace("__TOUCHED__", _touched_sql()).replace("__RESOLUTION__", _RESOLUTION)
-                   .replace("__ANY__", str(bool(firsts)).lower()))
-            result = con.execute(sql, {
-                "chain": [str(source_history.history_path(project, d)) for d in covered],
-                "days": [str(source_history.history_path(project, d)) for d in firsts or covered[:1]],
-                "usage_days": [str(source_history.history_path(project, d)) for d in usage_days or covered[:1]],
-                "ignored": sorted(IGNORED_FOR_CHANGE),
-                "size_days": [d for d, _, _ in sizes], "size_systems": [x for _, x, _ in sizes],
-                "size_records": [n for _, _, n in sizes],
-                "routine_min": ROUTINE_MIN_RECORDS, "routine_share": ROUTINE_SHARE,
-            }).fetchall()
-        for kind, ep, system, a, b, c in result:
-            if kind == "change":
-                changes[ep].add(ChangeItem(system, a, b, c))
-            elif a is not None:
-                origins[ep].add(Origin(system, a, b))
+        compared.append((n, (e.canonical_id, e.source_system, e.source_id), e.first_seen,
+                         covered[i - 1] if i else None))
+    keys = {(f, b): signature_cache.key(project, f, b) for f, b in {(f, b) for _, _, f, b in compared}}
+    kept = {(f, b): signature_cache.read(project, f, k) if k is not None else {} for (f, b), k in keys.items()}
+    got: dict[int, list[signature_cache.Row]] = {}
+    missing = []
+    for n, subject, f, b in compared:
+        rows = kept[(f, b)].get(subject)
+        if rows is None:
+            missing.append((n, subject, f, b))
+        else:
+            got[n] = rows
+    if missing:
+        read = _read(project, covered, missing)
+        fresh: dict[tuple[date, date | None], dict[Subject, list[signature_cache.Row]]] = defaultdict(dict)
+        for n, subject, f, b in missing:
+            got[n] = fresh[(f, b)][subject] = read.get(n, [])
+        for (f, b), subjects in fresh.items():
+            # Kept for the next read — unless a run changed a day meanwhile: the rows read may then be the new
+            # content's, not the content the key names.
+            k = keys[(f, b)]
+            if k is not None and signature_cache.key(project, f, b) == k:
+                signature_cache.write(project, f, k, {**kept[(f, b)], **subjects})
     out = []
     for n, (e, classification) in enumerate(found):
-        resolved = tuple(sorted({(o.system, o.method) for o in origins[n] if o.method != MAPPED}))
-        sig = Signature(e.rule, history[n], tuple(sorted(changes[n])), resolved)
-        out.append(Occurrence(e, classification, sig, tuple(sorted(origins[n]))))
+        changes: set[ChangeItem] = set()
+        origins: set[Origin] = set()
+        for kind, system, x, y, z in got.get(n, ()):
+            if kind == "change":
+                changes.add(ChangeItem(system, x, y, z))  # type: ignore[arg-type]
+            elif x is not None:
+                origins.add(Origin(system, x, y))  # type: ignore[arg-type]
+        resolved = tuple(sorted({(o.system, o.method) for o in origins if o.method != MAPPED}))
+        sig = Signature(e.rule, history[n], tuple(sorted(changes)), resolved)
+        out.append(Occurrence(e, classification, sig, tuple(sorted(origins))))
     return out
+
+
+def _read(project: Project, covered: list[date], compared: list[tuple[int, Subject, date, date | None]]
+          ) -> dict[int, list[signature_cache.Row]]:
+    """The signature rows of each episode of `compared` (episode, subject, first day, the day before it on the
+    history chain `covered`), read in one query for all of them."""
+    rows: dict[str, list[Any]] = {k: [] for k in ("ep", "canonical_id", "source_system", "source_id", "f", "b")}
+    for n, (canonical_id, source_system, source_id), f, b in compared:
+        for k, v in (("ep", n), ("canonical_id", canonical_id), ("source_system", source_system),
+                     ("source_id", source_id), ("f", f), ("b", b)):
+            rows[k].append(v)
+    # the first days' diffs, and for the usage readings those of the days before them too
+    pairs = [(f, b) for f, b in zip(rows["f"], rows["b"], strict=True) if b is not None]
+    firsts = sorted({f for f, _ in pairs})
+    usage_days = sorted({d for pair in pairs for d in pair})
+    sizes = _system_sizes(project, firsts)
+    with scratch() as con:  # a cursor of the process's database: opening one costs tens of ms
+        # The episodes as a TEMP table (private to this cursor) from typed lists: no pyarrow for a read.
+        con.execute("""CREATE TEMP TABLE eps AS SELECT
+            unnest(CAST($ep AS BIGINT[])) AS ep, unnest(CAST($canonical_id AS VARCHAR[])) AS canonical_id,
+            unnest(CAST($source_system AS VARCHAR[])) AS source_system,
+            unnest(CAST($source_id AS VARCHAR[])) AS source_id,
+            unnest(CAST($f AS DATE[])) AS f, unnest(CAST($b AS DATE[])) AS b""", rows)
+        # Every episode may have begun on the history's first day: then no diff is read (the baseline
+        # file stands in for the schema only).
+        sql = (_SIGNATURE_SQL.replace("__TOUCHED__", _touched_sql()).replace("__RESOLUTION__", _RESOLUTION)
+               .replace("__ANY__", str(bool(firsts)).lower()))
+        result = con.execute(sql, {
+            "chain": [str(source_history.history_path(project, d)) for d in covered],
+            "days": [str(source_history.history_path(project, d)) for d in firsts or covered[:1]],
+            "usage_days": [str(source_history.history_path(project, d)) for d in usage_days or covered[:1]],
+            "ignored": sorted(IGNORED_FOR_CHANGE),
+            "size_days": [d for d, _, _ in sizes], "size_systems": [x for _, x, _ in sizes],
+            "size_records": [n for _, _, n in sizes],
+            "routine_min": ROUTINE_MIN_RECORDS, "routine_share": ROUTINE_SHARE,
+        }).fetchall()
+    out: dict[int, set[signature_cache.Row]] = defaultdict(set)
+    for kind, ep, system, a, b, c in result:
+        out[ep].add((kind, system, a, b, c))
+    return {ep: sorted(r, key=str) for ep, r in out.items()}

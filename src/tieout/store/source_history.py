@@ -815,11 +815,13 @@ def state_rows(con: duckdb.DuckDBPyConnection, project: Project, day: date, tabl
 
 
 def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
-                wanted: Mapping[str, tuple[str, Iterable[str]]]) -> dict[str, list[dict[str, Any]]] | None:
+                wanted: Mapping[str, tuple[str, Iterable[str]]], holding: list[Path] | None = None
+                ) -> dict[str, list[dict[str, Any]]] | None:
     """`versions` of several tables in one scan of the history files (a scan per table reads every file
     again): per table, the rows whose key — an expression over `{r}`, the new row else the old, e.g.
-    `{r}.customer_id` — is one of the given values, each as `versions` gives it; None if the history is broken."""
-    files = chain(_metas(project), project, day)
+    `{r}.customer_id` — is one of the given values, each as `versions` gives it; None if the history is broken.
+    `holding`: the files of the chain holding those rows, when a scan of the key fields found them already."""
+    files = chain(_metas(project), project, day) if holding is None else holding
     if files is None:
         return None
     if not wanted:
@@ -833,7 +835,8 @@ def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
         matches.append(f"(\"table\" = {literal(table)} AND "
                        f"{either_version(key, new, old)} IN (SELECT unnest(${f'v{n}'})))")
     where = " OR ".join(matches)
-    files = _holding(con, files, f"SELECT filename FROM {{files}} WHERE {where}", params)
+    if holding is None:
+        files = _holding(con, files, f"SELECT filename FROM {{files}} WHERE {where}", params)
     found = rows(con, f"""SELECT "table", day, change, fields, {', '.join(columns)}
         FROM read_parquet({_files(files)}) WHERE {where}""", params) if files else []
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
@@ -846,6 +849,42 @@ def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
         # as `versions` orders them: by record (its primary key), oldest first
         got.sort(key=lambda v, pk=TABLES[table][1]: (*(v["r"][c] for c in pk), v["day"]))  # type: ignore[misc]
     return out
+
+
+def records_and_files(con: duckdb.DuckDBPyConnection, project: Project, day: date, keys: Mapping[str, tuple[str, str]],
+                      canonical_id: str | None, records: Iterable[tuple[str, str]] = ()
+                      ) -> tuple[set[tuple[str, str]], list[Path]] | None:
+    """The source records (system, source id) of `records` and of every resolution row that ever named
+    `canonical_id`, and the files of `day`'s chain holding a row of theirs in `keys`' tables (table -> (its
+    system, its record's key column)) or in the resolution rows — both from one scan of the key fields of
+    every file, so that the scan reading whole rows reads only those files. None if the history is broken."""
+    files = chain(_metas(project), project, day)
+    if files is None:
+        return None
+    systems = [f"WHEN {literal(t)} THEN {literal(system)}" for t, (system, _) in keys.items()]
+    ids = [f"WHEN {literal(t)} THEN {either_version(f'{{r}}.{quote_name(c)}', quote_name(t), quote_name(t + '__old'))}"
+           for t, (_, c) in keys.items()]
+    sr = "source_records"
+    given = sorted(records)
+    got = con.execute(f"""
+        WITH k AS MATERIALIZED (
+            SELECT filename,
+                   CASE "table" {' '.join(systems)} ELSE {either_version('{r}.source_system', sr, sr + '__old')} END
+                       AS system,
+                   CASE "table" {' '.join(ids)} ELSE {either_version('{r}.source_id', sr, sr + '__old')} END AS id,
+                   "table" = '{sr}' AND ({sr}.canonical_id = $id OR {sr}__old.canonical_id = $id) AS named
+            FROM read_parquet({_files(files)}, filename = true)
+            WHERE "table" IN ({', '.join(literal(t) for t in [*keys, sr])})
+        ),
+        subjects AS (
+            SELECT DISTINCT system, id FROM k WHERE named
+            UNION SELECT unnest(CAST($systems AS VARCHAR[])), unnest(CAST($ids AS VARCHAR[]))
+        )
+        SELECT 'record', system, id FROM subjects
+        UNION ALL SELECT DISTINCT 'file', filename, NULL FROM k SEMI JOIN subjects USING (system, id)""",
+        {"id": canonical_id, "systems": [s for s, _ in given], "ids": [i for _, i in given]}).fetchall()
+    found = {Path(f) for kind, f, _ in got if kind == "file"}
+    return {(s, i) for kind, s, i in got if kind == "record"}, [p for p in files if p in found]
 
 
 def either_version(expression: str, new: str, old: str) -> str:
