@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HEALTHY_DAY, invoke, write_day
+from tests.conftest import HEALTHY_DAY, invoke, run_days, write_day
 
 H = HEALTHY_DAY
 # Two problems on one day: a P2 for AR and an INFO for AR (an unmapped billing customer).
@@ -24,7 +24,7 @@ BROKEN = {
 @pytest.fixture
 def broken(project: Path) -> Path:
     write_day(project, "2026-01-20", BROKEN)
-    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    run_days(project, "2026-01-20")
     return project
 
 

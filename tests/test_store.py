@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import invoke
+from tests.conftest import invoke, run_days
 from tieout.config import load_project
 from tieout.errors import NotFound
 from tieout.store import MANIFEST, SCHEMA_VERSION, migrate, open_day, schema_version
@@ -22,7 +22,7 @@ def test_first_write_records_the_schema(project: Path) -> None:
 
 
 def test_a_store_from_before_manifests_is_migrated(project: Path) -> None:
-    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    run_days(project, "2026-01-20")
     (project / ".tieout" / MANIFEST).unlink()
     p = load_project(project)
     assert schema_version(p) == 0
@@ -32,7 +32,7 @@ def test_a_store_from_before_manifests_is_migrated(project: Path) -> None:
 
 
 def test_a_store_from_a_newer_tieout_is_refused(project: Path) -> None:
-    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    run_days(project, "2026-01-20")
     (project / ".tieout" / MANIFEST).write_text(json.dumps({"schema_version": SCHEMA_VERSION + 1}))
     for args in (("exceptions",), ("run", "--as-of", "2026-01-20")):
         result = invoke(*args, "-p", str(project))
@@ -44,7 +44,7 @@ def test_a_store_from_a_newer_tieout_is_refused(project: Path) -> None:
 
 
 def _stored(project: Path) -> Path:
-    assert invoke("run", "-p", str(project), "--as-of", "2026-01-20").exit_code == 0
+    run_days(project, "2026-01-20")
     return project / ".tieout"
 
 
