@@ -18,9 +18,6 @@ ENGINE_NAMES = ("duckdb", "spark")
 # they save.
 SPARK_CONF = {"spark.sql.shuffle.partitions": 1, "spark.sql.adaptive.enabled": False,
               "spark.sql.codegen.wholeStage": False, "spark.ui.enabled": False, "spark.default.parallelism": 2}
-# The test JVM's own flags: its jobs are short, so the JIT's optimising tier and G1's helper threads cost more CPU
-# than they give back (JVM CPU of tests/engines/test_spark_engine.py 132 s -> 89 s, the 100 k bench 166 s -> 145 s).
-TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +28,7 @@ def spark() -> Iterator[Any]:
     builder = SparkSession.builder.master("local[2]").appName("tieout-tests")
     for key, value in {**SPARK_CONF, "spark.sql.session.timeZone": "UTC"}.items():
         builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
-    session = builder.config("spark.driver.extraJavaOptions", TEST_JVM_OPTIONS).getOrCreate()
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
