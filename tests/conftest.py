@@ -85,19 +85,10 @@ def new_project(root: Path, days: dict[str, dict[str, str]], yml: str = "") -> P
 
 
 def run_days(project: Path, *days: str) -> None:
-    """`tieout run` each day in the order given, asserting each succeeds. On a fresh project whose run touches
-    nothing outside it, the second time this worker runs the same days on the same inputs it copies the store the
-    first run left instead (tests/run_template.py)."""
-    from tests import run_template
-
-    template = run_template.key(project, days)
-    if template is not None and run_template.restore(template, project):
-        return
+    """`tieout run` each day in the order given, asserting each succeeds."""
     for day in days:
         result = invoke("run", "-p", str(project), "--as-of", day)
         assert result.exit_code == 0, result.output
-    if template is not None:
-        run_template.keep(template, project)
 
 
 @pytest.fixture
