@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tieout.sources.vendor import JsonReader, VendorTable, _records_by_line, _segments
+from tieout.sources.vendor import JsonReader, VendorTable, field_segments, records_by_line
 
 if TYPE_CHECKING:
     from pyspark.sql import Column as SparkColumn
@@ -54,7 +54,7 @@ def json_lines_file(table: VendorTable) -> Path | None:
     if not isinstance(reader, JsonReader) or reader.unwrap or len(reader.paths) != 1:
         return None
     path = reader.paths[0]
-    if not path.is_file() or not _records_by_line(path):
+    if not path.is_file() or not records_by_line(path):
         return None
     with path.open("rb") as f:
         if f.read(3) == b"\xef\xbb\xbf":
@@ -73,9 +73,9 @@ def json_lines(engine: SparkEngine, path: Path, table: VendorTable
     a line Spark is not trusted with (see the module)."""
     from pyspark.sql import functions as F
 
-    inputs = table._inputs()
-    computed = {inputs[i] for i in table._computed_inputs()}
-    fields = {name: segments for name in inputs if (segments := _segments(name)) is not None}
+    inputs = table.inputs()
+    computed = {inputs[i] for i in table.computed_inputs()}
+    fields = {name: segments for name in inputs if (segments := field_segments(name)) is not None}
     if set(computed) - set(fields):
         raise NotOnSparkJson(f"fields of another form: {sorted(set(computed) - set(fields))}")
     tree = _tree([fields[n] for n in computed])

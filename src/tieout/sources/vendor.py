@@ -208,7 +208,7 @@ class JsonReader(Reader):
         optional index: `tax_ids.data[0].value`, or `lines.data[*].quantity` (a list, one element per line,
         NULL where a line has no quantity). Where one path reads as text what another reads into (`lines.data`
         beside `lines.data[*].quantity`), the text one is read as before, apart."""
-        paths = {n: segments for n in set(names) if (segments := _segments(n)) is not None}
+        paths = {n: segments for n in set(names) if (segments := field_segments(n)) is not None}
         kinds: dict[tuple[str, ...], set[str]] = {}
         for segments in paths.values():
             for prefix, kind in _kinds(segments):
@@ -236,7 +236,7 @@ class JsonReader(Reader):
         if segments is not None:
             return _access("tieout__fields", segments)
         extract = f"json_extract_string(tieout__object, {literal(_json_path(name))})"
-        last = _segments(name)
+        last = field_segments(name)
         if last is None:
             return extract
         # An object whose text lacks the key has no such field: most rows are answered without a parse (a
@@ -254,7 +254,7 @@ class JsonReader(Reader):
         """Whether `field_rows` can give fields `names`: each is parsed, and every file is JSON Lines of records
         with nothing to unwrap."""
         return (bool(self.parsed) and not self.unwrap and all(n in self.parsed for n in names)
-                and all(p.is_file() and _records_by_line(p) for p in self.paths))
+                and all(p.is_file() and records_by_line(p) for p in self.paths))
 
     def field_rows(self) -> str:
         """The rows as `rows(numbered=False)` gives them, but only `tieout__fields` (and `tieout__file`): DuckDB's
@@ -288,7 +288,7 @@ class JsonReader(Reader):
         if _first_char(path) == "[":
             objects = f"read_json_objects({file}, format = 'array', maximum_object_size = {size})"
             return f"SELECT json AS tieout__object, {file} AS {FILE}{position} FROM {objects}"
-        if _records_by_line(path):
+        if records_by_line(path):
             # JSON Lines of records (the first line is a whole record): no line is looked into for a list. Each
             # line is one record, so DuckDB's buffers stay small and every thread parses (a buffer as large as
             # the file would be parsed by one).
@@ -323,7 +323,7 @@ class JsonReader(Reader):
 Segment = tuple[str, str | None]  # a key, and its index: None, "*" or a number
 
 
-def _segments(name: str) -> tuple[Segment, ...] | None:
+def field_segments(name: str) -> tuple[Segment, ...] | None:
     out = []
     for part in name.split("."):
         match = re.fullmatch(r"([A-Za-z0-9_]+)(?:\[(\*|[0-9]+)\])?", part)
@@ -381,7 +381,7 @@ def _access(expr: str, segments: tuple[Segment, ...], depth: int = 0) -> str:
     return expr
 
 
-def _records_by_line(path: Path) -> bool:
+def records_by_line(path: Path) -> bool:
     """Whether `path` is JSON Lines of records: its first line (read up to 1 MiB) is a whole object that is no
     API list."""
     with path.open("rb") as f:
@@ -493,9 +493,9 @@ class VendorTable(Origin):
         self.staged: str | None = None  # the temp table `stage` read the inputs into
         self.plainly = False  # `read_plainly`: the rows as `reader.rows` gives them, never `field_rows`
         if isinstance(reader, JsonReader):
-            reader.want(self._inputs())
+            reader.want(self.inputs())
 
-    def _inputs(self) -> list[str]:
+    def inputs(self) -> list[str]:
         """Every vendor column (field) a conversion or `keep` reads, in a fixed order."""
         conversions = [*self.columns.values(), *([self.keep] if self.keep is not None else [])]
         return list(dict.fromkeys(c for conversion in conversions for c in conversion.inputs if self.reader.has(c)))
@@ -503,10 +503,10 @@ class VendorTable(Origin):
     def _refs(self, conversion: Conversion) -> list[str]:
         # Each input under a name of its own (`_input_rows`): a template's subquery over a related vendor table
         # that has a column of the same name (an invoice item's `id`) still reads this row's value.
-        return self._refs_as(conversion, [quote_name(f"{INPUT}{i}") for i in range(len(self._inputs()))])
+        return self._refs_as(conversion, [quote_name(f"{INPUT}{i}") for i in range(len(self.inputs()))])
 
     def _refs_as(self, conversion: Conversion, names: list[str]) -> list[str]:
-        inputs = self._inputs()
+        inputs = self.inputs()
         return [names[inputs.index(c)] if self.reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
 
     def _input_rows(self, rejects: str) -> str:
@@ -514,7 +514,7 @@ class VendorTable(Origin):
             return f"(SELECT *, rowid AS {POSITION} FROM {self.staged})"
         fields = self._field_rows()
         if fields is not None:
-            return self._inputs_of(fields, self._computed_inputs())
+            return self._inputs_of(fields, self.computed_inputs())
         return self._inputs_of(self._rows(rejects))
 
     def _field_rows(self) -> str | None:
@@ -523,8 +523,8 @@ class VendorTable(Origin):
         name a culprit are read on refusal, from `reader.rows`."""
         if self.plainly or not isinstance(self.reader, JsonReader):
             return None
-        inputs = self._inputs()
-        if not self.reader.reads_fields([inputs[i] for i in self._computed_inputs()]):
+        inputs = self.inputs()
+        if not self.reader.reads_fields([inputs[i] for i in self.computed_inputs()]):
             return None
         return self.reader.field_rows()
 
@@ -536,7 +536,7 @@ class VendorTable(Origin):
 
     def _inputs_of(self, rows: str, only: list[int] | None = None) -> str:
         """`rows` with each input (those at the indexes `only`, if given) under its own name."""
-        refs = ", ".join(f"{self.reader.ref(c)} AS {quote_name(f'{INPUT}{i}')}" for i, c in enumerate(self._inputs())
+        refs = ", ".join(f"{self.reader.ref(c)} AS {quote_name(f'{INPUT}{i}')}" for i, c in enumerate(self.inputs())
                          if only is None or i in only)
         return f"(SELECT *{', ' + refs if refs else ''} FROM {rows})"
 
@@ -546,7 +546,7 @@ class VendorTable(Origin):
         by (which keeps DuckDB to one thread). Inputs read only to name a culprit are read again on refusal."""
         if not self.positioned:
             return
-        computed = self._computed_inputs()
+        computed = self.computed_inputs()
         inputs = [quote_name(f"{INPUT}{i}") for i in computed]
         rows = self._field_rows() or self.reader.placed_rows(rejects, numbered=False)
         staged = f"{self.spec.table}__input"
@@ -554,9 +554,9 @@ class VendorTable(Origin):
                     f"FROM {self._inputs_of(rows, computed)}")
         self.staged = staged
 
-    def _computed_inputs(self) -> list[int]:
+    def computed_inputs(self) -> list[int]:
         """The indexes of the inputs that a value, a presence test or `keep` reads (not only a culprit)."""
-        names = [f"\x00{i}\x00" for i in range(len(self._inputs()))]
+        names = [f"\x00{i}\x00" for i in range(len(self.inputs()))]
         used = " ".join(c.sql(self._refs_as(c, names), self.tz) + c.present_sql(self._refs_as(c, names), self.tz)
                         for c in [*self.columns.values(), *([self.keep] if self.keep is not None else [])])
         return [i for i, name in enumerate(names) if name in used]
@@ -601,7 +601,7 @@ class VendorTable(Origin):
                 # The rows `keep` leaves out are converted from no values: whatever they hold is no record's,
                 # and never stops the read (a value too large for a cast).
                 cleared = ", ".join(f"CASE WHEN {LIVE} THEN {quote_name(f'{INPUT}{i}')} END AS "
-                                    f"{quote_name(f'{INPUT}{i}')}" for i in self._computed_inputs())
+                                    f"{quote_name(f'{INPUT}{i}')}" for i in self.computed_inputs())
                 rows = (f"(SELECT *{' REPLACE (' + cleared + ')' if cleared else ''} FROM "
                         f"(SELECT *, coalesce({keep}, false) AS {LIVE} FROM {rows}))")
                 out.append(LIVE)
