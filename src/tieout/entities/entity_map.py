@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -19,9 +18,6 @@ from ..errors import InputError
 from ..sources.diagnose import locate_unreadable, read_first_line
 from ..sql import literal
 from ..systems import SYSTEMS
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 COLUMNS = ("canonical_id", "source_system", "source_id", "effective_from", "effective_to", "notes")
 REQUIRED = COLUMNS[:5]  # notes may be left out of a hand-written map
@@ -77,11 +73,6 @@ def _header(path: Path) -> list[str]:
     return [c.strip().strip('"').strip() for c in first.rstrip("\r\n").split(",")]
 
 
-# The last validated map of this process, by (path, size, modification time): a backfill reads the same
-# map for every day, and validating 3 M rows costs seconds each time.
-_validated: dict[tuple[str, int, int], pa.Table] = {}
-
-
 def load_entity_map(con: duckdb.DuckDBPyConnection, path: Path | str, *, cache: Path | None = None,
                     keep: bool = False) -> None:
     """Read and validate `path` into the table `entity_map` (typed DATE columns, effective_to NULL = open).
@@ -97,17 +88,8 @@ def load_entity_map(con: duckdb.DuckDBPyConnection, path: Path | str, *, cache: 
         raise InputError("the entity map does not exist", file=path)
     if cache is not None:
         _load_cached(con, path, cache, keep)
-        return
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _validated:
-        con.register("tieout_entity_map_arrow", _validated[key])
-        con.execute("CREATE OR REPLACE TABLE entity_map AS SELECT * FROM tieout_entity_map_arrow")
-        con.unregister("tieout_entity_map_arrow")
-        return
-    _load_and_validate(con, path)
-    _validated.clear()
-    _validated[key] = con.sql("SELECT * FROM entity_map").to_arrow_table()
+    else:
+        _load_and_validate(con, path)
 
 
 # What a cached map is named after besides the file's bytes: the validating code and DuckDB's version (a cast

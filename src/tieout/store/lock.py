@@ -32,8 +32,8 @@ def _sweep(project: Project) -> None:
     days.sweep(project)
     fingerprints.sweep(project)
     (project.store_path / f".{MANIFEST}.tmp").unlink(missing_ok=True)
-    # The caches' temporary files (the run's validated entity map, the month-end pack's active records, which
-    # a read writes without the lock: a read whose file goes here keeps what it built uncached).
+    # The caches' temporary files (the run's validated entity map; the month-end active records and the
+    # patterns' signatures, which reads write without the lock: a read whose file goes here keeps it uncached).
     for leftover in (project.store_path / CACHE).rglob(".*.tmp"):
         leftover.unlink(missing_ok=True)
 

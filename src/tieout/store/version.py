@@ -15,7 +15,7 @@ from tieout.errors import StoreError
 SCHEMA_VERSION = 4
 MANIFEST = "store.json"
 # The store's folder of what it keeps only to save work (the run's validated entity map, the month-end pack's
-# active records): removing it loses nothing but time.
+# active records, the patterns' signatures): removing it loses nothing but time.
 CACHE = "cache"
 
 
