@@ -63,7 +63,10 @@ def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
             exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In, exp.Is,
             exp.Coalesce, exp.Nullif, exp.Lower, exp.Upper, exp.Trim, exp.Length, exp.Substring, exp.StartsWith,
             exp.EndsWith, exp.DPipe, exp.Add, exp.Sub, exp.RegexpFullMatch, exp.RegexpExtract, exp.Chr,
-            exp.SplitPart, exp.DataType,
+            exp.SplitPart, exp.DataType, exp.ConcatWs,
+            # A value bound once (`list_transform([v], lambda x: ...)[1]`) and an instant's seconds
+            # (`epoch`): `tieout.engines.spark_sql`'s rewrites.
+            exp.Array, exp.TimeToUnix,
             # Lists (a JSON source's `[*]` fields) and numbers: list_transform, list_min/max, list elements,
             # greatest, products, a literal map's value; `list_bool_and`, `list_count`, `list_sum`,
             # `list_zip` and `len` of a list are `tieout.engines.spark_sql`'s rewrites (`_LIST_FUNCTIONS`).
@@ -85,8 +88,25 @@ _LIST_FUNCTIONS = frozenset({"list_bool_and", "list_count", "list_sum", "list_zi
 # by a regular expression, an instant, a number): to whole numbers, decimals, a list of whole numbers, a date
 # and back to text.
 _CASTS = frozenset({"BIGINT", "DECIMAL", "DATE", "VARCHAR", "TEXT"})
+# Casts of a cell to a time (its form guarded, `_guards`): with a zone, and without (a wall time; the offset
+# ignored by both engines).
+_TIME_CASTS = frozenset({"TIMESTAMPTZ", "TIMESTAMP", "TIMESTAMPNTZ"})
 # Unix seconds Spark is trusted with: 1970 to 2099 (what both engines' time-zone rules agree on).
 _UNIX_LIMIT = 4102444800
+
+
+def _unix_digits(tree: exp.Expr) -> tuple[int, int] | None:
+    """For a conversion that makes an instant of unix time: at most how many digits, and below what number, a
+    whole number read as one may be (1970 to 2099: seconds, or milliseconds where every such instant is
+    `make_timestamp(n * 1000)`); None when it makes none."""
+    from sqlglot import exp
+
+    found = list(tree.find_all(exp.UnixToTime))
+    if not found:
+        return None
+    millis = all(isinstance(u.this, exp.Mul) and u.this.expression == exp.Literal.number(1000)
+                 and u.args.get("scale") is not None for u in found)
+    return (13, _UNIX_LIMIT * 1000) if millis else (10, _UNIX_LIMIT)
 
 
 class NotOnSparkRead(Exception):
@@ -250,7 +270,8 @@ def _not_faithful(tree: exp.Expr) -> str | None:
         if isinstance(node, exp.Cast):  # TRY_CAST too: a cell to a time with a zone (its form guarded), NULL to text
             to = node.to.this
             element = node.to.expressions[0].this if to == exp.DataType.Type.ARRAY and node.to.expressions else None
-            if not ((to == exp.DataType.Type.TIMESTAMPTZ and isinstance(node.this, exp.Column))
+            if not ((to.value in _TIME_CASTS and isinstance(node.this, exp.Column))
+                    or (to == exp.DataType.Type.TIMESTAMPTZ and isinstance(node.this, exp.UnixToTime))
                     or (to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT) and isinstance(node.this, exp.Null))
                     or to.value in _CASTS or element == exp.DataType.Type.BIGINT):
                 return f"CAST(… AS {node.to.sql('duckdb')})"
@@ -270,6 +291,38 @@ def _not_faithful(tree: exp.Expr) -> str | None:
     return None
 
 
+def _wall_times(tree: exp.Expr) -> list[tuple[str, str]]:
+    """The (cell, zone) of each `timezone(zone, CAST(cell AS TIMESTAMP))`: a wall time in `zone`."""
+    from sqlglot import exp
+
+    found = []
+    for node in tree.find_all(exp.Anonymous):
+        if node.name.lower() == "timezone" and len(node.expressions) == 2:
+            zone, value = node.expressions
+            if isinstance(value, exp.Cast) and value.to.this.value in ("TIMESTAMP", "TIMESTAMPNTZ") \
+                    and isinstance(value.this, exp.Column) and isinstance(zone, exp.Literal):
+                found.append((value.this.name, zone.this))
+    return found
+
+
+def _near_a_change(cell: str, zone: str) -> SparkColumn:
+    """True where the wall time `cell` is within a day of a change of `zone`'s offset: a wall time the clocks skip
+    or show twice is an instant of DuckDB's choosing (ICU's) that Spark's `to_utc_timestamp` need not choose (of
+    a midnight shown twice, DuckDB takes the later)."""
+    from pyspark.sql import functions as F
+
+    from tieout.sql import literal
+
+    instant = f"to_utc_timestamp(CAST(try_cast({cell} AS TIMESTAMP_NTZ) AS TIMESTAMP), {literal(zone)})"
+
+    def offset(at: str) -> str:
+        return f"(unix_seconds(from_utc_timestamp({at}, {literal(zone)})) - unix_seconds({at}))"
+
+    changes = (f"{offset(f'{instant} - INTERVAL 26 HOURS')} <> {offset(instant)} "
+               f"OR {offset(instant)} <> {offset(f'{instant} + INTERVAL 26 HOURS')}")
+    return F.coalesce(F.expr(changes), F.lit(False))
+
+
 def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[str] | frozenset[str] = frozenset()
             ) -> SparkColumn:
     """True on a row where an input is outside the forms both engines read alike (see the module); a list input
@@ -281,9 +334,9 @@ def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[
 
     used = {c.name for c in tree.find_all(exp.Column)}  # a culprit's input (read on refusal only) is not
     cells = [r for r in refs if not r.startswith("CAST(") and r in used]
-    timed = {c.name for cast in tree.find_all(exp.Cast) if cast.to.this == exp.DataType.Type.TIMESTAMPTZ
+    timed = {c.name for cast in tree.find_all(exp.Cast) if cast.to.this.value in _TIME_CASTS
              for c in cast.find_all(exp.Column)}
-    unix = bool(list(tree.find_all(exp.UnixToTime)))
+    unix = _unix_digits(tree)
     json = {c.name for node in tree.find_all(exp.JSONExtractScalar) for c in node.find_all(exp.Column)}
     # A product of decimals overflows DuckDB's DECIMAL(18) (an error: DuckDB refuses the file) where Spark's
     # wider one does not: at most 15 digits go into one.
@@ -296,16 +349,23 @@ def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[
     def untrusted(v: SparkColumn, cell: str) -> SparkColumn:
         trusted = v.rlike(_ASCII)
         if cell in timed:
-            trusted = trusted & (v.rlike(_TIME_FORMS[0]) | v.rlike(_TIME_FORMS[1]))
-        if unix:  # whole numbers only of unix seconds from 1970 to 2099
-            trusted = trusted & (~v.rlike(r"^-?[0-9]+\z") | (v.rlike(r"^[0-9]{1,10}\z")
-                                                             & (v.cast("long") < _UNIX_LIMIT)))
+            # A whole number of 7 digits or more is no time to either cast (of 4 to 6, Spark reads a year).
+            number_form = v.rlike(rf"^[0-9]{{7,{unix[0]}}}\z") if unix else F.lit(False)
+            trusted = trusted & (v.rlike(_TIME_FORMS[0]) | v.rlike(_TIME_FORMS[1]) | number_form)
+        if unix:  # whole numbers only of unix seconds (or milliseconds) from 1970 to 2099, blanks around or not
+            digits, limit = unix
+            number = F.trim(v)
+            trusted = trusted & (~number.rlike(r"^-?[0-9]+\z") | (number.rlike(rf"^[0-9]{{1,{digits}}}\z")
+                                                                  & (number.cast("long") < limit)))
         if cell in scaled:
             trusted = trusted & ~v.rlike(r"[0-9]{16}")
         if cell in json:  # never an expanded object: its JSON-path branch is not taken on either engine
             trusted = trusted & ~v.contains("{")
         return v.isNotNull() & ~trusted
 
+    for cell, zone in _wall_times(tree):
+        if cell in cells and cell not in lists:
+            out = out | _near_a_change(cell, zone)
     for cell in dict.fromkeys(cells):
         if cell in lists:
             out = out | F.coalesce(F.exists(F.col(cell), _each(untrusted, cell)), F.lit(False))
