@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 # Java regular expressions of the inputs Spark is trusted with (`\z`: the very end of the text).
 _ASCII = r"^[\x20-\x7e]*\z"
+_OTHER_SPACES = r"[\p{Zs}&&[^ ]]"  # space separators but ' ': DuckDB's `trim` removes them, Spark's does not
 _TIME_FORMS = (r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}\z",
                r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
                r"(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?\z")
@@ -291,6 +292,16 @@ def _not_faithful(tree: exp.Expr) -> str | None:
     return None
 
 
+def _unicode_alike_nodes() -> tuple[type[exp.Expr], ...]:
+    """Constructs that treat any text alike on both engines but for `trim` (`_OTHER_SPACES`): a conversion of
+    only these (Chargebee's name: the company, else first and last name) is trusted with any text."""
+    from sqlglot import exp
+
+    return (exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Case, exp.If, exp.And,
+            exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.Is, exp.In, exp.Coalesce, exp.Nullif, exp.Trim, exp.ConcatWs,
+            exp.DPipe, exp.SplitPart)
+
+
 def _wall_times(tree: exp.Expr) -> list[tuple[str, str]]:
     """The (cell, zone) of each `timezone(zone, CAST(cell AS TIMESTAMP))`: a wall time in `zone`."""
     from sqlglot import exp
@@ -346,8 +357,11 @@ def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[
     if conversion.template == "{0}":  # passed on as written: checked as a standard cell is
         return out
 
+    unicode_alike = all(isinstance(node, _unicode_alike_nodes()) for node in tree.walk())
+
     def untrusted(v: SparkColumn, cell: str) -> SparkColumn:
-        trusted = v.rlike(_ASCII)
+        # Only `trim` of these tells characters apart: DuckDB's removes every space separator, Spark's ' ' alone.
+        trusted = ~v.rlike(_OTHER_SPACES) if unicode_alike else v.rlike(_ASCII)
         if cell in timed:
             # A whole number of 7 digits or more is no time to either cast (of 4 to 6, Spark reads a year).
             number_form = v.rlike(rf"^[0-9]{{7,{unix[0]}}}\z") if unix else F.lit(False)
