@@ -271,6 +271,9 @@ def _not_faithful(tree: exp.Expr) -> str | None:
         if isinstance(node, exp.Cast):  # TRY_CAST too: a cell to a time with a zone (its form guarded), NULL to text
             to = node.to.this
             element = node.to.expressions[0].this if to == exp.DataType.Type.ARRAY and node.to.expressions else None
+            if isinstance(node.this, exp.Null) or (isinstance(node.this, exp.Cast) and isinstance(node.this.this,
+                                                                                             exp.Null)):
+                continue  # NULL (a column the source does not have) as anything is NULL on both engines
             if not ((to.value in _TIME_CASTS and isinstance(node.this, exp.Column))
                     or (to == exp.DataType.Type.TIMESTAMPTZ and isinstance(node.this, exp.UnixToTime))
                     or (to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT) and isinstance(node.this, exp.Null))
