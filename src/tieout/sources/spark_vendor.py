@@ -1,7 +1,8 @@
 """A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
 
 Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
-extracts, a column-mapped CSV (`format: csv`), Zuora's accounts — of one UTF-8 file, and one JSON Lines file of
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts, HubSpot's companies, Chargebee's customers — of
+one UTF-8 file, and one JSON Lines file of
 records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related tables loaded by DuckDB and
 handed over). Everything else stays DuckDB's on the driver, as before: databases (`url:`), Parquet, other JSON
 shapes, other encodings (decoded in Python), a table split into several files, a CSV table whose conversions
@@ -10,15 +11,20 @@ join a related vendor table.
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
 every construct of it is one whose Spark form gives DuckDB's value (`_faithful_nodes`, checked on the parsed
-SQL); any other (a JSON value, a list literal, `concat_ws`) leaves the table to DuckDB. Where the two engines read
-some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
+SQL); any other (a JSON value, a list filtered, `arg_min`, `EXISTS`) leaves the table to DuckDB. Where the two
+engines read some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
 
 - inputs of a conversion that does more than pass the value on must be printable ASCII (case folding, `trim`,
-  `\\s` and `$` in a regular expression, lengths: the engines differ only outside it);
-- an input cast to a TIMESTAMPTZ must be a date (YYYY-MM-DD, year 1000 or later) or a date and time of 1900-2099
-  with seconds, hours below 24, at most six decimals and an offset of at most 14 hours or none — the forms
-  both casts read alike (DuckDB also reads `T24:00`, a one-digit month, blanks around; Spark fewer, or
-  otherwise), in years whose time-zone history both engines' databases agree on.
+  `\\s` and `$` in a regular expression, lengths: the engines differ only outside it); those of a conversion of
+  plain text only (`_unicode_alike_nodes`) may be any text without a space separator other than ' ';
+- an input cast to a TIMESTAMPTZ or a TIMESTAMP must be a date (YYYY-MM-DD, year 1000 or later) or a date and
+  time of 1900-2099 with seconds, hours below 24, at most six decimals and an offset of at most 14 hours or none
+  — the forms both casts read alike (DuckDB also reads `T24:00`, a one-digit month, blanks around; Spark fewer, or
+  otherwise), in years whose time-zone history both engines' databases agree on; where the conversion reads
+  unix time too, a whole number of 7 digits or more is neither engine's time;
+- unix seconds of 1970-2099 (milliseconds where every instant is `make_timestamp(n * 1000)`);
+- a wall time cast to TIMESTAMP in a zone (`timezone(zone, CAST(x AS TIMESTAMP))`) not within a day of a change
+  of the zone's offset (`_near_a_change`).
 
 What comes out is checked exactly as a standard file is (`tieout.sources.spark_read`); where a converted value
 is missing that the vendor wrote (DuckDB's "is not …" refusal), the file is read by DuckDB, which words it.
