@@ -15,7 +15,7 @@ import pytest
 
 from tieout.sources import convert
 from tieout.sources.convert import Conversion
-from tieout.sources.formats import chargebee
+from tieout.sources.formats import chargebee, zuora
 from tieout.sources.formats.hubspot import HUBSPOT
 from tieout.sources.formats.salesforce import CONTRACT_STATUS, OPPORTUNITIES, SALESFORCE
 from tieout.sources.formats.zuora import ZUORA
@@ -48,6 +48,12 @@ def _unix() -> list[str]:
     return drawn + ["0", "1", "-1", "1767225600", "4102444799", "4102444800", "99999999999", "1767225600000",
                     " 1767225600000 ", " 1767225600", "4102444799999", "4102444800000", "999999999999999",
                     " 999999999999999", "9999999999999999", "0001767225600", "1.5", "1e9", "- 5"]
+
+
+def _balances() -> list[str]:
+    """Zuora's balances: plain decimals, and what each engine's cast to DECIMAL reads its own way."""
+    return ["0", "0.00", "-5", "12.50", " 7 ", "0.0000000001", "0.00000000005", "-0.00000000005", "1e3", "+5", ".5",
+            "5.", "-0", "9" * 28, "9" * 29, "1" * 28 + ".5", "abc", "", " ", "1,5", "0x10", "Infinity", "NaN"]
 
 
 def _webs() -> list[str]:
@@ -95,6 +101,12 @@ def _conversions() -> dict[str, tuple[Conversion, list[str]]]:
         "chargebee's name": (chargebee.name("c", "f", "l"), words + ["", " ", "  Ada ", "Lovelace"]),
         "chargebee's time": (chargebee.timestamp_of("x"), _times() + _unix() + words[:300]),
         "chargebee's date": (chargebee.date_of("x"), _times() + _unix() + words[:300]),
+        "zuora's invoice status": (ZUORA.tables["billing_invoices"].columns["status"],  # type: ignore[dict-item]
+                                   ["Posted", " posted ", "Draft", "Canceled", "cancelled", "Error"] * 100
+                                   + _balances() * 40 + words[:100]),
+        "zuora's decimal": (zuora.decimal("x"), _balances() * 10 + ["70.360000000", "106953453", "1.10", "10.0", "0.",
+                                                                   "100", "-0.000", "5.05050", " 3.0 "] * 20
+                            + words[:300]),
         "zuora's live": (ZUORA.tables["billing_customers"].keep, words + ["T", " Yes ", "t"]),  # type: ignore[dict-item]
     }
 

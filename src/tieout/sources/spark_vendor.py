@@ -1,12 +1,13 @@
 """A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
 
 Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
-extracts, a column-mapped CSV (`format: csv`), Zuora's accounts, HubSpot's companies, Chargebee's customers — of
-one UTF-8 file, and one JSON Lines file of
-records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related tables loaded by DuckDB and
-handed over). Everything else stays DuckDB's on the driver, as before: databases (`url:`), Parquet, other JSON
-shapes, other encodings (decoded in Python), a table split into several files, a CSV table whose conversions
-join a related vendor table.
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts and invoices, HubSpot's companies, Chargebee's
+customers — of one UTF-8 file (its related vendor tables loaded by DuckDB and handed over: `related_tables`),
+and one JSON Lines file of records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related
+tables too loaded by DuckDB and handed over). Everything else stays DuckDB's on the driver, as before:
+databases (`url:`), Parquet, other JSON shapes, other encodings (decoded in Python), a table split into several
+files, a table whose conversions compute a related table's value in their subquery (HubSpot's deals, Chargebee's
+invoices).
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
@@ -83,7 +84,9 @@ def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
             exp.UnixToTime,
             # A related vendor table's first value for this row (Stripe's tax ids), handed to Spark as it is.
             exp.Subquery, exp.Select, exp.From, exp.Table, exp.TableAlias, exp.Where, exp.First, exp.Order,
-            exp.Ordered,
+            exp.Ordered, exp.Min,
+            # A pattern replaced at the end of the text (Zuora's trailing zeros): `_java_replacement`.
+            exp.RegexpReplace,
             # An expanded JSON object's id: trusted only where no input is such an object (`_guards`).
             exp.JSONExtractScalar, exp.JSONPath, exp.JSONPathRoot, exp.JSONPathKey)
 
@@ -154,13 +157,13 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
         return None
     fmt = shape(FORMATS[source.format], source, spec, folder)
     related = fmt.tables.get(spec.table, TableMap()).related
-    if fmt.reader not in ("csv", "json") or (related and fmt.reader == "csv") or any(r.sql for r in related.values()):
+    if fmt.reader not in ("csv", "json") or (fmt.reader == "json" and any(r.sql for r in related.values())):
         return None
     if duckdb_encoding(source.encoding) != "utf-8":
         return None
     try:
         table = origin(con, project, spec, folder, as_of)
-    except InputError:  # no file: DuckDB's read refuses it in its words
+    except (InputError, duckdb.Error):  # no file, a bad related table: DuckDB's read refuses it in its words
         return None
     if not isinstance(table, VendorTable):
         return None
@@ -260,10 +263,62 @@ def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
     if found:
         raise NotOnSparkRead(f"{found} in {sql[:80]}")
     try:
-        spark = expression(sql)
+        spark = expression(_one_row_lookups(tree).sql("duckdb"))
     except NotOnSpark as e:
         raise NotOnSparkRead(str(e)) from e
     return spark, tree
+
+
+def _java_replacement(node: exp.RegexpReplace) -> str | None:
+    """The replacement of DuckDB's `regexp_replace(s, pattern, replacement)` as Spark's (Java's `$1` for RE2's
+    `\\1`), where both replace alike: DuckDB replaces the first match, Spark every one, so the pattern must match
+    at most once — anchored at the end (`$`) and never empty; else None."""
+    import re
+
+    from sqlglot import exp
+
+    pattern, replacement = node.args.get("expression"), node.args.get("replacement")
+    if node.args.get("modifiers") is not None or not (
+            isinstance(pattern, exp.Literal) and pattern.is_string
+            and isinstance(replacement, exp.Literal) and replacement.is_string):
+        return None
+    text = pattern.this
+    if (not text.endswith("$") or text.endswith("\\$") or "|" in text
+            or re.search(r"[$\\]", re.sub(r"\\[1-9]", "", replacement.this))):
+        return None
+    try:
+        if re.fullmatch(text, "") is not None:
+            return None
+    except re.error:
+        return None
+    return re.sub(r"\\([1-9])", r"$\1", replacement.this)
+
+
+def _one_row_lookups(tree: exp.Expr) -> exp.Expr:
+    """A related table's row looked up by a value of this row (`(SELECT b.v FROM t AS b WHERE b.k = {0})`, Zuora's
+    invoice periods): Spark runs a correlated scalar subquery only aggregated. DuckDB refuses more than one row
+    (an error: the read fails and DuckDB reads the file again, with its words); so does the aggregate written for
+    Spark, which is the one row's value, or NULL for none."""
+    import sqlglot
+    from sqlglot import exp
+
+    def one(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.RegexpReplace):  # checked by `_not_faithful`
+            return exp.Anonymous(this="regexp_replace", expressions=[
+                node.this.transform(one), node.args["expression"].copy(),
+                exp.Literal.string(_java_replacement(node) or "")])
+        select = node.this if isinstance(node, exp.Subquery) else None
+        if not (isinstance(select, exp.Select) and len(select.expressions) == 1 and select.args.get("where")
+                and not select.args.get("group") and not list(select.expressions[0].find_all(exp.AggFunc))):
+            return node
+        value = select.expressions[0].sql("duckdb")
+        one_row = sqlglot.parse_one(f"CASE WHEN count(*) > 1 THEN CAST(raise_error('more than one row returned by "
+                                    f"a subquery') AS VARCHAR) ELSE max({value}) END", read="duckdb")
+        node = node.copy()
+        node.this.set("expressions", [one_row])
+        return node
+
+    return tree.transform(one)
 
 
 def _not_faithful(tree: exp.Expr) -> str | None:
@@ -285,6 +340,18 @@ def _not_faithful(tree: exp.Expr) -> str | None:
                     or (to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT) and isinstance(node.this, exp.Null))
                     or to.value in _CASTS or element == exp.DataType.Type.BIGINT):
                 return f"CAST(… AS {node.to.sql('duckdb')})"
+        elif isinstance(node, exp.Select):
+            # A related table's value as it is (the engines agree on the related table, loaded by DuckDB): a
+            # column, the least of a column, or the first by an order (Stripe's tax ids); not a value computed
+            # there (Chargebee's invoice periods: seconds of no guarded range as dates).
+            (value,) = node.expressions[:1] or (None,)
+            inner = value.this.this if isinstance(value, exp.First) and isinstance(value.this, exp.Order) else (
+                value.this if isinstance(value, exp.Min) else value)
+            if len(node.expressions) != 1 or not isinstance(inner, exp.Column):
+                return "a related table's value computed in its subquery"
+        elif isinstance(node, exp.RegexpReplace):
+            if _java_replacement(node) is None:
+                return "regexp_replace of a pattern that may match twice, or empty"
         elif isinstance(node, exp.TimeToStr):
             fmt = node.args.get("format")
             if not (isinstance(fmt, exp.Literal) and spark_datetime_pattern(fmt.this) is not None):
@@ -362,6 +429,14 @@ def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[
     # wider one does not: at most 15 digits go into one.
     scaled = {c.name for mul in tree.find_all(exp.Mul) for cast in mul.find_all(exp.Cast)
               if cast.to.this == exp.DataType.Type.DECIMAL for c in cast.find_all(exp.Column)}
+    # A TRY_CAST of text to DECIMAL(p, s) (Zuora's balance): the engines read exponents, signs and digits beyond
+    # the scale each its own way; a plain decimal of at most p - s integer digits and s decimals they read alike.
+    decimals = {}
+    for cast in tree.find_all(exp.TryCast):
+        if cast.to.this == exp.DataType.Type.DECIMAL and len(cast.to.expressions) == 2:
+            p, s = (int(e.this.this) for e in cast.to.expressions)
+            for c in cast.find_all(exp.Column):
+                decimals[c.name] = rf"^-?[0-9]{{1,{p - s}}}(\.[0-9]{{1,{s}}})?\z" if s else rf"^-?[0-9]{{1,{p}}}\z"
     out = F.lit(False)
     if conversion.template == "{0}":  # passed on as written: checked as a standard cell is
         return out
@@ -382,6 +457,8 @@ def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[
                                                                   & (number.cast("long") < limit)))
         if cell in scaled:
             trusted = trusted & ~v.rlike(r"[0-9]{16}")
+        if cell in decimals:
+            trusted = trusted & ((F.trim(v) == "") | F.trim(v).rlike(decimals[cell]))
         if cell in json:  # never an expanded object: its JSON-path branch is not taken on either engine
             trusted = trusted & ~v.contains("{")
         return v.isNotNull() & ~trusted

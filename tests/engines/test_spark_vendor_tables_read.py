@@ -1,10 +1,11 @@
-"""HubSpot's companies (`company.csv`) and Chargebee's customers (`Customers.csv`) read on Spark
-(`tieout.sources.spark_vendor`, their conversions transpiled with `tieout.engines.spark_sql`'s rewrites): a rich
-day gives DuckDB's tables and DuckDB's findings; what Spark is not trusted with is read by DuckDB; a bad export is
-refused in DuckDB's words with the store unchanged; the realdata HubSpot companies are read on Spark. Their related
-tables (HubSpot's deals with deal_company, Chargebee's invoices with their line items) stay DuckDB's.
+"""HubSpot's companies (`company.csv`), Chargebee's customers (`Customers.csv`) and Zuora's invoices (joined to
+their items, charges and accounts) read on Spark (`tieout.sources.spark_vendor`, their conversions transpiled with
+`tieout.engines.spark_sql`'s rewrites): a rich day gives DuckDB's tables and DuckDB's findings; what Spark is not
+trusted with is read by DuckDB; a bad export is refused in DuckDB's words with the store unchanged; the realdata
+HubSpot companies are read on Spark. HubSpot's deals and Chargebee's invoices (their related tables' values are
+computed in their subqueries: `arg_min`, `EXISTS`, seconds as dates) stay DuckDB's.
 
-One project holds both vendors (HubSpot for the CRM, Chargebee for billing), so each case is one read.
+One project holds HubSpot for the CRM and Chargebee for billing, so each of their cases is one read.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHARED, new_project
+from tests.conftest import HEALTHY_DAY, SHARED, new_project
 from tests.engines.test_engines_agree import on
 from tests.engines.test_spark_read import DAY, _read_both, assert_refused_as_on_duckdb, in_days
 from tests.engines.test_spark_vendor_read import assert_duckdbs_tables
 from tests.sources.chargebee_shape import as_chargebee
 from tests.sources.hubspot_shape import HUBSPOT, render_hubspot
+from tests.sources.zuora_shape import standard_rows, zuora_shape
 from tieout.config import load_project
 from tieout.engines import SparkEngine
 from tieout.run import reconcile_day
@@ -195,3 +197,108 @@ def test_the_realdata_hubspot_companies_are_read_on_spark(spark: Any, tmp_path: 
     finally:
         engine.close()
 
+
+
+# --- Zuora's invoices, joined to their items, rate plan charges and accounts ---------------------------------------
+
+ZUORA_YML = "fx_rates: {EUR: 1.08}\nsources:\n  billing:\n    format: zuora\n"
+ZUORA_CUSTOMERS = (HEALTHY_DAY["billing_customers.csv"]
+                   + "cus_2,Zoë GmbH,ap@zoe.de,DE123456789,2026-01-20T23:00:00Z\n")
+# Every status, a balance left and none, an invoice naming no currency (its account's), seats of a charge
+# changed inside the period (two segments), a flat fee, usage and deleted items beside them (zuora_shape).
+ZUORA_INVOICES = (HEALTHY_DAY["billing_invoices.csv"]
+                  + "in_2,cus_1,2025-12-01,2025-12-31,2025-12-01,open,120.50,USD,12.5,2026-01-20T23:00:00Z\n"
+                  + "in_3,cus_2,2026-01-01,2026-01-31,2026-01-02,void,-10.00,EUR,3,2026-01-20T23:00:00Z\n"
+                  + "in_4,cus_2,2026-01-01,2026-01-31,2026-01-20,draft,0,EUR,,\n"
+                  + "in_5,cus_2,2025-11-01,2026-01-31,2025-11-01,open,0.01,EUR,7,2026-01-20T23:00:00Z\n")
+
+
+def _zuora_files() -> dict[str, str]:
+    return zuora_shape(standard_rows(ZUORA_CUSTOMERS), standard_rows(ZUORA_INVOICES))
+
+
+def _with_balance(balance: str) -> str:
+    """The invoice table with in_2's balance (120.50, on a Posted invoice) written as `balance`."""
+    invoices = _zuora_files()["invoice"]
+    assert invoices.count(",120.500000,120.50,") == 1
+    return invoices.replace(",120.500000,120.50,", f",120.500000,{balance},")
+
+
+def _zuora_project(root: Path, days: list[str], **changed: str) -> Path:
+    new_project(root, dict.fromkeys(days, {}), ZUORA_YML)
+    files = _zuora_files() | changed
+    for day in days:
+        folder = root / "exports" / day
+        for name in ("billing_customers.csv", "billing_invoices.csv"):
+            (folder / name).unlink()
+        (folder / "zuora").mkdir()
+        for name, content in files.items():
+            (folder / "zuora" / f"{name}.csv").write_text(content, encoding="utf-8")
+    return root
+
+
+def test_zuora_invoices_joined_to_their_items_read_on_spark_give_duckdbs_tables_and_findings(
+        spark: Any, tmp_path: Path) -> None:
+    project = _zuora_project(tmp_path / "project", [DAY])
+    loaded = load_project(project)
+    engine = SparkEngine.open(loaded, session=spark)
+    try:
+        read, reference, on_spark = _read_both(project, engine)
+        assert {"billing_customers", "billing_invoices"} <= set(read.on_spark)
+        assert read.counts["billing_invoices"] == 5
+        assert_duckdbs_tables(read, reference, on_spark, engine)
+        status = dict(on_spark.execute("SELECT invoice_id, status FROM billing_invoices").fetchall())
+        assert status == {"in_1": "paid", "in_2": "open", "in_3": "void", "in_4": "draft", "in_5": "open"}
+    finally:
+        engine.close()
+    expected, _ = reconcile_day(loaded, date.fromisoformat(DAY))
+    found, _ = reconcile_day(on(loaded, "spark"), date.fromisoformat(DAY), spark=spark)
+    assert expected.num_rows > 0
+    assert found.to_pylist() == expected.to_pylist()
+
+
+def test_a_balance_spark_is_not_trusted_with_leaves_zuoras_invoices_to_duckdb(spark: Any, tmp_path: Path
+                                                                              ) -> None:
+    """`1e3` is a balance to both casts, each its own way: the file is DuckDB's (which reads it as open)."""
+    project = _zuora_project(tmp_path / "project", [DAY], invoice=_with_balance("1e3"))
+    engine = SparkEngine.open(load_project(project), session=spark)
+    try:
+        read, reference, on_spark = _read_both(project, engine)
+        assert "billing_customers" in read.on_spark and "billing_invoices" not in read.on_spark
+        assert_duckdbs_tables(read, reference, on_spark, engine)
+    finally:
+        engine.close()
+
+
+@pytest.fixture(scope="module")
+def zuora_stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Zuora project with one day stored (on DuckDB: the refusals are of the next day)."""
+    from tieout.run import run_day
+
+    project = _zuora_project(tmp_path_factory.mktemp("spark-zuora") / "project", [STORED, DAY])
+    run_day(load_project(project), date.fromisoformat(STORED))
+    return project
+
+
+def _with_item_start(start: str) -> str:
+    items = _zuora_files()["invoice_item"]
+    assert items.count(",2025-12-01,") >= 1
+    return items.replace(",2025-12-01,", f",{start},", 1)
+
+
+# Each: the Zuora file replaced, its text, and the file and phrase of DuckDB's refusal.
+ZUORA_REFUSED = {
+    "a Posted invoice's balance in no form": ("invoice", _with_balance("lots"), "invoice.csv", "status"),
+    "an invoice item's service start in no form": ("invoice_item", _with_item_start("01/12/2025"),
+                                                   "invoice_item.csv", "service_start_date"),
+}
+
+
+@pytest.mark.parametrize("case", ZUORA_REFUSED)
+def test_a_bad_zuora_invoice_is_refused_on_spark_with_duckdbs_words(case: str, zuora_stored: Path, spark: Any,
+                                                                    tmp_path: Path) -> None:
+    name, text, filename, phrase = ZUORA_REFUSED[case]
+    project = tmp_path / "project"
+    shutil.copytree(zuora_stored, project)
+    (project / "exports" / DAY / "zuora" / f"{name}.csv").write_text(text, encoding="utf-8")
+    assert_refused_as_on_duckdb(project, spark, (filename, phrase))
