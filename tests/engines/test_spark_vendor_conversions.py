@@ -151,3 +151,29 @@ def test_a_conversion_with_no_faithful_spark_form_is_left_to_duckdb() -> None:
                        Conversion("arg_min({0}, {0})", ("x",)), Conversion("regexp_replace({0}, 'a', 'b')", ("x",))):
         with pytest.raises(NotOnSparkRead):
             on_spark(conversion, ["c0"] * len(conversion.inputs), "UTC")
+
+
+def test_a_related_tables_row_looked_up_is_duckdbs_and_a_key_twice_fails_on_spark(spark: Any) -> None:
+    """`(SELECT b.v FROM t AS b WHERE b.k = {0})` (Zuora's invoice periods) is written for Spark as an aggregate:
+    the one row's value, NULL for none, as DuckDB's scalar subquery gives them. Where the related table holds a
+    key twice, DuckDB fails on a row that looks it up; Spark (which aggregates every key) fails whatever is looked
+    up, so the file is read by DuckDB, whose answer is the day's."""
+    conversion = Conversion("(SELECT b.v FROM tieout_lookup AS b WHERE b.k = {0})", ("x",))
+    rows = [(0, "a"), (1, "z"), (2, None), (3, "b")]
+    for related in ([("a", "1"), ("b", "2")], [("a", "1"), ("b", "2"), ("b", "3")]):
+        spark.createDataFrame(related, "k string, v string").createOrReplaceTempView("tieout_lookup")
+        con = duckdb.connect()
+        con.execute("CREATE TABLE tieout_lookup (k VARCHAR, v VARCHAR)")
+        con.executemany("INSERT INTO tieout_lookup VALUES (?, ?)", related)
+        con.register("drawn", pa.table({"i": [r[0] for r in rows], "c0": [r[1] for r in rows]}))
+        value, _ = on_spark(conversion, ["c0"], "UTC")
+        looked_up = spark.createDataFrame(rows, "i long, c0 string").select("i", value.alias("v"))
+        if len(related) == 2:
+            got = {r["i"]: r["v"] for r in looked_up.collect()}
+            expected = dict(con.execute(f"SELECT i, {conversion.sql(['c0'], 'UTC')} FROM drawn").fetchall())
+            assert got == expected == {0: "1", 1: None, 2: None, 3: "2"}
+            continue
+        with pytest.raises(duckdb.Error, match="More than one row"):
+            con.execute(f"SELECT {conversion.sql(['c0'], 'UTC')} FROM drawn").fetchall()
+        with pytest.raises(Exception, match="more than one row"):
+            looked_up.where("i = 0").collect()

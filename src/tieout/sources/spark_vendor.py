@@ -297,8 +297,9 @@ def _java_replacement(node: exp.RegexpReplace) -> str | None:
 def _one_row_lookups(tree: exp.Expr) -> exp.Expr:
     """A related table's row looked up by a value of this row (`(SELECT b.v FROM t AS b WHERE b.k = {0})`, Zuora's
     invoice periods): Spark runs a correlated scalar subquery only aggregated. DuckDB refuses more than one row
-    (an error: the read fails and DuckDB reads the file again, with its words); so does the aggregate written for
-    Spark, which is the one row's value, or NULL for none."""
+    for a row that looks a key up (an error); the aggregate written for Spark — the one row's value, or NULL for
+    none — fails where the related table holds any key twice (Spark aggregates every key), and Spark's read failing,
+    DuckDB reads the file again: its answer, or its words, are the day's."""
     import sqlglot
     from sqlglot import exp
 
