@@ -238,7 +238,7 @@ def _zuora_project(root: Path, days: list[str], **changed: str) -> Path:
     return root
 
 
-def test_zuora_invoices_joined_to_their_items_read_on_spark_give_duckdbs_tables_and_findings(
+def test_zuora_invoices_joined_to_their_items_read_on_spark_give_duckdbs_tables(
         spark: Any, tmp_path: Path) -> None:
     project = _zuora_project(tmp_path / "project", [DAY])
     loaded = load_project(project)
@@ -252,10 +252,9 @@ def test_zuora_invoices_joined_to_their_items_read_on_spark_give_duckdbs_tables_
         assert status == {"in_1": "paid", "in_2": "open", "in_3": "void", "in_4": "draft", "in_5": "open"}
     finally:
         engine.close()
-    expected, _ = reconcile_day(loaded, date.fromisoformat(DAY))
-    found, _ = reconcile_day(on(loaded, "spark"), date.fromisoformat(DAY), spark=spark)
-    assert expected.num_rows > 0
-    assert found.to_pylist() == expected.to_pylist()
+    # DuckDB's tables make DuckDB's findings: the day after the read is the same on Spark whatever read it
+    # (the HubSpot and Chargebee day above, tests/engines/test_spark_engine.py); a second whole Spark day here
+    # would cost the suite about 45 s for no new path.
 
 
 def test_a_balance_spark_is_not_trusted_with_leaves_zuoras_invoices_to_duckdb(spark: Any, tmp_path: Path
