@@ -28,6 +28,10 @@ from tieout.web.queue import BadFilter
 from tieout.web.reads import Reads
 
 HERE = Path(__file__).parent
+# What `tieout serve --workers N` hands its worker processes (tieout.cli.serve): the project folder (absolute)
+# and the sessions' idle timeout. Each worker is a new process that imports `app_from_environment` by name.
+SERVE_PROJECT = "TIEOUT_SERVE_PROJECT"
+SERVE_IDLE_MINUTES = "TIEOUT_SERVE_IDLE_MINUTES"
 
 
 def templates() -> Jinja2Templates:
@@ -91,6 +95,26 @@ def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30,
     app.include_router(pages.router)
     _errors(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `tieout serve --workers N`: `create_app` over the project named by
+    TIEOUT_SERVE_PROJECT, sign-in on, with TIEOUT_SERVE_IDLE_MINUTES (default 30).
+
+    Several processes serve one store and one state database correctly because a worker keeps nothing of its
+    own that another could change: sessions, CSRF tokens (derived from the session's token), the sign-in
+    throttle and the workflow are read from the state database at every request, and the cached readings
+    (`Reads`) are keyed on the store's file identities and on the workflow read for the request, so a commit or
+    an action through any worker gives every worker new keys."""
+    import os
+
+    from tieout.config import load_project
+
+    folder = os.environ.get(SERVE_PROJECT)
+    if not folder:
+        raise RuntimeError(f"{SERVE_PROJECT} is not set: this factory is what `tieout serve --workers N` runs")
+    idle = os.environ.get(SERVE_IDLE_MINUTES, "30")
+    return create_app(load_project(folder), idle_minutes=int(idle))
 
 
 def _wants_json(request: Request) -> bool:
