@@ -5,7 +5,8 @@
     diff -r /tmp/html-main /tmp/html-branch && echo identical
 
 The pages: the queue in each view, sort, status, workflow state, severity, classification, age bucket, team
-and rule, searched, as of the first stored day, on page 2 and past the last page, and the htmx panel alone —
+and rule, searched, as of the first stored day, on page 2 and past the last page, and the htmx panel alone;
+then a dozen exception and entity pages, the patterns and the review (the pages sharing the queue's chips) —
 for the anonymous reader (`create_app(auth=False)`) and for every user of the project's state database,
 signed in (a session started directly; its CSRF token, random, is written as `CSRF`). Each page is asked for
 twice and the second answer must equal the first (what a page's cached parts give); a difference is reported
@@ -18,7 +19,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi.testclient import TestClient
 
@@ -63,6 +64,11 @@ def _urls(client: TestClient) -> list[tuple[str, dict[str, str]]]:
     urls = [("/" + (f"?{urlencode(q)}" if q else ""), {}) for q in queries]
     urls += [("/?view=all", {"HX-Request": "true", "HX-Target": "queue-panel"}),
              ("/?view=all&severity=P1", {"HX-Request": "true", "HX-Target": "queue-panel"})]
+    # the other pages that show the same chips and subjects (tieout.web.format): exceptions, entities, patterns
+    picked = every[:: max(1, len(every) // 12)][:12]
+    urls += [(f"/exceptions/{e['id']}?view=all", {}) for e in picked]
+    urls += [(f"/entities/{quote(e['canonical_id'], safe='/')}", {}) for e in picked if e.get("canonical_id")]
+    urls += [("/patterns", {}), ("/review", {})]
     return urls
 
 

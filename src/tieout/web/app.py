@@ -42,7 +42,9 @@ def templates() -> Jinja2Templates:
     t.env.filters.update(money=fmt.money, amount=fmt.amount, original=fmt.original, number=fmt.number,
                          iso=fmt.iso, cell=fmt.cell, system=fmt.system, subject=fmt.subject, code=fmt.code_spans,
                          breakable=fmt.breakable)
-    t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, system_label=system_label, version=__version__)
+    t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, system_label=system_label, version=__version__,
+                         sev_chip=fmt.sev_chip, cls_chip=fmt.cls_chip, status_chip=fmt.status_chip,
+                         flow_chip_html=fmt.flow_chip, subject_html=fmt.subject_link)
     return t
 
 
