@@ -2,6 +2,7 @@
 
     python bench/web_load.py --project bench/out/history-100000x30           # 20 clients, 600 requests
     python bench/web_load.py --project bench/out/history-1000000x30 --requests 400
+    python bench/web_load.py --project bench/out/history-100000x30 --workers 2  # tieout serve --workers 2
 
 Starts `tieout serve` on a free port of this machine over the project (bench/history_world.py builds one with a
 history), creates the bench's users in the project's state database when they are missing (`bench-1` ... one a
@@ -9,7 +10,13 @@ client, team members of every team the queue routes to), signs each client in th
 (the login form's token, then the session cookie), and fires `--requests` requests spread over the endpoints
 below from `--clients` threads at once, each with its own keep-alive connection and session. Prints, per
 endpoint, the first (cold) request's time, then p50 / p95 / p99 of the rest, requests a second and failures;
-and the server's CPU time a request (on Linux), the steadier figure on a shared machine.
+and the server's CPU time a request (on Linux: the server's process and all its descendants, so every worker
+of `--workers N`), the steadier figure on a shared machine.
+
+Before the timed run, every client asks for every endpoint once, all at once and untimed (the warm-up): with
+several worker processes each reads the day for itself on its first request, and the clients' keep-alive
+connections are spread over the workers by the kernel. `--workers N` is passed to `tieout serve` (left out
+when not given, so the bench also drives a tieout from before the option: `PYTHONPATH=<its src>`).
 
 Endpoints: the queue page and `GET /api/exceptions` — each as opened (first page), filtered (a severity and a
 team) and sorted (oldest first). The client is the standard library's `http.client` (the least work on the
@@ -110,9 +117,10 @@ class Client:
             raise SystemExit(f"signing in as {name} answered {status}")
 
 
-def _serve(project: Path, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([sys.executable, "-m", "tieout", "serve", "-p", str(project), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _serve(project: Path, port: int, workers: int | None) -> subprocess.Popen[bytes]:
+    more = ["--workers", str(workers)] if workers is not None else []
+    server = subprocess.Popen([sys.executable, "-m", "tieout", "serve", "-p", str(project), "--port", str(port),
+                               *more], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -128,15 +136,35 @@ def _serve(project: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("tieout serve did not answer /healthz within 300 s")
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """The CPU time (user + system, all threads) process `pid` has used, from /proc; None where there is none.
-    The server's CPU a request is the steadier figure on a shared machine: wall times there measure the other
-    work too."""
+def _stat(pid: int | str) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user + system, all threads) process `pid` and its live descendants (the workers of
+    `tieout serve --workers N`) have used, from /proc; None where there is none. The server's CPU a request is
+    the steadier figure on a shared machine: wall times there measure the other work too."""
+    own = _stat(pid)
+    if own is None:
+        return None
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(entry.name)) is not None:
+            parents[int(entry.name)] = int(fields[1])
+    family, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in family} - family
+        family |= more
+        grew = bool(more)
+    ticks = 0
+    for member in family:
+        fields = own if member == pid else _stat(member)
+        if fields is not None:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -149,14 +177,16 @@ def main() -> None:
     parser.add_argument("--project", type=Path, default=HERE / "out" / "history-100000x30")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=600, help="in all, spread evenly over the endpoints")
+    parser.add_argument("--workers", type=int, help="`tieout serve --workers N` (default: the option left out)")
     args = parser.parse_args()
     if not (args.project / ".tieout").is_dir():
         raise SystemExit(f"{args.project} holds no store: build one with bench/history_world.py")
     names, team = _users(args.project, args.clients)
     port = _free_port()
     started = time.perf_counter()
-    server = _serve(args.project, port)
-    print(f"tieout serve on 127.0.0.1:{port} over {args.project}: up in {time.perf_counter() - started:.1f} s",
+    server = _serve(args.project, port, args.workers)
+    print(f"tieout serve on 127.0.0.1:{port} over {args.project}"
+          f"{f' with {args.workers} workers' if args.workers else ''}: up in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
     try:
         clients = [Client(port) for _ in names]
@@ -175,6 +205,17 @@ def main() -> None:
             if label.startswith("api, first"):
                 shown = len(json.loads(body))
                 print(f"{label}: {shown} exceptions listed", file=sys.stderr)
+        def warm(client: Client) -> None:
+            for path in paths.values():
+                client.request("GET", path)
+
+        t0 = time.perf_counter()
+        warming = [threading.Thread(target=warm, args=(c,)) for c in clients]
+        for t in warming:
+            t.start()
+        for t in warming:
+            t.join()
+        print(f"warm-up (every client, every endpoint, untimed): {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         plan = [label for _ in range(args.requests // len(paths)) for label in paths]
         lock = threading.Lock()
         times: dict[str, list[float]] = {label: [] for label in paths}
@@ -199,6 +240,7 @@ def main() -> None:
                     (times[label].append(elapsed) if status == 200 else None)
                     failures[label] += status != 200
 
+        load0 = os.getloadavg()[0]
         cpu0 = os.times()
         server0 = _cpu_seconds(server.pid)
         wall0 = time.perf_counter()
@@ -211,11 +253,12 @@ def main() -> None:
         server1 = _cpu_seconds(server.pid)
         cpu = os.times()
         client_cpu = (cpu.user - cpu0.user) + (cpu.system - cpu0.system)
+        load1 = os.getloadavg()[0]
     finally:
         server.terminate()
         server.wait(timeout=30)
     print(f"{args.clients} clients, {len(plan)} requests in {wall:.1f} s ({len(plan) / wall:.1f}/s in all; "
-          f"the clients' own CPU {client_cpu:.1f} s)")
+          f"the clients' own CPU {client_cpu:.1f} s; load average {load0:.1f} before, {load1:.1f} after)")
     if server0 is not None and server1 is not None:
         print(f"the server's CPU: {server1 - server0:.1f} s, {(server1 - server0) / len(plan) * 1000:.1f} ms a request")
     print("| endpoint | first (cold) | p50 | p95 | p99 | requests/s | failed | body |")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -16,7 +17,10 @@ from tieout.cli.common import open_project, project_option
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--idle-minutes", default=30, show_default=True, type=click.IntRange(1, 24 * 60),
               help="A session ends after this long without a request.")
-def serve(project_dir: Path, host: str, port: int, idle_minutes: int) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes answering on the same port: 2 or more for a team (about one per core); "
+                   "each holds its own copy of the readings in memory.")
+def serve(project_dir: Path, host: str, port: int, idle_minutes: int, workers: int) -> None:
     """Serve the web interface: the queue, each exception's story, entities, the timeline and ownership.
 
     \b
@@ -27,8 +31,26 @@ def serve(project_dir: Path, host: str, port: int, idle_minutes: int) -> None:
     """
     import uvicorn  # only this command needs the server
 
-    from tieout.web.app import create_app
+    project = open_project(project_dir)
+    if workers == 1:
+        from tieout.web.app import create_app
 
-    app = create_app(open_project(project_dir), idle_minutes=idle_minutes)
-    click.echo(f"tieout serving {app.state.project.root} on http://{host}:{port}/ (Ctrl+C stops it)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+        app = create_app(project, idle_minutes=idle_minutes)
+        click.echo(f"tieout serving {app.state.project.root} on http://{host}:{port}/ (Ctrl+C stops it)", err=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+
+    from tieout.store import stored_days
+    from tieout.web.app import SERVE_IDLE_MINUTES, SERVE_PROJECT
+
+    # A store written by an older tieout is converted here, once, before any worker reads it (each worker's
+    # create_app then finds it current). The workers are new processes (uvicorn spawns them and imports the app
+    # factory by name): they learn the project and the idle timeout from the environment they inherit, the
+    # project as an absolute path so that no working directory matters.
+    stored_days(project)
+    os.environ[SERVE_PROJECT] = str(project.root.absolute())
+    os.environ[SERVE_IDLE_MINUTES] = str(idle_minutes)
+    click.echo(f"tieout serving {project.root} on http://{host}:{port}/ with {workers} worker processes "
+               "(Ctrl+C stops them all)", err=True)
+    uvicorn.run("tieout.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_level="warning")

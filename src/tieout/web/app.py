@@ -28,6 +28,10 @@ from tieout.web.queue import BadFilter
 from tieout.web.reads import Reads
 
 HERE = Path(__file__).parent
+# What `tieout serve --workers N` hands its worker processes (tieout.cli.serve): the project folder (absolute)
+# and the sessions' idle timeout. Each worker is a new process that imports `app_from_environment` by name.
+SERVE_PROJECT = "TIEOUT_SERVE_PROJECT"
+SERVE_IDLE_MINUTES = "TIEOUT_SERVE_IDLE_MINUTES"
 
 
 def templates() -> Jinja2Templates:
@@ -38,7 +42,9 @@ def templates() -> Jinja2Templates:
     t.env.filters.update(money=fmt.money, amount=fmt.amount, original=fmt.original, number=fmt.number,
                          iso=fmt.iso, cell=fmt.cell, system=fmt.system, subject=fmt.subject, code=fmt.code_spans,
                          breakable=fmt.breakable)
-    t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, system_label=system_label, version=__version__)
+    t.env.globals.update(SEVERITY_CLASS=fmt.SEVERITY_CLASS, system_label=system_label, version=__version__,
+                         sev_chip=fmt.sev_chip, cls_chip=fmt.cls_chip, status_chip=fmt.status_chip,
+                         flow_chip_html=fmt.flow_chip, subject_html=fmt.subject_link)
     return t
 
 
@@ -91,6 +97,26 @@ def create_app(project: Project, *, auth: bool = True, idle_minutes: int = 30,
     app.include_router(pages.router)
     _errors(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `tieout serve --workers N`: `create_app` over the project named by
+    TIEOUT_SERVE_PROJECT, sign-in on, with TIEOUT_SERVE_IDLE_MINUTES (default 30).
+
+    Several processes serve one store and one state database correctly because a worker keeps nothing of its
+    own that another could change: sessions, CSRF tokens (derived from the session's token), the sign-in
+    throttle and the workflow are read from the state database at every request, and the cached readings
+    (`Reads`) are keyed on the store's file identities and on the workflow read for the request, so a commit or
+    an action through any worker gives every worker new keys."""
+    import os
+
+    from tieout.config import load_project
+
+    folder = os.environ.get(SERVE_PROJECT)
+    if not folder:
+        raise RuntimeError(f"{SERVE_PROJECT} is not set: this factory is what `tieout serve --workers N` runs")
+    idle = os.environ.get(SERVE_IDLE_MINUTES, "30")
+    return create_app(load_project(folder), idle_minutes=int(idle))
 
 
 def _wants_json(request: Request) -> bool:

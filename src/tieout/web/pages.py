@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from tieout.due import due_of
 from tieout.errors import NotFound
@@ -33,9 +34,10 @@ from tieout.web.queue import (
     SORTS,
     VIEWS,
     Filters,
+    facet_links,
     parse_as_of,
 )
-from tieout.web.queue_view import read_view, view_at_risk, view_facets
+from tieout.web.queue_view import QueueView, read_view, view_at_risk, view_facets, view_whose
 from tieout.web.reads import Reads
 
 if TYPE_CHECKING:
@@ -69,12 +71,49 @@ def queue_page(request: Request, user: User, *, bulk: BulkReport | None = None, 
     total, open_shown = view_at_risk(request, view)
     partial = (request.headers.get("HX-Target") == PANEL
                and request.headers.get("HX-History-Restore-Request") != "true")
+    choices = bulk_choices(reads.project, user)
     return render_page(request, "queue_panel.html" if partial else "queue.html", user, "queue", status_code=status_code,
-                   filters=filters, shown=shown, facets=view_facets(request, view),
-                   flows=flow, no_flow=NO_FLOW, view=view, views=VIEWS, bulk=bulk or done_report(request),
+                   filters=filters, shown=shown, facets_html=_facets_html(request, view),
+                   table_html=_table_html(request, view, bool(choices["bulk_kinds"])) if day and shown else "",
+                   flows=flow, view=view, views=VIEWS, bulk=bulk or done_report(request),
                    total=total, open_shown=open_shown,
                    currency=reads.project.reporting_currency, sorts=SORTS, age_labels=AGE_LABELS, panel=PANEL,
-                   as_of=day, days=reads.days(), page_rows=PAGE_ROWS, **bulk_choices(reads.project, user))
+                   as_of=day, days=reads.days(), page_rows=PAGE_ROWS, **choices)
+
+
+# The queue page's facets and table are rendered apart and kept with the view's cached parts (Reads.fragment):
+# twenty people paging through the same views render each once per store version and workflow, and what is
+# rendered per request is the page around them (the user, the CSRF token, the bulk form, the counts).
+
+def _fragment(request: Request, name: str, context: dict[str, Any]) -> Markup:
+    return Markup(request.app.state.templates.get_template(name).render(context))
+
+
+def _facets_html(request: Request, view: QueueView) -> Markup:
+    """The queue's filters (`_queue_facets.html`) for `view`: the facets' counts depend on the view's key
+    (`view_facets`), their links on the whole filters."""
+    reads: Reads = request.app.state.reads
+
+    def render() -> Markup:
+        found = view_facets(request, view)
+        return _fragment(request, "_queue_facets.html", {
+            "facets": found, "filters": view.filters, "links": facet_links(view.filters, found)})
+
+    return reads.fragment(("facets", view.basis, *view_whose(view), view.filters), render)
+
+
+def _table_html(request: Request, view: QueueView, may_act: bool) -> Markup:
+    """The queue's table (`_queue_table.html`): the page's rows of `view` — their workflow (in the view's key),
+    due dates (the as-of day and the SLA, in the store's version) and links (the whole filters) — with a
+    checkbox each when the user may act."""
+    reads: Reads = request.app.state.reads
+
+    def render() -> Markup:
+        return _fragment(request, "_queue_table.html", {
+            "filters": view.filters, "view": view, "flows": view.flows, "no_flow": NO_FLOW,
+            "bulk_kinds": may_act})
+
+    return reads.fragment(("table", view.basis, *view_whose(view), view.filters, may_act), render)
 
 
 @router.get("/exceptions/{ident}", name="exception")

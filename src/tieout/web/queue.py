@@ -14,6 +14,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup, escape
+
 from tieout.config import SEVERITIES, Project
 from tieout.entity_names import exception_text, fold, matches
 from tieout.severity import RANK
@@ -267,6 +269,50 @@ class Filters:
 
     def at_page(self, page: int) -> Filters:
         return replace(self, page=page)
+
+
+@dataclass(frozen=True)
+class FacetLinks:
+    """The query strings of the facets' links, HTML-escaped (so a template prints them as they are): per facet,
+    `cleared[name]` is `filters.cleared(name).query()` and `toggled[name][value]` is `filters.toggled(name,
+    value).query()` — the very same text, without a Filters copied and URL-encoded whole for every value."""
+
+    cleared: dict[str, Markup]
+    toggled: dict[str, dict[str, Markup]]
+
+
+def facet_links(filters: Filters, found: Iterable[Facet]) -> FacetLinks:
+    """`FacetLinks` of `found` (tieout.web.queue.facets) under `filters`. A link's query is `params()` with the
+    facet's field changed and the page back to 1 (the default, so left out): the fields before and after the
+    facet are encoded once, and only the facet's own pairs per value."""
+    pairs = dict.fromkeys(f.name for f in fields(Filters))
+    encoded: dict[str, str] = {}
+    for name, value in replace(filters, page=1).params():
+        piece = urlencode([(name, value)])
+        encoded[name] = f"{encoded[name]}&{piece}" if name in encoded else piece
+
+    def query(name: str, own: str) -> Markup:
+        parts = [own if n == name else encoded.get(n, "") for n in pairs]
+        text = "&".join(p for p in parts if p)
+        return escape("?" + text if text else "")
+
+    default = Filters()
+    cleared: dict[str, Markup] = {}
+    toggled: dict[str, dict[str, Markup]] = {}
+    for facet in found:
+        name = facet.name
+        current = getattr(filters, name)
+        cleared[name] = query(name, "")
+        links: dict[str, Markup] = {}
+        for value, *_ in facet.values:
+            if name in MULTI:
+                chosen = tuple(v for v in current if v != value) if value in current else (*current, value)
+                own = urlencode([(name, v) for v in chosen])
+            else:
+                own = "" if value == getattr(default, name) else urlencode([(name, value)])
+            links[value] = query(name, own)
+        toggled[name] = links
+    return FacetLinks(cleared, toggled)
 
 
 def _attribute_in(name: str, wanted: tuple[str, ...]) -> Check:

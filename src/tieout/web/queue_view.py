@@ -136,11 +136,11 @@ def view_facets(request: Request, view: QueueView) -> list[Facet]:
     reads: Reads = request.app.state.reads
     me, day, flow = view.me, view.day, view.flows
     mine = view.filters.view == "mine"
-    return reads.view_part(("facets", view.basis, *_whose(view)), lambda: facets(
+    return reads.view_part(("facets", view.basis, *view_whose(view)), lambda: facets(
         view.filters, _mine(reads, view.basis, "every", view.every, me, flow) if mine else view.every, day, flow))
 
 
-def _whose(view: QueueView) -> tuple[Any, ...]:
+def view_whose(view: QueueView) -> tuple[Any, ...]:
     """What, besides its basis, decides which rows a view shows: for "my queue", my teams and the rows
     assigned to somebody else; nothing for "all teams"."""
     if view.filters.view != "mine" or view.me is None:
@@ -157,4 +157,4 @@ def view_at_risk(request: Request, view: QueueView) -> tuple[Decimal, int]:
         still = [e for e in view.shown if e.status == "open"]
         return at_risk(still, reads.rules()), len(still)
 
-    return reads.view_part(("at_risk", view.basis, *_whose(view)), read)
+    return reads.view_part(("at_risk", view.basis, *view_whose(view)), read)

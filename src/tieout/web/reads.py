@@ -9,11 +9,11 @@ Parquet into in-memory DuckDB connections that live for one call — so a run ca
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tieout.config import CONFIG_FILE, Project
@@ -36,14 +36,16 @@ _CACHED = 32  # readings kept: a handful of as-of days of the queue, the timelin
 # Parts of queue views kept (tieout.web.queue_view): the rows that pass each set of filters, per team, and their
 # facets — a few hundred of them at a million companies are tens of megabytes of references to shared rows.
 _VIEW_PARTS = 256
+# Rendered HTML of queue views' parts (the facets, the table of a page): a few tens of kilobytes each.
+_FRAGMENTS = 256
 
 
-def _identity(path: Path) -> tuple[Any, ...]:
+def _identity(path: str) -> tuple[Any, ...]:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
-        return (str(path), None)
-    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+        return (path, None)
+    return (path, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class Reads:
@@ -53,17 +55,26 @@ class Reads:
         self.project = project
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._views: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._fragments: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._files = (str(days_dir(project) / MANIFEST), str(project.root / CONFIG_FILE),
+                       str(project.root / REGISTRY_FILE))
+        self._rules_dir = str(project.root / project.rules_dir)
 
     def version(self) -> tuple[Any, ...]:
-        """What a reading depends on: the day manifest, the configuration, the ownership registry, the rules."""
-        rules_dir = self.project.root / self.project.rules_dir
-        rule_files = sorted(rules_dir.iterdir()) if rules_dir.is_dir() else []
-        return (_identity(days_dir(self.project) / MANIFEST), _identity(self.project.root / CONFIG_FILE),
-                _identity(self.project.root / REGISTRY_FILE), *(_identity(p) for p in rule_files))
+        """What a reading depends on: the day manifest, the configuration, the ownership registry, the rules
+        (the files of the rules folder now, each by its identity). Asked for by every cached reading, a dozen
+        times a request: the paths are worked out once, in __init__."""
+        try:
+            rule_files = sorted(os.path.join(self._rules_dir, name) for name in os.listdir(self._rules_dir))
+        except (FileNotFoundError, NotADirectoryError):
+            rule_files = []
+        return (*(_identity(p) for p in self._files), *(_identity(p) for p in rule_files))
 
-    def _cached(self, key: tuple[Any, ...], read: Callable[[], T], *, views: bool = False) -> T:
-        cache, size = (self._views, _VIEW_PARTS) if views else (self._cache, _CACHED)
+    def _cached(self, key: tuple[Any, ...], read: Callable[[], T], *, views: bool = False,
+                fragments: bool = False) -> T:
+        cache, size = ((self._fragments, _FRAGMENTS) if fragments else (self._views, _VIEW_PARTS) if views
+                       else (self._cache, _CACHED))
         key = (self.version(), *key)
         with self._lock:
             if key in cache:
@@ -80,6 +91,12 @@ class Reads:
         """A part of a queue view, cached under `key` — which must name everything it depends on besides the
         store's version (the filters, the workflow of every exception acted on, whose view)."""
         return self._cached(key, read, views=True)
+
+    def fragment(self, key: tuple[Any, ...], render: Callable[[], T]) -> T:
+        """A rendered part of a queue page (its HTML), cached under `key` — which, like `view_part`'s, must name
+        everything the HTML depends on besides the store's version: the view's key, the whole filters (the
+        links carry them, the page and the sort included) and anything of the user's it shows."""
+        return self._cached(key, render, fragments=True)
 
     def days(self) -> list[date]:
         # read once per version of the manifest: a page asks for the days and the latest one several times
