@@ -64,21 +64,25 @@ _run = run_days
 
 
 def _history(project: Path, day: str) -> list[dict]:
+    """The day's history rows, in either layout (a baseline's rows are in its tables' files)."""
     path = project / ".tieout" / "history" / f"{day}.parquet"
     con = duckdb.connect()
-    cur = con.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY \"table\", key")
+    cur = con.execute(f"SELECT * FROM {source_history.scan([path])} ORDER BY \"table\", key")
     names = [c[0] for c in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def _everything(project: Path) -> tuple[list[str], dict[str, dict[bytes, bytes]]]:
-    """All history rows of all files (sorted) and every file's base and tokens."""
+    """All history rows of every day's file (sorted, each row by column name: the layouts' columns come in
+    other orders) and every day's file's base, tokens and tables' files."""
     folder = project / ".tieout" / "history"
-    con = duckdb.connect()
-    rows = con.execute(f"SELECT * FROM read_parquet('{folder}/*.parquet', union_by_name = true)").fetchall()
+    days = sorted(folder.glob("????-??-??.parquet"))
+    cur = duckdb.connect().execute(f"SELECT * FROM {source_history.scan(days)}")
+    names = [c[0] for c in cur.description]
+    rows = [repr(sorted(zip(names, r, strict=True))) for r in cur.fetchall()]
     meta = {p.name: {k: v for k, v in (pq.read_schema(p).metadata or {}).items() if k.startswith(b"tieout")}
-            for p in sorted(folder.glob("*.parquet"))}
-    return sorted(repr(r) for r in rows), meta
+            for p in days}
+    return sorted(rows), meta
 
 
 def _unstore(project: Path, day: date) -> None:
@@ -283,14 +287,15 @@ def test_growth_is_what_changed(tmp_path_factory: pytest.TempPathFactory) -> Non
         changed = sum(1 for k in previous.keys() | now.keys() if previous.get(k) != now.get(k))
         stored = duckdb.sql(f"SELECT count(*) FILTER (WHERE \"table\" <> 'source_records'), "
                             f"count(*) FILTER (WHERE \"table\" = 'source_records') "
-                            f"FROM read_parquet('{folder}/{day}.parquet')").fetchall()[0]
+                            f"FROM {source_history.scan([folder / f'{day}.parquet'])}").fetchall()[0]
         assert stored[0] <= changed, day
         assert stored[1] <= changed, day  # a record's resolution changes only if a record did
         previous, day = now, day + timedelta(days=1)
     # The baseline is the one full copy: every export row and how every record resolved.
     rows = _csv_rows(project / "exports" / str(first))
     records = sum(1 for table, _ in rows if table in ("crm_accounts", "billing_customers", "ops_tenants"))
-    assert pq.read_metadata(folder / f"{first}.parquet").num_rows == len(rows) + records
+    assert sum(pq.read_metadata(f).num_rows for f in source_history.table_files([folder / f"{first}.parquet"])) \
+        == len(rows) + records
 
 
 @pytest.mark.slow
