@@ -7,6 +7,12 @@ columns that differ), `h` (the new row's hash) and the whole new and old row as 
 (`<table>` and `<table>__old`). The first stored day's file is the baseline (base none, everything added):
 the one full copy. A day with no change holds no row.
 
+A baseline is kept per table (schema 5): its file holds no row, only the footer, which names each table's file
+(`<date>.<table>.<token>.parquet`, `tieout_tables`) holding that table's rows with only its own two struct
+columns — in one file, 92 of a baseline's 98 columns would be the other tables' NULLs, most of the writer's
+time. Every reader reads history files through `scan` (or `table_files`), which reads both layouts: a store's
+older baselines stay one file. A replaced baseline's table files are removed by the next run (`repair`).
+
 The usage export is a trailing window (one row per tenant and day for the last N days, `WINDOWS`): every day
 one date arrives and the oldest leaves. A row that merely left the window — older than the day's earliest
 date — is not stored as a removal (its values are in the file of the day it was added): the file records
@@ -27,10 +33,10 @@ A table is one part, except a windowed table, whose parts are its dates: a movin
 drops one, so the next day compares and writes one date's rows, not the whole window. LatestDay files are named
 by the token of their content and never rewritten; one is deleted once no part refers to it.
 
-Write order (each step a temporary file and `os.replace`): the day's diff, then the next stored day's
-re-based diff (staged as `.<date>.pending.parquet` before the day's diff replaces the old one, promoted
-after), then the state files and `state.json` — all before the day's findings file, which stays the day's
-commit point.
+Write order (each step a temporary file and `os.replace`): a baseline's table files, the day's diff, then
+the next stored day's re-based diff (staged as `.<date>.pending.parquet` before the day's diff replaces the
+old one, promoted after), then the state files and `state.json` — all before the day's findings file, which
+stays the day's commit point.
 """
 
 from __future__ import annotations
