@@ -51,6 +51,9 @@ REFUSED: dict[str, Refusal] = {
     "a line ending in CRLF after a quoted cell": (
         {"ops_tenants.csv": TENANTS.replace(",active\n", ',"active"\r\n') + "t-2,b,b.com,2025-06-01,x\n"},
         "ops_tenants.csv", "quote"),
+    "mixed CRLF and LF, the last line without either": (
+        {"crm_accounts.csv": ACCOUNTS.replace("\n", "\r\n", 1) + "A2,Foo,foo.com,,bo,2026-01-20T23:00:00Z"},
+        "crm_accounts.csv", "line endings"),
     "a minute 60": ({"crm_accounts.csv": ACCOUNTS.replace("T23:00:00Z", "T23:60:00Z")},
                     "crm_accounts.csv", "with its time zone"),
     "a byte order mark inside a cell": ({"ops_tenants.csv": TENANTS.replace("acme-prod", "acme\ufeffprod")},
@@ -136,16 +139,16 @@ def test_every_bad_export_of_a_day_is_named_on_spark_as_on_duckdb(stored: Path, 
     assert "3 problems in the exports" in expected
 
 
-# A good day with what an export may hold: a BOM, CRLF endings, quoted commas and doubled quotes, quoted empty
-# cells, blanks kept around text, statuses and currencies in any case, signed money at its widest, timestamps
-# with offsets, fractions and a space.
+# A good day with what an export may hold: a BOM, CRLF endings (the last line without), quoted commas and
+# doubled quotes, quoted empty cells, blanks kept around text, statuses and currencies in any case, signed money at
+# its widest, timestamps with offsets, fractions and a space.
 RICH_DAY = {
     "crm_accounts.csv": (b"\xef\xbb\xbf" + (
         "account_id,legal_name,domain,tax_id,owner,updated_at\r\n"
         'A1,"Acme, ""Analytics"" Inc.",acme.com,12-3456789,ana,2026-01-20T23:00:00Z\r\n'
         'A2," Zoë  Ltd ","",,"bo",2026-01-20 23:00:00.5+05:30\r\n'
         "A3,Ω Corp,omega.io,99,cy,2024-02-29T00:00:00-14:00\r\n"
-        "A4,Late,late.io,,dee,0001-01-01T00:00:00-14\r\n").encode()),
+        "A4,Late,late.io,,dee,0001-01-01T00:00:00-14").encode()),  # no line ending at the end, as loaders write
     "billing_invoices.csv": (
         "invoice_id,customer_id,period_start,period_end,issued_on,status,amount,currency,billed_fte,updated_at\n"
         "in_1,cus_1,2026-01-01,2026-01-31,2026-01-01,PAID,10000.00,usd,50,2026-01-20T23:00:00Z\n"

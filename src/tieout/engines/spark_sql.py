@@ -147,9 +147,39 @@ def _timezone(node: exp.Anonymous) -> exp.Expr:
     if isinstance(zone, exp.Literal) and zone.is_string and isinstance(value, exp.UnixToTime) \
             and value.args.get("scale") is None:
         return _unix_zone(node)
+    if isinstance(zone, exp.Literal) and zone.is_string and isinstance(value, exp.Cast) \
+            and value.to.this in _WALL_TIMES:
+        return _wall_time_in(zone, value)
     if not (isinstance(zone, exp.Literal) and zone.is_string and tz_cast):
         return node
     return exp.Anonymous(this="from_utc_timestamp", expressions=[rewrite(value), zone.copy()])
+
+
+# DuckDB's TIMESTAMP (a date and time without a zone), as sqlglot reads it.
+_WALL_TIMES = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ)
+
+
+def _wall_time_in(zone: exp.Literal, value: exp.Cast) -> exp.Expr:
+    """DuckDB's `timezone(zone, t)` of a TIMESTAMP (a cast to it): the instant whose wall time in `zone` is `t`.
+    DuckDB's cast of text to TIMESTAMP reads the date and time and ignores an offset; Spark's cast to
+    TIMESTAMP_NTZ (what sqlglot writes) does the same, and `to_utc_timestamp` of that wall time (as a TIMESTAMP
+    in the session's zone, UTC in the engine's sessions) is the instant."""
+    wall = f"CAST({_sql(rewrite(value))} AS TIMESTAMP)"
+    return _spark(f"to_utc_timestamp({wall}, {_sql(zone)})")
+
+
+def _epoch(node: exp.TimeToUnix) -> exp.Expr:
+    """DuckDB's `epoch(t)`: the instant's seconds as a DOUBLE (microseconds / 1e6). Spark's `unix_timestamp`
+    (what sqlglot writes) truncates to whole seconds; the same DOUBLE is `unix_micros / 1e6`."""
+    return _spark(f"(unix_micros({_sql(rewrite(node.this))}) / CAST(1000000 AS DOUBLE))")
+
+
+def _cast(node: exp.Cast) -> exp.Expr:
+    """A cast of `epoch(t)` (a DOUBLE) to a whole number: DuckDB rounds half to even, Spark truncates; `rint` is
+    Java's round half to even of a double. Every other cast is left to sqlglot."""
+    if isinstance(node.this, exp.TimeToUnix) and node.to.this in (exp.DataType.Type.BIGINT, exp.DataType.Type.INT):
+        return _spark(f"CAST(rint({_sql(_epoch(node.this))}) AS {node.to.sql(dialect='spark')})")
+    return node
 
 
 def _unix_zone(node: exp.Anonymous) -> exp.Expr:
@@ -260,6 +290,8 @@ REWRITES: dict[type[exp.Expr], Callable[..., exp.Expr]] = {
     exp.First: _first_ordered,
     exp.ArraySize: _array_size,
     exp.ToMap: _map,
+    exp.TimeToUnix: _epoch,
+    exp.Cast: _cast,
 }
 
 

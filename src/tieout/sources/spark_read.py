@@ -162,6 +162,7 @@ def _on_spark(engine: SparkEngine, project: Project, source: StandardCsv | Vendo
         found = _write_typed(engine, spec, lines, target, convert)
         currencies = [c for c in (found.get("currencies") or "").split(",") if c]
         clean = (found["header"] == lines.headers and found["rows"] > 0 and not found["bad"]
+                 and found.get("unended", 0) <= lines.unended_allowed
                  and all(project.fx_rate(c, on=as_of) is not None for c in currencies)
                  and not _duplicated_key(engine, spec, target))
     except Exception:  # noqa: BLE001 - whatever Spark made of the file, DuckDB reads it again and says what is wrong
@@ -182,6 +183,10 @@ class Lines:
     at: dict[str, str]
     structure: SparkColumn
     headers: int  # header lines a clean file has: 1 for CSV, 0 for JSON Lines
+    # In a CRLF file: true on a line without its CR, and how many such lines a clean file has — its last line
+    # when the file ends without a line ending (as loaders write), which DuckDB reads as a record; else none.
+    unended: SparkColumn | None = None
+    unended_allowed: int = 0
 
 
 def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
@@ -215,7 +220,15 @@ def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
     parsed = parsed.select(
         "value", "line", "is_header", _BLOCK, _ROW, _QUOTED, F.size("parts").alias("parts"), F.col(f"r.{_CORRUPT}"),
         *(F.when(F.col(_QUOTED), F.col(f"r.{c}")).otherwise(split[i]).alias(c) for i, c in enumerate(cells)))
-    return Lines(parsed, at, _structure_bad(cells, crlf), headers=1)
+    if not crlf:
+        return Lines(parsed, at, _structure_bad(cells, crlf), headers=1)
+    # A CRLF file's lines without their CR: one only, the last, where the file ends in neither LF nor CR (then its
+    # last line has no CR, and every other line has one only if none other lacks it: counted, `_on_spark`).
+    with path.open("rb") as f:
+        f.seek(-1, 2)
+        unended_allowed = 0 if f.read(1) in (b"\n", b"\r") else 1
+    return Lines(parsed, at, _structure_bad(cells, crlf), headers=1, unended=~F.col("value").endswith("\r"),
+                 unended_allowed=unended_allowed)
 
 
 def _write_typed(engine: SparkEngine, spec: ExportFile, lines: Lines, target: Path, convert: Convert
@@ -246,6 +259,8 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, lines: Lines, target: Pa
     metrics = [F.coalesce(F.sum(F.col("is_header").cast("int")), F.lit(0)).alias("header"),
                F.coalesce(F.sum(record.cast("int")), F.lit(0)).alias("rows"),
                F.coalesce(F.max((~F.col("is_header") & F.col(_BAD)).cast("int")), F.lit(0)).alias("bad")]
+    if lines.unended is not None:
+        metrics.append(F.coalesce(F.sum(lines.unended.cast("int")), F.lit(0)).alias("unended"))
     if currency is not None:
         # As one text: an observed array comes back as a Java object (codes are checked letters when clean).
         metrics.append(F.concat_ws(",", F.collect_set(F.when(record, currency))).alias("currencies"))
@@ -277,9 +292,8 @@ def _structure_bad(cells: list[str], crlf: bool) -> SparkColumn:
     for v in values:  # a cell holding a quote was written quoted, its quotes doubled
         written = F.concat(F.lit('"'), F.regexp_replace(v, '"', '""'), F.lit('"'))
         quoted_ok = quoted_ok & ((quotes(v) == 0) | line.contains(written))
-    # A CR left in the line: a stray one, or a CRLF ending in a file whose header ends in LF; in a CRLF file, a
-    # line without its CR ends in LF only.
-    crs = (F.instr(line, "\r") > 0) | (~F.col("value").endswith("\r") if crlf else F.lit(False))
+    # A CR left in the line: a stray one, or a CRLF ending in a file whose header ends in LF.
+    crs = F.instr(line, "\r") > 0  # (a CRLF file's line without its CR is counted apart: `Lines.unended`)
     with_quotes = (F.col(_CORRUPT).isNotNull() | (wrapping < 0) | (wrapping % 2 != 0) | (wrapping > 2 * len(cells))
                    | (F.length(line) != total - inner + quotes(line) + len(cells) - 1) | ~quoted_ok)
     return (crs | (F.length(line) == 0) | F.exists(F.array(*values), lambda v: F.instr(v, "\ufffd") > 0)

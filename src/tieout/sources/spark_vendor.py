@@ -1,24 +1,31 @@
 """A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
 
 Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
-extracts, a column-mapped CSV (`format: csv`), Zuora's accounts — of one UTF-8 file, and one JSON Lines file of
-records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related tables loaded by DuckDB and
-handed over). Everything else stays DuckDB's on the driver, as before: databases (`url:`), Parquet, other JSON
-shapes, other encodings (decoded in Python), a table split into several files, a CSV table whose conversions
-join a related vendor table.
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts and invoices, HubSpot's companies, Chargebee's
+customers — of one UTF-8 file (its related vendor tables loaded by DuckDB and handed over: `related_tables`),
+and one JSON Lines file of records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related
+tables too loaded by DuckDB and handed over). Everything else stays DuckDB's on the driver, as before:
+databases (`url:`), Parquet, other JSON shapes, other encodings (decoded in Python), a table split into several
+files, a table whose conversions compute a related table's value in their subquery (HubSpot's deals, Chargebee's
+invoices).
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
 every construct of it is one whose Spark form gives DuckDB's value (`_faithful_nodes`, checked on the parsed
-SQL); any other (a JSON value, a list literal, `concat_ws`) leaves the table to DuckDB. Where the two engines read
-some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
+SQL); any other (a JSON value, a list filtered, `arg_min`, `EXISTS`) leaves the table to DuckDB. Where the two
+engines read some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
 
 - inputs of a conversion that does more than pass the value on must be printable ASCII (case folding, `trim`,
-  `\\s` and `$` in a regular expression, lengths: the engines differ only outside it);
-- an input cast to a TIMESTAMPTZ must be a date (YYYY-MM-DD, year 1000 or later) or a date and time of 1900-2099
-  with seconds, hours below 24, at most six decimals and an offset of at most 14 hours or none — the forms
-  both casts read alike (DuckDB also reads `T24:00`, a one-digit month, blanks around; Spark fewer, or
-  otherwise), in years whose time-zone history both engines' databases agree on.
+  `\\s` and `$` in a regular expression, lengths: the engines differ only outside it); those of a conversion of
+  plain text only (`_unicode_alike_nodes`) may be any text without a space separator other than ' ';
+- an input cast to a TIMESTAMPTZ or a TIMESTAMP must be a date (YYYY-MM-DD, year 1000 or later) or a date and
+  time of 1900-2099 with seconds, hours below 24, at most six decimals and an offset of at most 14 hours or none
+  — the forms both casts read alike (DuckDB also reads `T24:00`, a one-digit month, blanks around; Spark fewer, or
+  otherwise), in years whose time-zone history both engines' databases agree on; where the conversion reads
+  unix time too, a whole number of 7 digits or more is neither engine's time;
+- unix seconds of 1970-2099 (milliseconds where every instant is `make_timestamp(n * 1000)`);
+- a wall time cast to TIMESTAMP in a zone (`timezone(zone, CAST(x AS TIMESTAMP))`) not within a day of a change
+  of the zone's offset (`_near_a_change`).
 
 What comes out is checked exactly as a standard file is (`tieout.sources.spark_read`); where a converted value
 is missing that the vendor wrote (DuckDB's "is not …" refusal), the file is read by DuckDB, which words it.
@@ -49,6 +56,7 @@ if TYPE_CHECKING:
 
 # Java regular expressions of the inputs Spark is trusted with (`\z`: the very end of the text).
 _ASCII = r"^[\x20-\x7e]*\z"
+_OTHER_SPACES = r"[\p{Zs}&&[^ ]]"  # space separators but ' ': DuckDB's `trim` removes them, Spark's does not
 _TIME_FORMS = (r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}\z",
                r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
                r"(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?\z")
@@ -63,7 +71,10 @@ def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
             exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In, exp.Is,
             exp.Coalesce, exp.Nullif, exp.Lower, exp.Upper, exp.Trim, exp.Length, exp.Substring, exp.StartsWith,
             exp.EndsWith, exp.DPipe, exp.Add, exp.Sub, exp.RegexpFullMatch, exp.RegexpExtract, exp.Chr,
-            exp.SplitPart, exp.DataType,
+            exp.SplitPart, exp.DataType, exp.ConcatWs,
+            # A value bound once (`list_transform([v], lambda x: ...)[1]`) and an instant's seconds
+            # (`epoch`): `tieout.engines.spark_sql`'s rewrites.
+            exp.Array, exp.TimeToUnix,
             # Lists (a JSON source's `[*]` fields) and numbers: list_transform, list_min/max, list elements,
             # greatest, products, a literal map's value; `list_bool_and`, `list_count`, `list_sum`,
             # `list_zip` and `len` of a list are `tieout.engines.spark_sql`'s rewrites (`_LIST_FUNCTIONS`).
@@ -73,7 +84,9 @@ def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
             exp.UnixToTime,
             # A related vendor table's first value for this row (Stripe's tax ids), handed to Spark as it is.
             exp.Subquery, exp.Select, exp.From, exp.Table, exp.TableAlias, exp.Where, exp.First, exp.Order,
-            exp.Ordered,
+            exp.Ordered, exp.Min,
+            # A pattern replaced at the end of the text (Zuora's trailing zeros): `_java_replacement`.
+            exp.RegexpReplace,
             # An expanded JSON object's id: trusted only where no input is such an object (`_guards`).
             exp.JSONExtractScalar, exp.JSONPath, exp.JSONPathRoot, exp.JSONPathKey)
 
@@ -85,8 +98,25 @@ _LIST_FUNCTIONS = frozenset({"list_bool_and", "list_count", "list_sum", "list_zi
 # by a regular expression, an instant, a number): to whole numbers, decimals, a list of whole numbers, a date
 # and back to text.
 _CASTS = frozenset({"BIGINT", "DECIMAL", "DATE", "VARCHAR", "TEXT"})
+# Casts of a cell to a time (its form guarded, `_guards`): with a zone, and without (a wall time; the offset
+# ignored by both engines).
+_TIME_CASTS = frozenset({"TIMESTAMPTZ", "TIMESTAMP", "TIMESTAMPNTZ"})
 # Unix seconds Spark is trusted with: 1970 to 2099 (what both engines' time-zone rules agree on).
 _UNIX_LIMIT = 4102444800
+
+
+def _unix_digits(tree: exp.Expr) -> tuple[int, int] | None:
+    """For a conversion that makes an instant of unix time: at most how many digits, and below what number, a
+    whole number read as one may be (1970 to 2099: seconds, or milliseconds where every such instant is
+    `make_timestamp(n * 1000)`); None when it makes none."""
+    from sqlglot import exp
+
+    found = list(tree.find_all(exp.UnixToTime))
+    if not found:
+        return None
+    millis = all(isinstance(u.this, exp.Mul) and u.this.expression == exp.Literal.number(1000)
+                 and u.args.get("scale") is not None for u in found)
+    return (13, _UNIX_LIMIT * 1000) if millis else (10, _UNIX_LIMIT)
 
 
 class NotOnSparkRead(Exception):
@@ -127,13 +157,13 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
         return None
     fmt = shape(FORMATS[source.format], source, spec, folder)
     related = fmt.tables.get(spec.table, TableMap()).related
-    if fmt.reader not in ("csv", "json") or (related and fmt.reader == "csv") or any(r.sql for r in related.values()):
+    if fmt.reader not in ("csv", "json") or (fmt.reader == "json" and any(r.sql for r in related.values())):
         return None
     if duckdb_encoding(source.encoding) != "utf-8":
         return None
     try:
         table = origin(con, project, spec, folder, as_of)
-    except InputError:  # no file: DuckDB's read refuses it in its words
+    except (InputError, duckdb.Error):  # no file, a bad related table: DuckDB's read refuses it in its words
         return None
     if not isinstance(table, VendorTable):
         return None
@@ -233,10 +263,63 @@ def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
     if found:
         raise NotOnSparkRead(f"{found} in {sql[:80]}")
     try:
-        spark = expression(sql)
+        spark = expression(_one_row_lookups(tree).sql("duckdb"))
     except NotOnSpark as e:
         raise NotOnSparkRead(str(e)) from e
     return spark, tree
+
+
+def _java_replacement(node: exp.RegexpReplace) -> str | None:
+    """The replacement of DuckDB's `regexp_replace(s, pattern, replacement)` as Spark's (Java's `$1` for RE2's
+    `\\1`), where both replace alike: DuckDB replaces the first match, Spark every one, so the pattern must match
+    at most once — anchored at the end (`$`) and never empty; else None."""
+    import re
+
+    from sqlglot import exp
+
+    pattern, replacement = node.args.get("expression"), node.args.get("replacement")
+    if node.args.get("modifiers") is not None or not (
+            isinstance(pattern, exp.Literal) and pattern.is_string
+            and isinstance(replacement, exp.Literal) and replacement.is_string):
+        return None
+    text = pattern.this
+    if (not text.endswith("$") or text.endswith("\\$") or "|" in text
+            or re.search(r"[$\\]", re.sub(r"\\[1-9]", "", replacement.this))):
+        return None
+    try:
+        if re.fullmatch(text, "") is not None:
+            return None
+    except re.error:
+        return None
+    return re.sub(r"\\([1-9])", r"$\1", replacement.this)
+
+
+def _one_row_lookups(tree: exp.Expr) -> exp.Expr:
+    """A related table's row looked up by a value of this row (`(SELECT b.v FROM t AS b WHERE b.k = {0})`, Zuora's
+    invoice periods): Spark runs a correlated scalar subquery only aggregated. DuckDB refuses more than one row
+    for a row that looks a key up (an error); the aggregate written for Spark — the one row's value, or NULL for
+    none — fails where the related table holds any key twice (Spark aggregates every key), and Spark's read failing,
+    DuckDB reads the file again: its answer, or its words, are the day's."""
+    import sqlglot
+    from sqlglot import exp
+
+    def one(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.RegexpReplace):  # checked by `_not_faithful`
+            return exp.Anonymous(this="regexp_replace", expressions=[
+                node.this.transform(one), node.args["expression"].copy(),
+                exp.Literal.string(_java_replacement(node) or "")])
+        select = node.this if isinstance(node, exp.Subquery) else None
+        if not (isinstance(select, exp.Select) and len(select.expressions) == 1 and select.args.get("where")
+                and not select.args.get("group") and not list(select.expressions[0].find_all(exp.AggFunc))):
+            return node
+        value = select.expressions[0].sql("duckdb")
+        one_row = sqlglot.parse_one(f"CASE WHEN count(*) > 1 THEN CAST(raise_error('more than one row returned by "
+                                    f"a subquery') AS VARCHAR) ELSE max({value}) END", read="duckdb")
+        node = node.copy()
+        node.this.set("expressions", [one_row])
+        return node
+
+    return tree.transform(one)
 
 
 def _not_faithful(tree: exp.Expr) -> str | None:
@@ -250,10 +333,26 @@ def _not_faithful(tree: exp.Expr) -> str | None:
         if isinstance(node, exp.Cast):  # TRY_CAST too: a cell to a time with a zone (its form guarded), NULL to text
             to = node.to.this
             element = node.to.expressions[0].this if to == exp.DataType.Type.ARRAY and node.to.expressions else None
-            if not ((to == exp.DataType.Type.TIMESTAMPTZ and isinstance(node.this, exp.Column))
+            if isinstance(node.this, exp.Null) or (isinstance(node.this, exp.Cast) and isinstance(node.this.this,
+                                                                                             exp.Null)):
+                continue  # NULL (a column the source does not have) as anything is NULL on both engines
+            if not ((to.value in _TIME_CASTS and isinstance(node.this, exp.Column))
+                    or (to == exp.DataType.Type.TIMESTAMPTZ and isinstance(node.this, exp.UnixToTime))
                     or (to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT) and isinstance(node.this, exp.Null))
                     or to.value in _CASTS or element == exp.DataType.Type.BIGINT):
                 return f"CAST(… AS {node.to.sql('duckdb')})"
+        elif isinstance(node, exp.Select):
+            # A related table's value as it is (the engines agree on the related table, loaded by DuckDB): a
+            # column, the least of a column, or the first by an order (Stripe's tax ids); not a value computed
+            # there (Chargebee's invoice periods: seconds of no guarded range as dates).
+            (value,) = node.expressions[:1] or (None,)
+            inner = value.this.this if isinstance(value, exp.First) and isinstance(value.this, exp.Order) else (
+                value.this if isinstance(value, exp.Min) else value)
+            if len(node.expressions) != 1 or not isinstance(inner, exp.Column):
+                return "a related table's value computed in its subquery"
+        elif isinstance(node, exp.RegexpReplace):
+            if _java_replacement(node) is None:
+                return "regexp_replace of a pattern that may match twice, or empty"
         elif isinstance(node, exp.TimeToStr):
             fmt = node.args.get("format")
             if not (isinstance(fmt, exp.Literal) and spark_datetime_pattern(fmt.this) is not None):
@@ -270,6 +369,48 @@ def _not_faithful(tree: exp.Expr) -> str | None:
     return None
 
 
+def _unicode_alike_nodes() -> tuple[type[exp.Expr], ...]:
+    """Constructs that treat any text alike on both engines but for `trim` (`_OTHER_SPACES`): a conversion of
+    only these (Chargebee's name: the company, else first and last name) is trusted with any text."""
+    from sqlglot import exp
+
+    return (exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Case, exp.If, exp.And,
+            exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.Is, exp.In, exp.Coalesce, exp.Nullif, exp.Trim, exp.ConcatWs,
+            exp.DPipe, exp.SplitPart)
+
+
+def _wall_times(tree: exp.Expr) -> list[tuple[str, str]]:
+    """The (cell, zone) of each `timezone(zone, CAST(cell AS TIMESTAMP))`: a wall time in `zone`."""
+    from sqlglot import exp
+
+    found = []
+    for node in tree.find_all(exp.Anonymous):
+        if node.name.lower() == "timezone" and len(node.expressions) == 2:
+            zone, value = node.expressions
+            if isinstance(value, exp.Cast) and value.to.this.value in ("TIMESTAMP", "TIMESTAMPNTZ") \
+                    and isinstance(value.this, exp.Column) and isinstance(zone, exp.Literal):
+                found.append((value.this.name, zone.this))
+    return found
+
+
+def _near_a_change(cell: str, zone: str) -> SparkColumn:
+    """True where the wall time `cell` is within a day of a change of `zone`'s offset: a wall time the clocks skip
+    or show twice is an instant of DuckDB's choosing (ICU's) that Spark's `to_utc_timestamp` need not choose (of
+    a midnight shown twice, DuckDB takes the later)."""
+    from pyspark.sql import functions as F
+
+    from tieout.sql import literal
+
+    instant = f"to_utc_timestamp(CAST(try_cast({cell} AS TIMESTAMP_NTZ) AS TIMESTAMP), {literal(zone)})"
+
+    def offset(at: str) -> str:
+        return f"(unix_seconds(from_utc_timestamp({at}, {literal(zone)})) - unix_seconds({at}))"
+
+    changes = (f"{offset(f'{instant} - INTERVAL 26 HOURS')} <> {offset(instant)} "
+               f"OR {offset(instant)} <> {offset(f'{instant} + INTERVAL 26 HOURS')}")
+    return F.coalesce(F.expr(changes), F.lit(False))
+
+
 def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[str] | frozenset[str] = frozenset()
             ) -> SparkColumn:
     """True on a row where an input is outside the forms both engines read alike (see the module); a list input
@@ -281,31 +422,51 @@ def _guards(tree: exp.Expr, conversion: Conversion, refs: list[str], lists: set[
 
     used = {c.name for c in tree.find_all(exp.Column)}  # a culprit's input (read on refusal only) is not
     cells = [r for r in refs if not r.startswith("CAST(") and r in used]
-    timed = {c.name for cast in tree.find_all(exp.Cast) if cast.to.this == exp.DataType.Type.TIMESTAMPTZ
+    timed = {c.name for cast in tree.find_all(exp.Cast) if cast.to.this.value in _TIME_CASTS
              for c in cast.find_all(exp.Column)}
-    unix = bool(list(tree.find_all(exp.UnixToTime)))
+    unix = _unix_digits(tree)
     json = {c.name for node in tree.find_all(exp.JSONExtractScalar) for c in node.find_all(exp.Column)}
     # A product of decimals overflows DuckDB's DECIMAL(18) (an error: DuckDB refuses the file) where Spark's
     # wider one does not: at most 15 digits go into one.
     scaled = {c.name for mul in tree.find_all(exp.Mul) for cast in mul.find_all(exp.Cast)
               if cast.to.this == exp.DataType.Type.DECIMAL for c in cast.find_all(exp.Column)}
+    # A TRY_CAST of text to DECIMAL(p, s) (Zuora's balance): the engines read exponents, signs and digits beyond
+    # the scale each its own way; a plain decimal of at most p - s integer digits and s decimals they read alike.
+    decimals = {}
+    for cast in tree.find_all(exp.TryCast):
+        if cast.to.this == exp.DataType.Type.DECIMAL and len(cast.to.expressions) == 2:
+            p, s = (int(e.this.this) for e in cast.to.expressions)
+            for c in cast.find_all(exp.Column):
+                decimals[c.name] = rf"^-?[0-9]{{1,{p - s}}}(\.[0-9]{{1,{s}}})?\z" if s else rf"^-?[0-9]{{1,{p}}}\z"
     out = F.lit(False)
     if conversion.template == "{0}":  # passed on as written: checked as a standard cell is
         return out
 
+    unicode_alike = all(isinstance(node, _unicode_alike_nodes()) for node in tree.walk())
+
     def untrusted(v: SparkColumn, cell: str) -> SparkColumn:
-        trusted = v.rlike(_ASCII)
+        # Only `trim` of these tells characters apart: DuckDB's removes every space separator, Spark's ' ' alone.
+        trusted = ~v.rlike(_OTHER_SPACES) if unicode_alike else v.rlike(_ASCII)
         if cell in timed:
-            trusted = trusted & (v.rlike(_TIME_FORMS[0]) | v.rlike(_TIME_FORMS[1]))
-        if unix:  # whole numbers only of unix seconds from 1970 to 2099
-            trusted = trusted & (~v.rlike(r"^-?[0-9]+\z") | (v.rlike(r"^[0-9]{1,10}\z")
-                                                             & (v.cast("long") < _UNIX_LIMIT)))
+            # A whole number of 7 digits or more is no time to either cast (of 4 to 6, Spark reads a year).
+            number_form = v.rlike(rf"^[0-9]{{7,{unix[0]}}}\z") if unix else F.lit(False)
+            trusted = trusted & (v.rlike(_TIME_FORMS[0]) | v.rlike(_TIME_FORMS[1]) | number_form)
+        if unix:  # whole numbers only of unix seconds (or milliseconds) from 1970 to 2099, blanks around or not
+            digits, limit = unix
+            number = F.trim(v)
+            trusted = trusted & (~number.rlike(r"^-?[0-9]+\z") | (number.rlike(rf"^[0-9]{{1,{digits}}}\z")
+                                                                  & (number.cast("long") < limit)))
         if cell in scaled:
             trusted = trusted & ~v.rlike(r"[0-9]{16}")
+        if cell in decimals:
+            trusted = trusted & ((F.trim(v) == "") | F.trim(v).rlike(decimals[cell]))
         if cell in json:  # never an expanded object: its JSON-path branch is not taken on either engine
             trusted = trusted & ~v.contains("{")
         return v.isNotNull() & ~trusted
 
+    for cell, zone in _wall_times(tree):
+        if cell in cells and cell not in lists:
+            out = out | _near_a_change(cell, zone)
     for cell in dict.fromkeys(cells):
         if cell in lists:
             out = out | F.coalesce(F.exists(F.col(cell), _each(untrusted, cell)), F.lit(False))
