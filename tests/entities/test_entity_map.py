@@ -136,38 +136,3 @@ def test_a_duplicated_header_column_is_refused(con, tmp_path):
         load_entity_map(con, path)
     assert (err.value.row, err.value.column) == (1, "notes")
     assert "appears twice" in str(err.value)
-
-
-# Records spread over slices, two of them with overlapping ranges: X (row 42) overlaps rows 3 and 23 of
-# record crm 1, Y (row 43) row 33 of record crm 11.
-_SPREAD = "".join(f"E{i},crm,{i},2025-01-01,2025-06-30,\n" for i in range(20)) + "".join(
-    f"F{i},crm,{i},2025-07-01,,\n" for i in range(20)) + "X,crm,1,2025-06-01,,\nY,crm,11,2026-01-01,,\n"
-
-
-@pytest.mark.parametrize(("body", "row"), [(_SPREAD, 42), (_SPREAD.replace("X,crm,1,", "X,crm,99,"), 43)],
-                         ids=["two overlaps", "one overlap"])
-def test_overlaps_are_found_the_same_in_slices(con, tmp_path, monkeypatch, body, row):
-    """Under a run's memory limit the records with several rows are grouped slice by slice (DuckDB does not
-    spill a grouping's hash table: at 10 M companies the whole grouping failed under 1 GB); the same overlap,
-    at the same row, is found as in one whole grouping."""
-    from tieout import db
-    from tieout.entities import entity_map
-
-    path = _write(tmp_path, body)
-    with pytest.raises(InputError) as whole:
-        load_entity_map(con, path)
-    used: list[int] = []
-    monkeypatch.setattr(entity_map, "slices", lambda rows: used.append(db.slices(rows)) or used[-1])
-    monkeypatch.setattr(db, "BYTES_PER_GROUP", 10**9)
-    monkeypatch.setenv("TIEOUT_MEMORY_LIMIT", "1GB")
-    db.spill_into(tmp_path / "spill")
-    try:
-        with pytest.raises(InputError) as sliced:
-            load_entity_map(con, path)
-        load_entity_map(con, _write(tmp_path, _SPREAD.replace("X,crm,1,2025-06-01", "X,crm,99,2025-06-01")
-                                    .replace("Y,crm,11", "Y,crm,98")))
-    finally:
-        db.spill_into(None)
-    assert used and min(used) > 1
-    assert (sliced.value.row, str(sliced.value)) == (whole.value.row, str(whole.value)) and whole.value.row == row
-    assert con.execute("SELECT count(*) FROM entity_map").fetchone() == (42,)

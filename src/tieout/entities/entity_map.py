@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 
-from ..db import one, slices
 from ..errors import InputError
 from ..sources.diagnose import locate_unreadable, read_first_line
 from ..sql import literal
@@ -234,25 +233,17 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
 
     # A source record belongs to one entity per day. With valid ranges sorted by start, ranges overlap
     # somewhere iff some range starts on or before the end of the one before it (open end = forever).
-    # Only a record with two or more rows can overlap: those few are found by grouping every record, in
-    # slices under a run's memory limit (DuckDB does not spill a grouping's hash table: `tieout.db.slices`;
-    # 30 M records at 10 M companies need about eight under 1 GB), then sorted.
-    rows = one(con, "SELECT count(*) FROM tieout_entity_map_raw")[0]  # type: ignore[index]
-    count = slices(rows)
-    record = "lower(trim(source_system)), trim(source_id)"
-    con.execute("CREATE OR REPLACE TEMP TABLE tieout_entity_map_repeated (sys VARCHAR, sid VARCHAR)")
-    for part in range(count):
-        where = "true" if count == 1 else f"hash({record}) % {count} = {part}"
-        con.execute(f"INSERT INTO tieout_entity_map_repeated SELECT {record} FROM tieout_entity_map_raw "
-                    f"WHERE {where} GROUP BY ALL HAVING count(*) > 1")
     overlap = con.execute("""
         WITH keyed AS (
             SELECT rowid + 2 AS row, lower(trim(source_system)) AS sys, trim(source_id) AS sid, *
             FROM tieout_entity_map_raw
+        ), repeated AS (
+            -- only a record with two or more rows can overlap: sort those few, not all 3 M
+            SELECT sys, sid FROM keyed GROUP BY sys, sid HAVING count(*) > 1
         ), r AS (
             SELECT row, sys, sid, trim(canonical_id) AS cid,
                    CAST(trim(effective_from) AS DATE) AS f, CAST(nullif(trim(effective_to), '') AS DATE) AS t
-            FROM keyed SEMI JOIN tieout_entity_map_repeated USING (sys, sid)
+            FROM keyed SEMI JOIN repeated USING (sys, sid)
         ), w AS (
             SELECT *, lag(t) OVER k AS prev_t, lag(row) OVER k AS prev_row, lag(cid) OVER k AS prev_cid,
                    row_number() OVER k AS n
@@ -262,7 +253,6 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> 
         FROM w WHERE n > 1 AND (prev_t IS NULL OR prev_t >= f)
         ORDER BY row LIMIT 1
     """).fetchall()
-    con.execute("DROP TABLE tieout_entity_map_repeated")
     if overlap:
         row, other, sys, sid = overlap[0]
         raise InputError(
