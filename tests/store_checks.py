@@ -14,7 +14,7 @@ from tests.conftest import invoke
 from tieout.config import load_project
 from tieout.store.days import _DAY_FILE as DAY_FILE
 from tieout.store.manifest import MANIFEST, days_dir, named_files, read_checkpoint, read_manifest
-from tieout.store.source_history import history_dir
+from tieout.store.source_history import TABLE_FILES, history_dir, read_metas
 
 
 def cli_json(*args: str) -> object:
@@ -75,17 +75,23 @@ def store_content(project: Path) -> dict[str, object]:
     """Every file of the store by its content: Parquet files by their rows (sorted: DuckDB may write them in
     any order) and their key-value metadata, other files by their bytes. A day file the manifest no longer
     names is left out: no reader sees it, and the next run removes it under the run lock — a clean run leaves
-    the one it replaced too, a re-run after a kill may have removed it already (`days.sweep`)."""
+    the one it replaced too, a re-run after a kill may have removed it already (`days.sweep`); so is a
+    baseline's table file no day's history file names (`source_history._sweep_tables`)."""
     store = project / ".tieout"
     out: dict[str, object] = {}
     if not store.is_dir():
         return out
     p = load_project(project)
     named = named_files(p)
+    history = history_dir(p)
+    tables = {n for m in read_metas(history.glob("????-??-??.parquet")).values() if m is not None
+              for n in m.tables.values()}
     for path in sorted(store.rglob("*")):
         if not path.is_file():
             continue
         if path.parent == days_dir(p) and path.name not in named and DAY_FILE.match(path.name):
+            continue
+        if path.parent == history and path.match(TABLE_FILES) and path.name not in tables:
             continue
         name = str(path.relative_to(store))
         if path.suffix == ".parquet" and not path.name.startswith("."):

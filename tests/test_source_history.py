@@ -64,21 +64,25 @@ _run = run_days
 
 
 def _history(project: Path, day: str) -> list[dict]:
+    """The day's history rows, in either layout (a baseline's rows are in its tables' files)."""
     path = project / ".tieout" / "history" / f"{day}.parquet"
     con = duckdb.connect()
-    cur = con.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY \"table\", key")
+    cur = con.execute(f"SELECT * FROM {source_history.scan([path])} ORDER BY \"table\", key")
     names = [c[0] for c in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def _everything(project: Path) -> tuple[list[str], dict[str, dict[bytes, bytes]]]:
-    """All history rows of all files (sorted) and every file's base and tokens."""
+    """All history rows of every day's file (sorted, each row by column name: the layouts' columns come in
+    other orders) and every day's file's base, tokens and tables' files."""
     folder = project / ".tieout" / "history"
-    con = duckdb.connect()
-    rows = con.execute(f"SELECT * FROM read_parquet('{folder}/*.parquet', union_by_name = true)").fetchall()
+    days = sorted(folder.glob("????-??-??.parquet"))
+    cur = duckdb.connect().execute(f"SELECT * FROM {source_history.scan(days)}")
+    names = [c[0] for c in cur.description]
+    rows = [repr(sorted(zip(names, r, strict=True))) for r in cur.fetchall()]
     meta = {p.name: {k: v for k, v in (pq.read_schema(p).metadata or {}).items() if k.startswith(b"tieout")}
-            for p in sorted(folder.glob("*.parquet"))}
-    return sorted(repr(r) for r in rows), meta
+            for p in days}
+    return sorted(rows), meta
 
 
 def _unstore(project: Path, day: date) -> None:
@@ -219,6 +223,118 @@ def test_a_store_from_before_history_is_migrated(tmp_path: Path) -> None:
     assert _everything(project) == _everything(clean)
 
 
+def _reads(project: Path) -> dict[str, object]:
+    """What the read commands answer (JSON): the queue, the timeline, the patterns, every exception's `show`
+    (its records and what changed on its first day, from the history) and every entity's `history`."""
+    def out(*args: str) -> object:
+        result = invoke(*args, "-p", str(project), "--format", "json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    found = out("exceptions", "--status", "all")
+    assert isinstance(found, list) and found
+    got: dict[str, object] = {"exceptions": found, "timeline": out("timeline"), "patterns": out("patterns")}
+    for e in found:
+        got[f"show {e['id']}"] = out("show", e["id"])
+    for ident in ("ACME", "billing:cus_x", "ops:t-1", "crm:A1"):
+        result = invoke("history", ident, "-p", str(project), "--format", "json")
+        got[f"history {ident}"] = (result.exit_code, result.stdout)
+    return got
+
+
+def test_a_baseline_holds_each_tables_rows_in_a_file_of_its_own(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first day's history file holds no row: each table's rows are in a file of their own, with only the
+    table's own columns; the same rows, and the same answers of every read command, as the one-file layout of
+    schema 4 stores."""
+    project = _new_project(tmp_path / "p")
+    _run(project, *WORLD)
+    folder = project / ".tieout" / "history"
+    baseline = folder / "2026-01-20.parquet"
+    assert pq.read_metadata(baseline).num_rows == 0
+    tables = json.loads(pq.read_schema(baseline).metadata[b"tieout_tables"])
+    assert sorted(tables) == sorted(source_history.TABLES)
+    common = ["day", "table", "key", "change", "fields", "h"]
+    for table, name in tables.items():
+        own = pq.read_table(folder / name)
+        assert own.schema.names == [*common, table, f"{table}__old"]
+        assert set(own.column("table").to_pylist()) <= {table} and own.num_rows > 0
+    assert sorted(p.name for p in folder.glob(source_history.TABLE_FILES)) == sorted(tables.values())
+    assert all(not pq.read_schema(f).metadata.get(b"tieout_tables") for f in sorted(folder.glob("????-??-??.parquet"))
+               if f != baseline)  # the other days are diffs: one file each
+
+    monkeypatch.setattr(source_history, "PER_TABLE_BASELINE", False)
+    one_file = _new_project(tmp_path / "one-file")
+    _run(one_file, *WORLD)
+    old_baseline = one_file / ".tieout" / "history" / "2026-01-20.parquet"
+    assert pq.read_metadata(old_baseline).num_rows == 10
+    assert b"tieout_tables" not in pq.read_schema(old_baseline).metadata
+    rows, meta = _everything(project)
+    old_rows, old_meta = _everything(one_file)
+    assert rows == old_rows
+    assert meta["2026-01-20.parquet"].pop(b"tieout_tables") and meta == old_meta
+    assert _reads(project) == _reads(one_file)
+
+
+def test_a_store_of_the_one_file_layout_reads_and_runs_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store written by schema 4 (every history file one file, its baseline too) is read as it is, moves to
+    schema 5 without rewriting a file, and its next days, and a day run before its baseline, store what a
+    store of the per-table layout stores."""
+    days = list(WORLD)
+    with monkeypatch.context() as m:  # the old writer
+        m.setattr(source_history, "PER_TABLE_BASELINE", False)
+        old = _new_project(tmp_path / "old")
+        _run(old, *days[1:4])
+    (old / ".tieout" / "store.json").write_text('{"schema_version": 4}\n')
+    folder = old / ".tieout" / "history"
+    written = {p.name: p.read_bytes() for p in folder.glob("*.parquet")}
+    assert not list(folder.glob(source_history.TABLE_FILES))
+    new = _new_project(tmp_path / "new")
+    _run(new, *days[1:4])
+    assert _reads(old) == _reads(new)
+    assert json.loads((old / ".tieout" / "store.json").read_text()) == {"schema_version": SCHEMA_VERSION}
+    assert {p.name: p.read_bytes() for p in folder.glob("*.parquet")} == written  # nothing rewritten
+
+    _run(old, *days[4:])  # the next days: diffs on the old baseline
+    _run(new, *days[4:])
+    assert _everything(old)[0] == _everything(new)[0]
+    assert _reads(old) == _reads(new)
+    assert (folder / "2026-01-21.parquet").read_bytes() == written["2026-01-21.parquet"]
+
+    _run(old, days[0])  # a day before the baseline: the new baseline, per table; the old one becomes a diff
+    _run(new, days[0])
+    assert json.loads(pq.read_schema(folder / "2026-01-20.parquet").metadata[b"tieout_tables"])
+    assert _everything(old) == _everything(new) == _everything(_run_all(_new_project(tmp_path / "clean")))
+    assert _reads(old) == _reads(new)
+
+
+def _run_all(project: Path) -> Path:
+    _run(project, *WORLD)
+    return project
+
+
+def test_a_replaced_baselines_table_files_go_with_the_next_run(tmp_path: Path) -> None:
+    """Running a day before the baseline makes that day the baseline: the old baseline's table files stay
+    while a read that began before may still read them, and the next run removes them; a killed run's table
+    files that no day's file names go the same way."""
+    project = _new_project(tmp_path / "p")
+    _run(project, "2026-01-22", "2026-01-23")
+    folder = project / ".tieout" / "history"
+    first = set(folder.glob(source_history.TABLE_FILES))
+    assert {p.name[:10] for p in first} == {"2026-01-22"} and len(first) == len(source_history.TABLES)
+    _run(project, "2026-01-21")
+    second = set(folder.glob(source_history.TABLE_FILES)) - first
+    assert {p.name[:10] for p in second} == {"2026-01-21"} and len(second) == len(source_history.TABLES)
+    assert first <= set(folder.glob(source_history.TABLE_FILES))  # still there
+    orphan = folder / source_history.table_file_name(date(2026, 1, 24), "crm_accounts", "1:00000000000000ff")
+    shutil.copy(sorted(second)[0], orphan)
+    _run(project, "2026-01-24")
+    assert set(folder.glob(source_history.TABLE_FILES)) == second
+    clean = _new_project(tmp_path / "clean")
+    _run(clean, "2026-01-21", "2026-01-22", "2026-01-23", "2026-01-24")
+    assert _everything(project) == _everything(clean)
+
+
 def test_show_reads_what_changed_from_the_stored_history(tmp_path: Path) -> None:
     project = _new_project(tmp_path / "p")
     _run(project, *WORLD)
@@ -283,14 +399,15 @@ def test_growth_is_what_changed(tmp_path_factory: pytest.TempPathFactory) -> Non
         changed = sum(1 for k in previous.keys() | now.keys() if previous.get(k) != now.get(k))
         stored = duckdb.sql(f"SELECT count(*) FILTER (WHERE \"table\" <> 'source_records'), "
                             f"count(*) FILTER (WHERE \"table\" = 'source_records') "
-                            f"FROM read_parquet('{folder}/{day}.parquet')").fetchall()[0]
+                            f"FROM {source_history.scan([folder / f'{day}.parquet'])}").fetchall()[0]
         assert stored[0] <= changed, day
         assert stored[1] <= changed, day  # a record's resolution changes only if a record did
         previous, day = now, day + timedelta(days=1)
     # The baseline is the one full copy: every export row and how every record resolved.
     rows = _csv_rows(project / "exports" / str(first))
     records = sum(1 for table, _ in rows if table in ("crm_accounts", "billing_customers", "ops_tenants"))
-    assert pq.read_metadata(folder / f"{first}.parquet").num_rows == len(rows) + records
+    assert sum(pq.read_metadata(f).num_rows for f in source_history.table_files([folder / f"{first}.parquet"])) \
+        == len(rows) + records
 
 
 @pytest.mark.slow

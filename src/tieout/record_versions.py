@@ -211,7 +211,7 @@ def what_changed(project: Project, subject: Subject, day: date,
                                     unavailable=f"the stored source history of {on} cannot be replayed")
                 for r in got:
                     ids.setdefault(str(r["source_system"]), set()).add(str(r["source_id"]))
-        path = str(source_history.history_path(project, day))
+        path = source_history.history_path(project, day)
         changes = []
         lists: dict[str, tuple[str, list[str]]] = {}
         for system in SYSTEMS:
@@ -224,9 +224,9 @@ def what_changed(project: Project, subject: Subject, day: date,
                 SELECT change, fields, new, old FROM (
                     SELECT change, fields, "{table}" AS new, "{table}__old" AS old,
                            coalesce("{table}", "{table}__old") AS r
-                    FROM read_parquet($path) WHERE "table" = $table)
+                    FROM {source_history.scan([path], [table])} WHERE "table" = $table)
                 WHERE {column.replace('source_', 'r.source_') if table == 'source_records' else 'r.' + column}
-                      IN (SELECT unnest($ids))""", {"path": path, "table": table, "ids": wanted})
+                      IN (SELECT unnest($ids))""", {"table": table, "ids": wanted})
             if table == "ops_usage" and got and table not in meta.window:
                 # The usage export is a trailing window: rows older than the new window left it. Such rows are
                 # not stored from schema 3 on (a file that records its window start holds none); history files

@@ -233,7 +233,7 @@ def test_source_history_from_sparks_read_is_duckdbs(spark_stretch: SparkStretch,
     """The API day of the shared stretch was read on Spark and stored; the same day on DuckDB stores the same
     source history (the big tables reach it as Spark's Parquet)."""
     from tieout.run import run_day
-    from tieout.store.source_history import history_path
+    from tieout.store.source_history import history_path, scan
 
     world = tmp_path / "duckdb"
     shutil.copytree(spark_stretch.api_world, world)
@@ -244,7 +244,7 @@ def test_source_history_from_sparks_read_is_duckdbs(spark_stretch: SparkStretch,
     con = connect()
 
     def rows(path: Path) -> list[str]:
-        return sorted(map(repr, con.sql(f"SELECT * FROM read_parquet('{path}')").fetchall()))
+        return sorted(map(repr, con.sql(f"SELECT * FROM {scan([path])}").fetchall()))  # a baseline's tables
 
     spark_rows = rows(on_spark)
     assert len(spark_rows) > 100  # a baseline: every record of the day

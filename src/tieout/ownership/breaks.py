@@ -96,14 +96,14 @@ def _watched(registry: Registry) -> dict[str, list[tuple[str, OwnedField, Column
 
 def _edits(con: duckdb.DuckDBPyConnection, project: Project, day: date,
            watched: dict[str, list[tuple[str, OwnedField, Column, tuple[str, ...]]]]) -> list[_Edit]:
-    path = str(source_history.history_path(project, day))
+    path = source_history.history_path(project, day)
     out = []
     for table, watches in watched.items():
         raw = sorted({c for _, _, _, cols in watches for c in cols})
         got = source_history.rows(con, f"""
-            SELECT fields, "{table}" AS new, "{table}__old" AS old FROM read_parquet($path)
+            SELECT fields, "{table}" AS new, "{table}__old" AS old FROM {source_history.scan([path], [table])}
             WHERE "table" = $table AND change = 'changed' AND list_has_any(fields, $cols)""",
-                                  {"path": path, "table": table, "cols": raw})
+                                  {"table": table, "cols": raw})
         for r in got:
             for name, _f, col, cols in watches:
                 changed = [c for c in cols if c in r["fields"]]

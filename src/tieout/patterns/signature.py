@@ -53,11 +53,13 @@ def _touched_sql() -> str:
     sr = "source_records"
     return f"""SELECT day, CASE "table" {' '.join(systems)} ELSE {_key_sql(sr, 'source_system')} END AS system,
         CASE "table" {' '.join(ids)} ELSE {_key_sql(sr, 'source_id')} END AS source_id, "table", change, fields
-    FROM read_parquet($days)
+    FROM __DAYS__
     WHERE __ANY__ AND "table" IN ({', '.join(tables)}, '{sr}')
       AND ("table" <> 'ops_usage' OR change = 'changed')"""
 
 
+# The tables whose history rows `_touched_sql` reads, beside the resolution rows.
+_TOUCHED_TABLES = [t for system in SYSTEMS for t, _ in (RECORD_TABLE[system], CHILD_TABLE[system])]
 _RESOLUTION = ", ".join(f"'{c}': {_key_sql('source_records', c)}"
                         for c in ("source_system", "source_id", "canonical_id", "status", "resolved_by"))
 
@@ -67,7 +69,7 @@ _RESOLUTION = ", ".join(f"'{c}': {_key_sql('source_records', c)}"
 _SIGNATURE_SQL = """
 WITH sr_raw AS (  -- the fields of the resolution rows that are read, not whole rows
     SELECT day, key, change, {__RESOLUTION__} AS r
-    FROM read_parquet($chain) WHERE "table" = 'source_records'
+    FROM __CHAIN__ WHERE "table" = 'source_records'
 ),
 wanted AS (  -- only the resolution rows that can matter: of the episodes' entities and records
     SELECT DISTINCT key FROM sr_raw
@@ -133,7 +135,7 @@ ops_members AS (
 ),
 readings AS (  -- each tenant's latest usage row added on a read day
     SELECT day, r.tenant_id, r.fte_count, r.active_users > 0 AS active
-    FROM (SELECT day, ops_usage AS r FROM read_parquet($usage_days)
+    FROM (SELECT day, ops_usage AS r FROM __USAGE_DAYS__
           WHERE __ANY__ AND "table" = 'ops_usage' AND change = 'added'
             AND ops_usage.tenant_id IN (SELECT source_id FROM ops_members))
     QUALIFY row_number() OVER (PARTITION BY day, r.tenant_id ORDER BY r.date DESC) = 1
@@ -251,12 +253,15 @@ def _read(project: Project, covered: list[date], compared: list[tuple[int, Subje
             unnest(CAST($f AS DATE[])) AS f, unnest(CAST($b AS DATE[])) AS b""", rows)
         # Every episode may have begun on the history's first day: then no diff is read (the baseline
         # file stands in for the schema only).
+        def files(days: list[date], tables: list[str]) -> str:  # the days' history rows of `tables`
+            return source_history.scan([source_history.history_path(project, d) for d in days], tables)
+
         sql = (_SIGNATURE_SQL.replace("__TOUCHED__", _touched_sql()).replace("__RESOLUTION__", _RESOLUTION)
-               .replace("__ANY__", str(bool(firsts)).lower()))
+               .replace("__ANY__", str(bool(firsts)).lower())
+               .replace("__CHAIN__", files(covered, ["source_records"]))
+               .replace("__DAYS__", files(firsts or covered[:1], [*_TOUCHED_TABLES, "source_records"]))
+               .replace("__USAGE_DAYS__", files(usage_days or covered[:1], ["ops_usage"])))
         result = con.execute(sql, {
-            "chain": [str(source_history.history_path(project, d)) for d in covered],
-            "days": [str(source_history.history_path(project, d)) for d in firsts or covered[:1]],
-            "usage_days": [str(source_history.history_path(project, d)) for d in usage_days or covered[:1]],
             "ignored": sorted(IGNORED_FOR_CHANGE),
             "size_days": [d for d, _, _ in sizes], "size_systems": [x for _, x, _ in sizes],
             "size_records": [n for _, _, n in sizes],

@@ -41,12 +41,21 @@ def _v4_usage_window(project: Project) -> None:
     del project
 
 
+def _v5_table_baselines(project: Project) -> None:
+    """Nothing to convert: from version 5 on, a baseline history file holds no row itself, only the names of
+    its tables' files (each table's rows with only its own columns, `source_history._write_tables`); readers
+    read history files of both layouts (`source_history.scan`). The version moves so that an older tieout,
+    which would read such a baseline as empty, refuses the store rather than misreading it."""
+    del project
+
+
 # version -> the step that turns a store of the version before into this version
 _MIGRATIONS: dict[int, Callable[[Project], None]] = {
     1: _v1_days_folder,
     2: _v2_source_history,
     3: days.convert_legacy,  # a file of changes per day instead of every finding
     4: _v4_usage_window,
+    5: _v5_table_baselines,
 }
 
 

@@ -12,7 +12,7 @@ import os
 from tieout.config import Project
 from tieout.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MANIFEST = "store.json"
 # The store's folder of what it keeps only to save work (the run's validated entity map, the month-end pack's
 # active records, the patterns' signatures): removing it loses nothing but time.
