@@ -483,14 +483,13 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    fields: list[pa.Field] = []
-    for table in TABLES:
-        # Column types from an empty projection of the table's rows (cheap for any relation).
-        schema = con.sql(f"SELECT * FROM ({_added(table, day, new[table])}) LIMIT 0").to_arrow_table().schema
-        if not fields:
-            fields = [schema.field(i) for i in range(6)]
-        fields += [schema.field(table), schema.field(table + "__old")]
-    schema = pa.schema(fields, metadata=kv)
+    # Column types from an empty projection of each table's rows (cheap for any relation), every table's in one
+    # statement: one each cost a tiny day's run 3.5 ms more in all.
+    empty = [f"(SELECT * FROM ({_added(table, day, new[table])}) LIMIT 0) AS t{i}" for i, table in enumerate(TABLES)]
+    columns = ["t0.day", 't0."table"', "t0.key", "t0.change", "t0.fields", "t0.h"] + [
+        f"t{i}.{quote_name(name)}" for i, table in enumerate(TABLES) for name in (table, table + "__old")]
+    types = con.sql(f"SELECT {', '.join(columns)} FROM {', '.join(empty)}").to_arrow_table().schema
+    schema = pa.schema(list(types), metadata=kv)
     nulls: dict[int, pa.Array] = {}  # column -> NULLs of the current batch length
     with pq.ParquetWriter(target, schema, use_dictionary=_dictionary_columns(),
                           write_statistics=_STATISTICS) as writer:
