@@ -25,12 +25,18 @@ wrong key). `strlen(x) = length(x)` (bytes = characters) is the cheap ASCII test
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 import duckdb
 
 import tieout.entities.normalise as n
 from tieout.sql import literal
 
 from .psl import psl_tables
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _WS_SQL = " || ".join(f"chr({ord(c)})" for c in n.WHITESPACE)
 
@@ -149,6 +155,26 @@ def registrable_domains_sql(relation: str, column: str = "host") -> str:
     """
 
 
+@cache
+def _arrow_tables() -> dict[str, pa.Table]:
+    """The PSL and free-mail tables as Arrow, built once per process (pyarrow tables are immutable)."""
+    import pyarrow as pa  # only here and in fold_non_ascii: a read that opens a day without normalisers skips it
+
+    nodes, exceptions = psl_tables()
+    free_mail = sorted(n.free_mail_domains())
+    return {
+        "tieout_psl_node": pa.table(
+            {
+                "suffix": pa.array([r[0] for r in nodes], pa.string()),
+                "is_rule": pa.array([r[1] for r in nodes], pa.bool_()),
+                "has_wildcard": pa.array([r[2] for r in nodes], pa.bool_()),
+            }
+        ),
+        "tieout_psl_exception": pa.table({"suffix": pa.array(exceptions, pa.string())}),
+        "tieout_free_mail": pa.table({"domain": pa.array(free_mail, pa.string())}),
+    }
+
+
 def install_normalisers(con: duckdb.DuckDBPyConnection) -> None:
     """Define the normaliser macros, their PSL and free-mail tables and the Python UDFs on `con`.
 
@@ -161,22 +187,7 @@ def install_normalisers(con: duckdb.DuckDBPyConnection) -> None:
         return
     except duckdb.CatalogException:
         pass
-    import pyarrow as pa  # only here and in fold_non_ascii: a read that opens a day without normalisers skips it
-
-    nodes, exceptions = psl_tables()
-    free_mail = sorted(n.free_mail_domains())
-    tables = {
-        "tieout_psl_node": pa.table(
-            {
-                "suffix": pa.array([r[0] for r in nodes], pa.string()),
-                "is_rule": pa.array([r[1] for r in nodes], pa.bool_()),
-                "has_wildcard": pa.array([r[2] for r in nodes], pa.bool_()),
-            }
-        ),
-        "tieout_psl_exception": pa.table({"suffix": pa.array(exceptions, pa.string())}),
-        "tieout_free_mail": pa.table({"domain": pa.array(free_mail, pa.string())}),
-    }
-    for name, data in tables.items():
+    for name, data in _arrow_tables().items():
         # Loaded from Arrow in one statement: executemany of ~8,000 PSL rows takes seconds.
         con.register(f"{name}_arrow", data)
         try:
