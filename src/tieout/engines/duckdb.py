@@ -9,6 +9,7 @@ SQL can neither reach a file or URL nor switch access back on.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from itertools import count
 from pathlib import Path
@@ -32,6 +33,8 @@ CREATE OR REPLACE MACRO tieout_div(x, y) AS
 """
 
 _ARROW_VIEWS = count()
+# The connections `define_functions` has defined the functions on (nothing else defines or drops them).
+_DEFINED: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
 
 class DuckDBEngine(Engine):
@@ -102,12 +105,16 @@ class DuckDBEngine(Engine):
         natural_keys(self.con, table, kind, values_sql)
 
     def define_functions(self) -> None:
-        """Define `functions` (again: each is replaced). The canonical tables use `tieout_div` themselves, so
-        building them defines these on any connection."""
+        """Define `functions`, once per connection. The canonical tables use `tieout_div` themselves, so
+        building them defines these on any connection; a run's connection has them from `install` already
+        (defining them again cost a tiny day's run 2.6 ms)."""
         from tieout.ownership.sql import normalise_macro_sql
 
+        if self.con in _DEFINED:
+            return
         self.con.execute(_DIV_MACRO)
         self.con.execute(normalise_macro_sql())
+        _DEFINED.add(self.con)
 
     def lock_down(self) -> None:
         self.con.execute("SET enable_external_access = false")

@@ -247,10 +247,12 @@ def _check_primary_key(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin:
     for part in parts[1:]:
         con.execute(f"INSERT INTO {spec.table}__suspects {part}")
     suspect_of = _duplicate_suspects(spec, raw)[1]
-    # Rows are looked up (a scan) only when some id has a control character.
+    # Rows are looked up (a scan) only when some id has a control character; only an (id, date) key's
+    # suspects say (any other key's ids were checked with the other cells, `_probes`: `control` is false).
     control = one(con, f"SELECT min(rowid) FROM {raw} WHERE {suspect_of} IN "
                        f"(SELECT h FROM {spec.table}__suspects WHERE control)"
-                  ) if one(con, f"SELECT bool_or(control) FROM {spec.table}__suspects") == (True,) else None
+                  ) if _by_id_and_date(spec) and one(
+                      con, f"SELECT bool_or(control) FROM {spec.table}__suspects") == (True,) else None
     if control and control[0] is not None:
         column = spec.primary_key[0]
         raise origin.error(con, raw, control[0], column,
