@@ -108,37 +108,3 @@ def test_corrections_and_map_requests_read_the_map_a_run_kept(project: Path, mon
         check_entity(loaded, "NOPE", "crm", None)
     assert sorted(row[:3] for row in _map_rows(loaded)) == [
         ("ACME", "billing", "cus_1"), ("ACME", "crm", "A1"), ("ACME", "ops", "t-1")]
-
-
-def test_a_new_store_reads_a_map_this_process_validated_for_a_run_from_memory(map_file: Path, tmp_path: Path,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """A first run of a map validated for a run before, in the same process (a test worker's thousands of fresh
-    projects), is not validated again: the same rows, types and kept file as validating gives."""
-    validated = _loaded(map_file)
-    first = tmp_path / "first" / "cache"
-    assert _loaded(map_file, cache=first, keep=True) == validated
-
-    def refuse(*args: object) -> None:
-        raise AssertionError("validated again")
-
-    monkeypatch.setattr(entity_map, "_load_and_validate", refuse)
-    second = tmp_path / "second" / "cache"  # another store: no map kept there
-    con = duckdb.connect()
-    load_entity_map(con, map_file, cache=second, keep=True)
-    assert _rows(con) == validated
-    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_name = 'entity_map'").fetchall())
-    assert types["effective_from"] == "DATE" and types["effective_to"] == "DATE"
-    ((a,), (b,)) = (list(first.glob("entity_map.*.parquet")), list(second.glob("entity_map.*.parquet")))
-    assert a.name == b.name and a.read_bytes() == b.read_bytes()
-    # Only a run's validation is kept in memory, and only a small map's.
-    with pytest.raises(AssertionError, match="validated again"):
-        _loaded(map_file, cache=tmp_path / "third" / "cache", keep=False)
-    monkeypatch.setattr(entity_map, "_MEMO_BYTES", len(map_file.read_bytes()) - 1)
-    with pytest.raises(AssertionError, match="validated again"):
-        _loaded(map_file, cache=tmp_path / "fourth" / "cache", keep=True)
-    # Other bytes are validated (and refused) as ever.
-    map_file.write_text(HEADER + BODY + "D,crm,1,2025-03-01,,\n", encoding="utf-8")
-    monkeypatch.undo()
-    with pytest.raises(InputError, match="overlapping"):
-        _loaded(map_file, cache=tmp_path / "fifth" / "cache", keep=True)

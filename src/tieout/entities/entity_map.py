@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -19,9 +18,6 @@ from ..errors import InputError
 from ..sources.diagnose import locate_unreadable, read_first_line
 from ..sql import literal
 from ..systems import SYSTEMS
-
-if TYPE_CHECKING:  # pyarrow only in a run, which has it loaded: a read command that validates a map never loads it
-    import pyarrow as pa
 
 COLUMNS = ("canonical_id", "source_system", "source_id", "effective_from", "effective_to", "notes")
 REQUIRED = COLUMNS[:5]  # notes may be left out of a hand-written map
@@ -116,13 +112,9 @@ def _load_cached(con: duckdb.DuckDBPyConnection, path: Path, cache: Path, keep: 
     fraction of one, and a map changes far less often than the exports."""
     data = path.read_bytes()
     kept = _cached(cache, data)
-    small = len(data) <= _MEMO_BYTES
     del data
     if not (kept.is_file() and _read_back(con, kept)):
-        if not (keep and small and _from_memo(con, kept.name)):
-            _load_and_validate(con, path)
-            if keep and small:
-                _memo(con, kept.name)
+        _load_and_validate(con, path)
         if keep:
             cache.mkdir(parents=True, exist_ok=True)
             tmp = cache / f".{kept.name}.{os.getpid()}.tmp"
@@ -132,36 +124,6 @@ def _load_cached(con: duckdb.DuckDBPyConnection, path: Path, cache: Path, keep: 
         for other in cache.glob("entity_map.*.parquet"):
             if other != kept:
                 other.unlink(missing_ok=True)
-
-
-# The small maps this process validated for a run, by their cached file's name (`_cached`: the file's bytes, the
-# validating code, DuckDB's version), the last few: a new store's first run of a map validated before in this
-# process (a test suite's worker runs the same few maps in thousands of fresh projects) reads it from here instead
-# of validating it again. Rows in the map's order, typed as validated; a large map is never held in memory.
-_MEMO: dict[str, pa.Table] = {}
-_MEMO_BYTES = 1 << 20
-_MEMO_MAPS = 8
-
-
-def _from_memo(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Load the validated map kept in memory as `name` as `entity_map`; False if there is none."""
-    table = _MEMO.get(name)
-    if table is None:
-        return False
-    con.execute(ENTITY_MAP_DDL)
-    con.register("tieout_entity_map_memo", table)
-    try:
-        con.execute("INSERT INTO entity_map SELECT * FROM tieout_entity_map_memo")
-    finally:
-        con.unregister("tieout_entity_map_memo")
-    return True
-
-
-def _memo(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Keep the map just validated on `con` in memory as `name` (`_MEMO`)."""
-    while len(_MEMO) >= _MEMO_MAPS:
-        del _MEMO[next(iter(_MEMO))]
-    _MEMO[name] = con.sql("SELECT * FROM entity_map ORDER BY rowid").to_arrow_table()
 
 
 def _read_back(con: duckdb.DuckDBPyConnection, kept: Path) -> bool:
