@@ -14,6 +14,7 @@ asserts nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import sys
@@ -37,6 +38,7 @@ def _cpu() -> float:
 class _Tally:
     def __init__(self) -> None:
         self.stage = "starting"
+        self.con: Any = None  # the connection of the latest statement
         self.rows: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0])  # type: ignore[arg-type]
 
     def add(self, sql: str, wall: float, cpu: float) -> None:
@@ -84,7 +86,15 @@ class Connection:
 
     def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
         self._last = str(getattr(sql, "query", sql))
-        result = _timed(self._last, self._con.execute, sql, *args, **kwargs)
+        TALLY.con = self._con
+        explain = os.environ.get("TIEOUT_EXPLAIN")  # a piece of a statement: its DuckDB profile, to stderr
+        if explain and explain in self._last:
+            self._con.execute("PRAGMA enable_profiling = 'query_tree'")
+        try:
+            result = _timed(self._last, self._con.execute, sql, *args, **kwargs)
+        finally:
+            if explain and explain in self._last:
+                self._con.execute("PRAGMA disable_profiling")
         return self if result is self._con else result
 
     def sql(self, sql: str, *args: Any, **kwargs: Any) -> Any:
@@ -143,6 +153,14 @@ def main() -> None:
     stages: list[tuple[str, float, float]] = [("starting", time.perf_counter(), _cpu())]
 
     def stage(name: str) -> None:
+        if os.environ.get("TIEOUT_MEMORY") and TALLY.con is not None:  # what DuckDB holds as the stage starts
+            held = TALLY.con.execute(
+                "SELECT tag, round(memory_usage_bytes / 2 ** 20), round(temporary_storage_bytes / 2 ** 20) "
+                "FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes > 0").fetchall()
+            print(f"before {name}: " + ", ".join(f"{t} {m:.0f} MiB (+{d:.0f} spilled)" for t, m, d in held))
+            tables = TALLY.con.execute(
+                "SELECT table_name, estimated_size, column_count FROM duckdb_tables() ORDER BY 2 DESC").fetchall()
+            print("  tables: " + ", ".join(f"{t} {n:,}x{c}" for t, n, c in tables if n > 100_000))
         TALLY.stage = name
         stages.append((name, time.perf_counter(), _cpu()))
 
