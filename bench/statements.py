@@ -3,6 +3,8 @@ its wall and CPU seconds, the costliest first (and each stage's total, as `bench
 
     python bench/statements.py --companies 1000000              # a re-run of the stored day (bench/run_day.py first)
     python bench/statements.py --companies 1000000 --top 40 --width 200
+    TIEOUT_MEMORY=1 python bench/statements.py --companies 1000000      # + what DuckDB holds and spills, per stage
+    TIEOUT_EXPLAIN="TABLE tenant_activity" python bench/statements.py ...  # + that statement's DuckDB profile
 
 Every connection DuckDB opens in the run's process is wrapped in a proxy that times `execute` and `sql` (a
 relation's time is its fetch's, counted where it is fetched: `fetchall`, `to_arrow_table` and the like on the
@@ -154,6 +156,11 @@ def main() -> None:
 
     def stage(name: str) -> None:
         if os.environ.get("TIEOUT_MEMORY") and TALLY.con is not None:  # what DuckDB holds as the stage starts
+            try:
+                TALLY.con.execute("SELECT 1")
+            except duckdb.ConnectionException:  # the day's connection is closed (storing the day)
+                TALLY.con = None
+        if os.environ.get("TIEOUT_MEMORY") and TALLY.con is not None:
             held = TALLY.con.execute(
                 "SELECT tag, round(memory_usage_bytes / 2 ** 20), round(temporary_storage_bytes / 2 ** 20) "
                 "FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes > 0").fetchall()
