@@ -1,5 +1,5 @@
 """A date cell is held to its form (YYYY-MM-DD) whichever way the check takes: the quick one for a cell that is its
-cast written back (`_WRITTEN_BACK`) must refuse exactly what the form alone refuses."""
+cast written back (`_GOOD`) must refuse exactly what the form alone refuses."""
 
 from __future__ import annotations
 

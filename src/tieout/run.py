@@ -60,6 +60,10 @@ def evaluate_day(project: Project, as_of: date, *, rules: dict[str, Rule] | None
     built, while it may still read and write files (the rules run locked down)."""
     rules = load_rules(project) if rules is None else rules
     con, records = resolve_day(project, as_of, stage=stage)
+    # Every record is resolved (`source_records`); no later step reads the map, and no rule may
+    # (`tieout.rules.safety.INTERNAL_TABLES`). Its 3 M rows at 1 M companies would only push the day's
+    # tables out of the memory limit into the spill folder, to be read back on every scan.
+    con.execute("DROP TABLE entity_map")
     stage("building canonical tables")
     canonical.build(con, project, as_of)
     if loaded is not None:

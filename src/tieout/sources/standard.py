@@ -85,12 +85,22 @@ _q = quote_name
 _BAD_ROW = "tieout__bad_row"
 
 
-# kind -> SQL, with {v} for the cell and {t} for its cast, true when the cell is its cast written back as DuckDB
-# writes it: such a cell has the kind's form, so only the others are held to the form. A date written back is
-# YYYY-MM-DD for years 1 to 9999 only (5 digits after, " (BC)" before), hence the length. On 35 M usage dates
-# the cast's text is about half the cost of the form's GLOB; a count or an FTE written back costs about what
-# its form does (measured), so only dates take this way.
-_WRITTEN_BACK = {"date": "strlen({v}) = 10 AND CAST({t} AS VARCHAR) = {v}"}
+# kind -> SQL, with {v} for the cell and {t} for its cast, true only for a cell the kind's form and cast accept:
+# the common good cell takes this short way and skips the full check (`_typed_cell_is_bad`), a NULL or any other
+# cell takes the full one. A date that is its cast written back (as DuckDB writes it: YYYY-MM-DD for years 1 to
+# 9999 only, 5 digits after, " (BC)" before, hence the length) has the form; on 35 M usage dates the cast's text
+# is about half the cost of the form's GLOB. A count of digits only (at most 18) is its form, and so is a
+# quantity of digits only that cast (at most 14 digits). On the 35 M rows of a 1 M-company usage export the
+# short ways of counts and quantities cost about 1.5 CPU s less than their full forms (measured: 3.3 -> 2.9 CPU s
+# for the three checks' statement on 10 M rows, against 1.9 with no check).
+_GOOD = {
+    "date": "strlen({v}) = 10 AND CAST({t} AS VARCHAR) = {v}",
+    "count": "NOT {v} GLOB '*[!0-9]*' AND strlen({v}) <= 18",
+    "quantity": "{t} IS NOT NULL AND NOT {v} GLOB '*[!0-9]*'",
+    # A UTC timestamp to the second, as exports mostly write them: one GLOB instead of the form's regular expression.
+    "timestamp": "{t} IS NOT NULL AND {v} GLOB '" + _DIGITS_DATE[1:-1]
+                 + "T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z' AND {v} >= '0001'",
+}
 
 
 def _typed_cell_is_bad(col: Column, v: str, typed: str) -> str:
@@ -98,8 +108,8 @@ def _typed_cell_is_bad(col: Column, v: str, typed: str) -> str:
     empty cell, quoted or not, is no value."""
     form = _TYPED[col.kind][0].replace("{v}", v)  # `>= '0001'` in a form: DuckDB reads year 0 as 1 BC
     bad = f"coalesce({v} <> '' AND ({typed} IS NULL OR NOT ({form})), false)"
-    if col.kind in _WRITTEN_BACK:
-        return f"CASE WHEN {_WRITTEN_BACK[col.kind].format(v=v, t=typed)} THEN false ELSE {bad} END"
+    if col.kind in _GOOD:
+        return f"CASE WHEN {_GOOD[col.kind].format(v=v, t=typed)} THEN false ELSE {bad} END"
     return bad
 
 
