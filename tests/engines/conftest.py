@@ -18,6 +18,13 @@ ENGINE_NAMES = ("duckdb", "spark")
 # they save.
 SPARK_CONF = {"spark.sql.shuffle.partitions": 1, "spark.sql.adaptive.enabled": False,
               "spark.sql.codegen.wholeStage": False, "spark.ui.enabled": False, "spark.default.parallelism": 2}
+# The JVM's own flags, for the session the tests start (not in SPARK_CONF: a JVM starts once, and a project's
+# tieout.yml cannot change it). Measured (docs/testing.md): about half of a warmed-up demo day's JVM CPU was the
+# C2 compiler's, compiling Spark's planner and generated classes anew for each day's few thousand rows; with C1
+# only a day costs ~30 % less and the first ~55 % less. C1 alone defaults to a 48 MB code cache, which Spark
+# fills: the JIT then stops for good (`CodeCache is full. Compiler has been disabled`) and the 100 k day runs
+# interpreted — hence 256 MB (about the tiered default).
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +33,8 @@ def spark() -> Iterator[Any]:
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[2]").appName("tieout-tests")
-    for key, value in {**SPARK_CONF, "spark.sql.session.timeZone": "UTC"}.items():
+    for key, value in {**SPARK_CONF, "spark.sql.session.timeZone": "UTC",
+                       "spark.driver.extraJavaOptions": JVM_OPTIONS}.items():
         builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
