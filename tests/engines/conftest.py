@@ -3,6 +3,8 @@ most and settings for small data, because the machine's cores are shared."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,8 @@ def spark() -> Iterator[Any]:
     # Not skipped when missing: `make test` installs the spark extra (requirements-spark.lock).
     from pyspark.sql import SparkSession
 
+    # The tests' own DataFrames of Python rows are read by Python workers: this interpreter, not PATH's python3.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master("local[2]").appName("tieout-tests")
     for key, value in {**SPARK_CONF, "spark.sql.session.timeZone": "UTC",
                        "spark.driver.extraJavaOptions": JVM_OPTIONS}.items():

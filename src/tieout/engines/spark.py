@@ -22,7 +22,9 @@ either (a command that only reads the store never loads them).
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Mapping
 from itertools import count
@@ -59,6 +61,9 @@ def session_for(project: Project) -> SparkSession:
     require_pyspark()
     from pyspark.sql import SparkSession
 
+    # Spark starts Python workers with `python3` from PATH unless told: never another interpreter than this one
+    # (PySpark refuses a worker of another Python version).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("tieout").master(project.spark.master)
     # The day's dates are calendar dates; timestamps are kept in UTC, as the store keeps them.
     builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.ui.showConsoleProgress", "false")
@@ -141,7 +146,9 @@ class SparkEngine(Engine):
         if done.action in ("table", "view"):
             self._view(done.name, self._df(done.sql, params), cache=done.action == "table")
         elif done.action == "empty":
-            self._view(done.name, self.spark.createDataFrame([], schema=done.sql), cache=False)
+            # From an RDD of no partitions: a local list would be evaluated by Python worker processes.
+            empty = self.spark.sparkContext.emptyRDD()
+            self._view(done.name, self.spark.createDataFrame(empty, schema=done.sql), cache=False)
         elif done.action == "insert":
             added = self._df(done.sql, params)
             self._view(done.name, self.spark.table(done.name).union(added), cache=done.name in self.cached)
