@@ -9,6 +9,7 @@ import random
 import duckdb
 import pytest
 
+from tests.test_strict_dates import edited
 from tieout.sources.layout import KIND_TYPES, Column
 from tieout.sources.standard import _TYPED, _typed_cell_is_bad
 
@@ -67,16 +68,7 @@ def test_random_number_like_cells_get_the_same_verdict(kind: str) -> None:
         base = list(str(rng.choice((rng.randint(0, 999), rng.randint(0, 10**20)))))
         if rng.random() < 0.3:
             base += ["."] + list(str(rng.randint(0, 10**rng.randint(1, 6))))
-        for _ in range(rng.randint(0, 3)):  # a few edits: replace, drop or insert a character
-            at = rng.randrange(len(base) + 1)
-            what = rng.choice(("replace", "drop", "insert"))
-            if what == "insert" or at == len(base):
-                base.insert(at, rng.choice(alphabet))
-            elif what == "drop":
-                del base[at]
-            else:
-                base[at] = rng.choice(alphabet)
-        texts.append("".join(base))
+        texts.append(edited(rng, base, alphabet))
     rows = _both(duckdb.connect(), kind, texts)
     assert [v for v, checked, form in rows if checked != form] == []
     assert {checked for _, checked, _ in rows} == {True, False}
@@ -114,16 +106,7 @@ def test_random_timestamp_like_cells_get_the_same_verdict() -> None:
     for _ in range(3000):
         base = list(f"{rng.randint(0, 10001):04d}-{rng.randint(0, 13):02d}-{rng.randint(0, 32):02d}T"
                     f"{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}:{rng.randint(0, 61):02d}Z")
-        for _ in range(rng.randint(0, 3)):  # a few edits: replace, drop or insert a character
-            at = rng.randrange(len(base) + 1)
-            what = rng.choice(("replace", "drop", "insert"))
-            if what == "insert" or at == len(base):
-                base.insert(at, rng.choice(alphabet))
-            elif what == "drop":
-                del base[at]
-            else:
-                base[at] = rng.choice(alphabet)
-        texts.append("".join(base))
+        texts.append(edited(rng, base, alphabet))
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     rows = _both(con, "timestamp", texts)

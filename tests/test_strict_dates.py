@@ -47,6 +47,20 @@ def test_the_awkward_dates_are_refused_and_the_plain_ones_pass() -> None:
         assert _checked(con, text), text
 
 
+def edited(rng: random.Random, base: list[str], alphabet: str) -> str:
+    """`base` after a few random edits: a character replaced, dropped or inserted (from `alphabet`)."""
+    for _ in range(rng.randint(0, 3)):
+        at = rng.randrange(len(base) + 1)
+        what = rng.choice(("replace", "drop", "insert"))
+        if what == "insert" or at == len(base):
+            base.insert(at, rng.choice(alphabet))
+        elif what == "drop":
+            del base[at]
+        else:
+            base[at] = rng.choice(alphabet)
+    return "".join(base)
+
+
 def test_random_date_like_cells_get_the_same_verdict() -> None:
     rng = random.Random(15)
     alphabet = "0123456789-/ .+:TZ(BC)"
@@ -54,16 +68,7 @@ def test_random_date_like_cells_get_the_same_verdict() -> None:
     texts = []
     for _ in range(3000):
         base = list(f"{rng.randint(0, 12000):04d}-{rng.randint(0, 13):02d}-{rng.randint(0, 32):02d}")
-        for _ in range(rng.randint(0, 3)):  # a few edits: replace, drop or insert a character
-            at = rng.randrange(len(base) + 1)
-            what = rng.choice(("replace", "drop", "insert"))
-            if what == "insert" or at == len(base):
-                base.insert(at, rng.choice(alphabet))
-            elif what == "drop":
-                del base[at]
-            else:
-                base[at] = rng.choice(alphabet)
-        texts.append("".join(base))
+        texts.append(edited(rng, base, alphabet))
     rows = con.execute(
         f"SELECT v, {_typed_cell_is_bad(DATE, 'v', CAST)}, coalesce(v <> '' AND ({CAST} IS NULL OR NOT "
         f"({_TYPED['date'][0].replace('{v}', 'v')})), false) FROM unnest(?) AS t(v)", [texts]).fetchall()
