@@ -192,13 +192,15 @@ def demo(directory: Path, companies: int, days: int, seed: int, vendor: bool) ->
     cmd = ("tieout" if shutil.which("tieout")
            else f"{os.path.relpath(sys.executable)} -m tieout" if sys.argv[0].endswith("__main__.py")
            else os.path.relpath(sys.argv[0]))
-    click.echo(f"""
-Try next:
-  {cmd} exceptions -p {directory}                        the open queue, worst first
-  {cmd} exceptions -p {directory} --status all --format json
-  {cmd} exceptions -p {directory} --team ar --fail-on P2   exit 5 if AR has a P2 or worse
-  {cmd} entities -p {directory} --status unmapped          records no key resolved
-  {cmd} timeline -p {directory}                          open exceptions per day
-  {cmd} patterns -p {directory}                          exceptions grouped by cause
-  {cmd} show {example} -p {directory}                  one exception's story
-  {cmd} rules explain FTE_THRESHOLD_DRIFT -p {directory}""")
+    hints = [(f"exceptions -p {directory}", "the open queue, worst first"),
+             (f"exceptions -p {directory} --status all --format json", ""),
+             (f"exceptions -p {directory} --team ar --fail-on P2", "exit 5 if AR has a P2 or worse"),
+             (f"entities -p {directory} --status unmapped", "records no key resolved"),
+             (f"timeline -p {directory}", "open exceptions per day"),
+             (f"patterns -p {directory}", "exceptions grouped by cause"),
+             (f"show {example} -p {directory}", "one exception's story"),
+             (f"rules explain FTE_THRESHOLD_DRIFT -p {directory}", "")]
+    width = max(len(line) for line, note in hints if note)  # the notes in one column, whatever the id's length
+    click.echo("\nTry next:")
+    for line, note in hints:
+        click.echo(f"  {cmd} {line.ljust(width)}   {note}".rstrip() if note else f"  {cmd} {line}")
