@@ -36,6 +36,7 @@ from unidecode import unidecode
 from tieout.config import Project
 from tieout.errors import NotFound, StoreError
 from tieout.ownership.model import Registry, columns, load_registry
+from tieout.sql import quote_name
 from tieout.store import open_day, stored_days
 from tieout.systems import SYSTEMS
 
@@ -146,10 +147,6 @@ def _name_sources(registry: Registry) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def read_names(con: duckdb.DuckDBPyConnection, registry: Registry, *, day: date | None = None,
                entities: Iterable[str] | None = None, records: Iterable[Record] | None = None) -> EntityNames:
     """The names on the day `con` holds (a stored day's tables, `tieout.store.open_day`): of the `entities`
@@ -158,13 +155,13 @@ def read_names(con: duckdb.DuckDBPyConnection, registry: Registry, *, day: date 
     wanted_ids = sorted(set(entities or ()))
     wanted_records = sorted({f"{s}:{i}" for s, i in records or ()})
     names = " UNION ALL ".join(
-        f"SELECT '{system}' AS source_system, CAST({_q(id_col)} AS VARCHAR) AS source_id, "
-        f"CAST({_q(col)} AS VARCHAR) AS name, {rank} AS rank FROM {table}"
+        f"SELECT '{system}' AS source_system, CAST({quote_name(id_col)} AS VARCHAR) AS source_id, "
+        f"CAST({quote_name(col)} AS VARCHAR) AS name, {rank} AS rank FROM {table}"
         for rank, (system, table, id_col, col) in enumerate(_name_sources(registry)))
     keys = " UNION ALL ".join(
-        f"SELECT '{system}' AS source_system, CAST({_q(id_col)} AS VARCHAR) AS source_id, "
-        f"[{', '.join(f'CAST({_q(c)} AS VARCHAR)' for c in cols)}] AS texts, "
-        f"[{', '.join(f'CAST({_q(c)} AS VARCHAR)' for c in cols if c in _TAX_COLUMNS)}]::VARCHAR[] AS tax_ids "
+        f"SELECT '{system}' AS source_system, CAST({quote_name(id_col)} AS VARCHAR) AS source_id, "
+        f"[{', '.join(f'CAST({quote_name(c)} AS VARCHAR)' for c in cols)}] AS texts, "
+        f"[{', '.join(f'CAST({quote_name(c)} AS VARCHAR)' for c in cols if c in _TAX_COLUMNS)}]::VARCHAR[] AS tax_ids "
         f"FROM {table}"
         for system, (table, id_col, cols) in _RECORDS.items())
     chosen = "true" if everything else (

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tieout.config import Project
+from tieout.sql import quote_name
 from tieout.state.location import BUSY_TIMEOUT_MS, HEAD_REVISION, configured_url, default_path
 
 Row = dict[str, Any]
@@ -53,10 +54,6 @@ def _connect(project: Project) -> sqlite3.Connection | None:
     return con
 
 
-def _name(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def select(project: Project, table: str, columns: Sequence[str], *, where: Mapping[str, Any] | None = None,
            order_by: Sequence[str] = (), types: Mapping[str, str] | None = None) -> list[Row] | None:
     """`columns` of `table`'s rows where each column of `where` equals its value (or, for a collection, is one
@@ -70,16 +67,16 @@ def select(project: Project, table: str, columns: Sequence[str], *, where: Mappi
     for column, value in (where or {}).items():
         if isinstance(value, Collection) and not isinstance(value, str):
             values = list(value)
-            conditions.append(f"{_name(column)} IN ({', '.join('?' * len(values))})" if values else "0")
+            conditions.append(f"{quote_name(column)} IN ({', '.join('?' * len(values))})" if values else "0")
             params += values
         else:
-            conditions.append(f"{_name(column)} = ?")
+            conditions.append(f"{quote_name(column)} = ?")
             params.append(value)
-    sql = f"SELECT {', '.join(_name(c) for c in columns)} FROM {_name(table)}"
+    sql = f"SELECT {', '.join(quote_name(c) for c in columns)} FROM {quote_name(table)}"
     if conditions:
         sql += " WHERE " + " AND ".join(conditions)
     if order_by:
-        sql += " ORDER BY " + ", ".join(f"{_name(c[1:])} DESC" if c.startswith("-") else _name(c)
+        sql += " ORDER BY " + ", ".join(f"{quote_name(c[1:])} DESC" if c.startswith("-") else quote_name(c)
                                         for c in order_by)
     try:
         got = con.execute(sql, params).fetchall()

@@ -23,14 +23,11 @@ from tieout.entities.resolver import SOURCE_RECORDS_DDL
 from tieout.errors import NotFound, StoreError
 from tieout.sources.layout import BY_TABLE
 from tieout.sources.standard import TYPED_KINDS
+from tieout.sql import quote_name
 from tieout.store.migrations import stored_days
 
 # Every table a stored day holds, in the order they are loaded.
 DAY_TABLES = (*BY_TABLE, "source_records")
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -38,13 +35,13 @@ def _create(con: duckdb.DuckDBPyConnection, table: str) -> None:
     if table == "source_records":
         con.execute(SOURCE_RECORDS_DDL)
         return
-    columns = ", ".join(f"{_quote(c.name)} {TYPED_KINDS[c.kind]}" for c in BY_TABLE[table].columns)
+    columns = ", ".join(f"{quote_name(c.name)} {TYPED_KINDS[c.kind]}" for c in BY_TABLE[table].columns)
     con.execute(f"CREATE TABLE {table} ({columns})")
 
 
 def _order(table: str) -> str:
     key = ("source_system", "source_id") if table == "source_records" else BY_TABLE[table].primary_key
-    return ", ".join(_quote(c) for c in key)
+    return ", ".join(quote_name(c) for c in key)
 
 
 def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None,
@@ -77,7 +74,7 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
             _create(con, table)
             rel = rels[table]
             if rel is not None:  # None: no row that day
-                columns = ", ".join(_quote(c) for c in source_history.TABLES[table][0])
+                columns = ", ".join(quote_name(c) for c in source_history.TABLES[table][0])
                 con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {rel} ORDER BY {_order(table)}")
         if normalisers:
             install_normalisers(con)

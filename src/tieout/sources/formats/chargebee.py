@@ -16,6 +16,7 @@ from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats.base import Format, Related, TableMap, register
 from tieout.sources.formats.templates import SEATS, bind, day, first, quantity, seat_sum, sql
+from tieout.sql import literal
 
 # ISO 4217 minor units that are not hundredths (Chargebee: "as per the ISO definition").
 EXPONENTS = {
@@ -173,8 +174,7 @@ def _json_period(column: str) -> Conversion:
                 "'at or after its line''s date_from ' || q[1] || ' (date_to is exclusive)'] END")
     value = (f"CASE WHEN {MORE} THEN NULL ELSE " + bind(
         seconds, "s", f"CASE WHEN len(s) > 0 AND list_count(s) = len(s) THEN {day(f'{pick}(s)')} END") + " END")
-    more = MORE_LINES.replace("'", "''")
-    culprit = (f"CASE WHEN {MORE} THEN ['line_items_next_offset', @more, '{more}'] "
+    culprit = (f"CASE WHEN {MORE} THEN ['line_items_next_offset', @more, {literal(MORE_LINES)}] "
                "WHEN coalesce(len(@froms), 0) = 0 THEN ['line_items', @lines, 'a list of line items with their dates "
                "(date_from, date_to)'] "
                f"ELSE {first(f'list_transform(list_zip(@froms, @tos), lambda q, i: {line})')} END")

@@ -17,6 +17,7 @@ from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats.base import Format, Related, TableMap, register
 from tieout.sources.formats.templates import SEATS, day, first, quantity, sql
+from tieout.sql import literal
 
 # https://docs.stripe.com/currencies: amounts of these are whole units (500 JPY is 500)...
 ZERO_DECIMAL = ("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF",
@@ -103,8 +104,7 @@ def period(column: str) -> Conversion:
                 "'at or after the line''s period.start ' || p[1] || ' (its end is exclusive)'] END")
     none = ("['lines.data', @lines, 'a list of line items with their periods (an invoice without lines is read by "
             f"its own {column}, and this one has none)']")
-    more = MORE_LINES.replace("'", "''")
-    culprit = (f"CASE WHEN {MORE} THEN ['lines.has_more', @more, '{more}'] "
+    culprit = (f"CASE WHEN {MORE} THEN ['lines.has_more', @more, {literal(MORE_LINES)}] "
                f"WHEN {NO_LINES} THEN CASE WHEN @own IS NULL THEN {none} ELSE {own} END "
                f"ELSE {first(f'list_transform(list_zip(@starts, @ends), lambda p, i: {line})')} END")
     inputs = PERIOD_START_INPUTS if column == "period_start" else (
