@@ -45,6 +45,9 @@ INSTALL_HINT = "pip install 'tieout[spark]'"
 _SESSION_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
                  "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED"}
 _HANDED_OVER = count()
+# The log4j2 configuration of a session tieout starts: Spark's start-up warnings are not the run's output.
+LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 
 
 def require_pyspark() -> None:
@@ -67,11 +70,21 @@ def session_for(project: Project) -> SparkSession:
     builder = SparkSession.builder.appName("tieout").master(project.spark.master)
     # The day's dates are calendar dates; timestamps are kept in UTC, as the store keeps them.
     builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.ui.showConsoleProgress", "false")
-    for key, value in project.spark.conf.items():
-        builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
+    for key, value in session_conf(project.spark.conf).items():
+        builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")  # Spark's own warnings are not the run's output
     return session
+
+
+def session_conf(conf: Mapping[str, str | int | float | bool]) -> dict[str, str]:
+    """A project's `spark.conf` as the session builder takes it, the JVM told to log with `LOG_CONFIG` unless
+    the user's own Java options name a log4j2 configuration."""
+    out = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in conf.items()}
+    java = out.get(_JAVA_OPTIONS, "")
+    if "-Dlog4j2.configurationFile=" not in java:
+        out[_JAVA_OPTIONS] = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} {java}".strip()
+    return out
 
 
 class SparkEngine(Engine):
