@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -33,6 +31,7 @@ from tieout.month_close import (
 from tieout.os_account import current as os_account
 from tieout.people.users import get_user
 from tieout.state.tables import month_signoffs
+from tieout.store.manifest import write_whole
 from tieout.workflow.audit import record, record_alone
 
 
@@ -105,36 +104,23 @@ def _pack(project: Project, period: str) -> dict[str, Any]:
     return build(project, load_rules(project), "monthly", period=period)
 
 
-def _write(path: Path, body: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(body)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _freeze(project: Project, period: str, seq: int, report: dict[str, Any]) -> dict[str, str]:
     """Write the pack in every format as closed month `period`'s review `seq`; the sha256 of each file."""
     from tieout.reports import render, write_xlsx
 
     folder = pack_folder(project, period)
     digests = {}
+    folder.mkdir(parents=True, exist_ok=True)
     for fmt in PACK_FORMATS:
         target = folder / f"{seq}.{fmt}"
         if fmt == "xlsx":
             tmp = folder / f".{seq}.building.xlsx"
-            folder.mkdir(parents=True, exist_ok=True)
             write_xlsx(report, tmp)
             body = tmp.read_bytes()
             tmp.unlink()
         else:
             body = render(report, fmt).encode("utf-8")
-        _write(target, body)
+        write_whole(target, body)
         digests[fmt] = hashlib.sha256(body).hexdigest()
     return digests
 

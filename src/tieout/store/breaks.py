@@ -23,7 +23,7 @@ from typing import Any
 
 from tieout.config import Project
 from tieout.errors import StoreError
-from tieout.store.manifest import days_dir, write_text
+from tieout.store.manifest import days_dir, write_whole
 
 FORMAT = 1
 Edit = dict[str, Any]  # one forbidden edit, as `tieout.timeline.ownership_edits` lists it, with its entity
@@ -118,5 +118,5 @@ def write(project: Project, before: str | None, stored: list[date], touched: Ite
                       separators=(",", ":")) + "\n"  # keys in the order the edits list them
     name = f"ownership.{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
     if not (days_dir(project) / name).is_file():
-        write_text(days_dir(project) / name, text)
+        write_whole(days_dir(project) / name, text)
     return name

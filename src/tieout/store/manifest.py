@@ -151,12 +151,12 @@ def names(manifest: Manifest) -> set[str]:
     return {d.file for d in days} | extra | set(episodes or ()) | ({ownership} if ownership else set()) | {MANIFEST}
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write `path` whole or not at all: a temporary file, durable, moved into place."""
+def write_whole(path: Path, body: str | bytes) -> None:
+    """Write `path` whole or not at all: a temporary file, durable, moved into place (text as UTF-8)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+        with open(tmp, "wb") as f:
+            f.write(body.encode("utf-8") if isinstance(body, str) else body)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -173,7 +173,7 @@ def write_manifest(project: Project, manifest: Manifest) -> None:
         body["episodes"] = list(episodes)
     if ownership is not None:
         body["ownership"] = ownership
-    write_text(days_dir(project) / MANIFEST, json.dumps(body, indent=1) + "\n")
+    write_whole(days_dir(project) / MANIFEST, json.dumps(body, indent=1) + "\n")
 
 
 def files(project: Project, days: list[StoredDay]) -> list[str]:
