@@ -13,8 +13,9 @@ import pyarrow.parquet as pq
 from tests.conftest import invoke
 from tieout.config import load_project
 from tieout.store.days import _DAY_FILE as DAY_FILE
+from tieout.store.history_files import history_dir, read_metas
 from tieout.store.manifest import MANIFEST, days_dir, named_files, read_checkpoint, read_manifest
-from tieout.store.source_history import TABLE_FILES, history_dir, read_metas
+from tieout.store.source_history import TABLE_FILES
 
 
 def cli_json(*args: str) -> object:

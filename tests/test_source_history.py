@@ -33,7 +33,7 @@ from tests.conftest import (
 )
 from tieout.config import load_project
 from tieout.sources.layout import STANDARD_LAYOUT
-from tieout.store import SCHEMA_VERSION, source_history, stored_days
+from tieout.store import SCHEMA_VERSION, history_files, history_reads, source_history, stored_days
 from tieout.store.days import commit_day, findings_on
 from tieout.store.manifest import days_dir
 
@@ -67,7 +67,7 @@ def _history(project: Path, day: str) -> list[dict]:
     """The day's history rows, in either layout (a baseline's rows are in its tables' files)."""
     path = project / ".tieout" / "history" / f"{day}.parquet"
     con = duckdb.connect()
-    cur = con.execute(f"SELECT * FROM {source_history.scan([path])} ORDER BY \"table\", key")
+    cur = con.execute(f"SELECT * FROM {history_files.scan([path])} ORDER BY \"table\", key")
     names = [c[0] for c in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -77,7 +77,7 @@ def _everything(project: Path) -> tuple[list[str], dict[str, dict[bytes, bytes]]
     other orders) and every day's file's base, tokens and tables' files."""
     folder = project / ".tieout" / "history"
     days = sorted(folder.glob("????-??-??.parquet"))
-    cur = duckdb.connect().execute(f"SELECT * FROM {source_history.scan(days)}")
+    cur = duckdb.connect().execute(f"SELECT * FROM {history_files.scan(days)}")
     names = [c[0] for c in cur.description]
     rows = [repr(sorted(zip(names, r, strict=True))) for r in cur.fetchall()]
     meta = {p.name: {k: v for k, v in (pq.read_schema(p).metadata or {}).items() if k.startswith(b"tieout")}
@@ -399,14 +399,14 @@ def test_growth_is_what_changed(tmp_path_factory: pytest.TempPathFactory) -> Non
         changed = sum(1 for k in previous.keys() | now.keys() if previous.get(k) != now.get(k))
         stored = duckdb.sql(f"SELECT count(*) FILTER (WHERE \"table\" <> 'source_records'), "
                             f"count(*) FILTER (WHERE \"table\" = 'source_records') "
-                            f"FROM {source_history.scan([folder / f'{day}.parquet'])}").fetchall()[0]
+                            f"FROM {history_files.scan([folder / f'{day}.parquet'])}").fetchall()[0]
         assert stored[0] <= changed, day
         assert stored[1] <= changed, day  # a record's resolution changes only if a record did
         previous, day = now, day + timedelta(days=1)
     # The baseline is the one full copy: every export row and how every record resolved.
     rows = _csv_rows(project / "exports" / str(first))
     records = sum(1 for table, _ in rows if table in ("crm_accounts", "billing_customers", "ops_tenants"))
-    assert sum(pq.read_metadata(f).num_rows for f in source_history.table_files([folder / f"{first}.parquet"])) \
+    assert sum(pq.read_metadata(f).num_rows for f in history_files.table_files([folder / f"{first}.parquet"])) \
         == len(rows) + records
 
 
@@ -453,7 +453,6 @@ MOVING = {
 
 def test_usage_rows_that_leave_the_window_are_not_stored_as_removals(tmp_path: Path) -> None:
     from tieout.config import load_project
-    from tieout.store import source_history
 
     project = _new_project(tmp_path / "p", MOVING)
     _run(project, *MOVING)
@@ -474,7 +473,7 @@ def test_usage_rows_that_leave_the_window_are_not_stored_as_removals(tmp_path: P
     con = duckdb.connect()
     loaded = load_project(project)
     for day, files in MOVING.items():
-        got = source_history.state_rows(con, loaded, date.fromisoformat(day), "ops_usage", "true")
+        got = history_reads.state_rows(con, loaded, date.fromisoformat(day), "ops_usage", "true")
         assert got is not None
         assert sorted(f"{r['date']},{r['active_users']}" for r in got) == sorted(
             line.split(",", 1)[1].rsplit(",", 1)[0] for line in files["ops_usage.csv"].splitlines()[1:]), day
@@ -497,7 +496,6 @@ def test_a_moving_window_stores_the_same_history_in_any_order(tmp_path: Path) ->
 def test_footers_read_together_are_those_read_one_by_one(tmp_path: Path) -> None:
     """`read_metas` reads every footer it has not cached in one query: the same metas as one file at a time,
     and a file that is not a history file (or is gone) is None without hiding the others'."""
-    from tieout.store import source_history
 
     project = _new_project(tmp_path / "p")
     _run(project, *WORLD)
@@ -505,24 +503,24 @@ def test_footers_read_together_are_those_read_one_by_one(tmp_path: Path) -> None
     files = sorted(folder.glob("????-??-??.parquet"))
     alone = {}
     for p in files:
-        source_history._META_CACHE.clear()
-        alone[p] = source_history.read_meta(p)
+        history_files._META_CACHE.clear()
+        alone[p] = history_files.read_meta(p)
     assert all(m is not None for m in alone.values()) and len({m.base for m in alone.values()}) == len(files)
     stranger = folder / "2026-02-01.parquet"
     duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{stranger}' (FORMAT parquet)")
     gone = folder / "2026-02-02.parquet"
-    source_history._META_CACHE.clear()
-    together = source_history.read_metas([*files, stranger, gone])
+    history_files._META_CACHE.clear()
+    together = history_files.read_metas([*files, stranger, gone])
     assert together == {**alone, stranger: None, gone: None}
     stranger.write_text("not parquet")  # a file DuckDB cannot read at all: the others are still read
-    source_history._META_CACHE.clear()
-    assert source_history.read_metas([*files, stranger]) == {**alone, stranger: None}
+    history_files._META_CACHE.clear()
+    assert history_files.read_metas([*files, stranger]) == {**alone, stranger: None}
 
 
 def test_the_footer_index_answers_as_the_footers_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A run indexes its history files' footers (history/metas.json); a read takes an entry only while its file
     is unchanged since, and reads the footer of any other file — a damaged index is no index."""
-    from tieout.store import meta_index, source_history
+    from tieout.store import meta_index
 
     project = _new_project(tmp_path / "p")
     _run(project, *WORLD)
@@ -531,33 +529,33 @@ def test_the_footer_index_answers_as_the_footers_do(tmp_path: Path, monkeypatch:
     assert (folder / meta_index.INDEX).is_file()
     (folder / meta_index.INDEX).rename(tmp_path / "index")
     meta_index._loaded.clear()
-    source_history._META_CACHE.clear()
-    from_footers = source_history.read_metas(files)
+    history_files._META_CACHE.clear()
+    from_footers = history_files.read_metas(files)
     assert all(m is not None for m in from_footers.values())
     (tmp_path / "index").rename(folder / meta_index.INDEX)
 
     read: list[Path] = []
-    real = source_history._read_footers
-    monkeypatch.setattr(source_history, "_read_footers", lambda paths: read.extend(paths) or real(paths))
+    real = history_files._read_footers
+    monkeypatch.setattr(history_files, "_read_footers", lambda paths: read.extend(paths) or real(paths))
     meta_index._loaded.clear()
-    source_history._META_CACHE.clear()
-    assert source_history.read_metas(files) == from_footers
+    history_files._META_CACHE.clear()
+    assert history_files.read_metas(files) == from_footers
     assert read == []  # every meta from the index
 
     # A file replaced since (here by another day's content): its own footer is read, not the stale entry.
     shutil.copy(files[1], files[2])
     meta_index._loaded.clear()
-    source_history._META_CACHE.clear()
-    got = source_history.read_metas(files)
+    history_files._META_CACHE.clear()
+    got = history_files.read_metas(files)
     assert read == [files[2]]
     assert got[files[2]] is not None and got[files[2]].tokens == from_footers[files[1]].tokens
     assert {p: m for p, m in got.items() if p != files[2]} == {p: m for p, m in from_footers.items() if p != files[2]}
 
     (folder / meta_index.INDEX).write_text('{"version": 1, "files": {"x": 3}}')  # damaged
     meta_index._loaded.clear()
-    source_history._META_CACHE.clear()
+    history_files._META_CACHE.clear()
     read.clear()
-    assert source_history.read_metas(files) == got
+    assert history_files.read_metas(files) == got
     assert read == files
 
 

@@ -26,7 +26,7 @@ from tieout.config import Project
 from tieout.db import reader
 from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
-from tieout.store import open_day, source_history, stored_days
+from tieout.store import history_files, history_reads, open_day, source_history, stored_days
 from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
 
 # A timestamp of the last edit changes with every edit: shown beside a change, never a change by itself.
@@ -203,7 +203,7 @@ def what_changed(project: Project, subject: Subject, day: date,
             ids = {s: set(v) for s, v in subject_ids(con, subject).items()}
         else:
             for on in (meta.base, day):
-                got = source_history.state_rows(con, project, on, "source_records",
+                got = history_reads.state_rows(con, project, on, "source_records",
                                                 "canonical_id = $id AND status = 'resolved'",
                                                 {"id": subject.canonical_id})
                 if got is None:
@@ -211,7 +211,7 @@ def what_changed(project: Project, subject: Subject, day: date,
                                     unavailable=f"the stored source history of {on} cannot be replayed")
                 for r in got:
                     ids.setdefault(str(r["source_system"]), set()).add(str(r["source_id"]))
-        path = source_history.history_path(project, day)
+        path = history_files.history_path(project, day)
         changes = []
         lists: dict[str, tuple[str, list[str]]] = {}
         for system in SYSTEMS:
@@ -220,18 +220,18 @@ def what_changed(project: Project, subject: Subject, day: date,
         lists["source_records"] = ("source_system || ':' || source_id",
                                    sorted(f"{s}:{i}" for s, v in ids.items() for i in v))
         for table, (column, wanted) in lists.items():
-            got = source_history.rows(con, f"""
+            got = history_reads.rows(con, f"""
                 SELECT change, fields, new, old FROM (
                     SELECT change, fields, "{table}" AS new, "{table}__old" AS old,
                            coalesce("{table}", "{table}__old") AS r
-                    FROM {source_history.scan([path], [table])} WHERE "table" = $table)
+                    FROM {history_files.scan([path], [table])} WHERE "table" = $table)
                 WHERE {column.replace('source_', 'r.source_') if table == 'source_records' else 'r.' + column}
                       IN (SELECT unnest($ids))""", {"table": table, "ids": wanted})
             if table == "ops_usage" and got and table not in meta.window:
                 # The usage export is a trailing window: rows older than the new window left it. Such rows are
                 # not stored from schema 3 on (a file that records its window start holds none); history files
                 # written before still list them as removed, told apart by replaying the day's window.
-                now = source_history.state_rows(con, project, day, "ops_usage", "tenant_id IN (SELECT unnest($ids))",
+                now = history_reads.state_rows(con, project, day, "ops_usage", "tenant_id IN (SELECT unnest($ids))",
                                                 {"ids": wanted}) or []
                 start = min((r["date"] for r in now), default=None)
                 got = [r for r in got if not (r["change"] == "removed" and start is not None
@@ -270,7 +270,7 @@ def record_history(project: Project, ident: str) -> dict[str, Any] | None:
                 if table != "ops_usage"}
         # One scan of the key fields finds the entity's records and the files holding their rows; the scan of
         # whole rows reads those files only.
-        held = source_history.records_and_files(con, project, latest, keys, None if one else ident,
+        held = history_reads.records_and_files(con, project, latest, keys, None if one else ident,
                                                 [(system, source_id)] if one else [])
         if held is None:
             return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
@@ -282,7 +282,7 @@ def record_history(project: Project, ident: str) -> dict[str, Any] | None:
         wanted: dict[str, tuple[str, list[str]]] = {
             table: (f'{{r}}."{column}"', ids[s]) for table, (s, column) in keys.items()}
         wanted["source_records"] = ("{r}.source_system || ':' || {r}.source_id", [f"{s}:{i}" for s, i in pairs])
-        found = source_history.versions_of(con, project, latest, wanted, holding=files)
+        found = history_reads.versions_of(con, project, latest, wanted, holding=files)
         if found is None:
             return {"subject": ident, "as_of": latest, "unavailable": "the stored source history is incomplete",
                     "records": []}

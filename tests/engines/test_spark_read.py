@@ -233,7 +233,7 @@ def test_source_history_from_sparks_read_is_duckdbs(spark_stretch: SparkStretch,
     """The API day of the shared stretch was read on Spark and stored; the same day on DuckDB stores the same
     source history (the big tables reach it as Spark's Parquet)."""
     from tieout.run import run_day
-    from tieout.store.source_history import history_path, scan
+    from tieout.store.history_files import history_path, scan
 
     world = tmp_path / "duckdb"
     shutil.copytree(spark_stretch.api_world, world)

@@ -19,7 +19,7 @@ from tieout.config import Project, load_project
 from tieout.reports.bridge import load_activity
 from tieout.rules.registry import Rule, load_rules
 from tieout.store import activity_cache, day_cache, open_day
-from tieout.store.source_history import history_path, read_meta
+from tieout.store.history_files import history_path, read_meta
 
 D1, D2, D3 = "2026-01-20", "2026-01-21", "2026-01-22"
 # A second customer: one CRM account, and (unless the day says otherwise) no invoice and no tenant.

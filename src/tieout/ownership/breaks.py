@@ -35,7 +35,7 @@ from tieout.ownership.catalogue import RAW_COLUMNS, VIEWS
 from tieout.ownership.model import Column, OwnedField, Registry, columns, load_registry, stage_for, stages
 from tieout.ownership.sql import agree_sql, value_sql
 from tieout.sources.layout import BY_TABLE, KIND_TYPES
-from tieout.store import source_history, stored_days
+from tieout.store import history_files, history_reads, source_history, stored_days
 from tieout.store.source_history import RESOLUTION_COLUMNS
 from tieout.systems import SYSTEMS
 
@@ -96,12 +96,12 @@ def _watched(registry: Registry) -> dict[str, list[tuple[str, OwnedField, Column
 
 def _edits(con: duckdb.DuckDBPyConnection, project: Project, day: date,
            watched: dict[str, list[tuple[str, OwnedField, Column, tuple[str, ...]]]]) -> list[_Edit]:
-    path = source_history.history_path(project, day)
+    path = history_files.history_path(project, day)
     out = []
     for table, watches in watched.items():
         raw = sorted({c for _, _, _, cols in watches for c in cols})
-        got = source_history.rows(con, f"""
-            SELECT fields, "{table}" AS new, "{table}__old" AS old FROM {source_history.scan([path], [table])}
+        got = history_reads.rows(con, f"""
+            SELECT fields, "{table}" AS new, "{table}__old" AS old FROM {history_files.scan([path], [table])}
             WHERE "table" = $table AND change = 'changed' AND list_has_any(fields, $cols)""",
                                   {"table": table, "cols": raw})
         for r in got:
@@ -131,13 +131,13 @@ def _day_state(project: Project, day: date, edits: list[_Edit]) -> duckdb.DuckDB
     cannot be replayed)."""
     con = connect()
     pairs = sorted({f"{e.system}:{e.source_id}" for e in edits})
-    mine = source_history.state_rows(con, project, day, "source_records",
+    mine = history_reads.state_rows(con, project, day, "source_records",
                                      "source_system || ':' || source_id IN (SELECT unnest($p))", {"p": pairs})
     if mine is None:
         con.close()
         return None
     cids = sorted({str(r["canonical_id"]) for r in mine if r["canonical_id"] is not None})
-    records = source_history.state_rows(
+    records = history_reads.state_rows(
         con, project, day, "source_records",
         "canonical_id IN (SELECT unnest($c)) OR source_system || ':' || source_id IN (SELECT unnest($p))",
         {"c": cids, "p": pairs}) or []
@@ -145,7 +145,7 @@ def _day_state(project: Project, day: date, edits: list[_Edit]) -> duckdb.DuckDB
     for system, views in _TABLES_OF.items():
         ids = sorted({str(r["source_id"]) for r in records if r["source_system"] == system})
         for view in views:
-            got = (source_history.state_rows(con, project, day, view.table,
+            got = (history_reads.state_rows(con, project, day, view.table,
                                              f"{view.record_id} IN (SELECT unnest($ids))", {"ids": ids}) or []
                    ) if ids else []
             _typed_table(con, view.table, got)

@@ -24,7 +24,7 @@ from tieout.db import scratch
 from tieout.patterns.model import COMPARED, FIRST_DAY, MAPPED, UNAVAILABLE, ChangeItem, Occurrence, Origin, Signature
 from tieout.patterns.signature_cache import Subject
 from tieout.record_versions import IGNORED_FOR_CHANGE
-from tieout.store import source_history, stored_days
+from tieout.store import history_files, history_reads, source_history, stored_days
 from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
 from tieout.timeline import Episode
 
@@ -36,7 +36,7 @@ ROUTINE_MIN_RECORDS = 10
 
 def _key_sql(table: str, column: str) -> str:
     """A column of a history row: the new version's, or for a removed row the old one's."""
-    return source_history.either_version(f'{{r}}."{column}"', f'"{table}"', f'"{table}__old"')
+    return history_reads.either_version(f'{{r}}."{column}"', f'"{table}"', f'"{table}__old"')
 
 
 def _touched_sql() -> str:
@@ -159,7 +159,7 @@ def _history_days(project: Project, until: date) -> list[date]:
     """The stored days, up to `until`, whose history replays from a baseline: the chain of `until`'s file
     (the first of them is the baseline). Empty if no stored history reaches `until`."""
     stored = stored_days(project, until=until)
-    read = source_history.read_metas(source_history.history_path(project, d) for d in stored)
+    read = history_files.read_metas(history_files.history_path(project, d) for d in stored)
     metas = {m.day: m for m in read.values() if m is not None}
     files = source_history.chain(metas, project, stored[-1]) if stored else None
     return [date.fromisoformat(Path(p).name[:10]) for p in files or []]
@@ -170,7 +170,7 @@ def _system_sizes(project: Project, days: list[date]) -> list[tuple[date, str, i
     records for its day; a day or table whose count cannot be read is left out (nothing is routine there)."""
     out = []
     for d in days:
-        meta = source_history.read_meta(source_history.history_path(project, d))
+        meta = history_files.read_meta(history_files.history_path(project, d))
         for system in SYSTEMS:
             token = meta.tokens.get(RECORD_TABLE[system][0], "") if meta is not None else ""
             count = token.partition(":")[0]
@@ -254,7 +254,7 @@ def _read(project: Project, covered: list[date], compared: list[tuple[int, Subje
         # Every episode may have begun on the history's first day: then no diff is read (the baseline
         # file stands in for the schema only).
         def files(days: list[date], tables: list[str]) -> str:  # the days' history rows of `tables`
-            return source_history.scan([source_history.history_path(project, d) for d in days], tables)
+            return history_files.scan([history_files.history_path(project, d) for d in days], tables)
 
         sql = (_SIGNATURE_SQL.replace("__TOUCHED__", _touched_sql()).replace("__RESOLUTION__", _RESOLUTION)
                .replace("__ANY__", str(bool(firsts)).lower())

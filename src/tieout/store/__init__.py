@@ -3,7 +3,9 @@
 - `days` — per as-of date, the findings that changed since the stored day before (immutable Parquet files);
 - `manifest` — `days/manifest.json`, the stored days in order and the checkpoint (every finding of the last
   day); replacing it commits a day;
-- `source_history` — every export row's versions per day, and how each source record resolved;
+- `source_history` — every export row's versions per day, and how each source record resolved: what a run
+  writes (`prepare`, `repair`) and the replay of a day; `history_files` — its files and their footers (`scan`,
+  `read_metas`); `history_reads` — records' past versions read back (`state_rows`, `versions_of`);
 - `fingerprints` — the rules, registry and rates each day was reconciled with (`runs/`);
 - `version`, `migrations` — the layout's schema version (`store.json`) and the steps from an older one;
 - `lock` — the run lock;

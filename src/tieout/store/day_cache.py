@@ -25,7 +25,7 @@ from typing import Any
 
 import tieout
 from tieout.config import Project
-from tieout.store.source_history import history_path, read_meta
+from tieout.store.history_files import history_path, read_meta
 from tieout.store.version import CACHE
 
 

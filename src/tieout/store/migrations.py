@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 
 import tieout.store.days as days
+import tieout.store.history_files as history_files
 import tieout.store.source_history as source_history
 from tieout.config import Project
 from tieout.store.lock import held_here, run_lock
@@ -27,7 +28,7 @@ def _v2_source_history(project: Project) -> None:
     past exports left in the store: a store from before source history has nothing else to build it from."""
     from tieout.ingest import reopen_day  # the exports' readers, only for a store this old
 
-    source_history.history_dir(project).mkdir(parents=True, exist_ok=True)
+    history_files.history_dir(project).mkdir(parents=True, exist_ok=True)
     stored = [d for d, _ in days.legacy_days(project)] or [d.day for d in read_manifest(project)]
     source_history.repair(project, stored, lambda day: reopen_day(project, day))
 
@@ -44,7 +45,7 @@ def _v4_usage_window(project: Project) -> None:
 def _v5_table_baselines(project: Project) -> None:
     """Nothing to convert: from version 5 on, a baseline history file holds no row itself, only the names of
     its tables' files (each table's rows with only its own columns, `source_history._write_tables`); readers
-    read history files of both layouts (`source_history.scan`). The version moves so that an older tieout,
+    read history files of both layouts (`history_files.scan`). The version moves so that an older tieout,
     which would read such a baseline as empty, refuses the store rather than misreading it."""
     del project
 

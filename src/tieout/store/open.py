@@ -15,6 +15,7 @@ from datetime import date
 
 import duckdb
 
+import tieout.store.history_files as history_files
 import tieout.store.source_history as source_history
 from tieout.config import Project
 from tieout.db import reader
@@ -65,7 +66,7 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
                        f"tieout run --as-of {day})")
     rels = source_history.day_relations(project, day)
     if rels is None:
-        raise StoreError(f"{source_history.history_dir(project)}: the source history of {day} is missing or "
+        raise StoreError(f"{history_files.history_dir(project)}: the source history of {day} is missing or "
                          "broken, so its records cannot be read from the store (the next run repairs what its "
                          "exports still allow)")
     con = reader()
@@ -80,7 +81,7 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
             install_normalisers(con)
     except duckdb.IOException as e:
         con.close()
-        raise StoreError(f"{source_history.history_dir(project)}: the source history of {day} cannot be read "
+        raise StoreError(f"{history_files.history_dir(project)}: the source history of {day} cannot be read "
                          f"({e})") from e
     except BaseException:
         con.close()

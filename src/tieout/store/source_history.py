@@ -47,16 +47,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from tieout.config import Project
-from tieout.db import connect, scratch
+from tieout.db import connect
 from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
 from tieout.sql import literal, quote_name
-from tieout.store.meta_index import Entries, Stamp, load_index, save_index, stamp_of
+from tieout.store.history_files import (
+    Meta,
+    Tokens,
+    file_list,
+    history_dir,
+    history_path,
+    index_footers,
+    read_meta,
+    read_metas,
+    scan,
+    state_dir,
+)
 
 if TYPE_CHECKING:  # pyarrow only where a history file is written: reads never load it
     import pyarrow as pa
@@ -70,7 +81,6 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 # Tables that are a trailing window on a DATE column of their primary key (see the module docstring).
 WINDOWS: dict[str, str] = {"ops_usage": "date"}
-Tokens = dict[str, str]
 Parts = dict[str, dict[str, str]]  # table -> part ('' for a whole table, else an ISO date) -> token
 # Rows per Parquet row group of a history file; readers skip row groups by `table`.
 _ROW_GROUP = 1 << 18
@@ -96,170 +106,6 @@ def _dictionary_columns() -> list[str]:
     return out
 
 
-def history_dir(project: Project) -> Path:
-    return project.store_path / "history"
-
-
-def history_path(project: Project, day: date) -> Path:
-    return history_dir(project) / f"{day.isoformat()}.parquet"
-
-
-def _state_dir(project: Project) -> Path:
-    return history_dir(project) / "state"
-
-
-def _files(paths: Iterable[Path]) -> str:
-    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
-
-
-def table_files(paths: Iterable[Path], tables: Iterable[str] | None = None) -> list[Path]:
-    """The files holding the history rows of `tables` (every table if None) of the days' history files
-    `paths`: a file of the one-file layout is itself, a baseline of the per-table layout its tables' files."""
-    paths = [Path(p) for p in paths]
-    wanted = None if tables is None else set(tables)
-    metas = read_metas(paths)
-    out: list[Path] = []
-    for path in paths:
-        m = metas.get(path)
-        if m is None or not m.tables:
-            out.append(path)
-        else:
-            out += [path.parent / name for t, name in m.tables.items() if wanted is None or t in wanted]
-    return out
-
-
-def scan(paths: Iterable[Path], tables: Iterable[str] | None = None, *, filename: bool = False) -> str:
-    """SQL reading the history rows of `tables` (every table if None) of the days' history files `paths`, in
-    either layout: `read_parquet` over `table_files`. A table's own file has only its own two struct columns,
-    so files of both layouts, or several tables' files, are read by column name (a column a file lacks is
-    NULL). `filename`: a `filename` column, the file a row was read from (`day_file` gives its day's file)."""
-    paths = [Path(p) for p in paths]
-    files = table_files(paths, tables)
-    options = ", union_by_name = true" if len(files) > 1 and set(files) != set(paths) else ""
-    return f"read_parquet({_files(files)}{options}{', filename = true' if filename else ''})"
-
-
-def day_file(path: Path | str) -> Path:
-    """The day's history file of a file `table_files` lists (`<day>.parquet`, or `<day>.<table>.<token>.parquet`
-    of a baseline's table)."""
-    path = Path(path)
-    return path.parent / f"{path.name[:10]}.parquet"
-
-
-@dataclass(frozen=True)
-class Meta:
-    day: date
-    base: date | None
-    base_tokens: Tokens | None
-    tokens: Tokens
-    window: dict[str, str] = field(default_factory=dict)  # windowed table -> the day's earliest date
-    # A baseline of the per-table layout: table -> the file (in the same folder) holding its rows; empty for a
-    # file holding its rows itself.
-    tables: dict[str, str] = field(default_factory=dict)
-
-
-_META_CACHE: dict[Path, tuple[Stamp, Meta | None]] = {}
-
-
-def read_meta(path: Path) -> Meta | None:
-    """A history file's base and tokens; None if there is no such file or it is not one. Footers are read
-    once per file version (a backfill looks at every day's file for every day it runs)."""
-    return read_metas([path])[path]
-
-
-def read_metas(paths: Iterable[Path]) -> dict[Path, Meta | None]:
-    """`read_meta` of each path, the footers not cached yet read in one query: a query per file costs more
-    than the footer itself (90 stored days: 0.13 s one by one, 0.05 s together)."""
-    out: dict[Path, Meta | None] = {}
-    stamps: dict[Path, Stamp] = {}
-    for path in paths:
-        stamp = stamp_of(path)
-        if stamp is None:
-            out[path] = None
-            continue
-        cached = _META_CACHE.get(path)
-        if cached is None or cached[0] != stamp:
-            indexed = load_index(path.parent).get(path.name)
-            if indexed is not None and indexed[0] == stamp:
-                cached = _META_CACHE[path] = (stamp, _from_json(indexed[1]))
-        if cached is not None and cached[0] == stamp:
-            out[path] = cached[1]
-        else:
-            stamps[path] = stamp
-    if stamps:
-        for path, meta in _read_footers(list(stamps)).items():
-            _META_CACHE[path] = (stamps[path], meta)
-            out[path] = meta
-    return out
-
-
-def _to_json(m: Meta) -> dict[str, Any]:
-    return {"day": m.day.isoformat(), "base": m.base.isoformat() if m.base else None, "base_tokens": m.base_tokens,
-            "tokens": m.tokens, "window": m.window, "tables": m.tables}
-
-
-def _from_json(raw: dict[str, Any]) -> Meta:
-    return Meta(date.fromisoformat(raw["day"]), date.fromisoformat(raw["base"]) if raw["base"] else None,
-                raw["base_tokens"], raw["tokens"], raw["window"], raw.get("tables") or {})
-
-
-def _save_index(project: Project) -> None:
-    """Index the footers of every day's history file as they are now (tieout.store.meta_index); under the
-    run lock, once the files are in place."""
-    folder = history_dir(project)
-    if not folder.is_dir():
-        return
-    entries: Entries = {}
-    for path, m in read_metas(sorted(folder.glob("????-??-??.parquet"))).items():
-        cached = _META_CACHE.get(path)
-        if m is not None and cached is not None:
-            entries[path.name] = (cached[0], _to_json(m))
-    save_index(folder, entries)
-
-
-def _read_footers(paths: list[Path]) -> dict[Path, Meta | None]:
-    """Each file's meta from its footer's key-value metadata; one query for them all, one per file when
-    that fails (a file that is not a history file must not hide the others')."""
-    if len(paths) > 1:
-        try:
-            with scratch() as con:
-                got = con.execute("SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata(?)",
-                                  [[str(p) for p in paths]]).fetchall()
-        except (OSError, duckdb.Error):
-            pass
-        else:
-            kvs: dict[str, dict[str, str]] = {str(p): {} for p in paths}
-            for name, key, value in got:
-                kvs.setdefault(name, {})[key] = value
-            return {p: _meta(p, kvs[str(p)]) for p in paths}
-    out: dict[Path, Meta | None] = {}
-    for path in paths:
-        try:
-            with scratch() as con:
-                kv = dict(con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)",
-                                      [str(path)]).fetchall())
-        except (OSError, duckdb.Error):
-            out[path] = None
-        else:
-            out[path] = _meta(path, kv)
-    return out
-
-
-def _meta(path: Path, kv: dict[str, str]) -> Meta | None:
-    try:
-        base = kv["tieout_base"]
-        base_tokens = json.loads(kv["tieout_base_tokens"])
-        tokens = json.loads(kv["tieout_tokens"])
-        # Files written before windows were recorded store every removal explicitly: no window to apply.
-        window = json.loads(kv.get("tieout_window", "{}"))
-        # Files of schema 4 and before hold every table's rows themselves.
-        tables = json.loads(kv.get("tieout_tables", "{}"))
-    except (KeyError, ValueError):
-        return None
-    day = date.fromisoformat(path.name.lstrip(".")[:10])
-    return Meta(day, date.fromisoformat(base) if base else None, base_tokens, tokens, window, tables)
-
-
 # --- relations (SQL text) -----------------------------------------------------------------------------------
 
 def _cols(table: str, alias: str = "") -> str:
@@ -282,7 +128,7 @@ def current(table: str, parts: Iterable[str] | None = None) -> str:
     return f"(SELECT {_cols(table)}, {_hash(table)} AS __h FROM {table}{where})"
 
 
-def _replay(table: str, chain: list[Path], metas: Mapping[date, Meta]) -> str:
+def replay(table: str, chain: list[Path], metas: Mapping[date, Meta]) -> str:
     """A day's rows of `table`, replayed from its chain of history files (baseline first): each row's latest
     version, unless removed — or, for a windowed table, older than the window of a later day of the chain (it
     left the window then; had it come back, a later version would say so)."""
@@ -523,7 +369,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, s
 
 # --- chains -------------------------------------------------------------------------------------------------
 
-def _metas(project: Project) -> dict[date, Meta]:
+def stored_metas(project: Project) -> dict[date, Meta]:
     folder = history_dir(project)
     if not folder.is_dir():
         return {}
@@ -542,17 +388,17 @@ class _OnDemand(Mapping[date, Meta]):
         self._asked += 1
         if self._asked == 2:
             # A second day is a walk along the chain: read every footer at once (one query, not one a day).
-            _metas(self._project)
+            stored_metas(self._project)
         m = read_meta(history_path(self._project, day))
         if m is None or m.day != day:
             raise KeyError(day)
         return m
 
     def __iter__(self) -> Iterator[date]:
-        return iter(_metas(self._project))
+        return iter(stored_metas(self._project))
 
     def __len__(self) -> int:
-        return len(_metas(self._project))
+        return len(stored_metas(self._project))
 
 
 def chain(metas: Mapping[date, Meta], project: Project, day: date | None) -> list[Path] | None:
@@ -603,8 +449,8 @@ class LatestDay:
         if not held:
             return None
         names = sorted({self.files[table][p] for p in held})
-        state_files = [_state_dir(project) / n for n in names if not n.startswith(_IN_HISTORY)]
-        rels = [f"(SELECT * FROM read_parquet({_files(state_files)}))"] if state_files else []
+        state_files = [state_dir(project) / n for n in names if not n.startswith(_IN_HISTORY)]
+        rels = [f"(SELECT * FROM read_parquet({file_list(state_files)}))"] if state_files else []
         for name in names:
             if name.startswith(_IN_HISTORY):
                 path = history_path(project, date.fromisoformat(name.split(":")[1]))
@@ -618,7 +464,7 @@ def _there(project: Project, table: str, name: str) -> bool:
     """Whether a state part's location still holds it: a state file exists, or a history file is still the
     baseline it was (running an earlier day turns it into a diff)."""
     if not name.startswith(_IN_HISTORY):
-        return (_state_dir(project) / name).is_file()
+        return (state_dir(project) / name).is_file()
     _, day, count, xor = name.split(":")
     m = read_meta(history_path(project, date.fromisoformat(day)))
     return m is not None and m.base is None and m.tokens.get(table) == f"{count}:{xor}"
@@ -627,7 +473,7 @@ def _there(project: Project, table: str, name: str) -> bool:
 def _read_latest(project: Project) -> LatestDay:
     """The state as `state.json` describes it, keeping only the tables whose parts are all where it says. A
     manifest from before parts (`tokens`, one file per table) still serves its unwindowed tables."""
-    folder = _state_dir(project)
+    folder = state_dir(project)
     try:
         manifest = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -670,7 +516,7 @@ def _base_rels(project: Project, metas: Mapping[date, Meta], base: date) -> dict
             files, walked = chain(metas, project, base), True
         if files is None:
             return None
-        out[table] = _replay(table, files, metas)
+        out[table] = replay(table, files, metas)
     return out
 
 
@@ -688,10 +534,10 @@ class Plan:
         for tmp, target in self.moves:
             os.replace(tmp, target)
         if self.moves:
-            _save_index(self.project)
+            index_footers(self.project)
         self.moves.clear()
         if self.state is not None:
-            folder = _state_dir(self.project)
+            folder = state_dir(self.project)
             tables = {t: {p: [tok, self.state.files[t][p]] for p, tok in parts.items()}
                       for t, parts in self.state.parts.items()}
             tmp = folder / ".state.json.tmp"
@@ -729,7 +575,7 @@ def prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored:
 
 def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored: list[date]) -> Plan:
     plan = Plan(project)
-    metas = _metas(project)
+    metas = stored_metas(project)
     before = [d for d in stored if d < day]
     after = [d for d in stored if d > day]
     # A stored day without history (an older store whose exports are gone) breaks the chain: start afresh.
@@ -768,7 +614,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
             pending = folder / f".{following}.pending.parquet"
             tmp = folder / f".{following}.{pid}.tmp"
             _write_diff(con, tmp, following, day, tokens, nxt.tokens, None, dict(cur),
-                        {t: _replay(t, files, metas) for t in TABLES})  # a diff (it has a base): one file
+                        {t: replay(t, files, metas) for t in TABLES})  # a diff (it has a base): one file
             os.replace(tmp, pending)  # staged: promoted after this day's diff, or by repair() after a crash
             plan.moves.append((pending, history_path(project, following)))
     if following is None and state.parts != parts:
@@ -780,7 +626,7 @@ def _stage_latest(con: duckdb.DuckDBPyConnection, plan: Plan, state: LatestDay, 
                  baseline: date | None) -> LatestDay:
     """Write the rows of every part that is not in the state already, one file per table (named by the token
     of what it holds) — or, when the day's history file is a baseline, point at it; return the new state."""
-    folder = _state_dir(plan.project)
+    folder = state_dir(plan.project)
     folder.mkdir(parents=True, exist_ok=True)
     new = LatestDay(parts={t: dict(p) for t, p in parts.items()})
     for table, wanted in parts.items():
@@ -828,7 +674,7 @@ def repair(project: Project, stored: list[date],
     folder = history_dir(project)
     if not folder.is_dir():
         return []
-    for leftover in [*folder.glob(".*.tmp"), *_state_dir(project).glob(".*.tmp")]:
+    for leftover in [*folder.glob(".*.tmp"), *state_dir(project).glob(".*.tmp")]:
         leftover.unlink(missing_ok=True)
     _sweep_state(project)
     for pending in sorted(folder.glob(".*.pending.parquet")):
@@ -838,7 +684,7 @@ def repair(project: Project, stored: list[date],
             os.replace(pending, history_path(project, m.day))
         else:
             pending.unlink(missing_ok=True)
-    metas = _metas(project)
+    metas = stored_metas(project)
     unrepaired = []
     previous: date | None = None
     for day in stored:
@@ -848,7 +694,7 @@ def repair(project: Project, stored: list[date],
         if not _linked(metas.get(day), base, base_tokens):
             if not _rebase(project, metas, day, base, reopen):
                 unrepaired.append(day)
-            metas = _metas(project)
+            metas = stored_metas(project)
         previous = day
     # Diffs of days no longer stored (a run killed before its findings were written) are no one's base now.
     keep = {history_path(project, d) for d in stored}
@@ -856,7 +702,7 @@ def repair(project: Project, stored: list[date],
         if history_path(project, d) not in keep:
             history_path(project, d).unlink(missing_ok=True)
     _sweep_tables(project)
-    _save_index(project)
+    index_footers(project)
     return unrepaired
 
 
@@ -866,7 +712,7 @@ def _sweep_tables(project: Project) -> None:
     that began before still finds them — and those of a run killed before its baseline's own file was in
     place. Call under the run lock."""
     folder = history_dir(project)
-    named = {name for m in _metas(project).values() for name in m.tables.values()}
+    named = {name for m in stored_metas(project).values() for name in m.tables.values()}
     for path in folder.glob(TABLE_FILES):
         if path.name not in named:
             path.unlink(missing_ok=True)
@@ -876,7 +722,7 @@ def _sweep_state(project: Project) -> None:
     """Remove the state files `state.json` does not name: those a run replaced and was killed before removing
     (a run that leaves the state as it is would never remove them). The state only saves replaying the history,
     so a file of a table the state no longer serves goes too. Call under the run lock."""
-    folder = _state_dir(project)
+    folder = state_dir(project)
     if not folder.is_dir():
         return
     named = {name for names in _read_latest(project).files.values() for name in names.values()}
@@ -893,7 +739,7 @@ def _rebase(project: Project, metas: dict[date, Meta], day: date, base: date | N
         return False
     try:
         con.execute("SET preserve_insertion_order = false")
-        new = {t: _replay(t, files, metas) for t in TABLES} if files is not None else {t: current(t) for t in TABLES}
+        new = {t: replay(t, files, metas) for t in TABLES} if files is not None else {t: current(t) for t in TABLES}
         tokens = metas[day].tokens if files is not None else tokens_of(con, new)
         base_tokens = metas[base].tokens if base is not None else None
         old = _base_rels(project, metas, base) if base is not None else None
@@ -918,132 +764,3 @@ def current_diff(project: Project, day: date, stored: list[date]) -> Meta | None
         return None
     b = read_meta(history_path(project, before[-1]))
     return m if b is not None and b.tokens == m.base_tokens else None
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
-def state_rows(con: duckdb.DuckDBPyConnection, project: Project, day: date, table: str,
-               where: str, params: Any = None) -> list[dict[str, Any]] | None:
-    """`day`'s rows of `table` matching `where`, replayed from the history; None if the history is broken."""
-    metas = _metas(project)
-    files = chain(metas, project, day)
-    if files is None:
-        return None
-    got = rows(con, f"SELECT * EXCLUDE (__h) FROM {_replay(table, files, metas)} WHERE {where}", params)
-    return got
-
-
-def versions_of(con: duckdb.DuckDBPyConnection, project: Project, day: date,
-                wanted: Mapping[str, tuple[str, Iterable[str]]], holding: list[Path] | None = None
-                ) -> dict[str, list[dict[str, Any]]] | None:
-    """`versions` of several tables in one scan of the history files (a scan per table reads every file
-    again): per table, the rows whose key — an expression over `{r}`, the new row else the old, e.g.
-    `{r}.customer_id` — is one of the given values, each as `versions` gives it; None if the history is broken.
-    `holding`: the files of the chain holding those rows, when a scan of the key fields found them already."""
-    files = chain(_metas(project), project, day) if holding is None else holding
-    if files is None:
-        return None
-    if not wanted:
-        return {}
-    params: dict[str, list[str]] = {}
-    columns, matches = [], []
-    for n, (table, (key, values)) in enumerate(wanted.items()):
-        new, old = quote_name(table), quote_name(table + "__old")
-        columns.append(f"{new}, {old}")
-        params[f"v{n}"] = sorted(values)
-        matches.append(f"(\"table\" = {literal(table)} AND "
-                       f"{either_version(key, new, old)} IN (SELECT unnest(${f'v{n}'})))")
-    where = " OR ".join(matches)
-    if holding is None:
-        files = _holding(con, files, wanted, f"SELECT filename FROM {{files}} WHERE {where}", params)
-    found = rows(con, f"""SELECT "table", day, change, fields, {', '.join(columns)}
-        FROM {scan(files, wanted)} WHERE {where}""", params) if files else []
-    out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
-    for row in found:
-        table = row["table"]
-        new, old = row[table], row[table + "__old"]
-        out[table].append({"day": row["day"], "change": row["change"], "fields": row["fields"], "new": new,
-                           "old": old, "r": new if new is not None else old})
-    for table, got in out.items():
-        # as `versions` orders them: by record (its primary key), oldest first
-        got.sort(key=lambda v, pk=TABLES[table][1]: (*(v["r"][c] for c in pk), v["day"]))  # type: ignore[misc]
-    return out
-
-
-def records_and_files(con: duckdb.DuckDBPyConnection, project: Project, day: date, keys: Mapping[str, tuple[str, str]],
-                      canonical_id: str | None, records: Iterable[tuple[str, str]] = ()
-                      ) -> tuple[set[tuple[str, str]], list[Path]] | None:
-    """The source records (system, source id) of `records` and of every resolution row that ever named
-    `canonical_id`, and the files of `day`'s chain holding a row of theirs in `keys`' tables (table -> (its
-    system, its record's key column)) or in the resolution rows — both from one scan of the key fields of
-    every file, so that the scan reading whole rows reads only those files. None if the history is broken."""
-    files = chain(_metas(project), project, day)
-    if files is None:
-        return None
-    systems = [f"WHEN {literal(t)} THEN {literal(system)}" for t, (system, _) in keys.items()]
-    ids = [f"WHEN {literal(t)} THEN {either_version(f'{{r}}.{quote_name(c)}', quote_name(t), quote_name(t + '__old'))}"
-           for t, (_, c) in keys.items()]
-    sr = "source_records"
-    given = sorted(records)
-    got = con.execute(f"""
-        WITH k AS MATERIALIZED (
-            SELECT filename,
-                   CASE "table" {' '.join(systems)} ELSE {either_version('{r}.source_system', sr, sr + '__old')} END
-                       AS system,
-                   CASE "table" {' '.join(ids)} ELSE {either_version('{r}.source_id', sr, sr + '__old')} END AS id,
-                   "table" = '{sr}' AND ({sr}.canonical_id = $id OR {sr}__old.canonical_id = $id) AS named
-            FROM {scan(files, [*keys, sr], filename=True)}
-            WHERE "table" IN ({', '.join(literal(t) for t in [*keys, sr])})
-        ),
-        subjects AS (
-            SELECT DISTINCT system, id FROM k WHERE named
-            UNION SELECT unnest(CAST($systems AS VARCHAR[])), unnest(CAST($ids AS VARCHAR[]))
-        )
-        SELECT 'record', system, id FROM subjects
-        UNION ALL SELECT DISTINCT 'file', filename, NULL FROM k SEMI JOIN subjects USING (system, id)""",
-        {"id": canonical_id, "systems": [s for s, _ in given], "ids": [i for _, i in given]}).fetchall()
-    found = {day_file(f) for kind, f, _ in got if kind == "file"}
-    return {(s, i) for kind, s, i in got if kind == "record"}, [p for p in files if p in found]
-
-
-def either_version(expression: str, new: str, old: str) -> str:
-    """`expression` over `{r}`, a history row's new version, or for a removed row the old one. The row's change
-    decides, never a value (a changed row's new value may be NULL), nor `coalesce(new, old)` or a test of the new
-    struct for NULL: those read every field of the structs, every column of the table, from every file."""
-    return f"CASE WHEN change <> 'removed' THEN {expression.format(r=new)} ELSE {expression.format(r=old)} END"
-
-
-def versions(con: duckdb.DuckDBPyConnection, project: Project, day: date, table: str, where: str,
-             params: Any = None) -> list[dict[str, Any]] | None:
-    """Every history row of `table` up to `day` matching `where` — over `new`, `old` and `r` (the new row,
-    else the old) — by record, oldest first; None if the history is broken. A windowed table's rows that left
-    the window are not listed as removed (they are not stored)."""
-    files = chain(_metas(project), project, day)
-    if files is None:
-        return None
-    order = ", ".join(f"r.{quote_name(c)}" for c in TABLES[table][1])
-    versions_in = f"""(
-            SELECT filename, day, change, fields, {quote_name(table)} AS new, {quote_name(table + '__old')} AS old,
-                   coalesce({quote_name(table)}, {quote_name(table + '__old')}) AS r
-            FROM {{files}} WHERE "table" = {literal(table)})"""
-    files = _holding(con, files, [table], f"SELECT filename FROM {versions_in} WHERE {where}", params)
-    if not files:
-        return []
-    held = versions_in.format(files=scan(files, [table]))
-    return rows(con, f"SELECT day, change, fields, new, old, r FROM {held} WHERE {where} ORDER BY {order}, day",
-                params)
-
-
-def _holding(con: duckdb.DuckDBPyConnection, files: list[Path], tables: Iterable[str], query: str, params: Any
-             ) -> list[Path]:
-    """The files of `files` holding a row that `query` (SELECT filename FROM `{files}`, the files, WHERE …)
-    finds. The scan reads only the columns its condition reads — a few fields of a few tables — so that the
-    scan that reads whole rows (every column of a table, new and old) reads only the few files a record's
-    versions are in, not every file of the chain."""
-    found = {day_file(f) for (f,) in con.execute(
-        query.format(files=scan(files, tables, filename=True)), params).fetchall()}
-    return [p for p in files if p in found]
