@@ -25,8 +25,10 @@ SPARK_CONF = {"spark.sql.shuffle.partitions": 1, "spark.sql.adaptive.enabled": F
 # C2 compiler's, compiling Spark's planner and generated classes anew for each day's few thousand rows; with C1
 # only a day costs ~30 % less and the first ~55 % less. C1 alone defaults to a 48 MB code cache, which Spark
 # fills: the JIT then stops for good (`CodeCache is full. Compiler has been disabled`) and the 100 k day runs
-# interpreted — hence 256 MB (about the tiered default).
-JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
+# interpreted — hence 256 MB (about the tiered default). The serial collector: G1's concurrent threads cost
+# more CPU than they save on a few hundred MB of heap (tests/engines/test_spark_read.py, two interleaved pairs:
+# 165/144 → 146/130 JVM CPU s, docs/testing.md).
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m -XX:+UseSerialGC"
 
 
 @pytest.fixture(scope="session")
