@@ -48,8 +48,9 @@ from tieout.sources.read import read_day, read_table, standard_file, vendor_rows
 from tieout.sources.spark_json import BLOCK as _BLOCK
 from tieout.sources.spark_json import ROW as _ROW
 from tieout.sources.spark_json import json_lines
+from tieout.sources.spark_parquet import parquet_lines
 from tieout.sources.spark_vendor import Convert, as_written, converter, related_tables, vendor_origin
-from tieout.sources.vendor import JsonReader, VendorTable
+from tieout.sources.vendor import JsonReader, ParquetReader, VendorTable
 from tieout.sql import literal, quote_name
 from tieout.systems import CATALOGUE
 
@@ -149,13 +150,16 @@ def _on_spark(engine: SparkEngine, project: Project, source: StandardCsv | Vendo
         source.check_shape()
         if isinstance(source, VendorTable):
             convert = converter(source, project.timezone)
-            path = source.reader.paths[0].resolve()
+            paths = [p.resolve() for p in source.reader.paths]
         else:
-            convert, path = as_written(spec), source.file.resolve()
-        if _PATTERN_CHARS & set(str(path)):
+            convert, paths = as_written(spec), [source.file.resolve()]
+        path = paths[0]
+        if any(_PATTERN_CHARS & set(str(p)) for p in paths):
             return None
         if isinstance(source, VendorTable) and isinstance(source.reader, JsonReader):
             lines = Lines(*json_lines(engine, path, source), headers=0)
+        elif isinstance(source, VendorTable) and isinstance(source.reader, ParquetReader):
+            lines = Lines(*parquet_lines(engine, source, paths), headers=0)
         else:
             lines = _csv_lines(engine, path, source.reader.names() if isinstance(source, VendorTable)
                                else source.header)

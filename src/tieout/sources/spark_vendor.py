@@ -151,15 +151,17 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
     Lines table's related vendor tables (Stripe's tax ids) are loaded by DuckDB on `con`, as its own read loads
     them (`related_tables` hands them to Spark)."""
     from tieout.sources.spark_json import json_lines_file
+    from tieout.sources.spark_parquet import parquet_files
 
     source = project.sources.get(spec.system)  # type: ignore[call-overload]
     if source is None or source.format == "standard" or source.url is not None:
         return None
     fmt = shape(FORMATS[source.format], source, spec, folder)
     related = fmt.tables.get(spec.table, TableMap()).related
-    if fmt.reader not in ("csv", "json") or (fmt.reader == "json" and any(r.sql for r in related.values())):
+    if fmt.reader not in ("csv", "json", "parquet") or (
+            fmt.reader in ("json", "parquet") and any(r.sql for r in related.values())):
         return None
-    if duckdb_encoding(source.encoding) != "utf-8":
+    if fmt.reader != "parquet" and duckdb_encoding(source.encoding) != "utf-8":
         return None
     try:
         table = origin(con, project, spec, folder, as_of)
@@ -170,6 +172,8 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
     if isinstance(table.reader, CsvReader) and len(table.reader.paths) == 1:
         return table
     if json_lines_file(table) is not None:
+        return table
+    if parquet_files(table) is not None:
         return table
     return None
 
