@@ -1,7 +1,9 @@
 """Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them;
 a vendor's CSV export (`sources:`) too, its standard columns made by the format's conversions transpiled
 (`tieout.sources.spark_vendor`), then checked alike; and a vendor's JSON Lines (Stripe's), each line parsed
-into the fields its conversions read (`tieout.sources.spark_json`), converted and checked alike.
+into the fields its conversions read (`tieout.sources.spark_json`), converted and checked alike; and a
+column-mapped Parquet table, each column read as the text DuckDB's read makes of it (`tieout.sources.spark_parquet`),
+converted and checked alike.
 
 Spark reads each file once: its lines as text, each parsed as one CSV record (`from_csv`, RFC 4180 quotes with
 `""` escapes), every cell as text. One pass per file computes, row by row, whether any cell breaks any rule of
@@ -103,7 +105,8 @@ def read_day_on_spark(engine: SparkEngine, con: duckdb.DuckDBPyConnection, proje
     """Load every standard table of `as_of` as `read_day` does, the standard layout's files on Spark: each as a
     Spark view and, for DuckDB (resolution, source history), as a table or view over the Parquet Spark wrote.
     A vendor's CSV export (`sources:`) is read so too where Spark can be trusted with it
-    (`tieout.sources.spark_vendor`); other sources (databases, JSON, …) are read by DuckDB as ever. Raises
+    (`tieout.sources.spark_vendor`), and a Parquet one (`tieout.sources.spark_parquet`); other sources (databases,
+    JSON but JSON Lines, …) are read by DuckDB as ever. Raises
     `InputError` on bad input, with DuckDB's words."""
     folder = project.export_dir(as_of)
     files: dict[ExportFile, StandardCsv | VendorTable] = {}

@@ -4,10 +4,11 @@ Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape â
 extracts, a column-mapped CSV (`format: csv`), Zuora's accounts and invoices, HubSpot's companies, Chargebee's
 customers â€” of one UTF-8 file (its related vendor tables loaded by DuckDB and handed over: `related_tables`),
 and one JSON Lines file of records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related
-tables too loaded by DuckDB and handed over). Everything else stays DuckDB's on the driver, as before:
-databases (`url:`), Parquet, other JSON shapes, other encodings (decoded in Python), a table split into several
-files, a table whose conversions compute a related table's value in their subquery (HubSpot's deals, Chargebee's
-invoices).
+tables too loaded by DuckDB and handed over), and a column-mapped Parquet table (`format: parquet`, one file or
+several of one schema: `tieout.sources.spark_parquet`, its columns of the Parquet types both engines write alike).
+Everything else stays DuckDB's on the driver, as before: databases (`url:`), other JSON shapes, other encodings
+(decoded in Python), a CSV table split into several files, a table whose conversions compute a related table's
+value in their subquery (HubSpot's deals, Chargebee's invoices).
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
