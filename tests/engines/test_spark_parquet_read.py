@@ -57,7 +57,7 @@ sources:
     format: parquet
     path: lake
     tables:
-      ops_tenants: {file: tenants.parquet}
+      ops_tenants: {file: tenants-*.parquet}
       ops_usage: {file: usage-*.parquet}
 """
 ENTITY_MAP = ("canonical_id,source_system,source_id,effective_from,effective_to,notes\n"
@@ -158,6 +158,9 @@ def rich_tables() -> Tables:
 
 # How pyarrow writes each table beyond its defaults: the invoices' decimals as INT32 and INT64, not bytes.
 WRITE = {"invoices": {"store_decimal_as_integer": True}}
+# Tables written in two files (`<name>-1`, `<name>-2`), split before the row given: a record table's order is the
+# files' in turn, then each file's.
+SPLIT = {"tenants": 2}
 
 
 def write_tables(project: Path, day: str, tables: Tables, **options: Any) -> None:
@@ -165,7 +168,12 @@ def write_tables(project: Path, day: str, tables: Tables, **options: Any) -> Non
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for name, columns in tables.items():
-        pq.write_table(pa.table(columns), folder / f"{name}.parquet", **(WRITE | options).get(name, {}))
+        table, write = pa.table(columns), (WRITE | options).get(name, {})
+        if name in SPLIT:
+            pq.write_table(table.slice(0, SPLIT[name]), folder / f"{name}-1.parquet", **write)
+            pq.write_table(table.slice(SPLIT[name]), folder / f"{name}-2.parquet", **write)
+        else:
+            pq.write_table(table, folder / f"{name}.parquet", **write)
 
 
 def parquet_project(root: Path, days: dict[str, Tables]) -> Path:
@@ -190,6 +198,8 @@ def test_a_rich_parquet_day_on_spark_gives_duckdbs_tables_and_findings(spark: An
         assert names == HOSTILE  # in file order, as written
         usage = on_spark.execute("SELECT tenant_id, active_users, fte_count FROM ops_usage ORDER BY ALL").fetchall()
         assert ("7", 45, Decimal("50.0000")) in usage and ("4294967295", 0, Decimal("0.0001")) in usage
+        tenants = [r[0] for r in on_spark.execute("SELECT tenant_id FROM ops_tenants").fetchall()]
+        assert tenants == ["7", "8", "4294967295"]  # the two files in turn, each in its order
         ids = [r[0] for r in on_spark.execute("SELECT customer_id FROM billing_invoices").fetchall()]
         assert sorted(ids) == ["1001", "1001", "18446744073709551615"]
     finally:
@@ -286,7 +296,7 @@ REFUSED: dict[str, tuple[Callable[[Tables], None], str, str]] = {
     "an amount of five decimals": (_with("invoices", "amount", pa.array(
         _decimals("10000.00000", "0.00001", "-5.00000"), pa.decimal128(14, 5))),
         "invoices.parquet, record 1, column 'amount'", "amount like"),
-    "bytes that are not UTF-8": (_with("tenants", "display_name", _not_utf8()), "tenants.parquet", "UTF8"),
+    "bytes that are not UTF-8": (_with("tenants", "display_name", _not_utf8()), "tenants-1.parquet", "UTF8"),
     "a usage key in both files": (_with("usage-2", "tenant_id", pa.array([7], pa.uint32())), "usage-2.parquet",
                                   "duplicate"),
     # DuckDB's read adds a column `filename`: a file with its own is refused (Spark could read it).
