@@ -171,13 +171,27 @@ def _text(column: SparkColumn, read: _Read) -> tuple[SparkColumn, SparkColumn]:
     return text, untrusted
 
 
+def _spark_type(name: str) -> Any:
+    """The PySpark type of a `_Read.spark_type` name (`decimal(p,s)` or a simple type's)."""
+    import re
+
+    from pyspark.sql import types as T
+
+    decimal = re.fullmatch(r"decimal\((\d+),(\d+)\)", name)
+    if decimal:
+        return T.DecimalType(int(decimal.group(1)), int(decimal.group(2)))
+    return {"string": T.StringType, "boolean": T.BooleanType, "tinyint": T.ByteType, "smallint": T.ShortType,
+            "int": T.IntegerType, "bigint": T.LongType, "date": T.DateType, "timestamp": T.TimestampType,
+            "timestamp_ntz": T.TimestampNTZType}[name]()
+
+
 def parquet_lines(engine: SparkEngine, table: VendorTable, paths: list[Path]
                   ) -> tuple[DataFrame, dict[str, str], SparkColumn]:
     """The files' rows in DuckDB's order (`BLOCK` the file's place, `ROW` the row's in it), each input of the
     conversions as the text DuckDB's read makes of it (`at`: input -> column), and the column true on a row Spark
     is not trusted with (see the module); raises `NotOnSparkParquet`."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import StructField, StructType, _parse_datatype_string
+    from pyspark.sql.types import StructField, StructType
 
     from tieout.sources.spark_json import BLOCK, ROW
 
@@ -185,7 +199,7 @@ def parquet_lines(engine: SparkEngine, table: VendorTable, paths: list[Path]
         raise NotOnSparkParquet("a session not in UTC")
     inputs = table.inputs()
     reads = _reads(paths[0], inputs)
-    schema = StructType([StructField(name, _parse_datatype_string(reads[name].spark_type)) for name in inputs])
+    schema = StructType([StructField(name, _spark_type(reads[name].spark_type)) for name in inputs])
     at = {name: f"c{i}" for i, name in enumerate(inputs)}
     frames = []
     for number, path in enumerate(paths):
