@@ -19,7 +19,8 @@ con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
 started = time.perf_counter()
 for path in sys.argv[1:]:
-    con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv('{path}', header = true)")
+    read = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}', header = true)"
+    con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM {read}")
 print(time.perf_counter() - started)
 """
 
@@ -34,10 +35,10 @@ finally:
 """
 
 
-def floor(day: Path) -> float:
-    """Seconds DuckDB alone takes to read the day's six standard files into tables, in a fresh process: the
-    floor a run is measured against."""
-    proc = subprocess.run([sys.executable, "-c", _FLOOR, *(str(day / f"{f}.csv") for f in FILES)],
+def floor(day: Path, suffix: str = "csv") -> float:
+    """Seconds DuckDB alone takes to read the day's six standard files (`suffix`: csv, or parquet) into tables, in
+    a fresh process: the floor a run is measured against."""
+    proc = subprocess.run([sys.executable, "-c", _FLOOR, *(str(day / f"{f}.{suffix}") for f in FILES)],
                           check=True, capture_output=True, text=True)
     return float(proc.stdout.strip())
 
@@ -72,17 +73,19 @@ spark = builder.getOrCreate()
 spark.sparkContext.setLogLevel("ERROR")
 started = time.perf_counter()
 for path in sys.argv[3:]:
-    spark.read.csv(path, header=True).write.format("noop").mode("overwrite").save()
+    rows = spark.read.parquet(path) if path.endswith(".parquet") else spark.read.csv(path, header=True)
+    rows.write.format("noop").mode("overwrite").save()
 print(time.perf_counter() - started)
 spark.stop()
 """
 
 
-def spark_floor(day: Path, master: str, conf: dict[str, str]) -> float:
-    """Seconds Spark (`master`, `conf`) takes to read the day's six standard files, in a fresh process."""
+def spark_floor(day: Path, master: str, conf: dict[str, str], suffix: str = "csv") -> float:
+    """Seconds Spark (`master`, `conf`) takes to read the day's six standard files (`suffix`: csv, or parquet),
+    in a fresh process."""
     settings = ",".join(f"{k}={v}" for k, v in conf.items())
     proc = subprocess.run([sys.executable, "-c", _SPARK_FLOOR, master, settings,
-                           *(str(day / f"{f}.csv") for f in FILES)], check=True, capture_output=True, text=True)
+                           *(str(day / f"{f}.{suffix}") for f in FILES)], check=True, capture_output=True, text=True)
     return float(proc.stdout.strip().splitlines()[-1])
 
 

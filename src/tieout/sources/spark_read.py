@@ -1,7 +1,9 @@
 """Read the standard layout's CSV files (contract §3) on Spark (`engine: spark`), checked as DuckDB checks them;
 a vendor's CSV export (`sources:`) too, its standard columns made by the format's conversions transpiled
 (`tieout.sources.spark_vendor`), then checked alike; and a vendor's JSON Lines (Stripe's), each line parsed
-into the fields its conversions read (`tieout.sources.spark_json`), converted and checked alike.
+into the fields its conversions read (`tieout.sources.spark_json`), converted and checked alike; and a
+column-mapped Parquet table, each column read as the text DuckDB's read makes of it (`tieout.sources.spark_parquet`),
+converted and checked alike.
 
 Spark reads each file once: its lines as text, each parsed as one CSV record (`from_csv`, RFC 4180 quotes with
 `""` escapes), every cell as text. One pass per file computes, row by row, whether any cell breaks any rule of
@@ -48,8 +50,9 @@ from tieout.sources.read import read_day, read_table, standard_file, vendor_rows
 from tieout.sources.spark_json import BLOCK as _BLOCK
 from tieout.sources.spark_json import ROW as _ROW
 from tieout.sources.spark_json import json_lines
+from tieout.sources.spark_parquet import parquet_lines
 from tieout.sources.spark_vendor import Convert, as_written, converter, related_tables, vendor_origin
-from tieout.sources.vendor import JsonReader, VendorTable
+from tieout.sources.vendor import JsonReader, ParquetReader, VendorTable
 from tieout.sql import literal, quote_name
 from tieout.systems import CATALOGUE
 
@@ -102,7 +105,8 @@ def read_day_on_spark(engine: SparkEngine, con: duckdb.DuckDBPyConnection, proje
     """Load every standard table of `as_of` as `read_day` does, the standard layout's files on Spark: each as a
     Spark view and, for DuckDB (resolution, source history), as a table or view over the Parquet Spark wrote.
     A vendor's CSV export (`sources:`) is read so too where Spark can be trusted with it
-    (`tieout.sources.spark_vendor`); other sources (databases, JSON, …) are read by DuckDB as ever. Raises
+    (`tieout.sources.spark_vendor`), and a Parquet one (`tieout.sources.spark_parquet`); other sources (databases,
+    JSON but JSON Lines, …) are read by DuckDB as ever. Raises
     `InputError` on bad input, with DuckDB's words."""
     folder = project.export_dir(as_of)
     files: dict[ExportFile, StandardCsv | VendorTable] = {}
@@ -149,13 +153,16 @@ def _on_spark(engine: SparkEngine, project: Project, source: StandardCsv | Vendo
         source.check_shape()
         if isinstance(source, VendorTable):
             convert = converter(source, project.timezone)
-            path = source.reader.paths[0].resolve()
+            paths = [p.resolve() for p in source.reader.paths]
         else:
-            convert, path = as_written(spec), source.file.resolve()
-        if _PATTERN_CHARS & set(str(path)):
+            convert, paths = as_written(spec), [source.file.resolve()]
+        path = paths[0]
+        if any(_PATTERN_CHARS & set(str(p)) for p in paths):
             return None
         if isinstance(source, VendorTable) and isinstance(source.reader, JsonReader):
             lines = Lines(*json_lines(engine, path, source), headers=0)
+        elif isinstance(source, VendorTable) and isinstance(source.reader, ParquetReader):
+            lines = Lines(*parquet_lines(engine, source, paths), headers=0)
         else:
             lines = _csv_lines(engine, path, source.reader.names() if isinstance(source, VendorTable)
                                else source.header)

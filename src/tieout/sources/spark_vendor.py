@@ -4,10 +4,11 @@ Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape â
 extracts, a column-mapped CSV (`format: csv`), Zuora's accounts and invoices, HubSpot's companies, Chargebee's
 customers â€” of one UTF-8 file (its related vendor tables loaded by DuckDB and handed over: `related_tables`),
 and one JSON Lines file of records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related
-tables too loaded by DuckDB and handed over). Everything else stays DuckDB's on the driver, as before:
-databases (`url:`), Parquet, other JSON shapes, other encodings (decoded in Python), a table split into several
-files, a table whose conversions compute a related table's value in their subquery (HubSpot's deals, Chargebee's
-invoices).
+tables too loaded by DuckDB and handed over), and a column-mapped Parquet table (`format: parquet`, one file or
+several of one schema: `tieout.sources.spark_parquet`, its columns of the Parquet types both engines write alike).
+Everything else stays DuckDB's on the driver, as before: databases (`url:`), other JSON shapes, other encodings
+(decoded in Python), a CSV table split into several files, a table whose conversions compute a related table's
+value in their subquery (HubSpot's deals, Chargebee's invoices).
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
@@ -151,15 +152,17 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
     Lines table's related vendor tables (Stripe's tax ids) are loaded by DuckDB on `con`, as its own read loads
     them (`related_tables` hands them to Spark)."""
     from tieout.sources.spark_json import json_lines_file
+    from tieout.sources.spark_parquet import parquet_files
 
     source = project.sources.get(spec.system)  # type: ignore[call-overload]
     if source is None or source.format == "standard" or source.url is not None:
         return None
     fmt = shape(FORMATS[source.format], source, spec, folder)
     related = fmt.tables.get(spec.table, TableMap()).related
-    if fmt.reader not in ("csv", "json") or (fmt.reader == "json" and any(r.sql for r in related.values())):
+    if fmt.reader not in ("csv", "json", "parquet") or (
+            fmt.reader in ("json", "parquet") and any(r.sql for r in related.values())):
         return None
-    if duckdb_encoding(source.encoding) != "utf-8":
+    if fmt.reader != "parquet" and duckdb_encoding(source.encoding) != "utf-8":
         return None
     try:
         table = origin(con, project, spec, folder, as_of)
@@ -170,6 +173,8 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
     if isinstance(table.reader, CsvReader) and len(table.reader.paths) == 1:
         return table
     if json_lines_file(table) is not None:
+        return table
+    if parquet_files(table) is not None:
         return table
     return None
 
