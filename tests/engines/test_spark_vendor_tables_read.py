@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 STORED = "2026-01-20"
 TZ = "Europe/Berlin"
 YML = f"timezone: {TZ}\nfx_rates: {{EUR: 1.08}}\n" + HUBSPOT + "  billing:\n    format: chargebee\n"
-SPARK_READ = {"crm_accounts", "billing_customers", "ops_tenants", "ops_usage"}  # the rest: joined, DuckDB's
+SPARK_READ = {"crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage"}
 COMPANY_HEADER = ["id", "is_deleted", "_fivetran_synced", "property_name", "property_domain",
                   "property_hs_additional_domains", "property_hubspot_owner_id", "property_tax_id",
                   "property_hs_lastmodifieddate"]

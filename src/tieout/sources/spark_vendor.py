@@ -82,9 +82,11 @@ def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
             exp.Mul, exp.Neg, exp.Contains, exp.DataTypeParam, exp.ToMap, exp.Struct, exp.PropertyEQ,
             # Unix seconds as an instant (make_timestamp, to_timestamp): their inputs are guarded (`_guards`).
             exp.UnixToTime,
-            # A related vendor table's first value for this row (Stripe's tax ids), handed to Spark as it is.
+            # A related vendor table's first value for this row (Stripe's tax ids), handed to Spark as it is, or
+            # computed there (`_lookup_problem`): HubSpot's deal's company (`arg_min`, a tie an error: `_lookups`),
+            # its stage's flags, whether it has a company (`EXISTS`), Chargebee's seconds as dates.
             exp.Subquery, exp.Select, exp.From, exp.Table, exp.TableAlias, exp.Where, exp.First, exp.Order,
-            exp.Ordered, exp.Min,
+            exp.Ordered, exp.Min, exp.ArgMin, exp.Count, exp.Star, exp.LogicalOr, exp.Exists, exp.Pad,
             # A pattern replaced at the end of the text (Zuora's trailing zeros): `_java_replacement`.
             exp.RegexpReplace,
             # An expanded JSON object's id: trusted only where no input is such an object (`_guards`).
@@ -111,7 +113,8 @@ def _unix_digits(tree: exp.Expr) -> tuple[int, int] | None:
     `make_timestamp(n * 1000)`); None when it makes none."""
     from sqlglot import exp
 
-    found = list(tree.find_all(exp.UnixToTime))
+    # (Unix time in a related table's subquery is a related value, guarded there: `_lookups`.)
+    found = [u for u in tree.find_all(exp.UnixToTime) if u.find_ancestor(exp.Subquery) is None]
     if not found:
         return None
     millis = all(isinstance(u.this, exp.Mul) and u.this.expression == exp.Literal.number(1000)
@@ -263,7 +266,7 @@ def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
     if found:
         raise NotOnSparkRead(f"{found} in {sql[:80]}")
     try:
-        spark = expression(_one_row_lookups(tree).sql("duckdb"))
+        spark = expression(_lookups(tree).sql("duckdb"))
     except NotOnSpark as e:
         raise NotOnSparkRead(str(e)) from e
     return spark, tree
@@ -294,12 +297,20 @@ def _java_replacement(node: exp.RegexpReplace) -> str | None:
     return re.sub(r"\\([1-9])", r"$\1", replacement.this)
 
 
-def _one_row_lookups(tree: exp.Expr) -> exp.Expr:
-    """A related table's row looked up by a value of this row (`(SELECT b.v FROM t AS b WHERE b.k = {0})`, Zuora's
-    invoice periods): Spark runs a correlated scalar subquery only aggregated. DuckDB refuses more than one row
-    for a row that looks a key up (an error); the aggregate written for Spark — the one row's value, or NULL for
-    none — fails where the related table holds any key twice (Spark aggregates every key), and Spark's read failing,
-    DuckDB reads the file again: its answer, or its words, are the day's."""
+def _lookups(tree: exp.Expr) -> exp.Expr:
+    """A related table's value for this row, looked up by a value of this row (`(SELECT … FROM t AS b WHERE b.k =
+    {0})`), written for Spark where it fails rather than differ — and Spark's read failing, DuckDB reads the file
+    again: its answer, or its words, are the day's:
+
+    - a row's value (Zuora's invoice periods, Chargebee's seconds as dates): Spark runs a correlated scalar
+      subquery only aggregated. DuckDB refuses more than one row for a row that looks a key up (an error); the
+      aggregate written for Spark — the one row's value, or NULL for none — fails where the related table holds
+      any key twice (Spark aggregates every key);
+    - `arg_min(v, k)` (HubSpot's deal's company): DuckDB's value where it is one, an error where rows of the least
+      `k` hold different values (`tieout_unique_arg_min` of `tieout.engines.spark_sql`);
+    - a related value that a computed value reads (not one passed on as it is) must be one both engines compute
+      alike: printable ASCII text (`trim`, `lower`, `lpad`), unix seconds of 1970-2099 (`to_timestamp`); any other
+      is an error (`_related_guard`)."""
     import sqlglot
     from sqlglot import exp
 
@@ -310,16 +321,84 @@ def _one_row_lookups(tree: exp.Expr) -> exp.Expr:
                 exp.Literal.string(_java_replacement(node) or "")])
         select = node.this if isinstance(node, exp.Subquery) else None
         if not (isinstance(select, exp.Select) and len(select.expressions) == 1 and select.args.get("where")
-                and not select.args.get("group") and not list(select.expressions[0].find_all(exp.AggFunc))):
+                and not select.args.get("group")):
             return node
-        value = select.expressions[0].sql("duckdb")
-        one_row = sqlglot.parse_one(f"CASE WHEN count(*) > 1 THEN CAST(raise_error('more than one row returned by "
-                                    f"a subquery') AS VARCHAR) ELSE max({value}) END", read="duckdb")
+        value = select.expressions[0]
+        guard = _related_guard(value)
+        untrusted = (f"WHEN bool_or({guard}) THEN raise_error('a related value Spark is not trusted with') "
+                     if guard else "")
+        if list(value.find_all(exp.AggFunc)):
+            if not guard and not list(value.find_all(exp.ArgMin)):
+                return node
+            unique = value.copy().transform(lambda n: exp.Anonymous(
+                this="tieout_unique_arg_min", expressions=[n.this.copy(), n.expression.copy()])
+                if isinstance(n, exp.ArgMin) else n)
+            computed = f"CASE {untrusted}ELSE {unique.sql('duckdb')} END" if guard else unique.sql("duckdb")
+        else:
+            computed = (f"CASE WHEN count(*) > 1 THEN CAST(raise_error('more than one row returned by a subquery') "
+                        f"AS VARCHAR) {untrusted}ELSE max({value.sql('duckdb')}) END")
         node = node.copy()
-        node.this.set("expressions", [one_row])
+        node.this.set("expressions", [sqlglot.parse_one(computed, read="duckdb")])
         return node
 
     return tree.transform(one)
+
+
+def _aggregates() -> tuple[type[exp.Expr], ...]:
+    from sqlglot import exp
+
+    return exp.ArgMin, exp.Count, exp.LogicalOr, exp.Min, exp.First
+
+
+def _as_it_is(value: exp.Expr) -> bool:
+    """A related table's value passed on as it is: a column, the least of a column, the first by an order."""
+    from sqlglot import exp
+
+    inner = value.this.this if isinstance(value, exp.First) and isinstance(value.this, exp.Order) else (
+        value.this if isinstance(value, exp.Min) else value)
+    return isinstance(inner, exp.Column)
+
+
+def _lookup_problem(select: exp.Select) -> str | None:
+    """What keeps a related table's subquery from Spark, or None: whether a row exists (`EXISTS`), a value as it
+    is, or a value computed from one table's columns (each named by the table, so that `_related_guard` finds
+    them) looked up by equalities, with no grouping, order or limit; unix time there only as `to_timestamp` of a
+    column. Its constructs are checked with the rest of the conversion (`_not_faithful`)."""
+    from sqlglot import exp
+
+    if isinstance(select.parent, exp.Exists):
+        return None if not select.args.get("group") and not select.args.get("having") else "EXISTS of a grouping"
+    if len(select.expressions) != 1:
+        return "a related table's subquery of other than one value"
+    value = select.expressions[0]
+    if _as_it_is(value):
+        return None
+    source = select.args.get("from_") or select.args.get("from")
+    if any(select.args.get(k) for k in ("group", "having", "order", "limit", "joins", "qualify", "distinct")) \
+            or not isinstance(source, exp.From) or not isinstance(source.this, exp.Table):
+        return "a related table's value computed in a subquery of a grouping, an order or a join"
+    if not all(c.table for c in value.find_all(exp.Column)):
+        return "a related table's value computed from a column the subquery does not name by its table"
+    if any(not isinstance(u.this, exp.Column) or u.args.get("scale") is not None
+           for u in value.find_all(exp.UnixToTime)):
+        return "unix time in a related table's subquery other than to_timestamp of a column"
+    return None
+
+
+def _related_guard(value: exp.Expr) -> str | None:
+    """DuckDB SQL true on a related row whose values read by `value` (a related table's subquery's value) are
+    not ones both engines compute alike: text beyond printable ASCII, unix seconds beyond 1970-2099. None where
+    `value` passes its values on as they are (no guard), or a column cast to text (a number: DECIMAL, whole)."""
+    from sqlglot import exp
+
+    if _as_it_is(value) or (isinstance(value, exp.Cast) and isinstance(value.this, exp.Column)
+                            and value.to.this in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT)):
+        return None
+    seconds = {c.sql("duckdb") for u in value.find_all(exp.UnixToTime) for c in u.find_all(exp.Column)}
+    texts = {c.sql("duckdb") for c in value.find_all(exp.Column)} - seconds
+    guards = [f"NOT ({c} >= 0 AND {c} < {_UNIX_LIMIT})" for c in sorted(seconds)]
+    guards += [f"regexp_matches({c}, '[^ -~]')" for c in sorted(texts)]
+    return " OR ".join(guards) or None
 
 
 def _not_faithful(tree: exp.Expr) -> str | None:
@@ -329,6 +408,7 @@ def _not_faithful(tree: exp.Expr) -> str | None:
     from tieout.engines.spark_sql import spark_datetime_pattern
 
     faithful = _faithful_nodes()
+    aggregates = _aggregates()
     for node in tree.walk():
         if isinstance(node, exp.Cast):  # TRY_CAST too: a cell to a time with a zone (its form guarded), NULL to text
             to = node.to.this
@@ -342,14 +422,14 @@ def _not_faithful(tree: exp.Expr) -> str | None:
                     or to.value in _CASTS or element == exp.DataType.Type.BIGINT):
                 return f"CAST(… AS {node.to.sql('duckdb')})"
         elif isinstance(node, exp.Select):
-            # A related table's value as it is (the engines agree on the related table, loaded by DuckDB): a
-            # column, the least of a column, or the first by an order (Stripe's tax ids); not a value computed
-            # there (Chargebee's invoice periods: seconds of no guarded range as dates).
-            (value,) = node.expressions[:1] or (None,)
-            inner = value.this.this if isinstance(value, exp.First) and isinstance(value.this, exp.Order) else (
-                value.this if isinstance(value, exp.Min) else value)
-            if len(node.expressions) != 1 or not isinstance(inner, exp.Column):
-                return "a related table's value computed in its subquery"
+            # A related table's value (the engines agree on the related table, loaded by DuckDB) as it is — a
+            # column, the least of a column, the first by an order (Stripe's tax ids) — or computed there of
+            # faithful constructs, its related values guarded (`_lookup_problem`); or whether a row exists.
+            found = _lookup_problem(node)
+            if found:
+                return found
+        elif isinstance(node, aggregates) and node.find_ancestor(exp.Select) is None:
+            return f"{type(node).__name__} outside a related table's subquery"
         elif isinstance(node, exp.RegexpReplace):
             if _java_replacement(node) is None:
                 return "regexp_replace of a pattern that may match twice, or empty"
