@@ -59,12 +59,19 @@ def _draw(pool: list[Any], none: float = 0.0) -> Any:
     return None if _rng.random() < none else _rng.choice(pool)
 
 
-def _evaluate(spark: Any, conversion: Conversion, related: dict[Table, list[tuple]],
-              rows: list[tuple[str | None, ...]], tz: str = "UTC") -> tuple[dict[int, Any], dict[int, tuple]]:
+def _evaluate(spark: Any, conversion: Conversion, related: dict[Table, list[tuple]], rows: list[tuple[str | None, ...]],
+              tz: str = "UTC") -> tuple[dict[int, Any], dict[int, tuple]]:
     """DuckDB's value of `conversion` for each of `rows` (its inputs), and Spark's with whether Spark is trusted
     with the row's inputs; `related`: each related table and its rows, as DuckDB loads them and hands them over.
     Spark's failure raises."""
-    names = [f"c{k}" for k in range(len(conversion.inputs))]
+    (expected,), (got,) = _evaluate_in_zones(spark, [(conversion, tz)], related, rows)
+    return expected, got
+
+
+def _evaluate_in_zones(spark: Any, conversions: list[tuple[Conversion, str]], related: dict[Table, list[tuple]],
+                       rows: list[tuple[str | None, ...]]) -> tuple[list[dict[int, Any]], list[dict[int, tuple]]]:
+    """`_evaluate` of several conversions of the same inputs, each in its zone: one query on each engine."""
+    names = [f"c{k}" for k in range(len(conversions[0][0].inputs))]
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for (table, columns), content in related.items():
@@ -74,12 +81,16 @@ def _evaluate(spark: Any, conversion: Conversion, related: dict[Table, list[tupl
         spark.createDataFrame(content, ", ".join(f"{c} {t}" for c, _, t in columns)).createOrReplaceTempView(table)
     con.register("drawn", pa.table({"i": list(range(len(rows))),
                                     **{n: [r[k] for r in rows] for k, n in enumerate(names)}}))
-    expected = dict(con.execute(f"SELECT i, {conversion.sql(names, tz)} FROM drawn").fetchall())
+    found = con.execute("SELECT i, " + ", ".join(c.sql(names, tz) for c, tz in conversions) + " FROM drawn").fetchall()
+    expected = [{r[0]: r[k + 1] for r in found} for k in range(len(conversions))]
     df = spark.createDataFrame([(i, *r) for i, r in enumerate(rows)],
                                ", ".join(["i long", *(f"{n} string" for n in names)]))
-    value, untrusted = on_spark(conversion, names, tz)
-    got = {r["i"]: (r["v"], r["u"]) for r in df.select("i", value.alias("v"), untrusted.alias("u")).collect()}
-    return expected, got
+    columns = []
+    for k, (conversion, tz) in enumerate(conversions):
+        value, untrusted = on_spark(conversion, names, tz)
+        columns += [value.alias(f"v{k}"), untrusted.alias(f"u{k}")]
+    collected = df.select("i", *columns).collect()
+    return expected, [{r["i"]: (r[f"v{k}"], r[f"u{k}"]) for r in collected} for k in range(len(conversions))]
 
 
 def _agree(expected: dict[int, Any], got: dict[int, tuple], rows: list[tuple], at_least: int) -> list[int]:
@@ -185,12 +196,12 @@ def test_chargebees_invoice_periods_and_seats_are_duckdbs(spark: Any) -> None:
     summary = [(f"inv_{i}", _draw(seconds), _draw(seconds), _draw(SEAT_VALUES)) for i in range(300)]
     summary.append((None, 5, 6, Decimal("1.0000")))  # line items of no invoice
     rows = [(f"inv_{i}",) for i in range(300)] + [("inv_x",), (None,), ("",), ("inv_é",)]
-    for conversion, zones in ((PERIOD_START, MIDNIGHT_ZONES), (PERIOD_END, MIDNIGHT_ZONES[:2]), (SEATS, ("UTC",))):
-        for tz in zones:
-            expected, got = _evaluate(spark, conversion, {SUMMARY: summary}, rows, tz)
-            trusted = _agree(expected, got, rows, at_least=280)
-            assert sum(expected[i] is not None for i in trusted) > 200
-    assert expected[rows.index(("inv_x",))] is None
+    conversions = [*((PERIOD_START, tz) for tz in MIDNIGHT_ZONES), *((PERIOD_END, tz) for tz in MIDNIGHT_ZONES),
+                   (SEATS, "UTC")]
+    for expected, got in zip(*_evaluate_in_zones(spark, conversions, {SUMMARY: summary}, rows), strict=True):
+        trusted = _agree(expected, got, rows, at_least=280)
+        assert sum(expected[i] is not None for i in trusted) > 200
+        assert expected[rows.index(("inv_x",))] is None
     # An invoice twice in the summary: DuckDB fails on a row looking it up, Spark on any; seconds past 2099.
     twice = [("inv_1", 5, 6, None), ("inv_1", 7, 8, None)]
     with pytest.raises(duckdb.Error, match="More than one row"):

@@ -1,19 +1,22 @@
 """A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
 
 Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
-extracts, a column-mapped CSV (`format: csv`), Zuora's accounts and invoices, HubSpot's companies, Chargebee's
-customers — of one UTF-8 file (its related vendor tables loaded by DuckDB and handed over: `related_tables`),
-and one JSON Lines file of records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related
-tables too loaded by DuckDB and handed over). Everything else stays DuckDB's on the driver, as before:
-databases (`url:`), Parquet, other JSON shapes, other encodings (decoded in Python), a table split into several
-files, a table whose conversions compute a related table's value in their subquery (HubSpot's deals, Chargebee's
-invoices).
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts and invoices, HubSpot's companies and deals,
+Chargebee's customers and invoices — of one UTF-8 file (its related vendor tables loaded by DuckDB and handed
+over: `related_tables`), and one JSON Lines file of records (Stripe's customers and invoices:
+`tieout.sources.spark_json`, its related tables too loaded by DuckDB and handed over). Everything else stays
+DuckDB's on the driver, as before: databases (`url:`), Parquet, other JSON shapes, other encodings (decoded in
+Python), a table split into several files.
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
 every construct of it is one whose Spark form gives DuckDB's value (`_faithful_nodes`, checked on the parsed
-SQL); any other (a JSON value, a list filtered, `arg_min`, `EXISTS`) leaves the table to DuckDB. Where the two
-engines read some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
+SQL); any other (a JSON value, a list filtered, `arg_min` outside a related table's subquery) leaves the table
+to DuckDB. A related table's value for a row (`(SELECT … FROM <table>__<related> AS r WHERE r.key = {0})`) is
+written so that Spark fails where its value could differ from DuckDB's (`_lookups`: a key twice, a tie in
+`arg_min`, a related value beyond printable ASCII or unix seconds beyond 1970-2099), and Spark's read failing,
+DuckDB reads the file. Where the two engines read some inputs differently, the row is *untrusted* and the file
+is read by DuckDB (`Converted.untrusted`):
 
 - inputs of a conversion that does more than pass the value on must be printable ASCII (case folding, `trim`,
   `\\s` and `$` in a regular expression, lengths: the engines differ only outside it); those of a conversion of
