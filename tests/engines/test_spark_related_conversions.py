@@ -24,7 +24,7 @@ from tieout.sources import convert
 from tieout.sources.convert import Conversion
 from tieout.sources.formats import chargebee
 from tieout.sources.formats.hubspot import HUBSPOT
-from tieout.sources.spark_vendor import on_spark
+from tieout.sources.spark_vendor import NotOnSparkRead, on_spark
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
@@ -209,3 +209,15 @@ def test_chargebees_invoice_periods_and_seats_are_duckdbs(spark: Any) -> None:
     _fails_on_spark(spark, PERIOD_START, {SUMMARY: twice}, [("inv_2",)], "more than one row")
     for second in (-1, 4102444800):
         _fails_on_spark(spark, PERIOD_END, {SUMMARY: [("inv_1", 5, second, None)]}, [("inv_1",)], "not trusted")
+
+
+def test_a_related_tables_value_spark_has_no_faithful_form_of_is_left_to_duckdb() -> None:
+    """`arg_min` of no row's lookup (`_lookups` writes only a row's), `lpad` outside a related table's subquery or
+    of an empty padding (DuckDB and Spark pad or refuse it differently), an aggregate of a computed value (`max`),
+    an aggregate outside a subquery: `on_spark` refuses them before any data is read."""
+    for template in ("(SELECT arg_min(a.v, a.k) FROM t AS a)", "lpad({0}, 5, '0')",
+                     "(SELECT lpad(a.v, 5, '') FROM t AS a WHERE a.k = {0})",
+                     "(SELECT max(lower(a.v)) FROM t AS a WHERE a.k = {0})", "count({0})",
+                     "(SELECT arg_min(a.v, {0}) FROM t AS a WHERE a.k = {0})"):
+        with pytest.raises(NotOnSparkRead):
+            on_spark(Conversion(template, ("x",)), ["c0"], "UTC")

@@ -380,6 +380,8 @@ def _lookup_problem(select: exp.Select) -> str | None:
     if any(select.args.get(k) for k in ("group", "having", "order", "limit", "joins", "qualify", "distinct")) \
             or not isinstance(source, exp.From) or not isinstance(source.this, exp.Table):
         return "a related table's value computed in a subquery of a grouping, an order or a join"
+    if not select.args.get("where"):  # `_lookups` writes only a row's lookup for Spark
+        return "a related table's value computed in a subquery that looks up no row's key"
     if not all(c.table for c in value.find_all(exp.Column)):
         return "a related table's value computed from a column the subquery does not name by its table"
     if any(not isinstance(u.this, exp.Column) or u.args.get("scale") is not None
@@ -433,6 +435,11 @@ def _not_faithful(tree: exp.Expr) -> str | None:
                 return found
         elif isinstance(node, aggregates) and node.find_ancestor(exp.Select) is None:
             return f"{type(node).__name__} outside a related table's subquery"
+        elif isinstance(node, exp.Pad):  # a related value's padding (its inputs guarded: `_related_guard`)
+            fill, length = node.args.get("fill_pattern"), node.expression
+            if not (node.find_ancestor(exp.Select) is not None and isinstance(fill, exp.Literal) and fill.is_string
+                    and fill.this and isinstance(length, exp.Literal) and length.is_number):
+                return "lpad outside a related table's subquery, or of a padding that is not a literal"
         elif isinstance(node, exp.RegexpReplace):
             if _java_replacement(node) is None:
                 return "regexp_replace of a pattern that may match twice, or empty"
