@@ -37,7 +37,7 @@ is missing that the vendor wrote (DuckDB's "is not …" refusal), the file is re
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,12 +132,31 @@ class NotOnSparkRead(Exception):
 @dataclass
 class Converted:
     """A file's standard columns as Spark computes them from its cells: each standard column's text (before the
-    standard checks), whether the row is one Spark is not trusted with (or did not convert), and which rows are
-    records (`keep`; None: every row)."""
+    standard checks), whether the row's inputs are ones Spark is not trusted with, which rows are records (`keep`;
+    None: every row) and whether a row's `keep` inputs are untrusted; and, by standard column, where the vendor
+    wrote a value (`missing`: a present value whose text is NULL did not convert, `VendorTable.relation`'s flag).
+    `untrusted_with` puts them together over the text and `keep` once computed: an expression read twice is
+    computed twice — a related table's lookup, a join each time."""
 
     text: dict[str, SparkColumn]
     untrusted: SparkColumn
     keep: SparkColumn | None = None
+    missing: dict[str, SparkColumn] = field(default_factory=dict)
+    keep_untrusted: SparkColumn | None = None
+
+    def untrusted_with(self, text: dict[str, SparkColumn], keep: SparkColumn | None) -> SparkColumn:
+        """True on a row Spark is not trusted with (or did not convert), `text` and `keep` being the columns
+        that hold `self.text` and `self.keep`, computed."""
+        from pyspark.sql import functions as F
+
+        untrusted = self.untrusted
+        for name, present in self.missing.items():
+            untrusted = untrusted | (present & text[name].isNull())
+        if self.keep is None or keep is None:
+            return F.coalesce(untrusted, F.lit(True))
+        # A row `keep` leaves out is no record: DuckDB converts nothing of it (`VendorTable.relation`).
+        keep_untrusted = self.keep_untrusted if self.keep_untrusted is not None else F.lit(False)
+        return F.coalesce(keep_untrusted | (keep & untrusted), F.lit(True))
 
 
 # From the file's cells (header name -> the Spark column holding it) to its standard columns.
@@ -207,6 +226,7 @@ def converter(table: VendorTable, tz: str) -> Convert:
             return [at[c] if table.reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
 
         text: dict[str, SparkColumn] = {}
+        missing: dict[str, SparkColumn] = {}
         untrusted = F.lit(False)
         for col in table.spec.columns:
             conversion = table.columns.get(col.name)
@@ -218,13 +238,11 @@ def converter(table: VendorTable, tz: str) -> Convert:
             untrusted = untrusted | guards
             if conversion.expected and table.reader.has(conversion.inputs[0]):  # as `VendorTable.relation` flags
                 present, _ = _spark_sql(conversion, refs(conversion), tz, conversion.present_sql, lists)
-                untrusted = untrusted | (F.expr(present) & value.isNull())
+                missing[col.name] = F.expr(present)
         if table.keep is None:
-            return Converted(text, F.coalesce(untrusted, F.lit(True)))
+            return Converted(text, untrusted, missing=missing)
         keep, guards = on_spark(table.keep, refs(table.keep), tz, lists)
-        keep = F.coalesce(keep, F.lit(False))
-        # A row `keep` leaves out is no record: DuckDB converts nothing of it (`VendorTable.relation`).
-        return Converted(text, F.coalesce(guards | (keep & untrusted), F.lit(True)), keep)
+        return Converted(text, untrusted, F.coalesce(keep, F.lit(False)), missing, guards)
 
     return convert
 
