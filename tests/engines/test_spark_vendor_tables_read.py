@@ -69,7 +69,7 @@ CUSTOMERS = [
 # live deal could hold; on no company (not read, whatever it holds); on a stage the stage table holds twice (any
 # row's flags); on a company of an association type with blanks; beside a blank company (skipped); on the same
 # company twice; stages by HubSpot's words in any case, by the project's map and by their flags; times as unix
-# milliseconds, loader text and ISO dates with offsets.
+# milliseconds, loader text and ISO dates with offsets; a deal id with a comma and quotes (quoted in both files).
 DEALS = [
     ["k-2", "false", "default", "Hlo/won==", "5000.50", "1767225600000", "2026-12-31", "12", "EUR",
      "2026-01-20 23:00:00"],
@@ -79,12 +79,14 @@ DEALS = [
     ["k-6", "false", "default", "s-dup", "99.99", "2026-01-15", "", "3.5", "USD", ""],
     ["k-7", "false", "default", "contractexpired", "10", "2024-02-29", "2025-02-28", "", "", ""],
     ["k-8", "0", "default", "xt/open==", "1", "2026-01-20T01:00:00+02:00", "", "", "", ""],
+    ['k,9 "q"', "false", "default", "closedwon", "7", "2026-01-02", "", "", "", ""],
 ]
 LINKS = [["h-2", "k-2", "5", "HUBSPOT_DEFINED"], ["0", "k-2", "341", "HUBSPOT_DEFINED"],
          ["h-6", "k-3", "5", "HUBSPOT_DEFINED"], ["h-3", "k-3", "5", "HUBSPOT_DEFINED"],
          ["h-2", "k-4", "5", "HUBSPOT_DEFINED"], ["h-7", "k-6", " 5 ", "HUBSPOT_DEFINED"],
          ["h-2", "k-6", "1", "USER_DEFINED"], ["", "k-7", "5", "HUBSPOT_DEFINED"], ["h-5", "k-7", "341", ""],
-         ["h-6", "k-8", "5", "HUBSPOT_DEFINED"], ["h-6", "k-8", "5", "HUBSPOT_DEFINED"]]
+         ["h-6", "k-8", "5", "HUBSPOT_DEFINED"], ["h-6", "k-8", "5", "HUBSPOT_DEFINED"],
+         ["h-3", 'k,9 "q"', "5", ""]]
 STAGE_ROWS = [["FALSE", "s-dup", "false", "TRUE"], ["FALSE", "s-dup", " true ", "true"]]
 # Invoices in three currencies (zero and three decimals), every status; line items with seats on two plan lines
 # (decimals), an addon beside them (not seats), a one-off charge (date_to = date_from), a plan line without a
@@ -145,7 +147,7 @@ def test_hubspot_companies_and_chargebee_customers_read_on_spark_give_duckdbs_ta
     try:
         read, reference, on_spark = _read_both(project, engine)
         assert set(read.on_spark) == SPARK_READ
-        assert read.counts == {"crm_accounts": 1 + 5, "crm_contracts": 1 + 5, "billing_customers": 1 + 5,
+        assert read.counts == {"crm_accounts": 1 + 5, "crm_contracts": 1 + 6, "billing_customers": 1 + 5,
                                "billing_invoices": 1 + 4, "ops_tenants": 1, "ops_usage": 2}
         assert_duckdbs_tables(read, reference, on_spark, engine)
         names = dict(on_spark.execute("SELECT customer_id, name FROM billing_customers").fetchall())
@@ -153,9 +155,9 @@ def test_hubspot_companies_and_chargebee_customers_read_on_spark_give_duckdbs_ta
         domains = dict(on_spark.execute("SELECT account_id, domain FROM crm_accounts").fetchall())
         assert (domains["h-2"], domains["h-3"], domains["h-6"]) == ("zoe-analytics.de", "plain.io", "example.com")
         deals = {r[0]: r[1:] for r in on_spark.execute(
-            "SELECT contract_id, account_id, status FROM crm_contracts WHERE contract_id LIKE 'k-%'").fetchall()}
+            "SELECT contract_id, account_id, status FROM crm_contracts WHERE contract_id LIKE 'k%'").fetchall()}
         assert deals == {"k-2": ("h-2", "active"), "k-3": ("h-3", "cancelled"), "k-6": ("h-7", "active"),
-                         "k-7": ("h-5", "expired"), "k-8": ("h-6", "draft")}
+                         "k-7": ("h-5", "expired"), "k-8": ("h-6", "draft"), 'k,9 "q"': ("h-3", "active")}
         invoices = {r[0]: r[1:] for r in on_spark.execute(
             "SELECT invoice_id, period_start, period_end, billed_fte, amount FROM billing_invoices "
             "WHERE invoice_id <> 'in_1'").fetchall()}
