@@ -1,9 +1,11 @@
-"""HubSpot's companies (`company.csv`), Chargebee's customers (`Customers.csv`) and Zuora's invoices (joined to
-their items, charges and accounts) read on Spark (`tieout.sources.spark_vendor`, their conversions transpiled with
+"""HubSpot's companies (`company.csv`) and deals (`deal.csv`, their companies and stages looked up in
+`deal_company.csv` and `deal_pipeline_stage.csv`), Chargebee's customers (`Customers.csv`) and invoices
+(`Invoices.csv`, their periods and seats computed from `LineItems.csv`), and Zuora's invoices (joined to their
+items, charges and accounts) read on Spark (`tieout.sources.spark_vendor`, their conversions transpiled with
 `tieout.engines.spark_sql`'s rewrites): a rich day gives DuckDB's tables and DuckDB's findings; what Spark is not
-trusted with is read by DuckDB; a bad export is refused in DuckDB's words with the store unchanged; the realdata
-HubSpot companies are read on Spark. HubSpot's deals and Chargebee's invoices (their related tables' values are
-computed in their subqueries: `arg_min`, `EXISTS`, seconds as dates) stay DuckDB's.
+trusted with (a tie between a deal's companies, a related value beyond ASCII, seconds past 2099, …) is read by
+DuckDB; a bad export is refused in DuckDB's words with the store unchanged; the realdata HubSpot companies, deal
+companies and stages are read on Spark in place.
 
 One project holds HubSpot for the CRM and Chargebee for billing, so each of their cases is one read.
 """
@@ -14,6 +16,7 @@ import csv
 import io
 import shutil
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +37,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 STORED = "2026-01-20"
 TZ = "Europe/Berlin"
-YML = f"timezone: {TZ}\nfx_rates: {{EUR: 1.08}}\n" + HUBSPOT + "  billing:\n    format: chargebee\n"
-SPARK_READ = {"crm_accounts", "billing_customers", "ops_tenants", "ops_usage"}  # the rest: joined, DuckDB's
+YML = (f"timezone: {TZ}\nfx_rates: {{EUR: 1.08, JPY: 0.0067, KWD: 3.25}}\n" + HUBSPOT
+       + "  billing:\n    format: chargebee\n")
+SPARK_READ = {"crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage"}
 COMPANY_HEADER = ["id", "is_deleted", "_fivetran_synced", "property_name", "property_domain",
                   "property_hs_additional_domains", "property_hubspot_owner_id", "property_tax_id",
                   "property_hs_lastmodifieddate"]
@@ -61,6 +65,51 @@ CUSTOMERS = [
     ["cus_u", "", "", "", "Unix Ltd", "", "on", "", "1768950000"],
     ["cus_b", "  ", " Bee ", "", "", "", "on", "", ""],
 ]
+# Deals: on a company beside a lower, not primary one; on two primary ones (the lowest id); deleted with values no
+# live deal could hold; on no company (not read, whatever it holds); on a stage the stage table holds twice (any
+# row's flags); on a company of an association type with blanks; beside a blank company (skipped); on the same
+# company twice; stages by HubSpot's words in any case, by the project's map and by their flags; times as unix
+# milliseconds, loader text and ISO dates with offsets; a deal id with a comma and quotes (quoted in both files).
+DEALS = [
+    ["k-2", "false", "default", "Hlo/won==", "5000.50", "1767225600000", "2026-12-31", "12", "EUR",
+     "2026-01-20 23:00:00"],
+    ["k-3", " FALSE ", "default", " ClosedLost ", "0", "2025-12-31T23:30:00Z", "", "", "", "1768950000000"],
+    ["k-4", " TRUE ", "default", "nope", "lots", "soon", "", "", "", ""],
+    ["k-5", "false", "default", "nope", "1", "", "", "", "", ""],
+    ["k-6", "false", "default", "s-dup", "99.99", "2026-01-15", "", "3.5", "USD", ""],
+    ["k-7", "false", "default", "contractexpired", "10", "2024-02-29", "2025-02-28", "", "", ""],
+    ["k-8", "0", "default", "xt/open==", "1", "2026-01-20T01:00:00+02:00", "", "", "", ""],
+    ['k,9 "q"', "false", "default", "closedwon", "7", "2026-01-02", "", "", "", ""],
+]
+LINKS = [["h-2", "k-2", "5", "HUBSPOT_DEFINED"], ["0", "k-2", "341", "HUBSPOT_DEFINED"],
+         ["h-6", "k-3", "5", "HUBSPOT_DEFINED"], ["h-3", "k-3", "5", "HUBSPOT_DEFINED"],
+         ["h-2", "k-4", "5", "HUBSPOT_DEFINED"], ["h-7", "k-6", " 5 ", "HUBSPOT_DEFINED"],
+         ["h-2", "k-6", "1", "USER_DEFINED"], ["", "k-7", "5", "HUBSPOT_DEFINED"], ["h-5", "k-7", "341", ""],
+         ["h-6", "k-8", "5", "HUBSPOT_DEFINED"], ["h-6", "k-8", "5", "HUBSPOT_DEFINED"],
+         ["h-3", 'k,9 "q"', "5", ""]]
+STAGE_ROWS = [["FALSE", "s-dup", "false", "TRUE"], ["FALSE", "s-dup", " true ", "true"]]
+# Invoices in three currencies (zero and three decimals), every status; line items with seats on two plan lines
+# (decimals), an addon beside them (not seats), a one-off charge (date_to = date_from), a plan line without a
+# quantity, dates as unix seconds, ISO dates (midnight in the project's zone) and ISO date-times.
+INVOICES = [
+    ["inv_2", "cus_p", "sub_p", "payment_due", "2026-01-05", "", "12050", "0", "EUR", "2026-01-20T17:30:00Z"],
+    ["inv_3", "cus_z", "", "voided", "1767225600", "", "1200", "0", "JPY", "1768950000"],
+    ["inv_4", "cus_u", "", "pending", "2026-01-19T23:30:00+05:30", "", "0", "0", "KWD", ""],
+    ["inv_5", "cus_f", "", "not_paid", "1767225600", "", "1234567", "0", "kwd", ""],
+]
+LINES = [
+    ["li_2a", "inv_2", "1767222000", "1769900400", "plan_item_price", "seat", "2.50", "100", "Seats"],
+    ["li_2b", "inv_2", "2026-01-15", "2026-02-01", "plan", "seat", "3", "100", "More seats"],
+    ["li_2c", "inv_2", "1767222000", "1769900400", "addon", "support", "1", "5", "Support"],
+    ["li_3a", "inv_3", "1767225600", "1767225600", "charge", "setup", "1", "1200", "Setup"],
+    ["li_3b", "inv_3", "1767225600", "1769904000", "plan_item_price", "seat", "", "0", "No seats"],
+    ["li_4a", "inv_4", "2026-01-01", "2026-01-01", "plan_item_price", "seat", "10.0000", "0", "Seats"],
+    ["li_5a", "inv_5", "2026-01-01T00:00:00Z", "2026-01-31T23:00:00Z", "plan", "seat", "7", "1234567", "Seats"],
+]
+# The rows each file of the day gets beyond the healthy day's.
+RICH = {"hubspot/company.csv": COMPANIES, "hubspot/deal.csv": DEALS, "hubspot/deal_company.csv": LINKS,
+        "hubspot/deal_pipeline_stage.csv": STAGE_ROWS, "chargebee/Customers.csv": CUSTOMERS,
+        "chargebee/Invoices.csv": INVOICES, "chargebee/LineItems.csv": LINES}
 
 
 def _rows(header: list[str], rows: list[list[str]]) -> str:
@@ -69,9 +118,9 @@ def _rows(header: list[str], rows: list[list[str]]) -> str:
     return out.getvalue()
 
 
-def _project(root: Path, days: list[str], companies: list[list[str]] = COMPANIES,
-             customers: list[list[str]] = CUSTOMERS) -> Path:
-    """The healthy day in HubSpot's and Chargebee's shapes, with `companies` and `customers` added."""
+def _project(root: Path, days: list[str], added: dict[str, list[list[str]]] | None = None) -> Path:
+    """The healthy day in HubSpot's and Chargebee's shapes, with the rows of `added` (file -> rows; default
+    the rich day's) added to its files."""
     new_project(root, dict.fromkeys(days, {}), YML)
     for day in days:
         folder = root / "exports" / day
@@ -79,8 +128,8 @@ def _project(root: Path, days: list[str], companies: list[list[str]] = COMPANIES
         for name in ("crm_accounts.csv", "crm_contracts.csv"):
             (folder / name).unlink()
         as_chargebee(folder, TZ)
-        _append(folder / "hubspot" / "company.csv", companies)
-        _append(folder / "chargebee" / "Customers.csv", customers)
+        for name, rows in (RICH if added is None else added).items():
+            _append(folder / name, rows)
     return root
 
 
@@ -98,12 +147,24 @@ def test_hubspot_companies_and_chargebee_customers_read_on_spark_give_duckdbs_ta
     try:
         read, reference, on_spark = _read_both(project, engine)
         assert set(read.on_spark) == SPARK_READ
-        assert read.counts["crm_accounts"] == 1 + 5 and read.counts["billing_customers"] == 1 + 5
+        assert read.counts == {"crm_accounts": 1 + 5, "crm_contracts": 1 + 6, "billing_customers": 1 + 5,
+                               "billing_invoices": 1 + 4, "ops_tenants": 1, "ops_usage": 2}
         assert_duckdbs_tables(read, reference, on_spark, engine)
         names = dict(on_spark.execute("SELECT customer_id, name FROM billing_customers").fetchall())
         assert names["cus_p"] == "Ada Lovelace" and names["cus_z"] == "Zoë Ωmega" and names["cus_f"] == "Émile"
         domains = dict(on_spark.execute("SELECT account_id, domain FROM crm_accounts").fetchall())
         assert (domains["h-2"], domains["h-3"], domains["h-6"]) == ("zoe-analytics.de", "plain.io", "example.com")
+        deals = {r[0]: r[1:] for r in on_spark.execute(
+            "SELECT contract_id, account_id, status FROM crm_contracts WHERE contract_id LIKE 'k%'").fetchall()}
+        assert deals == {"k-2": ("h-2", "active"), "k-3": ("h-3", "cancelled"), "k-6": ("h-7", "active"),
+                         "k-7": ("h-5", "expired"), "k-8": ("h-6", "draft"), 'k,9 "q"': ("h-3", "active")}
+        invoices = {r[0]: r[1:] for r in on_spark.execute(
+            "SELECT invoice_id, period_start, period_end, billed_fte, amount FROM billing_invoices "
+            "WHERE invoice_id <> 'in_1'").fetchall()}
+        assert invoices["inv_2"][:3] == (date(2026, 1, 1), date(2026, 1, 31), Decimal("5.5"))
+        assert invoices["inv_3"][:3] == (date(2026, 1, 1), date(2026, 2, 1), None)
+        assert invoices["inv_4"][:3] == (date(2026, 1, 1), date(2026, 1, 1), Decimal(10))
+        assert (invoices["inv_3"][3], invoices["inv_5"][3]) == (Decimal(1200), Decimal("1234.567"))
     finally:
         engine.close()
     expected, _ = reconcile_day(loaded, date.fromisoformat(DAY))
@@ -113,27 +174,50 @@ def test_hubspot_companies_and_chargebee_customers_read_on_spark_give_duckdbs_ta
     assert found.to_pylist() == expected.to_pylist()
 
 
-# Values DuckDB reads that Spark is not trusted with: that table is read by DuckDB, the other by Spark, and every
-# table is DuckDB's.
-UNTRUSTED = {
-    "a non-ASCII web address": ("crm_accounts", [["h-9", "false", "", "B", "bücher.de", "", "", "", ""]], []),
-    "milliseconds past 2099": ("crm_accounts", [["h-9", "false", "", "B", "b.io", "", "", "", "4102444800000"]],
-                               []),
-    "hour 24": ("billing_customers", [], [["cus_9", "", "", "", "X", "", "on", "", "2026-01-20T24:00:00Z"]]),
-    "a no-break space in a name": ("billing_customers", [], [["cus_9", "", "", "", "X\u00a0", "", "on", "", ""]]),
-    "a date the zone's clocks change on": ("billing_customers", [],
-                                           [["cus_9", "", "", "", "X", "", "on", "", "2026-03-29"]]),
+# Values DuckDB reads that Spark is not trusted with: that table is read by DuckDB, the others by Spark, and
+# every table is DuckDB's. Each: the table, and the rows added to the day's files.
+UNTRUSTED: dict[str, tuple[str, dict[str, list[list[str]]]]] = {
+    "a non-ASCII web address": ("crm_accounts", {"hubspot/company.csv": [
+        ["h-9", "false", "", "B", "bücher.de", "", "", "", ""]]}),
+    "milliseconds past 2099": ("crm_accounts", {"hubspot/company.csv": [
+        ["h-9", "false", "", "B", "b.io", "", "", "", "4102444800000"]]}),
+    "hour 24": ("billing_customers", {"chargebee/Customers.csv": [
+        ["cus_9", "", "", "", "X", "", "on", "", "2026-01-20T24:00:00Z"]]}),
+    "a no-break space in a name": ("billing_customers", {"chargebee/Customers.csv": [
+        ["cus_9", "", "", "", "X\u00a0", "", "on", "", ""]]}),
+    "a date the zone's clocks change on": ("billing_customers", {"chargebee/Customers.csv": [
+        ["cus_9", "", "", "", "X", "", "on", "", "2026-03-29"]]}),
+    # Two primary companies whose ids pad alike: DuckDB's arg_min takes either.
+    "a tie between a deal's companies": ("crm_contracts", {
+        "hubspot/deal.csv": [["k-t", "false", "default", "closedwon", "1", "2026-01-01", "", "", "", ""]],
+        "hubspot/deal_company.csv": [["7", "k-t", "5", ""], ["07", "k-t", "5", ""]]}),
+    "a stage's flag beyond ASCII": ("crm_contracts", {"hubspot/deal_pipeline_stage.csv": [
+        ["FALSE", "s-x", "TRUE\u00a0", "TRUE"]]}),
+    "a line item's seconds past 2099": ("billing_invoices", {"chargebee/LineItems.csv": [
+        ["li_x", "in_1", "1767222000", "4102444801", "addon", "x", "1", "0", "Far"]]}),
+    "an invoice id beyond ASCII": ("billing_invoices", {
+        "chargebee/Invoices.csv": [["inv_é", "cus_p", "", "paid", "2026-01-05", "", "100", "0", "EUR", ""]],
+        "chargebee/LineItems.csv": [["li_é", "inv_é", "1767222000", "1769900400", "plan", "seat", "1", "1", "S"]]}),
 }
 
 
-# A company's case and a customer's share a day (one read for two tables).
-@pytest.mark.parametrize("case", [["a non-ASCII web address", "hour 24"],
-                                  ["milliseconds past 2099", "a no-break space in a name"],
+def _added(each: list[dict[str, list[list[str]]]]) -> dict[str, list[list[str]]]:
+    """The rows added to each file by the cases of one day."""
+    out: dict[str, list[list[str]]] = {}
+    for files in each:
+        for name, rows in files.items():
+            out.setdefault(name, []).extend(rows)
+    return out
+
+
+# Cases of four tables share a day (one read for them all).
+@pytest.mark.parametrize("case", [["a non-ASCII web address", "hour 24", "a tie between a deal's companies",
+                                   "a line item's seconds past 2099"],
+                                  ["milliseconds past 2099", "a no-break space in a name",
+                                   "a stage's flag beyond ASCII", "an invoice id beyond ASCII"],
                                   ["a date the zone's clocks change on"]], ids=" + ".join)
 def test_what_spark_is_not_trusted_with_is_read_by_duckdb(case: list[str], spark: Any, tmp_path: Path) -> None:
-    companies = [r for c in case for r in UNTRUSTED[c][1]]
-    customers = [r for c in case for r in UNTRUSTED[c][2]]
-    project = _project(tmp_path / "project", [DAY], companies, customers)
+    project = _project(tmp_path / "project", [DAY], _added([UNTRUSTED[c][1] for c in case]))
     engine = SparkEngine.open(load_project(project), session=spark)
     try:
         read, reference, on_spark = _read_both(project, engine)
@@ -153,51 +237,83 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-# Each: the rows added to company.csv and Customers.csv, and the file and phrase DuckDB's refusal names.
-REFUSED = {
-    "a company's time in no form": ([["h-9", "false", "", "B", "b.io", "", "", "", "soon"]], [], "company.csv",
-                                    "property_hs_lastmodifieddate"),
-    "a company id twice": ([["h-2", "false", "", "B", "b.io", "", "", "", ""]], [], "company.csv", "duplicate"),
-    "a customer's time in no form": ([], [["cus_9", "", "", "", "X", "", "on", "", "yesterday"]], "Customers.csv",
-                                     "customers.updated_at"),
-    "a NUL in a customer's name": ([], [["cus_9", "", "", "", "X\x00", "", "on", "", ""]], "Customers.csv",
-                                   "control"),
+# Each: the rows added to the day's files, and the file and phrase DuckDB's refusal names.
+REFUSED: dict[str, tuple[dict[str, list[list[str]]], str, str]] = {
+    "a company's time in no form": ({"hubspot/company.csv": [["h-9", "false", "", "B", "b.io", "", "", "", "soon"]]},
+                                    "company.csv", "property_hs_lastmodifieddate"),
+    "a company id twice": ({"hubspot/company.csv": [["h-2", "false", "", "B", "b.io", "", "", "", ""]]},
+                           "company.csv", "duplicate"),
+    "a customer's time in no form": ({"chargebee/Customers.csv": [
+        ["cus_9", "", "", "", "X", "", "on", "", "yesterday"]]}, "Customers.csv", "customers.updated_at"),
+    "a NUL in a customer's name": ({"chargebee/Customers.csv": [["cus_9", "", "", "", "X\x00", "", "on", "", ""]]},
+                                   "Customers.csv", "control"),
+    "a deal on a stage no table holds": ({
+        "hubspot/deal.csv": [["k-9", "false", "default", "nope", "1", "2026-01-01", "", "", "", ""]],
+        "hubspot/deal_company.csv": [["h-2", "k-9", "5", ""]]}, "deal.csv", "deal_pipeline_stage_id"),
+    "a deal's close date in no form": ({
+        "hubspot/deal.csv": [["k-9", "false", "default", "closedwon", "1", "31/01/2026", "", "", "", ""]],
+        "hubspot/deal_company.csv": [["h-2", "k-9", "5", ""]]}, "deal.csv", "property_closedate"),
+    "an invoice without line items": ({"chargebee/Invoices.csv": [
+        ["inv_9", "cus_p", "", "paid", "2026-01-05", "", "100", "0", "EUR", ""]]}, "Invoices.csv", "line items"),
+    "a line item's date in no form": ({"chargebee/LineItems.csv": [
+        ["li_9", "in_1", "31/01/2026", "1769900400", "plan", "seat", "1", "1", "S"]]}, "LineItems.csv",
+        "line_items.date_from"),
 }
+# The table each case's files are read for: a day holds one case a table (its refusal names each table's).
+_TABLES = {"company": "crm_accounts", "deal": "crm_contracts", "Customers": "billing_customers",
+           "Invoices": "billing_invoices", "LineItems": "billing_invoices"}
 
 
-@pytest.mark.parametrize("day", in_days({c: ({"company": "x"} if r[0] else {"customers": "x"}, r[2], r[3])
+@pytest.mark.parametrize("day", in_days({c: ({_TABLES[Path(next(iter(r[0]))).stem]: "x"}, r[1], r[2])
                                          for c, r in REFUSED.items()}), ids=" + ".join)
 def test_a_bad_export_is_refused_on_spark_with_duckdbs_words(day: list[str], stored: Path, spark: Any,
                                                              tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(stored, project)
     folder = project / "exports" / DAY
-    _append(folder / "hubspot" / "company.csv", [r for c in day for r in REFUSED[c][0]])
-    _append(folder / "chargebee" / "Customers.csv", [r for c in day for r in REFUSED[c][1]])
-    assert_refused_as_on_duckdb(project, spark, *((REFUSED[c][2], REFUSED[c][3]) for c in day))
+    for name, rows in _added([REFUSED[c][0] for c in day]).items():
+        _append(folder / name, rows)
+    assert_refused_as_on_duckdb(project, spark, *((REFUSED[c][1], REFUSED[c][2]) for c in day))
 
 
 REALDATA = SHARED / "realdata" / "hubspot"
 
 
-@pytest.mark.skipif(not (REALDATA / "fivetran_company_data.csv").is_file(),
+# The realdata tables read in place (the day's files are links to them) -> their file there.
+REALDATA_FILES = {"company.csv": "fivetran_company_data.csv", "deal_company.csv": "fivetran_deal_company_data.csv",
+                  "deal_pipeline_stage.csv": "fivetran_deal_pipeline_stage_data.csv"}
+
+
+@pytest.mark.skipif(not all((REALDATA / f).is_file() for f in REALDATA_FILES.values()),
                     reason=f"the realdata HubSpot tables are not at {REALDATA}")
-def test_the_realdata_hubspot_companies_are_read_on_spark(spark: Any, tmp_path: Path) -> None:
-    """Fivetran's HubSpot companies, read in place, by Spark; the healthy day's deals (joined to deal_company and
-    the stages: the realdata deals are on no company, so they hold no contract) by DuckDB; both DuckDB's tables."""
+def test_the_realdata_hubspot_tables_are_read_on_spark(spark: Any, tmp_path: Path) -> None:
+    """Fivetran's HubSpot companies, deal companies and pipeline stages (hashed stage ids such as
+    `/n0+plNHbWErNq8Ek+NM3g==`, flags in upper case), read in place, and deals on them read by Spark, as DuckDB
+    reads them. The deals are the test's: the realdata ones hold no stage, amount or close date and are on no
+    company (no contract), so they are written on the realdata deal companies' deal ids and stages."""
     project = new_project(tmp_path / "project", {DAY: {}}, "sources:\n  crm:\n    format: hubspot\n")
     folder = project / "exports" / DAY
     render_hubspot(folder, folder / "hubspot")
-    (folder / "hubspot" / "company.csv").write_bytes((REALDATA / "fivetran_company_data.csv").read_bytes())
+    for name, real in REALDATA_FILES.items():
+        (folder / "hubspot" / name).unlink()
+        (folder / "hubspot" / name).symlink_to(REALDATA / real)
+    header = (folder / "hubspot" / "deal.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    (folder / "hubspot" / "deal.csv").write_text(_rows(header, [
+        ["6789", "false", "default", "/n0+plNHbWErNq8Ek+NM3g==", "1200", "2026-01-01", "", "", "USD",
+         "2026-01-20 23:00:00"],
+        ["1234", "false", "default", "hVXu1Iul7Cc7DcPuxQpOfg==", "300", "1767225600000", "", "", "", ""],
+        ["1244495215", "false", "default", "", "", "", "", "", "", ""]]), encoding="utf-8")
     engine = SparkEngine.open(load_project(project), session=spark)
     try:
         read, reference, on_spark = _read_both(project, engine)
-        assert "crm_accounts" in read.on_spark and "crm_contracts" not in read.on_spark
-        assert read.counts["crm_accounts"] > 20
+        assert {"crm_accounts", "crm_contracts"} <= set(read.on_spark)
+        assert read.counts["crm_accounts"] > 20 and read.counts["crm_contracts"] == 2
         assert_duckdbs_tables(read, reference, on_spark, engine)
+        deals = {r[0]: r[1:] for r in on_spark.execute(
+            "SELECT contract_id, account_id, status FROM crm_contracts").fetchall()}
+        assert deals == {"6789": ("12345", "active"), "1234": ("56789", "draft")}
     finally:
         engine.close()
-
 
 
 # --- Zuora's invoices, joined to their items, rate plan charges and accounts ---------------------------------------

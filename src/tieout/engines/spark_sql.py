@@ -265,6 +265,21 @@ def _map(node: exp.ToMap) -> exp.Expr:
     return _spark(f"map({pairs})" + (f"[{_sql(rewrite(key))}]" if key is not None else ""))
 
 
+def _unique_arg_min(node: exp.Anonymous) -> exp.Expr:
+    """`tieout_unique_arg_min(v, k)`: DuckDB's `arg_min(v, k)` where DuckDB's value is one value — the `v` of the
+    least `k`, rows with a NULL `v` or `k` skipped (DuckDB's `arg_min` skips both; Spark's `min_by` keeps a NULL
+    `v`), NULL for none — and an error (`raise_error`) where rows of the least `k` hold different values, of which
+    DuckDB's is any. A vendor table's read on Spark writes its `arg_min` so (`tieout.sources.spark_vendor`): the
+    error leaves the file to DuckDB's read. The distinct (k, v) pairs sorted: the first is the value, and a second
+    of the same `k` a tie."""
+    v, k = _list_arg(node, 2)
+    pairs = (f"array_sort(array_distinct(collect_list(CASE WHEN {v} IS NOT NULL AND {k} IS NOT NULL "
+             f"THEN named_struct('k', {k}, 'v', {v}) END)))")
+    return _spark(f"CASE WHEN size({pairs}) > 1 AND {pairs}[0].k = {pairs}[1].k "
+                  "THEN raise_error('arg_min of a tie between different values') "
+                  f"WHEN size({pairs}) > 0 THEN {pairs}[0].v END")
+
+
 def _on_anonymous(node: exp.Anonymous) -> exp.Expr:
     rewritten = _FUNCTIONS.get(node.name.lower())
     return rewritten(node) if rewritten else node
@@ -279,6 +294,7 @@ _FUNCTIONS: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
     "list_count": _list_count,
     "list_sum": _list_sum,
     "list_zip": _list_zip,
+    "tieout_unique_arg_min": _unique_arg_min,
 }
 
 # What sqlglot's spark dialect leaves to Spark 4 or writes unchanged, by node type.

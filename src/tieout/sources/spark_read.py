@@ -251,8 +251,11 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, lines: Lines, target: Pa
     converted = convert(lines.at)
     text = {col.name: f"s{i}" for i, col in enumerate(spec.columns)}
     parsed = parsed.select("*", *(converted.text[name].alias(text[name]) for name in spec.column_names),
-                           F.coalesce(converted.untrusted, F.lit(True)).alias(_UNTRUSTED),
                            (converted.keep if converted.keep is not None else F.lit(True)).alias(_KEEP))
+    # Whether Spark is trusted with the row, over the text and `keep` computed (each conversion once: a related
+    # table's lookup is a join).
+    parsed = parsed.select("*", converted.untrusted_with({n: F.col(c) for n, c in text.items()}, F.col(_KEEP))
+                           .alias(_UNTRUSTED))
     typed = {col.name: f"t{i}" for i, col in enumerate(spec.columns)}
     parsed = parsed.select("*", *(_typed(col, text[col.name]).alias(typed[col.name]) for col in spec.columns))
     cell_bad = F.lit(False)

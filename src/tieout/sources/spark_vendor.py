@@ -1,20 +1,23 @@
 """A vendor's CSV export (`sources:`, contract §3b) read on Spark: its conversions as Spark expressions.
 
 Which tables Spark reads (`vendor_origin`): a file-based source in a CSV shape — the Salesforce Data Loader's
-extracts, a column-mapped CSV (`format: csv`), Zuora's accounts and invoices, HubSpot's companies, Chargebee's
-customers — of one UTF-8 file (its related vendor tables loaded by DuckDB and handed over: `related_tables`),
-and one JSON Lines file of records (Stripe's customers and invoices: `tieout.sources.spark_json`, its related
-tables too loaded by DuckDB and handed over), and a column-mapped Parquet table (`format: parquet`, one file or
-several of one schema: `tieout.sources.spark_parquet`, its columns of the Parquet types both engines write alike).
-Everything else stays DuckDB's on the driver, as before: databases (`url:`), other JSON shapes, other encodings
-(decoded in Python), a CSV table split into several files, a table whose conversions compute a related table's
-value in their subquery (HubSpot's deals, Chargebee's invoices).
+extracts, a column-mapped CSV (`format: csv`), Zuora's accounts and invoices, HubSpot's companies and deals,
+Chargebee's customers and invoices — of one UTF-8 file (its related vendor tables loaded by DuckDB and handed
+over: `related_tables`), one JSON Lines file of records (Stripe's customers and invoices:
+`tieout.sources.spark_json`, its related tables too loaded by DuckDB and handed over), and a column-mapped Parquet
+table (`format: parquet`, one file or several of one schema: `tieout.sources.spark_parquet`, its columns of the
+Parquet types both engines write alike). Everything else stays DuckDB's on the driver, as before: databases
+(`url:`), other JSON shapes, other encodings (decoded in Python), a CSV table split into several files.
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
 every construct of it is one whose Spark form gives DuckDB's value (`_faithful_nodes`, checked on the parsed
-SQL); any other (a JSON value, a list filtered, `arg_min`, `EXISTS`) leaves the table to DuckDB. Where the two
-engines read some inputs differently, the row is *untrusted* and the file is read by DuckDB (`Converted.untrusted`):
+SQL); any other (a JSON value, a list filtered, `arg_min` outside a related table's subquery) leaves the table
+to DuckDB. A related table's value for a row (`(SELECT … FROM <table>__<related> AS r WHERE r.key = {0})`) is
+written so that Spark fails where its value could differ from DuckDB's (`_lookups`: a key twice, a tie in
+`arg_min`, a related value beyond printable ASCII or unix seconds beyond 1970-2099), and Spark's read failing,
+DuckDB reads the file. Where the two engines read some inputs differently, the row is *untrusted* and the file
+is read by DuckDB (`Converted.untrusted`):
 
 - inputs of a conversion that does more than pass the value on must be printable ASCII (case folding, `trim`,
   `\\s` and `$` in a regular expression, lengths: the engines differ only outside it); those of a conversion of
@@ -35,7 +38,7 @@ is missing that the vendor wrote (DuckDB's "is not …" refusal), the file is re
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,9 +86,11 @@ def _faithful_nodes() -> tuple[type[exp.Expr], ...]:
             exp.Mul, exp.Neg, exp.Contains, exp.DataTypeParam, exp.ToMap, exp.Struct, exp.PropertyEQ,
             # Unix seconds as an instant (make_timestamp, to_timestamp): their inputs are guarded (`_guards`).
             exp.UnixToTime,
-            # A related vendor table's first value for this row (Stripe's tax ids), handed to Spark as it is.
+            # A related vendor table's first value for this row (Stripe's tax ids), handed to Spark as it is, or
+            # computed there (`_lookup_problem`): HubSpot's deal's company (`arg_min`, a tie an error: `_lookups`),
+            # its stage's flags, whether it has a company (`EXISTS`), Chargebee's seconds as dates.
             exp.Subquery, exp.Select, exp.From, exp.Table, exp.TableAlias, exp.Where, exp.First, exp.Order,
-            exp.Ordered, exp.Min,
+            exp.Ordered, exp.Min, exp.ArgMin, exp.Count, exp.Star, exp.LogicalOr, exp.Exists, exp.Pad,
             # A pattern replaced at the end of the text (Zuora's trailing zeros): `_java_replacement`.
             exp.RegexpReplace,
             # An expanded JSON object's id: trusted only where no input is such an object (`_guards`).
@@ -112,7 +117,8 @@ def _unix_digits(tree: exp.Expr) -> tuple[int, int] | None:
     `make_timestamp(n * 1000)`); None when it makes none."""
     from sqlglot import exp
 
-    found = list(tree.find_all(exp.UnixToTime))
+    # (Unix time in a related table's subquery is a related value, guarded there: `_lookups`.)
+    found = [u for u in tree.find_all(exp.UnixToTime) if u.find_ancestor(exp.Subquery) is None]
     if not found:
         return None
     millis = all(isinstance(u.this, exp.Mul) and u.this.expression == exp.Literal.number(1000)
@@ -127,12 +133,31 @@ class NotOnSparkRead(Exception):
 @dataclass
 class Converted:
     """A file's standard columns as Spark computes them from its cells: each standard column's text (before the
-    standard checks), whether the row is one Spark is not trusted with (or did not convert), and which rows are
-    records (`keep`; None: every row)."""
+    standard checks), whether the row's inputs are ones Spark is not trusted with, which rows are records (`keep`;
+    None: every row) and whether a row's `keep` inputs are untrusted; and, by standard column, where the vendor
+    wrote a value (`missing`: a present value whose text is NULL did not convert, `VendorTable.relation`'s flag).
+    `untrusted_with` puts them together over the text and `keep` once computed: an expression read twice is
+    computed twice — a related table's lookup, a join each time."""
 
     text: dict[str, SparkColumn]
     untrusted: SparkColumn
     keep: SparkColumn | None = None
+    missing: dict[str, SparkColumn] = field(default_factory=dict)
+    keep_untrusted: SparkColumn | None = None
+
+    def untrusted_with(self, text: dict[str, SparkColumn], keep: SparkColumn | None) -> SparkColumn:
+        """True on a row Spark is not trusted with (or did not convert), `text` and `keep` being the columns
+        that hold `self.text` and `self.keep`, computed."""
+        from pyspark.sql import functions as F
+
+        untrusted = self.untrusted
+        for name, present in self.missing.items():
+            untrusted = untrusted | (present & text[name].isNull())
+        if self.keep is None or keep is None:
+            return F.coalesce(untrusted, F.lit(True))
+        # A row `keep` leaves out is no record: DuckDB converts nothing of it (`VendorTable.relation`).
+        keep_untrusted = self.keep_untrusted if self.keep_untrusted is not None else F.lit(False)
+        return F.coalesce(keep_untrusted | (keep & untrusted), F.lit(True))
 
 
 # From the file's cells (header name -> the Spark column holding it) to its standard columns.
@@ -206,6 +231,7 @@ def converter(table: VendorTable, tz: str) -> Convert:
             return [at[c] if table.reader.has(c) else "CAST(NULL AS VARCHAR)" for c in conversion.inputs]
 
         text: dict[str, SparkColumn] = {}
+        missing: dict[str, SparkColumn] = {}
         untrusted = F.lit(False)
         for col in table.spec.columns:
             conversion = table.columns.get(col.name)
@@ -217,13 +243,11 @@ def converter(table: VendorTable, tz: str) -> Convert:
             untrusted = untrusted | guards
             if conversion.expected and table.reader.has(conversion.inputs[0]):  # as `VendorTable.relation` flags
                 present, _ = _spark_sql(conversion, refs(conversion), tz, conversion.present_sql, lists)
-                untrusted = untrusted | (F.expr(present) & value.isNull())
+                missing[col.name] = F.expr(present)
         if table.keep is None:
-            return Converted(text, F.coalesce(untrusted, F.lit(True)))
+            return Converted(text, untrusted, missing=missing)
         keep, guards = on_spark(table.keep, refs(table.keep), tz, lists)
-        keep = F.coalesce(keep, F.lit(False))
-        # A row `keep` leaves out is no record: DuckDB converts nothing of it (`VendorTable.relation`).
-        return Converted(text, F.coalesce(guards | (keep & untrusted), F.lit(True)), keep)
+        return Converted(text, untrusted, F.coalesce(keep, F.lit(False)), missing, guards)
 
     return convert
 
@@ -268,7 +292,7 @@ def _spark_sql(conversion: Conversion, refs: list[str], tz: str,
     if found:
         raise NotOnSparkRead(f"{found} in {sql[:80]}")
     try:
-        spark = expression(_one_row_lookups(tree).sql("duckdb"))
+        spark = expression(_lookups(tree).sql("duckdb"))
     except NotOnSpark as e:
         raise NotOnSparkRead(str(e)) from e
     return spark, tree
@@ -299,12 +323,20 @@ def _java_replacement(node: exp.RegexpReplace) -> str | None:
     return re.sub(r"\\([1-9])", r"$\1", replacement.this)
 
 
-def _one_row_lookups(tree: exp.Expr) -> exp.Expr:
-    """A related table's row looked up by a value of this row (`(SELECT b.v FROM t AS b WHERE b.k = {0})`, Zuora's
-    invoice periods): Spark runs a correlated scalar subquery only aggregated. DuckDB refuses more than one row
-    for a row that looks a key up (an error); the aggregate written for Spark — the one row's value, or NULL for
-    none — fails where the related table holds any key twice (Spark aggregates every key), and Spark's read failing,
-    DuckDB reads the file again: its answer, or its words, are the day's."""
+def _lookups(tree: exp.Expr) -> exp.Expr:
+    """A related table's value for this row, looked up by a value of this row (`(SELECT … FROM t AS b WHERE b.k =
+    {0})`), written for Spark where it fails rather than differ — and Spark's read failing, DuckDB reads the file
+    again: its answer, or its words, are the day's:
+
+    - a row's value (Zuora's invoice periods, Chargebee's seconds as dates): Spark runs a correlated scalar
+      subquery only aggregated. DuckDB refuses more than one row for a row that looks a key up (an error); the
+      aggregate written for Spark — the one row's value, or NULL for none — fails where the related table holds
+      any key twice (Spark aggregates every key);
+    - `arg_min(v, k)` (HubSpot's deal's company): DuckDB's value where it is one, an error where rows of the least
+      `k` hold different values (`tieout_unique_arg_min` of `tieout.engines.spark_sql`);
+    - a related value that a computed value reads (not one passed on as it is) must be one both engines compute
+      alike: printable ASCII text (`trim`, `lower`, `lpad`), unix seconds of 1970-2099 (`to_timestamp`); any other
+      is an error (`_related_guard`)."""
     import sqlglot
     from sqlglot import exp
 
@@ -315,16 +347,86 @@ def _one_row_lookups(tree: exp.Expr) -> exp.Expr:
                 exp.Literal.string(_java_replacement(node) or "")])
         select = node.this if isinstance(node, exp.Subquery) else None
         if not (isinstance(select, exp.Select) and len(select.expressions) == 1 and select.args.get("where")
-                and not select.args.get("group") and not list(select.expressions[0].find_all(exp.AggFunc))):
+                and not select.args.get("group")):
             return node
-        value = select.expressions[0].sql("duckdb")
-        one_row = sqlglot.parse_one(f"CASE WHEN count(*) > 1 THEN CAST(raise_error('more than one row returned by "
-                                    f"a subquery') AS VARCHAR) ELSE max({value}) END", read="duckdb")
+        value = select.expressions[0]
+        guard = _related_guard(value)
+        untrusted = (f"WHEN bool_or({guard}) THEN raise_error('a related value Spark is not trusted with') "
+                     if guard else "")
+        if list(value.find_all(exp.AggFunc)):
+            if not guard and not list(value.find_all(exp.ArgMin)):
+                return node
+            unique = value.copy().transform(lambda n: exp.Anonymous(
+                this="tieout_unique_arg_min", expressions=[n.this.copy(), n.expression.copy()])
+                if isinstance(n, exp.ArgMin) else n)
+            computed = f"CASE {untrusted}ELSE {unique.sql('duckdb')} END" if guard else unique.sql("duckdb")
+        else:
+            computed = (f"CASE WHEN count(*) > 1 THEN CAST(raise_error('more than one row returned by a subquery') "
+                        f"AS VARCHAR) {untrusted}ELSE max({value.sql('duckdb')}) END")
         node = node.copy()
-        node.this.set("expressions", [one_row])
+        node.this.set("expressions", [sqlglot.parse_one(computed, read="duckdb")])
         return node
 
     return tree.transform(one)
+
+
+def _aggregates() -> tuple[type[exp.Expr], ...]:
+    from sqlglot import exp
+
+    return exp.ArgMin, exp.Count, exp.LogicalOr, exp.Min, exp.First
+
+
+def _as_it_is(value: exp.Expr) -> bool:
+    """A related table's value passed on as it is: a column, the least of a column, the first by an order."""
+    from sqlglot import exp
+
+    inner = value.this.this if isinstance(value, exp.First) and isinstance(value.this, exp.Order) else (
+        value.this if isinstance(value, exp.Min) else value)
+    return isinstance(inner, exp.Column)
+
+
+def _lookup_problem(select: exp.Select) -> str | None:
+    """What keeps a related table's subquery from Spark, or None: whether a row exists (`EXISTS`), a value as it
+    is, or a value computed from one table's columns (each named by the table, so that `_related_guard` finds
+    them) looked up by equalities, with no grouping, order or limit; unix time there only as `to_timestamp` of a
+    column. Its constructs are checked with the rest of the conversion (`_not_faithful`)."""
+    from sqlglot import exp
+
+    if isinstance(select.parent, exp.Exists):
+        return None if not select.args.get("group") and not select.args.get("having") else "EXISTS of a grouping"
+    if len(select.expressions) != 1:
+        return "a related table's subquery of other than one value"
+    value = select.expressions[0]
+    if _as_it_is(value):
+        return None
+    source = select.args.get("from_") or select.args.get("from")
+    if any(select.args.get(k) for k in ("group", "having", "order", "limit", "joins", "qualify", "distinct")) \
+            or not isinstance(source, exp.From) or not isinstance(source.this, exp.Table):
+        return "a related table's value computed in a subquery of a grouping, an order or a join"
+    if not select.args.get("where"):  # `_lookups` writes only a row's lookup for Spark
+        return "a related table's value computed in a subquery that looks up no row's key"
+    if not all(c.table for c in value.find_all(exp.Column)):
+        return "a related table's value computed from a column the subquery does not name by its table"
+    if any(not isinstance(u.this, exp.Column) or u.args.get("scale") is not None
+           for u in value.find_all(exp.UnixToTime)):
+        return "unix time in a related table's subquery other than to_timestamp of a column"
+    return None
+
+
+def _related_guard(value: exp.Expr) -> str | None:
+    """DuckDB SQL true on a related row whose values read by `value` (a related table's subquery's value) are
+    not ones both engines compute alike: text beyond printable ASCII, unix seconds beyond 1970-2099. None where
+    `value` passes its values on as they are (no guard), or a column cast to text (a number: DECIMAL, whole)."""
+    from sqlglot import exp
+
+    if _as_it_is(value) or (isinstance(value, exp.Cast) and isinstance(value.this, exp.Column)
+                            and value.to.this in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT)):
+        return None
+    seconds = {c.sql("duckdb") for u in value.find_all(exp.UnixToTime) for c in u.find_all(exp.Column)}
+    texts = {c.sql("duckdb") for c in value.find_all(exp.Column)} - seconds
+    guards = [f"NOT ({c} >= 0 AND {c} < {_UNIX_LIMIT})" for c in sorted(seconds)]
+    guards += [f"regexp_matches({c}, '[^ -~]')" for c in sorted(texts)]
+    return " OR ".join(guards) or None
 
 
 def _not_faithful(tree: exp.Expr) -> str | None:
@@ -334,6 +436,7 @@ def _not_faithful(tree: exp.Expr) -> str | None:
     from tieout.engines.spark_sql import spark_datetime_pattern
 
     faithful = _faithful_nodes()
+    aggregates = _aggregates()
     for node in tree.walk():
         if isinstance(node, exp.Cast):  # TRY_CAST too: a cell to a time with a zone (its form guarded), NULL to text
             to = node.to.this
@@ -347,14 +450,19 @@ def _not_faithful(tree: exp.Expr) -> str | None:
                     or to.value in _CASTS or element == exp.DataType.Type.BIGINT):
                 return f"CAST(… AS {node.to.sql('duckdb')})"
         elif isinstance(node, exp.Select):
-            # A related table's value as it is (the engines agree on the related table, loaded by DuckDB): a
-            # column, the least of a column, or the first by an order (Stripe's tax ids); not a value computed
-            # there (Chargebee's invoice periods: seconds of no guarded range as dates).
-            (value,) = node.expressions[:1] or (None,)
-            inner = value.this.this if isinstance(value, exp.First) and isinstance(value.this, exp.Order) else (
-                value.this if isinstance(value, exp.Min) else value)
-            if len(node.expressions) != 1 or not isinstance(inner, exp.Column):
-                return "a related table's value computed in its subquery"
+            # A related table's value (the engines agree on the related table, loaded by DuckDB) as it is — a
+            # column, the least of a column, the first by an order (Stripe's tax ids) — or computed there of
+            # faithful constructs, its related values guarded (`_lookup_problem`); or whether a row exists.
+            found = _lookup_problem(node)
+            if found:
+                return found
+        elif isinstance(node, aggregates) and node.find_ancestor(exp.Select) is None:
+            return f"{type(node).__name__} outside a related table's subquery"
+        elif isinstance(node, exp.Pad):  # a related value's padding (its inputs guarded: `_related_guard`)
+            fill, length = node.args.get("fill_pattern"), node.expression
+            if not (node.find_ancestor(exp.Select) is not None and isinstance(fill, exp.Literal) and fill.is_string
+                    and fill.this and isinstance(length, exp.Literal) and length.is_number):
+                return "lpad outside a related table's subquery, or of a padding that is not a literal"
         elif isinstance(node, exp.RegexpReplace):
             if _java_replacement(node) is None:
                 return "regexp_replace of a pattern that may match twice, or empty"
