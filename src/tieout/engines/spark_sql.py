@@ -248,6 +248,14 @@ def _first_ordered(node: exp.First) -> exp.Expr:
     return _spark(f"min_by({_sql(rewrite(order.this))}, struct({keys}))")
 
 
+def _arg_extreme(node: exp.ArgMin | exp.ArgMax) -> exp.Expr:
+    """`arg_min(v, k)` / `arg_max(v, k)`: DuckDB skips the rows whose `v` or `k` is NULL; Spark's `min_by` and
+    `max_by` skip only a NULL `k` — so `k` is made NULL where `v` is."""
+    name = "min_by" if isinstance(node, exp.ArgMin) else "max_by"
+    v, k = _sql(rewrite(node.this)), _sql(rewrite(node.expression))
+    return _spark(f"{name}({v}, CASE WHEN ({v}) IS NOT NULL THEN {k} END)")
+
+
 def _array_size(node: exp.ArraySize) -> exp.Expr:
     """`array_length(x)` (and `len` of a list, `tieout.sources.spark_vendor`): NULL for a NULL list."""
     x = _sql(rewrite(node.this))
@@ -304,6 +312,8 @@ REWRITES: dict[type[exp.Expr], Callable[..., exp.Expr]] = {
     exp.RegexpFullMatch: _full_match,
     exp.TimeToStr: _strftime,
     exp.First: _first_ordered,
+    exp.ArgMin: _arg_extreme,
+    exp.ArgMax: _arg_extreme,
     exp.ArraySize: _array_size,
     exp.ToMap: _map,
     exp.TimeToUnix: _epoch,
