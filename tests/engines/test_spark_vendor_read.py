@@ -347,3 +347,31 @@ def test_the_realdata_zuora_accounts_and_invoices_are_read_on_spark(spark: Any, 
         assert_duckdbs_tables(read, reference, on_spark, engine)
     finally:
         engine.close()
+
+
+# A table in parts (`file: customers_*.csv`, a loader's export split in pages of one header), read on Spark one
+# part after the other as DuckDB reads them; parts of different line endings are left to DuckDB.
+PARTS = SOURCES.replace("file: customers.csv", "file: customers_*.csv")
+CUSTOMER_PARTS = {
+    "billing/customers_1.csv": "id,company,email,vat,modified\ncus_3,Gamma GmbH,,,2026-01-20T23:00:00Z\n"
+                               + CUSTOMERS.split("\n", 1)[1],
+    "billing/customers_2.csv": "id,company,email,vat,modified\ncus_2,Beta Ltd,ap@beta.io,,2026-01-20T23:00:00Z\n"}
+
+
+@pytest.mark.parametrize("crlf", [(), (2,), (1, 2)], ids=["LF parts", "parts of two line endings", "CRLF parts"])
+def test_a_table_in_parts_is_read_on_spark_in_duckdbs_order(crlf: tuple[int, ...], spark: Any, tmp_path: Path
+                                                            ) -> None:
+    files = {k: v for k, v in vendor_day().items() if k != "billing/customers.csv"} | CUSTOMER_PARTS
+    for part in crlf:
+        name = f"billing/customers_{part}.csv"
+        files[name] = CUSTOMER_PARTS[name].replace("\n", "\r\n")
+    project = vendor_project(tmp_path / "project", {DAY: files}, PARTS)
+    engine = SparkEngine.open(load_project(project), session=spark)
+    try:
+        read, reference, on_spark = _read_both(project, engine)
+        assert ("billing_customers" in read.on_spark) is (len(crlf) != 1)
+        assert_duckdbs_tables(read, reference, on_spark, engine)
+        got = [r[0] for r in on_spark.execute("SELECT customer_id FROM billing_customers").fetchall()]
+        assert got == ["cus_3", "cus_1", "cus_2"]  # part after part, each in its order
+    finally:
+        engine.close()

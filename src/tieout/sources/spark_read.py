@@ -51,7 +51,7 @@ from tieout.sources.spark_json import BLOCK as _BLOCK
 from tieout.sources.spark_json import ROW as _ROW
 from tieout.sources.spark_json import json_lines
 from tieout.sources.spark_parquet import parquet_lines
-from tieout.sources.spark_vendor import Convert, as_written, converter, related_tables, vendor_origin
+from tieout.sources.spark_vendor import Convert, NotOnSparkRead, as_written, converter, related_tables, vendor_origin
 from tieout.sources.vendor import JsonReader, ParquetReader, VendorTable
 from tieout.sql import literal, quote_name
 from tieout.systems import CATALOGUE
@@ -164,8 +164,8 @@ def _on_spark(engine: SparkEngine, project: Project, source: StandardCsv | Vendo
         elif isinstance(source, VendorTable) and isinstance(source.reader, ParquetReader):
             lines = Lines(*parquet_lines(engine, source, paths), headers=0)
         else:
-            lines = _csv_lines(engine, path, source.reader.names() if isinstance(source, VendorTable)
-                               else source.header)
+            header = source.reader.names() if isinstance(source, VendorTable) else source.header
+            lines = _csv_parts(engine, paths, header)
         found = _write_typed(engine, spec, lines, target, convert)
         currencies = [c for c in (found.get("currencies") or "").split(",") if c]
         clean = (found["header"] == lines.headers and found["rows"] > 0 and not found["bad"]
@@ -194,6 +194,28 @@ class Lines:
     # when the file ends without a line ending (as loaders write), which DuckDB reads as a record; else none.
     unended: SparkColumn | None = None
     unended_allowed: int = 0
+
+
+# A file's place in a table of several (a loader's parts, `file: Account_*.csv`), above any block offset in it.
+_PART = 1 << 48
+
+
+def _csv_parts(engine: SparkEngine, paths: list[Path], header: list[str]) -> Lines:
+    """The lines of a CSV table's files, one after the other as DuckDB reads them (each with its header line);
+    parts of one line ending only (their structure and unended checks are one expression)."""
+    from pyspark.sql import functions as F
+
+    parts = [_csv_lines(engine, path, header) for path in paths]
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    if any((p.unended is None) != (first.unended is None) for p in parts):
+        raise NotOnSparkRead("parts of one table with different line endings")
+    rows = first.rows
+    for number, part in enumerate(parts[1:], start=1):
+        rows = rows.unionByName(part.rows.withColumn(_BLOCK, F.col(_BLOCK) + F.lit(number * _PART)))
+    return Lines(rows, first.at, first.structure, headers=len(parts), unended=first.unended,
+                 unended_allowed=sum(p.unended_allowed for p in parts))
 
 
 def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:

@@ -7,7 +7,7 @@ over: `related_tables`), one JSON Lines file of records (Stripe's customers and 
 `tieout.sources.spark_json`, its related tables too loaded by DuckDB and handed over), and a column-mapped Parquet
 table (`format: parquet`, one file or several of one schema: `tieout.sources.spark_parquet`, its columns of the
 Parquet types both engines write alike). Everything else stays DuckDB's on the driver, as before: databases
-(`url:`), other JSON shapes, other encodings (decoded in Python), a CSV table split into several files.
+(`url:`), other JSON shapes, other encodings (decoded in Python).
 
 Each conversion (`tieout.sources.convert`) is the very DuckDB SQL the driver runs, transpiled with sqlglot
 (`tieout.engines.spark_sql.expression`); no Spark copy is kept by hand. A conversion is taken to Spark only when
@@ -195,7 +195,7 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
         return None
     if not isinstance(table, VendorTable):
         return None
-    if isinstance(table.reader, CsvReader) and len(table.reader.paths) == 1:
+    if isinstance(table.reader, CsvReader) and table.reader.paths:
         return table
     if json_lines_file(table) is not None:
         return table
