@@ -21,12 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import new_project
-from tests.engines.test_engines_agree import on
 from tests.engines.test_spark_read import DAY, _read_both, assert_refused_as_on_duckdb
-from tests.engines.test_spark_vendor_read import assert_duckdbs_tables
+from tests.engines.test_spark_vendor_read import assert_duckdbs_findings, assert_duckdbs_tables
 from tieout.config import load_project
 from tieout.engines import SparkEngine
-from tieout.run import reconcile_day
 from tieout.sources.layout import STANDARD_LAYOUT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
@@ -204,11 +202,7 @@ def test_a_rich_parquet_day_on_spark_gives_duckdbs_tables_and_findings(spark: An
         assert sorted(ids) == ["1001", "1001", "18446744073709551615"]
     finally:
         engine.close()
-    expected, _ = reconcile_day(loaded, date.fromisoformat(DAY))
-    found, _ = reconcile_day(on(loaded, "spark"), date.fromisoformat(DAY), spark=spark)
-    assert expected.num_rows > 0
-    assert found.schema == expected.schema
-    assert found.to_pylist() == expected.to_pylist()
+    assert_duckdbs_findings(loaded, spark)
 
 
 def _with(table: str, column: str, array: pa.Array) -> Callable[[Tables], None]:

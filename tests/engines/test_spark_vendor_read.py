@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import SHARED, new_project
 from tests.engines.test_engines_agree import DEMO_START
 from tests.engines.test_spark_read import Refusal, _assert_same_tables, _read_both, assert_refused_as_on_duckdb, in_days
-from tieout.config import load_project
+from tieout.config import Project, load_project
 from tieout.db import connect
 from tieout.engines import DuckDBEngine, SparkEngine
 from tieout.sources.layout import STANDARD_LAYOUT
@@ -104,6 +104,18 @@ def assert_duckdbs_tables(read: SparkRead, reference: Any, on_spark: Any, engine
     Spark first, as the day is."""
     engine.hand_over(DuckDBEngine(on_spark), [f.table for f in STANDARD_LAYOUT if f.table not in read.on_spark])
     _assert_same_tables(read, reference, on_spark, engine)
+
+
+def assert_duckdbs_findings(loaded: Project, spark: Any) -> None:
+    """The day reconciled on Spark finds what DuckDB finds (and finds something)."""
+    from tests.engines.test_engines_agree import on
+    from tieout.run import reconcile_day
+
+    expected, _ = reconcile_day(loaded, date.fromisoformat(DAY))
+    found, _ = reconcile_day(on(loaded, "spark"), date.fromisoformat(DAY), spark=spark)
+    assert expected.num_rows > 0
+    assert found.schema == expected.schema
+    assert found.to_pylist() == expected.to_pylist()
 
 
 def vendor_project(root: Path, days: dict[str, dict[str, str | bytes]], yml: str = SOURCES) -> Path:
