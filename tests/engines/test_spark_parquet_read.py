@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import new_project
 from tests.engines.test_spark_read import DAY, _read_both, assert_refused_as_on_duckdb
-from tests.engines.test_spark_vendor_read import assert_duckdbs_findings, assert_duckdbs_tables
+from tests.engines.test_spark_vendor_read import assert_duckdbs_findings, assert_duckdbs_tables, assert_read_on_spark
 from tieout.config import load_project
 from tieout.engines import SparkEngine
 from tieout.sources.layout import STANDARD_LAYOUT
@@ -252,13 +252,7 @@ def test_what_spark_is_not_trusted_with_is_read_by_duckdb(case: list[str], spark
         options |= UNTRUSTED[name][2]
     project = parquet_project(tmp_path / "project", {})
     write_tables(project, DAY, tables, **options)
-    engine = SparkEngine.open(load_project(project), session=spark)
-    try:
-        read, reference, on_spark = _read_both(project, engine)
-        assert set(read.on_spark) == {f.table for f in STANDARD_LAYOUT} - {UNTRUSTED[c][0] for c in case}
-        assert_duckdbs_tables(read, reference, on_spark, engine)
-    finally:
-        engine.close()
+    assert_read_on_spark(project, spark, {f.table for f in STANDARD_LAYOUT} - {UNTRUSTED[c][0] for c in case})
 
 
 @pytest.fixture(scope="module")

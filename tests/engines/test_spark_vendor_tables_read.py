@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import HEALTHY_DAY, SHARED, new_project
 from tests.engines.test_spark_read import DAY, _read_both, assert_refused_as_on_duckdb, in_days
-from tests.engines.test_spark_vendor_read import assert_duckdbs_findings, assert_duckdbs_tables
+from tests.engines.test_spark_vendor_read import assert_duckdbs_findings, assert_duckdbs_tables, assert_read_on_spark
 from tests.sources.chargebee_shape import as_chargebee
 from tests.sources.hubspot_shape import HUBSPOT, render_hubspot
 from tests.sources.zuora_shape import standard_rows, zuora_shape
@@ -212,13 +212,7 @@ def _added(each: list[dict[str, list[list[str]]]]) -> dict[str, list[list[str]]]
                                   ["a date the zone's clocks change on"]], ids=" + ".join)
 def test_what_spark_is_not_trusted_with_is_read_by_duckdb(case: list[str], spark: Any, tmp_path: Path) -> None:
     project = _project(tmp_path / "project", [DAY], _added([UNTRUSTED[c][1] for c in case]))
-    engine = SparkEngine.open(load_project(project), session=spark)
-    try:
-        read, reference, on_spark = _read_both(project, engine)
-        assert set(read.on_spark) == SPARK_READ - {UNTRUSTED[c][0] for c in case}
-        assert_duckdbs_tables(read, reference, on_spark, engine)
-    finally:
-        engine.close()
+    assert_read_on_spark(project, spark, SPARK_READ - {UNTRUSTED[c][0] for c in case})
 
 
 @pytest.fixture(scope="module")
