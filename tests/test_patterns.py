@@ -14,6 +14,9 @@ import pytest
 
 from tests.conftest import BRIEF_TIMING, brief_backfilled, invoke, new_project, run_days
 
+# One worker runs the module: its `world` is built once, not on each worker.
+pytestmark = pytest.mark.xdist_group("patterns")
+
 # Eight healthy companies, all mapped. Each test world bends some of them on some days.
 COMPANIES = [f"C{n}" for n in range(1, 9)]
 # Stored days: the Monday and the Friday of four ISO weeks (2026-W02 … W05).

@@ -25,7 +25,8 @@ import pytest
 from tests.conftest import invoke
 from tests.test_patterns import exports, no_rows, reconciled
 
-pytestmark = pytest.mark.slow  # 37 reconciled days
+# 37 reconciled days; one worker runs the module, so the module's world is built once, not on each worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("patterns-planted")]
 
 FIRST, LAST = date(2026, 1, 1), date(2026, 3, 12)
 FRIDAYS = [date(2026, 1, 9) + timedelta(weeks=k) for k in range(9)]  # 2026-01-09 … 2026-03-06

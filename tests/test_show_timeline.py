@@ -15,6 +15,9 @@ from tieout.rules.registry import load_rules
 from tieout.store import stored_days
 from tieout.timeline import daily_counts, exceptions
 
+# One worker runs the module: its `world` is built once, not on each worker.
+pytestmark = pytest.mark.xdist_group("show-timeline")
+
 H = HEALTHY_DAY
 # Billing renames the customer (a non-owner editing an owned field) and stamps the edit.
 RENAMED = {"billing_customers.csv": H["billing_customers.csv"].replace(

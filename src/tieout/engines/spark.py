@@ -105,6 +105,7 @@ class SparkEngine(Engine):
             self.spark.conf.set(key, value)
         self.staging = staging
         self.cached: dict[str, DataFrame] = {}
+        self.views: set[str] = set()  # every temporary view it named (its session's catalog holds no other)
         self._normaliser: DuckDBEngine | None = None  # opened when resolution first asks for natural keys
 
     @classmethod
@@ -144,6 +145,7 @@ class SparkEngine(Engine):
             df = df.localCheckpoint(eager=True)
             self.cached[table] = df
         df.createOrReplaceTempView(table)
+        self.views.add(table)
         if old is not None:
             old.unpersist()
 
@@ -167,6 +169,7 @@ class SparkEngine(Engine):
             self._view(done.name, self.spark.table(done.name).union(added), cache=done.name in self.cached)
         else:
             self.cached.pop(done.name, None)
+            self.views.discard(done.name)
             self.spark.catalog.dropTempView(done.name)
 
     def rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
@@ -213,8 +216,18 @@ class SparkEngine(Engine):
 
     def read_parquet(self, table: str, path: Path, *, columns: tuple[str, ...] | None = None) -> None:
         """`table` as a view of the Parquet at `path` (a file, or a folder of parts); only `columns` if given."""
-        df = self.spark.read.parquet(str(path))
+        df = self.parquet(path)
         self._view(table, df.select(*columns) if columns is not None else df, cache=False)
+
+    def parquet(self, path: Path) -> DataFrame:
+        """The Parquet at `path` (a file, or a folder of parts) as a DataFrame, its schema read from the footer
+        where `tieout.engines.spark_schema` maps it: Spark's own inference runs a job per read."""
+        from tieout.engines.spark_schema import footer_schema
+
+        ntz = self.spark.conf.get("spark.sql.parquet.inferTimestampNTZ.enabled", "true") == "true"
+        schema = footer_schema(path, timestamp_ntz=ntz)
+        reader = self.spark.read if schema is None else self.spark.read.schema(schema)
+        return reader.parquet(str(path))
 
     def hand_over(self, source: DuckDBEngine, tables: list[str]) -> None:
         """Copy `tables` from a DuckDB engine (the read, validated exports and their resolution) into Spark."""
@@ -278,7 +291,8 @@ class SparkEngine(Engine):
         for df in self.cached.values():
             df.unpersist()
         self.cached.clear()
-        for table in self.spark.catalog.listTables():
-            if table.isTemporary:
-                self.spark.catalog.dropTempView(table.name)
+        # Its own list, not the catalog's: listing the catalog is a Spark job.
+        for table in self.views:
+            self.spark.catalog.dropTempView(table)
+        self.views.clear()
         shutil.rmtree(self.staging, ignore_errors=True)

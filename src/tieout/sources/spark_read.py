@@ -386,7 +386,7 @@ def _typed(col: Column, cell: str) -> SparkColumn:
 def _duplicated_key(engine: SparkEngine, spec: ExportFile, target: Path) -> bool:
     """Whether two rows of the written table share the primary key (the key's columns read alone)."""
     keys = list(spec.primary_key)
-    return bool(engine.spark.read.parquet(str(target)).groupBy(*keys).count().where("count > 1").limit(1).count())
+    return bool(engine.parquet(target).groupBy(*keys).count().where("count > 1").limit(1).count())
 
 
 def _to_duckdb(con: duckdb.DuckDBPyConnection, spec: ExportFile, parquet: Path) -> None:
