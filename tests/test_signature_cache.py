@@ -5,6 +5,7 @@ or a store that cannot be written, keeps nothing."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 import tieout.patterns.signature as signature
-from tests.conftest import run_days, write_day
+from tests.conftest import built_once, run_days, write_day
 from tests.test_patterns import COMPANIES, DAYS, FRIDAYS, MONDAYS, _day_files, reconciled
 from tieout.config import load_project
 from tieout.patterns import patterns, report_record
@@ -30,6 +31,14 @@ def _files(day: date) -> dict[str, str]:
         files["crm_accounts.csv"] = files["crm_accounts.csv"].replace("c2.example,02-1000002,ana,",
                                                                       "c2.example,02-1000002,bo,")
     return files
+
+
+@pytest.fixture
+def folder(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    """A copy of the eight days reconciled (built once per test run): each test writes to its own."""
+    built = built_once(tmp_path_factory, "signature-cache-world",
+                       lambda folder: reconciled(folder, DAYS, _files, COMPANIES))
+    return Path(shutil.copytree(built, tmp_path / "p"))
 
 
 def _report(folder: Path, **kwargs: Any) -> dict[str, Any]:
@@ -63,8 +72,7 @@ def _c2_changes(report: dict[str, Any]) -> set[tuple[str, str]]:
             for c in p["changes"]}
 
 
-def test_signatures_are_read_once_then_taken_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = reconciled(tmp_path / "p", DAYS, _files, COMPANIES)
+def test_signatures_are_read_once_then_taken_from_the_cache(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     derived = _derived(folder, monkeypatch)
     assert _kept(folder) == []
     first = _report(folder)
@@ -78,8 +86,7 @@ def test_signatures_are_read_once_then_taken_from_the_cache(tmp_path: Path, monk
     assert _report(folder, as_of=FRIDAYS[2]) == earlier
 
 
-def test_a_subject_read_later_is_added_to_its_days_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = reconciled(tmp_path / "p", DAYS, _files, COMPANIES)
+def test_a_subject_read_later_is_added_to_its_days_file(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     only = _report(folder, rule_names=("DUPLICATE_SOURCE_RECORD",))
     assert only["patterns"] and _kept(folder)
     whole = _report(folder)
@@ -88,8 +95,7 @@ def test_a_subject_read_later_is_added_to_its_days_file(tmp_path: Path, monkeypa
     assert _report(folder) == whole and _report(folder, rule_names=("DUPLICATE_SOURCE_RECORD",)) == only
 
 
-def test_a_rerun_day_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = reconciled(tmp_path / "p", DAYS, _files, COMPANIES)
+def test_a_rerun_day_is_read_again(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = _report(folder)
     kept = _kept(folder)
     # The rename day exported again with C2's name right, and another company's owner changed: re-run.
@@ -120,9 +126,7 @@ def test_a_day_run_out_of_order_before_a_first_day_is_read_again(tmp_path: Path,
     assert _c2_changes(after) == {("billing_customers", "name")}
 
 
-def test_an_edited_configuration_reads_what_the_history_gives(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = reconciled(tmp_path / "p", DAYS, _files, COMPANIES)
+def test_an_edited_configuration_reads_what_the_history_gives(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _report(folder)
     # tieout.yml edited (a rule's window): the stored history, and so every signature, stays as it was
     (folder / "tieout.yml").write_text((folder / "tieout.yml").read_text()
@@ -130,9 +134,8 @@ def test_an_edited_configuration_reads_what_the_history_gives(tmp_path: Path,
     assert _report(folder) == _derived(folder, monkeypatch)
 
 
-def test_a_read_a_run_overtook_or_an_unwritable_store_keeps_nothing(tmp_path: Path,
+def test_a_read_a_run_overtook_or_an_unwritable_store_keeps_nothing(folder: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = reconciled(tmp_path / "p", DAYS, _files, COMPANIES)
     derived = _derived(folder, monkeypatch)
     keys = iter(f"key-{n}" for n in range(10_000))  # every day's content changes between its key and the read
     with monkeypatch.context() as m:

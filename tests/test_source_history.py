@@ -26,6 +26,7 @@ from tests.conftest import (
     BRIEF_TIMING,
     HEALTHY_DAY,
     brief_backfilled,
+    built_once,
     invoke,
     new_project,
     run_days,
@@ -63,6 +64,17 @@ def _new_project(root: Path, days: dict[str, dict[str, str]] = WORLD) -> Path:
 _run = run_days
 
 
+@pytest.fixture(scope="module")
+def stored_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """WORLD's days run in order, once per test run and shared by the workers: tests read it, or `_copy` it to
+    write (a read command may keep caches in the store)."""
+    return built_once(tmp_path_factory, "source-history-world", lambda folder: _run(_new_project(folder), *WORLD))
+
+
+def _copy(world: Path, target: Path) -> Path:
+    return Path(shutil.copytree(world, target))
+
+
 def _history(project: Path, day: str) -> list[dict]:
     """The day's history rows, in either layout (a baseline's rows are in its tables' files)."""
     path = project / ".tieout" / "history" / f"{day}.parquet"
@@ -94,9 +106,8 @@ def _unstore(project: Path, day: date) -> None:
         commit_day(p, d, findings)
 
 
-def test_an_edit_is_stored_once_on_its_day_with_old_and_new(tmp_path: Path) -> None:
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+def test_an_edit_is_stored_once_on_its_day_with_old_and_new(stored_world: Path) -> None:
+    project = stored_world
     edits = [(r["day"], r["change"], r["fields"], r["billing_customers__old"]["name"], r["billing_customers"]["name"])
              for d in WORLD for r in _history(project, d)
              if r["table"] == "billing_customers" and r["key"] == ["cus_1"] and r["change"] != "added"]
@@ -109,18 +120,16 @@ def test_an_edit_is_stored_once_on_its_day_with_old_and_new(tmp_path: Path) -> N
         ("crm_accounts", ["updated_at"])]
 
 
-def test_an_unchanged_day_adds_nothing(tmp_path: Path) -> None:
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+def test_an_unchanged_day_adds_nothing(stored_world: Path) -> None:
+    project = stored_world
     assert _history(project, "2026-01-24") == []
     assert pq.read_metadata(project / ".tieout" / "history" / "2026-01-24.parquet").num_rows == 0
     baseline = _history(project, "2026-01-20")
     assert {r["change"] for r in baseline} == {"added"} and len(baseline) == 10  # 6 export rows + 3 records + 1
 
 
-def test_a_record_added_then_removed(tmp_path: Path) -> None:
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+def test_a_record_added_then_removed(stored_world: Path) -> None:
+    project = stored_world
     seen = [(r["day"], r["table"], r["change"]) for d in WORLD for r in _history(project, d)
             if r["key"] in (["cus_x"], ["billing", "cus_x"])]
     assert seen == [
@@ -131,11 +140,9 @@ def test_a_record_added_then_removed(tmp_path: Path) -> None:
     assert removed["billing_customers"] is None and removed["billing_customers__old"]["name"] == "Zeta Widgets GmbH"
 
 
-def test_in_order_shuffled_and_rerun_store_the_same_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
-    in_order = _new_project(tmp_path / "in-order")
-    _run(in_order, *WORLD)
-    expected = _everything(in_order)
+def test_in_order_shuffled_and_rerun_store_the_same_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            stored_world: Path) -> None:
+    expected = _everything(stored_world)
 
     shuffled = _new_project(tmp_path / "shuffled")
     days = list(WORLD)
@@ -165,9 +172,8 @@ def test_in_order_shuffled_and_rerun_store_the_same_history(tmp_path: Path, monk
     assert not (parallel / ".tieout" / "spill").exists()
 
 
-def test_rerunning_a_day_whose_export_changed_rebases_the_next_day(tmp_path: Path) -> None:
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+def test_rerunning_a_day_whose_export_changed_rebases_the_next_day(tmp_path: Path, stored_world: Path) -> None:
+    project = _copy(stored_world, tmp_path / "p")
     write_day(project, "2026-01-22", {**CANCELLED, **TOUCHED, **RENAMED})  # the 22nd's export is corrected
     _run(project, "2026-01-22")
     clean = _new_project(tmp_path / "clean", {**WORLD, "2026-01-22": {**CANCELLED, **TOUCHED, **RENAMED}})
@@ -176,11 +182,9 @@ def test_rerunning_a_day_whose_export_changed_rebases_the_next_day(tmp_path: Pat
 
 
 @pytest.mark.parametrize("damage", ["delete", "wrong-base", "pending-left-over", "unstored-base"])
-def test_a_stale_diff_is_repaired_by_the_next_run(tmp_path: Path, damage: str) -> None:
-    clean = _new_project(tmp_path / "clean")
-    _run(clean, *WORLD)
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+def test_a_stale_diff_is_repaired_by_the_next_run(tmp_path: Path, damage: str, stored_world: Path) -> None:
+    clean = stored_world
+    project = _copy(stored_world, tmp_path / "p")
     folder = project / ".tieout" / "history"
     target = folder / "2026-01-23.parquet"
     if damage == "delete":
@@ -211,11 +215,9 @@ def test_a_stale_diff_is_repaired_by_the_next_run(tmp_path: Path, damage: str) -
     assert not list(folder.glob(".*"))
 
 
-def test_a_store_from_before_history_is_migrated(tmp_path: Path) -> None:
-    clean = _new_project(tmp_path / "clean")
-    _run(clean, *WORLD)
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+def test_a_store_from_before_history_is_migrated(tmp_path: Path, stored_world: Path) -> None:
+    clean = stored_world
+    project = _copy(stored_world, tmp_path / "p")
     shutil.rmtree(project / ".tieout" / "history")
     (project / ".tieout" / "store.json").write_text('{"schema_version": 1}\n')
     _run(project, "2026-01-25")
@@ -242,13 +244,12 @@ def _reads(project: Path) -> dict[str, object]:
     return got
 
 
-def test_a_baseline_holds_each_tables_rows_in_a_file_of_its_own(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_baseline_holds_each_tables_rows_in_a_file_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 stored_world: Path) -> None:
     """The first day's history file holds no row: each table's rows are in a file of their own, with only the
     table's own columns; the same rows, and the same answers of every read command, as the one-file layout of
     schema 4 stores."""
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+    project = _copy(stored_world, tmp_path / "p")
     folder = project / ".tieout" / "history"
     baseline = folder / "2026-01-20.parquet"
     assert pq.read_metadata(baseline).num_rows == 0
@@ -276,7 +277,8 @@ def test_a_baseline_holds_each_tables_rows_in_a_file_of_its_own(tmp_path: Path,
     assert _reads(project) == _reads(one_file)
 
 
-def test_a_store_of_the_one_file_layout_reads_and_runs_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_of_the_one_file_layout_reads_and_runs_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         stored_world: Path) -> None:
     """A store written by schema 4 (every history file one file, its baseline too) is read as it is, moves to
     schema 5 without rewriting a file, and its next days, and a day run before its baseline, store what a
     store of the per-table layout stores."""
@@ -304,13 +306,8 @@ def test_a_store_of_the_one_file_layout_reads_and_runs_on(tmp_path: Path, monkey
     _run(old, days[0])  # a day before the baseline: the new baseline, per table; the old one becomes a diff
     _run(new, days[0])
     assert json.loads(pq.read_schema(folder / "2026-01-20.parquet").metadata[b"tieout_tables"])
-    assert _everything(old) == _everything(new) == _everything(_run_all(_new_project(tmp_path / "clean")))
+    assert _everything(old) == _everything(new) == _everything(stored_world)
     assert _reads(old) == _reads(new)
-
-
-def _run_all(project: Path) -> Path:
-    _run(project, *WORLD)
-    return project
 
 
 def test_a_replaced_baselines_table_files_go_with_the_next_run(tmp_path: Path) -> None:
@@ -335,9 +332,8 @@ def test_a_replaced_baselines_table_files_go_with_the_next_run(tmp_path: Path) -
     assert _everything(project) == _everything(clean)
 
 
-def test_show_reads_what_changed_from_the_stored_history(tmp_path: Path) -> None:
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+def test_show_reads_what_changed_from_the_stored_history(tmp_path: Path, stored_world: Path) -> None:
+    project = _copy(stored_world, tmp_path / "p")
     found = json.loads(invoke("exceptions", "-p", str(project), "--status", "all", "--rule",
                               "OWNED_FIELD_MISMATCH", "--format", "json").stdout)
     ident = found[0]["id"]
@@ -355,9 +351,8 @@ def test_show_reads_what_changed_from_the_stored_history(tmp_path: Path) -> None
     ]
 
 
-def test_history_command_lists_each_records_versions(tmp_path: Path) -> None:
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+def test_history_command_lists_each_records_versions(tmp_path: Path, stored_world: Path) -> None:
+    project = _copy(stored_world, tmp_path / "p")
     result = invoke("history", "ACME", "-p", str(project), "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout, parse_float=Decimal)
@@ -411,9 +406,8 @@ def test_growth_is_what_changed(tmp_path_factory: pytest.TempPathFactory) -> Non
 
 
 @pytest.mark.slow
-def test_sigkill_at_any_point_leaves_history_that_the_next_run_completes(tmp_path: Path) -> None:
-    clean = _new_project(tmp_path / "clean")
-    _run(clean, *WORLD)
+def test_sigkill_at_any_point_leaves_history_that_the_next_run_completes(tmp_path: Path, stored_world: Path) -> None:
+    clean = stored_world
     project = _new_project(tmp_path / "killed")
     # Newest days first, then the older ones: every kill lands in an out-of-order run (a re-based next day).
     days = ["2026-01-23", "2026-01-24", "2026-01-25", "2026-01-20", "2026-01-22", "2026-01-21"]
@@ -493,12 +487,11 @@ def test_a_moving_window_stores_the_same_history_in_any_order(tmp_path: Path) ->
     assert _everything(backwards) == expected
 
 
-def test_footers_read_together_are_those_read_one_by_one(tmp_path: Path) -> None:
+def test_footers_read_together_are_those_read_one_by_one(tmp_path: Path, stored_world: Path) -> None:
     """`read_metas` reads every footer it has not cached in one query: the same metas as one file at a time,
     and a file that is not a history file (or is gone) is None without hiding the others'."""
 
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+    project = _copy(stored_world, tmp_path / "p")
     folder = project / ".tieout" / "history"
     files = sorted(folder.glob("????-??-??.parquet"))
     alone = {}
@@ -517,13 +510,13 @@ def test_footers_read_together_are_those_read_one_by_one(tmp_path: Path) -> None
     assert history_files.read_metas([*files, stranger]) == {**alone, stranger: None}
 
 
-def test_the_footer_index_answers_as_the_footers_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_footer_index_answers_as_the_footers_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   stored_world: Path) -> None:
     """A run indexes its history files' footers (history/metas.json); a read takes an entry only while its file
     is unchanged since, and reads the footer of any other file — a damaged index is no index."""
     from tieout.store import meta_index
 
-    project = _new_project(tmp_path / "p")
-    _run(project, *WORLD)
+    project = _copy(stored_world, tmp_path / "p")
     folder = project / ".tieout" / "history"
     files = sorted(folder.glob("????-??-??.parquet"))
     assert (folder / meta_index.INDEX).is_file()
