@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import BRIEF_TIMING, invoke
+from tests.conftest import BRIEF_TIMING, built_once, invoke
 from tieout.config import load_project
 from tieout.run import reconcile_day
 from tieout.store.days import FINDING_COLUMNS, findings_on
@@ -34,13 +34,22 @@ def _run(project: Path, *days: date) -> None:
         assert result.exit_code == 0, result.output
 
 
+@pytest.fixture(scope="module")
+def in_order(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """DAYS run in order, once per test run and shared by the workers: read it, or copy it to write."""
+    def build(folder: Path) -> None:
+        shutil.copytree(BRIEF_TIMING, folder, ignore=shutil.ignore_patterns(".tieout"))
+        _run(folder, *DAYS)
+
+    return built_once(tmp_path_factory, "days-in-order", build)
+
+
 def _rows(table) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
     return {r["id"]: tuple(r[c] for c in FINDING_COLUMNS) for r in table.to_pylist()}
 
 
-def test_each_day_stores_what_changed_and_rebuilds_exactly(tmp_path: Path) -> None:
-    project = _project(tmp_path, "p")
-    _run(project, *DAYS)
+def test_each_day_stores_what_changed_and_rebuilds_exactly(tmp_path: Path, in_order: Path) -> None:
+    project = Path(shutil.copytree(in_order, tmp_path / "p"))
     p = load_project(project)
     listed = read_manifest(p)
     assert [d.day for d in listed] == DAYS
@@ -57,9 +66,7 @@ def test_each_day_stores_what_changed_and_rebuilds_exactly(tmp_path: Path) -> No
     assert sum(d.changes for d in listed) < sum(d.findings for d in listed)  # less than a full copy a day
 
 
-def test_any_order_stores_the_same_files(tmp_path: Path) -> None:
-    in_order = _project(tmp_path, "in-order")
-    _run(in_order, *DAYS)
+def test_any_order_stores_the_same_files(tmp_path: Path, in_order: Path) -> None:
     shuffled = _project(tmp_path, "shuffled")
     days = DAYS.copy()
     random.Random(7).shuffle(days)
@@ -80,7 +87,7 @@ def test_rerunning_a_day_writes_nothing(tmp_path: Path) -> None:
     assert {f.name: f.stat().st_mtime_ns for f in folder.iterdir()} == before
 
 
-def test_the_next_day_is_stored_from_the_checkpoint_not_the_history(tmp_path: Path) -> None:
+def test_the_next_day_is_stored_from_the_checkpoint_not_the_history(tmp_path: Path, in_order: Path) -> None:
     project = _project(tmp_path, "p")
     _run(project, *DAYS[:-1])
     p = load_project(project)
@@ -89,8 +96,7 @@ def test_the_next_day_is_stored_from_the_checkpoint_not_the_history(tmp_path: Pa
     assert _rows(pq.read_table(days_dir(p) / checkpoint.file)) == _rows(findings_on(p, DAYS[-2]))
     # With every change file unreadable, the next day can only be stored from the checkpoint — and is stored
     # exactly as from the whole history.
-    reference = _project(tmp_path, "reference")
-    _run(reference, *DAYS)
+    reference = in_order
     for stored in read_manifest(p):
         (days_dir(p) / stored.file).write_bytes(b"not parquet")
     _run(project, DAYS[-1])
