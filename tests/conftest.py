@@ -91,6 +91,23 @@ def run_days(project: Path, *days: str) -> None:
         assert result.exit_code == 0, result.output
 
 
+# A password hashed and checked at the product's cost (scrypt N = 2^14, ~40 ms each) was about 40 % of the web
+# tests' CPU (tests/web/test_flow.py: 372 hashes, 14.5 of 38 CPU s). The tests' own processes hash at N = 2^4:
+# the same code, and the cost is written into each hash, so a check reads it from there (a hash made at the
+# product's cost, by a `tieout` subprocess, is checked at that cost). tests/workflow/test_workflow.py holds the
+# product's cost.
+TEST_SCRYPT_N = 2**4
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    from tieout.people import passwords
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(passwords, "N", TEST_SCRYPT_N)
+        yield
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project with one healthy day, 2026-01-20, not yet reconciled."""

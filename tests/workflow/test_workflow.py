@@ -8,22 +8,33 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.conftest import TEST_SCRYPT_N
 from tests.workflow.conftest import AR
 from tieout.config import Project
 from tieout.errors import BadArgument, Conflict, NotAllowed
-from tieout.people import list_users
+from tieout.people import list_users, passwords
 from tieout.people.passwords import check_password, hash_password
 from tieout.workflow import act, actions_on, status_of
 from tieout.workflow.audit import entries, verify_audit
 
 LATER = date.today() + timedelta(days=30)
+# The product's cost, read when the tests are collected: the tests' session hashes at TEST_SCRYPT_N.
+PRODUCT_N = passwords.N
 
 
-def test_passwords_are_salted_and_checked() -> None:
+def test_passwords_are_salted_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "N", PRODUCT_N)  # the product's cost, not the tests' (tests/conftest.py)
     a, b = hash_password("s3cret-pass"), hash_password("s3cret-pass")
-    assert a != b and a.startswith("scrypt$")
+    assert a != b and a.startswith(f"scrypt${PRODUCT_N}$8$1$") and PRODUCT_N >= 2**14
     assert check_password("s3cret-pass", a) and not check_password("s3cret-pasS", a)
     assert not check_password("x", "garbage")
+
+
+def test_a_hash_is_checked_at_the_cost_written_in_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap = hash_password("s3cret-pass")
+    assert cheap.startswith(f"scrypt${TEST_SCRYPT_N}$")
+    monkeypatch.setattr(passwords, "N", PRODUCT_N)
+    assert check_password("s3cret-pass", cheap) and not check_password("s3cret-pasS", cheap)
 
 
 def test_users_listed_without_hashes(people_project: Project) -> None:
