@@ -97,6 +97,8 @@ def rich_tables() -> Tables:
                                        "1999-12-31T23:59:59.5", "1900-01-01T00:00:00"), pa.timestamp("us", UTC)),
             "synced_at": pa.array([None, None, None, None, None], pa.time64("us")),
             "score": pa.array([1e20, 0.1, None, -0.0, 1.5], pa.float64()),
+            # a lakehouse's lineage column, named as DuckDB's read names the column it adds unless told otherwise
+            "filename": pa.array(["s3://lake/part-0.parquet"] * 5),
         },
         "contracts": {
             "contract_id": pa.array([1, 2, 3, -4], pa.int64()),
@@ -287,9 +289,10 @@ REFUSED: dict[str, tuple[Callable[[Tables], None], str, str]] = {
     "bytes that are not UTF-8": (_with("tenants", "display_name", _not_utf8()), "tenants-1.parquet", "UTF8"),
     "a usage key in both files": (_with("usage-2", "tenant_id", pa.array([7], pa.uint32())), "usage-2.parquet",
                                   "duplicate"),
-    # DuckDB's read adds a column `filename`: a file with its own is refused (Spark could read it).
-    "a column named filename": (_with("accounts", "FileName", pa.array(["a", "b", "c", "d", "e"])),
-                                "accounts.parquet", "filename"),
+    # DuckDB's read adds a column `file_row_number` (each row's place): a file with its own is refused (Spark could
+    # read it).
+    "a column named file_row_number": (_with("accounts", "File_Row_Number", pa.array([1, 2, 3, 4, 5])),
+                                       "accounts.parquet", "column 'File_Row_Number'"),
 }
 
 

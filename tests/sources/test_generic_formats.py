@@ -166,3 +166,43 @@ def test_a_duplicate_key_across_json_pages_names_both_places(tmp_path: Path) -> 
     error = _refusal(_project(tmp_path, yml, write))
     assert Path(error.file).name == "usage_2.json" and error.row == "object 0"
     assert "duplicate tenant_id + date" in str(error) and "(also at object 0 of " in str(error)
+
+
+def _lake_parquet(extra: dict[str, object]):  # type: ignore[no-untyped-def]
+    """The ops system's tables as Parquet, each row with `extra` columns (a lakehouse's lineage, say)."""
+    def write(folder: Path) -> None:
+        for table, mapping, name in (("ops_tenants.csv", TENANTS, "tenants"), ("ops_usage.csv", USAGE, "usage")):
+            rows = [{**r, **extra} for r in renamed(_records(table), mapping, {"dau": int, "day": date.fromisoformat})]
+            write_parquet(folder / "ops" / f"{name}.parquet", rows)
+
+    return write
+
+
+PARQUET_YML = OPS_CSV.replace("format: csv", "format: parquet").replace(".csv", ".parquet")
+
+
+def test_a_parquet_export_with_its_own_filename_column_reads(tmp_path: Path, standard) -> None:  # type: ignore[no-untyped-def]
+    """DuckDB names the column it adds `filename` unless told otherwise: tieout names its own."""
+    root = _project(tmp_path, PARQUET_YML, _lake_parquet({"filename": "s3://lake/ops/part-0001.parquet"}))
+    assert _tables(root) == standard
+
+
+@pytest.mark.parametrize("name", ["file_row_number", "File_Row_Number", "tieout__position"])
+def test_a_parquet_column_named_as_the_reads_own_is_refused_by_name(tmp_path: Path, name: str) -> None:
+    root = _project(tmp_path, PARQUET_YML, _lake_parquet({name: 7}))
+    refusal = str(_refusal(root))
+    assert "tenants.parquet" in refusal and f"column {name!r}" in refusal and "rename it" in refusal
+    assert "Binder Error" not in refusal
+
+
+def test_a_csv_table_in_parts_with_its_own_filename_column_reads(tmp_path: Path, standard) -> None:  # type: ignore[no-untyped-def]
+    """Parts of one table are read with each row's file beside it, in a column of tieout's own name."""
+    def write(folder: Path) -> None:
+        _write_csv(folder / "ops" / "tenants.csv", _renamed("ops_tenants.csv", TENANTS))
+        rows = [{**r, "filename": f"export-{i}.csv"} for i, r in enumerate(_renamed("ops_usage.csv", USAGE))]
+        assert len(rows) >= 2
+        _write_csv(folder / "ops" / "usage_1.csv", rows[:1])
+        _write_csv(folder / "ops" / "usage_2.csv", rows[1:])
+
+    root = _project(tmp_path, OPS_CSV.replace("file: usage.csv", "file: usage_*.csv"), write)
+    assert _tables(root) == standard

@@ -154,16 +154,17 @@ def check_duplicated_header(path: Path, header: list[str]) -> None:
 
 
 def csv_source(paths: list[Path], header: list[str], *, rejects: str, encoding: str = "utf-8",
-               filename: bool = False) -> str:
+               filename: str | None = None) -> str:
     """DuckDB's strict CSV reader over `paths` (one header), every column as text; structural errors are
-    stored in `rejects`__rejects rather than raised, so they can be named by line."""
+    stored in `rejects`__rejects rather than raised, so they can be named by line. `filename`: the column that
+    gives each row's file (a name of tieout's own: a header may have a `filename` column, DuckDB's default)."""
     columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
     files = "[" + ", ".join(literal(str(p)) for p in paths) + "]" if len(paths) > 1 else literal(str(paths[0]))
     native = duckdb_encoding(encoding)
     if native is None:
         raise ValueError(f"DuckDB's CSV reader cannot decode {encoding!r}")
     options = f", encoding = {literal(native)}" if native != "utf-8" else ""
-    options += ", filename = true" if filename else ""
+    options += f", filename = {literal(filename)}" if filename else ""
     return (f"read_csv({files}, header = true, auto_detect = false, columns = {columns}, delim = ',', "
             f"quote = '\"', escape = '\"', strict_mode = true, null_padding = false, store_rejects = true, "
             f"rejects_table = '{rejects}__rejects', rejects_scan = '{rejects}__reject_scans'{options})")

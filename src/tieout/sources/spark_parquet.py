@@ -19,9 +19,9 @@ Anything else read by a conversion leaves the whole table to DuckDB on the drive
 and doubles (Java writes them otherwise: `1.0E20`), binary, INT96, nanosecond timestamps, times, UUIDs, JSON,
 decimals of more than 38 digits (DuckDB reads them as DOUBLE), nested columns (lists, structs, maps), several
 files whose schemas differ, a column named as another but for its case (Spark matches names regardless of case)
-or `_metadata` (Spark's own), or `filename`, `file_row_number` or `tieout__…` (DuckDB's read adds those: it
-refuses a file with the first two). A string of bytes that are not UTF-8 (Spark keeps them as they are) leaves the file
-to DuckDB, whose read refuses it in its words, as every refusal is worded (`tieout.sources.spark_read`).
+or `_metadata` (Spark's own), or `file_row_number` or `tieout__…` (DuckDB's read adds those, and refuses a
+file with its own `file_row_number`). A string of bytes that are not UTF-8 (Spark keeps them as they are) leaves
+the file to DuckDB, whose read refuses it in its words, as every refusal is worded (`tieout.sources.spark_read`).
 
 Rows come in DuckDB's order: the files in turn, each in its row order (`_metadata.row_index`: DuckDB's
 `file_row_number`).
@@ -87,9 +87,9 @@ def _reads(path: Path, names: list[str]) -> dict[str, _Read]:
     lowered = [n.lower() for n in arrow.names]
     if "_metadata" in lowered:
         raise NotOnSparkParquet("a column named _metadata")
-    # DuckDB's read adds `filename` and `file_row_number` to the file's columns (and refuses a file that has its
-    # own), then its own `tieout__` names.
-    if {"filename", "file_row_number"} & set(lowered) or any(n.startswith("tieout__") for n in lowered):
+    # DuckDB's read adds `file_row_number` to the file's columns (and refuses a file that has its own), then its
+    # own `tieout__` names.
+    if "file_row_number" in lowered or any(n.startswith("tieout__") for n in lowered):
         raise NotOnSparkParquet("a column named as one DuckDB's read adds")
     con = duckdb.connect()
     try:

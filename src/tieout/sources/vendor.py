@@ -134,12 +134,12 @@ class CsvReader(Reader):
         if not self.native:
             return f"(SELECT * FROM {self.decoded})"
         source = csv_source(self.paths, self.header, rejects=rejects, encoding=self.encoding,
-                            filename=self.positioned)
+                            filename=FILE if self.positioned else None)
         if not self.positioned:
             return source
         # Each file's rows in order; the position in the file is found on refusal only (`place`).
         position = f", row_number() OVER () - 1 AS {POSITION}" if numbered else ""
-        return f"(SELECT *, filename AS {FILE}{position} FROM {source})"
+        return f"(SELECT *{position} FROM {source})"
 
     def placed_rows(self, rejects: str, numbered: bool = True) -> str:
         rows = self.rows(rejects, numbered)
@@ -417,6 +417,11 @@ class ParquetReader(Reader):
             if not path.is_file():
                 raise InputError("file is missing", file=path)
         self._names = [f.name for f in _parquet_schema(self.paths[0])]
+        # DuckDB adds these columns to the read (the row's place), and names match whatever their case.
+        taken = next((n for n in self._names if n.lower() in ("file_row_number", FILE, POSITION)), None)
+        if taken is not None:
+            raise InputError(f"column {taken!r}: tieout's Parquet read names a column of its own so (each row's "
+                             "place in its file); rename it in the export", file=self.paths[0], column=taken)
 
     def names(self) -> list[str]:
         return self._names
@@ -429,8 +434,8 @@ class ParquetReader(Reader):
 
     def rows(self, rejects: str, numbered: bool = True) -> str:
         files = "[" + ", ".join(literal(str(p)) for p in self.paths) + "]"
-        return (f"(SELECT *, filename AS {FILE}, file_row_number AS {POSITION} "
-                f"FROM read_parquet({files}, filename = true, file_row_number = true))")
+        return (f"(SELECT *, file_row_number AS {POSITION} "
+                f"FROM read_parquet({files}, filename = {literal(FILE)}, file_row_number = true))")
 
     def place(self, file: Path, position: int, con: duckdb.DuckDBPyConnection) -> int | str:
         return f"record {position + 1}"
