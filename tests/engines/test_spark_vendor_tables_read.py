@@ -27,7 +27,7 @@ from tests.engines.test_spark_read import DAY, _read_both, assert_refused_as_on_
 from tests.engines.test_spark_vendor_read import assert_duckdbs_findings, assert_duckdbs_tables, assert_read_on_spark
 from tests.sources.chargebee_shape import as_chargebee
 from tests.sources.hubspot_shape import HUBSPOT, render_hubspot
-from tests.sources.zuora_shape import standard_rows, zuora_shape
+from tests.sources.zuora_shape import as_csv, standard_rows, zuora_shape
 from tieout.config import load_project
 from tieout.engines import SparkEngine
 
@@ -359,6 +359,26 @@ def test_zuora_invoices_joined_to_their_items_read_on_spark_give_duckdbs_tables(
     # DuckDB's tables make DuckDB's findings: the day after the read is the same on Spark whatever read it
     # (the HubSpot and Chargebee day above, tests/engines/test_spark_engine.py); a second whole Spark day here
     # would cost the suite about 45 s for no new path.
+
+
+def test_a_related_tables_own_c0_is_never_taken_for_the_rows(spark: Any, tmp_path: Path) -> None:
+    """Spark names a file's inputs by position; a related table with columns of such names is still looked up by
+    this row's: here each account's `c0` … `c15` hold another account's id, so a lookup that took its own `c1`
+    for the invoice's account id would find no account, and no currency for the invoice that names none."""
+    accounts = list(csv.DictReader(io.StringIO(_zuora_files()["account"])))
+    named = [f"c{i}" for i in range(16)]
+    other = {a["id"]: accounts[(i + 1) % len(accounts)]["id"] for i, a in enumerate(accounts)}
+    project = _zuora_project(tmp_path / "project", [DAY], account=as_csv(
+        [*accounts[0], *named], [{**a, **dict.fromkeys(named, other[a["id"]])} for a in accounts]))
+    engine = SparkEngine.open(load_project(project), session=spark)
+    try:
+        read, reference, on_spark = _read_both(project, engine)
+        assert "billing_invoices" in read.on_spark and read.counts["billing_invoices"] == 5
+        assert_duckdbs_tables(read, reference, on_spark, engine)
+        assert on_spark.execute("SELECT currency FROM billing_invoices WHERE invoice_id = 'in_4'").fetchall() == [
+            ("USD",)]  # its account's
+    finally:
+        engine.close()
 
 
 def test_a_balance_spark_is_not_trusted_with_leaves_zuoras_invoices_to_duckdb(spark: Any, tmp_path: Path

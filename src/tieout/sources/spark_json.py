@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tieout.sources.spark_vendor import cell
 from tieout.sources.vendor import JsonReader, VendorTable, field_segments, records_by_line
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def json_lines(engine: SparkEngine, path: Path, table: VendorTable
     tree = _tree([fields[n] for n in computed])
     at, columns = {}, []
     for i, name in enumerate(inputs):
-        at[name] = f"c{i}"
+        at[name] = cell(i)
         # An input read only on refusal (a culprit's) is never computed on Spark.
         value = _access(F.col(_FIELDS), fields[name]) if name in computed else F.lit(None).cast("string")
         columns.append(value.alias(at[name]))

@@ -51,7 +51,15 @@ from tieout.sources.spark_json import BLOCK as _BLOCK
 from tieout.sources.spark_json import ROW as _ROW
 from tieout.sources.spark_json import json_lines
 from tieout.sources.spark_parquet import parquet_lines
-from tieout.sources.spark_vendor import Convert, NotOnSparkRead, as_written, converter, related_tables, vendor_origin
+from tieout.sources.spark_vendor import (
+    Convert,
+    NotOnSparkRead,
+    as_written,
+    cell,
+    converter,
+    related_tables,
+    vendor_origin,
+)
 from tieout.sources.vendor import JsonReader, ParquetReader, VendorTable
 from tieout.sql import literal, quote_name
 from tieout.systems import CATALOGUE
@@ -227,7 +235,7 @@ def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
     # The header line as Spark's text reader gives it: its CR kept, a byte order mark left out (Hadoop's line
     # reader skips it); a data line equal to it is a second header, which fails its timestamp or date anyway.
     header_line = first.decode("utf-8-sig").rstrip("\n")
-    cells = [f"c{i}" for i in range(len(header))]  # the file's columns by position: any header text is safe
+    cells = [cell(i) for i in range(len(header))]
     at = {name: cells[i] for i, name in enumerate(header)}
 
     value = F.col("value")

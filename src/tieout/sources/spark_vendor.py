@@ -204,6 +204,12 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
     return None
 
 
+def cell(i: int) -> str:
+    """The name of a file's `i`-th input on Spark: positional, so any header text is safe, and tieout's own, so a
+    related table's subquery never takes a column of its own (a `c0`) for this row's."""
+    return f"tieout__c{i}"
+
+
 def related_tables(project: Project, spec: ExportFile, folder: Path) -> list[str]:
     """The temp tables of `spec`'s related vendor tables that its conversions read (`<table>__<name>`)."""
     source = project.sources.get(spec.system)  # type: ignore[call-overload]
@@ -218,7 +224,7 @@ def converter(table: VendorTable, tz: str) -> Convert:
     listed = list_fields(table)
     conversions = [*table.columns.values(), *([table.keep] if table.keep is not None else [])]
     for conversion in conversions:  # stand-ins, to check the SQL before the header is read
-        names = [f"c{i}" for i in range(len(conversion.inputs))]
+        names = [cell(i) for i in range(len(conversion.inputs))]
         _spark_sql(conversion, names, tz, lists={n for n, c in zip(names, conversion.inputs, strict=True)
                                                  if c in listed})
 
