@@ -189,6 +189,8 @@ def test_a_good_day_read_on_spark_gives_duckdbs_tables(stored: Path, spark: Any,
         _assert_same_tables(read, reference, on_spark, engine)
         names = [r[0] for r in on_spark.execute("SELECT legal_name FROM crm_accounts").fetchall()]
         assert names == ['Acme, "Analytics" Inc.', " Zoë  Ltd ", "Ω Corp", "Late"]
+        again, _, _ = _read_both(project, engine)  # one engine reads a day twice: its staged files are new ones
+        assert sorted(again.on_spark) == sorted(read.on_spark) and again.counts == read.counts
     finally:
         engine.close()
 

@@ -204,7 +204,7 @@ class SparkEngine(Engine):
     def write_table(self, table: str, data: pa.Table) -> None:
         import pyarrow.parquet as pq
 
-        path = self.staging / f"{next(_HANDED_OVER)}-{table}.parquet"
+        path = self.staged(f"{table}.parquet")
         pq.write_table(data, path)
         self.read_parquet(table, path)
 
@@ -213,6 +213,11 @@ class SparkEngine(Engine):
         import pyarrow.parquet as pq
 
         pq.write_table(self.read_table(table), path)
+
+    def staged(self, name: str) -> Path:
+        """A new path in the staging folder for `name` (a file or a folder of parts): never one written before,
+        so a table handed over or read twice is written again."""
+        return self.staging / f"{next(_HANDED_OVER)}-{name}"
 
     def read_parquet(self, table: str, path: Path, *, columns: tuple[str, ...] | None = None) -> None:
         """`table` as a view of the Parquet at `path` (a file, or a folder of parts); only `columns` if given."""
@@ -232,7 +237,7 @@ class SparkEngine(Engine):
     def hand_over(self, source: DuckDBEngine, tables: list[str]) -> None:
         """Copy `tables` from a DuckDB engine (the read, validated exports and their resolution) into Spark."""
         for table in tables:
-            path = self.staging / f"{next(_HANDED_OVER)}-{table}.parquet"
+            path = self.staged(f"{table}.parquet")
             source.write_parquet(table, path)
             self.read_parquet(table, path)
 

@@ -155,7 +155,7 @@ def _on_spark(engine: SparkEngine, project: Project, source: StandardCsv | Vendo
     None when the file is to be read by DuckDB (something is wrong with it, or Spark cannot be trusted with its
     shape or its conversions)."""
     spec = source.spec
-    target = engine.staging / f"read-{spec.table}"
+    target = engine.staged(f"read-{spec.table}")
     try:
         # A missing file, column or header cell: DuckDB's read refuses it in its words.
         source.check_shape()
