@@ -27,7 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tieout.sources.spark_vendor import cell
 from tieout.sources.vendor import JsonReader, VendorTable, field_segments, records_by_line
 
 if TYPE_CHECKING:
@@ -38,6 +37,14 @@ if TYPE_CHECKING:
 
 # The file order of a line: its block's start and its id in the block (`monotonically_increasing_id`).
 BLOCK, ROW = "tieout__block", "tieout__row"
+
+
+def input_column(i: int) -> str:
+    """The name of a file's `i`-th input on Spark: positional, so any header text is safe, and tieout's own, so a
+    related table's subquery never takes a column of its own (a `c0`) for this row's."""
+    return f"tieout__c{i}"
+
+
 _FIELDS, _CORRUPT = "tieout__fields", "tieout__corrupt"
 # Java regular expressions over a whole line (`\z`: the very end of the text).
 _OBJECT_LINE = r"^\{.*\}\z"
@@ -82,7 +89,7 @@ def json_lines(engine: SparkEngine, path: Path, table: VendorTable
     tree = _tree([fields[n] for n in computed])
     at, columns = {}, []
     for i, name in enumerate(inputs):
-        at[name] = cell(i)
+        at[name] = input_column(i)
         # An input read only on refusal (a culprit's) is never computed on Spark.
         value = _access(F.col(_FIELDS), fields[name]) if name in computed else F.lit(None).cast("string")
         columns.append(value.alias(at[name]))

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from tieout.sources.spark_vendor import cell
+from tieout.sources.spark_json import input_column
 from tieout.sources.vendor import ParquetReader, VendorTable
 from tieout.sql import literal
 
@@ -201,7 +201,7 @@ def parquet_lines(engine: SparkEngine, table: VendorTable, paths: list[Path]
     inputs = table.inputs()
     reads = _reads(paths[0], inputs)
     schema = StructType([StructField(name, _spark_type(reads[name].spark_type)) for name in inputs])
-    at = {name: cell(i) for i, name in enumerate(inputs)}
+    at = {name: input_column(i) for i, name in enumerate(inputs)}
     frames = []
     for number, path in enumerate(paths):
         # Only the columns read (another column of a type Spark cannot read is never looked at); dates and times

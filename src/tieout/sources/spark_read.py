@@ -49,13 +49,12 @@ from tieout.sources.origin import StandardCsv
 from tieout.sources.read import read_day, read_table, standard_file, vendor_rows_view
 from tieout.sources.spark_json import BLOCK as _BLOCK
 from tieout.sources.spark_json import ROW as _ROW
-from tieout.sources.spark_json import json_lines
+from tieout.sources.spark_json import input_column, json_lines
 from tieout.sources.spark_parquet import parquet_lines
 from tieout.sources.spark_vendor import (
     Convert,
     NotOnSparkRead,
     as_written,
-    cell,
     converter,
     related_tables,
     vendor_origin,
@@ -235,7 +234,7 @@ def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
     # The header line as Spark's text reader gives it: its CR kept, a byte order mark left out (Hadoop's line
     # reader skips it); a data line equal to it is a second header, which fails its timestamp or date anyway.
     header_line = first.decode("utf-8-sig").rstrip("\n")
-    cells = [cell(i) for i in range(len(header))]
+    cells = [input_column(i) for i in range(len(header))]
     at = {name: cells[i] for i, name in enumerate(header)}
 
     value = F.col("value")

@@ -52,6 +52,7 @@ from tieout.sources.formats import FORMATS, TableMap
 from tieout.sources.layout import ExportFile
 from tieout.sources.origin import duckdb_encoding
 from tieout.sources.read import origin, shape
+from tieout.sources.spark_json import input_column, json_lines_file
 from tieout.sources.vendor import CsvReader, VendorTable
 
 if TYPE_CHECKING:
@@ -176,7 +177,6 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
     """The vendor table of `spec` when Spark can read it (see the module), else None: DuckDB reads it. A JSON
     Lines table's related vendor tables (Stripe's tax ids) are loaded by DuckDB on `con`, as its own read loads
     them (`related_tables` hands them to Spark)."""
-    from tieout.sources.spark_json import json_lines_file
     from tieout.sources.spark_parquet import parquet_files
 
     source = project.sources.get(spec.system)  # type: ignore[call-overload]
@@ -204,12 +204,6 @@ def vendor_origin(con: duckdb.DuckDBPyConnection, project: Project, spec: Export
     return None
 
 
-def cell(i: int) -> str:
-    """The name of a file's `i`-th input on Spark: positional, so any header text is safe, and tieout's own, so a
-    related table's subquery never takes a column of its own (a `c0`) for this row's."""
-    return f"tieout__c{i}"
-
-
 def related_tables(project: Project, spec: ExportFile, folder: Path) -> list[str]:
     """The temp tables of `spec`'s related vendor tables that its conversions read (`<table>__<name>`)."""
     source = project.sources.get(spec.system)  # type: ignore[call-overload]
@@ -224,7 +218,7 @@ def converter(table: VendorTable, tz: str) -> Convert:
     listed = list_fields(table)
     conversions = [*table.columns.values(), *([table.keep] if table.keep is not None else [])]
     for conversion in conversions:  # stand-ins, to check the SQL before the header is read
-        names = [cell(i) for i in range(len(conversion.inputs))]
+        names = [input_column(i) for i in range(len(conversion.inputs))]
         _spark_sql(conversion, names, tz, lists={n for n, c in zip(names, conversion.inputs, strict=True)
                                                  if c in listed})
 
