@@ -4,8 +4,8 @@
 footers in a job even for one file): on a day of a few thousand rows that job costs about what the table's own
 work does, and a Spark day hands over dozens of tables. Given the schema, Spark runs no job. Only the Arrow types
 below are mapped, each to what Spark's own inference gives for it (tests/engines/test_spark_schema.py holds the
-two equal); a file with any other type is left to Spark's inference. Every column is nullable, as Spark makes
-a file's columns whatever the footer says.
+two equal); a file with any other type is left to Spark's inference. Every column is nullable: Spark reads a
+file's columns as nullable whatever its footer says.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pyspark.sql.types import DataType, StructType
 
 
-def data_file(path: Path) -> Path | None:
+def _data_file(path: Path) -> Path | None:
     """The file whose footer stands for `path`: itself, or the first data part of a folder Spark wrote."""
     if path.is_file():
         return path
@@ -33,7 +33,7 @@ def footer_schema(path: Path, *, timestamp_ntz: bool) -> StructType | None:
     import pyarrow.parquet as pq
     from pyspark.sql.types import StructField, StructType
 
-    file = data_file(path)
+    file = _data_file(path)
     if file is None:
         return None
     fields = []
