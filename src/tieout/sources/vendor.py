@@ -420,8 +420,8 @@ class ParquetReader(Reader):
         # DuckDB adds these columns to the read (the row's place), and names match whatever their case.
         taken = next((n for n in self._names if n.lower() in ("file_row_number", FILE, POSITION)), None)
         if taken is not None:
-            raise InputError(f"column {taken!r}: tieout's Parquet read names a column of its own so (each row's "
-                             "place in its file); rename it in the export", file=self.paths[0], column=taken)
+            raise InputError(f"column {taken!r}: the Parquet read adds a column of this name (each row's place in "
+                             "its file); rename it in the export", file=self.paths[0], column=taken)
 
     def names(self) -> list[str]:
         return self._names
