@@ -94,6 +94,11 @@ def test_a_type_not_mapped_is_left_to_sparks_inference(kind: str, tmp_path: Path
 def test_a_timestamp_without_zone_is_inferred_by_spark_when_the_session_reads_it_otherwise(tmp_path: Path) -> None:
     path = _duckdb_file(tmp_path / "ts.parquet", "SELECT TIMESTAMP '2026-01-01 10:00:00' AS ts")
     assert footer_schema(path, timestamp_ntz=False) is None
+
+
+def test_a_folder_with_no_part_is_left_to_sparks_inference(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert footer_schema(tmp_path / "empty", timestamp_ntz=True) is None
     assert footer_schema(tmp_path / "missing-folder", timestamp_ntz=True) is None
 
 
