@@ -11,7 +11,7 @@ import pytest
 
 from tests.test_strict_dates import edited
 from tieout.sources.layout import KIND_TYPES, Column
-from tieout.sources.standard import _TYPED, _typed_cell_is_bad
+from tieout.sources.standard import _HELD, _TYPED, _typed_cell_is_bad
 
 KINDS = ("count", "quantity")
 
@@ -112,3 +112,26 @@ def test_random_timestamp_like_cells_get_the_same_verdict() -> None:
     rows = _both(con, "timestamp", texts)
     assert [v for v, checked, form in rows if checked != form] == []
     assert {checked for _, checked, _ in rows} == {True, False}
+
+
+# Values at the edges of the narrower types a file is loaded in first (`tieout.sources.standard._HELD`).
+HELD_EDGES = ["2147483647", "2147483648", "4294967296", "99999", "99999.9999", "100000", "100000.0001",
+              "123456.5", "0.0001", "9" * 9, "9" * 10]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_cell_good_in_its_held_type_is_good_in_its_own_with_the_same_value(kind: str) -> None:
+    # A file is loaded again in the kinds' own types only when a row was flagged in the held ones: so a held type
+    # must never pass a cell the kind's own type refuses, nor pass it with another value.
+    rng = random.Random(16)
+    texts = AWKWARD + HELD_EDGES + [str(rng.randint(0, 10 ** rng.randint(1, 19))) for _ in range(1000)]
+    column = Column("n", kind, True)
+    held, own = f"TRY_CAST(v AS {_HELD[kind]})", f"TRY_CAST(v AS {KIND_TYPES[kind]})"
+    rows = duckdb.connect().execute(
+        f"SELECT v, {_typed_cell_is_bad(column, 'v', held)}, {_typed_cell_is_bad(column, 'v', own)}, "
+        f"{held} IS NOT DISTINCT FROM {own} FROM unnest(?) AS t(v)", [texts]).fetchall()
+    assert [v for v, bad_held, bad_own, same in rows if not bad_held and (bad_own or not same)] == []
+    # ... and the held type does flag what it cannot hold, which the kind's own passes: such a file is loaded again
+    too_big = {v for v, bad_held, bad_own, _ in rows if bad_held and not bad_own}
+    largest, too_large = ("2147483647", "2147483648") if kind == "count" else ("99999.9999", "100000")
+    assert too_large in too_big and largest not in too_big
