@@ -321,6 +321,7 @@ def _typed_view(spec: ExportFile, raw: str) -> str:
 
 
 def _load(con: duckdb.DuckDBPyConnection, spec: ExportFile, origin: Origin, raw: str, held: dict[str, str]) -> None:
+    """Load `origin` into `raw` (`_load_sql`), again the plain way if DuckDB cannot read it and it has one."""
     while True:
         try:
             origin.stage(con, spec.table)
