@@ -61,3 +61,18 @@ def test_a_bad_cell_beside_a_large_value_is_refused_where_it_is(tmp_path: Path) 
         _read(tmp_path, "t-1,2026-01-20,3000000000,5\nt-2,2026-01-20,+4,5\n")
     message = str(refused.value)
     assert "ops_usage.csv, row 3, column 'active_users'" in message and "'+4'" in message, message
+
+
+def test_a_table_handed_to_another_engine_has_the_kinds_types(tmp_path: Path) -> None:
+    # What Spark is handed (`SparkEngine.hand_over`: the DuckDB engine's Parquet of the typed table) is typed
+    # as the contract says, whatever the loaded table holds.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tieout.engines.duckdb import DuckDBEngine
+
+    con = _read(tmp_path, "t-1,2026-01-20,12,1.5\n")
+    DuckDBEngine(con).write_parquet("ops_usage", tmp_path / "handed.parquet")
+    schema = pq.read_schema(tmp_path / "handed.parquet")
+    assert schema.field("active_users").type == pa.int64()
+    assert schema.field("fte_count").type == pa.decimal128(18, 4)
