@@ -211,8 +211,13 @@ def part_tokens(con: duckdb.DuckDBPyConnection, rels: dict[str, str]) -> Parts:
         f"FROM {rel} GROUP BY ALL)" for t, rel in rels.items())
     out: Parts = {t: {} for t in rels}
     for t, p, n, x in con.execute(union).fetchall():
-        out[t][p] = f"{n}:{x or 0:016x}"
+        out[t][p] = _token(n, x)
     return out
+
+
+def _token(count: int, xor: int | None) -> str:
+    """A part's token: its row count and the XOR of its rows' hashes (None: no row)."""
+    return f"{count}:{xor or 0:016x}"
 
 
 def _combine(parts: Iterable[str]) -> str:
@@ -221,7 +226,7 @@ def _combine(parts: Iterable[str]) -> str:
     for token in parts:
         count, xor = token.split(":")
         n, x = n + int(count), x ^ int(xor, 16)
-    return f"{n}:{x:016x}"
+    return _token(n, x)
 
 
 def tokens_of(con: duckdb.DuckDBPyConnection, rels: dict[str, str]) -> Tokens:
@@ -261,15 +266,21 @@ def _write_diff(con: duckdb.DuckDBPyConnection, target: Path, day: date, base: d
             # Rows older than the new window left it: not removals (see the module docstring).
             before = f"(SELECT * FROM {before} WHERE {quote_name(WINDOWS[table])} >= DATE {literal(windows[table])})"
         parts[table] = _added(table, day, new[table]) if before is None else _diff(table, day, before, new[table])
-    kv = {"tieout_base": base.isoformat() if base else "",
-          "tieout_base_tokens": json.dumps(base_tokens, sort_keys=True),
-          "tieout_tokens": json.dumps(tokens, sort_keys=True),
-          "tieout_window": json.dumps(windows, sort_keys=True)}
+    kv = _footer(base, base_tokens, tokens, windows)
     target.parent.mkdir(parents=True, exist_ok=True)
     if old is None and PER_TABLE_BASELINE:
-        return _write_tables(con, target, kv, day, tokens, parts)[0]
+        return _write_tables(con, target, day, parts, (kv, tokens))[0]
     _write_parquet(con, target, kv, day, parts, new)
     return []
+
+
+def _footer(base: date | None, base_tokens: Tokens | None, tokens: Tokens, windows: dict[str, str]
+            ) -> dict[str, str]:
+    """A history file's key-value metadata (`tieout.store.history_files.read_meta` reads it)."""
+    return {"tieout_base": base.isoformat() if base else "",
+            "tieout_base_tokens": json.dumps(base_tokens, sort_keys=True),
+            "tieout_tokens": json.dumps(tokens, sort_keys=True),
+            "tieout_window": json.dumps(windows, sort_keys=True)}
 
 
 # Whether a baseline is written in the per-table layout (schema 5); False writes the one-file layout of schema 4
@@ -287,13 +298,14 @@ def table_file_name(day: date, table: str, token: str) -> str:
     return f"{day.isoformat()}.{table}.{token.replace(':', '-')}.parquet"
 
 
-def _write_tables(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, str], day: date,
-                  tokens: Tokens | None, parts: dict[str, str]) -> tuple[list[tuple[Path, Path]], Parts]:
+def _write_tables(con: duckdb.DuckDBPyConnection, target: Path, day: date, parts: dict[str, str],
+                  footer: tuple[dict[str, str], Tokens] | None = None) -> tuple[list[tuple[Path, Path]], Parts]:
     """A baseline in the per-table layout: each table's rows (`parts`: SQL) in a file of their own with only
     their own two struct columns (`table_file_name`, beside `target`), and `target` holding no row, only the
-    footer's key-value metadata — base, tokens, window, and `tieout_tables`, each table's file. Returns the
-    (temporary file, its place) pairs and, when `tokens` is None, the tables' part tokens read back from the
-    files written, which also give `kv`'s tokens and window (`_first_baseline`).
+    footer's key-value metadata (`footer`: it and the tables' tokens, which name their files), and
+    `tieout_tables`, each table's file. Returns the (temporary file, its place) pairs and, when `footer` is None
+    (a first baseline, `_first_baseline`), the tables' part tokens read back from the files written, which give
+    the footer.
 
     In the one-file layout every row carries the NULL struct columns of every other table: 92 of a baseline's
     98 columns, most of pyarrow's writing time (at 100,000 companies 2.2 CPU s against 0.9 s)."""
@@ -314,12 +326,13 @@ def _write_tables(con: duckdb.DuckDBPyConnection, target: Path, kv: dict[str, st
             for batch in reader:
                 writer.write_batch(batch, row_group_size=_ROW_GROUP)
         written.append((table, tmp))
-        if tokens is None:
+        if footer is None:
             counted[table] = _file_parts(con, table, tmp)
-    if tokens is None:
+    if footer is None:
         tokens = {t: _combine(p.values()) for t, p in counted.items()}
-        kv = {**kv, "tieout_tokens": json.dumps(tokens, sort_keys=True),
-              "tieout_window": json.dumps(_windows_of(counted), sort_keys=True)}
+        kv = _footer(None, None, tokens, _windows_of(counted))
+    else:
+        kv, tokens = footer
     names = {table: table_file_name(day, table, tokens[table]) for table in parts}
     head = pa.schema(common, metadata={**kv, "tieout_tables": json.dumps(names, sort_keys=True)})
     with pq.ParquetWriter(target, head):
@@ -334,7 +347,7 @@ def _file_parts(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> dict[
             else literal(""))
     rows = con.execute(f"SELECT {part} AS p, count(*) AS n, bit_xor(h) AS x FROM read_parquet(?) GROUP BY ALL",
                        [str(path)]).fetchall()
-    return {p: f"{n}:{x or 0:016x}" for p, n, x in rows}
+    return {p: _token(n, x) for p, n, x in rows}
 
 
 def _first_baseline(con: duckdb.DuckDBPyConnection, target: Path, day: date, cur: dict[str, str]
@@ -343,9 +356,8 @@ def _first_baseline(con: duckdb.DuckDBPyConnection, target: Path, day: date, cur
     from the files written rather than computed first: at a million companies the pass over the day's tables
     that `part_tokens` makes reads most of the usage table back from the spill folder (~4 CPU s), the written
     files' `h` and date columns ~1. Nothing before the write needs them: no stored day to compare with."""
-    kv = {"tieout_base": "", "tieout_base_tokens": json.dumps(None)}
     target.parent.mkdir(parents=True, exist_ok=True)
-    return _write_tables(con, target, kv, day, None, {t: _added(t, day, rel) for t, rel in cur.items()})
+    return _write_tables(con, target, day, {t: _added(t, day, rel) for t, rel in cur.items()})
 
 
 # The Arrow fields of a history file by the DuckDB names and types they come from (`_write_parquet`).
@@ -615,9 +627,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
     state = _read_latest(project)
     folder = history_dir(project)
     pid = os.getpid()
+    tmp = folder / f".{day}.{pid}.tmp"  # the day's history file until `commit` moves it into place
     mine = metas.get(day)
     if PER_TABLE_BASELINE and mine is None and base is None and following is None:
-        tmp = folder / f".{day}.{pid}.tmp"
         moves, parts = _first_baseline(con, tmp, day, cur)
         plan.moves += [*moves, (tmp, history_path(project, day))]
         if state.parts != parts:
@@ -638,7 +650,6 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
                     changed = _changed_parts(table, parts[table], state.parts[table], windows.get(table))
                     new[table] = current(table, changed & parts[table].keys())
                     base_rels[table] = state.rel(project, table, changed)
-        tmp = folder / f".{day}.{pid}.tmp"
         plan.moves += _write_diff(con, tmp, day, base if base_rels is not None else None,
                                   base_tokens if base_rels is not None else None, tokens, windows, base_rels, new)
         plan.moves.append((tmp, history_path(project, day)))
@@ -648,10 +659,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
         nxt = metas.get(following)
         if files is not None and nxt is not None:
             pending = folder / f".{following}.pending.parquet"
-            tmp = folder / f".{following}.{pid}.tmp"
-            _write_diff(con, tmp, following, day, tokens, nxt.tokens, None, dict(cur),
+            rebased = folder / f".{following}.{pid}.tmp"
+            _write_diff(con, rebased, following, day, tokens, nxt.tokens, None, dict(cur),
                         {t: replay(t, files, metas) for t in TABLES})  # a diff (it has a base): one file
-            os.replace(tmp, pending)  # staged: promoted after this day's diff, or by repair() after a crash
+            os.replace(rebased, pending)  # staged: promoted after this day's diff, or by repair() after a crash
             plan.moves.append((pending, history_path(project, following)))
     if following is None and state.parts != parts:
         plan.state = _stage_latest(con, plan, state, parts, day if baseline else None)
