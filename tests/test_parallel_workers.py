@@ -29,3 +29,40 @@ def test_workers_see_the_environment_and_folder_of_the_run_that_started_them(
     assert cwd == str(later)
     assert threads == max(1, (os.cpu_count() or 1) // 2)  # its share of the cores
     assert Path(spill).parent == tmp_path  # its own spill folder inside the run's
+
+
+_BACKFILL_THEN_EXIT = r"""
+import atexit, json, resource, sys
+from click.testing import CliRunner
+from tieout.cli import cli
+
+def children() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+if __name__ == "__main__":
+    result = CliRunner().invoke(cli, ["backfill", "-p", sys.argv[1], "--from", "2026-01-20", "--to", "2026-01-22",
+                                      "--jobs", "2"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    before = children()
+    atexit._run_exitfuncs()  # what the interpreter runs on its way out
+    print(json.dumps([before, children()]))
+"""
+
+
+def test_the_workers_cpu_time_counts_as_the_commands_own_children(tmp_path: Path) -> None:
+    """`time tieout backfill` and the benchmarks (getrusage) see every worker's CPU, as with spawned workers: the
+    fork server, which waited for them, is waited for on the way out."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import new_project
+    from tests.test_source_history import WORLD
+
+    project = new_project(tmp_path / "project", WORLD)
+    out = subprocess.run([sys.executable, "-c", _BACKFILL_THEN_EXIT, str(project)], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    before, after = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before < 0.1  # the workers are the fork server's children, not this process's
+    assert after - before > 0.3  # three days' work and the server's imports, counted once it is waited for

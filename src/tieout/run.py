@@ -4,6 +4,7 @@ rules, store the day. Nothing is written unless every step before the write succ
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -255,6 +256,18 @@ def discard_new_store(project: Project) -> None:
         folder.rmdir()
     except OSError:
         pass  # the state database is there
+
+
+@atexit.register
+def _reap_fork_server() -> None:
+    """At exit, stop the fork server and wait for it. It has waited for its workers, so their CPU time then counts
+    in this process's children's (`time`, `getrusage`), as spawned workers' did; else the server, orphaned,
+    would take it with it. (`_stop` is private to multiprocessing, there since Python 3.9.)"""
+    from multiprocessing import forkserver
+
+    stop = getattr(forkserver._forkserver, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def _pool(jobs: int, spill: Path) -> ProcessPoolExecutor:
