@@ -1,5 +1,6 @@
 """A parallel run's workers come from a fork server that outlives the run (tieout.run._pool): each worker must
-still see the environment and the folder of the run that started it, not those of the server's own start."""
+still see the environment and the folder of the run that started it, not those of the server's own start, and
+their CPU time must still count as the command's own children's."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tieout import db, run
 
 
-def _worker_view(variable: str) -> tuple[str | None, str, int | None, str | None]:
+def _worker_view(variable: str) -> tuple[str | None, str, int | None, str]:
     return os.getenv(variable), os.getcwd(), db._threads, str(db._spill)
 
 
