@@ -165,3 +165,18 @@ def test_the_python_api_runs_a_day_in_the_session_it_is_given(spark: Any, spark_
     assert spark.sql("SELECT 1").collect()[0][0] == 1  # the job's session is left running
     with pytest.raises(ConfigError):
         tieout.run_day(tmp_path / "nowhere", API_DAY, spark=spark)
+
+
+def test_the_names_pyspark_reaches_by_short_name_are_imported_by_their_full_names(engine: Any, spark: Any) -> None:
+    """py4j looks a short name up as a class of its own, then under each of PySpark's package imports, every miss
+    a search of all Spark's jars: an engine imports the names every column expression reaches by full name, so
+    they are found at the second look (docs/spark.md, "Cost") — and are the classes they were before."""
+    from tieout.engines.spark import _JVM_IMPORTS
+
+    jvm = spark.sparkContext._jvm
+    imported = dir(jvm)  # the short names of the JVM view's single imports (never a proxy of the view itself:
+    # py4j would drop the view from the gateway once that proxy is collected)
+    for full in _JVM_IMPORTS:
+        short = full.rsplit(".", 1)[1]
+        assert short in imported
+        assert getattr(jvm, short)._fqn == full
