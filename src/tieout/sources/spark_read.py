@@ -316,27 +316,33 @@ def _structure_bad(cells: list[str], crlf: bool) -> SparkColumn:
     would read it: a CR left in it, a blank line, bytes that are not UTF-8 (read as U+FFFD), a record of too
     many or too few cells (Spark's corrupt record, or the count of a split line), or cells of a line with quotes
     that do not add up to it — each cell written as itself or quoted with its quotes doubled, one comma between
-    two (a quote in an unquoted cell, text after a closing quote or blanks around it fail this)."""
+    two (a quote in an unquoted cell, text after a closing quote or blanks around it fail this).
+
+    One SQL expression rather than a tree of PySpark column calls, each a round trip to the JVM: built as a
+    tree, this check took 1,280 round trips for a file of ten columns, two thirds of a read's (docs/spark.md,
+    "Cost"). The names are tieout's own; the CR and U+FFFD are written into the literals as themselves, so no
+    escape depends on the session's parser settings."""
     from pyspark.sql import functions as F
 
-    def quotes(c: SparkColumn) -> SparkColumn:
-        return F.length(c) - F.length(F.regexp_replace(c, '"', ""))
+    def quotes(sql: str) -> str:
+        return f"(length({sql}) - length(regexp_replace({sql}, '\"', '')))"
 
-    line = F.col("line")
-    values = [F.coalesce(F.col(c), F.lit("")) for c in cells]
-    total = sum((F.length(v) for v in values), F.lit(0))
-    inner = sum((quotes(v) for v in values), F.lit(0))
-    wrapping = quotes(line) - 2 * inner  # two quotes per quoted cell
-    quoted_ok = F.lit(True)
-    for v in values:  # a cell holding a quote was written quoted, its quotes doubled
-        written = F.concat(F.lit('"'), F.regexp_replace(v, '"', '""'), F.lit('"'))
-        quoted_ok = quoted_ok & ((quotes(v) == 0) | line.contains(written))
-    # A CR left in the line: a stray one, or a CRLF ending in a file whose header ends in LF.
-    crs = F.instr(line, "\r") > 0  # (a CRLF file's line without its CR is counted apart: `Lines.unended`)
-    with_quotes = (F.col(_CORRUPT).isNotNull() | (wrapping < 0) | (wrapping % 2 != 0) | (wrapping > 2 * len(cells))
-                   | (F.length(line) != total - inner + quotes(line) + len(cells) - 1) | ~quoted_ok)
-    return (crs | (F.length(line) == 0) | F.exists(F.array(*values), lambda v: F.instr(v, "\ufffd") > 0)
-            | F.when(F.col(_QUOTED), with_quotes).otherwise(F.col("parts") != len(cells)))
+    values = [f"coalesce({c}, '')" for c in cells]
+    total = " + ".join(f"length({v})" for v in values)
+    inner = " + ".join(quotes(v) for v in values)
+    wrapping = f"({quotes('line')} - 2 * ({inner}))"  # two quotes per quoted cell
+    # A cell holding a quote was written quoted, its quotes doubled.
+    quoted_ok = " AND ".join(
+        f"({quotes(v)} = 0 OR contains(line, concat('\"', regexp_replace({v}, '\"', '\"\"'), '\"')))"
+        for v in values)
+    with_quotes = (f"{_CORRUPT} IS NOT NULL OR {wrapping} < 0 OR {wrapping} % 2 != 0 OR {wrapping} > {2 * len(cells)}"
+                   f" OR length(line) != ({total}) - ({inner}) + {quotes('line')} + {len(cells) - 1}"
+                   f" OR NOT ({quoted_ok})")
+    # A CR left in the line: a stray one, or a CRLF ending in a file whose header ends in LF (a CRLF file's line
+    # without its CR is counted apart: `Lines.unended`).
+    return F.expr(f"instr(line, '\r') > 0 OR length(line) = 0"
+                  f" OR exists(array({', '.join(values)}), v -> instr(v, '\ufffd') > 0)"
+                  f" OR CASE WHEN {_QUOTED} THEN {with_quotes} ELSE parts != {len(cells)} END")
 
 
 def _cell_bad(col: Column, cell: str, typed_cell: str) -> SparkColumn:
