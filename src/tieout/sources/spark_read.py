@@ -257,13 +257,13 @@ def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
         "value", "line", "is_header", _BLOCK, _ROW, _QUOTED, F.size("parts").alias("parts"), F.col(f"r.{_CORRUPT}"),
         *(F.when(F.col(_QUOTED), F.col(f"r.{c}")).otherwise(split[i]).alias(c) for i, c in enumerate(cells)))
     if not crlf:
-        return Lines(parsed, at, _structure_bad(cells, crlf), headers=1)
+        return Lines(parsed, at, _structure_bad(cells), headers=1)
     # A CRLF file's lines without their CR: one only, the last, where the file ends in neither LF nor CR (then its
     # last line has no CR, and every other line has one only if none other lacks it: counted, `_on_spark`).
     with path.open("rb") as f:
         f.seek(-1, 2)
         unended_allowed = 0 if f.read(1) in (b"\n", b"\r") else 1
-    return Lines(parsed, at, _structure_bad(cells, crlf), headers=1, unended=~F.col("value").endswith("\r"),
+    return Lines(parsed, at, _structure_bad(cells), headers=1, unended=~F.col("value").endswith("\r"),
                  unended_allowed=unended_allowed)
 
 
@@ -311,7 +311,7 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, lines: Lines, target: Pa
     return dict(observation.get)
 
 
-def _structure_bad(cells: list[str], crlf: bool) -> SparkColumn:
+def _structure_bad(cells: list[str]) -> SparkColumn:
     """True on a line that is not one RFC 4180 record of exactly the header's cells, as DuckDB's strict reader
     would read it: a CR left in it, a blank line, bytes that are not UTF-8 (read as U+FFFD), a record of too
     many or too few cells (Spark's corrupt record, or the count of a split line), or cells of a line with quotes
