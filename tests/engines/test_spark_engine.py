@@ -167,16 +167,31 @@ def test_the_python_api_runs_a_day_in_the_session_it_is_given(spark: Any, spark_
         tieout.run_day(tmp_path / "nowhere", API_DAY, spark=spark)
 
 
-def test_the_names_pyspark_reaches_by_short_name_are_imported_by_their_full_names(engine: Any, spark: Any) -> None:
-    """py4j looks a short name up as a class of its own, then under each of PySpark's package imports, every miss
-    a search of all Spark's jars: an engine imports the names every column expression reaches by full name, so
-    they are found at the second look (docs/spark.md, "Cost") — and are the classes they were before."""
-    from tieout.engines.spark import _JVM_IMPORTS
+def test_the_names_pyspark_reaches_through_the_jvm_view_are_kept_on_it(engine: Any, spark: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """py4j answers every look through the JVM view with a round trip, a short name first looked up as a class
+    of its own (a search of all Spark's jars): an engine keeps the names every column expression reaches on the
+    view, so PySpark's next look makes no round trip (docs/spark.md, "Cost") — and finds the class py4j finds."""
+    from py4j.java_gateway import JavaPackage, JVMView
+
+    from tieout.engines.spark import _JVM_PATHS, _JVM_SHORT_NAMES
 
     jvm = spark.sparkContext._jvm
-    imported = dir(jvm)  # the short names of the JVM view's single imports (never a proxy of the view itself:
-    # py4j would drop the view from the gateway once that proxy is collected)
-    for full in _JVM_IMPORTS:
-        short = full.rsplit(".", 1)[1]
-        assert short in imported
-        assert getattr(jvm, short)._fqn == full
+    sent: list[str] = []
+    send = jvm._gateway_client.send_command
+    monkeypatch.setattr(jvm._gateway_client, "send_command", lambda command, *a, **k: sent.append(command)
+                        or send(command, *a, **k))
+    held = {short: getattr(jvm, short) for short in _JVM_SHORT_NAMES}
+    for path in _JVM_PATHS:
+        node = jvm
+        for name in path.split("."):
+            node = getattr(node, name)
+        held[path] = node
+    assert sent == []  # every look answered on the Python side
+    for short, full in _JVM_SHORT_NAMES.items():
+        assert held[short]._fqn == JVMView.__getattr__(jvm, short)._fqn == full  # py4j's own look agrees
+    for path in _JVM_PATHS:
+        package, name = path.rsplit(".", 1)
+        assert held[path]._fqn == JavaPackage.__getattr__(JavaPackage(package, jvm._gateway_client, jvm._id),
+                                                          name)._fqn == path
+    assert len(sent) == len(_JVM_SHORT_NAMES) + len(_JVM_PATHS)

@@ -48,14 +48,19 @@ _HANDED_OVER = count()
 # The log4j2 configuration of a session tieout starts: Spark's start-up warnings are not the run's output.
 LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 _JAVA_OPTIONS = "spark.driver.extraJavaOptions"
-# The JVM classes PySpark reaches by their short names for every column expression (`functions`: each F.col,
-# F.lit, F.when...; `PythonUtils`: every list of columns; `Column`, `SparkSession`). py4j looks a short name up
-# as a class of its own, then under each of PySpark's package imports in turn, and each miss searches all of
-# Spark's ~250 jars: `functions` is found at the seventh look. Imported by their full names they are found at
-# the second (a column expression ~390 -> ~200 µs of JVM CPU, docs/spark.md "Cost"); the names still resolve
-# to the very classes they resolved to, so a caller's session is not changed otherwise.
-_JVM_IMPORTS = ("org.apache.spark.sql.functions", "org.apache.spark.api.python.PythonUtils",
-                "org.apache.spark.sql.Column", "org.apache.spark.sql.SparkSession")
+# The JVM classes PySpark reaches through the gateway's JVM view: by their short names for every column
+# expression (`functions`: each F.col, F.lit, F.when...; `PythonUtils`: every list of columns; `Column`,
+# `SparkSession`, `SparkSession$`), by their paths for each Java exception converted (`py4j.reflection.TypeUtil`,
+# `org.apache.spark.util.Utils`) and each observed total (`org.apache.spark.sql.Observation`). py4j answers each
+# look with a round trip, and looks a short name up as a class of its own before it reads the imports: a miss
+# that searches all of Spark's ~250 jars (`functions` is found at the seventh look). An engine resolves each once
+# by its full name and keeps it on the view (`_remember`), so PySpark's next look is a Python attribute: the same
+# class, no round trip (docs/spark.md, "Cost").
+_JVM_SHORT_NAMES = {"functions": "org.apache.spark.sql.functions",
+                    "PythonUtils": "org.apache.spark.api.python.PythonUtils",
+                    "Column": "org.apache.spark.sql.Column", "SparkSession": "org.apache.spark.sql.SparkSession",
+                    "SparkSession$": "org.apache.spark.sql.SparkSession$"}
+_JVM_PATHS = ("py4j.reflection.TypeUtil", "org.apache.spark.util.Utils", "org.apache.spark.sql.Observation")
 
 
 def require_pyspark() -> None:
@@ -64,6 +69,26 @@ def require_pyspark() -> None:
         import pyspark  # noqa: F401
     except ImportError as e:
         raise ConfigError(f"engine: spark needs Apache Spark's Python package: {INSTALL_HINT}") from e
+
+
+def _remember(jvm: Any) -> None:
+    """Keep `_JVM_SHORT_NAMES` and `_JVM_PATHS` on the gateway's JVM view (a py4j `JVMView`, PySpark's
+    `SparkContext._jvm`), each resolved once by its full name. Packages are plain names to py4j (no object in the
+    JVM, nothing to collect), so the view and its packages hold them as attributes; a name already held is kept."""
+    from py4j.java_gateway import JavaPackage
+
+    for short, full in _JVM_SHORT_NAMES.items():
+        if short not in vars(jvm):
+            setattr(jvm, short, getattr(jvm, full))
+    for path in _JVM_PATHS:
+        *packages, name = path.split(".")
+        node = jvm
+        for depth, package in enumerate(packages, start=1):
+            if package not in vars(node):
+                setattr(node, package, JavaPackage(".".join(packages[:depth]), jvm._gateway_client, jvm._id))
+            node = vars(node)[package]
+        if name not in vars(node):
+            setattr(node, name, getattr(node, name))
 
 
 def session_for(project: Project) -> SparkSession:
@@ -105,10 +130,7 @@ class SparkEngine(Engine):
     }
 
     def __init__(self, session: SparkSession, *, staging: Path) -> None:
-        from py4j.java_gateway import java_import
-
-        for name in _JVM_IMPORTS:
-            java_import(session.sparkContext._jvm, name)
+        _remember(session.sparkContext._jvm)
         # Its own session: temporary views and settings apart from the caller's, one SparkContext shared.
         self.spark = session.newSession()
         # Timestamps are UTC wall time, as the store keeps them (the exports read on Spark are typed so,
