@@ -73,24 +73,27 @@ if TYPE_CHECKING:
 # large tables (usage, invoices, contracts) stay views of Spark's Parquet there, read once by source history.
 RECORD_TABLES = frozenset(s.record_table for s in CATALOGUE)
 
-# Java regular expressions: `\z` is the end of the text (`$` would also match before a final line terminator,
-# and Java counts U+2028 and U+0085 as one). Each is the rule of `tieout.sources.standard` or stricter.
-_END = r"\z"
+# Java regular expressions, each the rule of `tieout.sources.standard` or stricter, written into Spark SQL as plain
+# literals (`_constant`): no backslash, whose meaning in a literal depends on the session's
+# `spark.sql.parser.escapedStringLiterals`, and no quote. `(?s)` lets `.` match a line terminator too, so `(?!.)`
+# is the end of the text (`$` would also match before a final line terminator, and Java counts U+2028 and U+0085
+# as one); the characters a class names are written as themselves.
+_END = "(?!.)"
 _FORMS = {
-    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END,
+    "date": "(?s)^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END,
     # Spark's cast is stricter than DuckDB's here (it wants the seconds, refuses hour 24): those fall back.
-    "timestamp": (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-                  r"(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)" + _END),
-    "count": r"^[0-9]{1,18}" + _END,
+    "timestamp": ("(?s)^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?"
+                  "(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)" + _END),
+    "count": "(?s)^[0-9]{1,18}" + _END,
     # DECIMAL(18,4): at most 14 digits before the point, so the cast never overflows.
-    "quantity": r"^[0-9]{1,14}(\.[0-9]{1,4})?" + _END,
+    "quantity": "(?s)^[0-9]{1,14}([.][0-9]{1,4})?" + _END,
 }
-_MONEY = r"^-?[0-9]{1,16}(\.[0-9]{1,4})?" + _END
-_CURRENCY = r"^[A-Za-z]{3}" + _END
-_WORD = r"^[A-Za-z]+" + _END
+_MONEY = "(?s)^-?[0-9]{1,16}([.][0-9]{1,4})?" + _END
+_CURRENCY = "(?s)^[A-Za-z]{3}" + _END
+_WORD = "(?s)^[A-Za-z]+" + _END
 _STATUSES = {"contract_status": CONTRACT_STATUSES, "invoice_status": INVOICE_STATUSES}
-_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f\x{feff}]"
-_BLANK = r"^[ \t\x{a0}\x{2000}-\x{200b}\x{3000}]*" + _END
+_CONTROL = "[\x00-\x08\x0a-\x1f\x7f\ufeff]"
+_BLANK = "(?s)^[ \t\xa0\u2000-\u200b\u3000]*" + _END
 _FREE_TEXT = ("id", "text")
 # Characters of a path that Spark (Hadoop) would read as a pattern or a URI scheme: such a file is read by DuckDB.
 _PATTERN_CHARS = set("*?[]{}\\:")
@@ -237,25 +240,26 @@ def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
     cells = [input_column(i) for i in range(len(header))]
     at = {name: cells[i] for i, name in enumerate(header)}
 
-    value = F.col("value")
-    # Lines split at LF only: a CR is then still in the line, so a line ending other than the header's shows.
-    line = F.when(value.endswith("\r"), F.expr("substring(value, 1, length(value) - 1)")).otherwise(value) \
-        if crlf else value
+    # Lines split at LF only: a CR is then still in the line, so a line ending other than the header's shows. The
+    # header line is the file's own text: a literal of its own, never written into SQL.
+    line = "CASE WHEN endswith(value, '\r') THEN substring(value, 1, length(value) - 1) ELSE value END" \
+        if crlf else "value"
     schema = ", ".join(f"{c} STRING" for c in cells) + f", {_CORRUPT} STRING"
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT, "sep": ",", "quote": '"',
-               "escape": '"'}
-    lines = (engine.spark.read.option("lineSep", "\n").text(str(path))
-             .select(value, line.alias("line"), (value == F.lit(header_line)).alias("is_header"),
-                     F.input_file_block_start().alias(_BLOCK), F.monotonically_increasing_id().alias(_ROW)))
+    options = "map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '" + _CORRUPT + "', 'sep', ',', " \
+              "'quote', '\"', 'escape', '\"')"
     # A line without a quote (most) is split at its commas, an empty cell no value, as DuckDB reads it; only a
     # line with a quote is parsed as CSV, and only there can the parse and the line disagree (_structure_bad).
-    quoted = F.instr(F.col("line"), '"') > 0
-    parsed = lines.select("*", quoted.alias(_QUOTED), F.when(quoted, F.from_csv(F.col("line"), schema, options))
-                          .alias("r"), F.split(F.col("line"), ",", -1).alias("parts"))
-    split = [F.nullif(F.col("parts")[i], F.lit("")) for i in range(len(cells))]
-    parsed = parsed.select(
-        "value", "line", "is_header", _BLOCK, _ROW, _QUOTED, F.size("parts").alias("parts"), F.col(f"r.{_CORRUPT}"),
-        *(F.when(F.col(_QUOTED), F.col(f"r.{c}")).otherwise(split[i]).alias(c) for i, c in enumerate(cells)))
+    # Each step one projection of SQL text: a round trip to the JVM per column, not per function (docs/spark.md).
+    parsed = (engine.spark.read.option("lineSep", "\n").text(str(path))
+              .select("value", (F.col("value") == F.lit(header_line)).alias("is_header"))
+              .selectExpr("value", f"{line} AS line", "is_header", f"input_file_block_start() AS {_BLOCK}",
+                          f"monotonically_increasing_id() AS {_ROW}")
+              .selectExpr("*", f"instr(line, '\"') > 0 AS {_QUOTED}", "split(line, ',', -1) AS parts")
+              .selectExpr("*", f"CASE WHEN {_QUOTED} THEN from_csv(line, '{schema}', {options}) END AS r")
+              .selectExpr("value", "line", "is_header", _BLOCK, _ROW, _QUOTED, "size(parts) AS parts",
+                          f"r.{_CORRUPT}",
+                          *(f"CASE WHEN {_QUOTED} THEN r.{c} ELSE nullif(parts[{i}], '') END AS {c}"
+                            for i, c in enumerate(cells))))
     if not crlf:
         return Lines(parsed, at, _structure_bad(cells), headers=1)
     # A CRLF file's lines without their CR: one only, the last, where the file ends in neither LF nor CR (then its
@@ -263,7 +267,7 @@ def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
     with path.open("rb") as f:
         f.seek(-1, 2)
         unended_allowed = 0 if f.read(1) in (b"\n", b"\r") else 1
-    return Lines(parsed, at, _structure_bad(cells), headers=1, unended=~F.col("value").endswith("\r"),
+    return Lines(parsed, at, _structure_bad(cells), headers=1, unended=F.expr("NOT endswith(value, '\r')"),
                  unended_allowed=unended_allowed)
 
 
@@ -286,27 +290,26 @@ def _write_typed(engine: SparkEngine, spec: ExportFile, lines: Lines, target: Pa
     parsed = parsed.select("*", converted.untrusted_with({n: F.col(c) for n, c in text.items()}, F.col(_KEEP))
                            .alias(_UNTRUSTED))
     typed = {col.name: f"t{i}" for i, col in enumerate(spec.columns)}
-    parsed = parsed.select("*", *(_typed(col, text[col.name]).alias(typed[col.name]) for col in spec.columns))
-    cell_bad = F.lit(False)
-    for col in spec.columns:
-        cell_bad = cell_bad | _cell_bad(col, text[col.name], typed[col.name])
+    parsed = parsed.selectExpr("*", *(f"{_typed(col, text[col.name])} AS {typed[col.name]}" for col in spec.columns))
+    cell_bad = " OR ".join(f"({_cell_bad(col, text[col.name], typed[col.name])})" for col in spec.columns)
     # A row `keep` leaves out (a vendor's deleted record) is no record: only its line's structure counts.
-    bad = lines.structure | (F.col(_KEEP) & cell_bad) | F.col(_UNTRUSTED)
-    record = ~F.col("is_header") & F.col(_KEEP)
-    currency = F.upper(F.col(text["currency"])) if "currency" in spec.column_names else None
+    bad = lines.structure | F.expr(f"{_KEEP} AND ({cell_bad})") | F.col(_UNTRUSTED)
+    record = f"NOT is_header AND {_KEEP}"
     observation = Observation(f"tieout_read_{spec.table}")
-    metrics = [F.coalesce(F.sum(F.col("is_header").cast("int")), F.lit(0)).alias("header"),
-               F.coalesce(F.sum(record.cast("int")), F.lit(0)).alias("rows"),
-               F.coalesce(F.max((~F.col("is_header") & F.col(_BAD)).cast("int")), F.lit(0)).alias("bad")]
-    if lines.unended is not None:
-        metrics.append(F.coalesce(F.sum(lines.unended.cast("int")), F.lit(0)).alias("unended"))
-    if currency is not None:
+    metrics = ["coalesce(sum(CAST(is_header AS INT)), 0) AS header",
+               f"coalesce(sum(CAST({record} AS INT)), 0) AS rows",
+               f"coalesce(max(CAST(NOT is_header AND {_BAD} AS INT)), 0) AS bad"]
+    if "currency" in spec.column_names:
         # As one text: an observed array comes back as a Java object (codes are checked letters when clean).
-        metrics.append(F.concat_ws(",", F.collect_set(F.when(record, currency))).alias("currencies"))
+        metrics.append(f"concat_ws(',', collect_set(CASE WHEN {record} THEN upper({text['currency']}) END))"
+                       " AS currencies")
+    observed = [F.expr(m) for m in metrics]
+    if lines.unended is not None:
+        observed.append(F.coalesce(F.sum(lines.unended.cast("int")), F.lit(0)).alias("unended"))
     # The checks in a projection of their own (compiled), the observed totals over its one flag: an observation
     # evaluates its expressions row by row, uncompiled.
-    checked: DataFrame = parsed.select("*", bad.alias(_BAD)).observe(observation, *metrics)
-    (checked.where(record).select(*(F.col(typed[c]).alias(c) for c in spec.column_names), _BLOCK, _ROW)
+    checked: DataFrame = parsed.select("*", bad.alias(_BAD)).observe(observation, *observed)
+    (checked.where(record).selectExpr(*(f"{typed[c]} AS `{c}`" for c in spec.column_names), _BLOCK, _ROW)
      .write.mode("errorifexists").parquet(str(target)))
     return dict(observation.get)
 
@@ -345,55 +348,56 @@ def _structure_bad(cells: list[str]) -> SparkColumn:
                   f" OR CASE WHEN {_QUOTED} THEN {with_quotes} ELSE parts != {len(cells)} END")
 
 
-def _cell_bad(col: Column, cell: str, typed_cell: str) -> SparkColumn:
-    """True when the cell (column `cell` of the parsed line; `typed_cell` as typed) of `col` breaks a rule of
+def _cell_bad(col: Column, cell: str, typed_cell: str) -> str:
+    """SQL true when the cell (column `cell` of the parsed line; `typed_cell` as typed) of `col` breaks a rule of
     `tieout.sources.standard` (or a stricter one here)."""
-    from pyspark.sql import functions as F
-
-    v = F.col(cell)
-    present = v.isNotNull() & (v != "")
-    bad = F.lit(False)
+    v = cell
+    present = f"({v} IS NOT NULL AND {v} != '')"
     if col.kind in _FORMS:
-        typed = F.col(typed_cell)
-        form = v.rlike(_FORMS[col.kind])
+        form = f"{v} RLIKE {_constant(_FORMS[col.kind])}"
         if col.kind in ("date", "timestamp"):
-            form = form & (v >= "0001")
+            form += f" AND {v} >= '0001'"
         if col.kind == "timestamp":  # within Spark's years (an offset can move 0001-01-01 into year 0)
-            form = form & (typed >= F.lit("0001-01-01 00:00:00").cast("timestamp_ntz")) \
-                & (typed <= F.lit("9999-12-31 23:59:59.999999").cast("timestamp_ntz"))
-        bad = present & (typed.isNull() | ~form)
+            form += (f" AND {typed_cell} >= CAST('0001-01-01 00:00:00' AS TIMESTAMP_NTZ)"
+                     f" AND {typed_cell} <= CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP_NTZ)")
+        bad = f"{present} AND ({typed_cell} IS NULL OR NOT ({form}))"
         if col.required:
-            bad = bad | ~present
-        return F.coalesce(bad, F.lit(True))
+            bad = f"({bad}) OR NOT {present}"
+        return f"coalesce({bad}, true)"
+    checks = []
     if col.required:
-        bad = bad | v.isNull() | v.rlike(_BLANK)
+        checks.append(f"{v} IS NULL OR {v} RLIKE {_constant(_BLANK)}")
     if col.kind == "money":
-        bad = bad | (v.isNotNull() & ~v.rlike(_MONEY))
+        checks.append(f"{v} IS NOT NULL AND NOT {v} RLIKE {_constant(_MONEY)}")
     elif col.kind == "currency":
-        bad = bad | (v.isNotNull() & ~v.rlike(_CURRENCY))
+        checks.append(f"{v} IS NOT NULL AND NOT {v} RLIKE {_constant(_CURRENCY)}")
     elif col.kind in _STATUSES:
-        words = _STATUSES[col.kind]
-        bad = bad | (v.isNotNull() & ~(v.rlike(_WORD) & F.lower(v).isin(*words)))
+        words = ", ".join(_constant(w) for w in _STATUSES[col.kind])
+        checks.append(f"{v} IS NOT NULL AND NOT ({v} RLIKE {_constant(_WORD)} AND lower({v}) IN ({words}))")
     if col.kind in _FREE_TEXT:
-        bad = bad | (v.isNotNull() & v.rlike(_CONTROL))
-    return F.coalesce(bad, F.lit(True))
+        checks.append(f"{v} IS NOT NULL AND {v} RLIKE {_constant(_CONTROL)}")
+    return f"coalesce({' OR '.join(f'({c})' for c in checks) or 'false'}, true)"
 
 
-def _typed(col: Column, cell: str) -> SparkColumn:
-    """The cell as `standard._typed_view` types it: statuses lower case, currencies upper case, timestamps
-    UTC wall time (the engine's session is in UTC), money DECIMAL(20,4)."""
-    from pyspark.sql import functions as F
+def _constant(text: str) -> str:
+    """A constant of this module (a regular expression, a status) as a Spark SQL literal: one without a backslash
+    or a quote reads the same whatever the session's `spark.sql.parser.escapedStringLiterals`."""
+    assert "\\" not in text and "'" not in text, text
+    return f"'{text}'"
 
-    v = F.col(cell)
+
+def _typed(col: Column, cell: str) -> str:
+    """SQL of the cell as `standard._typed_view` types it: statuses lower case, currencies upper case,
+    timestamps UTC wall time (the engine's session is in UTC), money DECIMAL(20,4)."""
     if col.kind in _STATUSES:
-        return F.lower(v)
+        return f"lower({cell})"
     if col.kind == "currency":
-        return F.upper(v)
+        return f"upper({cell})"
     if col.kind == "timestamp":
-        return F.expr(f"CAST(try_cast({cell} AS TIMESTAMP) AS TIMESTAMP_NTZ)")
+        return f"CAST(try_cast({cell} AS TIMESTAMP) AS TIMESTAMP_NTZ)"
     if col.kind in ("date", "count", "quantity", "money"):
-        return F.expr(f"try_cast({cell} AS {KIND_TYPES[col.kind]})")  # DuckDB's type names, Spark's too
-    return v
+        return f"try_cast({cell} AS {KIND_TYPES[col.kind]})"  # DuckDB's type names, Spark's too
+    return cell
 
 
 def _duplicated_key(engine: SparkEngine, spec: ExportFile, target: Path) -> bool:
