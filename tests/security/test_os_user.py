@@ -42,12 +42,15 @@ def _here(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-unt
 
 
 # The second account cannot start this Python (it lives under root's private home, in a venv made by root), so
-# the child starts as root, loads what the command needs, then drops to the second account for good — real and
-# effective uid and gid, no supplementary groups — before it reads a single argument or opens the project.
+# the child starts as root, loads what the command needs — every tieout module, so that none the command imports
+# late is out of its reach — then drops to the second account for good — real and effective uid and gid, no
+# supplementary groups — before it reads a single argument or opens the project.
 _DROP_AND_RUN = """
-import os, sqlite3, sys
-import sqlalchemy.dialects.sqlite, tieout.cli, tieout.corrections.approval, tieout.cli.workflow
-import tieout.people.users, tieout.state.engine, tieout.state.integrity, tieout.workflow.audit, alembic.command
+import importlib, os, pkgutil, sqlite3, sys
+import sqlalchemy.dialects.sqlite, tieout, alembic.command
+for module in pkgutil.walk_packages(tieout.__path__, "tieout."):
+    if module.name != "tieout.__main__":
+        importlib.import_module(module.name)
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
 os.setgroups([])
 os.setgid(gid)
