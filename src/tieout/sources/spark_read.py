@@ -245,8 +245,8 @@ def _csv_lines(engine: SparkEngine, path: Path, header: list[str]) -> Lines:
     line = "CASE WHEN endswith(value, '\r') THEN substring(value, 1, length(value) - 1) ELSE value END" \
         if crlf else "value"
     schema = ", ".join(f"{c} STRING" for c in cells) + f", {_CORRUPT} STRING"
-    options = "map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '" + _CORRUPT + "', 'sep', ',', " \
-              "'quote', '\"', 'escape', '\"')"
+    options = f"map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '{_CORRUPT}', 'sep', ',', 'quote', '\"', " \
+              "'escape', '\"')"
     # A line without a quote (most) is split at its commas, an empty cell no value, as DuckDB reads it; only a
     # line with a quote is parsed as CSV, and only there can the parse and the line disagree (_structure_bad).
     # Each step one projection of SQL text: a round trip to the JVM per column, not per function (docs/spark.md).
