@@ -167,6 +167,33 @@ def test_the_python_api_runs_a_day_in_the_session_it_is_given(spark: Any, spark_
         tieout.run_day(tmp_path / "nowhere", API_DAY, spark=spark)
 
 
+def test_a_jobs_tuning_reaches_the_engines_session_and_its_other_settings_do_not(spark: Any,
+                                                                                 tmp_path: Path) -> None:
+    """`newSession()` starts from the SparkContext's configuration: a job's `spark.conf.set` of how to split the
+    work is carried into the engine's session; a setting that could change an answer is not, and the job's
+    session keeps all of its own."""
+    job = spark.newSession()  # the job's session (the shared one stays as the other tests expect it)
+    set_by_job = {"spark.sql.shuffle.partitions": "3", "spark.sql.autoBroadcastJoinThreshold": "1234",
+                  "spark.sql.ansi.enabled": "true", "spark.sql.session.timeZone": "America/New_York",
+                  "spark.sql.caseSensitive": "true"}
+    for key, value in set_by_job.items():
+        job.conf.set(key, value)
+    made = SparkEngine(job, staging=tmp_path)
+    try:
+        own = made.spark.conf
+        assert own.get("spark.sql.shuffle.partitions") == "3"
+        assert own.get("spark.sql.autoBroadcastJoinThreshold") == "1234"
+        assert own.get("spark.sql.ansi.enabled") == "false"
+        assert own.get("spark.sql.session.timeZone") == "UTC"
+        assert own.get("spark.sql.caseSensitive") == "false"
+        # and the work is split as the job said: three partitions after a shuffle (no adaptive coalescing)
+        grouped = made.spark.sql("SELECT id % 5 AS k, count(*) AS n FROM range(20) GROUP BY id % 5")
+        assert grouped.rdd.getNumPartitions() == 3
+    finally:
+        made.close()
+    assert {key: job.conf.get(key) for key in set_by_job} == set_by_job
+
+
 def test_the_names_pyspark_reaches_through_the_jvm_view_are_kept_on_it(engine: Any, spark: Any,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """py4j answers every look through the JVM view with a round trip, a short name first looked up as a class

@@ -2,9 +2,10 @@
 
 SQL is written once, in DuckDB's dialect, and transpiled with sqlglot (`tieout.engines.spark_sql`, cached per
 text). Tables are Spark temporary views of one session of the engine's own (`SparkSession.newSession()`: the
-views and settings of a session a job passes in are never touched); a `CREATE TABLE ... AS` is a cached
-DataFrame, a `CREATE VIEW` a plain one, and since a view cannot be inserted into, an `INSERT` makes the view the
-union of what it held and the new rows. Money stays DECIMAL end to end: Parquet into Spark, Arrow out of it.
+views and settings of a session a job passes in are never touched, and only its tuning is carried over,
+`TUNING_CONF`); a `CREATE TABLE ... AS` is a cached DataFrame, a `CREATE VIEW` a plain one, and since a view
+cannot be inserted into, an `INSERT` makes the view the union of what it held and the new rows. Money stays
+DECIMAL end to end: Parquet into Spark, Arrow out of it.
 
 What it installs: `tieout_div` and `tieout_normalise` are rewritten into Spark SQL at transpile time (never a
 Python UDF); the normalised form of names, tax ids and domains comes from DuckDB's normalisers through a lookup
@@ -44,6 +45,18 @@ if TYPE_CHECKING:
 INSTALL_HINT = "pip install 'tieout[spark]'"
 _SESSION_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
                  "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED"}
+# The settings of a job's session that say how Spark spreads, joins and caches the work, never what it computes:
+# carried into the engine's own session, which `newSession()` starts from the SparkContext's configuration (so a
+# job's `spark.conf.set("spark.sql.shuffle.partitions", ...)` would otherwise not reach tieout's work). Settings
+# that can change an answer (ANSI mode, case sensitivity, the parser's escapes, the time zone) stay the engine's:
+# the findings are DuckDB's on any session.
+TUNING_CONF = (
+    "spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled", "spark.sql.adaptive.coalescePartitions.enabled",
+    "spark.sql.adaptive.advisoryPartitionSizeInBytes", "spark.sql.adaptive.skewJoin.enabled",
+    "spark.sql.autoBroadcastJoinThreshold", "spark.sql.broadcastTimeout", "spark.sql.files.maxPartitionBytes",
+    "spark.sql.files.openCostInBytes", "spark.sql.codegen.wholeStage", "spark.sql.parquet.compression.codec",
+    "spark.sql.inMemoryColumnarStorage.batchSize",
+)
 _HANDED_OVER = count()
 # The log4j2 configuration of a session tieout starts: Spark's start-up warnings are not the run's output.
 LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
@@ -131,8 +144,13 @@ class SparkEngine(Engine):
 
     def __init__(self, session: SparkSession, *, staging: Path) -> None:
         _remember(session.sparkContext._jvm)
-        # Its own session: temporary views and settings apart from the caller's, one SparkContext shared.
+        # Its own session: temporary views and settings apart from the caller's, one SparkContext shared; the
+        # caller's tuning carried over.
         self.spark = session.newSession()
+        for key in TUNING_CONF:
+            value = session.conf.get(key, None)
+            if value is not None:
+                self.spark.conf.set(key, value)
         # Timestamps are UTC wall time, as the store keeps them (the exports read on Spark are typed so,
         # `tieout.sources.spark_read`); dates of any year are written and read as they are (no calendar rebase).
         for key, value in _SESSION_CONF.items():
