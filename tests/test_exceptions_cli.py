@@ -279,3 +279,37 @@ def test_filter_by_assignee_and_workflow_state(broken: Path) -> None:
     assert table.exit_code == 0 and p2 in table.stdout and info not in table.stdout
     bad = invoke("exceptions", "-p", str(broken), "--state", "done")
     assert bad.exit_code == 2 and "acknowledged" in bad.output
+
+
+def test_the_python_api_lists_what_the_json_lists(broken: Path, tmp_path: Path) -> None:
+    """`tieout.exceptions()`: the same records as `tieout exceptions --format json`, filters and order, with money
+    as Decimal and days as dates; a bad filter is a ValueError naming it."""
+    from datetime import date
+
+    import tieout
+    from tieout.config import load_project
+    from tieout.errors import ConfigError
+    from tieout.output import to_json
+    from tieout.people import add_user
+
+    add_user(load_project(broken), "alice", "team_member", "correct horse battery", ("ar",))
+    p2 = rows(broken)[0]["id"]
+    assert invoke("assign", p2, "--as", "alice", "--to", "alice", "-p", str(broken)).exit_code == 0
+    for cli, api in (((), {}), (("--severity", "INFO"), {"severity": "INFO"}),
+                     (("--rule", "BILLING_ACTIVE_CRM_INACTIVE", "--rule", "UNMAPPED_SOURCE_RECORD"),
+                      {"rule": ["BILLING_ACTIVE_CRM_INACTIVE", "UNMAPPED_SOURCE_RECORD"]}),
+                     (("--team", "product"), {"team": "product"}), (("--status", "all"), {"status": "all"}),
+                     (("--as-of", "2026-01-20"), {"as_of": "2026-01-20"}), (("--search", "zeta"), {"search": "zeta"}),
+                     (("--unassigned",), {"unassigned": True}), (("--state", "assigned"), {"state": "assigned"})):
+        listed = tieout.exceptions(broken, **api)
+        assert json.loads(to_json(listed)) == rows(broken, *cli), cli
+    got = tieout.exceptions(str(broken), as_of=date(2026, 1, 20))
+    assert [e["rule"] for e in got] == ["BILLING_ACTIVE_CRM_INACTIVE", "UNMAPPED_SOURCE_RECORD"]
+    assert got[0]["impact"] == Decimal("10000") and isinstance(got[0]["impact"], Decimal)
+    assert got[0]["first_seen"] == date(2026, 1, 20) and isinstance(got[0]["ownership_edits"], list)
+    for bad, word in (({"status": "closed"}, "closed"), ({"severity": ["P2", "P9"]}, "P9"),
+                      ({"rule": "NOPE"}, "NOPE"), ({"state": "done"}, "done")):
+        with pytest.raises(ValueError, match=word):
+            tieout.exceptions(broken, **bad)
+    with pytest.raises(ConfigError):
+        tieout.exceptions(tmp_path / "nowhere")

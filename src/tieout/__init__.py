@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from tieout.api import exceptions as exceptions
     from tieout.api import run_day as run_day
 
-__all__ = ["run_day"]
+__all__ = ["exceptions", "run_day"]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import click
 
 from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, project_option
-from tieout.config import SEVERITIES, Project
-from tieout.due import DUE_KEYS, Due, due_of
-from tieout.entity_names import clipped, exception_text, matches, with_names
+from tieout.config import SEVERITIES
+from tieout.due import DUE_KEYS
+from tieout.entity_names import clipped
 from tieout.errors import ExceptionsAtOrAbove
 from tieout.exposure import at_risk
 from tieout.output import format_reporting, original, table, to_csv, to_json
+from tieout.queue_records import records, select, unknown_rules
 from tieout.rules.registry import Rule, load_rules
-from tieout.severity import RANK, at_or_above
+from tieout.severity import at_or_above
 from tieout.store import stored_days
-from tieout.story import JSON_KEYS, exception_record
-from tieout.timeline import STATUSES, QueuedException, exceptions
+from tieout.story import JSON_KEYS
+from tieout.timeline import STATUSES, QueuedException
 from tieout.web.queue import WORKFLOW_STATES
-
-
-def _record(e: QueuedException, due: Due) -> dict[str, Any]:
-    """`exception_record`, then its age and due date on the as-of day (tieout.due)."""
-    return {**exception_record(e), **due.as_dict()}
 
 
 def _subject(e: QueuedException) -> str:
@@ -70,25 +65,15 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
     """List exceptions: by default the open ones on the latest reconciled day."""
     project = open_project(project_dir)
     rules = load_rules(project)
-    unknown = sorted(set(rule) - set(rules))
+    unknown = unknown_rules(rules, rule)
     if unknown:
-        raise click.BadParameter(f"no rule {unknown[0]!r} (known: {', '.join(rules)})", param_hint="--rule")
-    found = [
-        e for e in exceptions(project, rules, as_of=as_of, status=status)
-        if (not team or e.team in team) and (not severity or e.severity in severity)
-        and (not rule or e.rule in rule)
-    ]
-    if assignee or unassigned or states:
-        found = _by_workflow(project, found, assignee, unassigned, states)
-    found = [e for e in with_names(project, found, as_of) if not search or matches(search, exception_text(e))]
-    found.sort(key=lambda e: (RANK[e.severity], -e.impact, e.rule, e.id))
-    days = stored_days(project, until=as_of)
-    day = as_of or (days[-1] if days else None)
+        raise click.BadParameter(unknown, param_hint="--rule")
+    found = select(project, rules, status=status, as_of=as_of, teams=team, severities=severity, rule_names=rule,
+                   assignees=assignee, unassigned=unassigned, states=states, search=search)
     if fmt in ("json", "csv"):
-        records = [_record(e, due_of(e, project.sla, day)) for e in found] if day else []
-        click.echo(to_json(records) if fmt == "json" else to_csv(records, (*JSON_KEYS, *DUE_KEYS)),
-                   nl=fmt == "json")
-    elif not days:
+        listed = records(project, found, as_of)
+        click.echo(to_json(listed) if fmt == "json" else to_csv(listed, (*JSON_KEYS, *DUE_KEYS)), nl=fmt == "json")
+    elif not stored_days(project, until=as_of):
         click.echo(f"Nothing reconciled yet in {project.store_path}"
                    + (f" up to {as_of}" if as_of else "") + ": run `tieout run --as-of DATE` first.", err=True)
     else:
@@ -113,18 +98,3 @@ def exceptions_cmd(project_dir: Path, status: str, team: tuple[str, ...], severi
         if worst:
             raise ExceptionsAtOrAbove(f"{len(worst)} open exception(s) at or above {fail_on}")
 
-
-def _by_workflow(project: Project, found: list[QueuedException], assignee: tuple[str, ...], unassigned: bool,
-                 states: tuple[str, ...]) -> list[QueuedException]:
-    """`found` narrowed by where each stands in the workflow (the web queue's Workflow column): its assignee,
-    nobody, or its state. The state database is read, never created."""
-    from tieout.web.queue import NO_FLOW, flows
-
-    flow = flows(project, found)
-    out = []
-    for e in found:
-        f = flow.get(e.id, NO_FLOW)
-        whose = not (assignee or unassigned) or f.assignee in assignee or (unassigned and f.assignee is None)
-        if whose and (not states or f.state in states):
-            out.append(e)
-    return out
