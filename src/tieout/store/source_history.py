@@ -608,10 +608,12 @@ def prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored:
     repair(project, stored, reopen)
     # Nothing below depends on row order: let DuckDB stream in parallel (the run's own queries keep it).
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET parquet_metadata_cache = true")
     try:
         return _prepare(con, project, day, stored)
     finally:
         con.execute("RESET preserve_insertion_order")
+        con.execute("RESET parquet_metadata_cache")
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored: list[date]) -> Plan:
@@ -643,6 +645,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
     if not (_linked(mine, base, base_tokens) and mine is not None and mine.tokens == tokens):
         base_rels = _base_rels(project, metas, base) if base is not None else None
         new = dict(cur)
+        held: dict[str, str] = {}
         if base_rels is not None and base_tokens is not None:
             for table in WINDOWS:
                 if base_tokens.get(table) != tokens[table] and state.token(table) == base_tokens.get(table):
@@ -650,8 +653,12 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
                     changed = _changed_parts(table, parts[table], state.parts[table], windows.get(table))
                     new[table] = current(table, changed & parts[table].keys())
                     base_rels[table] = state.rel(project, table, changed)
+            held = _held(con, base_rels, {t for t in TABLES if base_tokens.get(t) != tokens[t]
+                                          and state.token(t) != base_tokens.get(t)}, "base")
+            base_rels.update(held)
         plan.moves += _write_diff(con, tmp, day, base if base_rels is not None else None,
                                   base_tokens if base_rels is not None else None, tokens, windows, base_rels, new)
+        _release(con, held)
         plan.moves.append((tmp, history_path(project, day)))
         baseline = base_rels is None
     if following is not None and not _linked(metas.get(following), day, tokens):
@@ -660,13 +667,37 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
         if files is not None and nxt is not None:
             pending = folder / f".{following}.pending.parquet"
             rebased = folder / f".{following}.{pid}.tmp"
+            replays = {t: replay(t, files, metas) for t in TABLES}
+            held = _held(con, replays, {t for t in TABLES if nxt.tokens.get(t) != tokens[t]}, "next")
             _write_diff(con, rebased, following, day, tokens, nxt.tokens, None, dict(cur),
-                        {t: replay(t, files, metas) for t in TABLES})  # a diff (it has a base): one file
+                        {**replays, **held})  # a diff (it has a base): one file
+            _release(con, held)
             os.replace(rebased, pending)  # staged: promoted after this day's diff, or by repair() after a crash
             plan.moves.append((pending, history_path(project, following)))
     if following is None and state.parts != parts:
         plan.state = _stage_latest(con, plan, state, parts, day if baseline else None)
     return plan
+
+
+def _held(con: duckdb.DuckDBPyConnection, rels: Mapping[str, str | None], tables: set[str], side: str
+          ) -> dict[str, str]:
+    """The replays `rels` of `tables` (those a diff compares) computed once, into temporary tables until
+    `_release`, by table: a diff reads each side twice (the hashes apart, then the rows that differ), and a
+    replay is a window over a chain of files — most of the history's cost of a day run out of order. None is
+    made on the everyday next day, whose base is the latest state's files."""
+    held = {}
+    for table in sorted(tables):
+        rel = rels.get(table)
+        if rel is not None:
+            held[table] = f"tieout_{side}_{table}"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {held[table]} AS SELECT * FROM {rel}")
+    return held
+
+
+def _release(con: duckdb.DuckDBPyConnection, held: Mapping[str, str]) -> None:
+    """Drop what `_held` made: the rules that run next need the memory."""
+    for name in held.values():
+        con.execute(f"DROP TABLE {name}")
 
 
 def _stage_latest(con: duckdb.DuckDBPyConnection, plan: Plan, state: LatestDay, parts: Parts,
