@@ -58,7 +58,7 @@ def exceptions(project: Project | Path | str, *, status: str = "open", as_of: da
 
     `status` is open, resolved or all; `as_of` the day the queue stood on (default: the latest reconciled day);
     `team`, `severity`, `rule`, `assignee` and `state` each one value or several (any of them); `unassigned` the
-    ones assigned to nobody. Raises `ValueError` for a status, severity or rule the project does not have,
+    ones assigned to nobody. Raises `ValueError` for a status, severity, rule or workflow state that does not exist,
     `tieout.errors.ConfigError` for a folder that holds no project.
     """
     from tieout.queue_records import records, select, unknown_rules
