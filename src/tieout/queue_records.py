@@ -45,10 +45,12 @@ def select(project: Project, rules: dict[str, Rule], *, status: str = "open", as
 
 def records(project: Project, found: list[QueuedException], as_of: date | None = None) -> list[dict[str, Any]]:
     """`found` as records, each with its age and due date on `as_of` (default: the latest stored day)."""
-    days = stored_days(project, until=as_of)
-    day = as_of or (days[-1] if days else None)
-    if day is None:
-        return []
+    day = as_of
+    if day is None:  # the latest stored day; none stored, nothing listed
+        days = stored_days(project)
+        if not days:
+            return []
+        day = days[-1]
     # Lists, not tuples (`ownership_edits`): a DataFrame made from the records reads a tuple as a struct.
     return [{k: list(v) if isinstance(v, tuple) else v
              for k, v in {**exception_record(e), **due_of(e, project.sla, day).as_dict()}.items()} for e in found]
