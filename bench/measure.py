@@ -3,12 +3,14 @@ a child process that reports its own peak memory (or, with Spark's JVM below it,
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 FILES = ("crm_accounts", "crm_contracts", "billing_customers", "billing_invoices", "ops_tenants", "ops_usage")
@@ -33,6 +35,28 @@ try:
 finally:
     print("PEAK_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
+
+
+def self_cpu() -> float:
+    """This process's CPU seconds so far: user + system, all its threads (on a shared machine the steadier
+    figure)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def world_options(parser: argparse.ArgumentParser) -> None:
+    """--companies, --date and --out: the bench world (bench/run_day.py's) a script reads."""
+    parser.add_argument("--companies", type=int, default=100_000)
+    parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 15))
+    parser.add_argument("--out", type=Path, help="project folder (default bench/out/N, from bench/run_day.py)")
+
+
+def world_project(args: argparse.Namespace) -> Path:
+    """The project folder `world_options` name; exits with what to run first when it is not there."""
+    project_dir: Path = args.out or Path(__file__).resolve().parent / "out" / str(args.companies)
+    if not (project_dir / "tieout.yml").exists():
+        sys.exit(f"no project in {project_dir}: run bench/run_day.py --companies {args.companies} first")
+    return project_dir
 
 
 def floor(day: Path, suffix: str = "csv") -> float:

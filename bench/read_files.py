@@ -11,30 +11,17 @@ asserts nothing.
 from __future__ import annotations
 
 import argparse
-import resource
-import sys
 import time
 from collections.abc import Callable
-from datetime import date
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-
-
-def _cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    return used.ru_utime + used.ru_stime
+from measure import self_cpu, world_options, world_project
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--companies", type=int, default=100_000)
-    parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 15))
-    parser.add_argument("--out", type=Path, help="project folder (default bench/out/N, from bench/run_day.py)")
+    world_options(parser)
     args = parser.parse_args()
-    project_dir = args.out or HERE / "out" / str(args.companies)
-    if not (project_dir / "tieout.yml").exists():
-        sys.exit(f"no project in {project_dir}: run bench/run_day.py --companies {args.companies} first")
+    project_dir = world_project(args)
 
     from tieout.config import load_project
     from tieout.db import connect
@@ -49,9 +36,9 @@ def main() -> None:
     con = connect()
 
     def timed(work: Callable[..., object], *args: object) -> tuple[object, float, float]:
-        wall, cpu = time.perf_counter(), _cpu()
+        wall, cpu = time.perf_counter(), self_cpu()
         out = work(*args)
-        return out, time.perf_counter() - wall, _cpu() - cpu
+        return out, time.perf_counter() - wall, self_cpu() - cpu
 
     print("| file | rows | tieout's checked read (wall, CPU) | DuckDB typed | DuckDB as text | tieout ÷ typed (wall) |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -15,29 +15,17 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
-import sys
 import time
-from datetime import date
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-
-
-def _cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    return used.ru_utime + used.ru_stime
+from measure import self_cpu, world_options, world_project
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--companies", type=int, default=100_000)
-    parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 15))
-    parser.add_argument("--out", type=Path, help="project folder (default bench/out/N, from bench/run_day.py)")
+    world_options(parser)
     parser.add_argument("--fresh", action="store_true", help="remove the store first (a first run)")
     args = parser.parse_args()
-    project_dir = args.out or HERE / "out" / str(args.companies)
-    if not (project_dir / "tieout.yml").exists():
-        sys.exit(f"no project in {project_dir}: run bench/run_day.py --companies {args.companies} first")
+    project_dir = world_project(args)
 
     from tieout.config import load_project
     from tieout.run import run_day
@@ -45,9 +33,9 @@ def main() -> None:
     project = load_project(project_dir)
     if args.fresh:
         shutil.rmtree(project.store_path, ignore_errors=True)
-    marks = [("starting", time.perf_counter(), _cpu())]
-    result = run_day(project, args.date, stage=lambda name: marks.append((name, time.perf_counter(), _cpu())))
-    marks.append(("", time.perf_counter(), _cpu()))
+    marks = [("starting", time.perf_counter(), self_cpu())]
+    result = run_day(project, args.date, stage=lambda name: marks.append((name, time.perf_counter(), self_cpu())))
+    marks.append(("", time.perf_counter(), self_cpu()))
     for (name, wall, cpu), (_, wall_after, cpu_after) in zip(marks, marks[1:], strict=False):
         print(f"{name:28} {wall_after - wall:7.2f} s wall  {cpu_after - cpu:7.2f} s CPU")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -18,23 +18,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import sys
 import time
 import types
 from collections import defaultdict
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import duckdb
-
-HERE = Path(__file__).resolve().parent
-
-
-def _cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    return used.ru_utime + used.ru_stime
+from measure import self_cpu, world_options, world_project
 
 
 class _Tally:
@@ -55,11 +46,11 @@ TALLY = _Tally()
 
 
 def _timed(sql: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-    wall, cpu = time.perf_counter(), _cpu()
+    wall, cpu = time.perf_counter(), self_cpu()
     try:
         return call(*args, **kwargs)
     finally:
-        TALLY.add(sql, time.perf_counter() - wall, _cpu() - cpu)
+        TALLY.add(sql, time.perf_counter() - wall, self_cpu() - cpu)
 
 
 _FETCHES = ("fetchall", "fetchone", "fetchmany", "to_arrow_table", "fetch_arrow_table", "arrow", "df", "fetchdf",
@@ -136,15 +127,11 @@ def _install() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--companies", type=int, default=100_000)
-    parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 15))
-    parser.add_argument("--out", type=Path, help="project folder (default bench/out/N, from bench/run_day.py)")
+    world_options(parser)
     parser.add_argument("--top", type=int, default=30, help="how many statements to print")
     parser.add_argument("--width", type=int, default=160, help="how much of each statement to print")
     args = parser.parse_args()
-    project_dir = args.out or HERE / "out" / str(args.companies)
-    if not (project_dir / "tieout.yml").exists():
-        sys.exit(f"no project in {project_dir}: run bench/run_day.py --companies {args.companies} first")
+    project_dir = world_project(args)
 
     import tieout.run  # noqa: F401  (the modules that use duckdb, before the shim replaces it in them)
     from tieout.config import load_project
@@ -152,7 +139,7 @@ def main() -> None:
 
     _install()
     project = load_project(project_dir)
-    stages: list[tuple[str, float, float]] = [("starting", time.perf_counter(), _cpu())]
+    stages: list[tuple[str, float, float]] = [("starting", time.perf_counter(), self_cpu())]
 
     def stage(name: str) -> None:
         if os.environ.get("TIEOUT_MEMORY") and TALLY.con is not None:  # what DuckDB holds as the stage starts
@@ -169,10 +156,10 @@ def main() -> None:
                 "SELECT table_name, estimated_size, column_count FROM duckdb_tables() ORDER BY 2 DESC").fetchall()
             print("  tables: " + ", ".join(f"{t} {n:,}x{c}" for t, n, c in tables if n > 100_000))
         TALLY.stage = name
-        stages.append((name, time.perf_counter(), _cpu()))
+        stages.append((name, time.perf_counter(), self_cpu()))
 
     run_day(project, args.date, stage=stage)
-    stages.append(("", time.perf_counter(), _cpu()))
+    stages.append(("", time.perf_counter(), self_cpu()))
     for (name, wall, cpu), (_, wall_after, cpu_after) in zip(stages, stages[1:], strict=False):
         timed = sum(r[1] for (s, _), r in TALLY.rows.items() if s == name)
         print(f"{name:28} {wall_after - wall:7.2f} s wall  {cpu_after - cpu:7.2f} s CPU  "
