@@ -47,10 +47,18 @@ def pytest_collection_modifyitems(config, items):
 '''
 
 
-def _clone(rev: str, folder: Path) -> None:
-    if not folder.exists():
+def _commit(rev: str) -> str:
+    """`rev` (any git revision of this checkout) as a commit id."""
+    return subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _clone(commit: str, folder: Path) -> None:
+    if folder.exists():  # a clone kept from an earlier run (--keep): it may lack commits made since
+        subprocess.run(["git", "-C", str(folder), "fetch", "-q", str(HERE.parent)], check=True)
+    else:
         subprocess.run(["git", "clone", "-q", str(HERE.parent), str(folder)], check=True)
-    subprocess.run(["git", "-C", str(folder), "checkout", "-q", "--detach", rev], check=True)
+    subprocess.run(["git", "-C", str(folder), "checkout", "-q", "--detach", commit], check=True)
     targets = ["install"] + (["install-spark"] if "install-spark:" in (folder / "Makefile").read_text() else [])
     subprocess.run(["make", "-s", *targets], cwd=folder, check=True, stdout=subprocess.DEVNULL)
 
@@ -92,9 +100,8 @@ def main() -> None:
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="same-tests-"))
     work.mkdir(parents=True, exist_ok=True)
-    head = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    sides = {"before": (args.before, work / "before"), "after": (head, work / "after")}
+    head = _commit("HEAD")
+    sides = {"before": (_commit(args.before), work / "before"), "after": (head, work / "after")}
     for rev, folder in sides.values():
         _clone(rev, folder)
     collected = {name: _ids(folder) for name, (_, folder) in sides.items()}
