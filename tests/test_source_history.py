@@ -172,10 +172,18 @@ def test_in_order_shuffled_and_rerun_store_the_same_history(tmp_path: Path, monk
     assert not (parallel / ".tieout" / "spill").exists()
 
 
-def test_rerunning_a_day_whose_export_changed_rebases_the_next_day(tmp_path: Path, stored_world: Path) -> None:
+def test_rerunning_a_day_whose_export_changed_rebases_the_next_day(tmp_path: Path, stored_world: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     project = _copy(stored_world, tmp_path / "p")
     write_day(project, "2026-01-22", {**CANCELLED, **TOUCHED, **RENAMED})  # the 22nd's export is corrected
+    kept: list[set[str]] = []
+    keep = source_history._kept_rows
+    monkeypatch.setattr(source_history, "_kept_rows", lambda *args: kept.append(set(got := keep(*args))) or got)
     _run(project, "2026-01-22")
+    # The correction changed the 22nd's customers only (cus_x is gone). Of the tables the 23rd's diff holds
+    # (accounts, customers and how records resolved), it keeps its accounts' rows as they are: the 22nd's
+    # accounts did not change. The customers' (and the resolution) are compared again.
+    assert kept == [{"crm_accounts"}]
     clean = _new_project(tmp_path / "clean", {**WORLD, "2026-01-22": {**CANCELLED, **TOUCHED, **RENAMED}})
     _run(clean, *WORLD)
     assert _everything(project) == _everything(clean)
@@ -308,6 +316,25 @@ def test_a_store_of_the_one_file_layout_reads_and_runs_on(tmp_path: Path, monkey
     assert json.loads(pq.read_schema(folder / "2026-01-20.parquet").metadata[b"tieout_tables"])
     assert _everything(old) == _everything(new) == _everything(stored_world)
     assert _reads(old) == _reads(new)
+
+
+def test_a_baseline_rerun_with_one_table_corrected_writes_that_tables_file_only(tmp_path: Path,
+                                                                                stored_world: Path) -> None:
+    """The first stored day re-run on a corrected customers export: its other tables' files are the same files
+    (their rows did not change), the customers' is new, and the store holds what running the corrected days in
+    order stores."""
+    project = _copy(stored_world, tmp_path / "p")
+    folder = project / ".tieout" / "history"
+    before = {p.name: p.stat().st_ino for p in folder.glob("2026-01-20.*.parquet")}
+    write_day(project, "2026-01-20", RENAMED)
+    _run(project, "2026-01-20")
+    after = {p.name: p.stat().st_ino for p in folder.glob("2026-01-20.*.parquet")}
+    named = json.loads(pq.read_schema(folder / "2026-01-20.parquet").metadata[b"tieout_tables"])
+    renewed = {t for t, name in named.items() if before.get(name) != after[name]}
+    assert renewed == {"billing_customers"}  # the rename resolves as before: source_records is the same
+    clean = _new_project(tmp_path / "clean", {**WORLD, "2026-01-20": RENAMED})
+    _run(clean, *WORLD)
+    assert _everything(project) == _everything(clean)
 
 
 def test_a_replaced_baselines_table_files_go_with_the_next_run(tmp_path: Path) -> None:
@@ -571,3 +598,39 @@ def test_a_usage_row_gone_inside_the_window_is_a_removal_whatever_the_tenants_ot
     assert got.unavailable is None
     assert sorted((c.change, str(c.key["date"])) for c in got.changes if c.table == "ops_usage") == [
         ("added", "2026-01-21"), ("removed", "2026-01-19")]  # the 18th left the window: no change
+
+
+def _ranked_replay(table: str, chain: list[Path], metas: dict) -> str:
+    """The replay as it was first written, kept as the oracle of `source_history.replay`: every row of the chain
+    ranked by day within its key."""
+    ranked = (f"SELECT {table}, h, change, day FROM {history_files.scan(chain, [table])} WHERE \"table\" = '{table}' "
+              "QUALIFY row_number() OVER (PARTITION BY key ORDER BY day DESC) = 1")
+    replay = source_history.replay(table, chain, metas)
+    assert source_history._latest(table, chain) in replay
+    return replay.replace(source_history._latest(table, chain), ranked)
+
+
+@pytest.mark.parametrize("world", ["WORLD", "MOVING"])
+def test_a_replay_ranks_only_the_keys_later_files_name_and_gives_every_rows_latest_version(
+        tmp_path: Path, world: str) -> None:
+    """Every stored day's replay of every table, on chains with edits, removals, records that come back and a
+    moving window, run in a shuffled order with re-runs (so that chains are rebased): the same rows as ranking
+    every row of the chain."""
+    days = WORLD if world == "WORLD" else MOVING
+    project = _new_project(tmp_path / "p", days)
+    order = list(days)
+    random.Random(7).shuffle(order)
+    _run(project, *order, order[0])
+    loaded = load_project(project)
+    metas = source_history.stored_metas(loaded)
+    con = duckdb.connect()
+    compared = 0
+    for day in days:
+        chain = source_history.chain(metas, loaded, date.fromisoformat(day))
+        assert chain is not None and len(chain) == list(days).index(day) + 1
+        for table in source_history.TABLES:
+            got = con.execute(f"SELECT * FROM {source_history.replay(table, chain, metas)}").fetchall()
+            want = con.execute(f"SELECT * FROM {_ranked_replay(table, chain, metas)}").fetchall()
+            assert sorted(map(repr, got)) == sorted(map(repr, want)), (day, table)
+            compared += len(got)
+    assert compared > 0
