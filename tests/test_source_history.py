@@ -180,10 +180,10 @@ def test_rerunning_a_day_whose_export_changed_rebases_the_next_day(tmp_path: Pat
     keep = source_history._kept_rows
     monkeypatch.setattr(source_history, "_kept_rows", lambda *args: kept.append(set(got := keep(*args))) or got)
     _run(project, "2026-01-22")
-    # The correction changed the 22nd's customers only (cus_x is gone). Of the tables the 23rd's diff holds
-    # (accounts, customers and how records resolved), it keeps its accounts' rows as they are: the 22nd's
-    # accounts did not change. The customers' (and the resolution) are compared again.
-    assert kept == [{"crm_accounts"}]
+    # The correction changed the 22nd's customers only (cus_x is gone). The 22nd's own diff keeps its rows of
+    # the accounts and contracts (its edits of them are as they were) and the 23rd's its accounts' rows: only
+    # the customers' (and how records resolved) are compared again, on either side.
+    assert kept == [{"crm_contracts", "crm_accounts"}, {"crm_accounts"}]
     clean = _new_project(tmp_path / "clean", {**WORLD, "2026-01-22": {**CANCELLED, **TOUCHED, **RENAMED}})
     _run(clean, *WORLD)
     assert _everything(project) == _everything(clean)

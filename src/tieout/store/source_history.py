@@ -684,11 +684,14 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
                     changed = _changed_parts(table, parts[table], state.parts[table], windows.get(table))
                     new[table] = current(table, changed & parts[table].keys())
                     base_rels[table] = state.rel(project, table, changed)
-            held = _held(con, base_rels, {t for t in TABLES if base_tokens.get(t) != tokens[t]
+        kept = _kept_rows(mine, base_tokens, tokens, history_path(project, day)) if base_rels is not None else {}
+        if base_rels is not None and base_tokens is not None:
+            held = _held(con, base_rels, {t for t in TABLES if base_tokens.get(t) != tokens[t] and t not in kept
                                           and state.token(t) != base_tokens.get(t)}, "base")
             base_rels.update(held)
         plan.moves += _write_diff(con, tmp, day, base if base_rels is not None else None,
-                                  base_tokens if base_rels is not None else None, tokens, windows, base_rels, new)
+                                  base_tokens if base_rels is not None else None, tokens, windows, base_rels, new,
+                                  kept)
         _release(con, held)
         plan.moves.append((tmp, history_path(project, day)))
         baseline = base_rels is None
@@ -699,7 +702,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
             pending = folder / f".{following}.pending.parquet"
             rebased = folder / f".{following}.{pid}.tmp"
             replays = {t: replay(t, files, metas) for t in TABLES}
-            kept = _kept_rows(nxt, tokens, files[-1])
+            kept = _kept_rows(nxt, tokens, nxt.tokens, history_path(project, following))
             held = _held(con, replays, {t for t in TABLES if nxt.tokens.get(t) != tokens[t] and t not in kept},
                          "next")
             # Where the following day's window starts is in its footer; an older store's is computed.
@@ -715,17 +718,20 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
     return plan
 
 
-def _kept_rows(following: Meta, tokens: Tokens, path: Path) -> dict[str, str]:
-    """Per table whose rows are the same on this day as on the base the following day's diff (`path`) was made
-    against (equal tokens), that diff's rows of the table: they are its diff from this day too, kept as they are
-    rather than replayed and compared again. A day re-run with a few records corrected touches a few tables;
-    the usage table, replayed and compared, was most of such a day's history (~25 of ~55 CPU s at a million
-    companies). A windowed table is kept only where the diff records its window."""
-    if following.base_tokens is None:
+def _kept_rows(meta: Meta | None, base_tokens: Tokens | None, tokens: Tokens, path: Path) -> dict[str, str]:
+    """The rows a day's diff (`path`, whose footer is `meta`) already holds of each table whose two sides it was
+    made from are the ones now (`base_tokens` -> `tokens`: equal tokens, equal rows), by table: that diff's rows
+    of the table are the diff again, kept as they are rather than replayed and compared. A day re-run with a few
+    records corrected touches a few tables; the usage table, replayed and compared on the day's side and on the
+    next day's, was most of such a day's history (~45 of ~95 CPU s at a million companies). A windowed table is
+    kept only from a file that records its window (written since windows are: before, rows that left the
+    window were removals)."""
+    if meta is None or meta.base_tokens is None or base_tokens is None:
         return {}
-    return {t: f"SELECT * FROM {scan([path], [t])} WHERE \"table\" = {literal(t)}" for t in TABLES
-            if following.base_tokens.get(t) == tokens[t] and following.tokens.get(t) != tokens[t]
-            and (t not in WINDOWS or t in following.window)}
+    return {t: f"SELECT day, \"table\", key, change, fields, h, {quote_name(t)}, {quote_name(t + '__old')} "
+               f"FROM {scan([path], [t])} WHERE \"table\" = {literal(t)}" for t in TABLES
+            if meta.base_tokens.get(t) == base_tokens[t] != tokens[t] == meta.tokens.get(t)
+            and (t not in WINDOWS or t in meta.window)}
 
 
 def _held(con: duckdb.DuckDBPyConnection, rels: Mapping[str, str | None], tables: set[str], side: str
