@@ -11,8 +11,10 @@ the re-run and the next day back to back: on a shared machine only their ratio w
 Each round also measures the floor — DuckDB's plain read of D+1's six files, in a fresh process — right after
 the next day, and prints the next day as a multiple of it. Then it runs day D again on corrected exports (one
 account in 10,000 renamed): a day before the newest, whose own history and the next day's are written again
-from the replay of their chains. Prints figures; asserts nothing. Run bench/run_day.py first so that day D is
-stored.
+(the tables the correction left as they were keep their rows; the accounts are compared with the replay of the
+next day's chain). Last, with day D+2 stored too, it runs D+1 again on corrected exports: a day in the middle
+of the chain, whose own diff and D+2's are written again. Prints figures; asserts nothing. Run
+bench/run_day.py first so that day D is stored.
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ def main() -> None:
     shutil.copytree(world, project)
     exports = project / "exports"
     _write_next_day(exports / str(day), exports / str(nxt), day, args.usage_days)
+    after = nxt + timedelta(days=1)
+    _write_next_day(exports / str(nxt), exports / str(after), nxt, args.usage_days)
     _run(project, day)  # brings an older store up to date (migrations) before anything is timed
     store = project / ".tieout"
     saved = project.with_name(f"{project.name}-store")
@@ -105,6 +109,7 @@ def main() -> None:
         shutil.rmtree(store)
         shutil.copytree(saved, store)  # day D stored, nothing after it
         shutil.copyfile(original, accounts)
+        shutil.copyfile(original, exports / str(nxt) / accounts.name)
         rerun, rerun_cpu, rerun_peak = _run(project, day)
         history_before = _size(store / "history")
         state_before = _size(store / "history" / "state")
@@ -114,12 +119,17 @@ def main() -> None:
         state_after = _size(store / "history" / "state")
         _correct(accounts, original)
         earlier, earlier_cpu, earlier_peak = _run(project, day)
+        _run(project, after)  # D, D+1 and D+2 stored: D+1 is in the middle of the chain
+        _correct(exports / str(nxt) / accounts.name, original)
+        middle, middle_cpu, middle_peak = _run(project, nxt)
         print(f"| {args.companies:,} companies | re-run of {day}: {rerun:.1f} s, {rerun_cpu:.0f} s CPU "
               f"({rerun_peak:.1f} GiB) | next day {nxt}: {next_day:.1f} s, {next_cpu:.0f} s CPU ({next_peak:.1f} GiB) "
               f"({next_day / rerun:.2f}x) | read floor {least:.1f} s (next day {next_day / least:.1f}x) | history "
               f"file of the day {added / 2**20:.1f} MiB | state {state_before / 2**20:.0f} -> "
               f"{state_after / 2**20:.0f} MiB | history before {history_before / 2**20:.0f} MiB | {day} again on "
-              f"corrected exports: {earlier:.1f} s, {earlier_cpu:.0f} s CPU ({earlier_peak:.1f} GiB) |", flush=True)
+              f"corrected exports: {earlier:.1f} s, {earlier_cpu:.0f} s CPU ({earlier_peak:.1f} GiB) | {nxt} again on "
+              f"corrected exports, {after} stored: {middle:.1f} s, {middle_cpu:.0f} s CPU ({middle_peak:.1f} GiB) |",
+              flush=True)
     shutil.rmtree(project)
     shutil.rmtree(saved)
     original.unlink()
