@@ -159,20 +159,22 @@ def replay(table: str, chain: list[Path], metas: Mapping[date, Meta]) -> str:
 def _latest(table: str, chain: list[Path]) -> str:
     """The latest version of each key of `table` in `chain` (baseline first): its struct, hash, change and day.
 
-    Most of a chain's rows are the baseline's, and most of those are a key's only version: a row of the baseline
-    whose key no later file names is its latest, and only the rest are ranked by day. Ranking every row (a window
-    over 36 M rows at a million companies, spilled to disk: ~25 CPU s) is what a chain of a baseline and a
-    single day's diff cost before. The hash of the key only picks which rows are ranked; a collision ranks a row
-    that needed no ranking."""
+    Only a key that a file after the baseline records as changed or removed can have two versions in the chain,
+    and only its rows are ranked by day; every other row is its key's only version. A key that comes back after
+    a removal was ranked for the removal. A windowed table's row that comes back after it left the window is
+    added again with no removal between — and its older version is dropped by `replay`, since a day of the
+    chain between them had a window starting after it. Ranking every row by key was a window over the whole
+    chain (36 M rows for a baseline and one day's diff at a million companies, spilled to disk: ~25 CPU s);
+    the ranked rows are now the day's few edits. The hash of the key only picks which rows are ranked: a
+    collision ranks a row that needed no ranking."""
     t, old = quote_name(table), quote_name(f"{table}__old")
     rows = f"FROM {scan(chain, [table])} WHERE \"table\" = {literal(table)}"
     if len(chain) == 1:  # a baseline alone: every key once
         return f"SELECT {t}, h, change, day {rows}"
     key = f"hash({', '.join(f'coalesce({t}.{quote_name(c)}, {old}.{quote_name(c)})' for c in TABLES[table][1])})"
-    base = f"DATE {literal(chain[0].name[:10])}"
-    later = f"(SELECT {key} {rows} AND day > {base})"
-    return (f"SELECT {t}, h, change, day {rows} AND day = {base} AND {key} NOT IN {later} "
-            f"UNION ALL SELECT {t}, h, change, day {rows} AND (day > {base} OR {key} IN {later}) "
+    edited = f"(SELECT {key} {rows} AND change <> 'added')"
+    return (f"SELECT {t}, h, change, day {rows} AND {key} NOT IN {edited} "
+            f"UNION ALL SELECT {t}, h, change, day {rows} AND {key} IN {edited} "
             "QUALIFY row_number() OVER (PARTITION BY key ORDER BY day DESC) = 1")
 
 
