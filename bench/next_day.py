@@ -13,7 +13,8 @@ the next day, and prints the next day as a multiple of it. Then it runs day D ag
 account in 10,000 renamed): a day before the newest, whose own history and the next day's are written again
 (the tables the correction left as they were keep their rows; the accounts are compared with the replay of the
 next day's chain). Last, with day D+2 stored too, it runs D+1 again on corrected exports: a day in the middle
-of the chain, whose own diff and D+2's are written again. Prints figures; asserts nothing. Run
+of the chain, whose own diff and D+2's are written again, and times `tieout show` of one entity as of D+1 (a
+read of a day before the newest: its records are replayed from the history). Prints figures; asserts nothing. Run
 bench/run_day.py first so that day D is stored.
 """
 
@@ -122,14 +123,16 @@ def main() -> None:
         _run(project, after)  # D, D+1 and D+2 stored: D+1 is in the middle of the chain
         _correct(exports / str(nxt) / accounts.name, original)
         middle, middle_cpu, middle_peak = _run(project, nxt)
+        shown, shown_cpu, _ = run_child([sys.executable, "-m", "tieout", "show", "C00000000", "-p", str(project),
+                                         "--as-of", str(nxt), "--format", "json"], check=True, capture_output=True)
         print(f"| {args.companies:,} companies | re-run of {day}: {rerun:.1f} s, {rerun_cpu:.0f} s CPU "
               f"({rerun_peak:.1f} GiB) | next day {nxt}: {next_day:.1f} s, {next_cpu:.0f} s CPU ({next_peak:.1f} GiB) "
               f"({next_day / rerun:.2f}x) | read floor {least:.1f} s (next day {next_day / least:.1f}x) | history "
               f"file of the day {added / 2**20:.1f} MiB | state {state_before / 2**20:.0f} -> "
               f"{state_after / 2**20:.0f} MiB | history before {history_before / 2**20:.0f} MiB | {day} again on "
               f"corrected exports: {earlier:.1f} s, {earlier_cpu:.0f} s CPU ({earlier_peak:.1f} GiB) | {nxt} again on "
-              f"corrected exports, {after} stored: {middle:.1f} s, {middle_cpu:.0f} s CPU ({middle_peak:.1f} GiB) |",
-              flush=True)
+              f"corrected exports, {after} stored: {middle:.1f} s, {middle_cpu:.0f} s CPU ({middle_peak:.1f} GiB) | "
+              f"`tieout show` of an entity as of {nxt}: {shown:.1f} s, {shown_cpu:.1f} s CPU |", flush=True)
     shutil.rmtree(project)
     shutil.rmtree(saved)
     original.unlink()
