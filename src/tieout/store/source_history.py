@@ -740,8 +740,8 @@ def _held(con: duckdb.DuckDBPyConnection, rels: Mapping[str, str | None], tables
           ) -> dict[str, str]:
     """The replays `rels` of `tables` (those a diff compares) computed once, into temporary tables until
     `_release`, by table: a diff reads each side twice (the hashes apart, then the rows that differ), and a
-    replay is a window over a chain of files — most of the history's cost of a day run out of order. None is
-    made on the everyday next day, whose base is the latest state's files."""
+    replay reads a whole chain of files. None is made on the everyday next day, whose base is the latest state's
+    files."""
     held = {}
     for table in sorted(tables):
         rel = rels.get(table)
