@@ -133,3 +133,27 @@ def test_a_stored_day_opens_as_its_exports_load(tmp_path_factory: pytest.TempPat
             assert sorted(got, key=repr) == sorted(want, key=repr) and want, table
         read.close()
         stored.close()
+
+
+def test_a_story_is_the_same_whatever_order_its_days_rows_load_in(project: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A story's day is loaded in no particular order (`open_day(ordered=False)`: the sort was most of a large
+    day's load): every `tieout show` and every story page reads the same with that day's rows in key order and
+    in the reverse."""
+    import tieout.store.open as opening
+    from tieout import record_versions
+
+    ids, entity = _subjects(project)
+
+    def stories() -> dict[str, Any]:
+        out: dict[str, Any] = {i: _json(project, "show", i) for i in [*ids, entity]}
+        return {**out, **_web(project, ids, entity)}
+
+    load, order = opening.open_day, opening._order
+    monkeypatch.setattr(record_versions, "open_day", lambda *a, **k: load(*a, **{**k, "ordered": True}))
+    ascending = stories()
+    monkeypatch.setattr(opening, "_order", lambda table: " DESC, ".join(order(table).split(", ")) + " DESC")
+    descending = stories()
+    assert ascending.keys() == descending.keys()
+    for key in ascending:
+        assert descending[key] == ascending[key], key

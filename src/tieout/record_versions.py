@@ -87,7 +87,8 @@ class DayReader:
     def get(self, day: date) -> duckdb.DuckDBPyConnection | str:
         if day not in self._open:
             try:
-                self._open[day] = open_day(self.project, day, normalisers=self.normalisers)
+                # Every reader of a story's day says its order (`records_on`, `read_names`, `owned_fields`).
+                self._open[day] = open_day(self.project, day, normalisers=self.normalisers, ordered=False)
             except StoreError as e:
                 self._open[day] = f"the store cannot give back the records of {day}: {e}"
         return self._open[day]

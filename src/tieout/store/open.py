@@ -46,10 +46,12 @@ def _order(table: str) -> str:
 
 
 def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None,
-             normalisers: bool = True) -> duckdb.DuckDBPyConnection:
+             normalisers: bool = True, ordered: bool = True) -> duckdb.DuckDBPyConnection:
     """A new connection holding stored `day`'s tables (`tables`, default every one of `DAY_TABLES`), rows in
-    primary key order, and the natural-key normalisers unless `normalisers` is False (for a reader that calls
-    none of them: installing them costs more than loading a small day). The caller closes it.
+    primary key order unless `ordered` is False, and the natural-key normalisers unless `normalisers` is False
+    (for a reader that calls none of them: installing them costs more than loading a small day). The caller
+    closes it. A reader whose every query says its order passes `ordered=False`: at a million companies the
+    sort is ~5 of the ~7 s that loading a day takes.
 
     Raises NotFound when `day` is not a stored day, StoreError when its source history cannot be replayed
     (missing — a store migrated after its exports were gone — or damaged).
@@ -76,7 +78,8 @@ def open_day(project: Project, day: date, *, tables: Iterable[str] | None = None
             rel = rels[table]
             if rel is not None:  # None: no row that day
                 columns = ", ".join(quote_name(c) for c in source_history.TABLES[table][0])
-                con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {rel} ORDER BY {_order(table)}")
+                order = f" ORDER BY {_order(table)}" if ordered else ""
+                con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {rel}{order}")
         if normalisers:
             install_normalisers(con)
     except duckdb.IOException as e:
