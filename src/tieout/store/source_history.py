@@ -261,8 +261,6 @@ def _windows_of(parts: Parts) -> dict[str, str]:
 def _window_query(con: duckdb.DuckDBPyConnection, rels: dict[str, str]) -> dict[str, str]:
     out = {}
     for t, column in WINDOWS.items():
-        if t not in rels:
-            continue
         got = con.execute(f"SELECT CAST(min({quote_name(column)}) AS VARCHAR) FROM {rels[t]}").fetchall()
         if got and got[0][0] is not None:
             out[t] = got[0][0]
@@ -707,10 +705,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, project: Project, day: date, stored
             kept = _kept_rows(nxt, tokens, nxt.tokens, history_path(project, following))
             held = _held(con, replays, {t for t in TABLES if nxt.tokens.get(t) != tokens[t] and t not in kept},
                          "next")
-            # Where the following day's window starts is in its footer; an older store's is computed.
-            windows = {**_window_query(con, {t: r for t, r in {**replays, **held}.items() if t not in nxt.window}),
-                       **nxt.window}
-            _write_diff(con, rebased, following, day, tokens, nxt.tokens, windows, dict(cur),
+            # Where the following day's window starts is in its footer (None: computed, an older store's).
+            its_windows = nxt.window if nxt.window.keys() >= WINDOWS.keys() else None
+            _write_diff(con, rebased, following, day, tokens, nxt.tokens, its_windows, dict(cur),
                         {**replays, **held}, kept)  # a diff (it has a base): one file
             _release(con, held)
             os.replace(rebased, pending)  # staged: promoted after this day's diff, or by repair() after a crash
@@ -732,7 +729,7 @@ def _kept_rows(meta: Meta | None, base_tokens: Tokens | None, tokens: Tokens, pa
         return {}
     return {t: f"SELECT day, \"table\", key, change, fields, h, {quote_name(t)}, {quote_name(t + '__old')} "
                f"FROM {scan([path], [t])} WHERE \"table\" = {literal(t)}" for t in TABLES
-            if meta.base_tokens.get(t) == base_tokens[t] != tokens[t] == meta.tokens.get(t)
+            if meta.base_tokens.get(t) == base_tokens.get(t) != tokens[t] == meta.tokens.get(t)
             and (t not in WINDOWS or t in meta.window)}
 
 
