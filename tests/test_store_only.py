@@ -21,6 +21,7 @@ from tests.conftest import DEMO_FIRST, DEMO_LAST, backfilled_demo, invoke
 from tieout.config import load_project
 from tieout.ingest import resolve_day
 from tieout.store import DAY_TABLES, open_day
+from tieout.systems import CATALOGUE
 from tieout.web.app import create_app
 
 pytestmark = pytest.mark.slow
@@ -135,25 +136,83 @@ def test_a_stored_day_opens_as_its_exports_load(tmp_path_factory: pytest.TempPat
         stored.close()
 
 
-def test_a_story_is_the_same_whatever_order_its_days_rows_load_in(project: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """A story's day is loaded in no particular order (`open_day(ordered=False)`: the sort was most of a large
-    day's load): every `tieout show` and every story page reads the same with that day's rows in key order and
-    in the reverse."""
-    import tieout.store.open as opening
-    from tieout import record_versions
+def _more_subjects(project: Path) -> tuple[list[str], list[str]]:
+    """One exception of each rule about a record of no entity, and the entities a record of the last day names
+    among its candidates (an ambiguous record belongs to each one's story)."""
+    found = _json(project, "exceptions", "--status", "all")
+    records = sorted({e["rule"]: e["id"] for e in found if not e["canonical_id"] and e["source_id"]}.values())
+    con = open_day(load_project(project), date.fromisoformat(LAST), tables=["source_records"])
+    named = [c for (c,) in con.execute("SELECT DISTINCT unnest(candidates) AS c FROM source_records ORDER BY c")
+             .fetchall()]
+    con.close()
+    assert records and named, "the demo world has exceptions about records of no entity, and ambiguous records"
+    return records, named[:2]
+
+
+def test_a_story_read_from_its_subjects_rows_is_the_story_of_the_whole_day(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A story's day is loaded only as far as the story asks (`PartDay`: its entities' and records' rows, where
+    a day may hold millions): every `tieout show` and every story page reads the same as from the whole day
+    (`open_day`, what the stories read before)."""
+    from tieout.errors import StoreError
+    from tieout.record_versions import DayReader
 
     ids, entity = _subjects(project)
+    records, named = _more_subjects(project)
 
     def stories() -> dict[str, Any]:
-        out: dict[str, Any] = {i: _json(project, "show", i) for i in [*ids, entity]}
-        return {**out, **_web(project, ids, entity)}
+        out: dict[str, Any] = {i: _json(project, "show", i) for i in [*ids, *records, entity, *named]}
+        for ident in [*ids, *records, *named]:
+            out[f"{ident} as of {FIRST}"] = invoke("show", ident, "-p", str(project), "--as-of", "2026-02-01").output
+        return {**out, **_web(project, [*ids, *records], entity), **_web(project, [], named[0])}
 
-    load, order = opening.open_day, opening._order
-    monkeypatch.setattr(record_versions, "open_day", lambda *a, **k: load(*a, **{**k, "ordered": True}))
-    ascending = stories()
-    monkeypatch.setattr(opening, "_order", lambda table: " DESC, ".join(order(table).split(", ")) + " DESC")
-    descending = stories()
-    assert ascending.keys() == descending.keys()
-    for key in ascending:
-        assert descending[key] == ascending[key], key
+    def whole_day(self: DayReader, day: date, entities: Any = (), records: Any = ()) -> Any:
+        if day not in self._open:
+            try:
+                self._open[day] = open_day(self.project, day, normalisers=self.normalisers)  # type: ignore[assignment]
+            except StoreError as e:
+                self._open[day] = f"the store cannot give back the records of {day}: {e}"
+        return self._open[day]
+
+    part = stories()
+    monkeypatch.setattr(DayReader, "get", whole_day)
+    whole = stories()
+    assert part.keys() == whole.keys()
+    for key in whole:
+        assert part[key] == whole[key], key
+
+
+def test_a_part_day_loads_the_rows_of_what_is_asked_and_no_other(project: Path) -> None:
+    from tieout.store import PartDay
+
+    world, day = load_project(project), date.fromisoformat(LAST)
+    whole = open_day(world, day)
+    _, entity = _subjects(project)
+    (other,) = whole.execute("SELECT min(canonical_id) FROM source_records WHERE canonical_id <> ?",
+                             [entity]).fetchone()  # type: ignore[misc]
+    (account,) = whole.execute("SELECT min(account_id) FROM crm_accounts WHERE account_id NOT IN "
+                               "(SELECT source_id FROM source_records WHERE canonical_id IN (?, ?))",
+                               [entity, other]).fetchone()  # type: ignore[misc]
+
+    def rows(con: Any, where: str = "true", params: Any = None) -> dict[str, list[Any]]:
+        return {t: sorted(con.execute(f"SELECT * FROM {t} WHERE {where.format(id=s.id_column)}", params).fetchall(),
+                          key=repr)
+                for s in CATALOGUE for t in (s.record_table, s.child_table)}
+
+    # the records of both entities and the account
+    mine = "{id} IN (SELECT source_id FROM source_records WHERE canonical_id IN ($1, $2)) OR {id} = $3"
+    part = PartDay(world, day, normalisers=False)
+    try:
+        assert part.con.execute("SELECT count(*) FROM crm_accounts").fetchone() == (0,)
+        assert part.load([entity]) is part.con
+        part.load([other], [("crm", account)])
+        part.load([entity])  # asked again: loaded once
+        want = rows(whole, mine, [entity, other, account])
+        assert rows(part.con) == want
+        assert all(want.values()) and sum(map(len, want.values())) < whole.execute(
+            "SELECT count(*) FROM ops_usage").fetchone()[0] / 10  # type: ignore[index]
+        assert (part.con.execute("SELECT count(*) FROM source_records").fetchone()
+                == whole.execute("SELECT count(*) FROM source_records").fetchone())
+    finally:
+        part.close()
+        whole.close()

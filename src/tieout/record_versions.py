@@ -14,7 +14,7 @@ files that do are filtered out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,7 +26,7 @@ from tieout.config import Project
 from tieout.db import reader
 from tieout.errors import StoreError
 from tieout.sources.layout import BY_TABLE
-from tieout.store import history_files, history_reads, open_day, source_history, stored_days
+from tieout.store import PartDay, history_files, history_reads, source_history, stored_days
 from tieout.systems import CHILD_TABLE, RECORD_TABLE, SYSTEMS
 
 # A timestamp of the last edit changes with every edit: shown beside a change, never a change by itself.
@@ -74,29 +74,46 @@ class FirstDay:
 
 
 class DayReader:
-    """Each stored day opened from the store at most once per command; a day the store cannot give back is a
-    reason, not a crash (its findings are stored, so a damaged source history must not hide them). `normalisers`:
-    whether a day's connection gets the natural-key normalisers (`open_day`): a caller that builds the canonical
-    tables on it needs them, one that only reads records and names does not."""
+    """Each stored day opened from the store at most once per command, loaded only as far as its readers ask
+    (`tieout.store.PartDay`); a day the store cannot give back is a reason, not a crash (its findings are stored,
+    so a damaged source history must not hide them). `normalisers`: whether a day's connection gets the
+    natural-key normalisers (`open_day`): a caller that builds the canonical tables on it needs them, one that
+    only reads records and names does not."""
 
     def __init__(self, project: Project, *, normalisers: bool = True) -> None:
         self.project = project
         self.normalisers = normalisers
-        self._open: dict[date, duckdb.DuckDBPyConnection | str] = {}
+        self._open: dict[date, PartDay | str] = {}
 
-    def get(self, day: date) -> duckdb.DuckDBPyConnection | str:
+    def get(self, day: date, entities: Iterable[str] = (),
+            records: Iterable[tuple[str, str]] = ()) -> duckdb.DuckDBPyConnection | str:
+        """`day`'s connection: every source record's resolution, and the rows of `entities` and `records` (and
+        of those asked for before); or why the store cannot give them back."""
         if day not in self._open:
             try:
-                # Every reader of a story's day says its order (`records_on`, `read_names`, `owned_fields`).
-                self._open[day] = open_day(self.project, day, normalisers=self.normalisers, ordered=False)
+                self._open[day] = PartDay(self.project, day, normalisers=self.normalisers)
             except StoreError as e:
-                self._open[day] = f"the store cannot give back the records of {day}: {e}"
-        return self._open[day]
+                self._open[day] = str(e)
+        opened = self._open[day]
+        if isinstance(opened, str):
+            return f"the store cannot give back the records of {day}: {opened}"
+        try:
+            return opened.load(entities, records)
+        except StoreError as e:
+            opened.close()
+            self._open[day] = str(e)
+            return self.get(day)
+
+    def get_subject(self, day: date, subject: Subject) -> duckdb.DuckDBPyConnection | str:
+        """`get` with the rows of what `subject` is about."""
+        return self.get(day, [subject.canonical_id] if subject.canonical_id else (),
+                        [(subject.source_system, subject.source_id)]
+                        if subject.source_system and subject.source_id else ())
 
     def close(self) -> None:
-        for con in self._open.values():
-            if not isinstance(con, str):
-                con.close()
+        for opened in self._open.values():
+            if not isinstance(opened, str):
+                opened.close()
         self._open.clear()
 
 

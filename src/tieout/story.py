@@ -51,13 +51,13 @@ def _names(reader: DayReader, day: date, subjects: list[Episode], entities: tupl
            records: tuple[tuple[str, str], ...] = ()) -> EntityNames:
     """The names of the entities and records of `subjects`, and of `entities` and `records`, on stored `day`,
     read from the day `reader` opened (a day the store cannot give back has no names)."""
-    con = reader.get(day)
+    wanted = {*entities, *(e.canonical_id for e in subjects if e.canonical_id)}
+    named_records = {*records, *((e.source_system, e.source_id) for e in subjects
+                                 if not e.canonical_id and e.source_system and e.source_id)}
+    con = reader.get(day, wanted, named_records)
     if isinstance(con, str):
         return EntityNames(day)
-    return read_names(con, load_registry(reader.project), day=day,
-                      entities={*entities, *(e.canonical_id for e in subjects if e.canonical_id)},
-                      records={*records, *((e.source_system, e.source_id) for e in subjects
-                                           if not e.canonical_id and e.source_system and e.source_id)})
+    return read_names(con, load_registry(reader.project), day=day, entities=wanted, records=named_records)
 
 
 def _episode(e: Episode, rules: dict[str, Rule], today: date, why: Causes) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def exception_story(reader: DayReader, rules: dict[str, Rule], ident: str, *,
     (latest,) = named([latest], _names(reader, latest.last_seen, [latest]))
     e = _as_exception(latest, len(found), reader.project, rules, today, why)
     subject = Subject(latest.canonical_id, latest.source_system, latest.source_id)
-    con = reader.get(latest.last_seen)
+    con = reader.get_subject(latest.last_seen, subject)
     records: dict[str, Any] = {"day": latest.last_seen, "unavailable": con if isinstance(con, str) else None}
     if not isinstance(con, str):
         records.update(records_on(con, latest.last_seen, subject_ids(con, subject)))

@@ -9,7 +9,8 @@
 - `fingerprints` — the rules, registry and rates each day was reconciled with (`runs/`);
 - `version`, `migrations` — the layout's schema version (`store.json`) and the steps from an older one;
 - `lock` — the run lock;
-- `open` — `open_day`: a stored day's typed tables and resolution, replayed from the source history;
+- `open` — `open_day`: a stored day's typed tables and resolution, replayed from the source history; `PartDay`:
+  the same, loaded only as far as a story asks (one entity's rows);
 - `commit` — `prepare_history` and `commit`: the one path by which a reconciled day is stored.
 
 Every write goes to a temporary file moved into place with one `os.replace`, so readers (another command, a
@@ -21,8 +22,8 @@ from __future__ import annotations
 
 from tieout.store.lock import run_lock
 from tieout.store.migrations import migrate, stored_days
-from tieout.store.open import DAY_TABLES, open_day, open_or_read_day
+from tieout.store.open import DAY_TABLES, PartDay, open_day, open_or_read_day
 from tieout.store.version import MANIFEST, SCHEMA_VERSION, schema_version
 
-__all__ = ["DAY_TABLES", "MANIFEST", "SCHEMA_VERSION", "migrate", "open_day", "open_or_read_day", "run_lock",
+__all__ = ["DAY_TABLES", "MANIFEST", "SCHEMA_VERSION", "PartDay", "migrate", "open_day", "open_or_read_day", "run_lock",
            "schema_version", "stored_days"]

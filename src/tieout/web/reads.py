@@ -175,7 +175,7 @@ class Reads:
             with day_reader(self.project) as reader:
                 story = entity_story(reader, self.rules(), canonical_id, as_of=as_of)
                 day = story["as_of"]
-                con = reader.get(day)
+                con = reader.get_subject(day, Subject(canonical_id))
                 records: dict[str, Any] = {"day": day, "unavailable": con if isinstance(con, str) else None}
                 if not isinstance(con, str):
                     records.update(records_on(con, day, subject_ids(con, Subject(canonical_id))))
@@ -185,7 +185,7 @@ class Reads:
     def _fields(self, reader: DayReader, canonical_id: str | None, day: date) -> OwnedFields:
         if canonical_id is None:
             return OwnedFields(day=day, unavailable="the record belongs to no entity", fields=[])
-        con = reader.get(day)
+        con = reader.get(day, [canonical_id])  # the canonical tables are built over its rows only
         if isinstance(con, str):
             return OwnedFields(day=day, unavailable=con, fields=[])
         return owned_fields(con, self.project, day, canonical_id, self.registry())
