@@ -37,7 +37,7 @@ from tieout.config import Project
 from tieout.errors import NotFound, StoreError
 from tieout.ownership.model import Registry, columns, load_registry
 from tieout.sql import quote_name
-from tieout.store import open_day, stored_days
+from tieout.store import RECORD_TABLES, open_day, stored_days
 from tieout.systems import SYSTEMS
 
 # What a terminal table shows of a name at most: a name is never an id to paste, and one hostile 500-character
@@ -53,9 +53,6 @@ _RECORDS = {
 _TAX_COLUMNS = ("tax_id",)
 # Step 2 of the display name: the source names, in order, after the golden record's legal name.
 _FALLBACK_NAMES = (("crm", "legal_name"), ("billing", "name"), ("ops", "display_name"))
-# The stored tables names are read from (`tieout.store.open_day`'s `tables`).
-TABLES = (*(t for t, _, _ in _RECORDS.values()), "source_records")
-
 Record = tuple[str, str]  # (source_system, source_id)
 
 
@@ -204,7 +201,7 @@ def entity_names(project: Project, day: date | None, *, entities: Iterable[str] 
     if day is None:
         return NO_NAMES
     try:
-        con = open_day(project, day, tables=TABLES, normalisers=False)  # the names are read as they are
+        con = open_day(project, day, tables=RECORD_TABLES, normalisers=False)  # the names are read as they are
     except (NotFound, StoreError):
         return EntityNames(day)
     try:

@@ -11,13 +11,12 @@ from tieout.cli.common import ISO_DATE, echo_rich, format_option, open_project, 
 from tieout.config import Project
 from tieout.entities import propose, write_proposals
 from tieout.entities.candidates import explain_ties
-from tieout.entity_names import TABLES as NAME_TABLES
 from tieout.entity_names import clipped, read_names
 from tieout.errors import ConfigError, NotFound
 from tieout.ingest import source_proposals
 from tieout.output import table, to_csv, to_json
 from tieout.ownership.model import load_registry
-from tieout.store import open_day, open_or_read_day, stored_days
+from tieout.store import RECORD_TABLES, open_day, open_or_read_day, stored_days
 from tieout.systems import SYSTEMS
 
 # `entity_name`: the entity's display name, for a record of no entity its own name (tieout.entity_names).
@@ -57,7 +56,7 @@ def entities(ctx: click.Context, project_dir: Path, as_of: date | None, status: 
     project = open_project(project_dir)
     day = _default_as_of(project, as_of)
     # the records and their names: no contract, invoice or usage row, no normaliser
-    con = open_or_read_day(project, day, tables=NAME_TABLES, normalisers=False)
+    con = open_or_read_day(project, day, tables=RECORD_TABLES, normalisers=False)
     where = "" if status == "all" else f"WHERE status = '{status}'"
     read = COLUMNS[:-1]
     cur = con.execute(f"SELECT {', '.join(read)} FROM source_records {where} ORDER BY source_system, source_id")
@@ -103,7 +102,7 @@ def propose_cmd(project_dir: Path, as_of: date | None, out: Path, min_score: int
     """
     project = open_project(project_dir)
     day = _default_as_of(project, as_of)
-    con = open_or_read_day(project, day)
+    con = open_or_read_day(project, day, tables=RECORD_TABLES)
     from_sources = [p for proposed in source_proposals(project, day).values() for p in proposed]
     waiting = [p for p in from_sources if not p["canonical_id"]]
     fuzzy = propose(con, day, min_score=min_score)
@@ -132,7 +131,7 @@ def candidates_cmd(project_dir: Path, system: str, source_id: str, fmt: str) -> 
 
     project = open_project(project_dir)
     day = _default_as_of(project, None)
-    con = open_day(project, day)
+    con = open_day(project, day, tables=RECORD_TABLES)
     try:
         found = candidates_for(con, day, system, source_id)
     finally:
@@ -182,7 +181,7 @@ def map_cmd(project_dir: Path, system: str, source_id: str, canonical_id: str | 
     evidence = None
     days = stored_days(project)
     if days and canonical_id:
-        con = open_day(project, days[-1])
+        con = open_day(project, days[-1], tables=RECORD_TABLES)
         try:
             chosen = [c for c in candidates_for(con, days[-1], system, source_id).candidates
                       if c.canonical_id == canonical_id]

@@ -20,7 +20,8 @@ from typing import Any
 import duckdb
 
 from .normalise import legal_name, registrable_domain, tax_id
-from .propose import propose
+from .propose import References, propose, references
+from .sql import tax_id_sql
 
 # The exact keys, strongest first (contract §4's order), as (kind, how a person reads it).
 KEYS = (("tax_id", "tax id"), ("domain", "domain"), ("legal_name", "legal name"))
@@ -98,6 +99,34 @@ def _keys(name: str | None, dom: str | None, tax: str | None, system: str) -> di
             "legal_name": None if system == "ops" else legal_name(name)}
 
 
+# ASCII (bytes = characters): the values `could_share` can reason about; the rest always could.
+_ASCII = "strlen({0}) = length({0})"
+
+
+def could_share(ours: dict[str, str | None]) -> tuple[str, dict[str, str]]:
+    """SQL over `_RECORDS` (as r) true for every record that may share one of the keys `ours` (`_keys`), and its
+    parameters: a necessary condition, so that only those few records are keyed in Python, not a million.
+
+    A tax id's key is plain SQL (`tax_id_sql`), compared exactly. For an ASCII value the host steps of
+    `normalise.host` only cut a prefix or a suffix off the lower-cased value, and a registrable domain is the
+    host's last labels: a value whose domain is ours holds it, lower-cased. A legal name's key is the name's
+    ASCII words, lower-cased, some trailing forms dropped: a name whose key is ours holds its longest word,
+    lower-cased. Non-ASCII values are folded in Python first, so they always may (`tests/entities/
+    test_candidates_prefilter.py` checks the candidates against every resolved record keyed).
+    """
+    parts, params = [], {}
+    if ours["tax_id"] is not None:
+        parts.append(f"{tax_id_sql('r.tax')} = $tax")
+        params["tax"] = ours["tax_id"]
+    if ours["domain"] is not None:
+        parts.append(f"NOT {_ASCII.format('r.dom')} OR contains(lower(r.dom), $domain)")
+        params["domain"] = ours["domain"]
+    if ours["legal_name"] is not None:
+        parts.append(f"r.sys <> 'ops' AND (NOT {_ASCII.format('r.name')} OR contains(lower(r.name), $word))")
+        params["word"] = max(ours["legal_name"].split(" "), key=len)
+    return " OR ".join(f"({p})" for p in parts) or "false", params
+
+
 def _names(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
@@ -109,11 +138,14 @@ def _names(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
     found: dict[str, dict[str, str]] = {}
     for cid, sys, name in rows:
         found.setdefault(cid, {})[sys] = name
-    return {cid: by.get("crm") or by["billing"] for cid, by in found.items()}
+    # An empty CRM name (a test world's; an export refuses a blank required name) gives way to billing's.
+    return {cid: name for cid, by in found.items() if (name := by.get("crm") or by.get("billing"))}
 
 
-def candidates_for(con: duckdb.DuckDBPyConnection, as_of: Any, system: str, source_id: str) -> RecordCandidates:
-    """The candidates of one source record on the day whose tables `con` holds (`tieout.store.open_day`)."""
+def candidates_for(con: duckdb.DuckDBPyConnection, as_of: Any, system: str, source_id: str, *,
+                   refs: References | None = None) -> RecordCandidates:
+    """The candidates of one source record on the day whose tables `con` holds (`tieout.store.open_day`, at
+    least `RECORD_TABLES`); `refs`: `propose.references(con)`, when the caller has them already."""
     found = con.execute(f"SELECT r.name, r.dom, r.tax, s.status FROM ({_RECORDS}) r LEFT JOIN source_records s "
                         "ON s.source_system = r.sys AND s.source_id = r.sid WHERE r.sys = $sys AND r.sid = $sid",
                         {"sys": system, "sid": source_id}).fetchall()
@@ -124,9 +156,10 @@ def candidates_for(con: duckdb.DuckDBPyConnection, as_of: Any, system: str, sour
     ours = _keys(name, dom, tax, system)
     by_id: dict[str, Candidate] = {}
     # Exact keys: every resolved record (any system) that shares one with this record.
+    could, params = could_share(ours)
     resolved = con.execute(f"SELECT r.sys, r.sid, r.name, r.dom, r.tax, s.canonical_id FROM ({_RECORDS}) r JOIN "
                            "source_records s ON s.source_system = r.sys AND s.source_id = r.sid "
-                           "WHERE s.status = 'resolved' ORDER BY r.sys, r.sid").fetchall()
+                           f"WHERE s.status = 'resolved' AND ({could}) ORDER BY r.sys, r.sid", params).fetchall()
     raw = {"tax_id": tax, "domain": dom, "legal_name": name}
     for sys, sid, their_name, their_dom, their_tax, cid in resolved:
         theirs = _keys(their_name, their_dom, their_tax, sys)
@@ -137,9 +170,7 @@ def candidates_for(con: duckdb.DuckDBPyConnection, as_of: Any, system: str, sour
                 by_id.setdefault(cid, Candidate(cid, None)).evidence.append(
                     Evidence(key, shared, raw[key] or "", their_raw[key] or "", f"{sys} {sid}"))
     # Fuzzy: what `propose` offers for this record.
-    for p in propose(con, as_of, limit_per_record=5, min_score=70):
-        if p["source_system"] != system or p["source_id"] != source_id:
-            continue
+    for p in propose(con, as_of, limit_per_record=5, min_score=70, only=(system, source_id), refs=refs):
         cid = str(p["canonical_id"])
         note = str(p["notes"]).split(" on ", 1)[1]  # "legal_name: 'a' ~ 'b'"
         compared, _, pair = note.partition(": ")
@@ -183,11 +214,13 @@ def explain_ties(con: duckdb.DuckDBPyConnection, as_of: Any, rows: list[dict[str
     for r in rows:
         by_record.setdefault((str(r["source_system"]), str(r["source_id"])), []).append(r)
     lines = []
+    refs: References | None = None
     for (system, source_id), proposed in by_record.items():
         scores = sorted((float(r["score"]) for r in proposed), reverse=True)  # type: ignore[arg-type]
         if len(scores) < 2 or scores[0] != scores[1]:
             continue
-        why = candidates_for(con, as_of, system, source_id).explanation or \
+        refs = references(con) if refs is None else refs  # once for all the ties
+        why = candidates_for(con, as_of, system, source_id, refs=refs).explanation or \
             "a tie: the candidates score the same and nothing tells them apart — a person must choose"
         for r in proposed:
             r["explanation"] = why

@@ -35,6 +35,8 @@ from .entity_map import COLUMNS
 from .normalise import host, legal_name, registrable_domain
 
 PROPOSAL_COLUMNS = (*COLUMNS, "score", "matched_on", "explanation")
+# What proposals are matched against (`references`): name keys and domain labels, each with its canonical ids.
+References = tuple[dict[str, set[str]], dict[str, set[str]]]
 
 # Legal forms written before the name (the former USSR; in Japan and Korea before or after it): dropped like the
 # trailing ones, here only. The transliterated ones are matched in capitals only ("Too Good Foods" keeps "Too").
@@ -81,35 +83,29 @@ def _domain_label(value: str | None) -> str | None:
 
 
 def propose(
-    con: duckdb.DuckDBPyConnection, as_of: date, *, limit_per_record: int = 3, min_score: float = 80
+    con: duckdb.DuckDBPyConnection, as_of: date, *, limit_per_record: int = 3, min_score: float = 80,
+    only: tuple[str, str] | None = None, refs: References | None = None,
 ) -> list[dict[str, object]]:
-    """Candidate map rows (dicts keyed by PROPOSAL_COLUMNS) for the unmapped and ambiguous records."""
+    """Candidate map rows (dicts keyed by PROPOSAL_COLUMNS) for the unmapped and ambiguous records; `only`: for
+    that record (system, source id) alone, if it is one of them; `refs`: `references(con)`, when the caller
+    has them already."""
     if not 0 <= min_score <= 100:
         raise ValueError(f"min_score must be between 0 and 100, not {min_score}")
-    rows = con.execute(f"""
-        SELECT r.sys, r.sid, r.name, r.display, r.dom, s.status, s.canonical_id
+    open_rows = con.execute(f"""
+        SELECT r.sys, r.sid, r.name, r.display, r.dom
         FROM ({_RAW}) r JOIN source_records s ON s.source_system = r.sys AND s.source_id = r.sid
+        WHERE s.status IN ('unmapped', 'ambiguous') AND ($only IS NULL OR [r.sys, r.sid] = $only)
         ORDER BY r.sys, r.sid
-    """).fetchall()
-    open_rows = [r for r in rows if r[5] in ("unmapped", "ambiguous")]
+    """, {"only": list(only) if only else None}).fetchall()
     if not open_rows:
         return []
     # Only proposals match fuzzily: every read of a stored day imports this package, never needs rapidfuzz.
     from rapidfuzz import fuzz, process
 
-    # Reference choices: normalised key -> the canonical ids resolved records carry it for.
-    names: dict[str, set[str]] = {}
-    labels: dict[str, set[str]] = {}
-    for _sys, _sid, name, _display, dom, status, cid in rows:
-        if status != "resolved":
-            continue
-        if (key := fuzzy_name(name)) is not None:
-            names.setdefault(key, set()).add(cid)
-        if (label := _domain_label(dom)) is not None:
-            labels.setdefault(label, set()).add(cid)
+    names, labels = references(con) if refs is None else refs
 
     proposals: list[dict[str, object]] = []
-    for sys, sid, name, display, dom, _status, _cid in open_rows:
+    for sys, sid, name, display, dom in open_rows:
         best: dict[str, tuple[float, str]] = {}
         queries = [
             (fuzzy_name(name), names, fuzz.token_sort_ratio, "legal_name"),
@@ -147,6 +143,68 @@ def propose(
                 }
             )
     return proposals
+
+
+# A value keyed in SQL: ASCII (bytes = characters) without a control character (an export refuses those but a
+# tab); any other is keyed in Python.
+_PLAIN = "(strlen({0}) = length({0}) AND NOT regexp_matches({0}, '[\\x00-\\x1f]'))"
+# `fuzzy_name`'s leading legal forms that are ASCII, followed by blanks (a plain value's only blank is a space).
+_LEADING_ASCII = "^(?:" + "|".join(sorted((f for f in LEADING_FORMS if f.isascii()), key=len, reverse=True)) + ") +"
+
+
+def references(con: duckdb.DuckDBPyConnection) -> References:
+    """What proposals are matched against: each fuzzy name key (`fuzzy_name`) and domain label (`_domain_label`)
+    of the resolved records, with the canonical ids of the records that carry it, in the order the records first
+    carry it (by system and source id: `process.extract` keeps that order among equal scores).
+
+    Plain values are keyed in SQL, the rest in Python: at a million companies keying every record in Python took
+    ~35 s. In SQL a plain name loses a leading form with its blanks, then blanks and quotes around it, then takes
+    the legal-name macro; an umlaut digraph after a letter is folded (`\\B`: after a letter or a digit, so a key
+    with a digit before one is keyed in Python). `tests/entities/test_propose_references.py` checks both against
+    Python alone.
+    """
+    from .sql import install_normalisers, natural_keys
+
+    install_normalisers(con)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE tieout_fz_resolved AS
+        SELECT r.name, r.dom, s.canonical_id, row_number() OVER (ORDER BY r.sys, r.sid) AS pos
+        FROM ({_RAW}) r JOIN source_records s ON s.source_system = r.sys AND s.source_id = r.sid
+        WHERE s.status = 'resolved'
+    """)
+    stripped = f"""trim(regexp_replace(trim(v, ' '), '{_LEADING_ASCII}', ''), ' "''')"""
+    name_key = f"tieout_legal_name(CASE WHEN {stripped} <> '' THEN {stripped} ELSE v END)"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE tieout_fz_name AS
+        SELECT v, python, CASE WHEN NOT python THEN regexp_replace(key, '\\B([aou])e', '\\1', 'g') END AS key
+        FROM (SELECT v, key, NOT plain OR coalesce(regexp_matches(key, '[0-9][aou]e'), false) AS python
+              FROM (SELECT v, {_PLAIN.format('v')} AS plain,
+                           CASE WHEN {_PLAIN.format('v')} THEN {name_key} END AS key
+                    FROM (SELECT DISTINCT name AS v FROM tieout_fz_resolved WHERE name IS NOT NULL)))
+    """)
+    natural_keys(con, "tieout_fz_domain", "domain", "SELECT dom FROM tieout_fz_resolved")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE tieout_fz_label AS
+        SELECT d.v, NOT d.plain AS python,
+               CASE WHEN NOT d.plain THEN NULL WHEN g.key IS NOT NULL THEN split_part(g.key, '.', 1)
+                    WHEN contains(d.h, '.') THEN split_part(d.h, '.', -2) END AS key
+        FROM (SELECT v, {_PLAIN.format('v')} AS plain, tieout_host(v) AS h
+              FROM (SELECT DISTINCT dom AS v FROM tieout_fz_resolved WHERE dom IS NOT NULL)) d
+        LEFT JOIN tieout_fz_domain g ON g.v = d.v
+    """)
+    out: list[dict[str, set[str]]] = []
+    for table, column, keyer in (("tieout_fz_name", "name", fuzzy_name), ("tieout_fz_label", "dom", _domain_label)):
+        others = [v for (v,) in con.execute(f"SELECT v FROM {table} WHERE python ORDER BY v").fetchall()]
+        con.execute(f"UPDATE {table} SET key = k.key FROM (SELECT unnest($v) AS v, unnest($k) AS key) k "
+                    f"WHERE {table}.v = k.v", {"v": others, "k": [keyer(v) for v in others]})
+        rows = con.execute(f"""
+            SELECT k.key, list(DISTINCT r.canonical_id) FROM tieout_fz_resolved r JOIN {table} k ON k.v = r.{column}
+            WHERE k.key IS NOT NULL GROUP BY k.key ORDER BY min(r.pos)
+        """).fetchall()
+        out.append({key: set(ids) for key, ids in rows})
+    for table in ("tieout_fz_resolved", "tieout_fz_name", "tieout_fz_domain", "tieout_fz_label"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return out[0], out[1]
 
 
 def write_proposals(rows: Iterable[dict[str, object]], path: Path | str) -> None:

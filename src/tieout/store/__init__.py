@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from tieout.store.lock import run_lock
 from tieout.store.migrations import migrate, stored_days
-from tieout.store.open import DAY_TABLES, PartDay, open_day, open_or_read_day
+from tieout.store.open import DAY_TABLES, RECORD_TABLES, PartDay, open_day, open_or_read_day
 from tieout.store.version import MANIFEST, SCHEMA_VERSION, schema_version
 
-__all__ = ["DAY_TABLES", "MANIFEST", "SCHEMA_VERSION", "PartDay", "migrate", "open_day", "open_or_read_day", "run_lock",
-           "schema_version", "stored_days"]
+__all__ = ["DAY_TABLES", "MANIFEST", "RECORD_TABLES", "SCHEMA_VERSION", "PartDay", "migrate", "open_day",
+           "open_or_read_day", "run_lock", "schema_version", "stored_days"]

@@ -30,6 +30,8 @@ from tieout.systems import CATALOGUE
 
 # Every table a stored day holds, in the order they are loaded.
 DAY_TABLES = (*BY_TABLE, "source_records")
+# The source records' tables and how each resolved: what names and a record's candidates are read from.
+RECORD_TABLES = (*(s.record_table for s in CATALOGUE), "source_records")
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -195,9 +195,10 @@ class Reads:
         (tieout.entities.candidates); None when nothing is stored or that day cannot be read back."""
         def read() -> RecordCandidates | None:
             from tieout.entities.candidates import candidates_for
+            from tieout.store import RECORD_TABLES
 
             day = self.latest()
-            con = self._day(day)
+            con = self._day(day, tables=RECORD_TABLES)
             if con is None or day is None:
                 return None
             try:
