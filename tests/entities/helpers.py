@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import duckdb
+from hypothesis import strategies as st
 
 from tests.conftest import BRIEF_TIMING as EXAMPLE
 from tieout.entities import normalise as n
 
-__all__ = ["DOMAINS", "EXAMPLE", "NAME_WORDS", "TAXES", "brute_force", "make_map", "make_sources", "make_world"]
+__all__ = ["DOMAINS", "EXAMPLE", "NAME_WORDS", "TAXES", "WORLDS", "brute_force", "make_map", "make_sources",
+           "make_world", "world_records"]
 
 # Raw key values that collide in many ways (subdomains, e-mails, URLs, trailing dots, legal forms, punctuation,
 # the Public Suffix List's wildcards and exceptions, free mail, non-ASCII): the resolver's test worlds.
@@ -46,6 +48,28 @@ DOMAINS = ["acme.com", "ACME.com.", "www.acme.com", "billing.acme.co.uk", "ap@ac
            "foo.github.io", "bar.github.io", "x.city.kawasaki.jp", "a.b.kawasaki.jp", "globex.io", "ap@globex.io",
            "mailto:ap@globex.io", "a@b@globex.io", "", "@"]  # fmt: skip
 TAXES = ["12-3", "123", " 1 2 3", "ab", "AB", "-", "ß1"]
+
+_names = st.one_of(st.none(), st.lists(st.sampled_from(NAME_WORDS), min_size=0, max_size=4).map(" ".join))
+_domains = st.one_of(st.none(), st.sampled_from(DOMAINS))
+_taxes = st.one_of(st.none(), st.sampled_from(TAXES))
+_entities = st.sampled_from(["E1", "E2", "E3", None])  # None: not in the map
+# A random small world: (crm, billing, ops) tuples of those values, for `world_records`.
+WORLDS = st.tuples(st.lists(st.tuples(_names, _domains, _taxes, _entities), max_size=8),
+                   st.lists(st.tuples(_names, _domains, _taxes, _entities), max_size=8),
+                   st.lists(st.tuples(_names, _domains, _entities), max_size=4))
+
+
+def world_records(con: duckdb.DuckDBPyConnection, drawn) -> list[tuple]:
+    """The records (the shape `brute_force` reads) of a world drawn from `WORLDS`, made on `con` by `make_world`:
+    the ops tenants' names are display names, so their records have no legal name, and ops has no tax id."""
+    crm, billing, ops = drawn
+    records = (
+        [("crm", f"a{i}", nm, dom, tax, e) for i, (nm, dom, tax, e) in enumerate(crm)]
+        + [("billing", f"c{i}", nm, dom, tax, e) for i, (nm, dom, tax, e) in enumerate(billing)]
+        + [("ops", f"t{i}", None, dom, None, e) for i, (_, dom, e) in enumerate(ops)]
+    )
+    make_world(con, records, display_names=[nm for nm, _, _ in ops])
+    return records
 
 
 def make_world(con: duckdb.DuckDBPyConnection, records, display_names=(), stale_map=()) -> None:

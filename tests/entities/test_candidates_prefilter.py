@@ -11,35 +11,21 @@ from unittest import mock
 
 import duckdb
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tieout.entities import candidates, resolve
 from tieout.entities.propose import propose
 
-from .helpers import DOMAINS, NAME_WORDS, TAXES, make_world
+from .helpers import WORLDS, make_world, world_records
 
 D = dt.date(2026, 1, 20)
 
-names = st.one_of(st.none(), st.lists(st.sampled_from(NAME_WORDS), min_size=0, max_size=4).map(" ".join))
-domains = st.one_of(st.none(), st.sampled_from(DOMAINS))
-taxes = st.one_of(st.none(), st.sampled_from(TAXES))
-entities = st.sampled_from(["E1", "E2", "E3", None])  # None: not in the map
-crm = st.lists(st.tuples(names, domains, taxes, entities), max_size=8)
-billing = st.lists(st.tuples(names, domains, taxes, entities), max_size=8)
-ops = st.lists(st.tuples(names, domains, entities), max_size=4)
-
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(crm=crm, billing=billing, ops=ops)
-def test_candidates_equal_those_of_every_resolved_record_keyed(crm, billing, ops):
+@given(drawn=WORLDS)
+def test_candidates_equal_those_of_every_resolved_record_keyed(drawn):
     con = duckdb.connect()
     try:
-        records = (
-            [("crm", f"a{i}", nm, dom, tax, e) for i, (nm, dom, tax, e) in enumerate(crm)]
-            + [("billing", f"c{i}", nm, dom, tax, e) for i, (nm, dom, tax, e) in enumerate(billing)]
-            + [("ops", f"t{i}", None, dom, None, e) for i, (_, dom, e) in enumerate(ops)]
-        )
-        make_world(con, records, display_names=[nm for nm, _, _ in ops])
+        records = world_records(con, drawn)
         resolve(con, D)
         found = {(r[0], r[1]): candidates.candidates_for(con, D, r[0], r[1]).as_dict() for r in records}
         with mock.patch.object(candidates, "could_share", lambda ours: ("true", {})):
