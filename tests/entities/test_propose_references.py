@@ -1,7 +1,8 @@
 """What proposals are matched against (`propose.references`: fuzzy name keys and domain labels, keyed in SQL where
 the value is plain ASCII) equals keying every resolved record in Python (`fuzzy_name`, `_domain_label`), in the
 same order, on random small worlds drawn from values that collide in many ways: leading and trailing legal forms,
-quotes, umlaut digraphs after letters and digits, blanks, tabs, non-ASCII, and the resolver's domains."""
+quotes, umlaut digraphs after letters and digits, blanks, tabs, non-ASCII, and the resolver's domains. And the
+proposals equal those of matching every record against its own list of the choices with `token_sort_ratio`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tieout.entities import resolve
-from tieout.entities.propose import _RAW, _domain_label, fuzzy_name, references
+from tieout.entities.propose import _RAW, _domain_label, fuzzy_name, propose, references
 
 from .helpers import DOMAINS, NAME_WORDS, make_world
 
@@ -42,6 +43,35 @@ def _in_python(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, set[str]], dic
     return names, labels
 
 
+def _proposed_one_by_one(con: duckdb.DuckDBPyConnection, limit: int, min_score: float) -> list[tuple]:
+    """What `propose` gave before it listed the choices once and compared sorted words with `ratio`."""
+    from rapidfuzz import fuzz, process
+
+    names, labels = references(con)
+    out = []
+    for sys, sid, name, display, dom in con.execute(f"""
+            SELECT r.sys, r.sid, r.name, r.display, r.dom
+            FROM ({_RAW}) r JOIN source_records s ON s.source_system = r.sys AND s.source_id = r.sid
+            WHERE s.status IN ('unmapped', 'ambiguous') ORDER BY r.sys, r.sid""").fetchall():
+        best: dict[str, tuple[float, str]] = {}
+        queries = [(fuzzy_name(name), names, fuzz.token_sort_ratio, "legal_name"),
+                   (_domain_label(dom), labels, fuzz.ratio, "domain")]
+        if display:
+            queries += [(fuzzy_name(display), names, fuzz.token_set_ratio, "display_name~legal_name"),
+                        (fuzzy_name(display), labels, fuzz.token_set_ratio, "display_name~domain")]
+        for query, choices, scorer, field in queries:
+            if not query or not choices:
+                continue
+            for choice, score, _ in process.extract(query, list(choices), scorer=scorer, limit=limit * 3,
+                                                    score_cutoff=min_score):
+                for cid in choices[choice]:
+                    if score > best.get(cid, (-1.0, ""))[0]:
+                        best[cid] = (score, f"{field}: {query!r} ~ {choice!r}")
+        for cid, (score, matched) in sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]:
+            out.append((cid, sys, sid, f"proposed: score {round(score)} on {matched}", round(score, 1)))
+    return out
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drawn=records)
 def test_references_equal_every_record_keyed_in_python(drawn):
@@ -54,6 +84,10 @@ def test_references_equal_every_record_keyed_in_python(drawn):
         got, want = references(con), _in_python(con)
         assert got == want
         assert [list(d) for d in got] == [list(d) for d in want]  # the same order
+        for limit, min_score in ((1, 0), (5, 70)):
+            proposed = propose(con, D, limit_per_record=limit, min_score=min_score)
+            assert [(p["canonical_id"], p["source_system"], p["source_id"], p["notes"], p["score"])
+                    for p in proposed] == _proposed_one_by_one(con, limit, min_score)
     finally:
         con.close()
 

@@ -72,6 +72,12 @@ UNION ALL SELECT 'ops', tenant_id, NULL, display_name, domain FROM ops_tenants
 """
 
 
+def _sorted_words(key: str) -> str:
+    """A key's words in sorted order, as `fuzz.token_sort_ratio` compares them (a key's words are split by single
+    spaces: `legal_name`)."""
+    return " ".join(sorted(key.split()))
+
+
 def _domain_label(value: str | None) -> str | None:
     reg = registrable_domain(value)
     if reg:
@@ -103,29 +109,41 @@ def propose(
     from rapidfuzz import fuzz, process
 
     names, labels = references(con) if refs is None else refs
+    # The choices listed once, not for every record and query (a million keys each at a million companies).
+    # `token_sort_ratio` is `ratio` over each side's words sorted: for more than one record the names' sorted
+    # forms are made once, in the names' order, so that equal scores rank alike (`process.extract` ranks them by
+    # position), and each record's query is a third as costly.
+    name_keys, label_keys = list(names), list(labels)
+    if len(open_rows) > 1:
+        name_forms, name_scorer, name_query = [_sorted_words(k) for k in name_keys], fuzz.ratio, _sorted_words
+    else:
+        name_forms, name_scorer, name_query = name_keys, fuzz.token_sort_ratio, lambda key: key
 
     proposals: list[dict[str, object]] = []
     for sys, sid, name, display, dom in open_rows:
         best: dict[str, tuple[float, str]] = {}
+        name_key, label = fuzzy_name(name), _domain_label(dom)
         queries = [
-            (fuzzy_name(name), names, fuzz.token_sort_ratio, "legal_name"),
-            (_domain_label(dom), labels, fuzz.ratio, "domain"),
+            (name_key, name_key and name_query(name_key), name_keys, name_forms, names, name_scorer, "legal_name"),
+            (label, label, label_keys, label_keys, labels, fuzz.ratio, "domain"),
         ]
         if display:
             display_key = fuzzy_name(display)
             queries += [
-                (display_key, names, fuzz.token_set_ratio, "display_name~legal_name"),
-                (display_key, labels, fuzz.token_set_ratio, "display_name~domain"),
+                (display_key, display_key, name_keys, name_keys, names, fuzz.token_set_ratio,
+                 "display_name~legal_name"),
+                (display_key, display_key, label_keys, label_keys, labels, fuzz.token_set_ratio,
+                 "display_name~domain"),
             ]
-        for query, choices, scorer, field in queries:
-            if not query or not choices:
+        for query, compared, keys, forms, ids, scorer, field in queries:
+            if not query or not keys:
                 continue
-            for choice, score, _ in process.extract(
-                query, list(choices), scorer=scorer, limit=limit_per_record * 3, score_cutoff=min_score
+            for _, score, at in process.extract(
+                compared, forms, scorer=scorer, limit=limit_per_record * 3, score_cutoff=min_score
             ):
-                for cid in choices[choice]:
+                for cid in ids[keys[at]]:
                     if score > best.get(cid, (-1.0, ""))[0]:
-                        best[cid] = (score, f"{field}: {query!r} ~ {choice!r}")
+                        best[cid] = (score, f"{field}: {query!r} ~ {keys[at]!r}")
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit_per_record]
         for cid, (score, matched) in ranked:
             field = matched.split(":", 1)[0]
