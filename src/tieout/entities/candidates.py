@@ -21,7 +21,7 @@ import duckdb
 
 from .normalise import legal_name, registrable_domain, tax_id
 from .propose import References, propose, references
-from .sql import tax_id_sql
+from .sql import ASCII, tax_id_sql
 
 # The exact keys, strongest first (contract §4's order), as (kind, how a person reads it).
 KEYS = (("tax_id", "tax id"), ("domain", "domain"), ("legal_name", "legal name"))
@@ -99,10 +99,6 @@ def _keys(name: str | None, dom: str | None, tax: str | None, system: str) -> di
             "legal_name": None if system == "ops" else legal_name(name)}
 
 
-# ASCII (bytes = characters): the values `could_share` can reason about; the rest always could.
-_ASCII = "strlen({0}) = length({0})"
-
-
 def could_share(ours: dict[str, str | None]) -> tuple[str, dict[str, str]]:
     """SQL over `_RECORDS` (as r) true for every record that may share one of the keys `ours` (`_keys`), and its
     parameters: a necessary condition, so that only those few records are keyed in Python, not a million.
@@ -119,10 +115,10 @@ def could_share(ours: dict[str, str | None]) -> tuple[str, dict[str, str]]:
         parts.append(f"{tax_id_sql('r.tax')} = $tax")
         params["tax"] = ours["tax_id"]
     if ours["domain"] is not None:
-        parts.append(f"NOT {_ASCII.format('r.dom')} OR contains(lower(r.dom), $domain)")
+        parts.append(f"NOT {ASCII.format('r.dom')} OR contains(lower(r.dom), $domain)")
         params["domain"] = ours["domain"]
     if ours["legal_name"] is not None:
-        parts.append(f"r.sys <> 'ops' AND (NOT {_ASCII.format('r.name')} OR contains(lower(r.name), $word))")
+        parts.append(f"r.sys <> 'ops' AND (NOT {ASCII.format('r.name')} OR contains(lower(r.name), $word))")
         params["word"] = max(ours["legal_name"].split(" "), key=len)
     return " OR ".join(f"({p})" for p in parts) or "false", params
 

@@ -33,6 +33,7 @@ from tieout.output import write_csv
 
 from .entity_map import COLUMNS
 from .normalise import host, legal_name, registrable_domain
+from .sql import ASCII, install_normalisers, natural_keys
 
 PROPOSAL_COLUMNS = (*COLUMNS, "score", "matched_on", "explanation")
 # What proposals are matched against (`references`): name keys and domain labels, each with its canonical ids.
@@ -165,7 +166,7 @@ def propose(
 
 # A value keyed in SQL: ASCII (bytes = characters) without a control character (an export refuses those but a
 # tab); any other is keyed in Python.
-_PLAIN = "(strlen({0}) = length({0}) AND NOT regexp_matches({0}, '[\\x00-\\x1f]'))"
+_PLAIN = "(" + ASCII + " AND NOT regexp_matches({0}, '[\\x00-\\x1f]'))"
 # `fuzzy_name`'s leading legal forms that are ASCII, followed by blanks (a plain value's only blank is a space).
 _LEADING_ASCII = "^(?:" + "|".join(sorted((f for f in LEADING_FORMS if f.isascii()), key=len, reverse=True)) + ") +"
 
@@ -181,8 +182,6 @@ def references(con: duckdb.DuckDBPyConnection) -> References:
     with a digit before one is keyed in Python). `tests/entities/test_propose_references.py` checks both against
     Python alone.
     """
-    from .sql import install_normalisers, natural_keys
-
     install_normalisers(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE tieout_fz_resolved AS

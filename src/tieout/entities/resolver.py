@@ -41,7 +41,7 @@ import tieout.entities.normalise as n
 from tieout.engines.duckdb import DuckDBEngine
 from tieout.sql import literal
 
-from .sql import KEY_KINDS, tax_id_sql
+from .sql import ASCII, KEY_KINDS, tax_id_sql
 
 if TYPE_CHECKING:
     from tieout.engines.base import Engine
@@ -80,8 +80,6 @@ def _sql_list(words) -> str:
 # Every word of a legal form, and the forms that are one word (see `_mapped_names`).
 _FORM_WORDS = _sql_list({w for form in n.LEGAL_FORMS for w in form.split(" ")})
 _ONE_WORD_FORMS = _sql_list({form for form in n.LEGAL_FORMS if " " not in form})
-# ASCII (bytes = characters): the values the prefilters can reason about; the rest are always kept.
-_ASCII = "strlen({0}) = length({0})"
 # The pending keys as a join's side (not `IN (SELECT ...)`: Spark plans that, within an OR, as a join on the whole
 # key expression, computing the regular expressions again for the join; a join on a column it computes once).
 _PENDING_KEYS = "SELECT DISTINCT key AS pending FROM tieout_pending_key"
@@ -220,7 +218,7 @@ def _mapped_domains(engine: Engine) -> None:
         SELECT t.dom, t.canonical_id FROM (
             SELECT dom, canonical_id, {tails} FROM tieout_records WHERE mapped AND dom IS NOT NULL
         ) t {joins}
-        WHERE NOT {_ASCII.format("t.dom")}
+        WHERE NOT {ASCII.format("t.dom")}
            OR contains(t.dom, ':') OR contains(t.dom, '/') OR contains(t.dom, '?') OR contains(t.dom, '#')
            OR {plausible}
     """)
@@ -257,7 +255,7 @@ def _mapped_names(engine: Engine) -> None:
             FROM (
                 SELECT name, canonical_id,
                        trim(regexp_replace(lower(name), {literal(n.NAME_DROP)}, ' ', 'g'), ' ') AS t
-                FROM tieout_records WHERE mapped AND name IS NOT NULL AND {_ASCII.format("name")}
+                FROM tieout_records WHERE mapped AND name IS NOT NULL AND {ASCII.format("name")}
             ) r
         ), guessed AS (
             SELECT name, canonical_id,
@@ -271,7 +269,7 @@ def _mapped_names(engine: Engine) -> None:
         WHERE g.key IS NULL OR p.pending IS NOT NULL
         UNION ALL
         SELECT name, canonical_id FROM tieout_records
-        WHERE mapped AND name IS NOT NULL AND NOT {_ASCII.format("name")}
+        WHERE mapped AND name IS NOT NULL AND NOT {ASCII.format("name")}
     """)
     engine.natural_keys("tieout_key", "legal_name", "SELECT name FROM tieout_name_cand")
     _mapped_keys(engine, "SELECT k.key, c.canonical_id FROM tieout_name_cand c JOIN tieout_key k ON k.v = c.name")

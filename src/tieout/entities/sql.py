@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 _WS_SQL = " || ".join(f"chr({ord(c)})" for c in n.WHITESPACE)
+# SQL, with {0} for a value: true when it is ASCII (bytes = characters), the values a SQL form of a key or a
+# prefilter can reason about; the rest are keyed in Python.
+ASCII = "strlen({0}) = length({0})"
 
 
 # The kinds of natural key (contract §4), in the order the resolver tries them.

@@ -174,11 +174,11 @@ class Reads:
 
             with day_reader(self.project) as reader:
                 story = entity_story(reader, self.rules(), canonical_id, as_of=as_of)
-                day = story["as_of"]
-                con = reader.get_subject(day, Subject(canonical_id))
+                day, subject = story["as_of"], Subject(canonical_id)
+                con = reader.get_subject(day, subject)
                 records: dict[str, Any] = {"day": day, "unavailable": con if isinstance(con, str) else None}
                 if not isinstance(con, str):
-                    records.update(records_on(con, day, subject_ids(con, Subject(canonical_id))))
+                    records.update(records_on(con, day, subject_ids(con, subject)))
                 return story, records, self._fields(reader, canonical_id, day)
         return self._cached(("entity", canonical_id, as_of), read)
 
